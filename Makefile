@@ -1,0 +1,74 @@
+# CSAT research workbench. `make help` lists the targets.
+# The graph follows the data: data/raw -> (csat data) -> data/processed -> (csat reports) -> reports/
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CSAT := $(BIN)/csat
+SETUP_STAMP := $(VENV)/.installed
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/csat/kernel.json
+
+RAW := $(wildcard data/raw/*.csv data/raw/*.yaml data/raw/*.xlsx data/raw/*.sav)
+INGEST := $(wildcard csatlib/io.py csatlib/codebook.py csatlib/clean.py csatlib/countries.py)
+PROCESSED := data/processed/responses.parquet
+
+.PHONY: help setup data reports test test-fast bench lab lint format clean distclean synth
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(SETUP_STAMP) $(KERNEL_SPEC) ## Create .venv and install csatlib with its dev tools
+
+$(SETUP_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing csatlib and its dependencies into $(VENV) (first run takes a few minutes)..."
+	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@touch $@
+
+# The project's own Jupyter kernel, registered inside .venv (never in the user's home).
+$(KERNEL_SPEC): $(SETUP_STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name csat --display-name "CSAT workbench (.venv)" > /dev/null
+	@touch $@
+
+data: $(PROCESSED) ## Clean data/raw into data/processed (Parquet + cleaning log)
+
+$(PROCESSED): $(RAW) $(INGEST) | setup
+	$(CSAT) data
+
+reports: data setup ## Build every country report into reports/ (only what changed)
+	$(CSAT) reports
+
+test: setup ## Run the whole test suite (slow checks included)
+	$(BIN)/python -m pytest -q
+
+test-fast: setup ## Run the tests without the slow checks
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: data setup ## Benchmarks: prints timings and ratios against the named baselines
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+lab: data setup ## Open JupyterLab on notebooks/ with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+synth: setup ## Regenerate the synthetic sample in data/raw (the only writer of data/raw)
+	$(CSAT) synth
+
+lint: setup ## ruff check + format check (code and notebooks)
+	$(BIN)/ruff check csatlib tests benchmarks notebooks
+	$(BIN)/ruff format --check csatlib tests benchmarks notebooks
+
+format: setup ## ruff format code and notebooks
+	$(BIN)/ruff format csatlib tests benchmarks notebooks
+
+clean: ## Remove generated data and reports (keeps .venv)
+	rm -rf data/processed/* reports/* .pytest_cache
+	@touch data/processed/.gitkeep reports/.gitkeep
+
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)

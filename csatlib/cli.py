@@ -1,0 +1,150 @@
+"""The ``csat`` command: the steps the Makefile calls (data, reports, synth, sample).
+
+Heavy libraries are imported inside each command so that ``csat --help`` and an up-to-date
+``csat reports`` answer at once. Every :class:`csatlib.errors.CsatError` becomes one clear message
+on stderr and exit code 1; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from csatlib import config
+from csatlib.errors import CsatError
+
+__all__ = ["main", "build_parser"]
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from csatlib.clean import build_processed
+
+    start = time.perf_counter()
+    summary = build_processed(
+        Path(args.raw_dir),
+        Path(args.out_dir),
+        exclude_speeders=args.exclude_speeders,
+        exclude_straightliners=args.exclude_straightliners,
+    )
+    elapsed = time.perf_counter() - start
+    for line in summary.describe():
+        print(line)
+    print(f"Wrote {args.out_dir} in {elapsed:.1f} s.")
+    return 0
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from csatlib.reports import build_reports
+
+    countries = [c.strip().upper() for c in args.countries.split(",")] if args.countries else None
+    result = build_reports(
+        countries=countries,
+        processed_dir=Path(args.processed_dir),
+        reports_dir=Path(args.out_dir),
+        jobs=args.jobs,
+        force=args.force,
+        timeout=args.timeout,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
+    for line in result.describe():
+        print(line)
+    return 0 if result.ok else 1
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from csatlib.synth import generate
+
+    start = time.perf_counter()
+    written = generate(Path(args.out_dir), seed=args.seed)
+    print(f"Wrote {len(written)} files to {args.out_dir} in {time.perf_counter() - start:.1f} s.")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from csatlib.sampling import run_sampling
+
+    rates: dict[str, float] = {}
+    for item in args.rate or []:
+        region, _, value = item.partition("=")
+        try:
+            rates[region.strip()] = float(value)
+        except ValueError:
+            raise CsatError(
+                f"--rate expects REGION=SHARE such as AMER=0.3, found {item!r}"
+            ) from None
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    result = run_sampling(
+        Path(args.contacts),
+        Path(args.out_dir),
+        rates=rates,
+        default_rate=args.default_rate,
+        seed=args.seed,
+        as_of=as_of,
+        fatigue_days=args.fatigue_days,
+    )
+    for line in result.describe():
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``csat`` command."""
+    parser = argparse.ArgumentParser(
+        prog="csat", description="CSAT research workbench: data, reports, samples."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("data", help="clean data/raw into data/processed")
+    p.add_argument("--raw-dir", default=str(config.RAW_DIR))
+    p.add_argument("--out-dir", default=str(config.PROCESSED_DIR))
+    p.add_argument("--exclude-speeders", action="store_true")
+    p.add_argument("--exclude-straightliners", action="store_true")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("reports", help="run the country notebooks and render HTML")
+    p.add_argument("--processed-dir", default=str(config.PROCESSED_DIR))
+    p.add_argument("--out-dir", default=str(config.REPORTS_DIR))
+    p.add_argument(
+        "--countries", default="", help="comma-separated ISO alpha-2 codes (default all)"
+    )
+    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: cores)")
+    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (optional)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_reports)
+
+    p = sub.add_parser("synth", help="regenerate the synthetic sample data (writes data/raw)")
+    p.add_argument("--out-dir", default=str(config.RAW_DIR))
+    p.add_argument("--seed", type=int, default=config.SYNTH_SEED)
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("sample", help="draw the deployment list for the next wave")
+    p.add_argument("--contacts", default=str(config.RAW_DIR / "contact_master.csv"))
+    p.add_argument("--out-dir", default=str(config.REPORTS_DIR / "lists" / "deployment"))
+    p.add_argument("--rate", action="append", help="REGION=SHARE, e.g. AMER=0.3 (repeatable)")
+    p.add_argument("--default-rate", type=float, default=0.5)
+    p.add_argument("--seed", type=int, default=config.SYNTH_SEED)
+    p.add_argument("--as-of", default="", help="reference date YYYY-MM-DD (default today)")
+    p.add_argument("--fatigue-days", type=int, default=90)
+    p.set_defaults(func=_cmd_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``csat`` command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CsatError as exc:
+        print(f"csat {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
