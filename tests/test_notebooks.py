@@ -54,3 +54,18 @@ def test_notebook_has_one_parameters_cell_with_annotated_defaults(path: Path) ->
 def test_country_notebook_kernel_is_the_projects() -> None:
     nb = json.loads((NOTEBOOKS[0].parent / "country_report.ipynb").read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "csat"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_parses_every_parameter(path: Path) -> None:
+    """papermill skips parameter lines it cannot parse (e.g. a second '=' in the comment)."""
+    from papermill.inspection import inspect_notebook
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        return
+    declared = [s.target.id for s in ast.parse("".join(tagged[0]["source"])).body]
+    found = inspect_notebook(str(path))
+    assert list(found) == declared
+    assert all(found[name]["inferred_type_name"] != "None" for name in declared)

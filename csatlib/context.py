@@ -1,0 +1,164 @@
+"""Load the processed data for one country's report and validate the notebook's parameters.
+
+Papermill only warns about parameters it does not know and never checks their values, so the
+country notebook's second cell calls :func:`load_country`, which fails with a clear message when
+the country, the wave or ``min_n`` is not usable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from csatlib import config
+from csatlib.errors import DataError
+
+__all__ = ["CountryContext", "load_country", "load_responses"]
+
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, eq=False)
+class CountryContext:
+    """One country's report inputs.
+
+    Attributes
+    ----------
+    country, country_name
+        ISO 3166 alpha-2 code and English short name.
+    wave, previous_wave
+        The report's wave and the wave before it in the data (None for the first wave).
+    waves
+        Every wave in the data, oldest first.
+    min_n
+        Small-cell minimum: groups with fewer respondents are suppressed.
+    responses
+        Every cleaned response (all countries, all brands, all waves).
+    """
+
+    country: str
+    country_name: str
+    wave: str
+    previous_wave: str | None
+    waves: tuple[str, ...]
+    min_n: int
+    responses: pd.DataFrame
+
+    @property
+    def own(self) -> pd.DataFrame:
+        """Own-brand responses of every country and wave."""
+        return self.responses.loc[~self.responses["competitor"].astype(bool)]
+
+    @property
+    def country_own(self) -> pd.DataFrame:
+        """Own-brand responses of this country, every wave."""
+        own = self.own
+        return own.loc[own["country"] == self.country]
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """Own-brand responses of this country in the report's wave."""
+        own = self.country_own
+        return own.loc[own["wave"] == self.wave]
+
+    @property
+    def previous(self) -> pd.DataFrame:
+        """Own-brand responses of this country in the previous wave (empty if none)."""
+        own = self.country_own
+        return own.loc[own["wave"] == self.previous_wave]
+
+    @property
+    def others_current(self) -> pd.DataFrame:
+        """Own-brand responses of every other country in the report's wave."""
+        own = self.own
+        return own.loc[(own["country"] != self.country) & (own["wave"] == self.wave)]
+
+
+def load_responses(processed_dir: str | Path = "") -> pd.DataFrame:
+    """Read ``responses.parquet`` (with its codebook roles in ``attrs``) from ``processed_dir``."""
+    from csatlib.clean import load_processed
+
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    return load_processed("responses", folder)
+
+
+def load_country(
+    country: str,
+    *,
+    wave: str = "",
+    processed_dir: str | Path = "",
+    min_n: int = config.DEFAULT_MIN_N,
+    responses: pd.DataFrame | None = None,
+) -> CountryContext:
+    """Validate the report parameters and return the country's :class:`CountryContext`.
+
+    Parameters
+    ----------
+    country
+        ISO 3166 alpha-2 code, e.g. ``"DE"`` (``"NA"`` is Namibia).
+    wave
+        Wave label such as ``"2026-Q3"``; empty means the country's latest wave.
+    processed_dir
+        Folder with ``responses.parquet``; empty means ``data/processed`` of this project.
+    min_n
+        Small-cell minimum (a whole number >= 1).
+    responses
+        Already loaded responses (skips reading the file; used by tests and the global notebook).
+
+    Raises
+    ------
+    DataError
+        When a parameter has the wrong form or names a country or wave absent from the data.
+    """
+    if not isinstance(country, str) or not _ISO2.match(country):
+        raise DataError(
+            f"parameter country: expected an ISO 3166 alpha-2 code such as 'DE', found {country!r}"
+        )
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise DataError(f"parameter min_n: expected a whole number >= 1, found {min_n!r}")
+    if not isinstance(wave, str):
+        raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
+    data = load_responses(processed_dir) if responses is None else responses
+    own = data.loc[~data["competitor"].astype(bool)]
+    countries = sorted({str(c) for c in own["country"].dropna().unique()})
+    if country not in countries:
+        raise DataError(
+            f"parameter country: {country!r} has no own-brand responses; "
+            f"countries in the data: {', '.join(countries)}"
+        )
+    waves = tuple(str(w) for w in _ordered_waves(data["wave"]))
+    country_waves = [w for w in waves if ((own["country"] == country) & (own["wave"] == w)).any()]
+    if not wave:
+        wave = country_waves[-1]
+    elif wave not in country_waves:
+        raise DataError(
+            f"parameter wave: {wave!r} has no responses for {country}; "
+            f"waves for {country}: {', '.join(country_waves)}"
+        )
+    position = waves.index(wave)
+    previous = waves[position - 1] if position > 0 else None
+    return CountryContext(
+        country=country,
+        country_name=_country_name(country),
+        wave=wave,
+        previous_wave=previous,
+        waves=waves,
+        min_n=min_n,
+        responses=data,
+    )
+
+
+def _ordered_waves(waves: pd.Series) -> list[str]:
+    if isinstance(waves.dtype, pd.CategoricalDtype) and waves.cat.ordered:
+        present = set(waves.dropna().astype(str))
+        return [str(w) for w in waves.cat.categories if str(w) in present]
+    return sorted(str(w) for w in waves.dropna().unique())
+
+
+def _country_name(code: str) -> str:
+    from csatlib.countries import country_name
+
+    return country_name(code)

@@ -1,0 +1,60 @@
+"""Pre-warmed kernels are real, separate kernels: nothing leaks from one notebook to the next."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import papermill
+import pytest
+from jupyter_client.utils import run_sync
+
+from csatlib.reports import KERNEL_NAME, ensure_kernel
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork server needs fork()")
+
+
+@pytest.fixture(scope="module")
+def server():
+    from csatlib.kernels import KernelForkServer
+
+    srv = KernelForkServer(("numpy", "pandas", "ipykernel.kernelapp"))
+    ensure_kernel()
+    yield srv
+    srv.close()
+
+
+def _run(server, tmp_path, name: str, source: str) -> str:
+    from csatlib.kernels import prewarmed_kernel_manager
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "t", "language": "python"}
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    km = prewarmed_kernel_manager(server, KERNEL_NAME)
+    try:
+        out = papermill.execute_notebook(
+            str(path), str(tmp_path / f"{name}.out.ipynb"), km=km, progress_bar=False
+        )
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)
+    return out.cells[0].outputs[0]["data"]["text/plain"]
+
+
+def test_each_notebook_gets_its_own_fresh_process(server, tmp_path) -> None:
+    first = _run(
+        server, tmp_path, "a", "import os, sys\nLEAK = 1\nos.getpid(), 'pandas' in sys.modules"
+    )
+    second = _run(server, tmp_path, "b", "import os\nos.getpid(), 'LEAK' in globals()")
+    pid_a, warm = eval(first)  # noqa: S307 - our own tuple repr
+    pid_b, leaked = eval(second)  # noqa: S307
+    assert pid_a != pid_b and pid_a != os.getpid()
+    assert warm is True  # pandas was imported before the notebook asked for it
+    assert leaked is False
+
+
+def test_kernel_process_ends_with_the_notebook(server, tmp_path) -> None:
+    from csatlib.kernels import _pid_alive
+
+    pid, _ = eval(_run(server, tmp_path, "c", "import os\nos.getpid(), 0"))  # noqa: S307
+    assert not _pid_alive(pid)

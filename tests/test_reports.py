@@ -1,0 +1,137 @@
+"""The report build, end to end: raw export -> processed data -> per-country HTML + index."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import pytest
+from csatlib.clean import build_processed
+
+from csatlib import config
+from csatlib.errors import ReportError
+from csatlib.reports import CountryOutcome, build_reports, validate_executed, write_index
+
+COUNTRIES = ["DE", "JP"]
+# Independent of csatlib.countries: every spelling of these two countries in the sample export.
+SPELLINGS = {
+    "DE": {"de", "deu", "germany", "deutschland", "allemagne", "federalrepublicofgermany"},
+    "JP": {"jp", "jpn", "japan", "nihon", "nippon", "日本"},
+}
+
+
+def _independent_nps(country: str) -> tuple[float, int, str]:
+    """NPS of own-brand customers in the latest wave, straight from the Qualtrics CSV."""
+    path = config.RAW_DIR / "relationship_survey.csv"
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, data = rows[0], rows[3:]
+    col = {name: i for i, name in enumerate(header)}
+    seen: set[str] = set()
+    by_wave: dict[str, list[int]] = {}
+    for row in data:
+        rid = row[col["ResponseId"]]
+        if rid in seen:
+            continue  # duplicate submission: the first one counts
+        seen.add(rid)
+        spelled = "".join(ch for ch in row[col["Q1"]].casefold() if ch.isalnum())
+        if spelled not in SPELLINGS[country] or row[col["Q4"]].strip() != "Contoso":
+            continue
+        when = datetime.strptime(row[col["RecordedDate"]], "%Y-%m-%d %H:%M:%S")
+        wave = f"{when.year}-Q{(when.month - 1) // 3 + 1}"
+        raw = row[col["Q5"]].strip()
+        if raw.isdigit() and 0 <= int(raw) <= 10:
+            by_wave.setdefault(wave, []).append(int(raw))
+    wave = max(by_wave)
+    scores = by_wave[wave]
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    return 100 * (promoters - detractors) / len(scores), len(scores), wave
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    processed, reports = root / "processed", root / "reports"
+    build_processed(config.RAW_DIR, processed)
+    result = build_reports(
+        COUNTRIES, processed_dir=processed, reports_dir=reports, jobs=2, progress=False
+    )
+    return processed, reports, result
+
+
+def test_build_succeeds_for_both_countries(built) -> None:
+    _, reports, result = built
+    assert result.ok, result.describe()
+    for cc in COUNTRIES:
+        for sub, ext in (
+            ("html", "html"),
+            ("review", "html"),
+            ("notebooks", "ipynb"),
+            ("metrics", "json"),
+        ):
+            assert (reports / sub / f"{cc}.{ext}").stat().st_size > 0
+    assert (reports / "index.html").exists()
+    assert not (reports / ".staging").exists()
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_html_shows_the_nps_computed_from_the_raw_export(built, country) -> None:
+    _, reports, _ = built
+    score, n, wave = _independent_nps(country)
+    page = (reports / "html" / f"{country}.html").read_text(encoding="utf-8")
+    assert f"{score:+.1f}" in page
+    assert f"{n:,}" in page
+    metrics = json.loads((reports / "metrics" / f"{country}.json").read_text())
+    assert metrics["country"] == country and metrics["wave"] == wave and metrics["n"] == n
+    assert metrics["nps"]["score"] == pytest.approx(score, abs=1e-3)
+    assert metrics["nps"]["ci_low"] < score < metrics["nps"]["ci_high"]
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert f'href="html/{country}.html"' in index and f"{score:+.1f}" in index
+
+
+def test_distribution_version_hides_code_and_review_version_shows_it(built) -> None:
+    _, reports, _ = built
+    html = (reports / "html" / "DE.html").read_text(encoding="utf-8")
+    review = (reports / "review" / "DE.html").read_text(encoding="utf-8")
+    assert "load_country" not in html
+    assert "load_country" in review
+    for page in (html, review):
+        for remote in ("cdn.jsdelivr", "MathJax.js", "require.min.js"):
+            assert remote not in page
+
+
+def test_second_build_with_nothing_changed_reruns_nothing(built) -> None:
+    processed, reports, _ = built
+    again = build_reports(COUNTRIES, processed_dir=processed, reports_dir=reports, progress=False)
+    assert [o.status for o in again.outcomes] == ["up to date", "up to date"]
+    assert again.seconds < 2.0
+    assert any("Nothing changed" in line for line in again.describe())
+
+
+def test_unknown_country_is_a_clear_error(built) -> None:
+    processed, reports, _ = built
+    with pytest.raises(ReportError, match="available: .*DE"):
+        build_reports(["ZZ"], processed_dir=processed, reports_dir=reports, progress=False)
+
+
+def test_validate_executed_rejects_errors_and_unrun_cells() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0")])
+    nb.cells[0].execution_count = 1
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="x")]
+    with pytest.raises(ReportError, match="cell 0 raised ZeroDivisionError"):
+        validate_executed(nb, name="t")
+    nb.cells[0].outputs = []
+    nb.cells[0].execution_count = None
+    with pytest.raises(ReportError, match="did not run"):
+        validate_executed(nb, name="t")
+
+
+def test_index_escapes_errors_and_lists_failures(tmp_path: Path) -> None:
+    outcome = CountryOutcome("DE", "failed", 1.0, "<script>alert(1)</script> broke")
+    page = write_index(tmp_path, [outcome], seconds=1.0).read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "1 country build(s) failed: DE" in page
