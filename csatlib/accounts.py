@@ -44,6 +44,7 @@ __all__ = [
     "account_summary",
     "country_weakest_attributes",
     "at_risk_list",
+    "at_risk_counts",
     "write_account_lists",
     "revenue_linkage",
 ]
@@ -1075,6 +1076,56 @@ def at_risk_list(
     if only_at_risk:
         out = out[out["at_risk"].fillna(False).to_numpy(dtype=bool)]
     return out[list(AT_RISK_LIST_COLUMNS)].reset_index(drop=True)
+
+
+def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.DataFrame:
+    """Counts for a report: accounts assessed, at risk, revenue at stake, not assessed.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The output of :func:`account_summary` (one row per account and country).
+    country : str, optional
+        Restrict to one ISO alpha-2 country.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country with ``accounts_assessed`` (at least ``account_min_n`` respondents),
+        ``at_risk``, ``revenue_at_stake_usd`` (latest-year revenue of the at-risk accounts; 0
+        when none) and ``not_assessed`` (accounts with too few respondents to report on without
+        revealing one person's answers). Counts only: no account names, no scores.
+    """
+    rows = summary if country is None else summary.loc[summary["country"] == country]
+    assessed = ~rows["suppressed"].fillna(True).astype(bool)
+    at_risk = rows["at_risk"].fillna(False).astype(bool) & assessed
+    frame = pd.DataFrame(
+        {
+            "country": rows["country"].astype(str),
+            "assessed": assessed,
+            "at_risk": at_risk,
+            "revenue": pd.to_numeric(rows["revenue_usd"], errors="coerce")
+            .fillna(0.0)
+            .where(at_risk, 0.0),
+        }
+    )
+    out = frame.groupby("country", sort=True).agg(
+        accounts_assessed=("assessed", "sum"),
+        at_risk=("at_risk", "sum"),
+        revenue_at_stake_usd=("revenue", "sum"),
+        not_assessed=("assessed", lambda s: int((~s).sum())),
+    )
+    if country is not None and out.empty:
+        out = pd.DataFrame(
+            {
+                "accounts_assessed": [0],
+                "at_risk": [0],
+                "revenue_at_stake_usd": [0.0],
+                "not_assessed": [0],
+            },
+            index=pd.Index([country], name="country"),
+        )
+    return out.astype({"accounts_assessed": int, "at_risk": int, "not_assessed": int})
 
 
 def write_account_lists(

@@ -15,6 +15,8 @@ __all__ = [
     "PROCESSED_DIR",
     "REPORTS_DIR",
     "NOTEBOOKS_DIR",
+    "CIT_CODEBOOK",
+    "ACCOUNT_ALIASES",
     "DEFAULT_MIN_N",
     "DEFAULT_CONF",
     "SYNTH_SEED",
@@ -42,3 +44,7 @@ RAW_DIR: Path = PROJECT_ROOT / "data" / "raw"
 PROCESSED_DIR: Path = PROJECT_ROOT / "data" / "processed"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+#: The Critical Incident Technique codebook (benefits -> attributes -> patterns).
+CIT_CODEBOOK: Path = RAW_DIR / "cit_codebook.yaml"
+#: Manual overrides for account matching (alias -> canonical name).
+ACCOUNT_ALIASES: Path = RAW_DIR / "account_aliases.csv"

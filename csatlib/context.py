@@ -46,6 +46,54 @@ class CountryContext:
     waves: tuple[str, ...]
     min_n: int
     responses: pd.DataFrame
+    processed_dir: Path = config.PROCESSED_DIR
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Canonical column name -> codebook role."""
+        return dict(self.responses.attrs.get("roles", {}))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Canonical column name -> the codebook's label, for tables and charts."""
+        return dict(self.responses.attrs.get("labels", {}))
+
+    def names(self, role: str) -> list[str]:
+        """Columns with a codebook role (``"attribute"``, ``"loyalty"``, ``"importance"`` ...)."""
+        return [name for name, r in self.roles.items() if r == role]
+
+    @property
+    def attributes(self) -> list[str]:
+        """The attribute ratings (role ``attribute``), in codebook order."""
+        return self.names("attribute")
+
+    @property
+    def driver_sample(self) -> pd.DataFrame:
+        """Own-brand responses of this country in every wave up to the report's, for key drivers.
+
+        Waves are pooled because one wave's few hundred answers rank eight correlated drivers
+        unreliably; respondents flagged as speeders or straight-liners are left out because their
+        ratings carry no information about what drives their loyalty.
+        """
+        own = self.country_own
+        waves = set(self.waves[: self.waves.index(self.wave) + 1])
+        keep = own["wave"].astype(str).isin(waves)
+        for flag in ("flag_speeder", "flag_straightliner"):
+            if flag in own:
+                keep &= ~own[flag].fillna(False).astype(bool)
+        return own.loc[keep]
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
+        from csatlib.clean import load_processed
+
+        return load_processed(kind, self.processed_dir)
+
+    def cleaning_summary(self) -> dict:
+        """The cleaning summary written by ``csat data`` (``cleaning_summary.json``)."""
+        import json
+
+        return json.loads((self.processed_dir / "cleaning_summary.json").read_text())
 
     @property
     def own(self) -> pd.DataFrame:
@@ -121,7 +169,8 @@ def load_country(
         raise DataError(f"parameter min_n: expected a whole number >= 1, found {min_n!r}")
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
-    data = load_responses(processed_dir) if responses is None else responses
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    data = load_responses(folder) if responses is None else responses
     own = data.loc[~data["competitor"].astype(bool)]
     countries = sorted({str(c) for c in own["country"].dropna().unique()})
     if country not in countries:
@@ -148,6 +197,7 @@ def load_country(
         waves=waves,
         min_n=min_n,
         responses=data,
+        processed_dir=folder,
     )
 
 

@@ -8,7 +8,7 @@ cell is below the small-cell minimum shows that it was suppressed instead of the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -18,7 +18,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["new_figure", "suppressed_figure", "score_distribution", "PALETTE"]
+__all__ = [
+    "PALETTE",
+    "new_figure",
+    "suppressed_figure",
+    "score_distribution",
+    "importance_performance_chart",
+    "pareto_chart",
+    "trend_chart",
+    "nps_league_chart",
+    "attribute_heatmap",
+]
 
 #: Colours by NPS category (colour-blind safe: Okabe-Ito).
 PALETTE = {"detractor": "#D55E00", "passive": "#999999", "promoter": "#009E73"}
@@ -95,4 +105,186 @@ def score_distribution(
         ax.bar([], [], color=PALETTE[category], label=category.capitalize() + "s")
     ax.legend(frameon=False, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def _label(name: object, labels: Mapping[str, str] | None) -> str:
+    key = str(name)
+    return str(labels[key]) if labels and key in labels else key.replace("_", " ").capitalize()
+
+
+def importance_performance_chart(
+    ipa: pd.DataFrame, *, title: str, n: int, labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Importance–performance matrix (Martilla & James 1977) from
+    :func:`csatlib.drivers.importance_performance`: one labelled point per attribute, the two
+    median lines, and the quadrant names."""
+    fig = new_figure(7.5, 5.2)
+    ax = fig.add_subplot()
+    x = ipa["performance"].astype(float).to_numpy()
+    y = 100 * ipa["importance"].astype(float).to_numpy()
+    ax.scatter(x, y, s=60, color="#0072B2", zorder=3)
+    for xi, yi, name in zip(x, y, ipa.index, strict=True):
+        ax.annotate(
+            _label(name, labels), (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=9
+        )
+    mx, my = float(np.median(x)), float(np.median(y))
+    ax.axvline(mx, color="#999999", lw=1, ls="--")
+    ax.axhline(my, color="#999999", lw=1, ls="--")
+    pad_x = max((x.max() - x.min()) * 0.25, 0.2)
+    pad_y = max((y.max() - y.min()) * 0.25, 0.5)
+    ax.set_xlim(x.min() - pad_x, x.max() + pad_x)
+    ax.set_ylim(max(y.min() - pad_y, 0), y.max() + pad_y)
+    corners = {
+        "Concentrate here": (0.02, 0.97, "left", "top"),
+        "Keep up the good work": (0.98, 0.97, "right", "top"),
+        "Low priority": (0.02, 0.03, "left", "bottom"),
+        "Possible overkill": (0.98, 0.03, "right", "bottom"),
+    }
+    for text, (cx, cy, ha, va) in corners.items():
+        ax.text(
+            cx,
+            cy,
+            text,
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=9,
+            color="#555555",
+            style="italic",
+        )
+    ax.set_xlabel("Performance (mean rating, 1–10)")
+    ax.set_ylabel("Derived importance (R² points, Shapley)")
+    ax.set_title(f"{title} (n = {n:,})")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def pareto_chart(
+    pareto: pd.DataFrame,
+    *,
+    title: str,
+    min_n: int,
+    labels: Mapping[str, str] | None = None,
+    cutoff: float = 0.8,
+) -> Figure:
+    """Pareto of dissatisfaction from :func:`csatlib.drivers.dissatisfaction_pareto`: each
+    attribute's share of all low scores (bars, vital few highlighted) and the cumulative line."""
+    shown = pareto.loc[~pareto["suppressed"].fillna(True).astype(bool)]
+    n = int(pareto["n"].max()) if len(pareto) else 0
+    if shown.empty:
+        return suppressed_figure(title, n=n, min_n=min_n)
+    fig = new_figure(7.5, 4.2)
+    ax = fig.add_subplot()
+    names = [_label(i, labels) for i in shown.index]
+    share = 100 * shown["share_of_all_low"].astype(float).to_numpy()
+    vital = shown["vital_few"].fillna(False).astype(bool).to_numpy()
+    ax.bar(names, share, color=np.where(vital, "#D55E00", "#BBBBBB"))
+    ax2 = ax.twinx()
+    ax2.plot(names, 100 * shown["cumulative"].astype(float).to_numpy(), color="#333333", marker="o")
+    ax2.axhline(100 * cutoff, color="#999999", lw=1, ls="--")
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel("Cumulative share (%)")
+    ax.set_ylabel("Share of all low scores (%)")
+    ax.set_xlabel("Attribute (vital few in orange)")
+    ax.tick_params(axis="x", labelrotation=30)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+    ax.set_title(f"{title} (n = {n:,})")
+    return fig
+
+
+def trend_chart(
+    trends: pd.DataFrame,
+    *,
+    title: str,
+    ylabel: str,
+    labels: Mapping[str, str] | None = None,
+    statistic: str = "mean",
+) -> Figure:
+    """Each measure by wave with its 95% interval, from :func:`csatlib.scores.trends`;
+    suppressed cells are left out (a gap in the line) and the legend says n per wave."""
+    rows = trends.loc[trends["statistic"] == statistic] if "statistic" in trends else trends
+    fig = new_figure(7.5, 4.2)
+    ax = fig.add_subplot()
+    waves = list(dict.fromkeys(rows["wave"].astype(str)))
+    positions = {w: i for i, w in enumerate(waves)}
+    for measure, group in rows.groupby("measure", sort=False, observed=True):
+        ok = ~group["suppressed"].fillna(True).astype(bool)
+        g = group.loc[ok]
+        xs = [positions[str(w)] for w in g["wave"]]
+        value = g["value"].astype(float).to_numpy()
+        err = np.vstack([value - g["ci_low"].astype(float), g["ci_high"].astype(float) - value])
+        ax.errorbar(xs, value, yerr=err, marker="o", capsize=3, label=_label(measure, labels))
+    ax.set_xticks(range(len(waves)), waves)
+    ax.set_xlabel("Wave")
+    ax.set_ylabel(ylabel)
+    n_text = ", ".join(
+        f"{w}: {int(n):,}"
+        for w, n in rows.groupby("wave", observed=True, sort=False)["n"].max().items()
+    )
+    ax.set_title(f"{title}\n(n per wave: {n_text})", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def nps_league_chart(table: pd.DataFrame, *, title: str, min_n: int) -> Figure:
+    """NPS by country with 95% intervals (rows of :func:`csatlib.nps.nps_by_group` with a
+    ``country`` column), best first; suppressed countries are named with their n, no bar."""
+    shown = table.sort_values("score", ascending=True, na_position="first")
+    fig = new_figure(7.5, 0.35 * len(shown) + 1.2)
+    ax = fig.add_subplot()
+    ys = np.arange(len(shown))
+    sup = shown["suppressed"].fillna(True).astype(bool).to_numpy()
+    score = shown["score"].astype(float).to_numpy()
+    low = shown["ci_low"].astype(float).to_numpy()
+    high = shown["ci_high"].astype(float).to_numpy()
+    ok = ~sup
+    ax.errorbar(
+        score[ok],
+        ys[ok],
+        xerr=np.vstack([score[ok] - low[ok], high[ok] - score[ok]]),
+        fmt="o",
+        color="#0072B2",
+        capsize=3,
+    )
+    names = [
+        f"{c} (n = {int(n):,}, suppressed)" if s else f"{c} (n = {int(n):,})"
+        for c, n, s in zip(shown["country"], shown["n"], sup, strict=True)
+    ]
+    ax.set_yticks(ys, names)
+    ax.axvline(0, color="#999999", lw=1)
+    ax.set_xlabel(f"Net Promoter Score (points; min n = {min_n})")
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def attribute_heatmap(
+    means: pd.DataFrame, *, title: str, labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Attribute × country heatmap of mean ratings (a wide frame: rows attributes, columns
+    countries; NaN where suppressed, shown blank and marked "s")."""
+    import seaborn as sns
+
+    data = means.astype(float)
+    fig = new_figure(1.0 + 0.62 * data.shape[1], 1.2 + 0.45 * data.shape[0])
+    ax = fig.add_subplot()
+    sns.heatmap(
+        data.rename(index=lambda i: _label(i, labels)),
+        ax=ax,
+        annot=True,
+        fmt=".1f",
+        cmap="RdYlGn",
+        center=float(np.nanmean(data.to_numpy())),
+        linewidths=0.5,
+        cbar_kws={"label": "Mean rating (1–10)"},
+    )
+    for (i, j), value in np.ndenumerate(data.to_numpy()):
+        if np.isnan(value):
+            ax.text(j + 0.5, i + 0.5, "s", ha="center", va="center", color="#777777")
+    ax.set_xlabel("Country (s = suppressed, n below the minimum)")
+    ax.set_ylabel("Attribute")
+    ax.set_title(title)
     return fig

@@ -47,6 +47,7 @@ __all__ = [
     "CountryOutcome",
     "BuildResult",
     "build_reports",
+    "build_lists",
     "discover_countries",
     "ensure_kernel",
     "run_country",
@@ -100,6 +101,7 @@ class BuildResult:
     outcomes: tuple[CountryOutcome, ...]
     seconds: float
     index: Path
+    lists_built: bool = False
 
     @property
     def ok(self) -> bool:
@@ -131,6 +133,8 @@ class BuildResult:
                 f"  executed notebook kept for debugging: {self.index.parent / 'failed'}"
                 f"/{o.country}.ipynb"
             )
+        if self.lists_built:
+            lines.append(f"Lists (at-risk accounts, follow-ups): {self.index.parent / 'lists'}")
         lines.append(f"Index: {self.index} ({self.seconds:.1f} s)")
         if self.failed:
             lines.append(
@@ -420,6 +424,60 @@ def _default_executor(jobs: int | None, scheduler: str | None) -> Executor:
     )
 
 
+def build_lists(processed_dir: Path, lists_dir: Path) -> tuple[Path, ...]:
+    """Write the closing-the-loop lists into ``lists_dir`` (``reports/lists``).
+
+    - ``accounts/at_risk_<CC>.csv`` and ``at_risk_all.csv``: for account managers, account-level
+      aggregates only (:func:`csatlib.accounts.at_risk_list`); ``accounts/review_pairs.csv``:
+      similar account names the matcher did not merge silently, for the CSAT team to decide.
+    - ``followup/``: recovery calls (transaction CSAT 1-2) per region, testimonials (4-5) and
+      complaint callbacks, with contact details only for respondents who gave permission
+      (:func:`csatlib.followup.write_followup_lists`).
+    - ``revenue/unmatched_revenue.csv`` and ``unmatched_survey.csv``: accounts on one side only.
+
+    Every CSV goes through :func:`csatlib.safety.write_csv_safely` (formula cells neutralized).
+    """
+    import pandas as pd
+
+    from csatlib import accounts, followup, safety
+    from csatlib.clean import load_processed
+
+    responses = load_processed("responses", processed_dir)
+    transactions = load_processed("transactions", processed_dir)
+    revenue = load_processed("revenue", processed_dir)
+    aliases = (
+        pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
+        if config.ACCOUNT_ALIASES.exists()
+        else None
+    )
+    match = accounts.match_accounts(responses["account"], aliases=aliases)
+    at_risk = accounts.at_risk_list(responses, match, revenue=revenue)
+    written = list(accounts.write_account_lists(at_risk, lists_dir / "accounts"))
+    review = lists_dir / "accounts" / "review_pairs.csv"
+    safety.write_csv_safely(match.review, review)
+    written.append(review)
+    written += followup.write_followup_lists(transactions, responses, lists_dir / "followup")
+    summary = accounts.account_summary(responses, match, revenue=revenue)
+    linkage = accounts.revenue_linkage(summary, revenue, match=match)
+    for name in ("unmatched_revenue", "unmatched_survey"):
+        path = lists_dir / "revenue" / f"{name}.csv"
+        safety.write_csv_safely(getattr(linkage, name), path)
+        written.append(path)
+    return tuple(written)
+
+
+def _build_lists_if_stale(processed_dir: Path, reports_dir: Path, fingerprint: str) -> bool:
+    stamp = reports_dir / ".build" / "lists.json"
+    try:
+        if json.loads(stamp.read_text())["fingerprint"] == fingerprint:
+            return False
+    except (OSError, ValueError, KeyError):
+        pass
+    build_lists(processed_dir, reports_dir / "lists")
+    _atomic_write_text(stamp, json.dumps({"fingerprint": fingerprint, "built": _now()}))
+    return True
+
+
 def build_reports(
     countries: Sequence[str] | None = None,
     *,
@@ -507,9 +565,10 @@ def build_reports(
             if own_executor:
                 pool.shutdown()
         shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
+    lists_built = _build_lists_if_stale(processed_dir, reports_dir, fingerprint)
     ordered = tuple(outcomes[c] for c in selected)
     index = write_index(reports_dir, ordered, seconds=time.perf_counter() - start)
-    return BuildResult(ordered, time.perf_counter() - start, index)
+    return BuildResult(ordered, time.perf_counter() - start, index, lists_built)
 
 
 def _run_all(pool: Executor, jobs: list[CountryJob], *, progress: bool) -> Iterable[CountryOutcome]:

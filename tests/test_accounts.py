@@ -579,3 +579,27 @@ def test_revenue_linkage_small_categories_suppressed() -> None:
     assert by.loc["detractor", "n"] == 2
     assert not by.loc["promoter", "suppressed"]
     assert by.loc["passive", "n"] == 0
+
+
+def test_at_risk_counts_count_only_assessed_accounts() -> None:
+    from csatlib.accounts import at_risk_counts
+
+    summary = pd.DataFrame(
+        {
+            "country": ["DE", "DE", "DE", "FR"],
+            "suppressed": [False, False, True, False],
+            "at_risk": [True, False, True, True],
+            "revenue_usd": [100.0, 50.0, 999.0, np.nan],
+        }
+    )
+    de = at_risk_counts(summary, country="DE")
+    # the small (suppressed) account is neither counted as at risk nor as revenue at stake
+    assert de.loc["DE"].to_dict() == {
+        "accounts_assessed": 2,
+        "at_risk": 1,
+        "revenue_at_stake_usd": 100.0,
+        "not_assessed": 1,
+    }
+    both = at_risk_counts(summary)
+    assert both.loc["FR", "at_risk"] == 1 and both.loc["FR", "revenue_at_stake_usd"] == 0.0
+    assert at_risk_counts(summary, country="JP").loc["JP", "accounts_assessed"] == 0
