@@ -83,6 +83,22 @@ class CountryContext:
                 keep &= ~own[flag].fillna(False).astype(bool)
         return own.loc[keep]
 
+    @property
+    def expectation_attributes(self) -> list[str]:
+        """Attributes that also have an expectation item (``expectation_<attribute>``)."""
+        return [a for a in self.attributes if f"expectation_{a}" in self.responses.columns]
+
+    def country_transactions(self) -> pd.DataFrame:
+        """This country's transaction-survey tickets (all months)."""
+        tx = self.table("transactions")
+        return tx.loc[tx["country"] == self.country]
+
+    def account_aliases(self) -> pd.DataFrame | None:
+        """The manual account-name overrides (``alias, canonical``), if the study has them."""
+        if not config.ACCOUNT_ALIASES.exists():
+            return None
+        return pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
+
     def table(self, kind: str) -> pd.DataFrame:
         """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
         from csatlib.clean import load_processed

@@ -48,9 +48,21 @@ WARM_IMPORTS: tuple[str, ...] = (
     "pyarrow.parquet",
     "ipykernel.kernelapp",
     "IPython",
+    "sklearn.linear_model",
+    "rapidfuzz",
+    "csatlib.accounts",
+    "csatlib.cit",
+    "csatlib.clean",
     "csatlib.context",
-    "csatlib.summary",
+    "csatlib.drivers",
+    "csatlib.followup",
+    "csatlib.loyalty",
+    "csatlib.metrics",
     "csatlib.plots",
+    "csatlib.scores",
+    "csatlib.screens",
+    "csatlib.summary",
+    "csatlib.tables",
 )
 
 

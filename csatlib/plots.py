@@ -1,7 +1,8 @@
 """Charts for the reports. Each function takes data that is already computed and returns a Figure.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, never through pyplot's global
-state, so a notebook cell that returns one shows it exactly once and parallel report builds
+state, so a notebook cell that returns one shows it exactly once (notebooks run
+``%matplotlib inline``, which registers the PNG display of figures) and parallel report builds
 cannot draw into each other's axes. Every chart has a title, axis labels and its n; a chart whose
 cell is below the small-cell minimum shows that it was suppressed instead of the data.
 """
@@ -10,13 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # reports are rendered headless; notebooks display the returned Figure
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = [
     "PALETTE",
@@ -66,6 +63,7 @@ def score_distribution(
     promoter_min: int = 9,
     detractor_max: int = 6,
     xlabel: str = "Likelihood to recommend",
+    nps_colours: bool = True,
 ) -> Figure:
     """Bar chart of the share of respondents at each scale point, coloured by NPS category.
 
@@ -87,7 +85,9 @@ def score_distribution(
     points = np.arange(scale[0], scale[1] + 1)
     shares = values.value_counts(normalize=True).reindex(points, fill_value=0.0)
     colours = [
-        PALETTE["promoter"]
+        "#0072B2"
+        if not nps_colours
+        else PALETTE["promoter"]
         if p >= promoter_min
         else PALETTE["detractor"]
         if p <= detractor_max
@@ -101,9 +101,14 @@ def score_distribution(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Share of respondents (%)")
     ax.set_title(f"{title} (n = {n:,})")
-    for category in ("detractor", "passive", "promoter"):
-        ax.bar([], [], color=PALETTE[category], label=category.capitalize() + "s")
-    ax.legend(frameon=False, loc="upper left")
+    if nps_colours:
+        from matplotlib.patches import Patch
+
+        handles = [
+            Patch(color=PALETTE[c], label=c.capitalize() + "s")
+            for c in ("detractor", "passive", "promoter")
+        ]
+        ax.legend(handles=handles, frameon=False, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -114,11 +119,19 @@ def _label(name: object, labels: Mapping[str, str] | None) -> str:
 
 
 def importance_performance_chart(
-    ipa: pd.DataFrame, *, title: str, n: int, labels: Mapping[str, str] | None = None
+    ipa: pd.DataFrame,
+    *,
+    title: str,
+    n: int,
+    min_n: int,
+    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Importance–performance matrix (Martilla & James 1977) from
     :func:`csatlib.drivers.importance_performance`: one labelled point per attribute, the two
     median lines, and the quadrant names."""
+    if ipa.empty or ipa["importance"].isna().all():
+        return suppressed_figure(title, n=n, min_n=min_n)
+    ipa = ipa.dropna(subset=["importance", "performance"])
     fig = new_figure(7.5, 5.2)
     ax = fig.add_subplot()
     x = ipa["performance"].astype(float).to_numpy()

@@ -249,6 +249,13 @@ def render_html(nb: Any, *, with_code: bool, title: str) -> str:
         exclude_input_prompt=not with_code,
         exclude_output_prompt=not with_code,
     )
+    if not with_code:
+        # Cells tagged "review-only" explain the code to reviewers; managers do not need them.
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags={"review-only"}), enabled=True
+        )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 

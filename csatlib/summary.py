@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 
 from csatlib.context import CountryContext
-from csatlib.display import SafeHTML, heading
+from csatlib.display import SafeHTML, escape, heading
 from csatlib.nps import NPSDifference, NPSResult, nps, nps_difference
+from csatlib.tables import fmt_interval, fmt_number, fmt_p, label
 
 __all__ = [
     "NPSHeadline",
@@ -22,6 +23,9 @@ __all__ = [
     "headline_metrics",
     "fmt_points",
     "report_heading",
+    "executive_summary",
+    "driver_notes",
+    "report_metrics",
 ]
 
 NPS_COLUMN = "likelihood_to_recommend"
@@ -130,7 +134,7 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
                     "": label,
                     "NPS": fmt_points(diff.diff),
                     "95% CI": f"{fmt_points(diff.ci_low)} to {fmt_points(diff.ci_high)}",
-                    "p-value": f"{diff.p_value:.3f}",
+                    "p-value": fmt_p(diff.p_value),
                 }
             )
 
@@ -200,3 +204,163 @@ def report_heading(ctx: CountryContext) -> SafeHTML:
         ),
         level=2,
     )
+
+
+_FAILS = {
+    "trend_verdict": ("deteriorated", "deteriorated since the last wave"),
+    "vs_countries_verdict": ("below", "below the other countries"),
+    "vs_competitors_verdict": ("below", "below competitors' customers"),
+    "rank_verdict": ("bottom", "among the country's three lowest"),
+}
+_PASSES = {
+    "trend_verdict": ("improved", "improved since the last wave"),
+    "vs_countries_verdict": ("above", "above the other countries"),
+    "vs_competitors_verdict": ("above", "above competitors' customers"),
+    "rank_verdict": ("top", "among the country's three highest"),
+}
+
+
+def _screen_sentence(screens: pd.DataFrame, cls: str, labels: dict[str, str]) -> str:
+    rows = screens.loc[screens["class"] == cls]
+    kind = "problem" if cls == "problem" else "best practice"
+    title = "Top problem" if cls == "problem" else "Best practice"
+    if rows.empty:
+        return f"{title}: no attribute is classed {kind} in this wave."
+    key = "n_fail" if cls == "problem" else "n_pass"
+    best = rows.sort_values([key, "mean"], ascending=[False, cls == "problem"]).iloc[0]
+    reasons = _FAILS if cls == "problem" else _PASSES
+    evidence = [text for col, (value, text) in reasons.items() if best.get(col) == value]
+    return f"{title}: {label(best.name, labels)} ({', '.join(evidence)})."
+
+
+def executive_summary(
+    ctx: CountryContext, headline: NPSHeadline, screens: pd.DataFrame
+) -> SafeHTML:
+    """The report's first paragraph: NPS with its interval, change, comparison, top problem and
+    best practice (from the four screens), as an escaped bullet list."""
+    sentences: list[str] = []
+    if headline.current is None:
+        sentences.append(
+            f"Net Promoter Score for {ctx.wave}: suppressed, {headline.n} respondents is below "
+            f"the minimum of {ctx.min_n}."
+        )
+    else:
+        cur = headline.current
+        sentences.append(
+            f"Net Promoter Score {fmt_points(cur.score)} (95% CI "
+            f"{fmt_interval(cur.ci_low, cur.ci_high, 1, signed=True)}), n = {cur.n:,}, "
+            f"wave {ctx.wave}."
+        )
+    if headline.change is not None:
+        d = headline.change
+        verdict = (
+            ("a significant rise" if d.diff > 0 else "a significant fall")
+            if d.p_value < 0.05
+            else "no significant change"
+        )
+        sentences.append(
+            f"Change since {ctx.previous_wave}: {fmt_points(d.diff)} points "
+            f"(p {fmt_p(d.p_value) if d.p_value < 0.001 else '= ' + fmt_p(d.p_value)}): {verdict}."
+        )
+    if headline.vs_rest is not None and headline.rest is not None:
+        d = headline.vs_rest
+        verdict = (
+            ("significantly above" if d.diff > 0 else "significantly below")
+            if d.p_value < 0.05
+            else "not significantly different from"
+        )
+        sentences.append(
+            f"Compared with all other countries ({fmt_points(headline.rest.score)}): "
+            f"{fmt_points(d.diff)} points, {verdict} them."
+        )
+    if not screens.empty:
+        sentences.append(_screen_sentence(screens, "problem", ctx.labels))
+        sentences.append(_screen_sentence(screens, "best practice", ctx.labels))
+    items = "".join(f"<li>{escape(t)}</li>" for t in sentences)
+    return SafeHTML(f'<ul class="csat-summary">{items}</ul>')
+
+
+def driver_notes(results: pd.DataFrame, *, labels: dict[str, str]) -> SafeHTML:
+    """What the key-driver table rests on: n, R², dropped drivers, and which drivers' intervals
+    overlap (their order is not established)."""
+    attrs = results.attrs
+    if attrs.get("suppressed"):
+        reason = escape("Key drivers suppressed: " + str(attrs.get("reason", "")))
+        return SafeHTML(f'<p class="csat-suppressed">{reason}</p>')
+    notes = [
+        f"Shapley decomposition of R² = {fmt_number(attrs.get('r2'), 3)} "
+        f"(n = {int(attrs.get('n', 0)):,}, {int(attrs.get('n_boot', 0))} bootstrap resamples "
+        "for the 95% intervals)."
+    ]
+    for driver, reason in (attrs.get("dropped") or {}).items():
+        notes.append(f"{label(driver, labels)} left out: {reason}.")
+    notes += [str(n) for n in attrs.get("overlap_notes", [])]
+    items = "".join(f"<li>{escape(t)}</li>" for t in notes)
+    return SafeHTML(f'<ul class="csat-note">{items}</ul>')
+
+
+def _rounded(value: object, digits: int = 4) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(number) else round(number, digits)
+
+
+def report_metrics(
+    headline: NPSHeadline,
+    *,
+    attribute_scores: pd.DataFrame,
+    loyalty_summary: pd.DataFrame,
+    screens: pd.DataFrame,
+    drivers: pd.DataFrame,
+) -> dict[str, Any]:
+    """Everything the metrics JSON carries: the NPS headline, CSAT, loyalty index with alpha,
+    the screen classes, and each driver's importance and rank. Suppressed cells carry
+    ``{"suppressed": true, "n": ...}`` and no estimate."""
+    out = headline_metrics(headline)
+    csat = {}
+    for _, row in attribute_scores.iterrows():
+        if bool(row["suppressed"]):
+            csat[str(row["measure"])] = {"suppressed": True, "n": int(row["n"])}
+        else:
+            csat[str(row["measure"])] = {
+                "suppressed": False,
+                "n": int(row["n"]),
+                "mean": _rounded(row["mean"]),
+                "ci_low": _rounded(row["ci_low"]),
+                "ci_high": _rounded(row["ci_high"]),
+                "top_box": _rounded(row["top_box"]),
+            }
+    out["csat"] = csat
+    if len(loyalty_summary):
+        row = loyalty_summary.iloc[0]
+        out["loyalty"] = (
+            {"suppressed": True, "n": int(row["n"])}
+            if bool(row["suppressed"])
+            else {
+                "suppressed": False,
+                "n": int(row["n"]),
+                "index": _rounded(row["score"]),
+                "ci_low": _rounded(row["ci_low"]),
+                "ci_high": _rounded(row["ci_high"]),
+                "alpha": _rounded(row["alpha"]),
+            }
+        )
+    out["screens"] = {str(k): str(v) for k, v in screens["class"].items()} if len(screens) else {}
+    if drivers.attrs.get("suppressed") or drivers.empty:
+        out["drivers"] = {"suppressed": True, "reason": str(drivers.attrs.get("reason", ""))}
+    else:
+        out["drivers"] = {
+            str(k): {
+                "importance": _rounded(r["importance"]),
+                "ci_low": _rounded(r["ci_low"]),
+                "ci_high": _rounded(r["ci_high"]),
+                "share": _rounded(r["share"]),
+                "rank": int(r["rank"]),
+            }
+            for k, r in drivers.iterrows()
+        }
+        out["drivers_r2"] = _rounded(drivers.attrs.get("r2"))
+        out["drivers_n"] = int(drivers.attrs.get("n", 0))
+    return out

@@ -8,6 +8,14 @@ from pathlib import Path
 
 import pytest
 
+
+def _python(source: str) -> str:
+    """Cell source with IPython syntax (``%matplotlib inline``) translated to plain Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
@@ -31,7 +39,7 @@ def test_notebook_defines_no_functions_or_classes(path: Path) -> None:
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
-        tree = ast.parse("".join(cell["source"]))
+        tree = ast.parse(_python("".join(cell["source"])))
         defs = [
             n
             for n in ast.walk(tree)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from csatlib.clean import build_processed
 
 from csatlib import config
+from csatlib.clean import build_processed
 from csatlib.errors import ReportError
 from csatlib.reports import CountryOutcome, build_reports, validate_executed, write_index
 
@@ -135,3 +135,34 @@ def test_index_escapes_errors_and_lists_failures(tmp_path: Path) -> None:
     page = write_index(tmp_path, [outcome], seconds=1.0).read_text()
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "1 country build(s) failed: DE" in page
+
+
+def test_metrics_carry_scores_loyalty_screens_and_drivers(built) -> None:
+    _, reports, _ = built
+    metrics = json.loads((reports / "metrics" / "DE.json").read_text())
+    assert {"nps", "nps_change", "csat", "loyalty", "screens", "drivers"} <= set(metrics)
+    assert 0 <= metrics["loyalty"]["index"] <= 100 and 0 < metrics["loyalty"]["alpha"] < 1
+    assert set(metrics["screens"].values()) <= {"problem", "best practice", "neutral", "suppressed"}
+    ranks = sorted(d["rank"] for d in metrics["drivers"].values())
+    assert ranks == list(range(1, len(ranks) + 1))
+    shares = sum(d["share"] for d in metrics["drivers"].values())
+    assert shares == pytest.approx(1.0, abs=1e-3)
+
+
+def test_distribution_version_has_no_reviewer_notes_but_every_section(built) -> None:
+    _, reports, _ = built
+    html = (reports / "html" / "DE.html").read_text(encoding="utf-8")
+    review = (reports / "review" / "DE.html").read_text(encoding="utf-8")
+    for section in (
+        "Executive summary",
+        "Key drivers of loyalty",
+        "Four screens",
+        "What customers like and dislike",
+        "Closing the loop",
+        "Data quality",
+    ):
+        assert section in html
+    assert "Set-up:" not in html and "Set-up:" in review
+    assert "staging" not in html  # no path of the build leaks into the page
+    assert html.count("data:image/png;base64") >= 5  # charts are images, not "<Figure ...>"
+    assert "&lt;Figure" not in html
