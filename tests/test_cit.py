@@ -5,7 +5,6 @@ Krippendorff's published example), the assistant, frequencies with suppression, 
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import krippendorff
@@ -708,11 +707,9 @@ def test_sample_rule_coder_coverage_and_agreement(sample_incidents, codebook) ->
 
 @needs_sample
 @pytest.mark.slow
-def test_sample_full_coding_speed(sample_incidents, codebook) -> None:
-    start = time.perf_counter()
+def test_sample_full_coding_coverage(sample_incidents, codebook) -> None:
+    # speed is measured by benchmarks/bench_cit.py, not asserted here
     rule = cit.code_incidents(sample_incidents, codebook)
-    elapsed = time.perf_counter() - start
     assert len(sample_incidents) > 50_000
-    assert elapsed < 15  # measured about 4 s for 56,000 incidents on one shared core
     share = cit.coverage(sample_incidents, rule)
     assert share.set_index(["valence", "method"]).loc[("all", "rule"), "share"] >= 0.80

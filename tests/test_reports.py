@@ -108,7 +108,7 @@ def test_second_build_with_nothing_changed_reruns_nothing(built) -> None:
     processed, reports, _ = built
     again = build_reports(COUNTRIES, processed_dir=processed, reports_dir=reports, progress=False)
     assert [o.status for o in again.outcomes] == ["up to date", "up to date"]
-    assert again.seconds < 2.0
+    # how fast this is (target under 2 s) is measured by benchmarks/bench_reports.py
     assert any("Nothing changed" in line for line in again.describe())
 
 
