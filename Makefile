@@ -17,7 +17,7 @@ RAW := $(wildcard data/raw/*.csv data/raw/*.yaml data/raw/*.xlsx data/raw/*.sav)
 INGEST := $(wildcard csatlib/io.py csatlib/codebook.py csatlib/clean.py csatlib/countries.py)
 PROCESSED := data/processed/responses.parquet
 
-.PHONY: help setup data reports test test-fast bench lab lint format clean distclean synth
+.PHONY: help setup data reports sample test test-fast bench lab lint format clean distclean synth
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ $(PROCESSED): $(RAW) $(INGEST) | setup
 
 reports: data setup ## Build every country report into reports/ (only what changed)
 	$(CSAT) reports
+
+sample: setup ## Draw the deployment list for the next wave into reports/lists/deployment
+	$(CSAT) sample --rate AMER=0.3 --rate EMEA=0.5 --rate APJ=1.0 --as-of 2026-10-01
 
 test: setup ## Run the whole test suite (slow checks included)
 	$(BIN)/python -m pytest -q
