@@ -22,6 +22,7 @@ import pickle
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -99,6 +100,17 @@ def _serve(sock: socket.socket, imports: Sequence[str]) -> None:  # pragma: no c
             importlib.import_module(name)
         except Exception as exc:  # a missing optional module only costs start-up time
             failed.append(f"{name}: {exc!r}")
+    try:  # draw once so that fonts and the PNG writer are loaded before any kernel forks
+        import io
+
+        from matplotlib.figure import Figure
+
+        fig = Figure()
+        fig.add_subplot().plot([0, 1], [0, 1], label="warm")
+        fig.legend()
+        fig.savefig(io.BytesIO(), format="png")
+    except Exception as exc:  # only start-up time is lost
+        failed.append(f"matplotlib warm-up: {exc!r}")
     _send(sock, {"ready": True, "failed_imports": failed})
     while True:
         try:
@@ -135,23 +147,28 @@ def _become_kernel(request: dict[str, Any]) -> None:  # pragma: no cover - child
 class KernelForkServer:
     """A process that has imported :data:`WARM_IMPORTS` and forks kernels on request.
 
-    Start it before this process creates any ZeroMQ context. Use :meth:`spawn` with the argument
-    list ipykernel expects after ``-m ipykernel_launcher`` (``["-f", connection_file]``).
+    The server is a fresh interpreter (``python -m csatlib.kernels``), never a ``fork()`` of the
+    caller: a caller that has already run a notebook holds a ZeroMQ context and an asyncio event
+    loop whose epoll descriptor a forked child would share, and such children spin on EINTR
+    forever. Use :meth:`spawn` with the argument list ipykernel expects after
+    ``-m ipykernel_launcher`` (``["-f", connection_file]``).
     """
 
-    def __init__(self, imports: Sequence[str] = WARM_IMPORTS) -> None:
+    def __init__(self, imports: Sequence[str] = WARM_IMPORTS, *, timeout: float = 120.0) -> None:
         parent, child = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - child
-            parent.close()
-            try:
-                _serve(child, imports)
-            finally:
-                os._exit(0)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "csatlib.kernels", str(child.fileno()), *imports],
+            pass_fds=[child.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         child.close()
-        self.pid = pid
+        self.pid = self._proc.pid
         self._sock = parent
+        self._sock.settimeout(timeout)
         hello = _recv(parent)
+        self._sock.settimeout(None)
         self.failed_imports: list[str] = hello.get("failed_imports", [])
 
     def spawn(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None) -> int:
@@ -161,15 +178,18 @@ class KernelForkServer:
 
     def alive(self) -> bool:
         """True while the fork server process runs."""
-        return _pid_alive(self.pid)
+        return self._proc.poll() is None
 
     def close(self) -> None:
         """Stop the fork server (kernels it started keep running until shut down)."""
         with contextlib.suppress(OSError):
             _send(self._sock, {"op": "exit"})
         self._sock.close()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -260,5 +280,11 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-if sys.platform == "win32":  # pragma: no cover
-    raise ImportError("csatlib.kernels needs fork(); use the plain kernel path on Windows")
+def _main(argv: Sequence[str]) -> None:  # pragma: no cover - runs as the server process
+    """Entry point of the fork server: ``python -m csatlib.kernels FD [MODULE ...]``."""
+    sock = socket.socket(fileno=int(argv[0]))
+    _serve(sock, argv[1:])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main(sys.argv[1:])

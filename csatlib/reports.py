@@ -425,7 +425,9 @@ def _default_executor(jobs: int | None, scheduler: str | None) -> Executor:
         return Client(scheduler).get_executor()
     return ProcessPoolExecutor(
         max_workers=jobs or os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn"),
+        # spawn, never fork: a forked worker would share this process's ZeroMQ and event-loop
+        # state (e.g. after a notebook ran here), and its kernels would spin forever.
+        mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
         initargs=(True,),
     )

@@ -34,7 +34,12 @@ def _run(server, tmp_path, name: str, source: str) -> str:
     km = prewarmed_kernel_manager(server, KERNEL_NAME)
     try:
         out = papermill.execute_notebook(
-            str(path), str(tmp_path / f"{name}.out.ipynb"), km=km, progress_bar=False
+            str(path),
+            str(tmp_path / f"{name}.out.ipynb"),
+            km=km,
+            progress_bar=False,
+            execution_timeout=60,
+            start_timeout=60,
         )
     finally:
         run_sync(km.shutdown_kernel)(now=True)
@@ -58,3 +63,17 @@ def test_kernel_process_ends_with_the_notebook(server, tmp_path) -> None:
 
     pid, _ = eval(_run(server, tmp_path, "c", "import os\nos.getpid(), 0"))  # noqa: S307
     assert not _pid_alive(pid)
+
+
+def test_server_started_after_a_notebook_ran_in_this_process_still_works(server, tmp_path) -> None:
+    """A fork() of a process that has run a notebook inherits its event loop and ZeroMQ state,
+    and its kernels spin forever; the server is a fresh interpreter, so this must just work."""
+    from csatlib.kernels import KernelForkServer
+
+    _run(server, tmp_path, "warm", "1 + 1")  # this process has now driven a kernel
+    fresh = KernelForkServer(("ipykernel.kernelapp",))
+    try:
+        assert "2" in _run(fresh, tmp_path, "after", "1 + 1")
+    finally:
+        fresh.close()
+    assert not fresh.alive()
