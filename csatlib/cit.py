@@ -53,6 +53,7 @@ Every code table (rule, hand, model, merged) has the columns of :data:`CODE_COLU
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import warnings
@@ -479,8 +480,25 @@ def load_cit_codebook(path: str | Path | Mapping[str, Any]) -> CitCodebook:
 
     Notes
     -----
-    Format: see the module docstring and docs/cit.md.
+    Format: see the module docstring and docs/cit.md. A file is compiled once per process and
+    version: the result is cached by path, modification time and size (the codebook is frozen),
+    so a report kernel forked from a warm process does not compile ~500 regexes again.
     """
+    if isinstance(path, Mapping):
+        return _load_cit_codebook(path)
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return _load_cit_codebook(path)  # the loader raises the proper error
+    return _cached_codebook(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_codebook(path: str, mtime_ns: int, size: int) -> CitCodebook:
+    return _load_cit_codebook(path)
+
+
+def _load_cit_codebook(path: str | Path | Mapping[str, Any]) -> CitCodebook:
     if isinstance(path, Mapping):
         where, raw = "<dict>", dict(path)
     else:

@@ -100,6 +100,13 @@ def _serve(sock: socket.socket, imports: Sequence[str]) -> None:  # pragma: no c
             importlib.import_module(name)
         except Exception as exc:  # a missing optional module only costs start-up time
             failed.append(f"{name}: {exc!r}")
+    try:  # compile the study's CIT codebook once (cached by csatlib.cit for every kernel)
+        from csatlib import cit, config
+
+        if config.CIT_CODEBOOK.exists():
+            cit.load_cit_codebook(config.CIT_CODEBOOK)
+    except Exception as exc:  # a broken codebook is reported by the notebook that loads it
+        failed.append(f"CIT codebook warm-up: {exc!r}")
     try:  # draw once so that fonts and the PNG writer are loaded before any kernel forks
         import io
 

@@ -713,3 +713,16 @@ def test_sample_full_coding_coverage(sample_incidents, codebook) -> None:
     assert len(sample_incidents) > 50_000
     share = cit.coverage(sample_incidents, rule)
     assert share.set_index(["valence", "method"]).loc[("all", "rule"), "share"] >= 0.80
+
+
+def test_codebook_file_is_compiled_once_per_version(tmp_path) -> None:
+    import shutil
+    import time
+
+    path = tmp_path / "cit.yaml"
+    shutil.copyfile(config.CIT_CODEBOOK, path)
+    first = cit.load_cit_codebook(path)
+    assert cit.load_cit_codebook(path) is first  # cached: same frozen object
+    time.sleep(0.01)
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # a new version
+    assert cit.load_cit_codebook(path) is not first
