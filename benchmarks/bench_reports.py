@@ -53,10 +53,29 @@ def naive(countries: list[str], out: Path) -> float:
                 str(notebook.parent),
             ]
         )
-        _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed),
-              "--output", f"{cc}.dist"])
-        _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed),
-              "--output", f"{cc}.review"])
+        _run(
+            [
+                str(BIN / "jupyter"),
+                "nbconvert",
+                "--to",
+                "html",
+                "--no-input",
+                str(executed),
+                "--output",
+                f"{cc}.dist",
+            ]
+        )
+        _run(
+            [
+                str(BIN / "jupyter"),
+                "nbconvert",
+                "--to",
+                "html",
+                str(executed),
+                "--output",
+                f"{cc}.review",
+            ]
+        )
     return time.perf_counter() - start
 
 
