@@ -16,13 +16,38 @@ import pandas as pd
 from csatlib import config
 from csatlib.errors import DataError
 
-__all__ = ["CountryContext", "load_country", "load_responses"]
+__all__ = ["CodebookView", "CountryContext", "load_country", "load_responses"]
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 
 
+class CodebookView:
+    """The codebook's roles and labels of a ``responses`` table (kept in its ``attrs``)."""
+
+    responses: pd.DataFrame
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Canonical column name -> codebook role."""
+        return dict(self.responses.attrs.get("roles", {}))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Canonical column name -> the codebook's label, for tables and charts."""
+        return dict(self.responses.attrs.get("labels", {}))
+
+    def names(self, role: str) -> list[str]:
+        """Columns with a codebook role (``"attribute"``, ``"loyalty"``, ``"importance"`` ...)."""
+        return [name for name, r in self.roles.items() if r == role]
+
+    @property
+    def attributes(self) -> list[str]:
+        """The attribute ratings (role ``attribute``), in codebook order."""
+        return self.names("attribute")
+
+
 @dataclass(frozen=True, eq=False)
-class CountryContext:
+class CountryContext(CodebookView):
     """One country's report inputs.
 
     Attributes
@@ -47,25 +72,6 @@ class CountryContext:
     min_n: int
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
-
-    @property
-    def roles(self) -> dict[str, str]:
-        """Canonical column name -> codebook role."""
-        return dict(self.responses.attrs.get("roles", {}))
-
-    @property
-    def labels(self) -> dict[str, str]:
-        """Canonical column name -> the codebook's label, for tables and charts."""
-        return dict(self.responses.attrs.get("labels", {}))
-
-    def names(self, role: str) -> list[str]:
-        """Columns with a codebook role (``"attribute"``, ``"loyalty"``, ``"importance"`` ...)."""
-        return [name for name, r in self.roles.items() if r == role]
-
-    @property
-    def attributes(self) -> list[str]:
-        """The attribute ratings (role ``attribute``), in codebook order."""
-        return self.names("attribute")
 
     @property
     def driver_sample(self) -> pd.DataFrame:

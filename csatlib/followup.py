@@ -18,12 +18,12 @@ show :func:`followup_counts` only.  See docs/closing_the_loop.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from csatlib.accounts import _require
 from csatlib.errors import DataError
 from csatlib.safety import write_csv_safely
 
@@ -84,18 +84,6 @@ CALLBACK_COLUMNS: tuple[str, ...] = (
     "contact_name",
     "contact_email",
 )
-
-
-def _require(df: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"{what}: expected a DataFrame, found {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"{what}: expected columns {list(columns)}, missing {missing} "
-            f"(found {list(df.columns)})"
-        )
-    return df
 
 
 def _label(value: object) -> object:

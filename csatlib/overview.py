@@ -24,6 +24,7 @@ import pandas as pd
 
 from csatlib import config
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
+from csatlib.context import CodebookView
 from csatlib.display import SafeHTML, heading
 from csatlib.errors import DataError
 from csatlib.nps import nps, nps_by_group, nps_vs_rest, nps_wave_change
@@ -55,7 +56,7 @@ NPS_COLUMN = "likelihood_to_recommend"
 
 
 @dataclass(frozen=True, eq=False)
-class StudyContext:
+class StudyContext(CodebookView):
     """The global report's inputs: every response, the report's wave and the small-cell rule.
 
     Attributes
@@ -81,25 +82,6 @@ class StudyContext:
     min_n: int
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
-
-    @property
-    def roles(self) -> dict[str, str]:
-        """Canonical column name -> codebook role."""
-        return dict(self.responses.attrs.get("roles", {}))
-
-    @property
-    def labels(self) -> dict[str, str]:
-        """Canonical column name -> the codebook's label, for tables and charts."""
-        return dict(self.responses.attrs.get("labels", {}))
-
-    def names(self, role: str) -> list[str]:
-        """Columns with a codebook role (``"attribute"``, ``"loyalty"`` ...), codebook order."""
-        return [name for name, r in self.roles.items() if r == role]
-
-    @property
-    def attributes(self) -> list[str]:
-        """The attribute ratings (role ``attribute``), in codebook order."""
-        return self.names("attribute")
 
     @property
     def loyalty_items(self) -> list[str]:
