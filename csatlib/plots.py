@@ -214,10 +214,14 @@ def trend_chart(
     ylabel: str,
     labels: Mapping[str, str] | None = None,
     statistic: str = "mean",
+    measures: Sequence[str] | None = None,
 ) -> Figure:
     """Each measure by wave with its 95% interval, from :func:`csatlib.scores.trends`;
-    suppressed cells are left out (a gap in the line) and the legend says n per wave."""
+    suppressed cells are left out (a gap in the line) and the legend says n per wave.
+    ``measures`` limits the chart to those measures (default: all)."""
     rows = trends.loc[trends["statistic"] == statistic] if "statistic" in trends else trends
+    if measures is not None:
+        rows = rows.loc[rows["measure"].isin(list(measures))]
     fig = new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     waves = list(dict.fromkeys(rows["wave"].astype(str)))
