@@ -25,7 +25,7 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
-from csatlib.errors import DataError
+from csatlib.errors import DataError, require_columns
 from csatlib.loyalty import LOYALTY_ITEMS, loyalty_index
 from csatlib.safety import write_csv_safely
 
@@ -655,18 +655,6 @@ def _check_min_n(value: object, name: str) -> int:
     return int(value)
 
 
-def _require(df: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"{what}: expected a DataFrame, found {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"{what}: expected columns {list(columns)}, missing {missing} "
-            f"(found {list(df.columns)})"
-        )
-    return df
-
-
 def _numeric(df: pd.DataFrame, column: str, what: str) -> pd.Series:
     try:
         return pd.to_numeric(df[column], errors="raise").astype(float)
@@ -706,7 +694,7 @@ def _own_brand(responses: pd.DataFrame, include_competitors: bool) -> pd.DataFra
 
 def _revenue_frame(revenue: pd.DataFrame, match: AccountMatch) -> pd.DataFrame:
     """Revenue with account keys, string country, integer year and float amount (validated)."""
-    rev = _require(revenue, ("account", "country", "year", "revenue_usd"), "revenue")
+    rev = require_columns(revenue, ("account", "country", "year", "revenue_usd"), "revenue")
     year = _numeric(rev, "year", "revenue")
     if year.isna().any() or (year != np.floor(year)).any():
         row = rev.index[(year.isna() | (year != np.floor(year))).to_numpy()][0]
@@ -804,7 +792,7 @@ def account_summary(
     need += (
         list(loyalty_items.values()) if isinstance(loyalty_items, Mapping) else list(loyalty_items)
     )
-    _require(responses, need, "account_summary: responses")
+    require_columns(responses, need, "account_summary: responses")
     if not isinstance(match, AccountMatch):
         raise DataError(f"match: expected an AccountMatch, found {type(match).__name__}")
     if not isinstance(rule, AtRiskRule):
@@ -945,7 +933,7 @@ def country_weakest_attributes(
     column order).  These are the lowest-rated attributes, not key drivers; pass a key-driver
     ranking from csatlib.drivers to :func:`at_risk_list` (``country_drivers``) to use that instead.
     """
-    _require(responses, ["country", *attributes], "country_weakest_attributes: responses")
+    require_columns(responses, ["country", *attributes], "country_weakest_attributes: responses")
     min_n = _check_min_n(min_n, "min_n")
     n_weakest = _check_min_n(n_weakest, "n_weakest")
     df = _own_brand(responses, include_competitors)
@@ -1156,7 +1144,7 @@ def write_account_lists(
     tuple of pathlib.Path
         The files written, per country in order, then ``at_risk_all.csv``.
     """
-    _require(at_risk, ["country", "n_respondents", *_SCORE_COLUMNS], "write_account_lists")
+    require_columns(at_risk, ["country", "n_respondents", *_SCORE_COLUMNS], "write_account_lists")
     account_min_n = _check_min_n(account_min_n, "account_min_n")
     extra = [c for c in at_risk.columns if c not in AT_RISK_LIST_COLUMNS]
     if extra:
@@ -1300,7 +1288,7 @@ def revenue_linkage(
         "nps",
         "at_risk",
     ]
-    _require(summary, need, "revenue_linkage: summary")
+    require_columns(summary, need, "revenue_linkage: summary")
     if not isinstance(match, AccountMatch):
         raise DataError(f"match: expected an AccountMatch, found {type(match).__name__}")
     if category_by not in ("mean_ltr", "nps"):

@@ -68,7 +68,7 @@ import pandas as pd
 import yaml
 
 from csatlib.config import DEFAULT_MIN_N
-from csatlib.errors import CodebookError, DataError
+from csatlib.errors import CodebookError, DataError, require_columns
 from csatlib.safety import write_csv_safely
 
 __all__ = [
@@ -641,15 +641,6 @@ _SPLIT_RE = re.compile(
 )
 
 
-def _require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"{what}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"found {', '.join(map(str, df.columns))}"
-        )
-
-
 def split_incidents(
     df: pd.DataFrame,
     *,
@@ -694,7 +685,7 @@ def split_incidents(
             f"split_incidents: unknown field name(s) {unknown}; expected keys of {dict(VALENCE)}"
         )
     needed = [id_col, *fields.values()] + ([country_col] if country_col else [])
-    _require_columns(df, needed, "split_incidents")
+    require_columns(df, needed, "split_incidents")
     ids = df[id_col].astype("string").str.strip().reset_index(drop=True)
     if ids.isna().any() or (ids == "").any():
         rows = (np.flatnonzero(ids.isna() | (ids == "")) + 1)[:5].tolist()
@@ -832,7 +823,7 @@ def code_incidents(incidents: pd.DataFrame, codebook: CitCodebook) -> pd.DataFra
     Chapman, W. W. et al. (2001). A simple algorithm for identifying negated findings and
     diseases in discharge summaries. Journal of Biomedical Informatics 34(5), 301-310.
     """
-    _require_columns(incidents, ["incident_id", "valence", "text"], "code_incidents")
+    require_columns(incidents, ["incident_id", "valence", "text"], "code_incidents")
     norm = normalize_text(incidents["text"].reset_index(drop=True))
     masked = (
         norm.str.replace(codebook.pseudo_negation_regex, " ~ ", regex=True)
@@ -927,7 +918,7 @@ def export_for_coding(
     """
     if not 0 <= audit_share <= 1:
         raise DataError(f"export_for_coding: audit_share must be in [0, 1], found {audit_share}")
-    _require_columns(incidents, ["incident_id", "valence", "text"], "export_for_coding")
+    require_columns(incidents, ["incident_id", "valence", "text"], "export_for_coding")
     codes = _standardize_codes(codes)
     ids = incidents["incident_id"].astype("string")
     firm = codes[codes["method"].isin(["rule", "hand"])]
@@ -1011,7 +1002,7 @@ def import_hand_codes(
             raw = pd.read_csv(path_or_df, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise DataError(f"{where}: cannot read the hand codes ({exc})") from None
-    _require_columns(raw, ["incident_id", "attribute"], where)
+    require_columns(raw, ["incident_id", "attribute"], where)
     raw = raw.reset_index(drop=True)
     row = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
 
@@ -1169,7 +1160,7 @@ def coverage(incidents: pd.DataFrame, codes: pd.DataFrame) -> pd.DataFrame:
         were written in; ``"all"`` = both), ``coded`` incidents with an attribute from that
         method (``"any"`` = from any method), ``share = coded / n``.
     """
-    _require_columns(incidents, ["incident_id", "valence"], "coverage")
+    require_columns(incidents, ["incident_id", "valence"], "coverage")
     codes = _standardize_codes(codes).dropna(subset=["attribute"])
     inc = incidents[["incident_id", "valence"]].astype("string")
     inc = pd.concat([inc, inc.assign(valence="all")], ignore_index=True)
@@ -1392,7 +1383,7 @@ def agreement(
     ----------
     Krippendorff (2011), Cohen (1960); see :func:`krippendorff_alpha`, :func:`cohen_kappa`.
     """
-    _require_columns(hand_codes_long, ["incident_id", "coder", "attribute"], "agreement")
+    require_columns(hand_codes_long, ["incident_id", "coder", "attribute"], "agreement")
     long = hand_codes_long[["incident_id", "coder", "attribute"]].astype("string")
     long["attribute"] = long["attribute"].fillna("").str.strip()
     if coders is not None:
@@ -1583,8 +1574,8 @@ def train_assistant(
     from sklearn.model_selection import KFold, cross_val_predict
     from sklearn.preprocessing import MultiLabelBinarizer
 
-    _require_columns(hand_codes, ["incident_id", "attribute"], "train_assistant")
-    _require_columns(incidents, ["incident_id", "text"], "train_assistant")
+    require_columns(hand_codes, ["incident_id", "attribute"], "train_assistant")
+    require_columns(incidents, ["incident_id", "text"], "train_assistant")
     hand = hand_codes.copy()
     if "coder" not in hand.columns:
         hand["coder"] = "hand"
@@ -1665,7 +1656,7 @@ def suggest(
     """
     if not 0 < threshold <= 1:
         raise DataError(f"suggest: threshold must be in (0, 1], found {threshold}")
-    _require_columns(incidents, ["incident_id", "valence", "text"], "suggest")
+    require_columns(incidents, ["incident_id", "valence", "text"], "suggest")
     if len(incidents) == 0:
         return _empty_codes()
     texts = incidents["text"].astype(object).where(incidents["text"].notna(), "").to_numpy()
@@ -1737,7 +1728,7 @@ def cit_frequencies(
     by = list(by)
     if level not in ("benefit", "attribute"):
         raise DataError(f"cit_frequencies: level must be 'benefit' or 'attribute', found {level!r}")
-    _require_columns(incidents, ["incident_id", "valence", *by], "cit_frequencies")
+    require_columns(incidents, ["incident_id", "valence", *by], "cit_frequencies")
     codes = _standardize_codes(codes).dropna(subset=["attribute"])
     inc = incidents[["incident_id", "valence", *by]].copy()
     inc["incident_id"] = inc["incident_id"].astype("string")
@@ -1833,7 +1824,7 @@ def top_incidents(
     """
     if valence not in ("positive", "negative"):
         raise DataError(f"top_incidents: valence must be positive or negative, found {valence!r}")
-    _require_columns(incidents, ["incident_id", "country", "valence", "text"], "top_incidents")
+    require_columns(incidents, ["incident_id", "country", "valence", "text"], "top_incidents")
     inc = incidents[incidents["country"].astype("string") == country]
     freq = cit_frequencies(
         inc, codes, by=("country",), level="benefit", min_n=min_n, codebook=codebook

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.config import DEFAULT_MIN_N, PROCESSED_DIR, PROJECT_ROOT, RAW_DIR, REPORTS_DIR
-from csatlib.errors import DataError
+from csatlib.errors import DataError, require_columns
 
 __all__ = [
     "CODING_SHEET_NAME",
@@ -213,15 +213,6 @@ def check_parameters(
     )
 
 
-def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"{what}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"found {', '.join(map(str, df.columns))}"
-        )
-
-
 def uncoded_incidents(
     incidents: pd.DataFrame,
     codes: pd.DataFrame,
@@ -250,8 +241,8 @@ def uncoded_incidents(
         (``attribute`` missing) counts as coded; model suggestions do not. This is the same
         rule :func:`csatlib.cit.export_for_coding` uses for the non-audit rows of the sheet.
     """
-    _require(incidents, ["incident_id"], "uncoded_incidents (incidents)")
-    _require(codes, ["incident_id", "method"], "uncoded_incidents (codes)")
+    require_columns(incidents, ["incident_id"], "uncoded_incidents (incidents)")
+    require_columns(codes, ["incident_id", "method"], "uncoded_incidents (codes)")
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int)):
         raise DataError(f"uncoded_incidents: sample must be a whole number, found {sample!r}")
     if sample is not None and sample < 0:
@@ -284,7 +275,7 @@ def coder_codes(hand_codes: pd.DataFrame, coder: str) -> pd.DataFrame:
     DataError
         No code by ``coder``; the message lists the coders found.
     """
-    _require(hand_codes, ["coder"], "coder_codes")
+    require_columns(hand_codes, ["coder"], "coder_codes")
     names = hand_codes["coder"].astype("string")
     out = hand_codes[(names == coder).fillna(False).to_numpy()]
     if out.empty:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 __all__ = [
+    "require_columns",
     "CsatError",
     "CodebookError",
     "ExportError",
@@ -34,3 +38,22 @@ class SuppressedError(CsatError):
 
 class ReportError(CsatError):
     """Building a report failed (notebook execution or rendering)."""
+
+
+def require_columns(df: Any, columns: Iterable[str], what: str) -> Any:
+    """Return ``df`` if it is a DataFrame with every one of ``columns``; else raise DataError.
+
+    The message names the caller (``what``), the missing columns and the columns found.
+    """
+    import pandas as pd  # here, not at import: the command line imports this module
+
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"{what}: expected a DataFrame, found {type(df).__name__}")
+    expected = list(columns)
+    missing = [c for c in expected if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{what}: missing column(s) {', '.join(map(repr, missing))} (expected columns "
+            f"{expected}, missing {missing}; found {list(df.columns)})"
+        )
+    return df

@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csatlib.accounts import _require
-from csatlib.errors import DataError
+from csatlib.errors import DataError, require_columns
 from csatlib.safety import write_csv_safely
 
 __all__ = [
@@ -158,7 +157,7 @@ def recovery_list(transactions: pd.DataFrame, *, csat_max: int = 2) -> pd.DataFr
         region then date (oldest first: they have waited longest).  Tickets without permission
         are left out; :func:`followup_counts` counts them.
     """
-    _require(transactions, _TRANSACTION_NEED, "recovery_list: transactions")
+    require_columns(transactions, _TRANSACTION_NEED, "recovery_list: transactions")
     csat = _csat(transactions)
     return _ticket_list(
         transactions, (csat <= csat_max).fillna(False).to_numpy(dtype=bool), newest_first=False
@@ -182,7 +181,7 @@ def testimonial_list(transactions: pd.DataFrame, *, csat_min: int = 4) -> pd.Dat
         fresh).  Asking for a published testimonial needs its own, explicit consent; this list
         only says whom to ask.
     """
-    _require(transactions, _TRANSACTION_NEED, "testimonial_list: transactions")
+    require_columns(transactions, _TRANSACTION_NEED, "testimonial_list: transactions")
     csat = _csat(transactions)
     return _ticket_list(
         transactions, (csat >= csat_min).fillna(False).to_numpy(dtype=bool), newest_first=True
@@ -211,7 +210,7 @@ def callback_list(responses: pd.DataFrame, *, include_competitors: bool = False)
         :data:`CALLBACK_COLUMNS`, one row per respondent with a non-empty complaint who allowed
         contact, sorted by ``date`` (submission time) then ``response_id``.
     """
-    _require(responses, _RESPONSE_NEED, "callback_list: responses")
+    require_columns(responses, _RESPONSE_NEED, "callback_list: responses")
     r = _own_brand(responses, include_competitors)
     r = r[_has_text(r["complaint"]) & _permission(r)]
     out = r[[c for c in CALLBACK_COLUMNS if c in r.columns]].copy()
@@ -253,7 +252,7 @@ def followup_counts(
         raise DataError("followup_counts: expected transactions and/or responses, found neither")
     parts = []
     if transactions is not None:
-        _require(transactions, _TRANSACTION_NEED, "followup_counts: transactions")
+        require_columns(transactions, _TRANSACTION_NEED, "followup_counts: transactions")
         csat = _csat(transactions)
         ok = _permission(transactions)
         for name, eligible in (
@@ -272,7 +271,7 @@ def followup_counts(
                 )
             )
     if responses is not None:
-        _require(responses, _RESPONSE_NEED, "followup_counts: responses")
+        require_columns(responses, _RESPONSE_NEED, "followup_counts: responses")
         r = _own_brand(responses, include_competitors)
         eligible = _has_text(r["complaint"])
         parts.append(

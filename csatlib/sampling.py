@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
-from csatlib.errors import DataError, ExportError
+from csatlib.errors import DataError, ExportError, require_columns
 from csatlib.safety import write_csv_safely
 
 __all__ = [
@@ -278,14 +278,7 @@ def draw_sample(
     al. (eds.), Business Survey Methods, Wiley, ch. 9.  Lohr, S. L. (2022). Sampling: Design and
     Analysis, 3rd ed., CRC Press, ch. 3 (stratified sampling).
     """
-    if not isinstance(contacts, pd.DataFrame):
-        raise DataError(f"draw_sample: expected a DataFrame, found {type(contacts).__name__}")
-    missing = [c for c in CONTACT_COLUMNS if c not in contacts.columns]
-    if missing:
-        raise DataError(
-            f"draw_sample: contacts must have columns {list(CONTACT_COLUMNS)}; missing {missing} "
-            f"(found {list(contacts.columns)})"
-        )
+    require_columns(contacts, CONTACT_COLUMNS, "draw_sample: contacts")
     if not isinstance(as_of, date):
         raise DataError(f"as_of: expected a datetime.date, found {as_of!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
