@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -62,6 +63,10 @@ class CountryContext(CodebookView):
         Small-cell minimum: groups with fewer respondents are suppressed.
     responses
         Every cleaned response (all countries, all brands, all waves).
+
+    The subsets (``own``, ``country_own``, ``current``, ``previous``, ``others_current``,
+    ``driver_sample``) are computed once and then shared by every cell that reads them: treat
+    them as read-only (copy before changing one).
     """
 
     country: str
@@ -73,7 +78,7 @@ class CountryContext(CodebookView):
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
 
-    @property
+    @cached_property
     def driver_sample(self) -> pd.DataFrame:
         """Own-brand responses of this country in every wave up to the report's, for key drivers.
 
@@ -117,30 +122,30 @@ class CountryContext(CodebookView):
 
         return json.loads((self.processed_dir / "cleaning_summary.json").read_text())
 
-    @property
+    @cached_property
     def own(self) -> pd.DataFrame:
         """Own-brand responses of every country and wave."""
         return self.responses.loc[~self.responses["competitor"].astype(bool)]
 
-    @property
+    @cached_property
     def country_own(self) -> pd.DataFrame:
         """Own-brand responses of this country, every wave."""
         own = self.own
         return own.loc[own["country"] == self.country]
 
-    @property
+    @cached_property
     def current(self) -> pd.DataFrame:
         """Own-brand responses of this country in the report's wave."""
         own = self.country_own
         return own.loc[own["wave"] == self.wave]
 
-    @property
+    @cached_property
     def previous(self) -> pd.DataFrame:
         """Own-brand responses of this country in the previous wave (empty if none)."""
         own = self.country_own
         return own.loc[own["wave"] == self.previous_wave]
 
-    @property
+    @cached_property
     def others_current(self) -> pd.DataFrame:
         """Own-brand responses of every other country in the report's wave."""
         own = self.own

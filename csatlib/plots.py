@@ -1,10 +1,12 @@
 """Charts for the reports. Each function takes data that is already computed and returns a Figure.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, never through pyplot's global
-state, so a notebook cell that returns one shows it exactly once (notebooks run
-``%matplotlib inline``, which registers the PNG display of figures) and parallel report builds
-cannot draw into each other's axes. Every chart has a title, axis labels and its n; a chart whose
-cell is below the small-cell minimum shows that it was suppressed instead of the data.
+state, so a notebook cell that returns one shows it exactly once and parallel report builds
+cannot draw into each other's axes. Notebooks call :func:`show_inline` once: a figure is then
+shown as a PNG drawn once (IPython's default draws it twice to find a tight bounding box, which
+the constrained layout makes unnecessary), with its title as the image's alternative text.
+Every chart has a title, axis labels and its n; a chart whose cell is below the small-cell
+minimum shows that it was suppressed instead of the data.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "PALETTE",
+    "figure_png",
+    "figure_title",
+    "show_inline",
     "new_figure",
     "suppressed_figure",
     "score_distribution",
@@ -29,6 +34,62 @@ __all__ = [
 
 #: Colours by NPS category (colour-blind safe: Okabe-Ito).
 PALETTE = {"detractor": "#D55E00", "passive": "#999999", "promoter": "#009E73"}
+
+
+def figure_title(fig: Figure) -> str:
+    """The figure's title: its suptitle, else the first axes title that is set ("" if none)."""
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text():
+        return " ".join(suptitle.get_text().split())
+    for ax in fig.axes:
+        if ax.get_title():
+            return " ".join(ax.get_title().split())
+    return ""
+
+
+def figure_png(fig: Figure) -> tuple[bytes, dict[str, str]] | None:
+    """PNG bytes of ``fig`` at its own size and dpi, and display metadata ``{"alt": title}``.
+
+    The figure is drawn once: the charts use constrained layout, so there is no need for the
+    tight bounding box that IPython's default PNG display finds by drawing every figure twice.
+    Returns None for a figure without axes (nothing to show), as IPython does.
+    """
+    from io import BytesIO
+
+    if not fig.axes:
+        return None
+    if fig.canvas is None:  # pragma: no cover - a Figure always has a canvas
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        FigureCanvasBase(fig)
+    buffer = BytesIO()
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=fig.dpi,
+        facecolor=fig.get_facecolor(),
+        edgecolor=fig.get_edgecolor(),
+        bbox_inches=None,
+    )
+    return buffer.getvalue(), {"alt": figure_title(fig) or "Chart"}
+
+
+def show_inline() -> bool:
+    """Show figures in this IPython session with :func:`figure_png`; False outside IPython.
+
+    Call it after ``%matplotlib inline`` (which registers IPython's own PNG display of
+    figures); figures returned by the functions of this module then appear once each, drawn
+    once, with their title as alternative text.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebook stack
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    return True
 
 
 def new_figure(width: float = 7.0, height: float = 3.6) -> Figure:

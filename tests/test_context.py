@@ -30,6 +30,14 @@ def test_latest_wave_and_previous_wave_are_resolved() -> None:
     assert set(ctx.others_current["country"]) == {"FR"}
 
 
+def test_subsets_are_computed_once_per_context() -> None:
+    ctx = load_country("DE", responses=_responses())
+    for name in ("own", "country_own", "current", "previous", "others_current", "driver_sample"):
+        assert getattr(ctx, name) is getattr(ctx, name), name
+    assert len(ctx.previous) == 32 and set(ctx.previous["wave"]) == {"2026-Q2"}
+    assert len(ctx.driver_sample) == 3 * 32  # every wave up to the report's, own brand only
+
+
 def test_namibia_is_a_country_not_a_missing_value() -> None:
     ctx = load_country("NA", responses=_responses())
     assert ctx.wave == "2026-Q2"  # Namibia's own latest wave

@@ -82,3 +82,30 @@ def test_league_chart_names_suppressed_countries_without_a_point() -> None:
     fig = plots.nps_league_chart(table, title="League", min_n=30)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "NA (n = 16, suppressed)" in labels and "DE (n = 400)" in labels
+
+
+def test_figure_png_draws_the_figure_at_its_size_with_the_title_as_alt_text() -> None:
+    fig = plots.score_distribution(pd.Series([9, 10, 3] * 20), title="LTR <DE>", min_n=30)
+    png, metadata = plots.figure_png(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = (int.from_bytes(png[i : i + 4], "big") for i in (16, 20))
+    # not cropped to a tight bounding box: the whole figure, at its own dpi
+    assert (width, height) == (round(7.0 * fig.dpi), round(3.6 * fig.dpi))
+    assert metadata == {"alt": "LTR <DE> (n = 60)"}  # escaped where HTML is written
+    assert plots.figure_png(Figure()) is None  # nothing to show, as IPython does
+
+
+def test_show_inline_registers_the_png_display_in_ipython_only() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    if not InteractiveShell.initialized():
+        assert plots.show_inline() is False  # plain Python: nothing to register
+    shell = InteractiveShell.instance()
+    try:
+        assert plots.show_inline() is True
+        fig = plots.suppressed_figure("Shown once", n=3, min_n=30)
+        data, metadata = shell.display_formatter.format(fig)
+        assert data["image/png"][:4] == b"\x89PNG"
+        assert metadata["image/png"] == {"alt": "Shown once"}
+    finally:
+        InteractiveShell.clear_instance()

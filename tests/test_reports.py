@@ -166,3 +166,31 @@ def test_distribution_version_has_no_reviewer_notes_but_every_section(built) -> 
     assert "staging" not in html  # no path of the build leaks into the page
     assert html.count("data:image/png;base64") >= 5  # charts are images, not "<Figure ...>"
     assert "&lt;Figure" not in html
+    # charts are described by their titles; code and output areas are keyboard-focusable
+    assert 'alt="Likelihood to recommend, Germany' in html
+    assert "No description has been provided" not in html
+    assert 'tabindex="0" class="jp-RenderedImage jp-OutputArea-output' in html
+    assert 'tabindex="0" class="jp-Cell-inputWrapper' in review
+
+
+def test_render_html_gives_every_image_alt_text_and_reuses_its_exporters() -> None:
+    from csatlib.reports import _exporter, render_html
+
+    png = (  # a 1x1 PNG
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python"}
+    cell = nbformat.v4.new_code_cell("chart", execution_count=1)
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png}),
+        nbformat.v4.new_output(
+            "display_data", data={"image/png": png}, metadata={"image/png": {"alt": 'A "<b>"'}}
+        ),
+    ]
+    nb.cells = [cell]
+    page = render_html(nb, with_code=True, title="t")
+    assert 'alt="No description has been provided for this image"' in page
+    assert 'alt="A &quot;&lt;b&gt;&quot;"' in page
+    assert page.count('<div tabindex="0"') == 3  # the input and both outputs
+    assert _exporter(True) is _exporter(True) and _exporter(True) is not _exporter(False)
