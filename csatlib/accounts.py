@@ -12,6 +12,7 @@ See docs/closing_the_loop.md for the rules and why.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -378,8 +379,58 @@ def match_accounts(
             f"found review_band={review_band!r}, threshold={threshold!r}"
         )
     threshold = float(threshold)
-    scorer_fn = _SCORERS[scorer]
+    block_size = max(1, int(block_size))
+    if aliases is not None:
+        _check_aliases(aliases)  # a clear error before anything else looks at the table
+    key = _match_key(names, aliases, threshold, (lo, hi), scorer, block_size)
+    match = _MATCH_CACHE.pop(key, None)
+    if match is None:
+        match = _match_accounts(names, aliases, threshold, lo, hi, scorer, block_size)
+    _MATCH_CACHE[key] = match  # most recently used last
+    while len(_MATCH_CACHE) > _MATCH_CACHE_SIZE:
+        del _MATCH_CACHE[next(iter(_MATCH_CACHE))]
+    return dataclasses.replace(
+        match, mapping=match.mapping.copy(deep=True), review=match.review.copy(deep=True)
+    )
 
+
+# Matching is deterministic, so its results are kept by content (the last few): the report build
+# matches the study's names once in the kernel fork server instead of once per country report.
+_MATCH_CACHE: dict[tuple[object, ...], AccountMatch] = {}
+_MATCH_CACHE_SIZE = 4
+
+
+def _match_key(
+    names: pd.Series,
+    aliases: pd.DataFrame | None,
+    threshold: float,
+    review_band: tuple[float, float],
+    scorer: str,
+    block_size: int,
+) -> tuple[object, ...]:
+    """A digest of everything the matching depends on (the names in order, aliases, settings)."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(pd.util.hash_pandas_object(names, index=False).to_numpy().tobytes())
+    if aliases is not None:
+        digest.update(repr(list(aliases.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(aliases, index=False).to_numpy().tobytes())
+    settings = (threshold, review_band, scorer, block_size)
+    return (digest.hexdigest(), len(names), aliases is None, *settings)
+
+
+def _match_accounts(
+    names: pd.Series,
+    aliases: pd.DataFrame | None,
+    threshold: float,
+    lo: float,
+    hi: float,
+    scorer: str,
+    block_size: int,
+) -> AccountMatch:
+    """The matching itself (see :func:`match_accounts`, which checks the arguments)."""
+    scorer_fn = _SCORERS[scorer]
     text = names.dropna().astype("string").str.strip()
     text = text[text.ne("")]
     counts = text.value_counts(sort=False)
@@ -410,7 +461,7 @@ def match_accounts(
     is_canon = np.isin(keys, list(canonical_names))
     digits = pd.Series(keys, dtype="string").str.findall(r"\d+").str.join(" ").to_numpy()
 
-    i, j, score = _pair_scores(keys, scorer_fn, lo, max(1, int(block_size)))
+    i, j, score = _pair_scores(keys, scorer_fn, lo, block_size)
     numbers_differ = digits[i] != digits[j]
     canon_clash = is_canon[i] & is_canon[j]
     merge = (score >= threshold) & ~numbers_differ & ~canon_clash

@@ -1427,9 +1427,16 @@ def load_processed(
     ------
     DataError
         The file does not exist (run ``csat data``) or was not written by build_processed.
-    """
-    import pyarrow.parquet as pq
 
+    Notes
+    -----
+    The last few tables read are kept in memory, keyed by the file's path, inode, size and
+    modification time, so a file rewritten by ``csat data`` (a new file renamed into place) is
+    read again. Every call returns its own DataFrame: under pandas' copy-on-write a cheap
+    shallow copy (changing it never changes the kept table), otherwise a deep copy. The report
+    build reads the tables once in its kernel fork server (:mod:`csatlib.kernels`), so each
+    report's kernel starts with them in memory.
+    """
     path = Path(processed_dir) / f"{kind}.parquet"
     if not path.is_file():
         available = sorted(p.stem for p in Path(processed_dir).glob("*.parquet"))
@@ -1437,6 +1444,31 @@ def load_processed(
             f"{path} not found; run `csat data` to build the processed tables "
             f"(available: {', '.join(available) or 'none'})"
         )
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    frame = _PROCESSED_CACHE.pop(key, None)
+    if frame is None:
+        frame = _read_processed(path)
+    _PROCESSED_CACHE[key] = frame  # most recently used last
+    while len(_PROCESSED_CACHE) > _PROCESSED_CACHE_SIZE:
+        del _PROCESSED_CACHE[next(iter(_PROCESSED_CACHE))]
+    return frame.copy(deep=not _copy_on_write())
+
+
+_PROCESSED_CACHE: dict[tuple[str, int, int, int], pd.DataFrame] = {}
+_PROCESSED_CACHE_SIZE = 6
+
+
+def _copy_on_write() -> bool:
+    """True where pandas copies on write (always from pandas 3; an option in pandas 2)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return bool(pd.get_option("mode.copy_on_write") is True)
+
+
+def _read_processed(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path)
     raw_meta = (table.schema.metadata or {}).get(b"csatlib")
     if raw_meta is None:

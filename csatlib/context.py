@@ -11,13 +11,17 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from csatlib import config
 from csatlib.errors import DataError
 
-__all__ = ["CodebookView", "CountryContext", "load_country", "load_responses"]
+if TYPE_CHECKING:
+    from csatlib.accounts import AccountMatch
+
+__all__ = ["CodebookView", "CountryContext", "load_country", "load_responses", "warm_up"]
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 
@@ -106,9 +110,15 @@ class CountryContext(CodebookView):
 
     def account_aliases(self) -> pd.DataFrame | None:
         """The manual account-name overrides (``alias, canonical``), if the study has them."""
-        if not config.ACCOUNT_ALIASES.exists():
-            return None
-        return pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
+        return _account_aliases()
+
+    def account_matches(self) -> AccountMatch:
+        """The survey's account names grouped into accounts (every country and wave).
+
+        :func:`csatlib.accounts.match_accounts` on ``responses["account"]`` with the study's
+        alias file (:meth:`account_aliases`) and the default threshold and review band.
+        """
+        return _match_study_accounts(self.responses)
 
     def table(self, kind: str) -> pd.DataFrame:
         """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
@@ -150,6 +160,38 @@ class CountryContext(CodebookView):
         """Own-brand responses of every other country in the report's wave."""
         own = self.own
         return own.loc[(own["country"] != self.country) & (own["wave"] == self.wave)]
+
+
+def _account_aliases() -> pd.DataFrame | None:
+    if not config.ACCOUNT_ALIASES.exists():
+        return None
+    return pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
+
+
+def _match_study_accounts(responses: pd.DataFrame) -> AccountMatch:
+    from csatlib.accounts import match_accounts
+
+    return match_accounts(responses["account"], aliases=_account_aliases())
+
+
+def warm_up(processed_dir: str | Path = "") -> None:
+    """Read the study's processed tables and match its account names, once, into this process.
+
+    :func:`csatlib.clean.load_processed` and :func:`csatlib.accounts.match_accounts` keep their
+    last results in memory (checked against the files and the names), so a process that calls
+    this first and then forks (the report build's kernel fork server, :mod:`csatlib.kernels`)
+    hands every report kernel the tables and the account matching ready-made. Each kernel still
+    gets its own copies; results are the same as without the warm-up.
+    """
+    from csatlib.clean import load_processed
+
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    responses = load_responses(folder)
+    for kind in ("transactions", "revenue"):
+        if (folder / f"{kind}.parquet").is_file():
+            load_processed(kind, folder)
+    if "account" in responses.columns:
+        _match_study_accounts(responses)
 
 
 def load_responses(processed_dir: str | Path = "") -> pd.DataFrame:

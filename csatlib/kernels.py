@@ -2,10 +2,16 @@
 per notebook.
 
 A fresh IPython kernel spends most of its first seconds importing pandas, statsmodels, seaborn and
-matplotlib. :class:`KernelForkServer` is a small process that imports them once and then, on
-request, ``fork()``s a child that becomes an ordinary ipykernel on the connection file it is given.
-Every notebook still gets its own process, started from the same clean state (only the imports
-have run), and that process ends with the notebook, so reports stay isolated from one another.
+matplotlib. :class:`KernelForkServer` is a small process that imports them once (and, given
+``preload=``, reads the study's processed tables, see :func:`csatlib.context.warm_up`) and then,
+on request, ``fork()``s a child that becomes an ordinary ipykernel on the connection file it is
+given. Every notebook still gets its own process, started from the same clean state (only the
+imports and the reading have run), and that process ends with the notebook, so reports stay
+isolated from one another.
+
+One server serves every worker of a build: its owner talks to it over a socket pair, other
+processes connect to :attr:`KernelForkServer.address` (a Unix socket in a private folder) with a
+:class:`ForkServerClient`.
 
 :func:`prewarmed_kernel_manager` returns a :class:`jupyter_client.AsyncKernelManager` whose
 provisioner launches through the fork server; hand it to papermill as ``km=...``. The fork server
@@ -19,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -32,6 +40,7 @@ from typing import Any
 __all__ = [
     "WARM_IMPORTS",
     "KernelForkServer",
+    "ForkServerClient",
     "ForkedKernelProcess",
     "prewarmed_kernel_manager",
 ]
@@ -48,8 +57,10 @@ WARM_IMPORTS: tuple[str, ...] = (
     "seaborn",
     "pyarrow.parquet",
     "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",
     "IPython",
-    "sklearn.linear_model",
     "rapidfuzz",
     "csatlib.accounts",
     "csatlib.cit",
@@ -89,8 +100,16 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _serve(sock: socket.socket, imports: Sequence[str]) -> None:  # pragma: no cover - child
-    """Fork-server main loop (runs in the server process)."""
+def _serve(
+    owner: socket.socket, listener: socket.socket, imports: Sequence[str], preload: str | None
+) -> None:  # pragma: no cover - runs in the server process
+    """Fork-server main loop (runs in the server process).
+
+    The listening socket was bound by the owner before this process started, so clients may
+    connect at once; their requests wait in the socket until the imports are done. One thread,
+    one selector: requests are answered in turn (a fork takes milliseconds), and a forked child
+    never inherits a second thread.
+    """
     import importlib
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
@@ -118,19 +137,44 @@ def _serve(sock: socket.socket, imports: Sequence[str]) -> None:  # pragma: no c
         fig.savefig(io.BytesIO(), format="png")
     except Exception as exc:  # only start-up time is lost
         failed.append(f"matplotlib warm-up: {exc!r}")
-    _send(sock, {"ready": True, "failed_imports": failed})
+    if preload:
+        try:  # the processed tables and the account matching, read once for every kernel
+            from csatlib.context import warm_up
+
+            warm_up(preload)
+        except Exception as exc:  # the notebooks report a broken table themselves
+            failed.append(f"data warm-up: {exc!r}")
+    _send(owner, {"ready": True, "failed_imports": failed})
+    selector = selectors.DefaultSelector()
+    selector.register(owner, selectors.EVENT_READ, "owner")
+    selector.register(listener, selectors.EVENT_READ, "listener")
     while True:
-        try:
-            request = _recv(sock)
-        except (ConnectionError, OSError):
-            os._exit(0)
-        if request.get("op") == "exit":
-            os._exit(0)
-        pid = os.fork()
-        if pid == 0:
-            sock.close()
-            _become_kernel(request)
-        _send(sock, {"pid": pid})
+        for key, _ in selector.select():
+            conn = key.fileobj
+            assert isinstance(conn, socket.socket)
+            if key.data == "listener":
+                client, _ = listener.accept()
+                selector.register(client, selectors.EVENT_READ, "client")
+                continue
+            try:
+                request = _recv(conn)
+            except (ConnectionError, OSError):
+                if key.data == "owner":  # the owner is gone: so is the server
+                    os._exit(0)
+                selector.unregister(conn)
+                conn.close()
+                continue
+            if request.get("op") == "exit":
+                if key.data == "owner":
+                    os._exit(0)
+                continue  # only the owner stops the server
+            pid = os.fork()
+            if pid == 0:
+                for other in list(selector.get_map().values()):
+                    other.fileobj.close()  # type: ignore[union-attr]
+                selector.close()
+                _become_kernel(request)
+            _send(conn, {"pid": pid})
 
 
 def _become_kernel(request: dict[str, Any]) -> None:  # pragma: no cover - child
@@ -158,28 +202,76 @@ class KernelForkServer:
     caller: a caller that has already run a notebook holds a ZeroMQ context and an asyncio event
     loop whose epoll descriptor a forked child would share, and such children spin on EINTR
     forever. Use :meth:`spawn` with the argument list ipykernel expects after
-    ``-m ipykernel_launcher`` (``["-f", connection_file]``).
+    ``-m ipykernel_launcher`` (``["-f", connection_file]``); other processes use
+    ``ForkServerClient(server.address)``.
+
+    Parameters
+    ----------
+    imports
+        Modules to import before forking.
+    preload
+        A processed-data folder to read before forking (:func:`csatlib.context.warm_up`).
+    timeout
+        Seconds to wait for the server to be ready.
+    wait
+        Wait for the server now; otherwise the first :meth:`spawn` (or :meth:`wait_ready`)
+        waits, and meanwhile the caller can do other work.
     """
 
-    def __init__(self, imports: Sequence[str] = WARM_IMPORTS, *, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        imports: Sequence[str] = WARM_IMPORTS,
+        *,
+        preload: str | Path | None = None,
+        timeout: float = 120.0,
+        wait: bool = True,
+    ) -> None:
+        self._dir = tempfile.mkdtemp(prefix="csat-forkserver-")  # private (mode 0700)
+        self.address = os.path.join(self._dir, "server.sock")
+        # Bound here, before the server starts, so that clients can connect at once; only the
+        # server keeps it open, so once the server is gone a connection is refused, never hangs.
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.address)
+        listener.listen(64)
         parent, child = socket.socketpair()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "csatlib.kernels", str(child.fileno()), *imports],
-            pass_fds=[child.fileno()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        child.close()
+        fds = [child.fileno(), listener.fileno()]
+        cmd = [sys.executable, "-m", "csatlib.kernels", *(str(fd) for fd in fds)]
+        if preload is not None:
+            cmd += ["--preload", str(preload)]
+        try:
+            self._proc = subprocess.Popen(
+                [*cmd, *imports],
+                pass_fds=fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            child.close()
+            listener.close()
         self.pid = self._proc.pid
         self._sock = parent
-        self._sock.settimeout(timeout)
-        hello = _recv(parent)
-        self._sock.settimeout(None)
-        self.failed_imports: list[str] = hello.get("failed_imports", [])
+        self._timeout = timeout
+        self._ready = False
+        self.failed_imports: list[str] = []
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until the server has done its imports (and preloading)."""
+        if self._ready:
+            return
+        self._sock.settimeout(self._timeout)
+        try:
+            hello = _recv(self._sock)
+        finally:
+            self._sock.settimeout(None)
+        self.failed_imports = list(hello.get("failed_imports", []))
+        self._ready = True
 
     def spawn(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None) -> int:
         """Fork a kernel; return its pid."""
+        self.wait_ready()
         _send(self._sock, {"argv": list(argv), "env": dict(env), "cwd": cwd})
         return int(_recv(self._sock)["pid"])
 
@@ -188,15 +280,60 @@ class KernelForkServer:
         return self._proc.poll() is None
 
     def close(self) -> None:
-        """Stop the fork server (kernels it started keep running until shut down)."""
-        with contextlib.suppress(OSError):
-            _send(self._sock, {"op": "exit"})
+        """Stop the fork server (kernels it started keep running until shut down).
+
+        Closing the owner's socket stops a server that is serving; one that is still importing
+        (if it was never waited for) is killed after a second.
+        """
+        if self._ready:
+            with contextlib.suppress(OSError):
+                _send(self._sock, {"op": "exit"})
         self._sock.close()
         try:
-            self._proc.wait(timeout=10)
+            self._proc.wait(timeout=10 if self._ready else 1)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class ForkServerClient:
+    """Another process's connection to a :class:`KernelForkServer` (by its ``address``).
+
+    Connects on first use; :meth:`spawn` raises ``OSError`` (e.g. ``ConnectionError``) when the
+    server is gone, and :func:`prewarmed_kernel_manager` then starts a plain kernel instead.
+    """
+
+    def __init__(self, address: str, *, timeout: float = 120.0) -> None:
+        self.address = address
+        self._timeout = timeout
+        self._sock: socket.socket | None = None
+
+    def spawn(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None) -> int:
+        """Fork a kernel; return its pid."""
+        if self._sock is None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.address)
+            except OSError:
+                sock.close()
+                raise
+            self._sock = sock
+        try:
+            # the first answer may wait for the server's imports
+            self._sock.settimeout(self._timeout)
+            _send(self._sock, {"argv": list(argv), "env": dict(env), "cwd": cwd})
+            return int(_recv(self._sock)["pid"])
+        except OSError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the connection (the server keeps running for its other clients)."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -249,8 +386,12 @@ class ForkedKernelProcess:
         self.send_signal(signal.SIGTERM)
 
 
-def prewarmed_kernel_manager(server: KernelForkServer, kernel_name: str) -> Any:
-    """An ``AsyncKernelManager`` for ``kernel_name`` whose kernel is forked by ``server``."""
+def prewarmed_kernel_manager(server: KernelForkServer | ForkServerClient, kernel_name: str) -> Any:
+    """An ``AsyncKernelManager`` for ``kernel_name`` whose kernel is forked by ``server``.
+
+    When the server cannot be reached (it failed to start or was stopped), the kernel starts as
+    an ordinary process: slower, same results.
+    """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
@@ -262,7 +403,10 @@ def prewarmed_kernel_manager(server: KernelForkServer, kernel_name: str) -> Any:
                 return await super().launch_kernel(cmd, **kwargs)  # not an ipykernel: plain start
             env = kwargs.get("env") or {}
             cwd = kwargs.get("cwd")
-            pid = server.spawn(cmd[start:], env=env, cwd=str(cwd) if cwd else None)
+            try:
+                pid = server.spawn(cmd[start:], env=env, cwd=str(cwd) if cwd else None)
+            except OSError:  # no fork server: a plain kernel process
+                return await super().launch_kernel(cmd, **kwargs)
             self.process = ForkedKernelProcess(pid)
             self.pid = pid
             self.pgid = pid  # the child called setsid(): its own process group
@@ -288,9 +432,14 @@ def _new_id() -> str:
 
 
 def _main(argv: Sequence[str]) -> None:  # pragma: no cover - runs as the server process
-    """Entry point of the fork server: ``python -m csatlib.kernels FD [MODULE ...]``."""
-    sock = socket.socket(fileno=int(argv[0]))
-    _serve(sock, argv[1:])
+    """Entry point: ``python -m csatlib.kernels OWNER_FD LISTEN_FD [--preload DIR] [MODULE...]``."""
+    owner = socket.socket(fileno=int(argv[0]))
+    listener = socket.socket(fileno=int(argv[1]))
+    rest = list(argv[2:])
+    preload = None
+    if rest[:1] == ["--preload"]:
+        preload, rest = rest[1], rest[2:]
+    _serve(owner, listener, rest, preload)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -360,11 +360,11 @@ def render_html(nb: Any, *, with_code: bool, title: str) -> str:
     typeset. The two exporters are made once per thread and reused (compiling the templates
     costs more than rendering one page).
     """
-    import copy
+    from nbformat import NotebookNode
 
-    if not with_code:
-        nb = copy.deepcopy(nb)
-        nb.cells = [c for c in nb.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
+    if not with_code:  # a new top level; the exporter deep-copies what it renders anyway
+        cells = [c for c in nb.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
+        nb = NotebookNode({**nb, "cells": cells})
     body, _ = _exporter(with_code).from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
@@ -704,27 +704,23 @@ def _running_cell(executed: Path) -> str:
     return f"cell In [{cell.get('execution_count')}] (`{first.strip()[:80]}`)"
 
 
-# One fork server per worker process of our own pool (see csatlib.kernels); started by the pool
-# initializer before the worker touches ZeroMQ.
+# The build's kernel fork server (see csatlib.kernels), as this worker process reaches it. The
+# server is started once per build by the process that opens the pool (_open_executor), before
+# the workers start; each worker connects to it through the initializer.
 _FORK_SERVER: Any = None
 
 
 def _fork_server() -> Any:
-    if _FORK_SERVER is not None and _FORK_SERVER.alive():
-        return _FORK_SERVER
-    return None
+    return _FORK_SERVER
 
 
-def _init_worker(prewarm: bool) -> None:
-    """Process-pool initializer: start the kernel fork server, then load the renderers."""
+def _init_worker(fork_server: str | None) -> None:
+    """Process-pool initializer: note the kernel fork server's address, load the renderers."""
     global _FORK_SERVER
-    if prewarm and hasattr(os, "fork"):
-        from csatlib.kernels import KernelForkServer
+    if fork_server:
+        from csatlib.kernels import ForkServerClient
 
-        # Without a fork server the worker starts plain kernels (slower, same results); an
-        # exception here would instead break the whole pool.
-        with contextlib.suppress(Exception):
-            _FORK_SERVER = KernelForkServer()
+        _FORK_SERVER = ForkServerClient(fork_server)
     import nbconvert  # noqa: F401  (imported once per worker, not once per country)
     import papermill  # noqa: F401
 
@@ -738,16 +734,36 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _local_pool(workers: int, prewarm: bool) -> Executor:
-    """The default executor: a local process pool (spawned workers, each with a fork server)."""
+def _local_pool(workers: int, fork_server: str | None) -> Executor:
+    """The default executor: a local process pool of spawned workers.
+
+    ``fork_server`` is the address of the build's kernel fork server (None: plain kernels).
+    """
     return ProcessPoolExecutor(
         max_workers=workers,
         # spawn, never fork: a forked worker would share this process's ZeroMQ and event-loop
         # state (e.g. after a notebook ran here), and its kernels would spin forever.
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(prewarm,),
+        initargs=(fork_server,),
     )
+
+
+def _start_fork_server(processed_dir: Path) -> Any:
+    """The build's kernel fork server, preloading ``processed_dir``; None where there is none.
+
+    Not waited for: it imports and reads while the pool's workers start and the lists are
+    written, and the first kernel request waits for it. Without one (no ``fork()`` on this
+    system, or it failed to start) kernels start as plain processes: slower, same results.
+    """
+    if not hasattr(os, "fork"):
+        return None
+    from csatlib.kernels import KernelForkServer
+
+    try:
+        return KernelForkServer(preload=processed_dir, wait=False)
+    except Exception:  # e.g. no Unix sockets: plain kernels
+        return None
 
 
 @contextlib.contextmanager
@@ -758,6 +774,7 @@ def _open_executor(
     *,
     tasks: int,
     notebooks: int,
+    processed_dir: Path,
 ) -> Iterator[tuple[Executor, bool]]:
     """Yield ``(executor, prewarm)``; close what was opened here, never what was given."""
     if executor is not None:
@@ -784,11 +801,16 @@ def _open_executor(
             client.close()
         return
     workers = max(1, min(jobs or os.cpu_count() or 1, tasks))
-    pool = _local_pool(workers, notebooks > 0)
+    server = _start_fork_server(processed_dir) if notebooks > 0 else None
     try:
-        yield pool, True
+        pool = _local_pool(workers, server.address if server is not None else None)
+        try:
+            yield pool, server is not None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if server is not None:
+            server.close()
 
 
 def build_lists(processed_dir: Path, lists_dir: Path) -> tuple[Path, ...]:
@@ -993,6 +1015,7 @@ def build_reports(
             scheduler,
             tasks=len(notebook_jobs) + bool(lists_job),
             notebooks=len(notebook_jobs),
+            processed_dir=processed_dir,
         ) as (pool, prewarm):
             for job in notebook_jobs:
                 job = dataclasses.replace(job, prewarm=prewarm, wave=wave, build_id=build_id)

@@ -226,6 +226,24 @@ def test_alias_overrides_fuzzy(names: pd.Series) -> None:
     assert np.isnan(mp.loc["IBM", "score"])
 
 
+def test_repeated_matching_is_remembered_but_never_shared(names: pd.Series) -> None:
+    from csatlib import accounts
+
+    first = match_accounts(names)
+    first.mapping.loc[0, "account_name"] = "changed by the caller"
+    again = match_accounts(names.copy())  # same content, another object: remembered result
+    assert again.mapping is not first.mapping
+    assert "changed by the caller" not in set(again.mapping["account_name"])
+    pd.testing.assert_frame_equal(again.review, first.review)
+    # anything the result depends on is part of the key
+    aliases = pd.DataFrame({"alias": ["Tailspin Toy"], "canonical": ["Wingtip Toys"]})
+    with_alias = match_accounts(names, aliases=aliases).mapping.set_index("name")
+    assert with_alias.loc["Tailspin Toy", "method"] == "alias"
+    stricter = match_accounts(names, threshold=99.0, review_band=(80.0, 99.0)).mapping
+    assert not stricter["account_key"].equals(again.mapping["account_key"])
+    assert len(accounts._MATCH_CACHE) <= accounts._MATCH_CACHE_SIZE
+
+
 def test_alias_errors() -> None:
     names = pd.Series(["Acme"])
     with pytest.raises(DataError, match="missing \\['canonical'\\]"):

@@ -583,6 +583,24 @@ def test_load_processed_restores_attrs_and_dtypes(ingest_raw_dir, tmp_path):
         load_processed("transactions", out)
 
 
+def test_load_processed_keeps_tables_but_hands_out_copies(ingest_raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    build_processed(ingest_raw_dir, out)
+    first = load_processed("responses", out)
+    first.loc[first.index[0], "likelihood_to_recommend"] = -99  # the caller's own copy
+    first.attrs["roles"]["delivery"] = "changed"
+    second = load_processed("responses", out)
+    assert second is not first
+    assert second["likelihood_to_recommend"].iloc[0] != -99
+    assert second.attrs["roles"]["delivery"] == "attribute"
+    # a rebuild (new file renamed into place) is read again, never served from memory
+    (ingest_raw_dir / "relationship_survey.csv").write_bytes(
+        qualtrics_text(survey_rows()[:5]).encode("utf-8-sig")
+    )
+    build_processed(ingest_raw_dir, out)
+    assert len(load_processed("responses", out)) < len(second)
+
+
 def test_build_is_atomic(ingest_raw_dir, tmp_path):
     out = tmp_path / "processed"
     build_processed(ingest_raw_dir, out)

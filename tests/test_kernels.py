@@ -77,3 +77,43 @@ def test_server_started_after_a_notebook_ran_in_this_process_still_works(server,
     finally:
         fresh.close()
     assert not fresh.alive()
+
+
+def test_one_server_serves_other_processes_with_the_data_preloaded(
+    ingest_raw_dir, tmp_path
+) -> None:
+    """Workers reach the build's one server by its address; kernels start with the tables read."""
+    from csatlib.clean import build_processed
+    from csatlib.kernels import ForkServerClient, KernelForkServer
+
+    processed = tmp_path / "processed"
+    build_processed(ingest_raw_dir, processed)
+    shared = KernelForkServer(
+        ("pandas", "ipykernel.kernelapp", "csatlib.context"), preload=processed, wait=False
+    )
+    clients = [ForkServerClient(shared.address), ForkServerClient(shared.address)]
+    probe = (
+        "import os\nfrom csatlib import clean\n"
+        f"os.getpid(), os.getppid(), len(clean.load_processed('responses', {str(processed)!r}))"
+        ", [key[0] for key in clean._PROCESSED_CACHE]"
+    )
+    try:
+        results = [eval(_run(c, tmp_path, f"client{i}", probe)) for i, c in enumerate(clients)]  # noqa: S307
+        assert not shared.failed_imports
+    finally:
+        for c in clients:
+            c.close()
+        shared.close()
+    (pid_a, parent_a, n_a, cached_a), (pid_b, parent_b, n_b, _) = results
+    assert pid_a != pid_b and parent_a == parent_b == shared.pid  # both forked by the one server
+    assert n_a == n_b == 10
+    # the table was already in the kernel's memory before the notebook asked for it
+    assert cached_a == [str((processed / "responses.parquet").resolve())]
+    assert not shared.alive()
+
+
+def test_kernel_starts_plainly_when_the_server_is_gone(tmp_path) -> None:
+    from csatlib.kernels import ForkServerClient
+
+    gone = ForkServerClient(str(tmp_path / "no-such-server.sock"))
+    assert "2" in _run(gone, tmp_path, "plain", "1 + 1")
