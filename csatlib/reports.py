@@ -546,7 +546,10 @@ def _plain_kernel_manager() -> Any:
     """
     from jupyter_client.manager import AsyncKernelManager
 
+    from csatlib.kernels import ready_client_class
+
     km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    km.client_factory = ready_client_class()
     if os.name == "posix":
         km.transport = "ipc"
         km.ip = str(Path(tempfile.mkdtemp(prefix="csat-kernel-")) / "kernel")
@@ -741,12 +744,28 @@ def _local_pool(workers: int, fork_server: str | None) -> Executor:
     """
     return ProcessPoolExecutor(
         max_workers=workers,
-        # spawn, never fork: a forked worker would share this process's ZeroMQ and event-loop
-        # state (e.g. after a notebook ran here), and its kernels would spin forever.
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=_worker_context(),
         initializer=_init_worker,
         initargs=(fork_server,),
     )
+
+
+def _worker_context() -> Any:
+    """How pool workers start: never as a ``fork()`` of this process.
+
+    A forked worker would share this process's ZeroMQ and event-loop state (e.g. after a
+    notebook ran here), and its kernels would spin forever. Where it exists, multiprocessing's
+    "forkserver" is used: a fresh interpreter that only imports the build's modules (once, not
+    once per worker) and forks the workers from that clean state; elsewhere "spawn".
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(_WORKER_PRELOAD))
+    return context
+
+
+_WORKER_PRELOAD = ("csatlib.reports", "nbconvert", "papermill", "nbformat", "jupyter_client")
 
 
 def _start_fork_server(processed_dir: Path) -> Any:

@@ -117,3 +117,17 @@ def test_kernel_starts_plainly_when_the_server_is_gone(tmp_path) -> None:
 
     gone = ForkServerClient(str(tmp_path / "no-such-server.sock"))
     assert "2" in _run(gone, tmp_path, "plain", "1 + 1")
+
+
+def test_clients_start_notebooks_without_waiting_for_silence(server, tmp_path) -> None:
+    from csatlib.kernels import prewarmed_kernel_manager, ready_client_class
+    from csatlib.reports import _plain_kernel_manager, _worker_context
+
+    for km in (prewarmed_kernel_manager(server, KERNEL_NAME), _plain_kernel_manager()):
+        client = km.client()
+        assert isinstance(client, ready_client_class())
+        # the library binds wait_for_ready to its own function: ours must replace both names
+        assert type(client).wait_for_ready is type(client)._async_wait_for_ready
+    assert "3" in _run(server, tmp_path, "ready", "1 + 2")
+    # pool workers are never forks of the building process
+    assert _worker_context().get_start_method() in {"forkserver", "spawn"}
