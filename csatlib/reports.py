@@ -381,6 +381,8 @@ def _exporter(with_code: bool) -> Any:
             exclude_input=not with_code,
             exclude_input_prompt=not with_code,
             exclude_output_prompt=not with_code,
+            # validate once after the preprocessors, not after each of the twelve
+            optimistic_validation=True,
         )
     return cache[with_code]
 

@@ -194,3 +194,27 @@ def test_render_html_gives_every_image_alt_text_and_reuses_its_exporters() -> No
     assert 'alt="A &quot;&lt;b&gt;&quot;"' in page
     assert page.count('<div tabindex="0"') == 3  # the input and both outputs
     assert _exporter(True) is _exporter(True) and _exporter(True) is not _exporter(False)
+
+
+def test_reviewer_version_shows_code_that_holds_markup_as_text() -> None:
+    # The reviewer template prints pygments' output without another sanitising pass: pygments
+    # must escape every token, whatever the lexer makes of the source.
+    import re
+
+    from csatlib.reports import render_html
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'note = "<script>alert(1)</script>"  # <img src=x onerror=alert(1)>', execution_count=1
+        ),
+        nbformat.v4.new_code_cell("<b>bold</b></div><script>alert(2)</script>", execution_count=2),
+    ]
+    page = render_html(nb, with_code=True, title="t")
+    for markup in ("<script>alert", "<img src=x", "<b>bold", "</div><script>"):
+        assert markup not in page
+    text = re.sub(r'<span class="[^"]*">|</span>', "", page)  # pygments' token spans
+    assert 'note = "&lt;script&gt;alert(1)&lt;/script&gt;"' in text
+    assert "# &lt;img src=x onerror=alert(1)&gt;" in text
+    assert "&lt;b&gt;bold&lt;/b&gt;&lt;/div&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in text
