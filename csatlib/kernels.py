@@ -7,7 +7,9 @@ matplotlib. :class:`KernelForkServer` is a small process that imports them once 
 on request, ``fork()``s a child that becomes an ordinary ipykernel on the connection file it is
 given. Every notebook still gets its own process, started from the same clean state (only the
 imports and the reading have run), and that process ends with the notebook, so reports stay
-isolated from one another.
+isolated from one another. Before the first fork the server freezes what it has loaded
+(:func:`gc.freeze`): a kernel's garbage collections then leave the inherited objects alone
+instead of writing to, and so copying, every page of them.
 
 One server serves every worker of a build: its owner talks to it over a socket pair, other
 processes connect to :attr:`KernelForkServer.address` (a Unix socket in a private folder) with a
@@ -146,6 +148,13 @@ def _serve(
             warm_up(preload)
         except Exception as exc:  # the notebooks report a broken table themselves
             failed.append(f"data warm-up: {exc!r}")
+    # Everything loaded so far is kept out of the garbage collector's sight: a forked kernel's
+    # collections would otherwise walk (and write to) every inherited object, copying the
+    # server's memory page by page into each kernel (Python's gc.freeze documentation).
+    import gc
+
+    gc.collect()
+    gc.freeze()
     _send(owner, {"ready": True, "failed_imports": failed})
     selector = selectors.DefaultSelector()
     selector.register(owner, selectors.EVENT_READ, "owner")

@@ -48,13 +48,18 @@ def _run(server, tmp_path, name: str, source: str) -> str:
 
 def test_each_notebook_gets_its_own_fresh_process(server, tmp_path) -> None:
     first = _run(
-        server, tmp_path, "a", "import os, sys\nLEAK = 1\nos.getpid(), 'pandas' in sys.modules"
+        server,
+        tmp_path,
+        "a",
+        "import gc, os, sys\nLEAK = 1\nos.getpid(), 'pandas' in sys.modules, gc.get_freeze_count()",
     )
     second = _run(server, tmp_path, "b", "import os\nos.getpid(), 'LEAK' in globals()")
-    pid_a, warm = eval(first)  # noqa: S307 - our own tuple repr
+    pid_a, warm, frozen = eval(first)  # noqa: S307 - our own tuple repr
     pid_b, leaked = eval(second)  # noqa: S307
     assert pid_a != pid_b and pid_a != os.getpid()
     assert warm is True  # pandas was imported before the notebook asked for it
+    # what the server loaded is frozen: the kernel's collections never walk (and copy) it
+    assert frozen > 10_000
     assert leaked is False
 
 
