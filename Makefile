@@ -16,6 +16,8 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/csat/kernel.json
 RAW := $(wildcard data/raw/*.csv data/raw/*.yaml data/raw/*.xlsx data/raw/*.sav)
 INGEST := $(wildcard csatlib/io.py csatlib/codebook.py csatlib/clean.py csatlib/countries.py)
 PROCESSED := data/processed/responses.parquet
+SOURCES := $(wildcard csatlib/*.py)
+BYTECODE_STAMP := $(VENV)/.compiled
 
 .PHONY: help setup data reports sample test test-fast bench lab lint format clean distclean synth
 
@@ -36,12 +38,18 @@ $(KERNEL_SPEC): $(SETUP_STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name csat --display-name "CSAT workbench (.venv)" > /dev/null
 	@touch $@
 
+# csatlib's bytecode, written once: where PYTHONDONTWRITEBYTECODE is set, every process of a build
+# (the command, the kernel fork server, the pool's workers) would otherwise compile it anew.
+$(BYTECODE_STAMP): $(SOURCES) | setup
+	$(BIN)/python -m compileall -q csatlib
+	@touch $@
+
 data: $(PROCESSED) ## Clean data/raw into data/processed (Parquet + cleaning log)
 
 $(PROCESSED): $(RAW) $(INGEST) | setup
 	$(CSAT) data
 
-reports: data setup ## Build every country report into reports/ (only what changed)
+reports: data setup $(BYTECODE_STAMP) ## Build every country report into reports/ (only what changed)
 	$(CSAT) reports
 
 sample: setup ## Draw the deployment list for the next wave into reports/lists/deployment
@@ -53,7 +61,7 @@ test: setup ## Run the whole test suite (slow checks included)
 test-fast: setup ## Run the tests without the slow checks
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: data setup ## Benchmarks: prints timings and ratios against the named baselines
+bench: data setup $(BYTECODE_STAMP) ## Benchmarks: prints timings and ratios against the named baselines
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lab: data setup ## Open JupyterLab on notebooks/ with the project's kernel

@@ -255,6 +255,9 @@ class KernelForkServer:
                 pass_fds=fds,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                # debugpy (imported with ipykernel's debugger) otherwise prints a four-line
+                # notice about frozen modules into every build's output
+                env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
                 start_new_session=True,
             )
         finally:
