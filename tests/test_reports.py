@@ -218,3 +218,29 @@ def test_reviewer_version_shows_code_that_holds_markup_as_text() -> None:
     assert 'note = "&lt;script&gt;alert(1)&lt;/script&gt;"' in text
     assert "# &lt;img src=x onerror=alert(1)&gt;" in text
     assert "&lt;b&gt;bold&lt;/b&gt;&lt;/div&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in text
+
+
+def test_build_processes_skip_the_iri_grammars_and_still_validate_notebooks() -> None:
+    # A fresh interpreter: here, the test session may have imported jsonschema already.
+    import subprocess
+    import sys
+    import textwrap
+
+    probe = textwrap.dedent(
+        """
+        import sys, csatlib.reports, nbformat
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+        nbformat.validate(nb)
+        del nb.cells[0]["outputs"]
+        try:
+            nbformat.validate(nb)
+        except nbformat.ValidationError:
+            print("rejected")
+        print("jsonschema" in sys.modules, sys.modules.get("rfc3987_syntax", "absent"))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "rejected"  # validation still works
+    assert out[1] == "True None"  # jsonschema loaded, its rfc3987_syntax checkers skipped
