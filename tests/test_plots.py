@@ -95,6 +95,41 @@ def test_figure_png_draws_the_figure_at_its_size_with_the_title_as_alt_text() ->
     assert plots.figure_png(Figure()) is None  # nothing to show, as IPython does
 
 
+def test_figure_png_gives_the_pixels_of_savefig_and_keeps_the_layout_engine() -> None:
+    # The reference is matplotlib's own savefig(format="png"), on a twin of each figure.
+    from io import BytesIO
+
+    from PIL import Image
+
+    def charts() -> list[Figure]:
+        trends = pd.DataFrame(
+            {
+                "measure": ["delivery"] * 3 + ["support"] * 3,
+                "wave": ["2026-Q1", "2026-Q2", "2026-Q3"] * 2,
+                "value": [7.1, 7.4, 7.2, 6.5, 6.9, 7.3],
+                "ci_low": [6.9, 7.2, 7.0, 6.2, 6.6, 7.0],
+                "ci_high": [7.3, 7.6, 7.4, 6.8, 7.2, 7.6],
+                "n": [120, 130, 125] * 2,
+                "suppressed": [False] * 6,
+            }
+        )
+        return [
+            plots.score_distribution(pd.Series(list(range(11)) * 9), title="LTR", min_n=30),
+            plots.trend_chart(trends, title="Trends", ylabel="Mean rating"),
+        ]
+
+    for ours, twin in zip(charts(), charts(), strict=True):
+        png, _ = plots.figure_png(ours)
+        buffer = BytesIO()
+        twin.savefig(buffer, format="png", dpi=twin.dpi)
+        mine = np.asarray(Image.open(BytesIO(png)))
+        reference = np.asarray(Image.open(buffer))
+        assert mine.shape == reference.shape
+        assert (mine == reference).all()
+        assert ours.get_layout_engine() is not None  # still laid out if drawn again
+        assert type(ours.get_layout_engine()) is type(twin.get_layout_engine())
+
+
 def test_show_inline_registers_the_png_display_in_ipython_only() -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
