@@ -38,6 +38,9 @@ Executors
     cluster (optional extra ``dask``), on plain kernels; so does any ``executor=`` given. Workers
     must see the same file system paths (processed data, notebooks, reports) and have csatlib and
     the ``csat`` kernel's environment installed.
+
+Importing this module has one side effect on the process: jsonschema, when imported later, skips
+its "iri" format checkers (see :func:`_skip_iri_grammars`), which saves every build process 2.6 s.
 """
 
 from __future__ import annotations
