@@ -13,16 +13,25 @@ CSAT := $(BIN)/csat
 SETUP_STAMP := $(VENV)/.installed
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/csat/kernel.json
 
-RAW := $(wildcard data/raw/*.csv data/raw/*.yaml data/raw/*.xlsx data/raw/*.sav)
+# The study to read: exports and their *.codebook.yaml. Another study: make reports RAW_DIR=~/my_study
+# (absolute, or relative to this folder). csatlib reads it from CSAT_RAW_DIR (csatlib/config.py).
+RAW_DIR ?= data/raw
+RAW_DIR_ABS := $(abspath $(patsubst ~/%,$(HOME)/%,$(RAW_DIR)))
+export CSAT_RAW_DIR := $(RAW_DIR_ABS)
+RAW := $(wildcard $(addprefix $(RAW_DIR_ABS)/,*.csv *.txt *.yaml *.xlsx *.sav))
 INGEST := $(wildcard csatlib/io.py csatlib/codebook.py csatlib/clean.py csatlib/countries.py)
 PROCESSED := data/processed/responses.parquet
+# Holds the RAW_DIR the processed tables were built from; rewritten only when it changes, so
+# switching studies rebuilds them even when the other study's files are older.
+RAW_DIR_STAMP := data/processed/.raw_dir
 SOURCES := $(wildcard csatlib/*.py)
 BYTECODE_STAMP := $(VENV)/.compiled
 
-.PHONY: help setup data reports sample test test-fast bench lab lint format clean distclean synth
+.PHONY: help setup data reports sample test test-fast bench lab lint format clean distclean synth FORCE
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  RAW_DIR=folder   the study's exports and codebooks (default data/raw; now $(RAW_DIR))"
 
 setup: $(SETUP_STAMP) $(KERNEL_SPEC) ## Create .venv and install csatlib with its dev tools
 
@@ -44,10 +53,17 @@ $(BYTECODE_STAMP): $(SOURCES) | setup
 	$(BIN)/python -m compileall -q csatlib
 	@touch $@
 
-data: $(PROCESSED) ## Clean data/raw into data/processed (Parquet + cleaning log)
+data: $(PROCESSED) ## Clean RAW_DIR (default data/raw) into data/processed (Parquet + cleaning log)
 
-$(PROCESSED): $(RAW) $(INGEST) | setup
+$(PROCESSED): $(RAW) $(INGEST) $(RAW_DIR_STAMP) | setup
 	$(CSAT) data
+
+$(RAW_DIR_STAMP): FORCE
+	@test -d "$(RAW_DIR_ABS)" || { echo "RAW_DIR $(RAW_DIR_ABS) is not a folder" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(RAW_DIR_ABS)" ]; then echo "$(RAW_DIR_ABS)" > $@; fi
+
+FORCE:
 
 reports: data setup $(BYTECODE_STAMP) ## Build every country report into reports/ (only what changed)
 	$(CSAT) reports
@@ -68,7 +84,7 @@ lab: data setup ## Open JupyterLab on notebooks/ with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 synth: setup ## Regenerate the synthetic sample in data/raw (the only writer of data/raw)
-	$(CSAT) synth
+	$(CSAT) synth --out-dir data/raw
 
 lint: setup ## ruff check + format check (code and notebooks)
 	$(BIN)/ruff check csatlib tests benchmarks notebooks
@@ -78,7 +94,7 @@ format: setup ## ruff format code and notebooks
 	$(BIN)/ruff format csatlib tests benchmarks notebooks
 
 clean: ## Remove generated data and reports (keeps .venv)
-	rm -rf data/processed/* reports/* .pytest_cache
+	rm -rf data/processed/* $(RAW_DIR_STAMP) reports/* .pytest_cache
 	@touch data/processed/.gitkeep reports/.gitkeep
 
 distclean: clean ## Also remove .venv

@@ -7,7 +7,12 @@ fuzzy match, ambiguous pairs listed for review and never merged), :func:`account
 account-level aggregates and the at-risk flag (:class:`AtRiskRule`), :func:`at_risk_list` is the
 list for account managers (aggregates only; small accounts show no numbers) and
 :func:`revenue_linkage` relates the accounts' satisfaction to their revenue change.
-See docs/closing_the_loop.md for the rules and why.
+
+Nothing here names a survey's columns: the recommend question, the account column, the attributes
+and the loyalty items are read from the processed table's codebook roles (``df.attrs``, see
+:mod:`csatlib.roles`) unless the caller names them.  A study without loyalty items is assessed
+without the loyalty criterion (:func:`study_rule`); attributes on different scales are compared
+on a common 0-100 rescaling.  See docs/closing_the_loop.md for the rules and why.
 """
 
 from __future__ import annotations
@@ -25,19 +30,21 @@ from rapidfuzz import fuzz, process
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
+from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError, require_columns
-from csatlib.loyalty import LOYALTY_ITEMS, loyalty_index
+from csatlib.loyalty import loyalty_index
 from csatlib.safety import write_csv_safely
 
 __all__ = [
-    "ATTRIBUTES",
     "LEGAL_FORMS",
     "DEFAULT_ACCOUNT_MIN_N",
+    "MIN_LOYALTY_ITEMS",
     "AT_RISK_LIST_COLUMNS",
     "AccountMatch",
     "AtRiskRule",
     "RevenueLinkage",
+    "study_rule",
     "normalize_account_name",
     "legal_form",
     "match_accounts",
@@ -50,22 +57,15 @@ __all__ = [
     "revenue_linkage",
 ]
 
-#: The eight attributes of the relationship survey (docs/data_model.md), 1-10.
-ATTRIBUTES: tuple[str, ...] = (
-    "product_quality",
-    "total_cost_of_ownership",
-    "post_sales_support",
-    "on_site_service",
-    "delivery",
-    "invoicing_accuracy",
-    "ease_of_ordering",
-    "account_management",
-)
-
 #: Smallest number of respondents for which an account's scores are shown to account managers.
 #: Separate from (and much smaller than) the reporting ``DEFAULT_MIN_N``: an account list is read by
 #: people who know the account, so the rule protects individuals, not precision.
 DEFAULT_ACCOUNT_MIN_N: int = 3
+
+#: Fewest loyalty items (role ``loyalty``) for a loyalty index in the account summary.  With one
+#: item the "index" is that one answer and its reliability cannot be checked (Cronbach's alpha
+#: needs two items), so a study with fewer is assessed without the loyalty criterion.
+MIN_LOYALTY_ITEMS: int = 2
 
 #: Legal forms removed from the end of a name (after casefolding, accent folding and removing dots,
 #: so "S.p.A." is "spa" and "K.K." is "kk").  Multi-word forms are matched as a whole.
@@ -659,7 +659,8 @@ class AtRiskRule:
         detractor range 0-6 once rounded).
     loyalty_below : float or None
         Mean loyalty index (0-100, :func:`csatlib.loyalty.loyalty_index`) below this flags
-        (default 50: below the scale midpoint).
+        (default 50: below the scale midpoint).  Not applied to a study with fewer than
+        :data:`MIN_LOYALTY_ITEMS` loyalty items (:func:`study_rule`).
     min_respondents : int
         Accounts with fewer respondents are not assessed (``at_risk`` is <NA>).  Default 1: every
         account with an answer is assessed; raise it to flag only better-supported accounts.
@@ -738,9 +739,137 @@ def _join_columns(parts: np.ndarray, index: pd.Index) -> pd.Series:
 
 
 def _own_brand(responses: pd.DataFrame, include_competitors: bool) -> pd.DataFrame:
-    if include_competitors or "competitor" not in responses.columns:
-        return responses
-    return responses[~responses["competitor"].astype("boolean").fillna(False).to_numpy()]
+    """Own-brand respondents (everyone when the study has no brand column), or all of them."""
+    return responses if include_competitors else roles.own_customers(responses)
+
+
+# --- which columns: named by the caller, else read from the codebook roles in ``df.attrs``
+def _no_roles(what: str, argument: str) -> DataError:
+    return DataError(
+        f"{what}: the table carries no codebook roles (df.attrs['roles'] is empty); read it "
+        f"with csatlib.clean.load_processed or pass {argument}=... explicitly"
+    )
+
+
+def _nps_column(df: pd.DataFrame, given: str | None, what: str) -> str:
+    """The 0-10 recommend question: ``given``, else the column with role ``nps``."""
+    if given is not None:
+        if not isinstance(given, str):
+            raise DataError(f"{what}: nps_column must be a column name, found {given!r}")
+        return given
+    if not roles.roles(df):
+        raise _no_roles(what, "nps_column")
+    # declared in the codebook, present or not: a dropped column is reported as missing
+    return roles.nps_column(df.attrs)
+
+
+def _account_column(df: pd.DataFrame, given: str | None, what: str) -> str:
+    """The account-name column: ``given``, else the column with role ``account``."""
+    if given is not None:
+        if not isinstance(given, str):
+            raise DataError(f"{what}: account_column must be a column name, found {given!r}")
+        return given
+    if not roles.roles(df):
+        raise _no_roles(what, "account_column")
+    found = roles.names(df.attrs, "account")
+    if not found:
+        raise DataError(
+            f"{what}: the study has no account column (codebook role 'account'); account "
+            "summaries and at-risk lists need one"
+        )
+    return found[0]
+
+
+def _attribute_columns(df: pd.DataFrame, given: Sequence[str] | None, what: str) -> list[str]:
+    """Attribute columns: ``given``, else those with role ``attribute`` (possibly none)."""
+    if given is None:
+        return roles.names(df, "attribute")
+    if isinstance(given, str):
+        raise DataError(f"{what}: attributes must be a list of columns, found the string {given!r}")
+    return [str(a) for a in given]
+
+
+def _loyalty_columns(
+    df: pd.DataFrame, given: Mapping[str, str] | Sequence[str] | None, what: str
+) -> list[str]:
+    """Loyalty items for the index, or [] when the study has fewer than MIN_LOYALTY_ITEMS."""
+    if given is None:
+        found = roles.names(df, "loyalty")
+        return found if len(found) >= MIN_LOYALTY_ITEMS else []
+    if isinstance(given, str):
+        raise DataError(
+            f"{what}: loyalty_items must be a list or mapping of columns, found the string "
+            f"{given!r}"
+        )
+    items = [str(c) for c in (given.values() if isinstance(given, Mapping) else given)]
+    if 0 < len(items) < MIN_LOYALTY_ITEMS:
+        raise DataError(
+            f"{what}: loyalty_items: expected at least {MIN_LOYALTY_ITEMS} item columns for a "
+            f"loyalty index, or none to leave loyalty out; found {items}"
+        )
+    return items
+
+
+def _scales(df: pd.DataFrame, columns: Sequence[str], what: str) -> dict[str, tuple[int, int]]:
+    """(min, max) of each column from the codebook (``df.attrs['scales']``)."""
+    known = roles.scales(df)
+    missing = [c for c in columns if c not in known]
+    if missing:
+        raise DataError(
+            f"{what}: column(s) {missing} have no scale in the table's codebook attrs "
+            f"(df.attrs['scales'] knows {sorted(known)}); attributes and loyalty items are "
+            "compared on their scales rescaled to 0-100"
+        )
+    return {c: known[c] for c in columns}
+
+
+def _rescaled(means: pd.DataFrame, scales: Mapping[str, tuple[int, int]]) -> pd.DataFrame:
+    """Each column's means on 0-100: 100 (x - min) / (max - min) of its own scale."""
+    lo = np.array([scales[c][0] for c in means.columns], dtype=float)
+    hi = np.array([scales[c][1] for c in means.columns], dtype=float)
+    return (means - lo) / (hi - lo) * 100.0
+
+
+def study_rule(
+    responses: pd.DataFrame,
+    rule: AtRiskRule = AtRiskRule(),  # noqa: B008 - frozen, immutable default
+    *,
+    loyalty_items: Mapping[str, str] | Sequence[str] | None = None,
+) -> AtRiskRule:
+    """The at-risk rule as it applies to a study: without loyalty when the study has too few items.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        Processed relationship survey (its codebook roles in ``attrs``).
+    rule : AtRiskRule
+        The rule asked for.
+    loyalty_items : mapping or sequence of str, optional
+        Loyalty item columns; default those with codebook role ``loyalty``.
+
+    Returns
+    -------
+    AtRiskRule
+        ``rule`` itself, or ``rule`` with ``loyalty_below=None`` when the study has fewer than
+        :data:`MIN_LOYALTY_ITEMS` loyalty items (or ``loyalty_items=()`` is passed).  Its
+        :meth:`AtRiskRule.describe` is the sentence for a report or a list's README.
+
+    Raises
+    ------
+    DataError
+        The rule uses only the loyalty criterion and the study has no loyalty index.
+    """
+    if not isinstance(rule, AtRiskRule):
+        raise DataError(f"rule: expected an AtRiskRule, found {type(rule).__name__}")
+    if rule.loyalty_below is None or _loyalty_columns(responses, loyalty_items, "study_rule"):
+        return rule
+    if rule.nps_below is None and rule.ltr_below is None:
+        raise DataError(
+            f"study_rule: the at-risk rule uses only the loyalty index, but the study has fewer "
+            f"than {MIN_LOYALTY_ITEMS} loyalty items (codebook role 'loyalty'); set nps_below "
+            "or ltr_below"
+        )
+    return dataclasses.replace(rule, loyalty_below=None)
 
 
 def _revenue_frame(revenue: pd.DataFrame, match: AccountMatch) -> pd.DataFrame:
@@ -781,8 +910,10 @@ def account_summary(
     revenue: pd.DataFrame | None = None,
     rule: AtRiskRule = AtRiskRule(),  # noqa: B008 - frozen, immutable default
     account_min_n: int = DEFAULT_ACCOUNT_MIN_N,
-    attributes: Sequence[str] = ATTRIBUTES,
-    loyalty_items: Mapping[str, str] | Sequence[str] = LOYALTY_ITEMS,
+    attributes: Sequence[str] | None = None,
+    loyalty_items: Mapping[str, str] | Sequence[str] | None = None,
+    nps_column: str | None = None,
+    account_column: str | None = None,
     n_weakest: int = 3,
     include_competitors: bool = False,
     revenue_year: int | None = None,
@@ -792,23 +923,34 @@ def account_summary(
     Parameters
     ----------
     responses : pandas.DataFrame
-        Processed relationship survey (docs/data_model.md): ``country``, ``account``,
-        ``likelihood_to_recommend``, the attribute and loyalty columns, ``competitor``.
+        Processed relationship survey (docs/data_model.md) with its codebook roles in
+        ``attrs`` (:func:`csatlib.clean.load_processed`): ``country``, the account column, the
+        recommend question, the attribute and loyalty columns, ``competitor`` (only when the
+        study has a brand column; without it every respondent is an own-brand customer).
     match : AccountMatch
-        From :func:`match_accounts` on names that include ``responses.account`` (and the
+        From :func:`match_accounts` on names that include the responses' account names (and the
         revenue file's, if given).
     revenue : pandas.DataFrame, optional
         ``account, country, year, revenue_usd``; the revenue of ``revenue_year`` (default: the
         latest year in the file) is joined on account key and country.
     rule : AtRiskRule
-        The at-risk rule.
+        The at-risk rule; applied as :func:`study_rule` says (without loyalty when the study has
+        no loyalty index).
     account_min_n : int
         Accounts with fewer respondents get ``suppressed=True`` and <NA> in every score column
         (and in ``weakest_attributes`` and ``at_risk_reasons``); ``at_risk`` is still given.
-    attributes : sequence of str
-        Attribute columns (1-10) among which the weakest are chosen.
-    loyalty_items : mapping or sequence of str
-        Loyalty item columns for the loyalty index.
+    attributes : sequence of str, optional
+        Attribute columns among which the weakest are chosen, each with a scale in
+        ``attrs["scales"]``.  Default: the columns with codebook role ``attribute`` (none: no
+        ``weakest_attributes`` column).
+    loyalty_items : mapping or sequence of str, optional
+        Loyalty item columns for the loyalty index (at least :data:`MIN_LOYALTY_ITEMS`; an empty
+        list leaves loyalty out).  Default: the columns with role ``loyalty`` if there are at
+        least :data:`MIN_LOYALTY_ITEMS`, else none.
+    nps_column : str, optional
+        The 0-10 recommend question.  Default: the column with role ``nps``.
+    account_column : str, optional
+        The account-name column.  Default: the column with role ``account``.
     n_weakest : int
         How many weakest attributes to list.
     include_competitors : bool
@@ -820,102 +962,97 @@ def account_summary(
     -------
     pandas.DataFrame
         ``country``, ``account_key``, ``account_name``, ``n`` (respondents), ``suppressed``,
-        ``ltr_mean``, ``nps``, ``loyalty_index``, ``weakest_attributes`` ("a; b; c", labels from
-        ``responses.attrs["labels"]`` if present), ``at_risk`` (boolean, <NA> when not assessed),
+        ``ltr_mean``, ``nps``, ``loyalty_index`` (only when the study has a loyalty index),
+        ``weakest_attributes`` ("a; b; c", labels from ``responses.attrs["labels"]`` if present;
+        only when the study has attributes), ``at_risk`` (boolean, <NA> when not assessed),
         ``at_risk_reasons``, ``revenue_year``, ``revenue_usd`` (NaN when the account has no
         revenue that year).  Sorted by country, at_risk first, revenue descending.
 
     Notes
     -----
     Account NPS :math:`= 100\\,(n_{9-10} - n_{0-6}) / n_{LTR}` over respondents who answered
-    likelihood to recommend; ``ltr_mean`` is their mean; ``loyalty_index`` the mean of the
-    respondents' 0-100 loyalty index (:func:`csatlib.loyalty.loyalty_index`, 3 of 4 items); an
-    attribute's account mean is over respondents who rated it, and the ``n_weakest`` lowest means
-    are listed.  ``at_risk`` applies ``rule`` to the unsuppressed numbers (see
-    :class:`AtRiskRule`); ``at_risk_reasons`` names the criteria met.  Checked against
-    hand-computed values in tests/test_accounts.py.
+    the recommend question (0-10 by definition); ``ltr_mean`` is their mean; ``loyalty_index``
+    the mean of the respondents' 0-100 loyalty index (:func:`csatlib.loyalty.loyalty_index`,
+    each item on its codebook scale).  An attribute's account mean is over respondents who rated
+    it; to compare attributes asked on different scales (1-5, 1-7, 1-10, 0-10) each mean is
+    rescaled to 0-100, :math:`100\\,(\\bar x - min) / (max - min)` of its own codebook scale,
+    and the ``n_weakest`` lowest are listed (ties in codebook order; on one common scale the
+    order is that of the raw means).  ``at_risk`` applies the rule of :func:`study_rule` to the
+    unsuppressed numbers (see :class:`AtRiskRule`); ``at_risk_reasons`` names the criteria met.
+    Checked against hand-computed values in tests/test_accounts.py.
 
     References
     ----------
     Reichheld, F. F. (2003). The one number you need to grow. Harvard Business Review, 81(12).
     """
-    need = ["country", "account", "likelihood_to_recommend", *attributes]
-    need += (
-        list(loyalty_items.values()) if isinstance(loyalty_items, Mapping) else list(loyalty_items)
+    what = "account_summary"
+    ltr_col = _nps_column(responses, nps_column, what)
+    account_col = _account_column(responses, account_column, what)
+    attributes = _attribute_columns(responses, attributes, what)
+    loyalty = _loyalty_columns(responses, loyalty_items, what)
+    require_columns(
+        responses,
+        ["country", account_col, ltr_col, *attributes, *loyalty],
+        "account_summary: responses",
     )
-    require_columns(responses, need, "account_summary: responses")
     if not isinstance(match, AccountMatch):
         raise DataError(f"match: expected an AccountMatch, found {type(match).__name__}")
-    if not isinstance(rule, AtRiskRule):
-        raise DataError(f"rule: expected an AtRiskRule, found {type(rule).__name__}")
+    rule = study_rule(responses, rule, loyalty_items=loyalty)
     account_min_n = _check_min_n(account_min_n, "account_min_n")
     n_weakest = _check_min_n(n_weakest, "n_weakest")
+    attribute_scales = _scales(responses, attributes, what)
+    loyalty_scales = _scales(responses, loyalty, what)
 
-    df = assign_accounts(_own_brand(responses, include_competitors), match)
+    df = assign_accounts(_own_brand(responses, include_competitors), match, column=account_col)
     df = df[df["account_key"].notna()]
-    ltr = _numeric(df, "likelihood_to_recommend", "account_summary")
-    bad = ltr.notna() & ~ltr.between(0, 10)
+    ltr = _numeric(df, ltr_col, what)
+    bad = ltr.notna() & ~ltr.between(*roles.NPS_SCALE)
     if bad.any():
         row = df.index[bad.to_numpy()][0]
         raise DataError(
-            f"account_summary: column 'likelihood_to_recommend', row {_label(row)!r}: value "
+            f"account_summary: column {ltr_col!r}, row {_label(row)!r}: value "
             f"{ltr[bad].iloc[0]:g} is outside 0-10"
         )
+    keys = [df["country"].astype("string"), df["account_key"]]
     work = pd.DataFrame(
         {
-            "country": df["country"].astype("string"),
-            "account_key": df["account_key"],
             "account_name": df["account_name"],
             "ltr": ltr,
             "promoter": (ltr >= 9).astype(float).where(ltr.notna()),
             "detractor": (ltr <= 6).astype(float).where(ltr.notna()),
-            "loyalty": loyalty_index(df, loyalty_items).astype(float),
         },
         index=df.index,
     )
-    for a in attributes:
-        work[a] = _numeric(df, a, "account_summary")
-    g = work.groupby(["country", "account_key"], sort=True, observed=True)
-    out = g.agg(
-        account_name=("account_name", "first"),
-        n=("ltr", "size"),
-        ltr_mean=("ltr", "mean"),
-        promoters=("promoter", "mean"),
-        detractors=("detractor", "mean"),
-        loyalty_index=("loyalty", "mean"),
-    )
-    out["nps"] = 100.0 * (out.pop("promoters") - out.pop("detractors"))
-    means = g[list(attributes)].mean()
-    out["weakest_attributes"] = _weakest(means, n_weakest, _labels(responses, attributes))
-
-    crit = {
-        "nps<": ("nps", rule.nps_below),
-        "ltr<": ("ltr_mean", rule.ltr_below),
-        "loyalty<": ("loyalty_index", rule.loyalty_below),
+    aggs = {
+        "account_name": ("account_name", "first"),
+        "n": ("ltr", "size"),
+        "ltr_mean": ("ltr", "mean"),
+        "promoters": ("promoter", "mean"),
+        "detractors": ("detractor", "mean"),
     }
-    met = pd.DataFrame(
-        {
-            f"{label}{bound:g}": out[col].lt(bound)
-            for label, (col, bound) in crit.items()
-            if bound is not None
-        },
-        index=out.index,
-    )
-    measured = pd.concat(
-        [out[col].notna() for _, (col, bound) in crit.items() if bound is not None], axis=1
-    ).any(axis=1)
-    assessed = (out["n"] >= rule.min_respondents) & measured
-    out["at_risk"] = pd.array(met.any(axis=1).where(assessed), dtype="boolean")
-    labels = np.array(met.columns, dtype=object)
-    out["at_risk_reasons"] = _join_columns(
-        np.where(met.to_numpy(dtype=bool), labels, ""), out.index
-    )
-    out.loc[~assessed, "at_risk_reasons"] = pd.NA
+    if loyalty:
+        work["loyalty"] = loyalty_index(df, loyalty, scale=loyalty_scales).astype(float)
+        aggs["loyalty_index"] = ("loyalty", "mean")
+    out = work.groupby(keys, sort=True, observed=True).agg(**aggs)
+    out.index.names = ["country", "account_key"]
+    out["nps"] = 100.0 * (out.pop("promoters") - out.pop("detractors"))
+    if attributes:
+        # a separate frame: an attribute may be called anything, even "ltr" or "n"
+        ratings = pd.DataFrame({a: _numeric(df, a, what) for a in attributes}, index=df.index)
+        means = ratings.groupby(keys, sort=True, observed=True).mean()
+        means.index.names = ["country", "account_key"]
+        out["weakest_attributes"] = _weakest(
+            _rescaled(means, attribute_scales).reindex(out.index),
+            n_weakest,
+            _labels(responses, attributes),
+        )
 
+    _flag_at_risk(out, rule)
     out["suppressed"] = out["n"] < account_min_n
-    for col in ("ltr_mean", "nps", "loyalty_index"):
-        out.loc[out["suppressed"], col] = np.nan
-    out.loc[out["suppressed"], ["weakest_attributes", "at_risk_reasons"]] = pd.NA
+    scores = [c for c in _SCORE_COLUMNS if c in out.columns]
+    out.loc[out["suppressed"], scores] = np.nan
+    texts = [c for c in ("weakest_attributes", "at_risk_reasons") if c in out.columns]
+    out.loc[out["suppressed"], texts] = pd.NA
     out = out.reset_index()
 
     if revenue is not None:
@@ -947,14 +1084,36 @@ def account_summary(
         "revenue_year",
         "revenue_usd",
     ]
-    return out[cols].reset_index(drop=True)
+    return out[[c for c in cols if c in out.columns]].reset_index(drop=True)
+
+
+def _flag_at_risk(out: pd.DataFrame, rule: AtRiskRule) -> None:
+    """Add ``at_risk`` and ``at_risk_reasons`` to the account aggregates ``out`` (in place)."""
+    crit = {
+        "nps<": ("nps", rule.nps_below),
+        "ltr<": ("ltr_mean", rule.ltr_below),
+        "loyalty<": ("loyalty_index", rule.loyalty_below),
+    }
+    enabled = {label: (col, bound) for label, (col, bound) in crit.items() if bound is not None}
+    met = pd.DataFrame(
+        {f"{label}{bound:g}": out[col].lt(bound) for label, (col, bound) in enabled.items()},
+        index=out.index,
+    )
+    measured = pd.concat([out[col].notna() for col, _ in enabled.values()], axis=1).any(axis=1)
+    assessed = (out["n"] >= rule.min_respondents) & measured
+    out["at_risk"] = pd.array(met.any(axis=1).where(assessed), dtype="boolean")
+    labels = np.array(met.columns, dtype=object)
+    out["at_risk_reasons"] = _join_columns(
+        np.where(met.to_numpy(dtype=bool), labels, ""), out.index
+    )
+    out.loc[~assessed, "at_risk_reasons"] = pd.NA
 
 
 def country_weakest_attributes(
     responses: pd.DataFrame,
     *,
     min_n: int = DEFAULT_MIN_N,
-    attributes: Sequence[str] = ATTRIBUTES,
+    attributes: Sequence[str] | None = None,
     n_weakest: int = 3,
     include_competitors: bool = False,
 ) -> pd.DataFrame:
@@ -963,11 +1122,13 @@ def country_weakest_attributes(
     Parameters
     ----------
     responses : pandas.DataFrame
-        Processed relationship survey with ``country`` and the attribute columns.
+        Processed relationship survey with ``country`` and the attribute columns (codebook roles
+        and scales in ``attrs``).
     min_n : int
         Countries with fewer respondents are suppressed (``weakest_attributes`` <NA>).
-    attributes : sequence of str
-        Attribute columns.
+    attributes : sequence of str, optional
+        Attribute columns, each with a scale in ``attrs["scales"]``.  Default: the columns with
+        codebook role ``attribute``.
     n_weakest : int
         How many to list.
     include_competitors : bool
@@ -978,23 +1139,38 @@ def country_weakest_attributes(
     pandas.DataFrame
         ``country``, ``n``, ``suppressed``, ``weakest_attributes`` ("a; b; c").
 
+    Raises
+    ------
+    DataError
+        The study has no attribute columns.
+
     Notes
     -----
-    The ``n_weakest`` attributes with the lowest mean over the country's respondents (ties in
-    column order).  These are the lowest-rated attributes, not key drivers; pass a key-driver
-    ranking from csatlib.drivers to :func:`at_risk_list` (``country_drivers``) to use that instead.
+    The ``n_weakest`` attributes with the lowest mean over the country's respondents, each mean
+    rescaled to 0-100 of its own codebook scale, :math:`100\\,(\\bar x - min) / (max - min)`, so
+    that a 1-5 and a 1-10 attribute compare (ties in codebook order).  These are the
+    lowest-rated attributes, not key drivers; pass a key-driver ranking from csatlib.drivers to
+    :func:`at_risk_list` (``country_drivers``) to use that instead.
     """
-    require_columns(responses, ["country", *attributes], "country_weakest_attributes: responses")
+    what = "country_weakest_attributes"
+    attributes = _attribute_columns(responses, attributes, what)
+    if not attributes:
+        raise DataError(
+            f"{what}: the study has no attribute columns (codebook role 'attribute'); pass "
+            "attributes=[...] or use country_drivers"
+        )
+    require_columns(responses, ["country", *attributes], f"{what}: responses")
     min_n = _check_min_n(min_n, "min_n")
     n_weakest = _check_min_n(n_weakest, "n_weakest")
+    scales = _scales(responses, attributes, what)
     df = _own_brand(responses, include_competitors)
-    work = pd.DataFrame({a: _numeric(df, a, "country_weakest_attributes") for a in attributes})
-    work["country"] = df["country"].astype("string")
-    g = work.groupby("country", sort=True)
-    out = pd.DataFrame({"n": g.size()})
+    ratings = pd.DataFrame({a: _numeric(df, a, what) for a in attributes}, index=df.index)
+    country = df["country"].astype("string").rename("country")
+    out = pd.DataFrame({"n": country.groupby(country, sort=True).size()})
     out["suppressed"] = out["n"] < min_n
+    means = ratings.groupby(country, sort=True).mean().reindex(out.index)
     out["weakest_attributes"] = _weakest(
-        g[list(attributes)].mean(), n_weakest, _labels(responses, attributes)
+        _rescaled(means, scales), n_weakest, _labels(responses, attributes)
     )
     out.loc[out["suppressed"], "weakest_attributes"] = pd.NA
     return out.reset_index()
@@ -1030,21 +1206,27 @@ def at_risk_list(
     country_drivers: Mapping[str, str] | None = None,
     only_at_risk: bool = True,
     small_account_flag: bool = False,
-    attributes: Sequence[str] = ATTRIBUTES,
-    loyalty_items: Mapping[str, str] | Sequence[str] = LOYALTY_ITEMS,
+    attributes: Sequence[str] | None = None,
+    loyalty_items: Mapping[str, str] | Sequence[str] | None = None,
+    nps_column: str | None = None,
+    account_column: str | None = None,
     include_competitors: bool = False,
 ) -> pd.DataFrame:
     """The account-manager list: account-level aggregates only, small accounts without numbers.
 
     Parameters
     ----------
-    responses, match, revenue, rule, account_min_n, attributes, loyalty_items, include_competitors
+    responses, match, revenue, rule, account_min_n, include_competitors
         As in :func:`account_summary`.
+    attributes, loyalty_items, nps_column, account_column
+        As in :func:`account_summary`: default from the codebook roles in ``responses.attrs``.
     min_n : int
         Reporting minimum for the country-level drivers shown for small accounts.
     country_drivers : mapping country -> str, optional
         Drivers to show for small accounts (e.g. the top key drivers from csatlib.drivers);
-        default the country's weakest attributes (:func:`country_weakest_attributes`).
+        default the country's weakest attributes (:func:`country_weakest_attributes`).  A study
+        without attributes and without ``country_drivers`` gets no ``weakest_attributes`` and
+        ``drivers_source`` columns.
     only_at_risk : bool
         Keep only accounts flagged at risk (default) or list every account.
     small_account_flag : bool
@@ -1054,11 +1236,13 @@ def at_risk_list(
     Returns
     -------
     pandas.DataFrame
-        Exactly the columns :data:`AT_RISK_LIST_COLUMNS`: ``country``, ``account_name``,
-        ``account_key``, ``n_respondents``, ``at_risk``, ``at_risk_reasons``, ``ltr_mean`` (2
-        decimals), ``nps`` (1 decimal), ``loyalty_index`` (1 decimal), ``weakest_attributes``,
-        ``drivers_source`` (``"account"`` or ``"country"``), ``revenue_year``, ``revenue_usd``.
-        No respondent's name, e-mail, verbatim or individual answer.
+        The columns :data:`AT_RISK_LIST_COLUMNS` the study has, in that order: ``country``,
+        ``account_name``, ``account_key``, ``n_respondents``, ``at_risk``, ``at_risk_reasons``,
+        ``ltr_mean`` (2 decimals), ``nps`` (1 decimal), ``loyalty_index`` (1 decimal; absent
+        when the study has no loyalty index, see :func:`study_rule`), ``weakest_attributes``
+        and ``drivers_source`` (``"account"`` or ``"country"``; absent when the study has no
+        attributes), ``revenue_year``, ``revenue_usd``.  No respondent's name, e-mail, verbatim
+        or individual answer.
 
     Notes
     -----
@@ -1080,6 +1264,7 @@ def at_risk_list(
     (2016), data protection and privacy; ESOMAR, Guideline on Customer Satisfaction Studies.
     """
     min_n = _check_min_n(min_n, "min_n")
+    attributes = _attribute_columns(responses, attributes, "at_risk_list")
     summary = account_summary(
         responses,
         match,
@@ -1088,13 +1273,17 @@ def at_risk_list(
         account_min_n=account_min_n,
         attributes=attributes,
         loyalty_items=loyalty_items,
+        nps_column=nps_column,
+        account_column=account_column,
         include_competitors=include_competitors,
     )
-    if country_drivers is None:
+    if country_drivers is None and attributes:
         cw = country_weakest_attributes(
             responses, min_n=min_n, attributes=attributes, include_competitors=include_competitors
         )
         drivers = dict(zip(cw["country"], cw["weakest_attributes"], strict=True))
+    elif country_drivers is None:
+        drivers = None  # no attributes, no drivers given: nothing to show
     elif isinstance(country_drivers, Mapping):
         drivers = {str(k): v for k, v in country_drivers.items()}
     else:
@@ -1104,17 +1293,17 @@ def at_risk_list(
         )
     small = summary["suppressed"].to_numpy()
     out = summary.rename(columns={"n": "n_respondents"})
-    out["weakest_attributes"] = out["weakest_attributes"].mask(
-        small, out["country"].map(drivers).astype("string")
-    )
-    out["drivers_source"] = pd.Series(np.where(small, "country", "account"), dtype="string")
+    if drivers is not None:
+        own = out.get("weakest_attributes", pd.Series(pd.NA, index=out.index, dtype="string"))
+        out["weakest_attributes"] = own.mask(small, out["country"].map(drivers).astype("string"))
+        out["drivers_source"] = pd.Series(np.where(small, "country", "account"), dtype="string")
     if not small_account_flag:
         out.loc[small, "at_risk"] = pd.NA
     # rounded for people: a list is read, not recomputed
     out = out.round({"ltr_mean": 2, "nps": 1, "loyalty_index": 1, "revenue_usd": 2})
     if only_at_risk:
         out = out[out["at_risk"].fillna(False).to_numpy(dtype=bool)]
-    return out[list(AT_RISK_LIST_COLUMNS)].reset_index(drop=True)
+    return out[[c for c in AT_RISK_LIST_COLUMNS if c in out.columns]].reset_index(drop=True)
 
 
 def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.DataFrame:
@@ -1179,9 +1368,10 @@ def write_account_lists(
     Parameters
     ----------
     at_risk : pandas.DataFrame
-        Output of :func:`at_risk_list`.  Refused if it carries any other column (a respondent's
-        name, e-mail or verbatim cannot slip in) or a score for an account below
-        ``account_min_n``.
+        Output of :func:`at_risk_list`.  Refused if it carries a column outside
+        :data:`AT_RISK_LIST_COLUMNS` (a respondent's name, e-mail or verbatim cannot slip in) or
+        a score for an account below ``account_min_n``.  ``loyalty_index``,
+        ``weakest_attributes`` and ``drivers_source`` may be absent (a study without them).
     out_dir : str or pathlib.Path
         Folder, created if missing (reports/lists/accounts).
     account_min_n : int
@@ -1195,8 +1385,10 @@ def write_account_lists(
     tuple of pathlib.Path
         The files written, per country in order, then ``at_risk_all.csv``.
     """
-    require_columns(at_risk, ["country", "n_respondents", *_SCORE_COLUMNS], "write_account_lists")
+    need = ["country", "n_respondents", "at_risk_reasons", "ltr_mean", "nps"]
+    require_columns(at_risk, need, "write_account_lists")
     account_min_n = _check_min_n(account_min_n, "account_min_n")
+    scores = [c for c in _SCORE_COLUMNS if c in at_risk.columns]
     extra = [c for c in at_risk.columns if c not in AT_RISK_LIST_COLUMNS]
     if extra:
         raise DataError(
@@ -1204,7 +1396,7 @@ def write_account_lists(
             f"found other columns {extra}"
         )
     small = at_risk["n_respondents"].to_numpy(dtype=float) < account_min_n
-    leaks = at_risk.loc[small, ["at_risk_reasons", *_SCORE_COLUMNS]].notna().any(axis=1)
+    leaks = at_risk.loc[small, ["at_risk_reasons", *scores]].notna().any(axis=1)
     if leaks.any():
         row = leaks[leaks].index[0]
         raise DataError(

@@ -31,6 +31,10 @@ Flags: ``speeder`` (duration below ``speeder_ratio`` times the median duration o
 excluded for other reasons) and ``straightliner`` (at least ``straightline_min`` answered attribute
 ratings, all identical), one ``flagged`` log row per kept row.
 
+A scale column whose whole-number answers fall outside the codebook's scale more often than
+:data:`MAX_OUT_OF_RANGE_SHARE` (5%, and at least :data:`MIN_OUT_OF_RANGE_VALUES` values) stops
+cleaning with an ExportError: the codebook's scale is wrong (1-5 declared for a 0-10 question).
+
 Invariant: for every export, raw rows = kept + excluded (checked; a violation raises DataError).
 Entirely blank lines are not rows (they are counted in the summary as ``blank_rows``).
 
@@ -39,7 +43,17 @@ Waves
 Calendar quarters ``"2026-Q1"`` by default. With ``waves: {fiscal_year_start: m}`` (m > 1) the
 label is ``"FY<year>-Q<q>"`` where the fiscal year is named by the calendar year in which it ends
 (fiscal_year_start 7: July 2025 -> ``"FY2026-Q1"``, June 2026 -> ``"FY2026-Q4"``). The wave is an
-ordered categorical; a ``month`` column (``"2026-03"``) is added alongside.
+ordered categorical; a ``month`` column (``"2026-03"``) is added alongside. A survey export (one
+with scale columns) that has neither a date nor a wave column is one wave, :data:`SINGLE_WAVE`
+(``"all"``), so that every report has the wave it compares within.
+
+Studies
+-------
+:func:`build_processed` combines the exports of one kind only when they are the same study:
+their codebooks declare the same columns (name, role, scale), or the same ``study`` name.
+Anything else stops the build with a CodebookError saying what differs (one study per raw
+folder). A ``<kind>.parquet`` left in the output folder by an earlier build whose kind is no
+longer in the raw folder is removed, so a study never picks up another study's table.
 """
 
 from __future__ import annotations
@@ -76,6 +90,9 @@ __all__ = [
     "BuildSummary",
     "LOG_COLUMNS",
     "EXCLUSION_REASONS",
+    "MAX_OUT_OF_RANGE_SHARE",
+    "MIN_OUT_OF_RANGE_VALUES",
+    "SINGLE_WAVE",
     "clean_export",
     "build_processed",
     "load_processed",
@@ -105,6 +122,15 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "speeder",
     "straightliner",
 )
+#: Largest share of a scale column's whole-number answers (blanks and missing codes not counted)
+#: that may fall outside the codebook's scale: up to it they are stray typing errors, set
+#: missing and logged ``out_of_range``; above it (and from :data:`MIN_OUT_OF_RANGE_VALUES`
+#: values on) the codebook's scale is wrong and cleaning stops with an ExportError.
+MAX_OUT_OF_RANGE_SHARE: float = 0.05
+#: Fewest out-of-range values that can stop cleaning: one typo among a dozen answers is 8%.
+MIN_OUT_OF_RANGE_VALUES: int = 5
+#: The wave of every row of a survey export with neither a date nor a wave column.
+SINGLE_WAVE: str = "all"
 _TRUE = ("true", "yes", "y", "1", "t")
 _FALSE = ("false", "no", "n", "0", "f")
 _WHOLE = r"[+-]?\d+(?:\.0+)?"
@@ -121,7 +147,8 @@ class CleanResult:
     ----------
     data : DataFrame
         Kept rows, canonical columns and dtypes (``docs/data_model.md``); ``attrs`` holds
-        ``roles``, ``labels``, ``scales``, ``own_brand``, ``kind``.
+        ``roles``, ``labels``, ``scales``, ``links`` (importance/expectation item -> attribute),
+        ``dimensions`` (loyalty item -> dimension), ``own_brand``, ``kind``.
     log : DataFrame
         Columns :data:`LOG_COLUMNS`: one row per excluded row, flagged row and invalid cell, plus
         one row per bulk change (rule, column) with its ``count``.
@@ -146,6 +173,7 @@ class BuildSummary:
     summary_path: Path
     summary: dict[str, Any]
     seconds: float
+    removed: tuple[Path, ...] = ()
 
     @property
     def raw_rows(self) -> int:
@@ -183,6 +211,8 @@ class BuildSummary:
             )
         for kind, path in self.outputs.items():
             lines.append(f"{path.name}: {self.summary['kinds'][kind]['rows']:,} rows")
+        for path in self.removed:
+            lines.append(f"{path.name}: removed (its kind is not in the raw folder any more)")
         lines.append(f"{self.log_path.name}, {self.summary_path.name}")
         return lines
 
@@ -421,13 +451,44 @@ def _stripped(cells: _Cells) -> np.ndarray:
     return cells.expand(u.strip() for u in cells.uniques)
 
 
+def _check_scale_fits(
+    spec: ColumnSpec, cells: _Cells, kinds: list[str], numbers: list[float], *, export: str
+) -> None:
+    """Stop when too many whole numbers of a scale column fall outside its declared scale.
+
+    A few stray values are typing errors (set missing and logged); many mean that the codebook's
+    scale is not the question's (1-5 declared for a 0-10 question), and setting them missing
+    would silently drop a large part of the answers. ``kinds`` and ``numbers`` are per distinct
+    cell text (``cells.uniques``).
+    """
+    kind = np.asarray(kinds, dtype=object)
+    per_unique = np.bincount(cells.codes, minlength=len(kind))
+    whole = (kind == "ok") | (kind == "out_of_range")
+    n_whole = int(per_unique[whole].sum())
+    n_out = int(per_unique[kind == "out_of_range"].sum())
+    if n_out < MIN_OUT_OF_RANGE_VALUES or n_out <= MAX_OUT_OF_RANGE_SHARE * n_whole:
+        return
+    found = np.asarray(numbers, dtype=float)[whole]
+    low, high = spec.scale  # type: ignore[misc]
+    share = n_out / n_whole
+    shown = f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
+    raise ExportError(
+        f"export {export!r}, column {spec.name!r} (source {spec.source!r}): {shown} of "
+        f"{n_whole:,} values fall outside the codebook's scale; values {found.min():g}-"
+        f"{found.max():g} found; codebook says {low}-{high}. Fix the codebook's scale (more "
+        f"than {MAX_OUT_OF_RANGE_SHARE:.0%} of the values outside it means a wrong scale, not "
+        "stray typing errors)"
+    )
+
+
 def _scale(
-    spec: ColumnSpec, cells: _Cells, codes: tuple, events: _Events
+    spec: ColumnSpec, cells: _Cells, codes: tuple, events: _Events, *, export: str
 ) -> tuple[pd.Series, pd.Series]:
     """Return (cleaned Int64 with reverse coding, cleaned Int64 before reverse coding)."""
     low, high = spec.scale  # type: ignore[misc]
     kinds: list[str] = []
     values: list[float] = []
+    parsed: list[float] = []
     for text in (u.strip() for u in cells.uniques):
         number = _number(text)
         if text == "":
@@ -441,7 +502,9 @@ def _scale(
         else:
             kind = "out_of_range"
         kinds.append(kind)
+        parsed.append(number)
         values.append(number if kind == "ok" else math.nan)
+    _check_scale_fits(spec, cells, kinds, parsed, export=export)
     kind_of = cells.expand(kinds)
     where = _describe(spec)
     events.bulk(
@@ -693,7 +756,9 @@ def clean_export(
         A source column is missing, or most dates of a column do not parse with the given format.
     ExportError
         Header rows read as data (Qualtrics read as plain CSV), an Excel date or formula in a
-        numeric column (with sheet and cell).
+        numeric column (with sheet and cell), or a scale column with more than
+        :data:`MAX_OUT_OF_RANGE_SHARE` of its whole-number answers outside the codebook's scale
+        (the export, column, source, the values found and the declared scale).
     DataError
         Bad options, or the row accounting does not balance (a bug, reported loudly).
 
@@ -738,7 +803,7 @@ def clean_export(
             columns[name] = pd.Series(ids, dtype="string")
         elif role in SCALE_ROLES:
             columns[name], before_reverse[name] = _scale(
-                spec, cells, codebook.missing_for(name), events
+                spec, cells, codebook.missing_for(name), events, export=raw.name
             )
         elif role == "country":
             country_empty = cells.expand([u.strip() == "" for u in cells.uniques], bool)
@@ -882,6 +947,8 @@ def _assemble(
     n_kept = len(index)
     ordered["source"] = pd.Series(pd.Categorical([raw.name] * n_kept, categories=[raw.name]))
     ordered["source_row"] = pd.Series(raw.frame.index.to_numpy(dtype=np.int64)[index])
+    if _single_wave(codebook):
+        ordered["wave"] = _ordered(pd.Series([SINGLE_WAVE] * n_kept, dtype="string"))
     waves: WaveSpec | None = codebook.waves
     own = (codebook.own_brand or "").casefold()
     for name, spec in codebook.columns.items():
@@ -910,19 +977,38 @@ def _assemble(
     return data
 
 
+def _single_wave(codebook: Codebook) -> bool:
+    """True for a survey export (scale columns) without a date or wave column: one wave."""
+    return (
+        codebook.waves is None
+        and not codebook.names("wave")
+        and "wave" not in codebook.columns
+        and any(s.role in SCALE_ROLES for s in codebook.columns.values())
+    )
+
+
 def _attrs(codebook: Codebook) -> dict[str, Any]:
     roles = dict(codebook.roles)
     labels = dict(codebook.labels)
-    if codebook.waves is not None:
+    if codebook.waves is not None or _single_wave(codebook):
         roles["wave"] = "wave"
         labels.setdefault("wave", "Wave")
     if codebook.names("brand"):
         roles["competitor"] = "other"
         labels["competitor"] = "Competitor's customer"
+    items = codebook.columns.values()
     return {
         "roles": roles,
         "labels": labels,
         "scales": codebook.scales,
+        "links": {
+            s.name: s.attribute
+            for s in items
+            if s.role in ("importance", "expectation") and s.attribute is not None
+        },
+        "dimensions": {
+            s.name: s.dimension for s in items if s.role == "loyalty" and s.dimension is not None
+        },
         "own_brand": codebook.own_brand,
         "kind": codebook.kind,
     }
@@ -1189,11 +1275,83 @@ def _find_export(codebook: Codebook, codebook_path: Path) -> Path:
     return found[0]
 
 
+def _book_name(book: Codebook) -> str:
+    return book.path.name if book.path is not None else "(codebook without a file)"
+
+
+def _first(items: list[str], k: int = 5) -> str:
+    more = f" ... ({len(items) - k} more)" if len(items) > k else ""
+    return ", ".join(items[:k]) + more
+
+
+def _study_difference(a: Codebook, b: Codebook) -> str | None:
+    """Why exports of ``a`` and ``b`` are not one study; None when they may be combined."""
+    if a.study is not None and b.study is not None:
+        if a.study == b.study:
+            return None
+        return f"they declare different studies ({a.study!r} vs {b.study!r})"
+    first, second = a.schema, b.schema
+    if first == second:
+        return None
+    name_a, name_b = _book_name(a), _book_name(b)
+    only_a = [n for n in first if n not in second]
+    only_b = [n for n in second if n not in first]
+    shared = [n for n in first if n in second]
+    roles = [
+        f"{n} ({first[n][0]} vs {second[n][0]})" for n in shared if first[n][0] != second[n][0]
+    ]
+    scales = [
+        f"{n} ({list(first[n][1] or [])} vs {list(second[n][1] or [])})"
+        for n in shared
+        if first[n][0] == second[n][0] and first[n][1] != second[n][1]
+    ]
+    parts = []
+    if only_a:
+        parts.append(f"columns only in {name_a!r}: {_first(only_a)}")
+    if only_b:
+        parts.append(f"columns only in {name_b!r}: {_first(only_b)}")
+    if roles:
+        parts.append(f"roles differ: {_first(roles)}")
+    if scales:
+        parts.append(f"scales differ: {_first(scales)}")
+    return "their columns differ and they share no 'study' name: " + "; ".join(parts)
+
+
+def _check_one_study(kind: str, books: list[Codebook]) -> None:
+    """Refuse to combine exports of one kind that are not the same study.
+
+    Exports combine when their codebooks declare the same columns (canonical name, role, scale)
+    -- one export per wave -- or the same ``study`` name (waves whose questionnaire changed).
+
+    Raises
+    ------
+    CodebookError
+        Naming every codebook of the kind, the first pair that differs, what differs, and the
+        two ways out (one study per raw folder, or a shared ``study:`` key).
+    """
+    for i, first in enumerate(books):
+        for second in books[i + 1 :]:
+            difference = _study_difference(first, second)
+            if difference is None:
+                continue
+            names = ", ".join(repr(_book_name(b)) for b in books)
+            raise CodebookError(
+                f"codebooks {names} all feed {kind}.parquet, but {_book_name(first)!r} and "
+                f"{_book_name(second)!r} are not the same study: {difference}. Exports of one "
+                "kind are combined only when their codebooks declare the same columns (name, "
+                "role, scale), as waves of one questionnaire do, or the same 'study:' name. "
+                "Keep one study per raw folder: move the other study's exports and codebooks "
+                "to a folder of their own and run `make reports RAW_DIR=that/folder`; or, if "
+                "they are waves of one study whose questionnaire changed, give their codebooks "
+                "the same top-level key, e.g. 'study: Relationship survey'"
+            )
+
+
 def _merge_attrs(kind: str, books: list[Codebook]) -> dict[str, Any]:
     merged = _attrs(books[0])
     for book in books[1:]:
         other = _attrs(book)
-        for key in ("roles", "scales"):
+        for key in ("roles", "scales", "links", "dimensions"):
             for name, value in other[key].items():
                 if name in merged[key] and merged[key][name] != value:
                     raise CodebookError(
@@ -1277,11 +1435,13 @@ def build_processed(
     ----------
     raw_dir : str or Path, default csatlib.config.RAW_DIR
         Folder with ``*.codebook.yaml`` files; each names its export (``file``) and ``kind``.
-        Nothing in it is ever written.
+        Nothing in it is ever written. The default is ``$CSAT_RAW_DIR`` when set (``make
+        reports RAW_DIR=folder`` sets it), else ``data/raw``.
     out_dir : str or Path, default csatlib.config.PROCESSED_DIR
         Receives ``<kind>.parquet`` per kind (exports of the same kind are concatenated, their
         ``source`` column telling them apart), ``cleaning_log.csv`` and
-        ``cleaning_summary.json``.
+        ``cleaning_summary.json``. A ``*.parquet`` of a kind no longer in ``raw_dir`` is
+        removed (listed in ``BuildSummary.removed`` and the summary's ``removed``).
     exclude_speeders, exclude_straightliners : bool, default False
         Passed to :func:`clean_export`.
 
@@ -1291,7 +1451,11 @@ def build_processed(
 
     Raises
     ------
-    CodebookError, ExportError
+    CodebookError
+        Exports of one kind that are not the same study (different columns and no shared
+        ``study`` name, or different ``study`` names), checked before any export is read; or
+        from reading and cleaning.
+    ExportError
         From reading and cleaning (the first failing export stops the build).
     DataError
         ``out_dir`` is ``raw_dir``, or the row accounting does not balance.
@@ -1300,16 +1464,20 @@ def build_processed(
     -----
     Every output is first written to a temporary file in ``out_dir``; only when all of them
     succeeded are they moved into place with ``os.replace``. On any error the temporary files are
-    removed and the previous outputs stay as they were. Exports are processed in codebook-name
-    order; an id kept from an earlier export of the same kind is a ``duplicate_id`` in a later one.
-    The parquet schema metadata key ``csatlib`` holds the attrs (roles, labels, scales, own_brand,
-    kind) and the wave order, restored by :func:`load_processed`.
+    removed and the previous outputs stay as they were; stale tables are removed only after the
+    new outputs are in place. Exports are processed in codebook-name order; an id kept from an
+    earlier export of the same kind is a ``duplicate_id`` in a later one. The parquet schema
+    metadata key ``csatlib`` holds the attrs (roles, labels, scales, links, dimensions,
+    own_brand, kind) and the wave order, restored by :func:`load_processed`.
     """
     started = time.perf_counter()
     raw_dir = Path(raw_dir)
     out_dir = Path(out_dir)
     if not raw_dir.is_dir():
-        raise ExportError(f"raw data folder {str(raw_dir)!r} not found")
+        raise ExportError(
+            f"raw data folder {str(raw_dir)!r} not found; point CSAT_RAW_DIR (or `make reports "
+            "RAW_DIR=folder`) at the folder holding the exports and their codebooks"
+        )
     if out_dir.resolve() == raw_dir.resolve():
         raise DataError(
             f"out_dir {str(out_dir)!r} is the raw data folder; raw data is never written"
@@ -1319,9 +1487,14 @@ def build_processed(
         raise ExportError(
             f"no *.codebook.yaml in {str(raw_dir)!r}: every export needs a codebook next to it"
         )
+    books = {path: load_codebook(path) for path in codebook_paths}
+    books_by_kind: dict[str, list[Codebook]] = {}
+    for book in books.values():
+        books_by_kind.setdefault(book.kind, []).append(book)
+    for kind, group in books_by_kind.items():
+        _check_one_study(kind, group)
     by_kind: dict[str, list[tuple[Codebook, CleanResult]]] = {}
-    for codebook_path in codebook_paths:
-        codebook = load_codebook(codebook_path)
+    for codebook_path, codebook in books.items():
         export_path = _find_export(codebook, codebook_path)
         raw = read_export(
             export_path,
@@ -1372,6 +1545,9 @@ def build_processed(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = {f"{kind}.parquet": table for kind, table in tables.items()}
+    # only files this function could have written: another kind's table from an earlier build
+    stale = tuple(sorted(p for p in out_dir.glob("*.parquet") if p.name not in targets))
+    summary["removed"] = [p.name for p in stale]
     temporary: dict[Path, Path] = {}
     try:
         for name, table in targets.items():
@@ -1390,6 +1566,8 @@ def build_processed(
         raise
     for final, tmp in temporary.items():
         os.replace(tmp, final)
+    for path in stale:
+        path.unlink(missing_ok=True)
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
@@ -1397,6 +1575,7 @@ def build_processed(
         summary_path=out_dir / "cleaning_summary.json",
         summary=summary,
         seconds=time.perf_counter() - started,
+        removed=stale,
     )
 
 
@@ -1420,7 +1599,8 @@ def load_processed(
     Returns
     -------
     DataFrame
-        ``attrs`` holds ``roles``, ``labels``, ``scales``, ``own_brand``, ``kind``; ``wave`` is an
+        ``attrs`` holds ``roles``, ``labels``, ``scales``, ``links`` (item -> attribute),
+        ``dimensions`` (loyalty item -> dimension), ``own_brand``, ``kind``; ``wave`` is an
         ordered categorical in chronological order.
 
     Raises
@@ -1440,6 +1620,11 @@ def load_processed(
     path = Path(processed_dir) / f"{kind}.parquet"
     if not path.is_file():
         available = sorted(p.stem for p in Path(processed_dir).glob("*.parquet"))
+        if available and (Path(processed_dir) / "cleaning_summary.json").is_file():
+            raise DataError(
+                f"the study has no {kind!r} table: no codebook of kind {kind!r} was in the raw "
+                f"folder when `csat data` last ran (tables: {', '.join(available)})"
+            )
         raise DataError(
             f"{path} not found; run `csat data` to build the processed tables "
             f"(available: {', '.join(available) or 'none'})"

@@ -42,6 +42,7 @@ __all__ = [
     "load_codebook",
     "parse_codebook",
     "RESERVED_NAMES",
+    "NPS_SCALE",
 ]
 
 Role = Literal[
@@ -86,11 +87,15 @@ _TYPES: tuple[str, ...] = get_args(ValueType)
 RESERVED_NAMES: frozenset[str] = frozenset(
     {"source", "source_row", "competitor", "flag_speeder", "flag_straightliner", "month"}
 )
+#: The recommend question's scale: 0-10 by the definition of the Net Promoter Score (Reichheld
+#: 2003). An ``nps`` column without ``scale`` gets it; any other scale is refused.
+NPS_SCALE: tuple[int, int] = (0, 10)
 _TOP_KEYS = frozenset(
     {
         "kind",
         "file",
         "survey",
+        "study",
         "format",
         "encoding",
         "sheet",
@@ -171,6 +176,9 @@ class Codebook:
         Default don't-know codes of every scale column (a column's own ``missing`` replaces them).
     waves : WaveSpec or None
         Wave derivation; None when the codebook has neither a date nor a wave column.
+    study : str or None
+        Name of the study the export belongs to: exports of one kind whose codebooks declare
+        different columns are combined only when they declare the same ``study``.
     """
 
     columns: Mapping[str, ColumnSpec]
@@ -178,6 +186,7 @@ class Codebook:
     path: Path | None = None
     file: str | None = None
     survey: str | None = None
+    study: str | None = None
     format: str | None = None
     encoding: str | None = None
     sheet: str | int | None = None
@@ -236,6 +245,11 @@ class Codebook:
     def scales(self) -> dict[str, list[int]]:
         """Canonical name -> [min, max] for every scale column."""
         return {n: list(s.scale) for n, s in self.columns.items() if s.scale is not None}
+
+    @property
+    def schema(self) -> dict[str, tuple[str, tuple[int, int] | None]]:
+        """Canonical name -> (role, scale): what two exports must share to be one questionnaire."""
+        return {n: (s.role, s.scale) for n, s in self.columns.items()}
 
     # -- checks against an export ---------------------------------------------------------------
     def validate_against(self, export: RawExport) -> None:
@@ -376,7 +390,8 @@ def parse_codebook(content: Any, *, path: str | Path | None = None) -> Codebook:
     Parameters
     ----------
     content : Mapping
-        Top-level keys: ``columns`` (required), ``kind``, ``file``, ``survey``, ``format``,
+        Top-level keys: ``columns`` (required), ``kind``, ``file``, ``survey``, ``study``,
+        ``format``,
         ``encoding``, ``sheet``, ``delimiter``, ``own_brand``, ``missing_codes``, ``waves``,
         ``description``. See ``docs/codebook.md``.
     path : str or Path, optional
@@ -462,6 +477,7 @@ def parse_codebook(content: Any, *, path: str | Path | None = None) -> Codebook:
         path=path,
         file=file,
         survey=survey,
+        study=ctx.optional_str(content, "study", allow_number=True),
         format=fmt,
         encoding=encoding,
         sheet=sheet,
@@ -663,6 +679,8 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
 def _parse_scale(ctx: _Context, name: str, role: str, spec: Mapping) -> tuple[int, int] | None:
     scale = spec.get("scale")
     if scale is None:
+        if role == "nps":
+            return NPS_SCALE
         if role in SCALE_ROLES:
             raise CodebookError(
                 f"{ctx.where(name, spec, name)}role {role!r} needs 'scale: [min, max]'"
@@ -686,6 +704,13 @@ def _parse_scale(ctx: _Context, name: str, role: str, spec: Mapping) -> tuple[in
     if low >= high:
         raise CodebookError(
             f"{ctx.where('scale', spec, name)}scale min {low} must be below max {high}"
+        )
+    if role == "nps" and (low, high) != NPS_SCALE:
+        where = ctx.where("scale", spec).removesuffix(": ")
+        raise CodebookError(
+            f"{where}, column {name!r} (role nps): the recommend question is 0-10 by definition "
+            f"of the Net Promoter Score; codebook says {scale}. Remove the scale (it defaults to "
+            "[0, 10]), or give a question on another scale another role (overall, attribute)"
         )
     return (low, high)
 

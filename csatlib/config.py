@@ -2,6 +2,10 @@
 
 The project root is found from this file's location (an editable install keeps ``csatlib/`` in the
 checkout) and can be overridden with the ``CSAT_ROOT`` environment variable.
+
+The raw data folder (exports and their codebooks) is ``data/raw`` unless the ``CSAT_RAW_DIR``
+environment variable names another one (absolute, or relative to the project root); ``make
+reports RAW_DIR=folder`` sets it. That is the one way to point the pipeline at another study.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ __all__ = [
     "DEFAULT_MIN_N",
     "DEFAULT_CONF",
     "SYNTH_SEED",
+    "DEFAULT_RAW_DIR",
     "project_root",
+    "raw_dir",
 ]
 
 #: Smallest group for which an estimate is shown; smaller cells are reported as suppressed.
@@ -39,12 +45,34 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def raw_dir(root: Path | None = None) -> Path:
+    """Return the raw data folder: ``$CSAT_RAW_DIR`` if set, else ``<root>/data/raw``.
+
+    A relative ``CSAT_RAW_DIR`` is taken from the project root (not the working folder), and
+    ``~`` is expanded, so ``make`` and ``csat`` see the same folder wherever they are started.
+    """
+    root = PROJECT_ROOT if root is None else root
+    env = os.environ.get("CSAT_RAW_DIR", "").strip()
+    if not env:
+        return root / "data" / "raw"
+    path = Path(env).expanduser()
+    return path if path.is_absolute() else root / path
+
+
 PROJECT_ROOT: Path = project_root()
-RAW_DIR: Path = PROJECT_ROOT / "data" / "raw"
+#: The sample study's raw folder (written by ``csat synth``), home of the default CIT codebook.
+DEFAULT_RAW_DIR: Path = PROJECT_ROOT / "data" / "raw"
+#: The raw folder the pipeline reads: ``$CSAT_RAW_DIR`` if set, else :data:`DEFAULT_RAW_DIR`.
+RAW_DIR: Path = raw_dir(PROJECT_ROOT)
 PROCESSED_DIR: Path = PROJECT_ROOT / "data" / "processed"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
-#: The Critical Incident Technique codebook (benefits -> attributes -> patterns).
-CIT_CODEBOOK: Path = RAW_DIR / "cit_codebook.yaml"
+#: The Critical Incident Technique codebook (benefits -> attributes -> patterns): the study's own
+#: ``cit_codebook.yaml`` when its raw folder has one, else the project's default.
+CIT_CODEBOOK: Path = (
+    RAW_DIR / "cit_codebook.yaml"
+    if (RAW_DIR / "cit_codebook.yaml").is_file()
+    else DEFAULT_RAW_DIR / "cit_codebook.yaml"
+)
 #: Manual overrides for account matching (alias -> canonical name).
 ACCOUNT_ALIASES: Path = RAW_DIR / "account_aliases.csv"

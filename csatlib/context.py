@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from csatlib import config
+from csatlib import config, roles
 from csatlib.errors import DataError
+from csatlib.sections import StudySections, study_sections
 
 if TYPE_CHECKING:
     from csatlib.accounts import AccountMatch
 
-__all__ = ["CodebookView", "CountryContext", "load_country", "load_responses", "warm_up"]
+__all__ = [
+    "CodebookView",
+    "CountryContext",
+    "load_country",
+    "load_responses",
+    "warm_up",
+    "with_competitor",
+]
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 
@@ -49,6 +57,64 @@ class CodebookView:
     def attributes(self) -> list[str]:
         """The attribute ratings (role ``attribute``), in codebook order."""
         return self.names("attribute")
+
+    @property
+    def nps_column(self) -> str:
+        """The 0-10 recommend question (role ``nps``), whatever the codebook named it."""
+        return roles.nps_column(self.responses)
+
+    @property
+    def nps_label(self) -> str:
+        """The recommend question's label."""
+        return roles.label(self.responses, self.nps_column)
+
+    @property
+    def overall_column(self) -> str | None:
+        """The overall satisfaction question (role ``overall``), or None."""
+        found = self.names("overall")
+        return found[0] if found else None
+
+    @property
+    def rated(self) -> list[str]:
+        """Overall satisfaction (if asked) and the attributes: the rows of the scores table."""
+        return [c for c in (self.overall_column, *self.attributes) if c]
+
+    @property
+    def loyalty_items(self) -> list[str]:
+        """The loyalty items (role ``loyalty``), already reverse-coded by cleaning."""
+        return self.names("loyalty")
+
+    @property
+    def expectation_items(self) -> dict[str, str]:
+        """Attribute -> its expectation item (role ``expectation``)."""
+        return roles.links(self.responses, "expectation")
+
+    @property
+    def importance_items(self) -> dict[str, str]:
+        """Attribute -> its stated-importance item (role ``importance``)."""
+        return roles.links(self.responses, "importance")
+
+    def scale(self, column: str) -> tuple[int, int]:
+        """(min, max) of a scale column (the recommend question is 0-10)."""
+        return roles.scale(self.responses, column)
+
+    def scale_label(self, columns: list[str] | None = None) -> str:
+        """ "1–10" when the columns (default: the attributes) share a scale, else "own scale"."""
+        found = {self.scale(c) for c in (self.attributes if columns is None else columns)}
+        if len(found) == 1:
+            low, high = found.pop()
+            return f"{low}–{high}"
+        return "each on its own scale"
+
+    @property
+    def rating_axis(self) -> str:
+        """Axis label of the attributes' mean ratings, with their scale."""
+        return f"Mean rating ({self.scale_label()})"
+
+    @property
+    def has_competitors(self) -> bool:
+        """True when the study has competitors' customers (a brand column with other brands)."""
+        return roles.has_competitors(self.responses)
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,13 +166,123 @@ class CountryContext(CodebookView):
 
     @property
     def expectation_attributes(self) -> list[str]:
-        """Attributes that also have an expectation item (``expectation_<attribute>``)."""
-        return [a for a in self.attributes if f"expectation_{a}" in self.responses.columns]
+        """Attributes that also have an expectation item (role ``expectation``)."""
+        return list(self.expectation_items)
 
-    def country_transactions(self) -> pd.DataFrame:
-        """This country's transaction-survey tickets (all months)."""
-        tx = self.table("transactions")
+    @cached_property
+    def sections(self) -> StudySections:
+        """Which optional report sections the study has (:mod:`csatlib.sections`)."""
+        tables = {p.stem for p in Path(self.processed_dir).glob("*.parquet")} - {"responses"}
+        tx = self.optional_table("transactions")
+        return study_sections(self.responses, tables=tables, transactions=tx)
+
+    @cached_property
+    def screen_table(self) -> pd.DataFrame:
+        """The four screens of this country's attributes (:func:`csatlib.screens.four_screens`).
+
+        Computed once for the executive summary, the screens section and the metrics; an empty
+        table when the study rates no attributes.
+        """
+        from csatlib.screens import four_screens
+
+        if not self.attributes:
+            return pd.DataFrame()
+        return four_screens(
+            self.responses,
+            country=self.country,
+            attributes=self.attributes,
+            wave=self.wave,
+            min_n=self.min_n,
+        )
+
+    @cached_property
+    def attribute_scores(self) -> pd.DataFrame:
+        """Mean and top-2-box of overall satisfaction and each attribute, this wave
+        (:func:`csatlib.scores.scores_by_group`); empty when the study rates none."""
+        from csatlib.scores import scores_by_group
+
+        if not self.rated:
+            return pd.DataFrame()
+        return scores_by_group(self.current, self.rated, "country", min_n=self.min_n)
+
+    @cached_property
+    def loyalty_table(self) -> pd.DataFrame:
+        """The loyalty index with Cronbach's alpha, this wave
+        (:func:`csatlib.loyalty.loyalty_summary`); empty with fewer than two loyalty items."""
+        from csatlib.loyalty import loyalty_summary
+
+        if len(self.loyalty_items) < 2:
+            return pd.DataFrame()
+        return loyalty_summary(self.current, self.loyalty_items, by="country", min_n=self.min_n)
+
+    @cached_property
+    def driver_results(self) -> pd.DataFrame:
+        """Key drivers of the recommend question (:func:`csatlib.drivers.driver_table` on
+        :attr:`driver_sample`); empty with fewer than two attributes."""
+        from csatlib.drivers import driver_table
+
+        if len(self.attributes) < 2:
+            return pd.DataFrame()
+        return driver_table(self.driver_sample, self.nps_column, self.attributes, min_n=self.min_n)
+
+    @cached_property
+    def importance_performance(self) -> pd.DataFrame:
+        """The importance-performance quadrants of the key drivers
+        (:func:`csatlib.drivers.importance_performance`).
+
+        Performance is the mean rating when every attribute has the same scale; with mixed
+        scales each mean is put on 0-100 (``100 (mean - min) / (max - min)``) so that the
+        attributes can share one axis (:attr:`performance_axis` says which).
+        """
+        from csatlib.drivers import importance_performance
+
+        results = self.driver_results
+        if results.empty:
+            return pd.DataFrame()
+        performance = results["performance"].astype(float)
+        if self.scale_label() == "each on its own scale":
+            low = pd.Series({a: self.scale(a)[0] for a in performance.index}, dtype=float)
+            high = pd.Series({a: self.scale(a)[1] for a in performance.index}, dtype=float)
+            performance = 100 * (performance - low) / (high - low)
+        return importance_performance(results["importance"], performance)
+
+    @property
+    def performance_axis(self) -> str:
+        """Axis label of :attr:`importance_performance`'s performance."""
+        if self.scale_label() == "each on its own scale":
+            return "Performance (mean rating as % of its scale, 0–100)"
+        return f"Performance (mean rating, {self.scale_label()})"
+
+    def country_transactions(self) -> pd.DataFrame | None:
+        """This country's transaction-survey tickets (all months); None without that survey."""
+        tx = self.optional_table("transactions")
+        if tx is None:
+            return None
         return tx.loc[tx["country"] == self.country]
+
+    @property
+    def text_fields(self) -> dict[str, str]:
+        """CIT field -> column: ``like`` (role ``text_like``), ``dislike`` (``text_dislike``)."""
+        out = {}
+        for field, role in (("like", "text_like"), ("dislike", "text_dislike")):
+            found = self.names(role)
+            if found:
+                out[field] = found[0]
+        return out
+
+    @property
+    def transaction_scale(self) -> tuple[int, int] | None:
+        """(min, max) of the transaction survey's score, or None without that survey."""
+        score = self.transaction_score
+        tx = self.optional_table("transactions")
+        return roles.scale(tx, score) if score and tx is not None else None
+
+    @property
+    def transaction_score(self) -> str | None:
+        """The transaction survey's score column (its role ``overall``), or None."""
+        tx = self.optional_table("transactions")
+        found = roles.names(tx, "overall") if tx is not None else []
+        return found[0] if found else None
 
     def account_aliases(self) -> pd.DataFrame | None:
         """The manual account-name overrides (``alias, canonical``), if the study has them."""
@@ -126,6 +302,12 @@ class CountryContext(CodebookView):
 
         return load_processed(kind, self.processed_dir)
 
+    def optional_table(self, kind: str) -> pd.DataFrame | None:
+        """:meth:`table`, or None when the study has no such table."""
+        if not (Path(self.processed_dir) / f"{kind}.parquet").is_file():
+            return None
+        return self.table(kind)
+
     def cleaning_summary(self) -> dict:
         """The cleaning summary written by ``csat data`` (``cleaning_summary.json``)."""
         import json
@@ -134,8 +316,8 @@ class CountryContext(CodebookView):
 
     @cached_property
     def own(self) -> pd.DataFrame:
-        """Own-brand responses of every country and wave."""
-        return self.responses.loc[~self.responses["competitor"].astype(bool)]
+        """Own-brand responses of every country and wave (everyone without a brand column)."""
+        return roles.own_customers(self.responses)
 
     @cached_property
     def country_own(self) -> pd.DataFrame:
@@ -171,7 +353,9 @@ def _account_aliases() -> pd.DataFrame | None:
 def _match_study_accounts(responses: pd.DataFrame) -> AccountMatch:
     from csatlib.accounts import match_accounts
 
-    return match_accounts(responses["account"], aliases=_account_aliases())
+    return match_accounts(
+        responses[roles.names(responses, "account")[0]], aliases=_account_aliases()
+    )
 
 
 def warm_up(processed_dir: str | Path = "") -> None:
@@ -190,7 +374,7 @@ def warm_up(processed_dir: str | Path = "") -> None:
     for kind in ("transactions", "revenue"):
         if (folder / f"{kind}.parquet").is_file():
             load_processed(kind, folder)
-    if "account" in responses.columns:
+    if roles.names(responses, "account"):
         _match_study_accounts(responses)
 
 
@@ -239,8 +423,9 @@ def load_country(
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    data = load_responses(folder) if responses is None else responses
-    own = data.loc[~data["competitor"].astype(bool)]
+    data = with_competitor(load_responses(folder) if responses is None else responses)
+    roles.nps_column(data)  # every report needs the recommend question
+    own = roles.own_customers(data)
     countries = sorted({str(c) for c in own["country"].dropna().unique()})
     if country not in countries:
         raise DataError(
@@ -268,6 +453,19 @@ def load_country(
         responses=data,
         processed_dir=folder,
     )
+
+
+def with_competitor(responses: pd.DataFrame) -> pd.DataFrame:
+    """The responses with a ``competitor`` column: all False when the study has no brand column.
+
+    The screens and comparisons then treat every respondent as an own-brand customer, and the
+    competitor screen finds nobody to compare with (and says so).
+    """
+    if "competitor" in responses.columns:
+        return responses
+    out = responses.assign(competitor=False)
+    out.attrs = dict(responses.attrs)
+    return out
 
 
 def _ordered_waves(waves: pd.Series) -> list[str]:

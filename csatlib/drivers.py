@@ -22,7 +22,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
+from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
 
@@ -1328,7 +1329,7 @@ def overlap_notes(boot_df: pd.DataFrame) -> list[str]:
 
 def stated_importance(
     data: pd.DataFrame,
-    attributes: Sequence[str] | None = None,
+    attributes: Sequence[str] | Mapping[str, str] | None = None,
     *,
     prefix: str = "importance_",
     weights: Weights = None,
@@ -1341,8 +1342,10 @@ def stated_importance(
     ----------
     data : DataFrame
         Responses with stated-importance columns (1-10).
-    attributes : sequence of str, optional
-        Attribute names without the prefix; default: every column starting with ``prefix``.
+    attributes : sequence of str, mapping attribute -> column, or None
+        Attribute names without the prefix, or a mapping naming each attribute's importance
+        column (as the codebook links them, :func:`csatlib.roles.links`); default: every column
+        starting with ``prefix``.
     prefix : str
         Column prefix of the stated-importance questions.
     weights : str or array-like, optional
@@ -1367,11 +1370,15 @@ def stated_importance(
     data = _check_frame(data, "stated_importance")
     conf = _check_conf(conf)
     floor = _min_rows(min_n)
-    if attributes is None:
-        attributes = [str(c)[len(prefix) :] for c in data.columns if str(c).startswith(prefix)]
-        if not attributes:
-            raise DataError(f"stated_importance: no column starts with {prefix!r}")
-    columns = [f"{prefix}{a}" for a in attributes]
+    if isinstance(attributes, Mapping):
+        columns = [str(c) for c in attributes.values()]
+        attributes = [str(a) for a in attributes]
+    else:
+        if attributes is None:
+            attributes = [str(c)[len(prefix) :] for c in data.columns if str(c).startswith(prefix)]
+            if not attributes:
+                raise DataError(f"stated_importance: no column starts with {prefix!r}")
+        columns = [f"{prefix}{a}" for a in attributes]
     _check_columns(data, columns, "stated importance")
     for c in columns:
         _check_numeric(data, c, "stated importance")
@@ -1574,7 +1581,7 @@ def dissatisfaction_pareto(
     df: pd.DataFrame,
     attributes: Sequence[str],
     *,
-    scale: tuple[int, int] = (1, 10),
+    scale: tuple[int, int] | Mapping[str, tuple[int, int]] | None = None,
     bottom_boxes: int = 2,
     cutoff: float = 0.8,
     min_n: int | None = None,
@@ -1587,11 +1594,13 @@ def dissatisfaction_pareto(
         Responses, one column per attribute.
     attributes : sequence of str
         Attribute columns.
-    scale : (int, int)
-        Lowest and highest scale point; values outside are an error.
+    scale : (int, int), mapping attribute -> (int, int), or None
+        Lowest and highest scale point of every attribute, or of each one; None reads each
+        attribute's scale from ``df.attrs["scales"]`` (the codebook's, as csatlib's processed
+        tables carry it). Values outside are an error.
     bottom_boxes : int
-        A rating is "low" when it is among the lowest ``bottom_boxes`` scale points (1-2 on
-        a 1-10 scale by default).
+        A rating is "low" when it is among the lowest ``bottom_boxes`` points of its scale (1-2
+        on a 1-10 or a 1-5 scale, 0-1 on a 0-10 scale).
     cutoff : float
         Cumulative share of all low ratings that defines the "vital few" (Juran's 80%).
     min_n : int, optional
@@ -1604,7 +1613,9 @@ def dissatisfaction_pareto(
         ``n`` (answers), ``n_low``, ``share_low`` (n_low / n), ``share_of_all_low``
         (n_low / total low ratings), ``cumulative``, ``vital_few`` (True up to and including
         the attribute where ``cumulative`` first reaches ``cutoff``), ``suppressed``.
-        ``attrs``: ``low_max`` (highest "low" value), ``total_low``, ``cutoff``.
+        ``attrs``: ``low_max`` (highest "low" value; a mapping attribute -> value when the
+        scales differ), ``low_range`` (attribute -> (lowest, highest) "low" value),
+        ``total_low``, ``cutoff``.
 
     Notes
     -----
@@ -1618,10 +1629,9 @@ def dissatisfaction_pareto(
     attributes = list(attributes)
     _check_columns(df, attributes, "attribute")
     floor = _min_rows(min_n)
-    lo_scale, hi_scale = scale
-    if not lo_scale < hi_scale:
-        raise DataError(f"scale must be (low, high) with low < high, found {scale!r}")
-    if not 1 <= bottom_boxes < hi_scale - lo_scale + 1:
+    bounds = np.array([_pareto_scale(df, a, scale) for a in attributes], dtype=float)
+    lo_scale, hi_scale = bounds[:, 0], bounds[:, 1]
+    if not 1 <= bottom_boxes < int((hi_scale - lo_scale).min()) + 1:
         raise DataError(
             "bottom_boxes must be between 1 and the number of scale points - 1, "
             f"found {bottom_boxes}"
@@ -1636,7 +1646,8 @@ def dissatisfaction_pareto(
         r, c = np.argwhere(outside)[0]
         raise DataError(
             f"attribute {attributes[c]!r}: {x[r, c]:g} at row {df.index[r]!r} is outside the "
-            f"scale {lo_scale}-{hi_scale}; clean the data (missing codes such as 99 -> NA) first"
+            f"scale {lo_scale[c]:g}-{hi_scale[c]:g}; clean the data (missing codes such as 99 -> "
+            "NA) first"
         )
     low_max = lo_scale + bottom_boxes - 1
     n = (~np.isnan(x)).sum(axis=0)
@@ -1664,8 +1675,32 @@ def dissatisfaction_pareto(
         ["n", "n_low", "share_low", "share_of_all_low", "cumulative", "vital_few", "suppressed"]
     ]
     out["n_low"] = out["n_low"].astype("Int64") if not out["n_low"].isna().all() else out["n_low"]
-    out.attrs.update({"low_max": low_max, "total_low": int(total), "cutoff": cutoff})
+    low_by_attribute = {a: int(v) for a, v in zip(attributes, low_max, strict=True)}
+    common = set(low_by_attribute.values())
+    out.attrs.update(
+        {
+            "low_max": common.pop() if len(common) == 1 else low_by_attribute,
+            "low_range": {
+                a: (int(lo), int(m)) for a, lo, m in zip(attributes, lo_scale, low_max, strict=True)
+            },
+            "total_low": int(total),
+            "cutoff": cutoff,
+        }
+    )
     return out
+
+
+def _pareto_scale(
+    df: pd.DataFrame, attribute: str, scale: tuple[int, int] | Mapping[str, Any] | None
+) -> tuple[int, int]:
+    value = roles.given_scale(df, attribute, scale, what="dissatisfaction_pareto")
+    try:
+        low, high = (int(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"scale must be (low, high), found {value!r}") from exc
+    if not low < high:
+        raise DataError(f"scale must be (low, high) with low < high, found {tuple(value)!r}")
+    return low, high
 
 
 # --------------------------------------------------------------------------------------------

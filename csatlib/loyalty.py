@@ -1,9 +1,9 @@
-"""Loyalty: reliability of the four loyalty items (Cronbach's alpha) and the 0-100 loyalty index.
+"""Loyalty: reliability of the loyalty items (Cronbach's alpha) and the 0-100 loyalty index.
 
-The relationship survey asks four loyalty items (``loyalty_emotional``, ``loyalty_attitudinal``,
-``loyalty_cognitive``, ``loyalty_referral``, 1-10).  This module checks that they measure one
-thing (:func:`cronbach_alpha`, :func:`item_total_correlations`), combines them into one index per
-respondent (:func:`loyalty_index`) and reports the index by group (:func:`loyalty_summary`).
+A relationship survey asks two or more loyalty items (codebook role ``loyalty``; the sample asks
+four: emotional, attitudinal, cognitive and referral, 1-10).  This module checks that they measure
+one thing (:func:`cronbach_alpha`, :func:`item_total_correlations`), combines them into one index
+per respondent (:func:`loyalty_index`) and reports the index by group (:func:`loyalty_summary`).
 Reverse-keyed items are reverse-coded by cleaning (codebook ``reverse: true``); nothing here
 reverses anything.
 """
@@ -12,30 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
 
 __all__ = [
-    "LOYALTY_ITEMS",
     "AlphaResult",
     "cronbach_alpha",
     "item_total_correlations",
     "loyalty_index",
     "loyalty_summary",
 ]
-
-#: The four loyalty dimensions and their canonical columns (docs/data_model.md).
-LOYALTY_ITEMS: Mapping[str, str] = {
-    "emotional": "loyalty_emotional",
-    "attitudinal": "loyalty_attitudinal",
-    "cognitive": "loyalty_cognitive",
-    "referral": "loyalty_referral",
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,6 +251,26 @@ def _item_columns(items: Mapping[str, str] | Sequence[str]) -> list[str]:
     return columns
 
 
+def _default_items(
+    df: pd.DataFrame, items: Mapping[str, str] | Sequence[str] | None
+) -> Mapping[str, str] | Sequence[str]:
+    if items is not None:
+        return items
+    found = roles.names(df, "loyalty")
+    if not found:
+        raise DataError(
+            "items: no loyalty items given and none in the table's codebook roles (role "
+            "'loyalty'); pass items=[...]"
+        )
+    return found
+
+
+def _item_scale(
+    df: pd.DataFrame, item: str, scale: tuple[float, float] | Mapping[str, Any] | None
+) -> tuple[float, float]:
+    return roles.given_scale(df, item, scale, what="loyalty_index")
+
+
 def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in scale)
@@ -270,10 +283,10 @@ def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
 
 def loyalty_index(
     df: pd.DataFrame,
-    items: Mapping[str, str] | Sequence[str] = LOYALTY_ITEMS,
+    items: Mapping[str, str] | Sequence[str] | None = None,
     *,
-    scale: tuple[float, float] = (1, 10),
-    min_items: int = 3,
+    scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+    min_items: int | None = None,
 ) -> pd.Series:
     """Loyalty index 0-100 per respondent: the mean of the answered items, rescaled.
 
@@ -281,15 +294,17 @@ def loyalty_index(
     ----------
     df : pandas.DataFrame
         Responses, one row per respondent.
-    items : mapping or sequence of str
-        The loyalty item columns, either a list or a mapping dimension -> column such as
-        :data:`LOYALTY_ITEMS` (emotional, attitudinal, cognitive, referral).  Items must already
+    items : mapping or sequence of str, optional
+        The loyalty item columns, either a list or a mapping dimension -> column; None means
+        the columns with codebook role ``loyalty`` (``df.attrs["roles"]``).  Items must already
         be reverse-coded where needed: cleaning does that (codebook ``reverse: true``); this
         function averages the values as they are.
-    scale : (min, max)
-        Range of every item; a value outside it raises :class:`DataError`.
-    min_items : int
+    scale : (min, max), mapping item -> (min, max), or None
+        Range of every item, or of each item; None reads each item's scale from
+        ``df.attrs["scales"]``.  A value outside it raises :class:`DataError`.
+    min_items : int, optional
         Smallest number of answered items for an index; respondents with fewer get <NA>.
+        Default: all items but one when there are three or more (3 of 4), else all of them.
 
     Returns
     -------
@@ -299,10 +314,11 @@ def loyalty_index(
 
     Notes
     -----
-    :math:`L = 100\\,(\\bar x - min) / (max - min)` with :math:`\\bar x` the mean of the answered
-    items (don't-know is <NA> and does not count).  Averaging available items gives each answered
-    item equal weight; with ``min_items = 3`` of 4, at most one dimension is missing.  Tested
-    against hand-computed values.
+    :math:`L = 100\\,\\overline{(x_i - min_i) / (max_i - min_i)}`, the mean over the answered
+    items of each item rescaled to 0-1 (don't-know is <NA> and does not count); with one scale
+    for every item this is :math:`100\\,(\\bar x - min) / (max - min)`.  Averaging available
+    items gives each answered item equal weight; with the default ``min_items`` (3 of 4) at most
+    one dimension is missing.  Tested against hand-computed values.
 
     References
     ----------
@@ -311,9 +327,12 @@ def loyalty_index(
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"loyalty_index: expected a DataFrame, found {type(df).__name__}")
-    columns = _item_columns(items)
+    columns = _item_columns(_default_items(df, items))
     _check_numeric(df, columns, "loyalty_index")
-    lo, hi = _check_scale(scale)
+    bounds = np.array([_check_scale(_item_scale(df, c, scale)) for c in columns])
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    if min_items is None:
+        min_items = len(columns) - 1 if len(columns) >= 3 else len(columns)
     if isinstance(min_items, bool) or not isinstance(min_items, int | np.integer):
         raise DataError(f"min_items: expected an integer, found {min_items!r}")
     if not 1 <= min_items <= len(columns):
@@ -327,13 +346,12 @@ def loyalty_index(
         row, col = np.argwhere(bad)[0]
         raise DataError(
             f"loyalty_index: column {columns[col]!r}, row {_label(df.index[row])!r}: value "
-            f"{x[row, col]:g} is outside the scale {lo:g}-{hi:g} "
+            f"{x[row, col]:g} is outside the scale {lo[col]:g}-{hi[col]:g} "
             f"({int(bad.sum())} value(s) out of range in total)"
         )
     answered = (~np.isnan(x)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(x, axis=1) / answered
-    index = (mean - lo) / (hi - lo) * 100.0
+        index = np.nansum((x - lo) / (hi - lo), axis=1) / answered * 100.0
     index[answered < min_items] = np.nan
     return pd.Series(
         pd.array(index, dtype="Float64"),
@@ -344,13 +362,13 @@ def loyalty_index(
 
 def loyalty_summary(
     df: pd.DataFrame,
-    items: Mapping[str, str] | Sequence[str] = LOYALTY_ITEMS,
+    items: Mapping[str, str] | Sequence[str] | None = None,
     *,
     by: str | Sequence[str],
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
-    scale: tuple[float, float] = (1, 10),
-    min_items: int = 3,
+    scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+    min_items: int | None = None,
 ) -> pd.DataFrame:
     """Mean loyalty index with a t confidence interval and Cronbach's alpha per group.
 
@@ -400,7 +418,7 @@ def loyalty_summary(
         raise DataError(f"min_n: expected an integer >= 2, found {min_n!r}")
     if not 0 < conf < 1:
         raise DataError(f"conf: expected a level between 0 and 1, found {conf!r}")
-    columns = _item_columns(items)
+    columns = _item_columns(_default_items(df, items))
     index = loyalty_index(df, columns, scale=scale, min_items=min_items)
 
     frame = df[keys].copy()

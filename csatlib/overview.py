@@ -22,17 +22,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csatlib import config
+from csatlib import config, roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
-from csatlib.context import CodebookView
+from csatlib.context import CodebookView, with_competitor
 from csatlib.display import SafeHTML, heading
 from csatlib.errors import DataError
 from csatlib.nps import nps, nps_by_group, nps_vs_rest, nps_wave_change
 from csatlib.scores import scores_by_group, trends
+from csatlib.sections import StudySections
 from csatlib.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
 
 __all__ = [
-    "NPS_COLUMN",
     "StudyContext",
     "load_study",
     "study_heading",
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 #: The likelihood-to-recommend column (0-10) of the processed responses.
-NPS_COLUMN = "likelihood_to_recommend"
 
 
 # --------------------------------------------------------------------------- context
@@ -83,11 +82,6 @@ class StudyContext(CodebookView):
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
 
-    @property
-    def loyalty_items(self) -> list[str]:
-        """The loyalty items (role ``loyalty``), already reverse-coded by cleaning."""
-        return self.names("loyalty")
-
     @cached_property
     def to_wave(self) -> pd.DataFrame:
         """Every response (both brands) in the waves up to and including the report's."""
@@ -97,7 +91,7 @@ class StudyContext(CodebookView):
     def history(self) -> pd.DataFrame:
         """Own-brand responses in the waves up to and including the report's."""
         frame = self.to_wave
-        return frame.loc[~frame["competitor"].astype(bool)]
+        return roles.own_customers(frame)
 
     @cached_property
     def current(self) -> pd.DataFrame:
@@ -120,6 +114,55 @@ class StudyContext(CodebookView):
         from csatlib.clean import load_processed
 
         return load_processed(kind, self.processed_dir)
+
+    @cached_property
+    def problems(self) -> pd.DataFrame:
+        """Each country's problems and best practices (:func:`problems_by_country` of
+        :func:`csatlib.screens.screens_all_countries`); empty without attributes."""
+        from csatlib.screens import screens_all_countries
+
+        if not self.attributes:
+            return pd.DataFrame()
+        table = screens_all_countries(
+            self.to_wave, attributes=self.attributes, wave=self.wave, min_n=self.min_n
+        )
+        return problems_by_country(table)
+
+    @cached_property
+    def loyalty_by_country(self) -> pd.DataFrame | None:
+        """The loyalty index by country, this wave; None with fewer than two loyalty items."""
+        from csatlib.loyalty import loyalty_summary
+
+        if len(self.loyalty_items) < 2:
+            return None
+        return loyalty_summary(self.current, self.loyalty_items, by="country", min_n=self.min_n)
+
+    @property
+    def transaction_groups(self) -> list[str]:
+        """Rows of the transaction table: region (when the survey has one) and month."""
+        tx = self.table("transactions")
+        return [c for c in ("region", "month") if c in tx.columns]
+
+    @property
+    def transaction_scale(self) -> tuple[int, int] | None:
+        """(min, max) of the transaction survey's score, or None without that survey."""
+        score = self.transaction_score
+        return roles.scale(self.table("transactions"), score) if score else None
+
+    @cached_property
+    def sections(self) -> StudySections:
+        """Which optional sections the study has (:mod:`csatlib.sections`)."""
+        from csatlib.sections import sections_of
+
+        return sections_of(self.processed_dir)
+
+    @property
+    def transaction_score(self) -> str | None:
+        """The transaction survey's score column (its role ``overall``), or None."""
+        if not (Path(self.processed_dir) / "transactions.parquet").is_file():
+            return None
+        found = roles.names(self.table("transactions"), "overall")
+        return found[0] if found else None
 
     def transactions(self) -> pd.DataFrame:
         """Transaction-survey tickets up to the end of the report's wave.
@@ -216,7 +259,8 @@ def load_study(
         from csatlib.context import load_responses
 
         responses = load_responses(folder)
-    needed = ["country", "wave", "competitor", NPS_COLUMN]
+    responses = with_competitor(responses)
+    needed = ["country", "wave", "competitor", roles.nps_column(responses)]
     missing = [c for c in needed if c not in responses.columns]
     if missing:
         raise DataError(
@@ -285,7 +329,7 @@ def league_table(
     *,
     wave: str,
     group: str = "country",
-    score: str = NPS_COLUMN,
+    score: str | None = None,
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
     alpha: float = 0.05,
@@ -332,6 +376,7 @@ def league_table(
     Statistician, 70(4), 365-372.
     """
     _check_min_n(min_n, "min_n")
+    score = score or roles.nps_column(history)
     missing = [c for c in (group, "wave", score) if c not in history.columns]
     if missing:
         raise DataError(
@@ -473,7 +518,7 @@ def country_trends(
     *,
     countries: Iterable[str] | None = None,
     group: str = "country",
-    score: str = NPS_COLUMN,
+    score: str | None = None,
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
     alpha: float = 0.05,
@@ -508,6 +553,7 @@ def country_trends(
     wave is the two-sample z test of :func:`csatlib.nps.nps_difference`.
     """
     _check_min_n(min_n, "min_n")
+    score = score or roles.nps_column(history)
     table = trends(
         history, [score], by=group, min_n=min_n, conf=conf, alpha=alpha, nps_column=score
     )
@@ -739,7 +785,7 @@ def study_metrics(
         (attribute names), ``loyalty_index`` and ``cronbach_alpha``. A suppressed country has
         ``n`` and ``suppressed: true`` and no estimate.
     """
-    pooled_scores = pd.to_numeric(ctx.current[NPS_COLUMN], errors="coerce").dropna()
+    pooled_scores = pd.to_numeric(ctx.current[ctx.nps_column], errors="coerce").dropna()
     if len(pooled_scores) >= ctx.min_n:
         r = nps(pooled_scores)
         pooled: dict[str, Any] = {
@@ -752,7 +798,9 @@ def study_metrics(
         }
     else:
         pooled = {"suppressed": True, "n": len(pooled_scores)}
-    problem_rows = {} if problems is None else problems.set_index("country").to_dict("index")
+    problem_rows = (
+        {} if problems is None or problems.empty else problems.set_index("country").to_dict("index")
+    )
     loyalty_rows = {}
     if loyalty is not None:
         loyalty_rows = loyalty.assign(country=loyalty["country"].astype(str)).set_index("country")

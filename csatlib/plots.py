@@ -189,6 +189,7 @@ def importance_performance_chart(
     n: int,
     min_n: int,
     labels: Mapping[str, str] | None = None,
+    xlabel: str = "Performance (mean rating)",
 ) -> Figure:
     """Importance–performance matrix (Martilla & James 1977) from
     :func:`csatlib.drivers.importance_performance`: one labelled point per attribute, the two
@@ -230,7 +231,7 @@ def importance_performance_chart(
             color="#555555",
             style="italic",
         )
-    ax.set_xlabel("Performance (mean rating, 1–10)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("Derived importance (R² points, Shapley)")
     ax.set_title(f"{title} (n = {n:,})")
     ax.spines[["top", "right"]].set_visible(False)
@@ -343,7 +344,11 @@ def nps_league_chart(table: pd.DataFrame, *, title: str, min_n: int) -> Figure:
 
 
 def attribute_heatmap(
-    means: pd.DataFrame, *, title: str, labels: Mapping[str, str] | None = None
+    means: pd.DataFrame,
+    *,
+    title: str,
+    labels: Mapping[str, str] | None = None,
+    value_label: str = "Mean rating",
 ) -> Figure:
     """Attribute × country heatmap of mean ratings (a wide frame: rows attributes, columns
     countries; NaN where suppressed, shown blank and marked "s")."""
@@ -360,7 +365,7 @@ def attribute_heatmap(
         cmap="RdYlGn",
         center=float(np.nanmean(data.to_numpy())),
         linewidths=0.5,
-        cbar_kws={"label": "Mean rating (1–10)"},
+        cbar_kws={"label": value_label},
     )
     for (i, j), value in np.ndenumerate(data.to_numpy()):
         if np.isnan(value):

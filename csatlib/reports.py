@@ -7,7 +7,7 @@
 - global summary: ``notebooks/global_summary.ipynb`` (parameters ``processed_dir``, ``min_n``,
   ``wave``, ``metrics_path``), once per build, published as ``global``; skipped with a note when
   the notebook does not exist;
-- closing-the-loop lists (:func:`build_lists`) into ``reports/lists``.
+- closing-the-loop lists (:func:`csatlib.lists.build_lists`) into ``reports/lists``.
 
 Each notebook runs on the project's own kernel (``csat``, registered inside the virtual
 environment); every code cell must run without error; a distribution version (no code) and a
@@ -72,8 +72,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from csatlib import config
-from csatlib.errors import ReportError
+from csatlib import config, roles
+from csatlib.errors import CsatError, ReportError
 
 
 def _skip_iri_grammars() -> None:
@@ -100,7 +100,6 @@ __all__ = [
     "CountryOutcome",
     "BuildResult",
     "build_reports",
-    "build_lists",
     "discover_countries",
     "ensure_kernel",
     "run_country",
@@ -130,6 +129,7 @@ _DATA_FILES = (
 # The sub-folders of reports/lists written by build_lists (lists/deployment belongs to
 # `csat sample` and is never touched here).
 _LIST_FOLDERS = ("accounts", "followup", "revenue")
+_LISTS_README = "README.txt"
 
 JobKind = Literal["country", "summary"]
 
@@ -260,8 +260,10 @@ def discover_countries(processed_dir: Path) -> list[str]:
         raise ReportError(
             f"expected processed responses at {path}, found no file: run `make data` first"
         )
-    table = pq.read_table(path, columns=["country", "competitor"]).to_pandas()
-    own = table.loc[~table["competitor"].astype(bool), "country"].dropna()
+    names = set(pq.read_schema(path).names)
+    columns = ["country", "competitor"] if "competitor" in names else ["country"]
+    table = pq.read_table(path, columns=columns).to_pandas()
+    own = roles.own_customers(table)["country"].dropna()
     return sorted({str(c) for c in own})
 
 
@@ -482,7 +484,7 @@ def run_country(job: CountryJob) -> CountryOutcome:
     except Exception as exc:
         if isinstance(exc, _KernelTrouble):
             message = f"the kernel failed twice: {exc}"
-        elif isinstance(exc, ReportError):
+        elif isinstance(exc, CsatError):
             message = str(exc)
         else:  # a bug in the build itself (rendering, file system): keep the whole story
             message = traceback.format_exc()
@@ -675,7 +677,7 @@ def _execute(job: CountryJob, staged_nb: Path, staged_metrics: Path) -> None:
         km = _plain_kernel_manager()
     try:
         papermill.execute_notebook(
-            str(job.notebook),
+            _study_notebook(job),
             str(staged_nb),
             parameters=_parameters(job, staged_metrics),
             kernel_name=KERNEL_NAME,
@@ -707,6 +709,16 @@ def _execute(job: CountryJob, staged_nb: Path, staged_metrics: Path) -> None:
                 run_sync(km.shutdown_kernel)(now=True)
         if km.transport == "ipc":  # the private folder of the kernel's socket files
             shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
+
+
+def _study_notebook(job: CountryJob) -> Any:
+    """The job's notebook without the sections its study lacks (:mod:`csatlib.sections`)."""
+    import nbformat
+
+    from csatlib.sections import prepare_notebook, sections_of
+
+    nb = nbformat.read(job.notebook, as_version=4)
+    return prepare_notebook(nb, sections_of(job.processed_dir))
 
 
 def _running_cell(executed: Path) -> str:
@@ -854,47 +866,8 @@ def _open_executor(
             server.close()
 
 
-def build_lists(processed_dir: Path, lists_dir: Path) -> tuple[Path, ...]:
-    """Write the closing-the-loop lists into ``lists_dir`` (``reports/lists``).
-
-    - ``accounts/at_risk_<CC>.csv`` and ``at_risk_all.csv``: for account managers, account-level
-      aggregates only (:func:`csatlib.accounts.at_risk_list`); ``accounts/review_pairs.csv``:
-      similar account names the matcher did not merge silently, for the CSAT team to decide.
-    - ``followup/``: recovery calls (transaction CSAT 1-2) per region, testimonials (4-5) and
-      complaint callbacks, with contact details only for respondents who gave permission
-      (:func:`csatlib.followup.write_followup_lists`).
-    - ``revenue/unmatched_revenue.csv`` and ``unmatched_survey.csv``: accounts on one side only.
-
-    Every CSV goes through :func:`csatlib.safety.write_csv_safely` (formula cells neutralized).
-    :func:`build_reports` writes them into a staging folder first and swaps each sub-folder in.
-    """
-    import pandas as pd
-
-    from csatlib import accounts, followup, safety
-    from csatlib.clean import load_processed
-
-    responses = load_processed("responses", processed_dir)
-    transactions = load_processed("transactions", processed_dir)
-    revenue = load_processed("revenue", processed_dir)
-    aliases = (
-        pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
-        if config.ACCOUNT_ALIASES.exists()
-        else None
-    )
-    match = accounts.match_accounts(responses["account"], aliases=aliases)
-    at_risk = accounts.at_risk_list(responses, match, revenue=revenue)
-    written = list(accounts.write_account_lists(at_risk, lists_dir / "accounts"))
-    review = lists_dir / "accounts" / "review_pairs.csv"
-    safety.write_csv_safely(match.review, review)
-    written.append(review)
-    written += followup.write_followup_lists(transactions, responses, lists_dir / "followup")
-    summary = accounts.account_summary(responses, match, revenue=revenue)
-    linkage = accounts.revenue_linkage(summary, revenue, match=match)
-    for name in ("unmatched_revenue", "unmatched_survey"):
-        path = lists_dir / "revenue" / f"{name}.csv"
-        safety.write_csv_safely(getattr(linkage, name), path)
-        written.append(path)
-    return tuple(written)
+def _aliases_path() -> Path | None:
+    return config.ACCOUNT_ALIASES if config.ACCOUNT_ALIASES.is_file() else None
 
 
 def _run_lists(job: _ListsJob) -> CountryOutcome:
@@ -903,24 +876,25 @@ def _run_lists(job: _ListsJob) -> CountryOutcome:
     reports_dir = job.reports_dir
     stage = reports_dir / ".staging" / f"{LISTS_NAME}-{uuid.uuid4().hex[:8]}"
     try:
-        build_lists(job.processed_dir, stage / "new")
+        from csatlib.lists import build_lists
+
+        build_lists(job.processed_dir, stage / "new", aliases_path=_aliases_path())
         _stamp_path(reports_dir, LISTS_NAME).unlink(missing_ok=True)
         target = reports_dir / "lists"
         target.mkdir(parents=True, exist_ok=True)
-        for name in _LIST_FOLDERS:
+        for name in (*_LIST_FOLDERS, _LISTS_README):
             new = stage / "new" / name
-            if not new.is_dir():
-                continue
-            if (target / name).exists():
+            if (target / name).exists():  # a list the study no longer has goes too
                 os.replace(target / name, stage / f"old-{name}")
-            os.replace(new, target / name)
+            if new.exists():
+                os.replace(new, target / name)
         _atomic_write_text(
             _stamp_path(reports_dir, LISTS_NAME),
             json.dumps({"fingerprint": job.fingerprint, "built": _now()}),
         )
         return CountryOutcome(LISTS_NAME, "built", time.perf_counter() - start)
     except Exception as exc:
-        message = str(exc) if isinstance(exc, ReportError) else traceback.format_exc()
+        message = str(exc) if isinstance(exc, CsatError) else traceback.format_exc()
         _record_failure(reports_dir, LISTS_NAME, message)
         return CountryOutcome(LISTS_NAME, "failed", time.perf_counter() - start, message)
     finally:
@@ -1066,6 +1040,7 @@ def build_reports(
             for outcome in _run_all(pool, tasks, progress=progress):
                 outcomes[outcome.country] = outcome
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
+    notes += _remove_stale_reports(reports_dir, available)
     ordered = tuple(outcomes[c] for c in selected)
     listed = [outcomes.get(c) or _earlier_outcome(reports_dir, c) for c in available]
     summary_outcome = outcomes.get(SUMMARY_NAME)
@@ -1085,6 +1060,34 @@ def build_reports(
         lists=lists_outcome,
         notes=tuple(notes),
     )
+
+
+def _remove_stale_reports(reports_dir: Path, countries: Sequence[str]) -> list[str]:
+    """Remove the published reports of countries the study no longer has.
+
+    After a switch of study (``make reports RAW_DIR=...``), the earlier study's countries would
+    otherwise stay in reports/html, openable though listed nowhere. Only files this build
+    publishes for a country (its two pages, notebook, metrics, stamp and failed notebook) go.
+    """
+    keep = set(countries)
+    gone = []
+    for stamp in sorted((reports_dir / ".build").glob("*.json")):
+        name = stamp.stem
+        if not _ISO2_NAME.match(name) or name in keep:
+            continue
+        for path in (
+            *_outputs(reports_dir, name).values(),
+            reports_dir / "failed" / f"{name}.ipynb",
+        ):
+            path.unlink(missing_ok=True)
+        stamp.unlink(missing_ok=True)
+        gone.append(name)
+    if not gone:
+        return []
+    return [f"Removed the reports of {', '.join(gone)}: no longer in the processed data."]
+
+
+_ISO2_NAME = re.compile(r"^[A-Z]{2}$")
 
 
 def _earlier_outcome(reports_dir: Path, country: str) -> CountryOutcome:
@@ -1237,12 +1240,21 @@ def _built_at(path: Path) -> str:
 
 
 def _error_html(error: str) -> str:
+    """One line a reader can act on; a traceback (a bug in the build) only behind "details"."""
     esc = html.escape
     text = error.strip()
-    first, _, rest = text.partition("\n")
-    if not rest:
-        return f"<code>{esc(first)}</code>"
-    return f"<details><summary><code>{esc(first)}</code></summary><pre>{esc(text)}</pre></details>"
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return f"<code>{esc(text)}</code>"
+    if lines[0].startswith("Traceback"):
+        return (
+            f"<code>{esc(lines[-1].strip())}</code> (an error in the build itself, please "
+            f"report it) <details><summary>technical details</summary><pre>{esc(text)}</pre>"
+            "</details>"
+        )
+    return (
+        f"<details><summary><code>{esc(lines[0])}</code></summary><pre>{esc(text)}</pre></details>"
+    )
 
 
 def _summary_block(reports_dir: Path, summary: CountryOutcome | None) -> str:

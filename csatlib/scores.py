@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
 from csatlib.nps import (
@@ -157,19 +158,7 @@ def _as_scale(value: Any, what: str) -> Scale:
 
 def _resolve_scale(df: pd.DataFrame, column: str, scale: Any) -> Scale:
     """Scale of a column: the tuple given, its entry in a mapping, or ``df.attrs['scales']``."""
-    if scale is None:
-        known = df.attrs.get("scales", {}) if isinstance(df.attrs, dict) else {}
-        if column not in known:
-            raise DataError(
-                f"column {column!r}: no scale known; pass scale=(min, max) or a mapping, or a "
-                "table whose attrs['scales'] names it (as csatlib's processed tables do)"
-            )
-        return _as_scale(known[column], f"attrs['scales'][{column!r}]")
-    if isinstance(scale, Mapping):
-        if column not in scale:
-            raise DataError(f"scale: no entry for column {column!r}; found {sorted(scale)}")
-        return _as_scale(scale[column], f"scale[{column!r}]")
-    return _as_scale(scale, "scale")
+    return _as_scale(roles.given_scale(df, column, scale), f"scale of column {column!r}")
 
 
 def _check_boxes(boxes: int, scale: Scale) -> None:
@@ -581,7 +570,7 @@ def transaction_summary(
 
 def expectation_gap(
     df: pd.DataFrame,
-    attributes: str | Sequence[str],
+    attributes: str | Sequence[str] | Mapping[str, str],
     *,
     expectation_prefix: str = "expectation_",
     conf: float = DEFAULT_CONF,
@@ -595,8 +584,10 @@ def expectation_gap(
     df : pandas.DataFrame
         One row per respondent with ``<attribute>`` (perceived) and
         ``<expectation_prefix><attribute>`` (expected) columns on the same scale.
-    attributes : str or sequence of str
-        Attribute names, e.g. ``["product_quality", "post_sales_support", "delivery"]``.
+    attributes : str, sequence of str, or mapping attribute -> expectation column
+        Attribute names, e.g. ``["quality", "delivery"]`` (expectations found by the prefix), or
+        a mapping naming each attribute's expectation item (as the codebook links them, see
+        :func:`csatlib.roles.links`).
     expectation_prefix : str, keyword-only
         Prefix of the expectation columns (default ``"expectation_"``).
     conf, min_n : keyword-only
@@ -639,9 +630,13 @@ def expectation_gap(
     """
     _check_conf(conf)
     _check_min_n(min_n)
-    attributes = _as_list(attributes, "attributes")
+    if isinstance(attributes, Mapping):
+        pairs = [(str(a), str(e)) for a, e in attributes.items()]
+        if not pairs:
+            raise DataError("attributes: expected at least one attribute, found an empty mapping")
+    else:
+        pairs = [(a, f"{expectation_prefix}{a}") for a in _as_list(attributes, "attributes")]
     by = [] if by is None else _as_list(by)
-    pairs = [(a, f"{expectation_prefix}{a}") for a in attributes]
     _check_columns(df, [*by, *(c for pair in pairs for c in pair)])
     cells, ncells, decode = _cells(df, by)
     observed = _observed(cells, ncells)
@@ -705,7 +700,7 @@ def trends(
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
     alpha: float = 0.05,
-    nps_column: str | None = "likelihood_to_recommend",
+    nps_column: str | None = "auto",
 ) -> pd.DataFrame:
     """Every score by group and wave, with the change from the group's previous wave and a test.
 
@@ -724,7 +719,8 @@ def trends(
     alpha : float, keyword-only
         Level of the ``significant`` flag (default 0.05).
     nps_column : str or None, keyword-only
-        The likelihood-to-recommend column (0-10); ``None``: no NPS rows.
+        The likelihood-to-recommend column (0-10); ``"auto"`` (default): the column with codebook
+        role ``nps`` in ``df.attrs`` (none known: no NPS rows); ``None``: no NPS rows.
 
     Returns
     -------
@@ -755,6 +751,9 @@ def trends(
     _check_conf(conf)
     _check_min_n(min_n)
     _check_alpha(alpha)
+    if nps_column == "auto":
+        found = roles.names(df, "nps")
+        nps_column = found[0] if found else None
     columns = _as_list(columns, "columns")
     by = _as_list(by)
     keys_cols = [*by, wave]

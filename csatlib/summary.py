@@ -28,8 +28,6 @@ __all__ = [
     "report_metrics",
 ]
 
-NPS_COLUMN = "likelihood_to_recommend"
-
 
 @dataclass(frozen=True)
 class NPSHeadline:
@@ -60,14 +58,16 @@ def _estimate(scores: pd.Series, min_n: int) -> NPSResult | None:
     return nps(scores) if len(scores) >= min_n else None
 
 
-def nps_headline(ctx: CountryContext, *, score: str = NPS_COLUMN) -> NPSHeadline:
+def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadline:
     """Compute the headline NPS figures of a country's report (own-brand customers only).
 
     The change is a two-sample test of the wave against the previous wave; "vs the rest" tests
     the country against all other countries' own-brand customers pooled, same wave
     (:func:`csatlib.nps.nps_difference`). Cells below ``ctx.min_n`` are suppressed, and so is any
-    comparison that involves one.
+    comparison that involves one. ``score`` defaults to the study's recommend question (role
+    ``nps``).
     """
+    score = score or ctx.nps_column
     cur = _valid(ctx.current[score])
     prev = _valid(ctx.previous[score]) if ctx.previous_wave else cur.iloc[:0]
     rest = _valid(ctx.others_current[score])
@@ -196,10 +196,11 @@ def headline_metrics(h: NPSHeadline) -> dict[str, Any]:
 def report_heading(ctx: CountryContext) -> SafeHTML:
     """The report's title block: country, wave, respondents and the small-cell rule."""
     n = len(ctx.current)
+    whose = "own-brand respondents" if "brand" in ctx.roles.values() else "respondents"
     return heading(
         f"{ctx.country_name} ({ctx.country}), wave {ctx.wave}",
         subtitle=(
-            f"{n:,} own-brand respondents in this wave; previous wave: "
+            f"{n:,} {whose} in this wave; previous wave: "
             f"{ctx.previous_wave or 'none'}; cells below {ctx.min_n} respondents are suppressed."
         ),
         level=2,
@@ -310,16 +311,21 @@ def _rounded(value: object, digits: int = 4) -> float | None:
 def report_metrics(
     headline: NPSHeadline,
     *,
-    attribute_scores: pd.DataFrame,
-    loyalty_summary: pd.DataFrame,
-    screens: pd.DataFrame,
-    drivers: pd.DataFrame,
+    attribute_scores: pd.DataFrame | None = None,
+    loyalty_summary: pd.DataFrame | None = None,
+    screens: pd.DataFrame | None = None,
+    drivers: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the metrics JSON carries: the NPS headline, CSAT, loyalty index with alpha,
     the screen classes, and each driver's importance and rank. Suppressed cells carry
-    ``{"suppressed": true, "n": ...}`` and no estimate."""
+    ``{"suppressed": true, "n": ...}`` and no estimate. A part the study does not have (None or
+    an empty table: no attributes, fewer than two loyalty items) is absent from the output."""
     out = headline_metrics(headline)
     csat = {}
+    empty = pd.DataFrame()
+    attribute_scores = empty if attribute_scores is None else attribute_scores
+    loyalty_summary = empty if loyalty_summary is None else loyalty_summary
+    screens = empty if screens is None else screens
     for _, row in attribute_scores.iterrows():
         if bool(row["suppressed"]):
             csat[str(row["measure"])] = {"suppressed": True, "n": int(row["n"])}
@@ -332,7 +338,8 @@ def report_metrics(
                 "ci_high": _rounded(row["ci_high"]),
                 "top_box": _rounded(row["top_box"]),
             }
-    out["csat"] = csat
+    if csat:
+        out["csat"] = csat
     if len(loyalty_summary):
         row = loyalty_summary.iloc[0]
         out["loyalty"] = (
@@ -347,7 +354,10 @@ def report_metrics(
                 "alpha": _rounded(row["alpha"]),
             }
         )
-    out["screens"] = {str(k): str(v) for k, v in screens["class"].items()} if len(screens) else {}
+    if len(screens):
+        out["screens"] = {str(k): str(v) for k, v in screens["class"].items()}
+    if drivers is None or (drivers.empty and not drivers.attrs):
+        return out
     if drivers.attrs.get("suppressed") or drivers.empty:
         out["drivers"] = {"suppressed": True, "reason": str(drivers.attrs.get("reason", ""))}
     else:

@@ -234,7 +234,11 @@ def screens_display(
             ],
             "1. vs last wave": verdict("trend"),
             "2. vs other countries": verdict("vs_countries"),
-            "3. vs competitors' customers": verdict("vs_competitors"),
+            "3. vs competitors' customers": (
+                verdict("vs_competitors")
+                if "competitors_n" not in table or table["competitors_n"].sum() > 0
+                else ["none in the data"] * len(table)
+            ),
             "4. rank in country": [
                 _VERDICT_MARK.get(str(v), str(v)) for v in table["rank_verdict"]
             ],
@@ -357,7 +361,12 @@ def ipa_display(ipa: pd.DataFrame, *, labels: Mapping[str, str] | None) -> pd.Da
 def stated_vs_derived_display(
     table: pd.DataFrame, *, labels: Mapping[str, str] | None
 ) -> pd.DataFrame:
-    """Stated vs derived importance ranks (:func:`csatlib.drivers.stated_vs_derived`)."""
+    """Stated vs derived importance ranks (:func:`csatlib.drivers.stated_vs_derived`).
+
+    With no row to compare (the key drivers or the stated importance are suppressed), one line
+    says so instead of a table with headers only."""
+    if table.empty:
+        return _nothing("not compared: the key drivers or the stated importance are suppressed")
     cols = {c: c.replace("_", " ").capitalize() for c in table.columns}
     out = table.rename(columns=cols).copy()
     for c in out.columns:
@@ -367,6 +376,11 @@ def stated_vs_derived_display(
     return out
 
 
+def _nothing(message: str) -> pd.DataFrame:
+    """A one-cell table holding ``message``: shown where a table would have no row."""
+    return pd.DataFrame({"": [message]}, index=pd.Index([""], name=None))
+
+
 def cit_display(top: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     """Top likes or dislikes by benefit (:func:`csatlib.cit.top_incidents`), quotes joined.
 
@@ -374,7 +388,9 @@ def cit_display(top: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     (pandas escapes them when shown). Suppressed cells show no share and no quote.
     """
     if top.empty:
-        return pd.DataFrame({"": ["no incidents in this cell"]})
+        return _nothing("no incidents in this cell")
+    if top["benefit"].isna().all():  # the whole cell is below the minimum
+        return _nothing(suppressed_text(int(top["n"].iloc[0]), min_n))
     rows = []
     for (rank, benefit_label), group in top.groupby(["rank", "label"], sort=True):
         first = group.iloc[0]

@@ -13,7 +13,6 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from csatlib.accounts import (
     AT_RISK_LIST_COLUMNS,
-    ATTRIBUTES,
     AccountMatch,
     AtRiskRule,
     account_summary,
@@ -24,6 +23,7 @@ from csatlib.accounts import (
     match_accounts,
     normalize_account_name,
     revenue_linkage,
+    study_rule,
     write_account_lists,
 )
 from csatlib.errors import DataError
@@ -41,7 +41,46 @@ def _live_formula(cell: str) -> bool:
     return False
 
 
+# The sample's relationship survey (data/raw/relationship_survey.codebook.yaml): eight 1-10
+# attributes, four 1-10 loyalty items.  The module reads them from the roles; the tests name them.
+ATTRIBUTES = (
+    "product_quality",
+    "total_cost_of_ownership",
+    "post_sales_support",
+    "on_site_service",
+    "delivery",
+    "invoicing_accuracy",
+    "ease_of_ordering",
+    "account_management",
+)
 LOYALTY = ["loyalty_emotional", "loyalty_attitudinal", "loyalty_cognitive", "loyalty_referral"]
+
+
+def _with_roles(df: pd.DataFrame) -> pd.DataFrame:
+    """Attach the codebook roles and scales a processed sample table carries in ``attrs``."""
+    df.attrs = {
+        "roles": {
+            "response_id": "id",
+            "country": "country",
+            "account": "account",
+            "likelihood_to_recommend": "nps",
+            **dict.fromkeys(ATTRIBUTES, "attribute"),
+            **dict.fromkeys(LOYALTY, "loyalty"),
+            "text_like": "text_like",
+            "text_dislike": "text_dislike",
+            "complaint": "complaint",
+            "contact_ok": "contact_ok",
+            "contact_name": "contact",
+            "contact_email": "contact",
+            "competitor": "other",
+        },
+        "labels": {},
+        "scales": {
+            "likelihood_to_recommend": [0, 10],
+            **{c: [1, 10] for c in (*ATTRIBUTES, *LOYALTY)},
+        },
+    }
+    return df
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +371,7 @@ def _responses() -> pd.DataFrame:
     for col in ["likelihood_to_recommend", *ATTRIBUTES, *LOYALTY]:
         df[col] = df[col].astype("Int64")
     df["contact_ok"] = df["contact_ok"].astype("boolean")
-    return df
+    return _with_roles(df)
 
 
 def _revenue() -> pd.DataFrame:
@@ -391,7 +430,7 @@ def _summary_one(ltr: list[int], loyal: list[int], rule: AtRiskRule) -> pd.Serie
         _respondent(i, "Acme", "DE", v, [5] * 8, lo)
         for i, (v, lo) in enumerate(zip(ltr, loyal, strict=True))
     ]
-    df = pd.DataFrame(rows)
+    df = _with_roles(pd.DataFrame(rows))
     m = match_accounts(df["account"])
     return account_summary(df, m, rule=rule, account_min_n=1).iloc[0]
 
@@ -545,7 +584,7 @@ def _linkage_fixture(changes: dict[str, list[float]]):
             name = f"{cat} account {chr(65 + k)}"
             rows.append(_respondent(len(rows), name, "DE", ltr[cat], [5] * 8, 5))
             rev += [(name, "DE", 2025, 100.0), (name, "DE", 2026, 100.0 + ch)]
-    resp = pd.DataFrame(rows)
+    resp = _with_roles(pd.DataFrame(rows))
     revenue = pd.DataFrame(rev, columns=["account", "country", "year", "revenue_usd"])
     m = match_accounts(pd.concat([resp["account"], revenue["account"]]), threshold=100.0,
                        review_band=(100.0, 100.0))  # fmt: skip
@@ -621,3 +660,109 @@ def test_at_risk_counts_count_only_assessed_accounts() -> None:
     both = at_risk_counts(summary)
     assert both.loc["FR", "at_risk"] == 1 and both.loc["FR", "revenue_at_stake_usd"] == 0.0
     assert at_risk_counts(summary, country="JP").loc["JP", "accounts_assessed"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# any study: columns from the codebook roles, scales compared on 0-100, loyalty optional
+# ---------------------------------------------------------------------------------------------
+def _other_study(loyalty_items: int = 0) -> pd.DataFrame:
+    """Three respondents of one account; recommend question, account and attributes renamed.
+
+    Attribute means: speed 4 on 1-5, quality 16/3 on 1-10, price 6 on 0-10.  Raw means put
+    speed lowest; on 0-100 they are speed 75, quality 48.1, price 60.
+    """
+    df = pd.DataFrame(
+        {
+            "rid": ["a", "b", "c"],
+            "country": ["DE", "DE", "DE"],
+            "customer": ["Acme GmbH", "ACME GMBH", "Acme"],
+            "recommend": pd.array([2, 3, 9], dtype="Int64"),
+            "speed": pd.array([4, 4, 4], dtype="Int64"),
+            "quality": pd.array([5, 5, 6], dtype="Int64"),
+            "price": pd.array([6, 6, 6], dtype="Int64"),
+        }
+    )
+    study_roles = {
+        "rid": "id",
+        "country": "country",
+        "customer": "account",
+        "recommend": "nps",
+        "speed": "attribute",
+        "quality": "attribute",
+        "price": "attribute",
+    }
+    scales = {"recommend": [0, 10], "speed": [1, 5], "quality": [1, 10], "price": [0, 10]}
+    for k in range(loyalty_items):
+        df[f"attachment_{k}"] = pd.array([2, 3, 4], dtype="Int64")
+        study_roles[f"attachment_{k}"] = "loyalty"
+        scales[f"attachment_{k}"] = [1, 7]
+    df.attrs = {"roles": study_roles, "labels": {"price": "Price level"}, "scales": scales}
+    return df
+
+
+def test_defaults_come_from_the_roles_and_scales_are_rescaled() -> None:
+    df = _other_study()
+    m = match_accounts(df["customer"])
+    row = account_summary(df, m, account_min_n=3).iloc[0]
+    assert row["n"] == 3
+    assert row["ltr_mean"] == pytest.approx(14 / 3)  # (2 + 3 + 9) / 3 from `recommend`
+    assert row["nps"] == pytest.approx(100 * (1 - 2) / 3)
+    # 0-100: quality 100 (16/3 - 1)/9 = 48.1, price 100 * 6/10 = 60, speed 100 (4 - 1)/4 = 75
+    assert row["weakest_attributes"] == "quality; Price level; speed"
+    assert row["at_risk_reasons"] == "nps<0; ltr<6.5"
+    assert "loyalty_index" not in row.index  # no loyalty items: no column, no criterion
+    assert study_rule(df).loyalty_below is None
+    assert "loyalty" not in study_rule(df).describe()
+    cw = country_weakest_attributes(df, min_n=1, n_weakest=1)
+    assert cw["weakest_attributes"].tolist() == ["quality"]
+    lst = at_risk_list(df, m, account_min_n=3, min_n=1)
+    assert "loyalty_index" not in lst.columns
+    assert lst["weakest_attributes"].tolist() == ["quality; Price level; speed"]
+
+
+def test_loyalty_needs_two_items() -> None:
+    one = _other_study(loyalty_items=1)
+    m = match_accounts(one["customer"])
+    assert "loyalty_index" not in account_summary(one, m).columns  # one item is not an index
+    with pytest.raises(DataError, match="at least 2 item columns"):
+        account_summary(one, m, loyalty_items=["attachment_0"])
+    with pytest.raises(DataError, match="uses only the loyalty index"):
+        study_rule(one, AtRiskRule(nps_below=None, ltr_below=None))
+    two = _other_study(loyalty_items=2)
+    row = account_summary(two, m, account_min_n=1).iloc[0]
+    # items 2, 3, 4 on 1-7: 100 (x - 1) / 6, mean over respondents = 100 * 2 / 6
+    assert row["loyalty_index"] == pytest.approx(100 * 2 / 6)
+    assert row["at_risk_reasons"] == "nps<0; ltr<6.5; loyalty<50"
+
+
+def test_no_attributes_no_driver_columns(tmp_path: Path) -> None:
+    df = _other_study()
+    df.attrs["roles"] = {k: v for k, v in df.attrs["roles"].items() if v != "attribute"}
+    m = match_accounts(df["customer"])
+    lst = at_risk_list(df, m, account_min_n=1)
+    assert "weakest_attributes" not in lst.columns and "drivers_source" not in lst.columns
+    assert lst["nps"].tolist() == [pytest.approx(-33.3)]
+    (path, _) = write_account_lists(lst, tmp_path, account_min_n=1)
+    written = pd.read_csv(path, encoding="utf-8-sig")
+    assert written["account_name"].tolist() == ["Acme"]  # one each: not all capitals, then a-z
+    with pytest.raises(DataError, match="no attribute columns"):
+        country_weakest_attributes(df)
+
+
+def test_tables_without_roles_are_refused_with_a_hint() -> None:
+    df = _other_study()
+    m = match_accounts(df["customer"])
+    df.attrs = {}
+    with pytest.raises(DataError, match="no codebook roles.*load_processed"):
+        account_summary(df, m)
+    # named explicitly, the columns still need a scale to be compared
+    with pytest.raises(DataError, match="no scale"):
+        account_summary(df, m, nps_column="recommend", account_column="customer",
+                        attributes=["speed"])  # fmt: skip
+    row = account_summary(
+        df, m, nps_column="recommend", account_column="customer", attributes=[], account_min_n=1
+    ).iloc[0]
+    assert row["ltr_mean"] == pytest.approx(14 / 3)
+    df.attrs = {"roles": {"recommend": "nps", "country": "country"}}
+    with pytest.raises(DataError, match="no account column"):
+        account_summary(df, m)

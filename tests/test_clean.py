@@ -11,6 +11,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import openpyxl
@@ -34,6 +35,9 @@ from hypothesis import strategies as st
 
 from csatlib.clean import (
     LOG_COLUMNS,
+    MAX_OUT_OF_RANGE_SHARE,
+    MIN_OUT_OF_RANGE_VALUES,
+    SINGLE_WAVE,
     BuildSummary,
     build_processed,
     clean_export,
@@ -416,6 +420,61 @@ def test_dates_with_format_invalid_dates_and_wrong_format(write_export):
         clean_export(read_export(write_export("d.csv", text)), parse_codebook(codebook_dict()))
 
 
+def _rating_export(write_export, name: str, ratings: list[str]) -> RawExport:
+    rows = [["id", "country", "Q5", "Q6"]] + [
+        [f"R{i}", "DE", "8", r] for i, r in enumerate(ratings)
+    ]
+    return read_export(write_export(name, csv_text(rows)))
+
+
+_RATING_BOOK = parse_codebook(
+    {
+        "kind": "responses",
+        "missing_codes": [99],
+        "columns": {
+            "rid": {"source": "id", "role": "id"},
+            "country": {"source": "country", "role": "country"},
+            "ltr": {"source": "Q5", "role": "nps"},
+            "satisfaction": {"source": "Q6", "role": "overall", "scale": [1, 5]},
+        },
+    }
+)
+
+
+def test_a_wrong_scale_stops_cleaning(write_export):
+    # a 0-10 question declared 1-5: 0 and 6-10 (6 of 11 values, 50 answers each) are outside;
+    # blanks and the missing code 99 do not count
+    ratings = [str(i % 11) for i in range(550)] + [""] * 20 + ["99"] * 30
+    raw = _rating_export(write_export, "wrong.csv", ratings)
+    with pytest.raises(ExportError) as err:
+        clean_export(raw, _RATING_BOOK)
+    assert str(err.value).startswith(
+        "export 'wrong.csv', column 'satisfaction' (source 'Q6'): 55% of 550 values fall outside "
+        "the codebook's scale; values 0-10 found; codebook says 1-5. Fix the codebook's scale"
+    )
+
+
+def test_a_few_stray_values_are_set_missing(write_export):
+    assert (MAX_OUT_OF_RANGE_SHARE, MIN_OUT_OF_RANGE_VALUES) == (0.05, 5)
+    # 5 of 100 (5%, not more): stray values, set missing and logged as before
+    result = clean_export(
+        _rating_export(write_export, "a.csv", ["3"] * 95 + ["7"] * 5), _RATING_BOOK
+    )
+    assert result.summary["set_missing"] == {"out_of_range": 5}
+    assert result.data["satisfaction"].isna().sum() == 5
+    # 4 of 20 (20%) but fewer than 5 values: a small export's typos, not a wrong scale
+    result = clean_export(
+        _rating_export(write_export, "b.csv", ["3"] * 16 + ["0"] * 4), _RATING_BOOK
+    )
+    assert result.summary["set_missing"] == {"out_of_range": 4}
+    # 6 of 100 (6%): the codebook's scale is wrong
+    raw = _rating_export(write_export, "c.csv", ["3"] * 94 + ["6"] * 6)
+    with pytest.raises(
+        ExportError, match=r"6\.0% of 100 values .* values 3-6 found; codebook says 1-5"
+    ):
+        clean_export(raw, _RATING_BOOK)
+
+
 # --------------------------------------------------------------------------------------------------
 # waves
 
@@ -446,6 +505,25 @@ def test_wave_labels_calendar_and_fiscal():
     assert wave_labels(april, fiscal_year_start=4).tolist() == ["FY2026-Q4", "FY2027-Q1"]
     with pytest.raises(DataError, match="fiscal_year_start must be a month 1-12"):
         wave_labels(april, fiscal_year_start=0)
+
+
+def test_a_survey_without_dates_is_one_wave(write_export):
+    raw = _rating_export(write_export, "nodate.csv", ["3", "4", "5"])
+    data = clean_export(raw, _RATING_BOOK).data
+    assert data["wave"].astype(str).tolist() == ["all"] * 3 == [SINGLE_WAVE] * 3
+    assert list(data["wave"].cat.categories) == ["all"] and data["wave"].cat.ordered
+    assert "month" not in data and data.attrs["roles"]["wave"] == "wave"
+    # a file without ratings (revenue) is not a survey: no wave
+    revenue = parse_codebook(
+        {
+            "kind": "revenue",
+            "columns": {
+                "account": {"source": "id", "role": "account"},
+                "revenue_usd": {"source": "Q5", "role": "other", "type": "float"},
+            },
+        }
+    )
+    assert "wave" not in clean_export(raw, revenue).data
 
 
 def test_fiscal_waves_from_the_codebook(write_export):
@@ -509,13 +587,16 @@ def _raw_exports(draw: st.DrawFn) -> RawExport:
 def test_rows_are_partitioned_into_kept_and_excluded(
     raw, exclude_speeders, exclude_straightliners, straightline_min
 ):
-    result = clean_export(
-        raw,
-        _PROPERTY_BOOK,
-        exclude_speeders=exclude_speeders,
-        exclude_straightliners=exclude_straightliners,
-        straightline_min=straightline_min,
-    )
+    # random ratings hold many out-of-range cells ("0", "11": 2 of 12 texts), which the scale
+    # guard would refuse as a wrong scale; this test is about the rows, the guard has its own
+    with mock.patch("csatlib.clean.MAX_OUT_OF_RANGE_SHARE", 1.0):
+        result = clean_export(
+            raw,
+            _PROPERTY_BOOK,
+            exclude_speeders=exclude_speeders,
+            exclude_straightliners=exclude_straightliners,
+            straightline_min=straightline_min,
+        )
     rows = set(raw.frame.index)
     kept = result.data["source_row"].tolist()
     excluded = result.log.loc[result.log["action"] == "excluded", "source_row"].tolist()
@@ -579,8 +660,12 @@ def test_load_processed_restores_attrs_and_dtypes(ingest_raw_dir, tmp_path):
     assert data.attrs["own_brand"] == "Contoso" and data.attrs["kind"] == "responses"
     assert data.loc[data["response_id"] == "00123", "country"].item() == "JP"
     assert (data["country"] == "NA").sum() == 1
-    with pytest.raises(DataError, match="transactions.parquet not found; run `csat data`"):
+    # the study simply has no transaction survey: say so, do not send the user to `csat data`
+    with pytest.raises(DataError, match="the study has no 'transactions' table") as info:
         load_processed("transactions", out)
+    assert "run `csat data`" not in str(info.value)
+    with pytest.raises(DataError, match="responses.parquet not found; run `csat data`"):
+        load_processed("responses", tmp_path / "nothing_built")
 
 
 def test_load_processed_keeps_tables_but_hands_out_copies(ingest_raw_dir, tmp_path):
@@ -655,6 +740,113 @@ def test_two_exports_of_one_kind_are_concatenated(ingest_raw_dir, tmp_path):
         f"id {rid!r} already seen in an earlier export of the same kind; first occurrence kept"
         for rid in ("R_014", "00123")
     ]
+
+
+def _second_wave(folder: Path, name: str, **overrides) -> dict:
+    """Write a second export of the 14 survey rows (new ids) and its codebook into ``folder``."""
+    rows = [dict(r, ResponseId=r["ResponseId"].replace("R_0", "S_0")) for r in survey_rows()]
+    rows = [
+        dict(r, ResponseId=f"S{r['ResponseId']}") if r["ResponseId"] == "00123" else r for r in rows
+    ]
+    (folder / f"{name}.csv").write_text(plain_text(rows), encoding="utf-8")
+    book = codebook_dict(file=f"{name}.csv", **overrides)
+    return book
+
+
+def _write_book(folder: Path, name: str, book: dict) -> None:
+    (folder / f"{name}.codebook.yaml").write_text(yaml.safe_dump(book), encoding="utf-8")
+
+
+def test_two_studies_of_one_kind_are_refused(ingest_raw_dir, tmp_path):
+    book = _second_wave(ingest_raw_dir, "other_study")
+    del book["columns"]["importance_product_quality"]
+    del book["columns"]["loyalty_cognitive"]
+    book["columns"]["delivery"]["scale"] = [1, 5]
+    book["columns"]["segment"]["role"] = "region"
+    _write_book(ingest_raw_dir, "other_study", book)
+    with pytest.raises(CodebookError) as err:
+        build_processed(ingest_raw_dir, tmp_path / "out")
+    message = str(err.value)
+    assert message.startswith(
+        "codebooks 'other_study.codebook.yaml', 'relationship_survey.codebook.yaml' all feed "
+        "responses.parquet, but 'other_study.codebook.yaml' and "
+        "'relationship_survey.codebook.yaml' are not the same study: their columns differ and "
+        "they share no 'study' name: columns only in 'relationship_survey.codebook.yaml': "
+        "importance_product_quality, loyalty_cognitive; roles differ: segment (region vs "
+        "segment); scales differ: delivery ([1, 5] vs [1, 10])."
+    )
+    assert "`make reports RAW_DIR=that/folder`" in message
+    assert "the same top-level key, e.g. 'study: Relationship survey'" in message
+    assert not (tmp_path / "out").exists()  # checked before any export is read
+
+    # different study names are never combined, even with the same columns
+    _write_book(
+        ingest_raw_dir, "other_study", _second_wave(ingest_raw_dir, "other_study", study="B")
+    )
+    book = codebook_dict(file="relationship_survey.csv", format="qualtrics", study="A")
+    _write_book(ingest_raw_dir, "relationship_survey", book)
+    with pytest.raises(CodebookError, match=r"they declare different studies \('B' vs 'A'\)"):
+        build_processed(ingest_raw_dir, tmp_path / "out")
+
+
+def test_one_study_name_combines_waves_whose_questionnaire_changed(ingest_raw_dir, tmp_path):
+    book = _second_wave(ingest_raw_dir, "wave2", study="Relationship survey")
+    del book["columns"]["loyalty_cognitive"]  # the question was dropped in wave 2
+    _write_book(ingest_raw_dir, "wave2", book)
+    first = codebook_dict(file="relationship_survey.csv", format="qualtrics")
+    _write_book(ingest_raw_dir, "relationship_survey", dict(first, study="Relationship survey"))
+    summary = build_processed(ingest_raw_dir, tmp_path / "out")
+    data = load_processed("responses", tmp_path / "out")
+    assert summary.kept == len(data) == 20  # 10 kept from each export
+    in_wave2 = (data["source"] == "wave2.csv").to_numpy()
+    assert data.loc[in_wave2, "loyalty_cognitive"].isna().all()
+    assert data.loc[~in_wave2, "loyalty_cognitive"].notna().sum() == 10
+    # the same columns combine without a study name, and with a name on one side only
+    _write_book(ingest_raw_dir, "wave2", _second_wave(ingest_raw_dir, "wave2"))
+    assert build_processed(ingest_raw_dir, tmp_path / "out").kept == 20
+
+
+def test_a_kind_no_longer_in_the_raw_folder_is_removed(ingest_raw_dir, tmp_path):
+    out = tmp_path / "out"
+    book = _second_wave(ingest_raw_dir, "tickets", kind="transactions")
+    _write_book(ingest_raw_dir, "tickets", book)
+    build_processed(ingest_raw_dir, out)
+    assert (out / "transactions.parquet").is_file()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    # the next study has no transaction survey; a failed build removes nothing
+    (ingest_raw_dir / "tickets.codebook.yaml").unlink()
+    (ingest_raw_dir / "relationship_survey.csv").rename(ingest_raw_dir / "moved.csv")
+    with pytest.raises(CodebookError):
+        build_processed(ingest_raw_dir, out)
+    assert (out / "transactions.parquet").is_file()
+    (ingest_raw_dir / "moved.csv").rename(ingest_raw_dir / "relationship_survey.csv")
+    summary = build_processed(ingest_raw_dir, out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cleaning_log.csv",
+        "cleaning_summary.json",
+        "notes.txt",  # not a file build_processed writes
+        "responses.parquet",
+    ]
+    assert summary.removed == (out / "transactions.parquet",)
+    assert summary.summary["removed"] == ["transactions.parquet"]
+    assert "transactions.parquet: removed (its kind is not in the raw folder any more)" in (
+        summary.describe()
+    )
+    with pytest.raises(DataError, match="the study has no 'transactions' table"):
+        load_processed("transactions", out)
+
+
+def test_load_processed_returns_links_and_dimensions(ingest_raw_dir, tmp_path):
+    build_processed(ingest_raw_dir, tmp_path / "out")
+    data = load_processed("responses", tmp_path / "out")
+    assert data.attrs["links"] == {"importance_product_quality": "product_quality"}
+    assert data.attrs["dimensions"] == {"loyalty_cognitive": "cognitive"}
+    # exports of one study that link an item to different attributes are refused
+    book = _second_wave(ingest_raw_dir, "wave2")
+    book["columns"]["importance_product_quality"]["attribute"] = "delivery"
+    _write_book(ingest_raw_dir, "wave2", book)
+    with pytest.raises(CodebookError, match="disagree on the link of column"):
+        build_processed(ingest_raw_dir, tmp_path / "out")
 
 
 def test_data_quality_note(ingest_raw_dir, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import codebook_dict, qualtrics_text, survey_rows
 
+from csatlib.clean import build_processed, load_processed
 from csatlib.codebook import Codebook, _Loader, load_codebook, parse_codebook
 from csatlib.errors import CodebookError
 from csatlib.io import read_export
@@ -86,17 +87,69 @@ def test_kind_from_survey_and_default_waves():
     )
 
 
+def _docs_blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
+
+
 def test_docs_example_parses():
-    """Both YAML blocks of docs/codebook.md are valid codebooks (with load_codebook's loader)."""
-    blocks = re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 2
+    """Every YAML block of docs/codebook.md is a valid codebook (with load_codebook's loader)."""
+    blocks = _docs_blocks()
+    assert len(blocks) == 3  # full example, revenue, minimal
     books = [parse_codebook(yaml.load(block, Loader=_Loader)) for block in blocks]
     assert books[0].kind == "responses" and books[1].kind == "revenue"
+    assert books[2].names() == ["response_id", "country", "likelihood_to_recommend"]
     assert books[0].column("loyalty_cognitive").reverse
     assert books[0].column("contact_ok").true_values == ("Yes",)
     assert books[0].column("panel_year").type == "int"
     assert books[0].column("date").format == "%Y-%m-%d %H:%M:%S"
     assert books[1].column("revenue_usd").type == "float"
+
+
+def test_docs_minimal_codebook_cleans(tmp_path):
+    """The three-column codebook of docs/codebook.md builds a processed table from a plain CSV."""
+    (block,) = [b for b in _docs_blocks() if b.startswith("# my_survey.codebook.yaml")]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "my_survey.codebook.yaml").write_text(block, encoding="utf-8")
+    (raw / "my_survey.csv").write_text(
+        "id,country,recommend\n1,Germany,9\n2,FR,10\n3,DE,4\n4,Japan,\n", encoding="utf-8"
+    )
+    summary = build_processed(raw, tmp_path / "processed")
+    data = load_processed("responses", tmp_path / "processed")
+    assert (summary.raw_rows, summary.kept) == (4, 3)  # row 4 has no answer: empty_response
+    assert data["likelihood_to_recommend"].tolist() == [9, 10, 4]
+    assert data["country"].astype(str).tolist() == ["DE", "FR", "DE"]
+    # no date and no wave column: one wave, "all"
+    assert data["wave"].astype(str).tolist() == ["all"] * 3 and data["wave"].cat.ordered
+    assert data.attrs["roles"]["wave"] == "wave"
+    assert data.attrs["scales"]["likelihood_to_recommend"] == [0, 10]  # the nps default
+
+
+def test_study_key():
+    columns = {"a": {"source": "A", "role": "id"}}
+    assert parse_codebook({"kind": "r", "columns": columns}).study is None
+    book = parse_codebook({"kind": "r", "study": " Relationship 2026 ", "columns": columns})
+    assert book.study == "Relationship 2026"
+    assert parse_codebook({"kind": "r", "study": 2026, "columns": columns}).study == "2026"
+    with pytest.raises(CodebookError, match="'study' must be a non-empty text, found"):
+        parse_codebook({"kind": "r", "study": ["a"], "columns": columns})
+    with pytest.raises(CodebookError, match="unknown key 'studie' at top level .did you mean"):
+        parse_codebook({"kind": "r", "studie": "x", "columns": columns})
+
+
+def test_nps_scale_is_0_to_10(write_codebook):
+    omitted = parse_codebook({"kind": "r", "columns": {"ltr": {"source": "Q5", "role": "nps"}}})
+    assert omitted.scale("ltr") == (0, 10) and omitted.scales == {"ltr": [0, 10]}
+    text = "kind: responses\ncolumns:\n  rid: {source: id, role: id}\n  ltr:\n    source: Q5\n"
+    text += "    role: nps\n    scale: [1, 5]\n"
+    with pytest.raises(CodebookError) as err:
+        load_codebook(write_codebook("s.codebook.yaml", text))
+    assert str(err.value).startswith(
+        "codebook 's.codebook.yaml', line 7, column 'ltr' (role nps): the recommend question is "
+        "0-10 by definition of the Net Promoter Score; codebook says [1, 5]."
+    )
+    explicit = {"source": "Q5", "role": "nps", "scale": [0, 10]}
+    assert parse_codebook({"kind": "r", "columns": {"ltr": explicit}}).scale("ltr") == (0, 10)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -151,7 +204,7 @@ def test_unknown_keys(write_codebook):
         ({"source": "A", "role": "nps", "scale": [10, 0]}, "scale min 10 must be below max 0"),
         ({"source": "A", "role": "nps", "scale": [5, 5]}, "scale min 5 must be below max 5"),
         ({"source": "A", "role": "nps", "scale": [0, 10.5]}, "two whole numbers, found"),
-        ({"source": "A", "role": "nps"}, "role 'nps' needs 'scale: \\[min, max\\]'"),
+        ({"source": "A", "role": "overall"}, "role 'overall' needs 'scale: \\[min, max\\]'"),
         ({"source": "A", "role": "country", "scale": [1, 5]}, "'scale' applies to scale roles"),
         ({"source": "A", "role": "country", "reverse": True}, "reverse applies to scale roles"),
         ({"role": "id"}, "'source' .the export column. missing"),

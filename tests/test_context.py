@@ -20,6 +20,7 @@ def _responses() -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["country", "wave", "competitor", "likelihood_to_recommend"])
     df["wave"] = pd.Categorical(df["wave"], categories=WAVES, ordered=True)
     df["country"] = df["country"].astype("category")
+    df.attrs["roles"] = {"country": "country", "likelihood_to_recommend": "nps"}
     return df
 
 
@@ -56,3 +57,15 @@ def test_namibia_is_a_country_not_a_missing_value() -> None:
 def test_bad_parameters_get_clear_errors(kwargs, message) -> None:
     with pytest.raises(DataError, match=message):
         load_country(responses=_responses(), **kwargs)
+
+
+def test_a_study_without_brand_or_nps_role() -> None:
+    # No brand column: everybody is an own-brand customer and the screens find no competitors.
+    data = _responses().drop(columns="competitor")
+    data.attrs["roles"] = {"country": "country", "likelihood_to_recommend": "nps"}
+    ctx = load_country("DE", responses=data)
+    assert len(ctx.current) == 40 and not ctx.has_competitors
+    assert ctx.nps_column == "likelihood_to_recommend"
+    data.attrs["roles"] = {"country": "country"}
+    with pytest.raises(DataError, match="no column with role 'nps'"):
+        load_country("DE", responses=data)

@@ -672,7 +672,9 @@ def test_dissatisfaction_pareto_counts_and_vital_few():
             "e": [1, 1, 1, 1] + [np.nan] * 36,
         }
     )
-    table = drivers.dissatisfaction_pareto(frame, ["a", "b", "c", "d", "e"], min_n=30)
+    table = drivers.dissatisfaction_pareto(
+        frame, ["a", "b", "c", "d", "e"], scale=(1, 10), min_n=30
+    )
     assert list(table.index) == ["a", "b", "c", "d", "e"]
     assert table["n_low"].iloc[:4].tolist() == [6, 3, 1, 0]
     assert table["share_of_all_low"].iloc[:4].to_numpy() == pytest.approx([0.6, 0.3, 0.1, 0.0])
@@ -681,7 +683,23 @@ def test_dissatisfaction_pareto_counts_and_vital_few():
     assert table.loc["e", "suppressed"] and pd.isna(table.loc["e", "n_low"])
     assert table.loc["a", "share_low"] == pytest.approx(6 / 40)
     with pytest.raises(DataError, match=r"'b'.*99.*outside"):
-        drivers.dissatisfaction_pareto(frame.assign(b=99), ["a", "b"])
+        drivers.dissatisfaction_pareto(frame.assign(b=99), ["a", "b"], scale=(1, 10))
+
+
+def test_pareto_reads_each_attribute_scale():
+    # "Low" is the two lowest points of each attribute's own scale: 1-2 on 1-5, 0-1 on 0-10.
+    frame = pd.DataFrame({"five": [1, 2, 3, 5] * 10, "ten": [0, 1, 2, 10] * 10})
+    frame.attrs["scales"] = {"five": [1, 5], "ten": [0, 10]}
+    table = drivers.dissatisfaction_pareto(frame, ["five", "ten"], min_n=30)
+    assert table["n_low"].tolist() == [20, 20]
+    assert table.attrs["low_range"] == {"five": (1, 2), "ten": (0, 1)}
+    assert table.attrs["low_max"] == {"five": 2, "ten": 1}
+    mapped = drivers.dissatisfaction_pareto(frame, ["five"], scale={"five": (1, 5)}, min_n=30)
+    assert mapped.attrs["low_max"] == 2
+    with pytest.raises(DataError, match="no entry for column .ten."):
+        drivers.dissatisfaction_pareto(frame, ["ten"], scale={})
+    with pytest.raises(DataError, match="'ten' has no scale known"):
+        drivers.dissatisfaction_pareto(pd.DataFrame({"ten": [1, 2]}), ["ten"])
 
 
 def test_driver_table_combines_the_pieces(swiss):

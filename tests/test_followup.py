@@ -9,10 +9,9 @@ import pytest
 
 from csatlib.errors import DataError
 from csatlib.followup import (
-    CALLBACK_COLUMNS,
-    RECOVERY_COLUMNS,
     callback_list,
     followup_counts,
+    missing_roles,
     recovery_list,
     write_followup_lists,
 )
@@ -31,6 +30,58 @@ def _live_formula(cell: str) -> bool:
     except ValueError:
         return True
     return False
+
+
+# The sample's list columns (data/raw/*.codebook.yaml): the module reads them from the roles.
+RECOVERY_COLUMNS = (
+    "region",
+    "country",
+    "account",
+    "ticket_id",
+    "date",
+    "product",
+    "csat",
+    "comment",
+    "contact_name",
+    "contact_email",
+)
+CALLBACK_COLUMNS = (
+    "country",
+    "account",
+    "segment",
+    "response_id",
+    "date",
+    "complaint",
+    "contact_name",
+    "contact_email",
+)
+TRANSACTION_ROLES = {
+    "ticket_id": "id",
+    "date": "date",
+    "region": "region",
+    "country": "country",
+    "account": "account",
+    "product": "other",
+    "csat": "overall",
+    "comment": "comment",
+    "contact_ok": "contact_ok",
+    "contact_name": "contact",
+    "contact_email": "contact",
+}
+RESPONSE_ROLES = {
+    "response_id": "id",
+    "date": "date",
+    "country": "country",
+    "account": "account",
+    "segment": "segment",
+    "likelihood_to_recommend": "nps",
+    "text_like": "text_like",
+    "complaint": "complaint",
+    "contact_ok": "contact_ok",
+    "contact_name": "contact",
+    "contact_email": "contact",
+    "competitor": "other",
+}
 
 
 def _transactions() -> pd.DataFrame:
@@ -62,6 +113,7 @@ def _transactions() -> pd.DataFrame:
     df["contact_email"] = [f"t{i:02d}@example.com" for i in range(n)]
     df["region"] = df["region"].astype("category")
     df["country"] = df["country"].astype("category")
+    df.attrs = {"roles": dict(TRANSACTION_ROLES), "labels": {}, "scales": {"csat": [1, 5]}}
     return df
 
 
@@ -87,6 +139,11 @@ def _responses() -> pd.DataFrame:
     df["contact_email"] = [f"r{i}@example.com" for i in range(len(df))]
     df["text_like"] = "LIKE-TEXT"
     df["likelihood_to_recommend"] = pd.array([3] * len(df), dtype="Int64")
+    df.attrs = {
+        "roles": dict(RESPONSE_ROLES),
+        "labels": {},
+        "scales": {"likelihood_to_recommend": [0, 10]},
+    }
     return df
 
 
@@ -185,3 +242,72 @@ def test_validation_messages() -> None:
         callback_list(bad)
     with pytest.raises(DataError, match="neither"):
         followup_counts()
+
+
+# ---------------------------------------------------------------------------------------------
+# any study: the columns come from the codebook roles
+# ---------------------------------------------------------------------------------------------
+def _tickets_1_to_10() -> pd.DataFrame:
+    """A ticket survey unlike the sample: 1-10 rating, no region, no comment, a phone number."""
+    df = pd.DataFrame(
+        {
+            "case": ["C1", "C2", "C3", "C4", "C5", "C6"],
+            "country": ["GB", "GB", "IE", "IE", "GB", "GB"],
+            "closed": pd.to_datetime(
+                ["2026-01-03", "2026-01-01", "2026-01-02", "2026-01-04", "2026-01-05", "2026-01-06"]
+            ),
+            "ticket_score": pd.array([1, 2, 3, 9, 10, 2], dtype="Int64"),
+            "may_call": pd.array([True, True, True, True, True, False], dtype="boolean"),
+            "phone": ["+44 1", "+44 2", "+353 3", "+353 4", "+44 5", "+44 6"],
+        }
+    )
+    df.attrs = {
+        "roles": {
+            "case": "id",
+            "country": "country",
+            "closed": "date",
+            "ticket_score": "overall",
+            "may_call": "contact_ok",
+            "phone": "contact",
+        },
+        "scales": {"ticket_score": [1, 10]},
+    }
+    return df
+
+
+def test_ticket_lists_of_any_study(tmp_path) -> None:
+    tickets = _tickets_1_to_10()
+    rec = recovery_list(tickets)
+    # default: the two lowest points of the 1-10 scale, oldest first; C6 gave no permission
+    assert rec["case"].tolist() == ["C2", "C1"]
+    assert list(rec.columns) == ["country", "case", "closed", "ticket_score", "phone"]
+    assert make_testimonial_list(tickets)["case"].tolist() == ["C5", "C4"]  # 9-10, newest first
+    assert recovery_list(tickets, csat_max=3)["case"].tolist() == ["C2", "C3", "C1"]
+    paths = write_followup_lists(tickets, None, tmp_path)
+    assert [p.name for p in paths] == ["recovery.csv", "testimonial.csv", "followup_counts.csv"]
+    counts = pd.read_csv(paths[-1], encoding="utf-8-sig")
+    gb = counts[(counts["list"] == "recovery") & (counts["country"] == "GB")].iloc[0]
+    assert (gb["eligible"], gb["listed"], gb["withheld_no_permission"]) == (3, 2, 1)
+    assert counts["region"].isna().all()
+    cells = (tmp_path / "recovery.csv").read_text(encoding="utf-8-sig")
+    assert "'+44 2" in cells  # a phone number starting with + is not a formula either
+
+
+def test_missing_roles_say_what_a_list_lacks() -> None:
+    resp = _responses()
+    assert missing_roles(resp, "callback") == ()
+    resp.attrs["roles"] = {k: v for k, v in RESPONSE_ROLES.items() if v != "complaint"}
+    assert missing_roles(resp, "callback") == ("complaint",)
+    with pytest.raises(DataError, match="no column with role\\(s\\) \\['complaint'\\]"):
+        callback_list(resp)
+    # counts: a study without complaints simply has no callback rows
+    counts = followup_counts(_transactions(), resp)
+    assert set(counts["list"]) == {"recovery", "testimonial"}
+    assert missing_roles(_tickets_1_to_10(), "recovery") == ()
+    bare = _transactions()
+    bare.attrs = {}
+    assert missing_roles(bare, "recovery") == ("id", "overall", "contact_ok", "contact")
+    with pytest.raises(DataError, match="no codebook roles"):
+        recovery_list(bare)
+    with pytest.raises(DataError, match="no codebook roles"):
+        followup_counts(bare)

@@ -9,12 +9,20 @@ from scipy import stats
 
 from csatlib.errors import DataError
 from csatlib.loyalty import (
-    LOYALTY_ITEMS,
     cronbach_alpha,
     item_total_correlations,
     loyalty_index,
     loyalty_summary,
 )
+
+# The sample study's four loyalty items (1-10), dimension -> column.
+LOYALTY_ITEMS = {
+    "emotional": "loyalty_emotional",
+    "attitudinal": "loyalty_attitudinal",
+    "cognitive": "loyalty_cognitive",
+    "referral": "loyalty_referral",
+}
+SCALE = (1, 10)
 
 # R `datasets::attitude` (Chatterjee & Price, 1977: 30 departments, 7 questions), copied from
 # vincentarelbundock/Rdatasets csv/datasets/attitude.csv.
@@ -186,7 +194,7 @@ def _loyalty_frame() -> pd.DataFrame:
 
 
 def test_loyalty_index_hand_computed() -> None:
-    index = loyalty_index(_loyalty_frame(), LOYALTY_ITEMS)
+    index = loyalty_index(_loyalty_frame(), LOYALTY_ITEMS, scale=SCALE)
     assert index.name == "loyalty_index"
     assert str(index.dtype) == "Float64"
     assert list(index.index) == [11, 12, 13, 14, 15]
@@ -199,7 +207,7 @@ def test_loyalty_index_hand_computed() -> None:
 
 def test_loyalty_index_min_items_and_sequence_items() -> None:
     frame = _loyalty_frame()
-    index = loyalty_index(frame, list(LOYALTY_ITEMS.values()), min_items=2)
+    index = loyalty_index(frame, list(LOYALTY_ITEMS.values()), scale=SCALE, min_items=2)
     # Row 14: mean(5, 6) = 5.5 -> 50.
     assert index.loc[14] == pytest.approx(50.0, rel=1e-12)
     assert index.loc[15] == pytest.approx(100 / 3, rel=1e-12)
@@ -211,11 +219,11 @@ def test_loyalty_index_rejects_out_of_scale_values_with_location() -> None:
     frame = _loyalty_frame()
     frame.loc[13, "loyalty_cognitive"] = 11
     with pytest.raises(DataError, match=r"'loyalty_cognitive', row 13: value 11 is outside"):
-        loyalty_index(frame, LOYALTY_ITEMS)
+        loyalty_index(frame, LOYALTY_ITEMS, scale=SCALE)
     with pytest.raises(DataError, match="min_items"):
-        loyalty_index(_loyalty_frame(), LOYALTY_ITEMS, min_items=5)
+        loyalty_index(_loyalty_frame(), LOYALTY_ITEMS, scale=SCALE, min_items=5)
     with pytest.raises(DataError, match="missing"):
-        loyalty_index(_loyalty_frame(), ["loyalty_emotional", "loyalty_price"])
+        loyalty_index(_loyalty_frame(), ["loyalty_emotional", "loyalty_price"], scale=SCALE)
 
 
 # --- loyalty summary -----------------------------------------------------------------------------
@@ -242,10 +250,10 @@ def _summary_frame() -> pd.DataFrame:
 
 def test_loyalty_summary_matches_scipy_interval_and_group_alpha() -> None:
     frame = _summary_frame()
-    table = loyalty_summary(frame, LOYALTY_ITEMS, by="country", min_n=30, conf=0.9).set_index(
-        "country"
-    )
-    index = loyalty_index(frame, LOYALTY_ITEMS).astype(float)
+    table = loyalty_summary(
+        frame, LOYALTY_ITEMS, by="country", min_n=30, conf=0.9, scale=SCALE
+    ).set_index("country")
+    index = loyalty_index(frame, LOYALTY_ITEMS, scale=SCALE).astype(float)
     de = index[frame["country"] == "DE"].dropna()
     low, high = stats.t.interval(0.9, len(de) - 1, loc=de.mean(), scale=stats.sem(de))
     assert table.loc["DE", "n"] == 120
@@ -258,7 +266,9 @@ def test_loyalty_summary_matches_scipy_interval_and_group_alpha() -> None:
 
 
 def test_loyalty_summary_suppresses_small_groups() -> None:
-    table = loyalty_summary(_summary_frame(), LOYALTY_ITEMS, by="country").set_index("country")
+    table = loyalty_summary(_summary_frame(), LOYALTY_ITEMS, by="country", scale=SCALE).set_index(
+        "country"
+    )
     lu = table.loc["LU"]
     assert bool(lu["suppressed"]) and lu["n"] == 20
     assert lu[["score", "sd", "se", "ci_low", "ci_high", "alpha"]].isna().all()
@@ -268,10 +278,31 @@ def test_loyalty_summary_suppresses_small_groups() -> None:
 def test_loyalty_summary_two_keys_and_validation() -> None:
     frame = _summary_frame()
     frame["wave"] = pd.Categorical(np.tile(["2025-Q4", "2026-Q1"], 130), ordered=True)
-    table = loyalty_summary(frame, LOYALTY_ITEMS, by=["country", "wave"], min_n=30)
+    table = loyalty_summary(frame, LOYALTY_ITEMS, by=["country", "wave"], min_n=30, scale=SCALE)
     assert list(table.columns[:3]) == ["country", "wave", "n"]
     assert len(table) == 6 and table["n"].sum() == 260
     with pytest.raises(DataError, match="not in the data"):
-        loyalty_summary(frame, LOYALTY_ITEMS, by="region")
+        loyalty_summary(frame, LOYALTY_ITEMS, by="region", scale=SCALE)
     with pytest.raises(DataError, match="conf"):
-        loyalty_summary(frame, LOYALTY_ITEMS, by="country", conf=95)
+        loyalty_summary(frame, LOYALTY_ITEMS, by="country", conf=95, scale=SCALE)
+
+
+def test_loyalty_defaults_come_from_the_codebook_roles() -> None:
+    # Three items on different scales: each is rescaled to 0-1 before averaging (hand-computed:
+    # row 0: (4-1)/4, (7-1)/6, (10-0)/10 -> (0.75 + 1 + 1) / 3 * 100 = 91.667).
+    frame = pd.DataFrame({"a": [4, 1, np.nan], "b": [7, 1, 4], "c": [10, 0, np.nan]})
+    frame.attrs.update(
+        {
+            "roles": {"a": "loyalty", "b": "loyalty", "c": "loyalty"},
+            "scales": {"a": [1, 5], "b": [1, 7], "c": [0, 10]},
+        }
+    )
+    index = loyalty_index(frame)
+    assert index.iloc[0] == pytest.approx(100 * (0.75 + 1 + 1) / 3)
+    assert index.iloc[1] == pytest.approx(0.0)
+    # default min_items: all but one of three items -> row 2 (one answer) has no index
+    assert pd.isna(index.iloc[2])
+    two = loyalty_index(frame, ["a", "b"])  # two items: both needed
+    assert pd.isna(two.iloc[2]) and two.iloc[1] == pytest.approx(0.0)
+    with pytest.raises(DataError, match="role 'loyalty'"):
+        loyalty_index(pd.DataFrame({"x": [1]}))

@@ -53,6 +53,7 @@ def _survey(seed: int, n: int) -> pd.DataFrame:
     df.loc[rng.random(n) < 0.08, "delivery"] = pd.NA
     df.loc[rng.random(n) < 0.05, "expectation_delivery"] = pd.NA
     df.attrs["scales"] = {"delivery": [1, 10], "invoicing_accuracy": [1, 10]}
+    df.attrs["roles"] = {"likelihood_to_recommend": "nps", "delivery": "attribute"}
     return df
 
 

@@ -1,0 +1,166 @@
+"""What a study holds, read from its codebook roles (kept in a processed table's ``attrs``).
+
+Every part of the workbench that depends on which questions a survey asked asks this module:
+which column is the 0-10 recommend question, which columns are attributes, loyalty items,
+stated importance or expectations (and of which attribute), each column's scale and label, and
+whether the study has competitors' customers. Nothing here names a sample column: the names come
+from the codebook (``csat data`` writes them into the Parquet metadata, restored by
+``csatlib.clean.load_processed``). Ground floor: imports only :mod:`csatlib.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from csatlib.errors import DataError
+
+__all__ = [
+    "NPS_SCALE",
+    "roles",
+    "labels",
+    "scales",
+    "names",
+    "nps_column",
+    "scale",
+    "links",
+    "has_role",
+    "has_competitors",
+    "own_customers",
+    "label",
+    "given_scale",
+]
+
+#: The recommend question's scale: 0-10 by the definition of the Net Promoter Score.
+NPS_SCALE: tuple[int, int] = (0, 10)
+
+_LINK_PREFIX = {"importance": "importance_", "expectation": "expectation_"}
+
+
+def _attrs(df: pd.DataFrame | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(df, pd.DataFrame):
+        return df.attrs if isinstance(df.attrs, dict) else {}
+    return df
+
+
+def roles(df: pd.DataFrame | Mapping[str, Any]) -> dict[str, str]:
+    """Canonical column name -> codebook role (``"nps"``, ``"attribute"``, ``"loyalty"`` ...)."""
+    return dict(_attrs(df).get("roles", {}))
+
+
+def labels(df: pd.DataFrame | Mapping[str, Any]) -> dict[str, str]:
+    """Canonical column name -> the codebook's label."""
+    return dict(_attrs(df).get("labels", {}))
+
+
+def scales(df: pd.DataFrame | Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """Canonical column name -> (min, max) of every scale column."""
+    return {k: (int(v[0]), int(v[1])) for k, v in _attrs(df).get("scales", {}).items()}
+
+
+def names(df: pd.DataFrame | Mapping[str, Any], role: str) -> list[str]:
+    """Columns with a codebook role, in codebook order (of a frame: only those it has)."""
+    present = set(df.columns) if isinstance(df, pd.DataFrame) else None
+    return [n for n, r in roles(df).items() if r == role and (present is None or n in present)]
+
+
+def has_role(df: pd.DataFrame | Mapping[str, Any], role: str) -> bool:
+    """True when at least one column has ``role``."""
+    return bool(names(df, role))
+
+
+def nps_column(df: pd.DataFrame | Mapping[str, Any]) -> str:
+    """The study's recommend question (role ``nps``).
+
+    Raises
+    ------
+    DataError
+        No column has the role (every study needs one: it is what an NPS is computed from).
+    """
+    found = names(df, "nps")
+    if not found:
+        raise DataError(
+            "the study has no column with role 'nps' (the 0-10 'how likely are you to recommend "
+            "us' question); add one to the codebook and run `csat data`"
+        )
+    return found[0]
+
+
+def scale(df: pd.DataFrame | Mapping[str, Any], column: str) -> tuple[int, int]:
+    """(min, max) of a scale column; the ``nps`` column is 0-10 whatever else is known."""
+    if roles(df).get(column) == "nps":
+        return NPS_SCALE
+    known = scales(df)
+    if column not in known:
+        raise DataError(f"column {column!r} has no scale in the codebook (roles: {roles(df)})")
+    return known[column]
+
+
+def links(df: pd.DataFrame | Mapping[str, Any], role: str) -> dict[str, str]:
+    """Attribute -> its ``importance`` or ``expectation`` item, in codebook order.
+
+    Read from ``attrs["links"]`` (item -> attribute, written by ``csat data`` from the codebook's
+    ``attribute`` key); tables written before that key existed fall back to the naming
+    convention ``<role>_<attribute>``.
+    """
+    if role not in _LINK_PREFIX:
+        raise DataError(f"links: role must be 'importance' or 'expectation', found {role!r}")
+    attributes = set(names(df, "attribute"))
+    declared = dict(_attrs(df).get("links", {}))
+    out: dict[str, str] = {}
+    for item in names(df, role):
+        target = declared.get(item)
+        if target is None and item.startswith(_LINK_PREFIX[role]):
+            target = item[len(_LINK_PREFIX[role]) :]
+        if target in attributes:
+            out[target] = item
+    return out
+
+
+def has_competitors(df: pd.DataFrame) -> bool:
+    """True when the study has a brand column and some respondents are competitors' customers."""
+    return "competitor" in df.columns and bool(df["competitor"].fillna(False).astype(bool).any())
+
+
+def own_customers(df: pd.DataFrame) -> pd.DataFrame:
+    """Own-brand respondents; every respondent when the study has no brand column."""
+    if "competitor" not in df.columns:
+        return df
+    return df.loc[~df["competitor"].fillna(False).astype(bool)]
+
+
+def label(df: pd.DataFrame | Mapping[str, Any], column: str) -> str:
+    """The codebook's label of a column, else the name with underscores as spaces."""
+    return labels(df).get(column) or column.replace("_", " ").capitalize()
+
+
+def given_scale(df: pd.DataFrame, column: str, scale: Any = None, *, what: str = "scale") -> Any:
+    """The scale a caller asked for ``column``: ``scale`` itself, its entry when it is a mapping
+    column -> scale, or (``scale=None``) the codebook's scale in ``df.attrs["scales"]``.
+
+    The value is returned as given; each caller checks its form. The one rule for "which scale",
+    shared by the functions that take ``scale=`` (scores, loyalty, the Pareto of drivers).
+
+    Raises
+    ------
+    DataError
+        No scale for ``column``: neither in the mapping nor in the table's codebook attrs.
+    """
+    if scale is None:
+        known = _attrs(df).get("scales", {})
+        if column not in known:
+            raise DataError(
+                f"{what}: column {column!r} has no scale known; pass scale=(min, max) or a "
+                "mapping column -> (min, max), or a table whose attrs['scales'] names it (as "
+                "csatlib's processed tables do)"
+            )
+        return known[column]
+    if isinstance(scale, Mapping):
+        if column not in scale:
+            raise DataError(
+                f"{what}: scale has no entry for column {column!r}; found {sorted(scale)}"
+            )
+        return scale[column]
+    return scale
