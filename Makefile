@@ -19,12 +19,12 @@ RAW_DIR ?= data/raw
 RAW_DIR_ABS := $(abspath $(patsubst ~/%,$(HOME)/%,$(RAW_DIR)))
 export CSAT_RAW_DIR := $(RAW_DIR_ABS)
 RAW := $(wildcard $(addprefix $(RAW_DIR_ABS)/,*.csv *.txt *.yaml *.xlsx *.sav))
-INGEST := $(wildcard csatlib/io.py csatlib/codebook.py csatlib/clean.py csatlib/countries.py)
+INGEST := $(wildcard csatlib/ingest/*.py csatlib/config.py csatlib/errors.py)
 PROCESSED := data/processed/responses.parquet
 # Holds the RAW_DIR the processed tables were built from; rewritten only when it changes, so
 # switching studies rebuilds them even when the other study's files are older.
 RAW_DIR_STAMP := data/processed/.raw_dir
-SOURCES := $(wildcard csatlib/*.py)
+SOURCES := $(wildcard csatlib/*.py csatlib/*/*.py)
 BYTECODE_STAMP := $(VENV)/.compiled
 
 .PHONY: help setup data reports sample test test-fast bench lab lint format clean distclean synth FORCE

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 
-from csatlib import cit, config
-from csatlib.clean import build_processed, load_processed
+from csatlib import config
+from csatlib.ingest.clean import build_processed, load_processed
+from csatlib.text import cit
 
 
 def main() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from csatlib import config
-from csatlib.clean import clean_export
-from csatlib.codebook import load_codebook
-from csatlib.io import read_export
+from csatlib.ingest.clean import clean_export
+from csatlib.ingest.codebook import load_codebook
+from csatlib.ingest.io import read_export
 
 
 def _best(fn, repeat: int = 3) -> float:

@@ -1,4 +1,4 @@
-"""Benchmark of exact Shapley key-driver importance (csatlib.drivers.relative_importance).
+"""Benchmark of exact Shapley key-driver importance (csatlib.stats.drivers.relative_importance).
 
 Times ``relative_importance(method="shapley")`` on 1,000,000 rows with 15 and 20 drivers
 (DataFrame in, table out: validation, the weighted correlation matrix, the 2^p subset lattice and
@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from csatlib.drivers import bootstrap_importance, relative_importance
+from csatlib.stats.drivers import bootstrap_importance, relative_importance
 
 SEED = 20261125
 

@@ -1,4 +1,4 @@
-"""Benchmark csatlib.nps.nps_by_group against the naive pandas baseline, in one run.
+"""Benchmark csatlib.stats.nps.nps_by_group against the naive pandas baseline, in one run.
 
 Data: 10 million synthetic responses over 13 countries x 4 waves (categorical keys, nullable
 Int64 likelihood to recommend with 2 % missing, as in ``responses.parquet``).
@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from csatlib.nps import nps, nps_by_group
+from csatlib.stats.nps import nps, nps_by_group
 
 N_ROWS = 10_000_000
 N_SUBSET = 1_000_000

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from csatlib import config
-from csatlib.reports import discover_countries, ensure_kernel
+from csatlib.report.build import discover_countries, ensure_kernel
 
 BIN = Path(sys.executable).parent
 

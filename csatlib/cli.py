@@ -21,7 +21,7 @@ __all__ = ["main", "build_parser"]
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from csatlib.clean import build_processed
+    from csatlib.ingest.clean import build_processed
 
     start = time.perf_counter()
     summary = build_processed(
@@ -38,7 +38,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:
-    from csatlib.reports import build_reports
+    from csatlib.report.build import build_reports
 
     countries = [c.strip().upper() for c in args.countries.split(",")] if args.countries else None
     result = build_reports(
@@ -57,7 +57,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from csatlib.synth import generate
+    from csatlib.sample.synth import generate
 
     start = time.perf_counter()
     written = generate(Path(args.out_dir), seed=args.seed)
@@ -66,7 +66,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from csatlib.sampling import run_sampling
+    from csatlib.loop.sampling import run_sampling
 
     rates: dict[str, float] = {}
     for item in args.rate or []:

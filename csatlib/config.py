@@ -33,7 +33,7 @@ __all__ = [
 DEFAULT_MIN_N: int = 30
 #: Default confidence level of every interval.
 DEFAULT_CONF: float = 0.95
-#: Seed of the sample data generator (csatlib.synth).
+#: Seed of the sample data generator (csatlib.sample.synth).
 SYNTH_SEED: int = 20261125
 
 

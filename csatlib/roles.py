@@ -5,7 +5,7 @@ which column is the 0-10 recommend question, which columns are attributes, loyal
 stated importance or expectations (and of which attribute), each column's scale and label, and
 whether the study has competitors' customers. Nothing here names a sample column: the names come
 from the codebook (``csat data`` writes them into the Parquet metadata, restored by
-``csatlib.clean.load_processed``). Ground floor: imports only :mod:`csatlib.errors`.
+``csatlib.ingest.clean.load_processed``). Ground floor: imports only :mod:`csatlib.errors`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ __all__ = [
     "own_customers",
     "label",
     "given_scale",
+    "wave_order",
+    "previous_wave",
 ]
 
 #: The recommend question's scale: 0-10 by the definition of the Net Promoter Score.
@@ -164,3 +166,24 @@ def given_scale(df: pd.DataFrame, column: str, scale: Any = None, *, what: str =
             )
         return scale[column]
     return scale
+
+
+def wave_order(waves: pd.Series) -> list[str]:
+    """The waves present in a column, oldest first: an ordered category's order (``csat data``
+    writes waves so), else sorted as text ("2026-Q1" < "2026-Q2"). The one wave order of the
+    workbench (reports, screens, trends)."""
+    if isinstance(waves.dtype, pd.CategoricalDtype) and waves.cat.ordered:
+        present = set(waves.dropna().astype(str))
+        return [str(w) for w in waves.cat.categories if str(w) in present]
+    return sorted({str(w) for w in waves.dropna()})
+
+
+def previous_wave(order: list[str], wave: str) -> str | None:
+    """The wave before ``wave`` in ``order`` (:func:`wave_order`), or None for the first.
+
+    The previous wave is the one before in the whole study, even when a country skipped it (its
+    comparison is then empty and says so), so that the headline, the screens and the trends all
+    compare with the same wave.
+    """
+    position = order.index(wave)
+    return order[position - 1] if position > 0 else None

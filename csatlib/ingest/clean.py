@@ -1,0 +1,1716 @@
+"""Clean raw exports into typed, canonical tables, with a log that accounts for every row.
+
+:func:`clean_export` turns one :class:`~csatlib.ingest.io.RawExport` into the canonical columns of
+``docs/data_model.md`` using its :class:`~csatlib.ingest.codebook.Codebook`; :func:`build_processed`
+does it for every ``*.codebook.yaml`` in ``data/raw`` and writes ``data/processed`` atomically;
+:func:`load_processed` reads a processed table back with its codebook attributes;
+:func:`data_quality_note` summarizes the cleaning for a report.
+
+Rules (the ``rule`` column of the log)
+--------------------------------------
+Row exclusions, in precedence order (a row is excluded for the first reason that applies):
+
+==================  ===============================================================================
+``missing_id``      the id cell is empty
+``duplicate_id``    the id was already seen earlier in this export or in an earlier export of the
+                    same kind (first occurrence kept, in file order; exports in codebook-name order)
+``empty_response``  every scale column (nps, overall, attribute, importance, loyalty, expectation)
+                    is missing after cleaning (blank, missing code, invalid)
+``missing_country`` the country cell is empty (every report is per country)
+``unknown_country`` the country is not an ISO 3166 code, name or known variant
+``speeder``         only with ``exclude_speeders=True`` (else flagged in ``flag_speeder``)
+``straightliner``   only with ``exclude_straightliners=True`` (else flagged)
+==================  ===============================================================================
+
+Cell rules, counted on kept rows only: ``missing_code`` (a don't-know code -> <NA>),
+``out_of_range``, ``non_numeric`` (includes "7.5" and "1E5": ratings are whole numbers),
+``invalid_date``, ``invalid_bool`` (all ``set_missing``, one log row per cell, the original cell in
+``value`` for non-text columns), and the bulk rules ``reverse_coded``, ``country_normalized``,
+``text_trimmed``, ``text_nfc`` (``changed``, one log row per rule and column with ``count``).
+Flags: ``speeder`` (duration below ``speeder_ratio`` times the median duration of the rows not
+excluded for other reasons) and ``straightliner`` (at least ``straightline_min`` answered attribute
+ratings, all identical), one ``flagged`` log row per kept row.
+
+A scale column whose whole-number answers fall outside the codebook's scale more often than
+:data:`MAX_OUT_OF_RANGE_SHARE` (5%, and at least :data:`MIN_OUT_OF_RANGE_VALUES` values) stops
+cleaning with an ExportError: the codebook's scale is wrong (1-5 declared for a 0-10 question).
+
+Invariant: for every export, raw rows = kept + excluded (checked; a violation raises DataError).
+Entirely blank lines are not rows (they are counted in the summary as ``blank_rows``).
+
+Waves
+-----
+Calendar quarters ``"2026-Q1"`` by default. With ``waves: {fiscal_year_start: m}`` (m > 1) the
+label is ``"FY<year>-Q<q>"`` where the fiscal year is named by the calendar year in which it ends
+(fiscal_year_start 7: July 2025 -> ``"FY2026-Q1"``, June 2026 -> ``"FY2026-Q4"``). The wave is an
+ordered categorical; a ``month`` column (``"2026-03"``) is added alongside. A survey export (one
+with scale columns) that has neither a date nor a wave column is one wave, :data:`SINGLE_WAVE`
+(``"all"``), so that every report has the wave it compares within.
+
+Studies
+-------
+:func:`build_processed` combines the exports of one kind only when they are the same study:
+their codebooks declare the same columns (name, role, scale), or the same ``study`` name.
+Anything else stops the build with a CodebookError saying what differs (one study per raw
+folder). A ``<kind>.parquet`` left in the output folder by an earlier build whose kind is no
+longer in the raw folder is removed, so a study never picks up another study's table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csatlib.config import PROCESSED_DIR, RAW_DIR
+from csatlib.errors import CodebookError, DataError, ExportError
+from csatlib.ingest.codebook import (
+    SCALE_ROLES,
+    Codebook,
+    ColumnSpec,
+    WaveSpec,
+    load_codebook,
+)
+from csatlib.ingest.countries import to_alpha2
+from csatlib.ingest.io import RawExport, column_letter, read_export
+
+__all__ = [
+    "CleanResult",
+    "BuildSummary",
+    "LOG_COLUMNS",
+    "EXCLUSION_REASONS",
+    "MAX_OUT_OF_RANGE_SHARE",
+    "MIN_OUT_OF_RANGE_VALUES",
+    "SINGLE_WAVE",
+    "clean_export",
+    "build_processed",
+    "load_processed",
+    "data_quality_note",
+    "wave_labels",
+]
+
+#: Columns of the cleaning log, in order.
+LOG_COLUMNS: tuple[str, ...] = (
+    "source",
+    "source_row",
+    "response_id",
+    "column",
+    "rule",
+    "action",
+    "value",
+    "count",
+    "message",
+)
+#: Exclusion reasons in precedence order.
+EXCLUSION_REASONS: tuple[str, ...] = (
+    "missing_id",
+    "duplicate_id",
+    "empty_response",
+    "missing_country",
+    "unknown_country",
+    "speeder",
+    "straightliner",
+)
+#: Largest share of a scale column's whole-number answers (blanks and missing codes not counted)
+#: that may fall outside the codebook's scale: up to it they are stray typing errors, set
+#: missing and logged ``out_of_range``; above it (and from :data:`MIN_OUT_OF_RANGE_VALUES`
+#: values on) the codebook's scale is wrong and cleaning stops with an ExportError.
+MAX_OUT_OF_RANGE_SHARE: float = 0.05
+#: Fewest out-of-range values that can stop cleaning: one typo among a dozen answers is 8%.
+MIN_OUT_OF_RANGE_VALUES: int = 5
+#: The wave of every row of a survey export with neither a date nor a wave column.
+SINGLE_WAVE: str = "all"
+_TRUE = ("true", "yes", "y", "1", "t")
+_FALSE = ("false", "no", "n", "0", "f")
+_WHOLE = r"[+-]?\d+(?:\.0+)?"
+_IMPORT_ID = r'^\s*\{\s*"ImportId"\s*:'
+_CATEGORY_ROLES = frozenset({"country", "segment", "brand", "region"})
+_NUMERIC_OTHER = frozenset({"int", "float"})
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Result of :func:`clean_export`.
+
+    Attributes
+    ----------
+    data : DataFrame
+        Kept rows, canonical columns and dtypes (``docs/data_model.md``); ``attrs`` holds
+        ``roles``, ``labels``, ``scales``, ``links`` (importance/expectation item -> attribute),
+        ``dimensions`` (loyalty item -> dimension), ``own_brand``, ``kind``.
+    log : DataFrame
+        Columns :data:`LOG_COLUMNS`: one row per excluded row, flagged row and invalid cell, plus
+        one row per bulk change (rule, column) with its ``count``.
+    summary : dict
+        JSON-ready: ``source``, ``kind``, ``raw_rows``, ``kept``, ``excluded`` (reason -> n),
+        ``flagged`` (flag -> n), ``changes`` (rule -> column -> n), ``set_missing`` (rule -> n),
+        ``by_country`` (alpha-2 -> the same counts), ``blank_rows`` and reading details.
+    """
+
+    data: pd.DataFrame
+    log: pd.DataFrame
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """Result of :func:`build_processed`: what was written where, and the row accounting."""
+
+    out_dir: Path
+    outputs: Mapping[str, Path]
+    log_path: Path
+    summary_path: Path
+    summary: dict[str, Any]
+    seconds: float
+    removed: tuple[Path, ...] = ()
+
+    @property
+    def raw_rows(self) -> int:
+        """Data rows read over every export."""
+        return sum(s["raw_rows"] for s in self.summary["sources"])
+
+    @property
+    def kept(self) -> int:
+        """Rows kept over every export."""
+        return sum(s["kept"] for s in self.summary["sources"])
+
+    @property
+    def excluded(self) -> dict[str, int]:
+        """Rows excluded over every export, by reason."""
+        out: dict[str, int] = {}
+        for s in self.summary["sources"]:
+            for reason, n in s["excluded"].items():
+                out[reason] = out.get(reason, 0) + n
+        return out
+
+    def describe(self) -> list[str]:
+        """One line per export and one per written file, for a command line to print."""
+
+        def counts(mapping: Mapping[str, int]) -> str:
+            shown = [f"{name} {n:,}" for name, n in mapping.items() if n]
+            return ", ".join(shown) if shown else "none"
+
+        lines = []
+        for s in self.summary["sources"]:
+            excluded = sum(s["excluded"].values())
+            lines.append(
+                f"{s['source']} ({s['kind']}): {s['raw_rows']:,} rows -> {s['kept']:,} kept, "
+                f"{excluded:,} excluded ({counts(s['excluded'])}); flagged: "
+                f"{counts(s['flagged'])}; set missing: {counts(s['set_missing'])}"
+            )
+        for kind, path in self.outputs.items():
+            lines.append(f"{path.name}: {self.summary['kinds'][kind]['rows']:,} rows")
+        for path in self.removed:
+            lines.append(f"{path.name}: removed (its kind is not in the raw folder any more)")
+        lines.append(f"{self.log_path.name}, {self.summary_path.name}")
+        return lines
+
+
+# --------------------------------------------------------------------------------------------------
+# event collection (vectorized: one boolean mask per rule and column)
+
+
+@dataclass
+class _Event:
+    column: str
+    rule: str
+    action: str
+    mask: np.ndarray
+    values: np.ndarray | None
+    message: str  # per-cell: "{value}" is replaced by the cell; bulk: "{count}" by the count
+    bulk: bool
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.items: list[_Event] = []
+
+    def cell(
+        self,
+        column: str,
+        rule: str,
+        mask: np.ndarray,
+        message: str,
+        *,
+        values: np.ndarray | None = None,
+        action: str = "set_missing",
+    ) -> None:
+        if mask.any():
+            self.items.append(_Event(column, rule, action, mask, values, message, bulk=False))
+
+    def bulk(
+        self, column: str, rule: str, mask: np.ndarray, message: str, *, action: str = "changed"
+    ) -> None:
+        if mask.any():
+            self.items.append(_Event(column, rule, action, mask, None, message, bulk=True))
+
+
+# --------------------------------------------------------------------------------------------------
+# vectorized parsing helpers: every rule is evaluated once per *distinct* cell text (a rating column
+# has a dozen), then broadcast to the rows through the factorization codes.
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One export column, factorized: ``raw == uniques[codes]``."""
+
+    raw: np.ndarray
+    codes: np.ndarray
+    uniques: list[str]
+
+    def expand(self, per_unique: Iterable[Any], dtype: Any = object) -> np.ndarray:
+        return (
+            np.asarray(list(per_unique), dtype=dtype)[self.codes]
+            if len(self.codes)
+            else (np.asarray([], dtype=dtype))
+        )
+
+
+def _cells(series: pd.Series) -> _Cells:
+    raw = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    texts = [
+        "" if u is None or (isinstance(u, float) and math.isnan(u)) else str(u) for u in uniques
+    ]
+    return _Cells(raw=raw, codes=codes, uniques=texts)
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_WHOLE_RE = re.compile(_WHOLE)
+
+
+def _number(text: str) -> float:
+    """The number a stripped cell holds, NaN if it is not a plain decimal number."""
+    return float(text) if _NUMBER.fullmatch(text) else math.nan
+
+
+def _is_code(text: str, number: float, codes: Iterable[Any]) -> bool:
+    for code in codes:
+        if isinstance(code, str):
+            if text.casefold() == code.strip().casefold():
+                return True
+        elif number == float(code):
+            return True
+    return False
+
+
+def _describe(spec: ColumnSpec) -> str:
+    return f"column {spec.source!r} ({spec.role} {spec.name!r})"
+
+
+def wave_labels(dates: pd.Series, *, fiscal_year_start: int = 1) -> pd.Series:
+    """Quarter labels of dates: ``"2026-Q1"``, or ``"FY2026-Q1"`` for a fiscal year.
+
+    Parameters
+    ----------
+    dates : Series of datetime64
+        Missing dates give <NA>.
+    fiscal_year_start : int, default 1
+        First month of the fiscal year (1 = calendar year, plain ``"YYYY-Qn"`` labels).
+
+    Returns
+    -------
+    Series
+        ``string`` dtype, same index.
+
+    Notes
+    -----
+    With start month :math:`s`, a date in year :math:`y`, month :math:`m` lies in fiscal quarter
+    :math:`\\lfloor ((m - s) \\bmod 12) / 3 \\rfloor + 1` of fiscal year :math:`y + [m \\ge s]`
+    (named by the calendar year in which the fiscal year ends), for :math:`s > 1`.
+    """
+    if not 1 <= fiscal_year_start <= 12:
+        raise DataError(f"fiscal_year_start must be a month 1-12, found {fiscal_year_start}")
+    stamps = pd.to_datetime(dates)
+    valid = stamps.notna().to_numpy()
+    out = np.full(len(stamps), None, dtype=object)
+    if valid.any():
+        y = stamps.dt.year.to_numpy(dtype=float, na_value=np.nan)[valid].astype(np.int64)
+        m = stamps.dt.month.to_numpy(dtype=float, na_value=np.nan)[valid].astype(np.int64)
+        if fiscal_year_start == 1:
+            prefix, year, quarter = "", y, (m - 1) // 3 + 1
+        else:
+            prefix = "FY"
+            year = y + (m >= fiscal_year_start)
+            quarter = ((m - fiscal_year_start) % 12) // 3 + 1
+        # distinct (year, quarter) pairs are few: build their labels once
+        key = year * 10 + quarter
+        distinct, inverse = np.unique(key, return_inverse=True)
+        labels = np.array([f"{prefix}{k // 10}-Q{k % 10}" for k in distinct], dtype=object)
+        out[valid] = labels[inverse]
+    return pd.Series(out, index=dates.index, dtype="string")
+
+
+def _month_labels(dates: pd.Series) -> pd.Series:
+    """``"2026-03"`` per date (<NA> for NaT); labels built once per distinct month."""
+    valid = dates.notna().to_numpy()
+    out = np.full(len(dates), None, dtype=object)
+    if valid.any():
+        key = (dates.dt.year * 100 + dates.dt.month).to_numpy(dtype=float)[valid].astype(np.int64)
+        distinct, inverse = np.unique(key, return_inverse=True)
+        labels = np.array([f"{k // 100:04d}-{k % 100:02d}" for k in distinct], dtype=object)
+        out[valid] = labels[inverse]
+    return pd.Series(out, index=dates.index, dtype="string")
+
+
+def _ordered(values: pd.Series) -> pd.Series:
+    categories = sorted(str(v) for v in values.dropna().unique())
+    return pd.Series(
+        pd.Categorical(values.astype(object), categories=categories, ordered=True),
+        index=values.index,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# checks that stop cleaning
+
+
+def _check_header_rows_as_data(raw: RawExport, codebook: Codebook) -> None:
+    head = raw.frame.head(3)
+    for row_number, row in head.iterrows():  # at most 3 rows: not a per-row loop
+        cells = row.astype(object).str.match(_IMPORT_ID)
+        if cells.any():
+            first = cells.idxmax()
+            raise ExportError(
+                f"{raw.name}, row {row_number}, column {first!r}: found a Qualtrics ImportId cell "
+                f"({str(row[first])[:40]!r}) among the data. This is a Qualtrics export read with "
+                f"{raw.header_rows} header row(s) (format {raw.format!r}); remove 'format: "
+                f"{raw.format}' from the codebook or set 'format: qualtrics' so its 3 header rows "
+                "are skipped"
+            )
+    scale = [s for s in codebook.columns.values() if s.role in SCALE_ROLES]
+    if not scale or len(raw.frame) < 2:
+        return
+    first_row = raw.frame.iloc[0]
+    rest = raw.frame.iloc[1:]
+    wordy = []
+    for spec in scale:
+        cell = str(first_row[spec.source]).strip()
+        if len(cell) >= 10 and " " in cell and not _WHOLE_RE.fullmatch(cell):
+            column = _cells(rest[spec.source])
+            stripped = [u.strip() for u in column.uniques]
+            filled = column.expand([s != "" for s in stripped], bool)
+            whole = column.expand([bool(_WHOLE_RE.fullmatch(s)) for s in stripped], bool)
+            if filled.any() and whole[filled].mean() >= 0.8:
+                wordy.append((spec, cell))
+    if wordy and len(wordy) >= math.ceil(len(scale) / 2):
+        spec, cell = wordy[0]
+        raise ExportError(
+            f"{raw.name}, row {raw.frame.index[0]}: looks like a header row, not data: "
+            f"{len(wordy)} of {len(scale)} rating columns hold text such as {cell[:60]!r} "
+            f"(column {spec.source!r}) while the rows below hold numbers. The export has more "
+            f"header rows than format {raw.format!r} assumes ({raw.header_rows}); set the "
+            "codebook's format (qualtrics: 3 rows, surveymonkey: 2) or remove it to detect it"
+        )
+
+
+def _check_excel_cells(raw: RawExport, codebook: Codebook) -> None:
+    if raw.cell_types is None:
+        return
+    columns = list(raw.frame.columns)
+    for spec in codebook.columns.values():
+        numeric = spec.role in SCALE_ROLES or spec.role in ("duration", "weight")
+        numeric = numeric or (spec.role == "other" and spec.type in _NUMERIC_OTHER)
+        if not numeric:
+            continue
+        types = raw.cell_types[spec.source]
+        bad = types[types.isin(["d", "f"])]
+        if bad.empty:
+            continue
+        row = int(bad.index[0])
+        cell = f"{column_letter(columns.index(spec.source))}{row}"
+        what = "rating" if spec.role in SCALE_ROLES else "numeric"
+        if bad.iloc[0] == "d":
+            found = f"Excel date ({raw.frame.at[row, spec.source]})"
+        else:
+            found = f"formula {raw.frame.at[row, spec.source]!r}"
+        more = f" ({len(bad) - 1} more such cells in this column)" if len(bad) > 1 else ""
+        raise ExportError(
+            f"{raw.name}: sheet {raw.sheet!r}, cell {cell}: {found} in {what} column "
+            f"{spec.name!r} (source {spec.source!r}){more}; expected a plain number. Format the "
+            "column as Number and paste values, then export again"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# per-role converters: factorized cells -> typed Series; events recorded on the way
+
+
+def _stripped(cells: _Cells) -> np.ndarray:
+    return cells.expand(u.strip() for u in cells.uniques)
+
+
+def _check_scale_fits(
+    spec: ColumnSpec, cells: _Cells, kinds: list[str], numbers: list[float], *, export: str
+) -> None:
+    """Stop when too many whole numbers of a scale column fall outside its declared scale.
+
+    A few stray values are typing errors (set missing and logged); many mean that the codebook's
+    scale is not the question's (1-5 declared for a 0-10 question), and setting them missing
+    would silently drop a large part of the answers. ``kinds`` and ``numbers`` are per distinct
+    cell text (``cells.uniques``).
+    """
+    kind = np.asarray(kinds, dtype=object)
+    per_unique = np.bincount(cells.codes, minlength=len(kind))
+    whole = (kind == "ok") | (kind == "out_of_range")
+    n_whole = int(per_unique[whole].sum())
+    n_out = int(per_unique[kind == "out_of_range"].sum())
+    if n_out < MIN_OUT_OF_RANGE_VALUES or n_out <= MAX_OUT_OF_RANGE_SHARE * n_whole:
+        return
+    found = np.asarray(numbers, dtype=float)[whole]
+    low, high = spec.scale  # type: ignore[misc]
+    share = n_out / n_whole
+    shown = f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
+    raise ExportError(
+        f"export {export!r}, column {spec.name!r} (source {spec.source!r}): {shown} of "
+        f"{n_whole:,} values fall outside the codebook's scale; values {found.min():g}-"
+        f"{found.max():g} found; codebook says {low}-{high}. Fix the codebook's scale (more "
+        f"than {MAX_OUT_OF_RANGE_SHARE:.0%} of the values outside it means a wrong scale, not "
+        "stray typing errors)"
+    )
+
+
+def _scale(
+    spec: ColumnSpec, cells: _Cells, codes: tuple, events: _Events, *, export: str
+) -> tuple[pd.Series, pd.Series]:
+    """Return (cleaned Int64 with reverse coding, cleaned Int64 before reverse coding)."""
+    low, high = spec.scale  # type: ignore[misc]
+    kinds: list[str] = []
+    values: list[float] = []
+    parsed: list[float] = []
+    for text in (u.strip() for u in cells.uniques):
+        number = _number(text)
+        if text == "":
+            kind = "empty"
+        elif _is_code(text, number, codes):
+            kind = "code"
+        elif not _WHOLE_RE.fullmatch(text):
+            kind = "not_whole" if math.isfinite(number) else "not_number"
+        elif low <= number <= high:
+            kind = "ok"
+        else:
+            kind = "out_of_range"
+        kinds.append(kind)
+        parsed.append(number)
+        values.append(number if kind == "ok" else math.nan)
+    _check_scale_fits(spec, cells, kinds, parsed, export=export)
+    kind_of = cells.expand(kinds)
+    where = _describe(spec)
+    events.bulk(
+        spec.name,
+        "missing_code",
+        kind_of == "code",
+        f"{{count}} missing code cell(s) {sorted(map(str, codes))} in {where} -> <NA>",
+        action="set_missing",
+    )
+    events.cell(
+        spec.name,
+        "out_of_range",
+        kind_of == "out_of_range",
+        f"{where}: {{value}} is outside the scale {low}-{high} -> <NA>",
+        values=cells.raw,
+    )
+    events.cell(
+        spec.name,
+        "non_numeric",
+        kind_of == "not_whole",
+        f"{where}: {{value}} is not a whole number on the scale {low}-{high} -> <NA>",
+        values=cells.raw,
+    )
+    events.cell(
+        spec.name,
+        "non_numeric",
+        kind_of == "not_number",
+        f"{where}: {{value}} is not a number -> <NA>",
+        values=cells.raw,
+    )
+    numbers = cells.expand(values, float)
+    valid = np.isfinite(numbers)
+    before = pd.Series(pd.arrays.IntegerArray(np.where(valid, numbers, 0).astype(np.int64), ~valid))
+    if spec.reverse:
+        after = pd.Series(
+            pd.arrays.IntegerArray(
+                np.where(valid, low + high - numbers, 0).astype(np.int64), ~valid
+            )
+        )
+        events.bulk(
+            spec.name,
+            "reverse_coded",
+            valid,
+            f"{{count}} value(s) of {where} reverse-coded (x -> {low + high} - x)",
+        )
+    else:
+        after = before
+    return after, before
+
+
+def _float(spec: ColumnSpec, cells: _Cells, events: _Events, *, minimum: float | None) -> pd.Series:
+    stripped = [u.strip() for u in cells.uniques]
+    numbers = cells.expand([_number(s) for s in stripped], float)
+    empty = cells.expand([s == "" for s in stripped], bool)
+    bad = ~empty & ~np.isfinite(numbers)
+    where = _describe(spec)
+    events.cell(
+        spec.name,
+        "non_numeric",
+        bad,
+        f"{where}: {{value}} is not a number -> <NA>",
+        values=cells.raw,
+    )
+    below = np.zeros(len(numbers), dtype=bool)
+    if minimum is not None:
+        below = np.isfinite(numbers) & (numbers < minimum)
+        events.cell(
+            spec.name,
+            "out_of_range",
+            below,
+            f"{where}: {{value}} is below {minimum:g} -> <NA>",
+            values=cells.raw,
+        )
+    return pd.Series(np.where(below, np.nan, numbers), dtype="float64")
+
+
+def _int(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+    stripped = [u.strip() for u in cells.uniques]
+    whole = cells.expand([bool(_WHOLE_RE.fullmatch(s)) for s in stripped], bool)
+    empty = cells.expand([s == "" for s in stripped], bool)
+    numbers = cells.expand([_number(s) for s in stripped], float)
+    events.cell(
+        spec.name,
+        "non_numeric",
+        ~empty & ~whole,
+        f"{_describe(spec)}: {{value}} is not a whole number -> <NA>",
+        values=cells.raw,
+    )
+    return pd.Series(pd.arrays.IntegerArray(np.where(whole, numbers, 0).astype(np.int64), ~whole))
+
+
+def _text_values(spec: ColumnSpec, cells: _Cells, events: _Events) -> np.ndarray:
+    stripped = [u.strip() for u in cells.uniques]
+    normalized = [unicodedata.normalize("NFC", s) for s in stripped]
+    where = _describe(spec)
+    events.bulk(
+        spec.name,
+        "text_trimmed",
+        cells.expand([s != u for s, u in zip(stripped, cells.uniques, strict=True)], bool),
+        f"{{count}} value(s) of {where} had leading/trailing spaces removed",
+    )
+    events.bulk(
+        spec.name,
+        "text_nfc",
+        cells.expand([n != s for n, s in zip(normalized, stripped, strict=True)], bool),
+        f"{{count}} value(s) of {where} normalized to Unicode NFC",
+    )
+    return cells.expand(n if n else None for n in normalized)
+
+
+def _text(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+    return pd.Series(_text_values(spec, cells, events), dtype="string")
+
+
+def _category(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+    return pd.Series(pd.Categorical(_text_values(spec, cells, events)))
+
+
+def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.Series:
+    stripped = pd.Series([u.strip() for u in cells.uniques], dtype=object)
+    filled_u = (stripped != "").to_numpy()
+    candidates = stripped.where(filled_u, None)
+    if spec.format is not None:
+        parsed = pd.to_datetime(candidates, format=spec.format, errors="coerce")
+    else:
+        parsed = pd.to_datetime(candidates, format="ISO8601", errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    parsed_u = parsed.astype("datetime64[ns]").to_numpy()
+    stamps = parsed_u[cells.codes] if len(cells.codes) else parsed_u[:0]
+    filled = filled_u[cells.codes] if len(cells.codes) else filled_u[:0]
+    bad = filled & np.isnat(stamps)
+    n_filled = int(filled.sum())
+    if n_filled and bad.sum() > n_filled / 2:
+        first = int(np.flatnonzero(bad)[0])
+        expected = f"format {spec.format!r}" if spec.format else "ISO dates (2026-01-31 13:45:00)"
+        raise CodebookError(
+            f"{export}: {_describe(spec)}: {int(bad.sum())} of {n_filled} dates do not parse as "
+            f"{expected}, e.g. {str(cells.raw[first]).strip()!r} (data row {first + 1}); give "
+            "the column's date format in the codebook, e.g. format: '%m/%d/%Y %I:%M:%S %p'"
+        )
+    events.cell(
+        spec.name,
+        "invalid_date",
+        bad,
+        f"{_describe(spec)}: {{value}} is not a valid date -> <NA>",
+        values=cells.raw,
+    )
+    return pd.Series(stamps, dtype="datetime64[ns]")
+
+
+def _bool(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+    trues = {v.casefold() for v in (spec.true_values or _TRUE)}
+    falses = {v.casefold() for v in (spec.false_values or _FALSE)}
+    folded = [u.strip().casefold() for u in cells.uniques]
+    is_true = cells.expand([f in trues for f in folded], bool)
+    is_false = cells.expand([f in falses for f in folded], bool)
+    empty = cells.expand([f == "" for f in folded], bool)
+    events.cell(
+        spec.name,
+        "invalid_bool",
+        ~empty & ~is_true & ~is_false,
+        f"{_describe(spec)}: value is neither in true_values {sorted(trues)} nor in "
+        f"false_values {sorted(falses)} -> <NA>",
+    )
+    return pd.Series(pd.arrays.BooleanArray(is_true, ~(is_true | is_false)))
+
+
+def _country(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+    stripped = [u.strip() for u in cells.uniques]
+    codes_u = to_alpha2(pd.Series(stripped, dtype=object)).to_numpy(dtype=object, na_value=None)
+    codes = cells.expand(codes_u)
+    known = cells.expand([c is not None for c in codes_u], bool)
+    empty = cells.expand([s == "" for s in stripped], bool)
+    events.cell(
+        spec.name,
+        "unknown_country",
+        ~empty & ~known,
+        f"{_describe(spec)}: {{value}} is not an ISO 3166 country code, name or known variant",
+        values=cells.raw,
+        action="excluded",
+    )
+    changed = cells.expand(
+        [c is not None and c != s for c, s in zip(codes_u, cells.uniques, strict=True)], bool
+    )
+    events.bulk(
+        spec.name,
+        "country_normalized",
+        changed,
+        f"{{count}} value(s) of {_describe(spec)} normalized to ISO 3166 alpha-2",
+    )
+    return pd.Series(pd.Categorical(codes))
+
+
+def _other(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.Series:
+    if spec.type == "int":
+        return _int(spec, cells, events)
+    if spec.type == "float":
+        return _float(spec, cells, events, minimum=None)
+    if spec.type == "bool":
+        return _bool(spec, cells, events)
+    if spec.type == "date":
+        return _date(spec, cells, events, export)
+    if spec.type == "category":
+        return _category(spec, cells, events)
+    return _text(spec, cells, events)
+
+
+# --------------------------------------------------------------------------------------------------
+# clean_export
+
+
+def clean_export(
+    raw: RawExport,
+    codebook: Codebook,
+    *,
+    speeder_ratio: float = 1 / 3,
+    exclude_speeders: bool = False,
+    exclude_straightliners: bool = False,
+    straightline_min: int = 5,
+    known_ids: Collection[str] = (),
+) -> CleanResult:
+    """Clean one export into canonical, typed columns and account for every row.
+
+    Parameters
+    ----------
+    raw : RawExport
+        From :func:`csatlib.ingest.io.read_export`.
+    codebook : Codebook
+        Its codebook; validated against ``raw`` first.
+    speeder_ratio : float, default 1/3
+        A respondent is a speeder when ``duration < speeder_ratio * median(duration)``.
+    exclude_speeders, exclude_straightliners : bool, default False
+        Exclude flagged rows (reasons ``speeder``/``straightliner``) instead of keeping them.
+    straightline_min : int, default 5
+        Minimum number of answered attribute ratings, all identical, to flag a straight-liner.
+    known_ids : collection of str
+        Ids already kept from earlier exports of the same kind; rows with these ids are
+        excluded as ``duplicate_id``.
+
+    Returns
+    -------
+    CleanResult
+        ``data`` (kept rows), ``log`` and ``summary``; see the module notes for every rule.
+
+    Raises
+    ------
+    CodebookError
+        A source column is missing, or most dates of a column do not parse with the given format.
+    ExportError
+        Header rows read as data (Qualtrics read as plain CSV), an Excel date or formula in a
+        numeric column (with sheet and cell), or a scale column with more than
+        :data:`MAX_OUT_OF_RANGE_SHARE` of its whole-number answers outside the codebook's scale
+        (the export, column, source, the values found and the declared scale).
+    DataError
+        Bad options, or the row accounting does not balance (a bug, reported loudly).
+
+    Notes
+    -----
+    Speeder threshold: :math:`d_i < r \\cdot \\operatorname{median}(d)` where the median is over
+    the non-missing durations of rows not excluded for another reason. Reverse coding maps
+    :math:`x \\mapsto \\min + \\max - x`. Straight-lining: at least ``straightline_min``
+    answered attribute ratings with :math:`\\max = \\min`. The one-third-of-the-median speeder
+    rule is a common rule of thumb, not a published standard. Tested on hand-made exports whose
+    expected counts are written in the tests, and on the sample data against the ground truth
+    written by its generator (duplicates, empty responses, speeders, invalid cells).
+
+    References
+    ----------
+    Greszki, R., Meyer, M., & Schoen, H. (2015). Exploring the effects of removing "too fast"
+    responses and respondents from web surveys. *Public Opinion Quarterly*, 79(2), 471-503.
+
+    Kim, Y., Dykema, J., Stevenson, J., Black, P., & Moberg, D. P. (2019). Straightlining:
+    overview of measurement, comparison of indicators, and effects in mail-web mixed-mode
+    surveys. *Social Science Computer Review*, 37(2), 214-233.
+    """
+    if not 0 < speeder_ratio <= 1:
+        raise DataError(f"speeder_ratio must be in (0, 1], found {speeder_ratio}")
+    if straightline_min < 2:
+        raise DataError(f"straightline_min must be at least 2, found {straightline_min}")
+    codebook.validate_against(raw)
+    _check_header_rows_as_data(raw, codebook)
+    _check_excel_cells(raw, codebook)
+
+    frame = raw.frame
+    n = len(frame)
+    events = _Events()
+    columns: dict[str, pd.Series] = {}
+    before_reverse: dict[str, pd.Series] = {}
+    country_empty = np.zeros(n, dtype=bool)
+    for name, spec in codebook.columns.items():
+        cells = _cells(frame[spec.source])
+        role = spec.role
+        if role == "id":
+            ids = cells.expand(u.strip() or None for u in cells.uniques)
+            columns[name] = pd.Series(ids, dtype="string")
+        elif role in SCALE_ROLES:
+            columns[name], before_reverse[name] = _scale(
+                spec, cells, codebook.missing_for(name), events, export=raw.name
+            )
+        elif role == "country":
+            country_empty = cells.expand([u.strip() == "" for u in cells.uniques], bool)
+            columns[name] = _country(spec, cells, events)
+        elif role == "date":
+            columns[name] = _date(spec, cells, events, raw.name)
+        elif role in ("duration", "weight"):
+            columns[name] = _float(spec, cells, events, minimum=0)
+        elif role == "contact_ok":
+            columns[name] = _bool(spec, cells, events)
+        elif role in _CATEGORY_ROLES or role == "wave":
+            columns[name] = _category(spec, cells, events)
+        elif role == "other" and spec.type is not None:
+            columns[name] = _other(spec, cells, events, raw.name)
+        else:  # account, contact, free text, other without type
+            columns[name] = _text(spec, cells, events)
+
+    id_name = next(iter(codebook.names("id")), None)
+    ids = columns[id_name] if id_name else pd.Series(pd.NA, index=range(n), dtype="string")
+    country_name = next(iter(codebook.names("country")), None)
+    scale_names = [c for c, s in codebook.columns.items() if s.role in SCALE_ROLES]
+
+    # exclusions, precedence order
+    reasons = np.full(n, "", dtype=object)
+
+    def exclude(mask: np.ndarray, reason: str) -> None:
+        reasons[(reasons == "") & mask] = reason
+
+    if id_name:
+        missing_id = ids.isna().to_numpy()
+        exclude(missing_id, "missing_id")
+        dup = ids.duplicated(keep="first").to_numpy() & ~missing_id
+        if known_ids:
+            dup |= ids.isin(list(known_ids)).to_numpy(dtype=bool, na_value=False)
+        exclude(dup, "duplicate_id")
+    if scale_names:
+        answered = np.column_stack([columns[c].notna().to_numpy() for c in scale_names])
+        exclude(~answered.any(axis=1), "empty_response")
+    if country_name:
+        exclude(country_empty, "missing_country")
+        exclude(columns[country_name].isna().to_numpy(), "unknown_country")
+
+    flags: dict[str, np.ndarray] = {}
+    speeder_info: dict[str, float | None] = {}
+    duration_name = next(iter(codebook.names("duration")), None)
+    if duration_name:
+        duration = columns[duration_name].to_numpy(dtype=float)
+        pool = duration[(reasons == "") & np.isfinite(duration)]
+        median = float(np.median(pool)) if len(pool) else math.nan
+        threshold = speeder_ratio * median
+        flags["speeder"] = np.isfinite(duration) & (duration < threshold)
+        speeder_info = {
+            "median_duration_seconds": None if math.isnan(median) else median,
+            "speeder_threshold_seconds": None if math.isnan(threshold) else threshold,
+        }
+    attributes = codebook.names("attribute")
+    if attributes:
+        grid = np.column_stack(
+            [before_reverse[c].to_numpy(dtype=float, na_value=np.nan) for c in attributes]
+        )
+        answered_n = np.isfinite(grid).sum(axis=1)
+        high = np.where(np.isfinite(grid), grid, -np.inf).max(axis=1)
+        low = np.where(np.isfinite(grid), grid, np.inf).min(axis=1)
+        flags["straightliner"] = (answered_n >= straightline_min) & (high == low)
+    if exclude_speeders and "speeder" in flags:
+        exclude(flags["speeder"], "speeder")
+    if exclude_straightliners and "straightliner" in flags:
+        exclude(flags["straightliner"], "straightliner")
+
+    kept = reasons == ""
+    n_kept = int(kept.sum())
+    excluded_counts = {
+        r: int((reasons == r).sum())
+        for r in EXCLUSION_REASONS
+        if _reason_applies(r, id_name, scale_names, country_name, flags)
+    }
+    if n_kept + sum(excluded_counts.values()) != n or int((reasons != "").sum()) != sum(
+        excluded_counts.values()
+    ):
+        raise DataError(
+            f"{raw.name}: row accounting does not balance: {n} raw rows, {n_kept} kept, "
+            f"{sum(excluded_counts.values())} excluded ({excluded_counts}); please report this"
+        )
+
+    data = _assemble(raw, codebook, columns, flags, kept)
+    source_rows = frame.index.to_numpy(dtype=np.int64)
+    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows)
+    summary = _summary(
+        raw,
+        codebook,
+        events,
+        reasons,
+        flags,
+        kept,
+        excluded_counts,
+        columns.get(country_name) if country_name else None,
+        speeder_info,
+        options={
+            "speeder_ratio": speeder_ratio,
+            "exclude_speeders": exclude_speeders,
+            "exclude_straightliners": exclude_straightliners,
+            "straightline_min": straightline_min,
+        },
+    )
+    return CleanResult(data=data, log=log, summary=summary)
+
+
+def _reason_applies(
+    reason: str,
+    id_name: str | None,
+    scale_names: list[str],
+    country_name: str | None,
+    flags: Mapping[str, np.ndarray],
+) -> bool:
+    if reason in ("missing_id", "duplicate_id"):
+        return id_name is not None
+    if reason == "empty_response":
+        return bool(scale_names)
+    if reason in ("missing_country", "unknown_country"):
+        return country_name is not None
+    return reason in flags
+
+
+def _assemble(
+    raw: RawExport,
+    codebook: Codebook,
+    columns: dict[str, pd.Series],
+    flags: Mapping[str, np.ndarray],
+    kept: np.ndarray,
+) -> pd.DataFrame:
+    ordered: dict[str, pd.Series | np.ndarray] = {}
+    index = np.flatnonzero(kept)
+
+    def take(values: pd.Series | np.ndarray) -> pd.Series:
+        if isinstance(values, pd.Series):
+            return values.iloc[index].reset_index(drop=True)
+        return pd.Series(values[index])
+
+    for name in codebook.names("id"):
+        ordered[name] = take(columns[name])
+    n_kept = len(index)
+    ordered["source"] = pd.Series(pd.Categorical([raw.name] * n_kept, categories=[raw.name]))
+    ordered["source_row"] = pd.Series(raw.frame.index.to_numpy(dtype=np.int64)[index])
+    if _single_wave(codebook):
+        ordered["wave"] = _ordered(pd.Series([SINGLE_WAVE] * n_kept, dtype="string"))
+    waves: WaveSpec | None = codebook.waves
+    own = (codebook.own_brand or "").casefold()
+    for name, spec in codebook.columns.items():
+        if spec.role == "id":
+            continue
+        if spec.role in ("country", "segment", "brand", "region", "wave"):
+            column = take(columns[name])
+            column = column.cat.remove_unused_categories()
+            ordered[name] = _ordered(column.astype("string")) if spec.role == "wave" else column
+        else:
+            ordered[name] = take(columns[name])
+        if waves is not None and name == waves.source:
+            dates = ordered[name]
+            ordered["wave"] = _ordered(
+                wave_labels(dates, fiscal_year_start=waves.fiscal_year_start)
+            )
+            ordered["month"] = _month_labels(dates)
+        if spec.role == "brand":
+            brand = ordered[name].astype("string")
+            competitor = brand.notna() & (brand.str.casefold() != own)
+            ordered["competitor"] = competitor.fillna(False).astype(bool)
+    for flag, mask in flags.items():
+        ordered[f"flag_{flag}"] = pd.Series(mask[index].astype(bool))
+    data = pd.DataFrame(ordered)
+    data.attrs.update(_attrs(codebook))
+    return data
+
+
+def _single_wave(codebook: Codebook) -> bool:
+    """True for a survey export (scale columns) without a date or wave column: one wave."""
+    return (
+        codebook.waves is None
+        and not codebook.names("wave")
+        and "wave" not in codebook.columns
+        and any(s.role in SCALE_ROLES for s in codebook.columns.values())
+    )
+
+
+def _attrs(codebook: Codebook) -> dict[str, Any]:
+    roles = dict(codebook.roles)
+    labels = dict(codebook.labels)
+    if codebook.waves is not None or _single_wave(codebook):
+        roles["wave"] = "wave"
+        labels.setdefault("wave", "Wave")
+    if codebook.names("brand"):
+        roles["competitor"] = "other"
+        labels["competitor"] = "Competitor's customer"
+    items = codebook.columns.values()
+    return {
+        "roles": roles,
+        "labels": labels,
+        "scales": codebook.scales,
+        "links": {
+            s.name: s.attribute
+            for s in items
+            if s.role in ("importance", "expectation") and s.attribute is not None
+        },
+        "dimensions": {
+            s.name: s.dimension for s in items if s.role == "loyalty" and s.dimension is not None
+        },
+        "own_brand": codebook.own_brand,
+        "kind": codebook.kind,
+    }
+
+
+def _build_log(
+    raw: RawExport,
+    codebook: Codebook,
+    events: _Events,
+    reasons: np.ndarray,
+    flags: Mapping[str, np.ndarray],
+    kept: np.ndarray,
+    ids: pd.Series,
+    source_rows: np.ndarray,
+) -> pd.DataFrame:
+    fields = ("source_row", "response_id", "count", "column", "rule", "action", "value", "message")
+    parts: dict[str, list[np.ndarray]] = {f: [] for f in fields}
+    id_values = ids.to_numpy(dtype=object, na_value=None)
+    country_spec = next((s for s in codebook.columns.values() if s.role == "country"), None)
+
+    def add(
+        positions: np.ndarray | None,
+        *,
+        column: str | None,
+        rule: str,
+        action: str,
+        message: str | np.ndarray,
+        value: np.ndarray | None = None,
+        count: int = 1,
+    ) -> None:
+        size = 1 if positions is None else len(positions)
+        if size == 0:
+            return
+        fill = np.full(size, None, dtype=object)
+        parts["source_row"].append(fill if positions is None else source_rows[positions])
+        parts["response_id"].append(fill if positions is None else id_values[positions])
+        parts["count"].append(np.full(size, count, dtype=np.int64))
+        parts["column"].append(np.full(size, column, dtype=object))
+        parts["rule"].append(np.full(size, rule, dtype=object))
+        parts["action"].append(np.full(size, action, dtype=object))
+        parts["value"].append(fill if value is None else value)
+        parts["message"].append(
+            np.full(size, message, dtype=object) if isinstance(message, str) else message
+        )
+
+    codes, _ = pd.factorize(id_values)
+    first_row = pd.Series(source_rows).groupby(codes).transform("first").to_numpy()
+    for reason in EXCLUSION_REASONS:
+        positions = np.flatnonzero(reasons == reason)
+        if len(positions) == 0:
+            continue
+        value = None
+        column = None
+        if reason in ("missing_country", "unknown_country") and country_spec is not None:
+            column = country_spec.name
+            value = raw.frame[country_spec.source].to_numpy(dtype=object)[positions]
+        if reason == "duplicate_id":
+            message: str | np.ndarray = np.array(
+                [
+                    f"id {rid!r} already seen in "
+                    + (f"row {first}" if first < own else "an earlier export of the same kind")
+                    + "; first occurrence kept"
+                    for rid, first, own in zip(
+                        id_values[positions],
+                        first_row[positions],
+                        source_rows[positions],
+                        strict=True,
+                    )
+                ],
+                dtype=object,
+            )
+        elif reason == "unknown_country" and value is not None:
+            message = np.array(
+                [f"{v!r} is not an ISO 3166 country code, name or known variant" for v in value],
+                dtype=object,
+            )
+        else:
+            message = _EXCLUSION_MESSAGES[reason]
+        add(positions, column=column, rule=reason, action="excluded", message=message, value=value)
+    for flag, mask in flags.items():
+        add(
+            np.flatnonzero(mask & kept),
+            column=None,
+            rule=flag,
+            action="flagged",
+            message=_FLAG_MESSAGES[flag],
+        )
+    bulk: list[_Event] = []
+    for event in events.items:
+        if event.action == "excluded":
+            continue  # reported above with the row's exclusion
+        if event.bulk:
+            bulk.append(event)
+            continue
+        positions = np.flatnonzero(event.mask & kept)
+        if event.values is not None:
+            value = event.values[positions]
+            left, _, right = event.message.partition("{value}")
+            message = np.array([f"{left}{v!r}{right}" for v in value], dtype=object)
+        else:
+            value, message = None, event.message
+        add(
+            positions,
+            column=event.column,
+            rule=event.rule,
+            action=event.action,
+            message=message,
+            value=value,
+        )
+    n_row_events = sum(len(a) for a in parts["rule"])
+    for event in bulk:  # one row per rule and column, after the row events
+        count = int((event.mask & kept).sum())
+        if count:
+            add(
+                None,
+                column=event.column,
+                rule=event.rule,
+                action=event.action,
+                message=event.message.replace("{count}", f"{count:,}"),
+                count=count,
+            )
+    data = {f: np.concatenate(parts[f]) if parts[f] else np.array([], dtype=object) for f in fields}
+    log = pd.DataFrame({"source": np.full(len(data["rule"]), raw.name, dtype=object), **data})
+    # row events in spreadsheet order, then the per-column bulk counts
+    order = np.argsort(
+        np.where(
+            np.arange(len(log)) < n_row_events, log["source_row"], np.iinfo(np.int64).max
+        ).astype(np.int64),
+        kind="stable",
+    )
+    return _typed_log(log.iloc[order].reset_index(drop=True))
+
+
+_FLAG_MESSAGES = {
+    "speeder": "duration below speeder_ratio x median duration (kept; flag_speeder)",
+    "straightliner": "identical ratings on every answered attribute (kept; flag_straightliner)",
+}
+_EXCLUSION_MESSAGES = {
+    "missing_id": "the id cell is empty",
+    "empty_response": "every rating is missing (blank, missing code or invalid)",
+    "missing_country": "the country cell is empty",
+    "speeder": "duration below speeder_ratio x median duration (exclude_speeders=True)",
+    "straightliner": "identical ratings on every answered attribute (exclude_straightliners=True)",
+}
+
+
+def _typed_log(log: pd.DataFrame) -> pd.DataFrame:
+    for column in LOG_COLUMNS:
+        if column not in log:
+            log[column] = None
+    log = log[list(LOG_COLUMNS)]
+    return log.astype(
+        {
+            "source": "string",
+            "source_row": "Int64",
+            "response_id": "string",
+            "column": "string",
+            "rule": "string",
+            "action": "string",
+            "value": "string",
+            "count": "int64",
+            "message": "string",
+        }
+    )
+
+
+def _summary(
+    raw: RawExport,
+    codebook: Codebook,
+    events: _Events,
+    reasons: np.ndarray,
+    flags: Mapping[str, np.ndarray],
+    kept: np.ndarray,
+    excluded_counts: Mapping[str, int],
+    country: pd.Series | None,
+    speeder_info: Mapping[str, float | None],
+    *,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    changes: dict[str, dict[str, int]] = {}
+    set_missing: dict[str, int] = {}
+    for event in events.items:
+        if event.action == "excluded":
+            continue
+        count = int((event.mask & kept).sum())
+        if not count:
+            continue
+        changes.setdefault(event.rule, {})
+        changes[event.rule][event.column] = changes[event.rule].get(event.column, 0) + count
+        if event.action == "set_missing":
+            set_missing[event.rule] = set_missing.get(event.rule, 0) + count
+    by_country: dict[str, Any] = {}
+    if country is not None:
+        codes, labels = pd.factorize(country.astype("string"), sort=True)
+        k = len(labels)
+
+        def per_country(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(codes[mask & (codes >= 0)], minlength=k)
+
+        everyone = np.ones(len(codes), dtype=bool)
+        raw_n = per_country(everyone)
+        kept_n = per_country(kept)
+        excluded_n = {r: per_country(reasons == r) for r in excluded_counts}
+        flagged_n = {f: per_country(m & kept) for f, m in flags.items()}
+        missing_n: dict[str, np.ndarray] = {}
+        for event in events.items:
+            if event.action == "set_missing":
+                counts = per_country(event.mask & kept)
+                missing_n[event.rule] = missing_n.get(event.rule, 0) + counts
+        for i, cc in enumerate(labels):
+            by_country[str(cc)] = {
+                "raw_rows": int(raw_n[i]),
+                "kept": int(kept_n[i]),
+                "excluded": {r: int(v[i]) for r, v in excluded_n.items()},
+                "flagged": {f: int(v[i]) for f, v in flagged_n.items()},
+                "set_missing": {r: int(v[i]) for r, v in missing_n.items() if v[i]},
+            }
+    return {
+        "source": raw.name,
+        "codebook": codebook.path.name if codebook.path is not None else None,
+        "kind": codebook.kind,
+        "format": raw.format,
+        "encoding": raw.encoding,
+        "header_rows": raw.header_rows,
+        "blank_rows": len(raw.blank_rows),
+        "raw_rows": len(reasons),
+        "kept": int(kept.sum()),
+        "excluded": dict(excluded_counts),
+        "flagged": {f: int((m & kept).sum()) for f, m in flags.items()},
+        "set_missing": set_missing,
+        "changes": changes,
+        **speeder_info,
+        "options": dict(options),
+        "by_country": by_country,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# build / load
+
+
+def _find_export(codebook: Codebook, codebook_path: Path) -> Path:
+    folder = codebook_path.parent
+    if codebook.file is not None:
+        path = folder / codebook.file
+        if not path.is_file():
+            raise CodebookError(
+                f"codebook {codebook_path.name!r}: file {codebook.file!r} does not exist in "
+                f"{folder}"
+            )
+        return path
+    stem = codebook_path.name.removesuffix(".codebook.yaml")
+    found = [
+        folder / f"{stem}{ext}"
+        for ext in (".csv", ".txt", ".xlsx", ".sav")
+        if (folder / f"{stem}{ext}").is_file()
+    ]
+    if len(found) != 1:
+        raise CodebookError(
+            f"codebook {codebook_path.name!r} has no 'file' key and "
+            f"{'no' if not found else 'several'} export(s) named {stem}.* were found; add "
+            "file: <export name> to the codebook"
+        )
+    return found[0]
+
+
+def _book_name(book: Codebook) -> str:
+    return book.path.name if book.path is not None else "(codebook without a file)"
+
+
+def _first(items: list[str], k: int = 5) -> str:
+    more = f" ... ({len(items) - k} more)" if len(items) > k else ""
+    return ", ".join(items[:k]) + more
+
+
+def _study_difference(a: Codebook, b: Codebook) -> str | None:
+    """Why exports of ``a`` and ``b`` are not one study; None when they may be combined."""
+    if a.study is not None and b.study is not None:
+        if a.study == b.study:
+            return None
+        return f"they declare different studies ({a.study!r} vs {b.study!r})"
+    first, second = a.schema, b.schema
+    if first == second:
+        return None
+    name_a, name_b = _book_name(a), _book_name(b)
+    only_a = [n for n in first if n not in second]
+    only_b = [n for n in second if n not in first]
+    shared = [n for n in first if n in second]
+    roles = [
+        f"{n} ({first[n][0]} vs {second[n][0]})" for n in shared if first[n][0] != second[n][0]
+    ]
+    scales = [
+        f"{n} ({list(first[n][1] or [])} vs {list(second[n][1] or [])})"
+        for n in shared
+        if first[n][0] == second[n][0] and first[n][1] != second[n][1]
+    ]
+    parts = []
+    if only_a:
+        parts.append(f"columns only in {name_a!r}: {_first(only_a)}")
+    if only_b:
+        parts.append(f"columns only in {name_b!r}: {_first(only_b)}")
+    if roles:
+        parts.append(f"roles differ: {_first(roles)}")
+    if scales:
+        parts.append(f"scales differ: {_first(scales)}")
+    return "their columns differ and they share no 'study' name: " + "; ".join(parts)
+
+
+def _check_one_study(kind: str, books: list[Codebook]) -> None:
+    """Refuse to combine exports of one kind that are not the same study.
+
+    Exports combine when their codebooks declare the same columns (canonical name, role, scale)
+    -- one export per wave -- or the same ``study`` name (waves whose questionnaire changed).
+
+    Raises
+    ------
+    CodebookError
+        Naming every codebook of the kind, the first pair that differs, what differs, and the
+        two ways out (one study per raw folder, or a shared ``study:`` key).
+    """
+    for i, first in enumerate(books):
+        for second in books[i + 1 :]:
+            difference = _study_difference(first, second)
+            if difference is None:
+                continue
+            names = ", ".join(repr(_book_name(b)) for b in books)
+            raise CodebookError(
+                f"codebooks {names} all feed {kind}.parquet, but {_book_name(first)!r} and "
+                f"{_book_name(second)!r} are not the same study: {difference}. Exports of one "
+                "kind are combined only when their codebooks declare the same columns (name, "
+                "role, scale), as waves of one questionnaire do, or the same 'study:' name. "
+                "Keep one study per raw folder: move the other study's exports and codebooks "
+                "to a folder of their own and run `make reports RAW_DIR=that/folder`; or, if "
+                "they are waves of one study whose questionnaire changed, give their codebooks "
+                "the same top-level key, e.g. 'study: Relationship survey'"
+            )
+
+
+def _merge_attrs(kind: str, books: list[Codebook]) -> dict[str, Any]:
+    merged = _attrs(books[0])
+    for book in books[1:]:
+        other = _attrs(book)
+        for key in ("roles", "scales", "links", "dimensions"):
+            for name, value in other[key].items():
+                if name in merged[key] and merged[key][name] != value:
+                    raise CodebookError(
+                        f"codebooks {books[0].path.name if books[0].path else '?'!r} and "
+                        f"{book.path.name if book.path else '?'!r} (kind {kind!r}) disagree on "
+                        f"the {key[:-1]} of column {name!r}: {merged[key][name]} vs {value}"
+                    )
+                merged[key].setdefault(name, value)
+        for name, label in other["labels"].items():
+            merged["labels"].setdefault(name, label)
+        if other["own_brand"] and merged["own_brand"] and other["own_brand"] != merged["own_brand"]:
+            raise CodebookError(
+                f"codebooks of kind {kind!r} disagree on own_brand: {merged['own_brand']!r} vs "
+                f"{other['own_brand']!r}"
+            )
+        merged["own_brand"] = merged["own_brand"] or other["own_brand"]
+    return merged
+
+
+def _empty_column(dtype: Any, n: int) -> pd.Series:
+    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.BooleanDtype):
+        return pd.Series(np.zeros(n, dtype=bool))
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical([None] * n))
+    if pd.api.types.is_extension_array_dtype(dtype):
+        return pd.Series(pd.array([None] * n, dtype=dtype))
+    return pd.Series(np.full(n, np.nan)).astype(dtype)
+
+
+def _concat(frames: list[pd.DataFrame], attrs: Mapping[str, Any]) -> pd.DataFrame:
+    if len(frames) == 1:
+        out = frames[0].copy()
+    else:
+        names: list[str] = []
+        dtypes: dict[str, Any] = {}
+        for frame in frames:
+            for column in frame.columns:
+                if column not in dtypes:
+                    names.append(column)
+                    dtypes[column] = frame[column].dtype
+        aligned = []
+        for frame in frames:
+            extra = {c: _empty_column(dtypes[c], len(frame)) for c in names if c not in frame}
+            filled = frame.assign(**extra) if extra else frame
+            aligned.append(filled[names])
+        out = pd.concat(aligned, ignore_index=True)
+        for column in names:
+            if isinstance(dtypes[column], pd.CategoricalDtype):
+                values = out[column].astype("string")
+                out[column] = _ordered(values) if column == "wave" else values.astype("category")
+    if "wave" in out:
+        out["wave"] = _ordered(out["wave"].astype("string"))
+    out.attrs.clear()
+    out.attrs.update(attrs)
+    return out
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    payload = dict(frame.attrs)
+    if "wave" in frame and isinstance(frame["wave"].dtype, pd.CategoricalDtype):
+        payload["wave_order"] = [str(c) for c in frame["wave"].cat.categories]
+    meta[b"csatlib"] = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def build_processed(
+    raw_dir: str | Path = RAW_DIR,
+    out_dir: str | Path = PROCESSED_DIR,
+    *,
+    exclude_speeders: bool = False,
+    exclude_straightliners: bool = False,
+) -> BuildSummary:
+    """Clean every export of ``raw_dir`` that has a codebook and write ``out_dir`` atomically.
+
+    Parameters
+    ----------
+    raw_dir : str or Path, default csatlib.config.RAW_DIR
+        Folder with ``*.codebook.yaml`` files; each names its export (``file``) and ``kind``.
+        Nothing in it is ever written. The default is ``$CSAT_RAW_DIR`` when set (``make
+        reports RAW_DIR=folder`` sets it), else ``data/raw``.
+    out_dir : str or Path, default csatlib.config.PROCESSED_DIR
+        Receives ``<kind>.parquet`` per kind (exports of the same kind are concatenated, their
+        ``source`` column telling them apart), ``cleaning_log.csv`` and
+        ``cleaning_summary.json``. A ``*.parquet`` of a kind no longer in ``raw_dir`` is
+        removed (listed in ``BuildSummary.removed`` and the summary's ``removed``).
+    exclude_speeders, exclude_straightliners : bool, default False
+        Passed to :func:`clean_export`.
+
+    Returns
+    -------
+    BuildSummary
+
+    Raises
+    ------
+    CodebookError
+        Exports of one kind that are not the same study (different columns and no shared
+        ``study`` name, or different ``study`` names), checked before any export is read; or
+        from reading and cleaning.
+    ExportError
+        From reading and cleaning (the first failing export stops the build).
+    DataError
+        ``out_dir`` is ``raw_dir``, or the row accounting does not balance.
+
+    Notes
+    -----
+    Every output is first written to a temporary file in ``out_dir``; only when all of them
+    succeeded are they moved into place with ``os.replace``. On any error the temporary files are
+    removed and the previous outputs stay as they were; stale tables are removed only after the
+    new outputs are in place. Exports are processed in codebook-name order; an id kept from an
+    earlier export of the same kind is a ``duplicate_id`` in a later one. The parquet schema
+    metadata key ``csatlib`` holds the attrs (roles, labels, scales, links, dimensions,
+    own_brand, kind) and the wave order, restored by :func:`load_processed`.
+    """
+    started = time.perf_counter()
+    raw_dir = Path(raw_dir)
+    out_dir = Path(out_dir)
+    if not raw_dir.is_dir():
+        raise ExportError(
+            f"raw data folder {str(raw_dir)!r} not found; point CSAT_RAW_DIR (or `make reports "
+            "RAW_DIR=folder`) at the folder holding the exports and their codebooks"
+        )
+    if out_dir.resolve() == raw_dir.resolve():
+        raise DataError(
+            f"out_dir {str(out_dir)!r} is the raw data folder; raw data is never written"
+        )
+    codebook_paths = sorted(raw_dir.glob("*.codebook.yaml"))
+    if not codebook_paths:
+        raise ExportError(
+            f"no *.codebook.yaml in {str(raw_dir)!r}: every export needs a codebook next to it"
+        )
+    books = {path: load_codebook(path) for path in codebook_paths}
+    books_by_kind: dict[str, list[Codebook]] = {}
+    for book in books.values():
+        books_by_kind.setdefault(book.kind, []).append(book)
+    for kind, group in books_by_kind.items():
+        _check_one_study(kind, group)
+    by_kind: dict[str, list[tuple[Codebook, CleanResult]]] = {}
+    for codebook_path, codebook in books.items():
+        export_path = _find_export(codebook, codebook_path)
+        raw = read_export(
+            export_path,
+            format=codebook.format,  # type: ignore[arg-type]
+            encoding=codebook.encoding,
+            sheet=codebook.sheet,
+            delimiter=codebook.delimiter,
+        )
+        earlier = by_kind.get(codebook.kind, [])
+        known: set[str] = set()
+        id_names = codebook.names("id")
+        for _, done in earlier:
+            if id_names and id_names[0] in done.data:
+                known.update(done.data[id_names[0]].dropna().tolist())
+        result = clean_export(
+            raw,
+            codebook,
+            exclude_speeders=exclude_speeders,
+            exclude_straightliners=exclude_straightliners,
+            known_ids=known,
+        )
+        by_kind.setdefault(codebook.kind, []).append((codebook, result))
+
+    tables = {
+        kind: _concat([r.data for _, r in items], _merge_attrs(kind, [cb for cb, _ in items]))
+        for kind, items in by_kind.items()
+    }
+    results = [r for items in by_kind.values() for _, r in items]
+    log = pd.concat([r.log for r in results], ignore_index=True)
+    summary = {
+        "sources": [r.summary for r in results],
+        "kinds": {
+            kind: {
+                "file": f"{kind}.parquet",
+                "rows": int(len(tables[kind])),
+                "sources": [r.summary["source"] for _, r in items],
+            }
+            for kind, items in by_kind.items()
+        },
+        "options": {
+            "exclude_speeders": exclude_speeders,
+            "exclude_straightliners": exclude_straightliners,
+        },
+    }
+    for source in summary["sources"]:
+        if source["kept"] + sum(source["excluded"].values()) != source["raw_rows"]:
+            raise DataError(f"{source['source']}: kept + excluded != raw rows; please report this")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets = {f"{kind}.parquet": table for kind, table in tables.items()}
+    # only files this function could have written: another kind's table from an earlier build
+    stale = tuple(sorted(p for p in out_dir.glob("*.parquet") if p.name not in targets))
+    summary["removed"] = [p.name for p in stale]
+    temporary: dict[Path, Path] = {}
+    try:
+        for name, table in targets.items():
+            tmp = _temp_path(out_dir, name)
+            temporary[out_dir / name] = tmp
+            _write_parquet(table, tmp)
+        tmp = _temp_path(out_dir, "cleaning_log.csv")
+        temporary[out_dir / "cleaning_log.csv"] = tmp
+        log.to_csv(tmp, index=False, encoding="utf-8")
+        tmp = _temp_path(out_dir, "cleaning_summary.json")
+        temporary[out_dir / "cleaning_summary.json"] = tmp
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except BaseException:
+        for tmp in temporary.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for final, tmp in temporary.items():
+        os.replace(tmp, final)
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return BuildSummary(
+        out_dir=out_dir,
+        outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
+        log_path=out_dir / "cleaning_log.csv",
+        summary_path=out_dir / "cleaning_summary.json",
+        summary=summary,
+        seconds=time.perf_counter() - started,
+        removed=stale,
+    )
+
+
+def _temp_path(folder: Path, name: str) -> Path:
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    os.close(handle)
+    return Path(tmp)
+
+
+def load_processed(
+    kind: str = "responses", processed_dir: str | Path = PROCESSED_DIR
+) -> pd.DataFrame:
+    """Read ``<kind>.parquet`` written by :func:`build_processed`, with its attrs restored.
+
+    Parameters
+    ----------
+    kind : str, default "responses"
+        ``responses``, ``transactions``, ``revenue`` (any kind a codebook declared).
+    processed_dir : str or Path, default csatlib.config.PROCESSED_DIR
+
+    Returns
+    -------
+    DataFrame
+        ``attrs`` holds ``roles``, ``labels``, ``scales``, ``links`` (item -> attribute),
+        ``dimensions`` (loyalty item -> dimension), ``own_brand``, ``kind``; ``wave`` is an
+        ordered categorical in chronological order.
+
+    Raises
+    ------
+    DataError
+        The file does not exist (run ``csat data``) or was not written by build_processed.
+
+    Notes
+    -----
+    The last few tables read are kept in memory, keyed by the file's path, inode, size and
+    modification time, so a file rewritten by ``csat data`` (a new file renamed into place) is
+    read again. Every call returns its own DataFrame: under pandas' copy-on-write a cheap
+    shallow copy (changing it never changes the kept table), otherwise a deep copy. The report
+    build reads the tables once in its kernel fork server (:mod:`csatlib.report.kernels`), so each
+    report's kernel starts with them in memory.
+    """
+    path = Path(processed_dir) / f"{kind}.parquet"
+    if not path.is_file():
+        available = sorted(p.stem for p in Path(processed_dir).glob("*.parquet"))
+        if available and (Path(processed_dir) / "cleaning_summary.json").is_file():
+            raise DataError(
+                f"the study has no {kind!r} table: no codebook of kind {kind!r} was in the raw "
+                f"folder when `csat data` last ran (tables: {', '.join(available)})"
+            )
+        raise DataError(
+            f"{path} not found; run `csat data` to build the processed tables "
+            f"(available: {', '.join(available) or 'none'})"
+        )
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    frame = _PROCESSED_CACHE.pop(key, None)
+    if frame is None:
+        frame = _read_processed(path)
+    _PROCESSED_CACHE[key] = frame  # most recently used last
+    while len(_PROCESSED_CACHE) > _PROCESSED_CACHE_SIZE:
+        del _PROCESSED_CACHE[next(iter(_PROCESSED_CACHE))]
+    return frame.copy(deep=not _copy_on_write())
+
+
+_PROCESSED_CACHE: dict[tuple[str, int, int, int], pd.DataFrame] = {}
+_PROCESSED_CACHE_SIZE = 6
+
+
+def _copy_on_write() -> bool:
+    """True where pandas copies on write (always from pandas 3; an option in pandas 2)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return bool(pd.get_option("mode.copy_on_write") is True)
+
+
+def _read_processed(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    raw_meta = (table.schema.metadata or {}).get(b"csatlib")
+    if raw_meta is None:
+        raise DataError(f"{path}: no csatlib metadata; rebuild it with `csat data`")
+    meta = json.loads(raw_meta.decode("utf-8"))
+    frame = table.to_pandas()
+    order = meta.pop("wave_order", None)
+    if order is not None and "wave" in frame:
+        frame["wave"] = pd.Categorical(frame["wave"].astype(object), categories=order, ordered=True)
+    frame.attrs.clear()
+    frame.attrs.update(meta)
+    return frame
+
+
+def data_quality_note(
+    summary: BuildSummary | Mapping[str, Any],
+    *,
+    country: str | None = None,
+    kind: str | None = None,
+) -> pd.DataFrame:
+    """Row-accounting table for a report: raw rows, kept, exclusions, flags, cells set missing.
+
+    Parameters
+    ----------
+    summary : BuildSummary or mapping
+        A :class:`BuildSummary`, the content of ``cleaning_summary.json``, or one export's
+        ``CleanResult.summary``.
+    country : str, optional
+        ISO alpha-2: restrict to the rows of that country (rows whose country was missing or
+        unknown belong to no country and appear only in the overall note).
+    kind : str, optional
+        Restrict to exports of that kind (e.g. ``"responses"``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``source``, ``kind``, ``measure`` (``raw_rows``, ``kept``, ``excluded``,
+        ``flagged``, ``set_missing``), ``detail`` (reason / flag / rule, "" for totals), ``n``.
+    """
+    if isinstance(summary, BuildSummary):
+        summary = summary.summary
+    sources = summary.get("sources", [summary])
+    rows: list[dict[str, Any]] = []
+    for source in sources:
+        if kind is not None and source.get("kind") != kind:
+            continue
+        block = source
+        if country is not None:
+            block = source.get("by_country", {}).get(
+                country,
+                {"raw_rows": 0, "kept": 0, "excluded": {}, "flagged": {}, "set_missing": {}},
+            )
+        base = {"source": source["source"], "kind": source.get("kind")}
+        rows.append({**base, "measure": "raw_rows", "detail": "", "n": block["raw_rows"]})
+        rows.append({**base, "measure": "kept", "detail": "", "n": block["kept"]})
+        for measure in ("excluded", "flagged", "set_missing"):
+            for detail, n in block.get(measure, {}).items():
+                rows.append({**base, "measure": measure, "detail": detail, "n": int(n)})
+    note = pd.DataFrame(rows, columns=["source", "kind", "measure", "detail", "n"])
+    return note.astype({"n": "int64"})

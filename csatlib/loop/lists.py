@@ -1,0 +1,280 @@
+"""The closing-the-loop lists of a study: every list its tables allow, and a README for the rest.
+
+:func:`build_lists` reads the processed tables (``responses`` always; ``transactions`` and
+``revenue`` only when the study has them), writes the at-risk account lists, the follow-up lists
+and the revenue-linkage lists that the study's codebook roles allow, and says in one plain line
+per list why any other was not built, both in its result and in ``README.txt`` in the folder.
+What each list holds and why is docs/closing_the_loop.md.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from csatlib import roles, safety
+from csatlib.errors import DataError
+from csatlib.ingest.clean import load_processed
+from csatlib.loop import accounts, followup
+
+__all__ = ["ListsResult", "build_lists"]
+
+_AT_RISK = "At-risk accounts"
+_TICKETS = "Recovery calls and testimonials"
+_CALLBACK = "Complaint callbacks"
+_REVENUE = "Revenue linkage"
+
+# What a missing role means to a reader of the README.
+_ROLE_WORDS = {
+    "id": "id column (role `id`)",
+    "overall": "ticket rating (role `overall`)",
+    "contact_ok": "permission-to-contact column (role `contact_ok`)",
+    "contact": "contact details (role `contact`)",
+    "complaint": "complaint column (role `complaint`)",
+}
+
+# What each kind of file is, for README.txt (keyed by the file name up to the first "_<code>").
+_FILES = {
+    "at_risk": (
+        "Accounts at risk, per country and all, for account managers: account-level aggregates "
+        "only, never a respondent's name, answer or comment."
+    ),
+    "review_pairs": (
+        "Similar account names the matcher did not merge on its own, for the CSAT team to decide "
+        "(an alias line settles a pair)."
+    ),
+    "recovery": (
+        "Transaction-survey tickets with the lowest ratings, to call back; contact details only "
+        "for respondents who gave permission."
+    ),
+    "testimonial": (
+        "Tickets with the highest ratings: whom to ask for a testimonial (publishing one needs "
+        "its own consent)."
+    ),
+    "callback": "Complaints to call back, oldest first; only respondents who gave permission.",
+    "followup_counts": (
+        "How many follow-ups each list holds and how many were withheld for lack of permission."
+    ),
+    "unmatched_revenue": "Accounts in the revenue table that no survey row matches.",
+    "unmatched_survey": "Surveyed accounts without revenue.",
+}
+
+
+@dataclass(frozen=True)
+class ListsResult:
+    """Result of :func:`build_lists`.
+
+    Attributes
+    ----------
+    written : tuple of pathlib.Path
+        Every file written, in order: the account lists, the follow-up lists, the revenue lists,
+        then ``README.txt`` (always written).
+    skipped : tuple of str
+        One plain-English line per list not built and why, e.g. "Revenue linkage: not built —
+        the study has no revenue table (kind `revenue`)."; empty when every list was built.
+    """
+
+    written: tuple[Path, ...]
+    skipped: tuple[str, ...]
+
+
+def _optional_table(kind: str, processed_dir: Path) -> pd.DataFrame | None:
+    """``<kind>.parquet`` if the study has it (an absent optional table is not an error)."""
+    if not (processed_dir / f"{kind}.parquet").is_file():
+        return None
+    return load_processed(kind, processed_dir)
+
+
+def _aliases(path: Path | None) -> pd.DataFrame | None:
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"aliases_path: {path} not found; expected the account alias file (CSV with columns "
+            "alias,canonical), or pass aliases_path=None to match without one"
+        )
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _lacking(what: str, missing: Sequence[str], *, survey: str) -> str:
+    """'<what>: not built — <survey> has no X (role `x`) or Y (role `y`).'"""
+    words = " or ".join(_ROLE_WORDS.get(r, f"column with role `{r}`") for r in missing)
+    return f"{what}: not built — {survey} has no {words}."
+
+
+def _callback_skip(responses: pd.DataFrame) -> str | None:
+    missing = followup.missing_roles(responses, "callback")
+    if not missing:
+        return None
+    if "complaint" in missing or "contact" in missing:
+        return (
+            f"{_CALLBACK}: not built — the study has no complaint column (role `complaint`) "
+            "with contact details (role `contact`)."
+        )
+    if missing == ("contact_ok",):
+        return (
+            f"{_CALLBACK}: not built — the study has no permission-to-contact column (role "
+            "`contact_ok`), so nobody may be called back."
+        )
+    return _lacking(_CALLBACK, missing, survey="the relationship survey")
+
+
+def _tickets_skip(transactions: pd.DataFrame | None) -> str | None:
+    if transactions is None:
+        return (
+            f"{_TICKETS}: not built — the study has no transaction survey (a codebook of kind "
+            "`transactions`)."
+        )
+    missing = followup.missing_roles(transactions, "recovery")
+    return _lacking(_TICKETS, missing, survey="the transaction survey") if missing else None
+
+
+def _account_lists(
+    responses: pd.DataFrame,
+    revenue: pd.DataFrame | None,
+    match: accounts.AccountMatch,
+    lists_dir: Path,
+) -> list[Path]:
+    at_risk = accounts.at_risk_list(responses, match, revenue=revenue)
+    written = list(accounts.write_account_lists(at_risk, lists_dir / "accounts"))
+    written.append(
+        safety.write_csv_safely(match.review, lists_dir / "accounts" / "review_pairs.csv")
+    )
+    return written
+
+
+def _revenue_lists(
+    responses: pd.DataFrame, revenue: pd.DataFrame, match: accounts.AccountMatch, lists_dir: Path
+) -> list[Path]:
+    summary = accounts.account_summary(responses, match, revenue=revenue)
+    linkage = accounts.revenue_linkage(summary, revenue, match=match)
+    return [
+        safety.write_csv_safely(getattr(linkage, name), lists_dir / "revenue" / f"{name}.csv")
+        for name in ("unmatched_revenue", "unmatched_survey")
+    ]
+
+
+def _file_kind(path: Path) -> str:
+    stem = path.stem
+    return next((k for k in _FILES if stem == k or stem.startswith(f"{k}_")), stem)
+
+
+def _readme(written: Sequence[Path], skipped: Sequence[str], rule: str | None) -> str:
+    """README.txt: the files by kind, the lists not built and why, the at-risk rule."""
+
+    def para(text: str, indent: str = "") -> list[str]:
+        return textwrap.wrap(text, 88, initial_indent=indent, subsequent_indent=indent)
+
+    groups: dict[str, list[str]] = {}
+    for path in written:
+        groups.setdefault(_file_kind(path), []).append(f"{path.parent.name}/{path.name}")
+    lines = ["Closing-the-loop lists of this study", "", "IN THIS FOLDER"]
+    if not groups:
+        lines += para("No lists: the study's tables allow none of them (see below).", "  ")
+    for kind, names in groups.items():
+        lines += para(", ".join(names), "  ") + para(_FILES.get(kind, ""), "      ")
+    lines += ["", "NOT IN THIS FOLDER"]
+    lines += [f"  {line}" for line in skipped]  # one line each, as in ListsResult.skipped
+    if not skipped:
+        lines.append("  Nothing: every list was built.")
+    if rule is not None:
+        lines += [""] + para(
+            f"At-risk rule: an account is at risk if {rule}. Accounts with fewer than "
+            f"{accounts.DEFAULT_ACCOUNT_MIN_N} respondents show neither scores nor a flag: "
+            "their numbers would be one or two people's answers."
+        )
+    lines += [""] + para(
+        "Every CSV is UTF-8 (with BOM) and spreadsheet-safe: a text cell starting with = + - @ "
+        "gets a leading apostrophe. The rules and why: docs/closing_the_loop.md."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def build_lists(
+    processed_dir: Path, lists_dir: Path, *, aliases_path: Path | None = None
+) -> ListsResult:
+    """Write every closing-the-loop list the study's tables allow into ``lists_dir``.
+
+    Parameters
+    ----------
+    processed_dir : pathlib.Path
+        Folder of the processed tables (``csat data``): ``responses.parquet`` is required,
+        ``transactions.parquet`` and ``revenue.parquet`` are read only if present.
+    lists_dir : pathlib.Path
+        Output folder (``reports/lists``, or a staging folder), created if missing.  Files of
+        lists not built are not removed: give a new or empty folder.
+    aliases_path : pathlib.Path, optional
+        The account alias file (``alias,canonical``; the project's is
+        ``csatlib.config.ACCOUNT_ALIASES``).  None matches account names without one; a path
+        that does not exist is an error.
+
+    Returns
+    -------
+    ListsResult
+        The files written and one line per list not built.
+
+    Notes
+    -----
+    What is written, and what each needs:
+
+    - ``accounts/at_risk_<CC>.csv``, ``at_risk_all.csv``
+    (:func:`csatlib.loop.accounts.at_risk_list`,
+      account-level aggregates only) and ``accounts/review_pairs.csv`` (similar account names
+      not merged): an account column (role ``account``).
+    - ``followup/recovery_<REGION>.csv`` and ``testimonial_<REGION>.csv``: a transaction survey
+      with the roles :data:`csatlib.loop.followup.LIST_ROLES` names; ``followup/callback.csv``: a
+      complaint column with contact details and permission; ``followup/followup_counts.csv``
+      with either (:func:`csatlib.loop.followup.write_followup_lists`).
+    - ``revenue/unmatched_revenue.csv`` and ``unmatched_survey.csv``
+      (:func:`csatlib.loop.accounts.revenue_linkage`): an account column and a revenue table.
+    - ``README.txt``: what is in the folder, what is not and why (the ``skipped`` lines), and
+      the at-risk rule as applied to the study (:func:`csatlib.loop.accounts.study_rule`).
+
+    Every CSV goes through :func:`csatlib.safety.write_csv_safely` (formula cells neutralized).
+    """
+    processed_dir, lists_dir = Path(processed_dir), Path(lists_dir)
+    aliases = _aliases(aliases_path)  # a wrong path is an error whatever the study holds
+    responses = load_processed("responses", processed_dir)
+    transactions = _optional_table("transactions", processed_dir)
+    revenue = _optional_table("revenue", processed_dir)
+    written: list[Path] = []
+    skipped: list[str] = []
+    rule = None
+
+    account_column = next(iter(roles.names(responses, "account")), None)
+    match = None
+    if account_column is None:
+        skipped.append(f"{_AT_RISK}: not built — the study has no account column (role `account`).")
+    else:
+        match = accounts.match_accounts(responses[account_column], aliases=aliases)
+        written += _account_lists(responses, revenue, match, lists_dir)
+        rule = accounts.study_rule(responses).describe()
+
+    tickets_skip, callback_skip = _tickets_skip(transactions), _callback_skip(responses)
+    skipped += [line for line in (tickets_skip, callback_skip) if line is not None]
+    if tickets_skip is None or callback_skip is None:
+        written += followup.write_followup_lists(
+            transactions if tickets_skip is None else None,
+            responses if callback_skip is None else None,
+            lists_dir / "followup",
+        )
+
+    if revenue is None:
+        skipped.append(f"{_REVENUE}: not built — the study has no revenue table (kind `revenue`).")
+    elif match is None:
+        skipped.append(
+            f"{_REVENUE}: not built — the study has no account column (role `account`) to link "
+            "revenue to."
+        )
+    else:
+        written += _revenue_lists(responses, revenue, match, lists_dir)
+
+    readme = lists_dir / "README.txt"
+    readme.parent.mkdir(parents=True, exist_ok=True)
+    readme.write_text(_readme(written, skipped, rule), encoding="utf-8")
+    return ListsResult(written=(*written, readme), skipped=tuple(skipped))

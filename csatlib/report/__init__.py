@@ -1,0 +1,15 @@
+"""Reports: the country and global reports, their sections and charts, and the build.
+
+- :mod:`~csatlib.report.context`: one country's report inputs (what the study has, the subsets,
+  the results shared by several sections).
+- :mod:`~csatlib.report.sections`: which optional sections a study has, from its roles.
+- :mod:`~csatlib.report.summary`, :mod:`~csatlib.report.overview`: the executive summary and the
+  global summary.
+- :mod:`~csatlib.report.tables`, :mod:`~csatlib.report.plots`, :mod:`~csatlib.report.display`:
+  display tables, charts and escaped HTML.
+- :mod:`~csatlib.report.metrics`: the headline figures as JSON.
+- :mod:`~csatlib.report.build`: ``csat reports`` (papermill, nbconvert, the index);
+  :mod:`~csatlib.report.kernels`: the kernel fork server.
+
+The only subpackage that knows papermill, nbconvert and Jupyter kernels. May import everything.
+"""

@@ -1,0 +1,474 @@
+"""Load the processed data for one country's report and validate the notebook's parameters.
+
+Papermill only warns about parameters it does not know and never checks their values, so the
+country notebook's second cell calls :func:`load_country`, which fails with a clear message when
+the country, the wave or ``min_n`` is not usable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from csatlib import config, roles
+from csatlib.errors import DataError
+from csatlib.report.sections import StudySections, study_sections
+
+if TYPE_CHECKING:
+    from csatlib.loop.accounts import AccountMatch
+
+__all__ = [
+    "CodebookView",
+    "CountryContext",
+    "load_country",
+    "load_responses",
+    "warm_up",
+    "with_competitor",
+]
+
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+
+
+class CodebookView:
+    """The codebook's roles and labels of a ``responses`` table (kept in its ``attrs``)."""
+
+    responses: pd.DataFrame
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Canonical column name -> codebook role."""
+        return dict(self.responses.attrs.get("roles", {}))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Canonical column name -> the codebook's label, for tables and charts."""
+        return dict(self.responses.attrs.get("labels", {}))
+
+    def names(self, role: str) -> list[str]:
+        """Columns with a codebook role (``"attribute"``, ``"loyalty"``, ``"importance"`` ...)."""
+        return [name for name, r in self.roles.items() if r == role]
+
+    @property
+    def attributes(self) -> list[str]:
+        """The attribute ratings (role ``attribute``), in codebook order."""
+        return self.names("attribute")
+
+    @property
+    def nps_column(self) -> str:
+        """The 0-10 recommend question (role ``nps``), whatever the codebook named it."""
+        return roles.nps_column(self.responses)
+
+    @property
+    def nps_label(self) -> str:
+        """The recommend question's label."""
+        return roles.label(self.responses, self.nps_column)
+
+    @property
+    def overall_column(self) -> str | None:
+        """The overall satisfaction question (role ``overall``), or None."""
+        found = self.names("overall")
+        return found[0] if found else None
+
+    @property
+    def rated(self) -> list[str]:
+        """Overall satisfaction (if asked) and the attributes: the rows of the scores table."""
+        return [c for c in (self.overall_column, *self.attributes) if c]
+
+    @property
+    def loyalty_items(self) -> list[str]:
+        """The loyalty items (role ``loyalty``), already reverse-coded by cleaning."""
+        return self.names("loyalty")
+
+    @property
+    def expectation_items(self) -> dict[str, str]:
+        """Attribute -> its expectation item (role ``expectation``)."""
+        return roles.links(self.responses, "expectation")
+
+    @property
+    def importance_items(self) -> dict[str, str]:
+        """Attribute -> its stated-importance item (role ``importance``)."""
+        return roles.links(self.responses, "importance")
+
+    def scale(self, column: str) -> tuple[int, int]:
+        """(min, max) of a scale column (the recommend question is 0-10)."""
+        return roles.scale(self.responses, column)
+
+    def scale_label(self, columns: list[str] | None = None) -> str:
+        """ "1–10" when the columns (default: the attributes) share a scale, else "own scale"."""
+        found = {self.scale(c) for c in (self.attributes if columns is None else columns)}
+        if len(found) == 1:
+            low, high = found.pop()
+            return f"{low}–{high}"
+        return "each on its own scale"
+
+    @property
+    def rating_axis(self) -> str:
+        """Axis label of the attributes' mean ratings, with their scale."""
+        return f"Mean rating ({self.scale_label()})"
+
+    @property
+    def has_competitors(self) -> bool:
+        """True when the study has competitors' customers (a brand column with other brands)."""
+        return roles.has_competitors(self.responses)
+
+
+@dataclass(frozen=True, eq=False)
+class CountryContext(CodebookView):
+    """One country's report inputs.
+
+    Attributes
+    ----------
+    country, country_name
+        ISO 3166 alpha-2 code and English short name.
+    wave, previous_wave
+        The report's wave and the wave before it in the data (None for the first wave).
+    waves
+        Every wave in the data, oldest first.
+    min_n
+        Small-cell minimum: groups with fewer respondents are suppressed.
+    responses
+        Every cleaned response (all countries, all brands, all waves).
+
+    The subsets (``own``, ``country_own``, ``current``, ``previous``, ``others_current``,
+    ``driver_sample``) are computed once and then shared by every cell that reads them: treat
+    them as read-only (copy before changing one).
+    """
+
+    country: str
+    country_name: str
+    wave: str
+    previous_wave: str | None
+    waves: tuple[str, ...]
+    min_n: int
+    responses: pd.DataFrame
+    processed_dir: Path = config.PROCESSED_DIR
+
+    @cached_property
+    def driver_sample(self) -> pd.DataFrame:
+        """Own-brand responses of this country in every wave up to the report's, for key drivers.
+
+        Waves are pooled because one wave's few hundred answers rank eight correlated drivers
+        unreliably; respondents flagged as speeders or straight-liners are left out because their
+        ratings carry no information about what drives their loyalty.
+        """
+        own = self.country_own
+        waves = set(self.waves[: self.waves.index(self.wave) + 1])
+        keep = own["wave"].astype(str).isin(waves)
+        for flag in ("flag_speeder", "flag_straightliner"):
+            if flag in own:
+                keep &= ~own[flag].fillna(False).astype(bool)
+        return own.loc[keep]
+
+    @property
+    def expectation_attributes(self) -> list[str]:
+        """Attributes that also have an expectation item (role ``expectation``)."""
+        return list(self.expectation_items)
+
+    @cached_property
+    def sections(self) -> StudySections:
+        """Which optional report sections the study has (:mod:`csatlib.report.sections`)."""
+        tables = {p.stem for p in Path(self.processed_dir).glob("*.parquet")} - {"responses"}
+        tx = self.optional_table("transactions")
+        return study_sections(self.responses, tables=tables, transactions=tx)
+
+    @cached_property
+    def screen_table(self) -> pd.DataFrame:
+        """The four screens of this country's attributes
+        (:func:`csatlib.stats.screens.four_screens`).
+
+        Computed once for the executive summary, the screens section and the metrics; an empty
+        table when the study rates no attributes.
+        """
+        from csatlib.stats.screens import four_screens
+
+        if not self.attributes:
+            return pd.DataFrame()
+        return four_screens(
+            self.responses,
+            country=self.country,
+            attributes=self.attributes,
+            wave=self.wave,
+            min_n=self.min_n,
+        )
+
+    @cached_property
+    def attribute_scores(self) -> pd.DataFrame:
+        """Mean and top-2-box of overall satisfaction and each attribute, this wave
+        (:func:`csatlib.stats.scores.scores_by_group`); empty when the study rates none."""
+        from csatlib.stats.scores import scores_by_group
+
+        if not self.rated:
+            return pd.DataFrame()
+        return scores_by_group(self.current, self.rated, "country", min_n=self.min_n)
+
+    @cached_property
+    def loyalty_table(self) -> pd.DataFrame:
+        """The loyalty index with Cronbach's alpha, this wave
+        (:func:`csatlib.stats.loyalty.loyalty_summary`); empty with fewer than two loyalty items."""
+        from csatlib.stats.loyalty import loyalty_summary
+
+        if len(self.loyalty_items) < 2:
+            return pd.DataFrame()
+        return loyalty_summary(self.current, self.loyalty_items, by="country", min_n=self.min_n)
+
+    @cached_property
+    def driver_results(self) -> pd.DataFrame:
+        """Key drivers of the recommend question (:func:`csatlib.stats.drivers.driver_table` on
+        :attr:`driver_sample`); empty with fewer than two attributes."""
+        from csatlib.stats.drivers import driver_table
+
+        if len(self.attributes) < 2:
+            return pd.DataFrame()
+        return driver_table(self.driver_sample, self.nps_column, self.attributes, min_n=self.min_n)
+
+    @cached_property
+    def importance_performance(self) -> pd.DataFrame:
+        """The importance-performance quadrants of the key drivers
+        (:func:`csatlib.stats.drivers.importance_performance`).
+
+        Performance is the mean rating when every attribute has the same scale; with mixed
+        scales each mean is put on 0-100 (``100 (mean - min) / (max - min)``) so that the
+        attributes can share one axis (:attr:`performance_axis` says which).
+        """
+        from csatlib.stats.drivers import importance_performance
+
+        results = self.driver_results
+        if results.empty:
+            return pd.DataFrame()
+        performance = results["performance"].astype(float)
+        if self.scale_label() == "each on its own scale":
+            low = pd.Series({a: self.scale(a)[0] for a in performance.index}, dtype=float)
+            high = pd.Series({a: self.scale(a)[1] for a in performance.index}, dtype=float)
+            performance = 100 * (performance - low) / (high - low)
+        return importance_performance(results["importance"], performance)
+
+    @property
+    def performance_axis(self) -> str:
+        """Axis label of :attr:`importance_performance`'s performance."""
+        if self.scale_label() == "each on its own scale":
+            return "Performance (mean rating as % of its scale, 0–100)"
+        return f"Performance (mean rating, {self.scale_label()})"
+
+    def country_transactions(self) -> pd.DataFrame | None:
+        """This country's transaction-survey tickets (all months); None without that survey."""
+        tx = self.optional_table("transactions")
+        if tx is None:
+            return None
+        return tx.loc[tx["country"] == self.country]
+
+    @property
+    def text_fields(self) -> dict[str, str]:
+        """CIT field -> column: ``like`` (role ``text_like``), ``dislike`` (``text_dislike``)."""
+        out = {}
+        for field, role in (("like", "text_like"), ("dislike", "text_dislike")):
+            found = self.names(role)
+            if found:
+                out[field] = found[0]
+        return out
+
+    @property
+    def transaction_scale(self) -> tuple[int, int] | None:
+        """(min, max) of the transaction survey's score, or None without that survey."""
+        score = self.transaction_score
+        tx = self.optional_table("transactions")
+        return roles.scale(tx, score) if score and tx is not None else None
+
+    @property
+    def transaction_score(self) -> str | None:
+        """The transaction survey's score column (its role ``overall``), or None."""
+        tx = self.optional_table("transactions")
+        found = roles.names(tx, "overall") if tx is not None else []
+        return found[0] if found else None
+
+    def account_aliases(self) -> pd.DataFrame | None:
+        """The manual account-name overrides (``alias, canonical``), if the study has them."""
+        return _account_aliases()
+
+    def account_matches(self) -> AccountMatch:
+        """The survey's account names grouped into accounts (every country and wave).
+
+        :func:`csatlib.loop.accounts.match_accounts` on ``responses["account"]`` with the study's
+        alias file (:meth:`account_aliases`) and the default threshold and review band.
+        """
+        return _match_study_accounts(self.responses)
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
+        from csatlib.ingest.clean import load_processed
+
+        return load_processed(kind, self.processed_dir)
+
+    def optional_table(self, kind: str) -> pd.DataFrame | None:
+        """:meth:`table`, or None when the study has no such table."""
+        if not (Path(self.processed_dir) / f"{kind}.parquet").is_file():
+            return None
+        return self.table(kind)
+
+    def cleaning_summary(self) -> dict:
+        """The cleaning summary written by ``csat data`` (``cleaning_summary.json``)."""
+        import json
+
+        return json.loads((self.processed_dir / "cleaning_summary.json").read_text())
+
+    @cached_property
+    def own(self) -> pd.DataFrame:
+        """Own-brand responses of every country and wave (everyone without a brand column)."""
+        return roles.own_customers(self.responses)
+
+    @cached_property
+    def country_own(self) -> pd.DataFrame:
+        """Own-brand responses of this country, every wave."""
+        own = self.own
+        return own.loc[own["country"] == self.country]
+
+    @cached_property
+    def current(self) -> pd.DataFrame:
+        """Own-brand responses of this country in the report's wave."""
+        own = self.country_own
+        return own.loc[own["wave"] == self.wave]
+
+    @cached_property
+    def previous(self) -> pd.DataFrame:
+        """Own-brand responses of this country in the previous wave (empty if none)."""
+        own = self.country_own
+        return own.loc[own["wave"] == self.previous_wave]
+
+    @cached_property
+    def others_current(self) -> pd.DataFrame:
+        """Own-brand responses of every other country in the report's wave."""
+        own = self.own
+        return own.loc[(own["country"] != self.country) & (own["wave"] == self.wave)]
+
+
+def _account_aliases() -> pd.DataFrame | None:
+    if not config.ACCOUNT_ALIASES.exists():
+        return None
+    return pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
+
+
+def _match_study_accounts(responses: pd.DataFrame) -> AccountMatch:
+    from csatlib.loop.accounts import match_accounts
+
+    return match_accounts(
+        responses[roles.names(responses, "account")[0]], aliases=_account_aliases()
+    )
+
+
+def warm_up(processed_dir: str | Path = "") -> None:
+    """Read the study's processed tables and match its account names, once, into this process.
+
+    :func:`csatlib.ingest.clean.load_processed` and :func:`csatlib.loop.accounts.match_accounts`
+    keep their last results in memory (checked against the files and the names), so a process that
+    calls this first and then forks (the report build's kernel fork server,
+    :mod:`csatlib.report.kernels`) hands every report kernel the tables and the account matching
+    ready-made. Each kernel still gets its own copies; results are the same as without the warm-up.
+    """
+    from csatlib.ingest.clean import load_processed
+
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    responses = load_responses(folder)
+    for kind in ("transactions", "revenue"):
+        if (folder / f"{kind}.parquet").is_file():
+            load_processed(kind, folder)
+    if roles.names(responses, "account"):
+        _match_study_accounts(responses)
+
+
+def load_responses(processed_dir: str | Path = "") -> pd.DataFrame:
+    """Read ``responses.parquet`` (with its codebook roles in ``attrs``) from ``processed_dir``."""
+    from csatlib.ingest.clean import load_processed
+
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    return load_processed("responses", folder)
+
+
+def load_country(
+    country: str,
+    *,
+    wave: str = "",
+    processed_dir: str | Path = "",
+    min_n: int = config.DEFAULT_MIN_N,
+    responses: pd.DataFrame | None = None,
+) -> CountryContext:
+    """Validate the report parameters and return the country's :class:`CountryContext`.
+
+    Parameters
+    ----------
+    country
+        ISO 3166 alpha-2 code, e.g. ``"DE"`` (``"NA"`` is Namibia).
+    wave
+        Wave label such as ``"2026-Q3"``; empty means the country's latest wave.
+    processed_dir
+        Folder with ``responses.parquet``; empty means ``data/processed`` of this project.
+    min_n
+        Small-cell minimum (a whole number >= 1).
+    responses
+        Already loaded responses (skips reading the file; used by tests and the global notebook).
+
+    Raises
+    ------
+    DataError
+        When a parameter has the wrong form or names a country or wave absent from the data.
+    """
+    if not isinstance(country, str) or not _ISO2.match(country):
+        raise DataError(
+            f"parameter country: expected an ISO 3166 alpha-2 code such as 'DE', found {country!r}"
+        )
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise DataError(f"parameter min_n: expected a whole number >= 1, found {min_n!r}")
+    if not isinstance(wave, str):
+        raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    data = with_competitor(load_responses(folder) if responses is None else responses)
+    roles.nps_column(data)  # every report needs the recommend question
+    own = roles.own_customers(data)
+    countries = sorted({str(c) for c in own["country"].dropna().unique()})
+    if country not in countries:
+        raise DataError(
+            f"parameter country: {country!r} has no own-brand responses; "
+            f"countries in the data: {', '.join(countries)}"
+        )
+    waves = tuple(str(w) for w in roles.wave_order(data["wave"]))
+    country_waves = [w for w in waves if ((own["country"] == country) & (own["wave"] == w)).any()]
+    if not wave:
+        wave = country_waves[-1]
+    elif wave not in country_waves:
+        raise DataError(
+            f"parameter wave: {wave!r} has no responses for {country}; "
+            f"waves for {country}: {', '.join(country_waves)}"
+        )
+    previous = roles.previous_wave(list(waves), wave)
+    return CountryContext(
+        country=country,
+        country_name=_country_name(country),
+        wave=wave,
+        previous_wave=previous,
+        waves=waves,
+        min_n=min_n,
+        responses=data,
+        processed_dir=folder,
+    )
+
+
+def with_competitor(responses: pd.DataFrame) -> pd.DataFrame:
+    """The responses with a ``competitor`` column: all False when the study has no brand column.
+
+    The screens and comparisons then treat every respondent as an own-brand customer, and the
+    competitor screen finds nobody to compare with (and says so).
+    """
+    if "competitor" in responses.columns:
+        return responses
+    out = responses.assign(competitor=False)
+    out.attrs = dict(responses.attrs)
+    return out
+
+
+def _country_name(code: str) -> str:
+    from csatlib.ingest.countries import country_name
+
+    return country_name(code)

@@ -1,0 +1,843 @@
+"""Study-wide views across countries: the global summary's league table, trends, heatmap and lists.
+
+The global notebook (``notebooks/global_summary.ipynb``) shows every country side by side. The
+statistics come from :mod:`csatlib.stats.nps`, :mod:`csatlib.stats.scores`,
+:mod:`csatlib.stats.screens` and
+:mod:`csatlib.stats.loyalty`; this module validates the notebook's parameters and loads the data
+(:func:`load_study`), joins per-country results into one row per country (:func:`league_table`,
+:func:`problems_by_country`), reshapes them for a chart (:func:`attribute_means`,
+:func:`country_trends`), formats them for reading (:func:`league_display`,
+:func:`problems_display`) and collects the headline figures (:func:`study_metrics`). A country
+below the small-cell minimum (the sample's Namibia, ``"NA"``) appears with its ``n`` and the word
+"suppressed", never with an estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csatlib import config, roles
+from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
+from csatlib.errors import DataError
+from csatlib.report.context import CodebookView, with_competitor
+from csatlib.report.display import SafeHTML, heading
+from csatlib.report.sections import StudySections
+from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
+from csatlib.stats.nps import nps, nps_by_group, nps_vs_rest, nps_wave_change
+from csatlib.stats.scores import scores_by_group, trends
+
+__all__ = [
+    "StudyContext",
+    "load_study",
+    "study_heading",
+    "country_labels",
+    "league_table",
+    "league_display",
+    "league_halves",
+    "country_trends",
+    "trend_labels",
+    "attribute_means",
+    "problems_by_country",
+    "problems_display",
+    "study_metrics",
+]
+
+#: The likelihood-to-recommend column (0-10) of the processed responses.
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True, eq=False)
+class StudyContext(CodebookView):
+    """The global report's inputs: every response, the report's wave and the small-cell rule.
+
+    Attributes
+    ----------
+    wave, previous_wave
+        The report's wave and the wave before it in the data (None for the first wave).
+    waves
+        Every wave with own-brand responses, oldest first.
+    countries
+        ISO alpha-2 codes of the countries with own-brand responses in ``wave``, sorted.
+    min_n
+        Small-cell minimum: groups with fewer respondents are suppressed.
+    responses
+        Every cleaned response (all countries, brands and waves), codebook ``attrs`` attached.
+    processed_dir
+        Folder of the processed tables (for :meth:`table` and :meth:`transactions`).
+    """
+
+    wave: str
+    previous_wave: str | None
+    waves: tuple[str, ...]
+    countries: tuple[str, ...]
+    min_n: int
+    responses: pd.DataFrame
+    processed_dir: Path = config.PROCESSED_DIR
+
+    @cached_property
+    def to_wave(self) -> pd.DataFrame:
+        """Every response (both brands) in the waves up to and including the report's."""
+        return self.responses.loc[_up_to(self.responses["wave"], self.wave)]
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """Own-brand responses in the waves up to and including the report's."""
+        frame = self.to_wave
+        return roles.own_customers(frame)
+
+    @cached_property
+    def current(self) -> pd.DataFrame:
+        """Own-brand responses in the report's wave."""
+        frame = self.history
+        return frame.loc[(frame["wave"] == self.wave).to_numpy(dtype=bool)]
+
+    @property
+    def n_respondents(self) -> int:
+        """Own-brand respondents in the report's wave, all countries."""
+        return len(self.current)
+
+    @property
+    def country_labels(self) -> dict[str, str]:
+        """Country code -> ``"Germany (DE)"`` for every country in the report's wave."""
+        return country_labels(self.countries)
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
+        from csatlib.ingest.clean import load_processed
+
+        return load_processed(kind, self.processed_dir)
+
+    @cached_property
+    def problems(self) -> pd.DataFrame:
+        """Each country's problems and best practices (:func:`problems_by_country` of
+        :func:`csatlib.stats.screens.screens_all_countries`); empty without attributes."""
+        from csatlib.stats.screens import screens_all_countries
+
+        if not self.attributes:
+            return pd.DataFrame()
+        table = screens_all_countries(
+            self.to_wave, attributes=self.attributes, wave=self.wave, min_n=self.min_n
+        )
+        return problems_by_country(table)
+
+    @cached_property
+    def loyalty_by_country(self) -> pd.DataFrame | None:
+        """The loyalty index by country, this wave; None with fewer than two loyalty items."""
+        from csatlib.stats.loyalty import loyalty_summary
+
+        if len(self.loyalty_items) < 2:
+            return None
+        return loyalty_summary(self.current, self.loyalty_items, by="country", min_n=self.min_n)
+
+    @property
+    def transaction_groups(self) -> list[str]:
+        """Rows of the transaction table: region (when the survey has one) and month."""
+        tx = self.table("transactions")
+        return [c for c in ("region", "month") if c in tx.columns]
+
+    @property
+    def transaction_scale(self) -> tuple[int, int] | None:
+        """(min, max) of the transaction survey's score, or None without that survey."""
+        score = self.transaction_score
+        return roles.scale(self.table("transactions"), score) if score else None
+
+    @cached_property
+    def sections(self) -> StudySections:
+        """Which optional sections the study has (:mod:`csatlib.report.sections`)."""
+        from csatlib.report.sections import sections_of
+
+        return sections_of(self.processed_dir)
+
+    @property
+    def transaction_score(self) -> str | None:
+        """The transaction survey's score column (its role ``overall``), or None."""
+        if not (Path(self.processed_dir) / "transactions.parquet").is_file():
+            return None
+        found = roles.names(self.table("transactions"), "overall")
+        return found[0] if found else None
+
+    def transactions(self) -> pd.DataFrame:
+        """Transaction-survey tickets up to the end of the report's wave.
+
+        All tickets when the transaction table has no ``wave`` column or does not know the
+        report's wave (e.g. fiscal quarters there, calendar quarters here).
+        """
+        tx = self.table("transactions")
+        if "wave" not in tx.columns or self.wave not in set(tx["wave"].dropna().astype(str)):
+            return tx
+        return tx.loc[_up_to(tx["wave"], self.wave)]
+
+
+def _name(code: str) -> str:
+    """English short name of a country code; the code itself when it is not ISO 3166."""
+    from csatlib.ingest.countries import country_name
+
+    try:
+        return country_name(code)
+    except KeyError:
+        return code
+
+
+def _up_to(waves: pd.Series, wave: str) -> np.ndarray:
+    """Rows whose wave is ``wave`` or earlier (in :func:`csatlib.roles.wave_order`)."""
+    order = roles.wave_order(waves)
+    keep = order[: order.index(wave) + 1]
+    return waves.astype(str).isin(keep).to_numpy(dtype=bool) & waves.notna().to_numpy()
+
+
+def _check_min_n(min_n: object, what: str = "parameter min_n") -> int:
+    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 2:
+        raise DataError(
+            f"{what}: expected a whole number >= 2 (the four screens and Cronbach's alpha need "
+            f"two answers per group), found {min_n!r}"
+        )
+    return int(min_n)
+
+
+def load_study(
+    *,
+    processed_dir: str | Path = "",
+    wave: str = "",
+    min_n: int = DEFAULT_MIN_N,
+    metrics_path: str | Path = "",
+    responses: pd.DataFrame | None = None,
+) -> StudyContext:
+    """Validate the global notebook's parameters and load the responses.
+
+    Parameters
+    ----------
+    processed_dir : str or Path, keyword-only
+        Folder with ``responses.parquet``; empty means ``data/processed`` of this project.
+    wave : str, keyword-only
+        Wave label such as ``"2026-Q3"``; empty means the latest wave with own-brand responses.
+    min_n : int, keyword-only
+        Small-cell minimum, a whole number >= 2.
+    metrics_path : str or Path, keyword-only
+        Where the notebook writes its headline figures; only its type is checked here.
+    responses : pandas.DataFrame, optional, keyword-only
+        Already loaded responses (skips reading the file; used by tests).
+
+    Returns
+    -------
+    StudyContext
+
+    Raises
+    ------
+    DataError
+        A parameter of the wrong type or value, a wave absent from the data, no own-brand
+        responses, or a missing processed table (run ``csat data``).
+    """
+    if not isinstance(processed_dir, str | Path):
+        raise DataError(
+            f"parameter processed_dir: expected a folder path or '', found {processed_dir!r}"
+        )
+    if not isinstance(wave, str):
+        raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
+    if not isinstance(metrics_path, str | Path):
+        raise DataError(
+            f"parameter metrics_path: expected a file path or '', found {metrics_path!r}"
+        )
+    min_n = _check_min_n(min_n)
+    folder = Path(processed_dir) if str(processed_dir) else config.PROCESSED_DIR
+    if responses is None:
+        from csatlib.report.context import load_responses
+
+        responses = load_responses(folder)
+    responses = with_competitor(responses)
+    needed = ["country", "wave", "competitor", roles.nps_column(responses)]
+    missing = [c for c in needed if c not in responses.columns]
+    if missing:
+        raise DataError(
+            f"responses: expected columns {needed}; missing {missing} (rebuild with `csat data`)"
+        )
+    own = responses.loc[~responses["competitor"].astype(bool)]
+    waves = roles.wave_order(own["wave"])
+    if not waves:
+        raise DataError("responses: expected own-brand responses with a wave, found none")
+    if not wave:
+        wave = waves[-1]
+    elif wave not in waves:
+        raise DataError(
+            f"parameter wave: {wave!r} has no own-brand responses; waves in the data: "
+            f"{', '.join(waves)}"
+        )
+    in_wave = (own["wave"].astype(str) == wave).to_numpy(dtype=bool)
+    countries = tuple(sorted({str(c) for c in own.loc[in_wave, "country"].dropna()}))
+    return StudyContext(
+        wave=wave,
+        previous_wave=roles.previous_wave(waves, wave),
+        waves=tuple(waves),
+        countries=countries,
+        min_n=min_n,
+        responses=responses,
+        processed_dir=folder,
+    )
+
+
+def study_heading(ctx: StudyContext) -> SafeHTML:
+    """The report's title block: wave, respondents, countries and the small-cell rule."""
+    shown = ctx.waves[: ctx.waves.index(ctx.wave) + 1]
+    return heading(
+        f"All countries, wave {ctx.wave}",
+        subtitle=(
+            f"{ctx.n_respondents:,} own-brand respondents in {len(ctx.countries)} countries in "
+            f"this wave; previous wave: {ctx.previous_wave or 'none'}; trends cover "
+            f"{shown[0]} to {shown[-1]}; cells below {ctx.min_n} respondents are suppressed."
+        ),
+        level=2,
+    )
+
+
+def country_labels(codes: Iterable[str], *, suppressed: Iterable[str] = ()) -> dict[str, str]:
+    """Country code -> ``"Germany (DE)"`` (``"Namibia (NA)"``); unknown codes stay as given.
+
+    Codes in ``suppressed`` get ``", suppressed"`` appended (for a chart legend whose line is
+    missing because every cell of the country is below the minimum).
+    """
+    hidden = {str(c) for c in suppressed}
+    out: dict[str, str] = {}
+    for code in codes:
+        key = str(code)
+        name = _name(key)
+        text = f"{name} ({key})" if name != key else key
+        out[key] = f"{text}, suppressed" if key in hidden else text
+    return out
+
+
+# --------------------------------------------------------------------------- league table
+
+
+def league_table(
+    history: pd.DataFrame,
+    *,
+    wave: str,
+    group: str = "country",
+    score: str | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    conf: float = DEFAULT_CONF,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """NPS of every country in one wave, its change from the previous wave, and vs the rest.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        One row per own-brand respondent; the rows of ``wave`` give the league and its earlier
+        waves the change (later waves play no part).
+    wave : str, keyword-only
+        The wave of the league table.
+    group : str, keyword-only
+        Country column (default ``"country"``).
+    score : str, keyword-only
+        Likelihood-to-recommend column (0-10).
+    min_n, conf, alpha : keyword-only
+        Small-cell minimum, confidence level, level of the ``*_significant`` flags.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country with respondents in ``wave``, best NPS first and suppressed countries
+        last: ``country`` (str), ``n, score, se, ci_low, ci_high, promoters, passives, detractors,
+        suppressed`` (from :func:`csatlib.stats.nps.nps_by_group`); ``previous_wave, n_previous,
+        score_previous, change, change_ci_low, change_ci_high, change_p_value,
+        change_significant`` (from :func:`csatlib.stats.nps.nps_wave_change`; NA when the country
+        has no earlier wave); ``n_rest, score_rest, diff_rest, diff_rest_ci_low, diff_rest_ci_high,
+        diff_rest_p_value, diff_rest_significant`` (from :func:`csatlib.stats.nps.nps_vs_rest`, the
+        other countries pooled, same wave). Every estimate of a suppressed cell, and every
+        comparison involving one, is NaN (flags NA); ``n`` is always given.
+
+    Notes
+    -----
+    NPS with the adjusted Wald interval (Rocks 2016); change and difference from the rest are
+    two-sample z tests of independent samples, ``(a - b) / sqrt(se_a^2 + se_b^2)``, unadjusted
+    for the number of countries. Each column equals the csatlib function named above on the same
+    rows (tested in tests/report/test_overview.py).
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The American
+    Statistician, 70(4), 365-372.
+    """
+    _check_min_n(min_n, "min_n")
+    score = score or roles.nps_column(history)
+    missing = [c for c in (group, "wave", score) if c not in history.columns]
+    if missing:
+        raise DataError(
+            f"league_table: expected columns {[group, 'wave', score]}; missing {missing}"
+        )
+    in_wave = (history["wave"].astype(str) == str(wave)).to_numpy(dtype=bool)
+    if not in_wave.any():
+        waves = roles.wave_order(history["wave"])
+        raise DataError(
+            f"league_table: wave {wave!r} has no rows; waves in the data: {', '.join(waves)}"
+        )
+    current = history.loc[in_wave]
+    opts: dict[str, Any] = {"score": score, "conf": conf, "min_n": min_n}
+    base = nps_by_group(current, group, **opts)
+    base = base[
+        [group, "n", "score", "se", "ci_low", "ci_high"]
+        + ["promoters", "passives", "detractors", "suppressed"]
+    ]
+    change = nps_wave_change(history, by=group, alpha=alpha, **opts)
+    change = change.loc[change["wave"].astype(str) == str(wave)]
+    change = change[
+        [group, "previous_wave", "n_previous", "score_previous", "change"]
+        + ["ci_low", "ci_high", "p_value", "significant"]
+    ].rename(
+        columns={
+            "ci_low": "change_ci_low",
+            "ci_high": "change_ci_high",
+            "p_value": "change_p_value",
+            "significant": "change_significant",
+        }
+    )
+    rest = nps_vs_rest(current, group=group, alpha=alpha, **opts)
+    rest = rest[
+        [group, "n_rest", "score_rest", "diff", "ci_low", "ci_high", "p_value", "significant"]
+    ].rename(
+        columns={
+            "diff": "diff_rest",
+            "ci_low": "diff_rest_ci_low",
+            "ci_high": "diff_rest_ci_high",
+            "p_value": "diff_rest_p_value",
+            "significant": "diff_rest_significant",
+        }
+    )
+    frames = [base, change, rest]
+    for frame in frames:
+        frame[group] = frame[group].astype(str).to_numpy()
+    out = frames[0].merge(frames[1], on=group, how="left").merge(frames[2], on=group, how="left")
+    out["previous_wave"] = out["previous_wave"].astype("string")
+    out["n_previous"] = out["n_previous"].astype("Int64")
+    out["n_rest"] = out["n_rest"].astype("Int64")
+    for flag in ("change_significant", "diff_rest_significant"):
+        out[flag] = out[flag].astype("boolean")
+    out = out.sort_values(
+        ["suppressed", "score", group], ascending=[True, False, True], kind="mergesort"
+    )
+    return out.reset_index(drop=True)
+
+
+def _difference_cell(value: object, significant: object) -> str:
+    arrow = ""
+    if significant is True or (significant is not pd.NA and bool(significant)):
+        arrow = " ▲" if float(value) > 0 else " ▼"  # type: ignore[arg-type]
+    return fmt_number(value, 1, signed=True) + arrow
+
+
+def league_display(league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+    """The league table (:func:`league_table`) for reading: one row per country, strings.
+
+    Columns ``n``, ``NPS``, ``95% CI``, ``Change vs <wave>``, ``Change p-value``, ``vs other
+    countries``, ``vs others p-value``, indexed by ``"Germany (DE)"``. ▲/▼ marks a difference
+    significant at the table's ``alpha``. A suppressed country reads ``"suppressed (n = 16 <
+    30)"`` and has no other figure; a comparison not done says why.
+    """
+    sup = league["suppressed"].fillna(True).to_numpy(dtype=bool)
+    no_previous = league["previous_wave"].isna().to_numpy()
+    change_missing = league["change"].isna().to_numpy()
+    rest_missing = league["diff_rest"].isna().to_numpy()
+    previous = {str(w) for w in league["previous_wave"].dropna()}
+    change_header = f"Change vs {previous.pop()}" if len(previous) == 1 else "Change"
+
+    def comparison(value: object, flag: object, absent: bool, missing: bool, s: bool) -> str:
+        if s:
+            return ""
+        if absent:
+            return "no previous wave"
+        if missing:
+            return "not tested (a cell is below the minimum)"
+        return _difference_cell(value, flag)
+
+    out = pd.DataFrame(
+        {
+            "n": [f"{int(n):,}" for n in league["n"]],
+            "NPS": [
+                suppressed_text(n, min_n) if s else fmt_number(v, 1, signed=True)
+                for v, n, s in zip(league["score"], league["n"], sup, strict=True)
+            ],
+            "95% CI": [
+                "" if s else fmt_interval(a, b, 1, signed=True)
+                for a, b, s in zip(league["ci_low"], league["ci_high"], sup, strict=True)
+            ],
+            change_header: [
+                comparison(v, f, a, m, s)
+                for v, f, a, m, s in zip(
+                    league["change"],
+                    league["change_significant"],
+                    no_previous,
+                    change_missing,
+                    sup,
+                    strict=True,
+                )
+            ],
+            "Change p-value": [
+                "" if s else fmt_p(p) for p, s in zip(league["change_p_value"], sup, strict=True)
+            ],
+            "vs other countries": [
+                comparison(v, f, False, m, s)
+                for v, f, m, s in zip(
+                    league["diff_rest"],
+                    league["diff_rest_significant"],
+                    rest_missing,
+                    sup,
+                    strict=True,
+                )
+            ],
+            "vs others p-value": [
+                "" if s else fmt_p(p) for p, s in zip(league["diff_rest_p_value"], sup, strict=True)
+            ],
+        },
+        index=pd.Index(list(country_labels(league["country"]).values()), name="Country"),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- trends
+
+
+def country_trends(
+    history: pd.DataFrame,
+    *,
+    countries: Iterable[str] | None = None,
+    group: str = "country",
+    score: str | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    conf: float = DEFAULT_CONF,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """NPS of every country in every wave, shaped for one row / one line per country.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Own-brand responses, the waves to show.
+    countries : iterable of str, optional, keyword-only
+        Countries to keep, in the order of the rows (e.g. ``league["country"]``, so that the
+        table and the legend follow the league table); default every country, sorted.
+    group, score : str, keyword-only
+        Country and likelihood-to-recommend columns.
+    min_n, conf, alpha : keyword-only
+        As in :func:`csatlib.stats.scores.trends`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The NPS rows (``statistic == "nps"``) of :func:`csatlib.stats.scores.trends` by country and
+        wave, with ``measure`` set to the country code, so that
+        :func:`csatlib.report.tables.trend_table` and :func:`csatlib.report.plots.trend_chart` show
+        one row or one line per country. Columns as there: ``country, wave, measure, statistic, n,
+        value, se, ci_low, ci_high, previous_wave, change, change_se, p_value, significant,
+        suppressed``.
+
+    Notes
+    -----
+    NPS and interval as :func:`csatlib.stats.nps.nps_by_group`; the change from the country's
+    previous wave is the two-sample z test of :func:`csatlib.stats.nps.nps_difference`.
+    """
+    _check_min_n(min_n, "min_n")
+    score = score or roles.nps_column(history)
+    table = trends(
+        history, [score], by=group, min_n=min_n, conf=conf, alpha=alpha, nps_column=score
+    )
+    table = table.loc[table["statistic"] == "nps"].reset_index(drop=True)
+    table["measure"] = table[group].astype(str).to_numpy()
+    if countries is not None:
+        order = [str(c) for c in countries]
+        unknown = sorted(set(order) - set(table["measure"]))
+        if unknown:
+            raise DataError(
+                f"country_trends: countries {unknown} have no rows in column {group!r}; "
+                f"found {sorted(set(table['measure']))}"
+            )
+        rank = pd.Series(range(len(order)), index=order)
+        table = table.loc[table["measure"].isin(order)]
+        table = table.iloc[np.argsort(rank[table["measure"]].to_numpy(), kind="stable")]
+        table = table.reset_index(drop=True)
+    return table
+
+
+def league_halves(league: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The countries of a :func:`league_table` in its order, split into an upper and a lower half.
+
+    The upper half has ``ceil(k / 2)`` countries; suppressed countries sort last, so they are in
+    the lower half. Used to draw the trends in two charts of at most seven lines each for the
+    sample's thirteen countries (matplotlib's default colour cycle has ten colours).
+    """
+    codes = [str(c) for c in league["country"]]
+    middle = (len(codes) + 1) // 2
+    return codes[:middle], codes[middle:]
+
+
+def trend_labels(trends_table: pd.DataFrame) -> dict[str, str]:
+    """Legend labels for :func:`country_trends`: ``"Germany (DE)"``, and ``"Namibia (NA),
+    suppressed"`` for a country suppressed in every wave (it has no line)."""
+    sup = trends_table["suppressed"].astype(bool).groupby(trends_table["measure"]).all()
+    return country_labels(
+        dict.fromkeys(trends_table["measure"].astype(str)), suppressed=sup.index[sup.to_numpy()]
+    )
+
+
+# --------------------------------------------------------------------------- heatmap
+
+
+def attribute_means(
+    current: pd.DataFrame,
+    attributes: Sequence[str],
+    *,
+    group: str = "country",
+    min_n: int = DEFAULT_MIN_N,
+    scale: tuple[int, int] | Mapping[str, tuple[int, int]] | None = None,
+) -> pd.DataFrame:
+    """Mean rating of every attribute in every country, wide, NaN where suppressed.
+
+    Parameters
+    ----------
+    current : pandas.DataFrame
+        Own-brand responses of one wave.
+    attributes : sequence of str
+        Attribute columns; the rows of the result, in this order.
+    group : str, keyword-only
+        Country column.
+    min_n : int, keyword-only
+        A cell with fewer answers to the attribute is NaN.
+    scale : keyword-only
+        As in :func:`csatlib.stats.scores.scores_by_group` (default: ``current.attrs["scales"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows: attributes (index ``attribute``); columns: country codes (str), sorted; values:
+        mean ratings from :func:`csatlib.stats.scores.scores_by_group` (available cases: don't-know
+        answers are left out per attribute), NaN where the cell is below ``min_n``. The input
+        of :func:`csatlib.report.plots.attribute_heatmap`.
+    """
+    _check_min_n(min_n, "min_n")
+    if isinstance(attributes, str) or not list(attributes):
+        raise DataError(
+            f"attribute_means: expected a list of attribute columns, found {attributes!r}"
+        )
+    long = scores_by_group(current, list(attributes), group, scale=scale, min_n=min_n)
+    long = long.assign(country_code=long[group].astype(str).to_numpy())
+    wide = long.pivot(index="measure", columns="country_code", values="mean")
+    wide = wide.reindex(index=list(attributes), columns=sorted(wide.columns))
+    wide.index.name = "attribute"
+    wide.columns.name = group
+    return wide.astype(float)
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def problems_by_country(screens: pd.DataFrame) -> pd.DataFrame:
+    """Each country's "problem" and "best practice" attributes from the four screens.
+
+    Parameters
+    ----------
+    screens : pandas.DataFrame
+        The result of :func:`csatlib.stats.screens.screens_all_countries` (columns ``country,
+        attribute, wave, n, mean, class, n_fail, n_pass``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per country, in the input's order: ``country`` (str), ``wave``, ``n`` (the
+        largest attribute n of the country's own-brand cell), ``suppressed`` (every attribute
+        below the minimum), ``problems`` and ``best_practices`` (tuples of attribute names, the
+        clearest first: most failed (passed) screens, then lowest (highest) mean).
+
+    Notes
+    -----
+    Exactly the attributes whose ``class`` is ``"problem"`` / ``"best practice"`` in the
+    screens (rules in :func:`csatlib.stats.screens.four_screens`); nothing is recomputed here.
+    """
+    needed = ["country", "attribute", "wave", "n", "mean", "class", "n_fail", "n_pass"]
+    missing = [c for c in needed if c not in screens.columns]
+    if missing:
+        raise DataError(
+            f"problems_by_country: expected the columns of screens_all_countries() {needed}; "
+            f"missing {missing}"
+        )
+    frame = screens[needed].copy()
+    frame["country"] = frame["country"].astype(str).to_numpy()
+    frame["attribute"] = frame["attribute"].astype(str).to_numpy()
+    countries = list(dict.fromkeys(frame["country"]))
+    by_country = frame.groupby("country", sort=False)
+    out = pd.DataFrame(
+        {
+            "country": countries,
+            "wave": by_country["wave"].first().reindex(countries).astype(str).to_numpy(),
+            "n": by_country["n"].max().reindex(countries).astype("int64").to_numpy(),
+            "suppressed": frame["class"]
+            .eq("suppressed")
+            .groupby(frame["country"], sort=False)
+            .all()
+            .reindex(countries)
+            .to_numpy(dtype=bool),
+        }
+    )
+    for column, cls, key, mean_ascending in (
+        ("problems", "problem", "n_fail", True),
+        ("best_practices", "best practice", "n_pass", False),
+    ):
+        chosen = frame.loc[frame["class"] == cls].sort_values(
+            ["country", key, "mean"], ascending=[True, False, mean_ascending], kind="mergesort"
+        )
+        lists = chosen.groupby("country", sort=False)["attribute"].agg(tuple).reindex(countries)
+        out[column] = [v if isinstance(v, tuple) else () for v in lists]
+    return out
+
+
+def problems_display(
+    problems: pd.DataFrame, *, labels: Mapping[str, str] | None, min_n: int
+) -> pd.DataFrame:
+    """:func:`problems_by_country` for reading: attribute labels joined, ``"none"`` when empty,
+    ``"suppressed (n = 16 < 30)"`` for a country below the minimum; indexed by ``"Germany
+    (DE)"``. A ``Wave`` column only when the countries were screened in different waves."""
+    sup = problems["suppressed"].to_numpy(dtype=bool)
+
+    def cell(names: tuple[str, ...], n: int, s: bool) -> str:
+        if s:
+            return suppressed_text(n, min_n)
+        return ", ".join(label(a, labels) for a in names) if names else "none"
+
+    out = pd.DataFrame(
+        {
+            "Wave": problems["wave"].astype(str).to_numpy(),
+            "Problems": [
+                cell(v, n, s)
+                for v, n, s in zip(problems["problems"], problems["n"], sup, strict=True)
+            ],
+            "Best practices": [
+                cell(v, n, s)
+                for v, n, s in zip(problems["best_practices"], problems["n"], sup, strict=True)
+            ],
+        },
+        index=pd.Index(list(country_labels(problems["country"]).values()), name="Country"),
+    )
+    # one wave for every country (the notebook passes it): said in the heading, not per row
+    return out if out["Wave"].nunique() > 1 else out.drop(columns="Wave")
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _p(value: object) -> float | None:
+    """p-values keep 4 significant digits (a fixed number of decimals would turn 1e-12 into 0)."""
+    if value is None or value is pd.NA or not np.isfinite(float(value)):  # type: ignore[arg-type]
+        return None
+    return float(f"{float(value):.4g}")  # type: ignore[arg-type]
+
+
+def _finite(value: object, digits: int) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return round(number, digits) if np.isfinite(number) else None
+
+
+def study_metrics(
+    ctx: StudyContext,
+    *,
+    league: pd.DataFrame,
+    problems: pd.DataFrame | None = None,
+    loyalty: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The global report's headline figures, JSON-ready, for
+    :func:`csatlib.report.metrics.write_metrics`.
+
+    Parameters
+    ----------
+    ctx : StudyContext
+    league : pandas.DataFrame
+        :func:`league_table` of ``ctx.wave``.
+    problems : pandas.DataFrame, optional
+        :func:`problems_by_country`.
+    loyalty : pandas.DataFrame, optional
+        :func:`csatlib.stats.loyalty.loyalty_summary` by ``country``.
+
+    Returns
+    -------
+    dict
+        ``scope`` ("global"), ``wave``, ``previous_wave``, ``min_n``, ``n`` (own-brand
+        respondents in the wave), ``countries_in_wave``, ``nps_pooled`` (every own-brand
+        respondent of the wave as one sample, unweighted; suppressed below ``min_n``) and
+        ``countries``: per code (league order) ``name``, ``n``, ``suppressed`` and, when not
+        suppressed, ``nps`` (score, se, ci_low, ci_high), ``previous_wave``, ``change`` and
+        ``vs_rest`` (diff, ci_low, ci_high, p_value, significant; None when not tested),
+        ``problems`` and ``best_practices``
+        (attribute names), ``loyalty_index`` and ``cronbach_alpha``. A suppressed country has
+        ``n`` and ``suppressed: true`` and no estimate.
+    """
+    pooled_scores = pd.to_numeric(ctx.current[ctx.nps_column], errors="coerce").dropna()
+    if len(pooled_scores) >= ctx.min_n:
+        r = nps(pooled_scores)
+        pooled: dict[str, Any] = {
+            "suppressed": False,
+            "n": r.n,
+            "score": _finite(r.score, 4),
+            "se": _finite(r.se, 4),
+            "ci_low": _finite(r.ci_low, 4),
+            "ci_high": _finite(r.ci_high, 4),
+        }
+    else:
+        pooled = {"suppressed": True, "n": len(pooled_scores)}
+    problem_rows = (
+        {} if problems is None or problems.empty else problems.set_index("country").to_dict("index")
+    )
+    loyalty_rows = {}
+    if loyalty is not None:
+        loyalty_rows = loyalty.assign(country=loyalty["country"].astype(str)).set_index("country")
+        loyalty_rows = loyalty_rows.to_dict("index")
+
+    def comparison(row: Mapping[str, Any], prefix: str, value: str) -> dict[str, Any] | None:
+        if _finite(row[value], 4) is None:
+            return None
+        flag = row[f"{prefix}_significant"]
+        return {
+            "diff": _finite(row[value], 4),
+            "ci_low": _finite(row[f"{prefix}_ci_low"], 4),
+            "ci_high": _finite(row[f"{prefix}_ci_high"], 4),
+            "p_value": _p(row[f"{prefix}_p_value"]),
+            "significant": None if flag is pd.NA else bool(flag),
+        }
+
+    countries: dict[str, Any] = {}
+    for row in league.to_dict("records"):
+        code = str(row["country"])
+        entry: dict[str, Any] = {
+            "name": _name(code),
+            "n": int(row["n"]),
+            "suppressed": bool(row["suppressed"]),
+        }
+        if not entry["suppressed"]:
+            entry["nps"] = {k: _finite(row[k], 4) for k in ("score", "se", "ci_low", "ci_high")}
+            entry["previous_wave"] = None if row["previous_wave"] is pd.NA else row["previous_wave"]
+            entry["change"] = comparison(row, "change", "change")
+            entry["vs_rest"] = comparison(row, "diff_rest", "diff_rest")
+            if code in problem_rows and not problem_rows[code]["suppressed"]:
+                entry["problems"] = list(problem_rows[code]["problems"])
+                entry["best_practices"] = list(problem_rows[code]["best_practices"])
+            if code in loyalty_rows and not loyalty_rows[code]["suppressed"]:
+                entry["loyalty_index"] = _finite(loyalty_rows[code]["score"], 4)
+                entry["cronbach_alpha"] = _finite(loyalty_rows[code]["alpha"], 4)
+        countries[code] = entry
+    return {
+        "scope": "global",
+        "wave": ctx.wave,
+        "previous_wave": ctx.previous_wave,
+        "min_n": ctx.min_n,
+        "n": ctx.n_respondents,
+        "countries_in_wave": list(ctx.countries),
+        "nps_pooled": pooled,
+        "countries": countries,
+    }

@@ -1,0 +1,1809 @@
+"""Key-driver analysis: how much each attribute drives the outcome, and how sure we are.
+
+One question per function, a tidy DataFrame out:
+
+- :func:`relative_importance` -- Shapley/LMG, Johnson's relative weights, Pratt, first, last,
+  Pearson/Spearman correlation or standardized beta, all from one (weighted) correlation matrix;
+- :func:`ols_drivers` / :func:`logit_drivers` -- the regressions (HC3 errors, odds ratios);
+- :func:`bootstrap_importance` / :func:`overlap_notes` -- intervals for importance and rank;
+- :func:`stated_importance` / :func:`stated_vs_derived` -- what customers say vs what drives them;
+- :func:`importance_performance` -- the Martilla & James (1977) quadrants;
+- :func:`dissatisfaction_pareto` -- which attributes collect most of the low ratings;
+- :func:`driver_table` -- the one-call table of the country report.
+
+Every R^2 decomposition works on the correlation matrix, never by refitting on raw rows: the
+R^2 of all 2^p subsets comes from a vectorized sweep over the subset lattice (see
+:func:`subset_r2`), so 20 drivers on a million rows take about a second.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
+
+from csatlib import roles
+from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
+from csatlib.errors import DataError
+
+__all__ = [
+    "Method",
+    "MAX_SHAPLEY_DRIVERS",
+    "relative_importance",
+    "ols_drivers",
+    "logit_drivers",
+    "bootstrap_importance",
+    "overlap_notes",
+    "stated_importance",
+    "stated_vs_derived",
+    "importance_performance",
+    "dissatisfaction_pareto",
+    "driver_table",
+    "subset_r2",
+]
+
+Method: TypeAlias = Literal[
+    "shapley", "lmg", "relative_weights", "pratt", "first", "last", "pearson", "spearman", "beta"
+]
+Missing: TypeAlias = Literal["listwise", "pairwise"]
+Weights: TypeAlias = str | Sequence[float] | np.ndarray | pd.Series | None
+
+#: Exact Shapley enumerates 2^p subsets; 2^24 R^2 values take 128 MB, beyond that we refuse.
+MAX_SHAPLEY_DRIVERS: int = 24
+#: Rows needed per driver for the regression-based methods (Harrell 2015, section 4.4).
+ROWS_PER_DRIVER: int = 10
+#: A driver whose R^2 on the other drivers exceeds 1 - this is treated as perfectly collinear.
+_COLLINEAR_TOL: float = 1e-8
+#: Rows per block when summing cross-products (bounds temporary memory to a few MB).
+_ROW_BLOCK: int = 65_536
+#: Variance inflation above which a note warns that betas and Pratt weights are unstable.
+_VIF_NOTE: float = 10.0
+
+_METHODS: tuple[str, ...] = (
+    "shapley",
+    "lmg",
+    "relative_weights",
+    "pratt",
+    "first",
+    "last",
+    "pearson",
+    "spearman",
+    "beta",
+)
+_R2_DECOMPOSITIONS = frozenset({"shapley", "lmg", "relative_weights", "pratt"})
+_CORRELATION_ONLY = frozenset({"pearson", "spearman", "first"})
+_SIGNED = frozenset({"pearson", "spearman", "beta", "pratt"})
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and preparation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Analysis sample after validation, missing-data handling and dropping of unusable drivers."""
+
+    drivers: list[str]  # kept drivers, in the caller's order
+    values: np.ndarray  # rows x (drivers + outcome); NaN allowed only under pairwise
+    weights: np.ndarray  # one non-negative weight per row of ``values``
+    corr: np.ndarray | None  # (p+1, p+1) correlation matrix, outcome last
+    n: int
+    n_effective: float
+    dropped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    reason: str | None = None  # set when the result must be suppressed
+
+    @property
+    def suppressed(self) -> bool:
+        return self.reason is not None
+
+
+def _check_frame(data: object, where: str) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"{where}: expected a pandas DataFrame, found {type(data).__name__}")
+    return data
+
+
+def _check_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"{role} column(s) {missing} not found in the data; available columns: "
+            f"{list(map(str, data.columns))[:30]}"
+        )
+
+
+def _check_numeric(data: pd.DataFrame, column: str, role: str) -> None:
+    series = data[column]
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return
+    coerced = pd.to_numeric(series, errors="coerce")
+    bad = series.notna() & coerced.isna()
+    if not bad.any():
+        return  # e.g. object dtype holding numbers only: converted in _as_matrix
+    label = bad.idxmax()
+    example = f", e.g. {series.loc[label]!r} at row {label!r}"
+    raise DataError(
+        f"{role} column {column!r} must be numeric; found dtype {series.dtype}{example}. "
+        "Clean the export first (csatlib.ingest.clean) or convert the column."
+    )
+
+
+def _check_drivers(
+    data: pd.DataFrame, outcome: str, drivers: Sequence[str], where: str
+) -> list[str]:
+    if isinstance(drivers, str):
+        raise DataError(
+            f"{where}: drivers must be a list of column names, found the string {drivers!r}"
+        )
+    drivers = list(drivers)
+    if not drivers:
+        raise DataError(f"{where}: expected at least one driver column, found none")
+    duplicated = sorted({d for d in drivers if drivers.count(d) > 1})
+    if duplicated:
+        raise DataError(f"{where}: driver(s) {duplicated} listed more than once")
+    if outcome in drivers:
+        raise DataError(f"{where}: the outcome {outcome!r} is also listed as a driver")
+    _check_columns(data, [outcome], "outcome")
+    _check_columns(data, drivers, "driver")
+    _check_numeric(data, outcome, "outcome")
+    for d in drivers:
+        _check_numeric(data, d, "driver")
+    return drivers
+
+
+def _resolve_weights(data: pd.DataFrame, weights: Weights) -> np.ndarray | None:
+    """Weights as a float array aligned with ``data`` rows (NaN allowed: the row is left out)."""
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        _check_columns(data, [weights], "weight")
+        _check_numeric(data, weights, "weight")
+        series = data[weights]
+        name = f"weight column {weights!r}"
+    else:
+        if isinstance(weights, pd.Series):
+            if not weights.index.equals(data.index):
+                raise DataError("weights: the Series index does not match the data index")
+            series = weights
+        else:
+            series = pd.Series(np.asarray(weights, dtype=float), index=data.index)
+        name = "weights"
+        if len(series) != len(data):
+            raise DataError(
+                f"weights: expected {len(data)} values (one per row), found {len(series)}"
+            )
+    w = pd.to_numeric(series).to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isinf(w) | (w < 0)
+    if bad.any():
+        label = data.index[int(np.argmax(bad))]
+        raise DataError(
+            f"{name} must be finite and non-negative; found {w[bad][0]!r} at row {label!r}"
+        )
+    return w
+
+
+def _min_rows(min_n: int | None) -> int:
+    if min_n is None:
+        return DEFAULT_MIN_N
+    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
+        raise DataError(f"min_n must be a positive integer, found {min_n!r}")
+    return int(min_n)
+
+
+def _check_rows_per_driver(rows_per_driver: int) -> int:
+    if (
+        isinstance(rows_per_driver, bool)
+        or not isinstance(rows_per_driver, int | np.integer)
+        or rows_per_driver < 1
+    ):
+        raise DataError(f"rows_per_driver must be a positive integer, found {rows_per_driver!r}")
+    return int(rows_per_driver)
+
+
+def _check_conf(conf: float) -> float:
+    if not 0.0 < float(conf) < 1.0:
+        raise DataError(f"conf must be between 0 and 1 (e.g. 0.95), found {conf!r}")
+    return float(conf)
+
+
+def _as_matrix(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Float matrix of the columns (NA -> NaN), filled column by column (fast for wide frames)."""
+    out = np.empty((len(data), len(columns)), order="F")
+    for j, c in enumerate(columns):
+        series = data[c]
+        if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            series = pd.to_numeric(series)  # validated by _check_numeric
+        out[:, j] = series.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _kish(w: np.ndarray) -> float:
+    """Kish (1965) effective sample size (sum w)^2 / sum w^2."""
+    s2 = float(np.dot(w, w))
+    return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
+
+
+def _weighted_corr(x: np.ndarray, w: np.ndarray, unit: bool) -> np.ndarray:
+    """Weighted correlation matrix of complete rows.
+
+    Columns are centred first (accuracy), in row blocks so a million-row input needs no
+    second full-size copy.
+    """
+    sw = w.sum()
+    mu = x.mean(axis=0) if unit else (w @ x) / sw
+    k = x.shape[1]
+    cov = np.zeros((k, k))
+    for start in range(0, len(x), _ROW_BLOCK):
+        block = x[start : start + _ROW_BLOCK] - mu
+        if unit:
+            cov += block.T @ block
+        else:
+            cov += (block * w[start : start + _ROW_BLOCK, None]).T @ block
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sd, sd)
+    np.fill_diagonal(corr, 1.0)
+    return corr
+
+
+def _pairwise_corr(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete weighted Pearson correlations and the (unweighted) pair counts.
+
+    Each pair (i, j) uses the rows where both are observed, with the means and standard
+    deviations of those rows (as R's ``cor(use = "pairwise.complete.obs")``).
+    """
+    observed = ~np.isnan(x)
+    x0 = np.where(observed, x - np.nanmean(x, axis=0), 0.0)
+    m = observed.astype(float)
+    wm = m * w[:, None]
+    wx = x0 * w[:, None]
+    sw = wm.T @ m  # sum of weights where i and j are observed
+    sx = wx.T @ m  # sum w x_i where i and j observed
+    sxx = (wx * x0).T @ m
+    sxy = wx.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_i = sx / sw
+        mean_j = sx.T / sw
+        cov = sxy / sw - mean_i * mean_j
+        var_i = sxx / sw - mean_i**2
+        var_j = sxx.T / sw - mean_j**2
+        corr = cov / np.sqrt(var_i * var_j)
+    np.fill_diagonal(corr, 1.0)
+    counts = m.T @ m
+    return corr, counts
+
+
+def _weighted_midranks(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted mid-ranks: weight of smaller values plus half the weight of ties (NaN stays NaN)."""
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    uniq, inverse = np.unique(x[ok], return_inverse=True)
+    del uniq
+    wsum = np.bincount(inverse, weights=w[ok])
+    out[ok] = (np.cumsum(wsum) - wsum / 2.0)[inverse]
+    return out
+
+
+def _prepare(
+    data: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    weights: Weights,
+    *,
+    missing: Missing,
+    min_n: int | None,
+    regression: bool,
+    spearman: bool = False,
+    rows_per_driver: int = ROWS_PER_DRIVER,
+    where: str,
+) -> _Prepared:
+    data = _check_frame(data, where)
+    drivers = _check_drivers(data, outcome, drivers, where)
+    if missing not in ("listwise", "pairwise"):
+        raise DataError(f"{where}: missing must be 'listwise' or 'pairwise', found {missing!r}")
+    floor = _min_rows(min_n)
+    w_all = _resolve_weights(data, weights)
+    values = _as_matrix(data, [*drivers, outcome])
+    if np.isinf(values).any():
+        r, c = np.argwhere(np.isinf(values))[0]
+        col = [*drivers, outcome][c]
+        raise DataError(f"column {col!r} holds an infinite value at row {data.index[r]!r}")
+    notes: list[str] = []
+    dropped: dict[str, str] = {}
+    unit = w_all is None
+    if w_all is None:
+        w_all = np.ones(len(data))
+    # Rows without a usable weight or outcome never enter any method.
+    keep = ~np.isnan(values[:, -1]) & ~np.isnan(w_all) & (w_all > 0)
+    lost = int(len(data) - keep.sum())
+    w = w_all
+    if lost:
+        notes.append(f"{lost} row(s) without an outcome value or a positive weight left out")
+        values, w = values[keep], w_all[keep]  # copies only when rows are actually lost
+    nan = np.isnan(values)
+
+    # A driver nobody rated would empty the listwise sample: drop it, say so.
+    cols = list(drivers)
+    all_nan = nan.all(axis=0)
+    empty = [d for i, d in enumerate(cols) if all_nan[i]]
+    for d in empty:
+        dropped[d] = "no non-missing values in the analysis sample"
+    if empty:
+        idx = [i for i, d in enumerate(cols) if d not in empty] + [len(cols)]
+        values, nan = values[:, idx], nan[:, idx]
+        cols = [d for d in cols if d not in empty]
+
+    def suppressed(reason: str, n: int) -> _Prepared:
+        return _Prepared(cols, values, w, None, n, _kish(w), dropped, notes, reason)
+
+    if not cols:
+        return suppressed("no usable driver left", 0)
+    if missing == "listwise":
+        complete = ~nan.any(axis=1)
+        if not complete.all():
+            notes.append(
+                f"listwise deletion: {int((~complete).sum())} of {len(values)} rows with an "
+                "outcome miss at least one driver"
+            )
+            values, w = values[complete], w[complete]
+        n = len(values)
+    else:
+        counts = (~np.isnan(values)).astype(float)
+        n = int((counts.T @ counts).min()) if len(values) else 0
+    if n < floor:
+        return suppressed(f"{n} usable rows, fewer than the minimum of {floor} (min_n)", n)
+
+    # Constant columns carry no information (and break the correlation matrix).
+    if missing == "listwise":
+        span = values.max(axis=0) - values.min(axis=0)
+    else:
+        span = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+    if span[-1] == 0:
+        return suppressed(f"the outcome {outcome!r} is constant ({values[0, -1]:g})", n)
+    const = [d for i, d in enumerate(cols) if span[i] == 0]
+    for d in const:
+        value = values[~np.isnan(values[:, cols.index(d)]), cols.index(d)][0]
+        dropped[d] = f"constant in the analysis sample (every value is {value:g})"
+    if const:
+        idx = [i for i, d in enumerate(cols) if d not in const] + [len(cols)]
+        values = values[:, idx]
+        cols = [d for d in cols if d not in const]
+    if not cols:
+        return suppressed("no usable driver left", n)
+
+    x = values
+    if spearman:
+        x = np.column_stack([_weighted_midranks(values[:, i], w) for i in range(values.shape[1])])
+        if missing == "pairwise":
+            notes.append("pairwise Spearman: each column ranked over all its observed values")
+    if missing == "listwise":
+        corr = _weighted_corr(x, w, unit)
+    else:
+        corr, counts = _pairwise_corr(x, w)
+        n = int(counts.min())
+        notes.append(
+            f"pairwise deletion: each correlation uses its own rows ({int(counts.min())} to "
+            f"{int(counts.max())}); n is the smallest pair count"
+        )
+        if not np.isfinite(corr).all():
+            return suppressed("a pair of columns has no overlapping variation", n)
+        if regression:
+            smallest = float(np.linalg.eigvalsh(corr).min())
+            if smallest <= 1e-10:
+                return suppressed(
+                    "the pairwise correlation matrix is not positive definite (smallest "
+                    f"eigenvalue {smallest:.3g}); use missing='listwise'",
+                    n,
+                )
+
+    if regression:
+        keep_idx = _independent_columns(corr[:-1, :-1], cols, dropped)
+        if len(keep_idx) < len(cols):
+            idx = [*keep_idx, len(cols)]
+            corr = corr[np.ix_(idx, idx)]
+            values = values[:, idx]
+            cols = [cols[i] for i in keep_idx]
+        vif = np.diag(np.linalg.inv(corr[:-1, :-1]))
+        high = [f"{d} ({v:.1f})" for d, v in zip(cols, vif, strict=True) if v > _VIF_NOTE]
+        if high:
+            notes.append(
+                "strong multicollinearity, variance inflation above "
+                f"{_VIF_NOTE:g}: {', '.join(high)}; betas and Pratt weights are unstable, "
+                "Shapley and relative weights less so"
+            )
+        need = max(floor, rows_per_driver * len(cols))
+        if n < need:
+            return _Prepared(
+                cols,
+                values,
+                w,
+                corr,
+                n,
+                _kish(w),
+                dropped,
+                notes,
+                f"{n} usable rows, fewer than max(min_n={floor}, {rows_per_driver} x "
+                f"{len(cols)} drivers) = {need}",
+            )
+    if not unit:
+        notes.append(f"weighted: Kish effective sample size {_kish(w):.0f} of {len(w)} rows")
+    return _Prepared(cols, values, w, corr, n, _kish(w), dropped, notes, None)
+
+
+def _independent_columns(rxx: np.ndarray, cols: list[str], dropped: dict[str, str]) -> list[int]:
+    """Keep drivers in order unless one is (numerically) a linear combination of those kept."""
+    kept: list[int] = []
+    for j in range(len(cols)):
+        if kept:
+            r_kk = rxx[np.ix_(kept, kept)]
+            r_kj = rxx[kept, j]
+            coef = np.linalg.solve(r_kk, r_kj)
+            resid = 1.0 - float(r_kj @ coef)
+        else:
+            coef, resid = np.zeros(0), 1.0
+        if resid < _COLLINEAR_TOL:
+            partners = [cols[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-6)]
+            dropped[cols[j]] = (
+                f"perfectly collinear with {', '.join(partners)} (R^2 on them "
+                f"{1 - resid:.10f}); a linear combination has no importance of its own"
+            )
+        else:
+            kept.append(j)
+    return kept
+
+
+# --------------------------------------------------------------------------------------------
+# Importance from a correlation matrix (batched over leading axes)
+# --------------------------------------------------------------------------------------------
+
+
+def subset_r2(corr: np.ndarray) -> np.ndarray:
+    """R^2 of the regression of the outcome on every subset of drivers, from the correlation matrix.
+
+    Parameters
+    ----------
+    corr : ndarray, shape (..., p + 1, p + 1)
+        Correlation (or covariance) matrices with the drivers first and the outcome LAST;
+        leading axes are batches (e.g. bootstrap replicates).
+
+    Returns
+    -------
+    ndarray, shape (..., 2**p)
+        ``r2[..., mask]`` is the R^2 of the subset whose drivers are the set bits of ``mask``
+        (bit j = driver j); ``r2[..., 0] == 0``.
+
+    Notes
+    -----
+    Sweep operator (Goodnight 1979) over the subset lattice, one driver at a time and every
+    subset at once: after processing drivers 0..j-1 the array holds, for each of the 2^j
+    subsets S of them, the partial covariance matrix of the remaining drivers and the
+    outcome given S. Sweeping driver j,
+
+        A' = A[1:, 1:] - A[1:, 0] A[0, 1:] / A[0, 0],
+
+    gives the subsets that include j; dropping its row and column gives those that do not.
+    At the end each subset holds the outcome's residual variance, so
+    R^2(S) = 1 - A_S / var(y). Work and memory are sum_j 2^j (p + 1 - j)^2 = O(2^p), with no
+    Python loop over subsets or rows. Drivers must not be perfectly collinear (a zero pivot).
+
+    Checked against statsmodels OLS refits on every subset (tests/stats/test_drivers.py).
+
+    References
+    ----------
+    Goodnight, J. H. (1979). A tutorial on the SWEEP operator. The American Statistician
+    33(3), 149-158.
+    """
+    corr = np.asarray(corr, dtype=float)
+    p = corr.shape[-1] - 1
+    a = corr[..., None, :, :]
+    for _ in range(p):
+        pivot = a[..., 0:1, 0:1]
+        rest = a[..., 1:, 1:]
+        swept = rest - a[..., 1:, 0:1] * a[..., 0:1, 1:] / pivot
+        a = np.concatenate([rest, swept], axis=-3)
+    return 1.0 - a[..., 0, 0] / corr[..., -1, -1][..., None]
+
+
+def _shapley_from_lattice(r2: np.ndarray, p: int) -> np.ndarray:
+    """Shapley values phi_j = sum_{S not containing j} |S|! (p-|S|-1)! / p! [R2(S+j) - R2(S)]."""
+    batch = r2.shape[:-1]
+    cube = r2.reshape(*batch, *([2] * p))
+    masks = np.arange(2**p)
+    sizes = np.zeros(2**p, dtype=np.int64)
+    for bit in range(p):
+        sizes += (masks >> bit) & 1
+    sizes = sizes.reshape([2] * p)
+    weight = np.array([1.0 / (p * math.comb(p - 1, s)) for s in range(p)])
+    out = np.empty((*batch, p))
+    for j in range(p):
+        axis = p - 1 - j  # C-order reshape: bit 0 is the last axis
+        gain = np.take(cube, 1, axis=len(batch) + axis) - np.take(cube, 0, axis=len(batch) + axis)
+        wts = weight[np.take(sizes, 0, axis=axis)]
+        out[..., j] = (gain * wts).reshape(*batch, -1).sum(axis=-1)
+    return out
+
+
+def _importance_from_corr(corr: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Importance (..., p) and full-model R^2 (...) from correlation matrices, outcome last."""
+    rxx = corr[..., :-1, :-1]
+    rxy = corr[..., :-1, -1]
+    p = rxx.shape[-1]
+    if method in _CORRELATION_ONLY:
+        beta = np.einsum("...ij,...j->...i", np.linalg.pinv(rxx), rxy)
+        r2 = np.einsum("...i,...i->...", beta, rxy)
+        return (rxy**2 if method == "first" else rxy.copy()), r2
+    beta = np.linalg.solve(rxx, rxy[..., None])[..., 0]
+    r2 = np.einsum("...i,...i->...", beta, rxy)
+    if method in ("shapley", "lmg"):
+        if p > MAX_SHAPLEY_DRIVERS:
+            raise DataError(
+                f"exact Shapley/LMG enumerates 2^p subsets; {p} drivers is more than the "
+                f"{MAX_SHAPLEY_DRIVERS} supported. Use method='relative_weights' (close to "
+                "Shapley, Johnson 2000) or group drivers."
+            )
+        lattice = subset_r2(corr)
+        return _shapley_from_lattice(lattice, p), r2
+    if method == "relative_weights":
+        evals, evecs = np.linalg.eigh(rxx)
+        root = np.einsum("...ik,...k,...jk->...ij", evecs, np.sqrt(np.clip(evals, 0, None)), evecs)
+        b = np.linalg.solve(root, rxy[..., None])[..., 0]
+        return np.einsum("...jk,...k->...j", root**2, b**2), r2
+    if method == "pratt":
+        return beta * rxy, r2
+    if method == "last":
+        inv_diag = np.diagonal(np.linalg.inv(rxx), axis1=-2, axis2=-1)
+        return beta**2 / inv_diag, r2
+    if method == "beta":
+        return beta, r2
+    raise DataError(
+        f"unknown method {method!r}; expected one of {list(_METHODS)}"
+    )  # pragma: no cover
+
+
+def _check_method(method: str, where: str) -> str:
+    if method not in _METHODS:
+        raise DataError(f"{where}: method must be one of {list(_METHODS)}, found {method!r}")
+    return method
+
+
+def _rank_desc(values: pd.Series) -> pd.Series:
+    return values.rank(ascending=False, method="min").astype("Int64")
+
+
+def _importance_frame(
+    prep: _Prepared, method: str, importance: np.ndarray | None, r2: float
+) -> pd.DataFrame:
+    index = pd.Index(prep.drivers, name="driver")
+    if importance is None:
+        frame = pd.DataFrame(
+            {
+                "importance": np.nan,
+                "share": np.nan,
+                "rank": pd.array([pd.NA] * len(index), "Int64"),
+            },
+            index=index,
+        )
+    else:
+        imp = pd.Series(importance, index=index, dtype=float)
+        total = imp.sum()
+        share = imp / total if total != 0 else imp * np.nan
+        frame = pd.DataFrame({"importance": imp, "share": share, "rank": _rank_desc(imp)})
+    notes = list(prep.notes)
+    if importance is not None and method in _SIGNED and (frame["importance"] < 0).any():
+        negative = ", ".join(frame.index[frame["importance"] < 0])
+        notes.append(f"negative {method} value(s) for {negative}: share is not a proportion there")
+    frame.attrs.update(
+        {
+            "method": method,
+            "r2": float(r2),
+            "n": int(prep.n),
+            "n_effective": float(prep.n_effective),
+            "dropped": dict(prep.dropped),
+            "notes": notes,
+            "suppressed": prep.suppressed,
+            "reason": prep.reason,
+        }
+    )
+    return frame
+
+
+def relative_importance(
+    data: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    method: Method = "shapley",
+    weights: Weights = None,
+    *,
+    missing: Missing = "listwise",
+    min_n: int | None = None,
+    rows_per_driver: int = ROWS_PER_DRIVER,
+) -> pd.DataFrame:
+    """Derived importance of each driver for the outcome.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent; numeric outcome and driver columns (nullable Int64 is fine).
+    outcome : str
+        Column explained, e.g. ``"likelihood_to_recommend"``.
+    drivers : sequence of str
+        Attribute columns, e.g. ``["product_quality", "delivery", ...]``.
+    method : {"shapley", "lmg", "relative_weights", "pratt", "first", "last", "pearson", \
+"spearman", "beta"}
+        ``shapley`` and ``lmg`` are the same number (exact, all 2^p subsets);
+        ``relative_weights`` is Johnson (2000); ``pratt`` is beta_j * r_j; ``first`` is r_j^2;
+        ``last`` is the drop in R^2 when the driver is removed last (usefulness); ``pearson``
+        and ``spearman`` are the (signed) correlations with the outcome; ``beta`` is the
+        (signed) standardized regression coefficient (its square is relaimpo's ``betasq``).
+    weights : str or array-like, optional
+        Column name or one non-negative weight per row. All methods use the weighted
+        correlation matrix (Spearman: weighted mid-ranks, then weighted Pearson). Rows with
+        a missing or zero weight are left out.
+    missing : {"listwise", "pairwise"}
+        ``listwise`` (default) keeps rows with the outcome and every driver. ``pairwise``
+        keeps rows with the outcome and computes each correlation from the rows where both
+        columns are observed. A pairwise matrix need not be positive definite; when the
+        regression-based methods meet one that is not, the result is suppressed with the
+        reason (never a silent negative R^2).
+    min_n : int, optional
+        Smallest analysis sample (default ``csatlib.config.DEFAULT_MIN_N``). The
+        regression-based methods need ``max(min_n, 10 * number of drivers)`` rows (Harrell
+        2015: about 10 observations per predictor); ``pearson``, ``spearman`` and ``first``
+        need ``min_n``. Below it the result keeps its rows with NaN importance and
+        ``attrs["suppressed"] = True``, ``attrs["reason"]`` says why.
+    rows_per_driver : int
+        The 10 of that rule; lower it only knowingly (e.g. for a textbook data set).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver`` (kept drivers, in input order), columns
+
+        - ``importance``: the metric; for shapley/lmg, relative_weights and pratt the values
+          sum to the model R^2;
+        - ``share``: importance / sum(importance);
+        - ``rank``: 1 = most important (largest importance; ties share the smaller rank).
+
+        ``attrs``: ``method``, ``r2`` (full model R^2), ``n`` (rows used; under pairwise the
+        smallest pair count), ``n_effective`` (Kish), ``dropped`` (driver -> reason: no values,
+        constant, perfectly collinear), ``notes`` (list of str), ``suppressed``, ``reason``.
+
+    Notes
+    -----
+    Everything is computed from the (weighted) correlation matrix R of drivers and outcome;
+    with r = R_xy and beta = R_xx^{-1} r, the model R^2 = beta' r.
+
+    - Shapley / LMG (Lindeman, Merenda & Gold 1980; Lipovetsky & Conklin 2001): the R^2 of
+      each of the 2^p subsets S comes from :func:`subset_r2` (a vectorized sweep over the
+      subset lattice), then
+      phi_j = sum_{S not containing j} |S|! (p - |S| - 1)! / p! [R^2(S + j) - R^2(S)],
+      the average gain of adding j over all p! orderings; sum_j phi_j = R^2.
+    - Relative weights (Johnson 2000): R_xx = V diag(lambda) V', Lambda = V diag(sqrt lambda) V'
+      (the loadings of the drivers on their closest orthonormal counterparts Z),
+      b = Lambda^{-1} r, eps_j = sum_k Lambda_jk^2 b_k^2; sum_j eps_j = R^2.
+    - Pratt (1987): beta_j r_j, sums to R^2, may be negative under suppression.
+    - First: r_j^2. Last (Darlington 1968): R^2 - R^2(without j) = beta_j^2 / (R_xx^{-1})_jj.
+
+    Tested: shapley against relaimpo ``calc.relimp(type = "lmg")`` published output
+    (mtcars) and against brute-force statsmodels refits over all orderings (swiss, to
+    1e-10); relative weights against Johnson's construction on the raw data (SVD).
+
+    References
+    ----------
+    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). Introduction to Bivariate and
+    Multivariate Analysis. Scott, Foresman, p. 119ff.
+    Lipovetsky, S. & Conklin, M. (2001). Analysis of regression in game theory approach.
+    Applied Stochastic Models in Business and Industry 17, 319-330.
+    Groemping, U. (2006). Relative importance for linear regression in R: the package
+    relaimpo. Journal of Statistical Software 17(1).
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of predictor
+    variables in multiple regression. Multivariate Behavioral Research 35(1), 1-19.
+    Pratt, J. W. (1987). Dividing the indivisible. In Foundations of Statistical Inference.
+    Darlington, R. B. (1968). Multiple regression in psychological research and practice.
+    Psychological Bulletin 69(3), 161-182.
+    Harrell, F. E. (2015). Regression Modeling Strategies, 2nd ed. Springer.
+    """
+    method = _check_method(method, "relative_importance")
+    prep = _prepare(
+        data,
+        outcome,
+        drivers,
+        weights,
+        missing=missing,
+        min_n=min_n,
+        regression=method not in _CORRELATION_ONLY,
+        spearman=method == "spearman",
+        rows_per_driver=_check_rows_per_driver(rows_per_driver),
+        where="relative_importance",
+    )
+    if prep.suppressed or prep.corr is None:
+        return _importance_frame(prep, method, None, float("nan"))
+    importance, r2 = _importance_from_corr(prep.corr, method)
+    return _importance_frame(prep, method, importance, float(r2))
+
+
+# --------------------------------------------------------------------------------------------
+# Regressions: OLS with HC3, logistic
+# --------------------------------------------------------------------------------------------
+
+
+def _suppressed_model_frame(prep: _Prepared, columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(np.nan, index=pd.Index(prep.drivers, name="driver"), columns=columns)
+    frame.attrs.update(
+        {
+            "n": int(prep.n),
+            "dropped": dict(prep.dropped),
+            "notes": list(prep.notes),
+            "suppressed": True,
+            "reason": prep.reason,
+        }
+    )
+    return frame
+
+
+def _weighted_sd(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    mu = (w @ x) / w.sum()
+    return np.sqrt((w @ (x - mu) ** 2) / w.sum())
+
+
+_OLS_COLUMNS = [
+    "beta",
+    "se_hc3",
+    "t",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "std_beta",
+    "std_ci_low",
+    "std_ci_high",
+]
+
+
+def ols_drivers(
+    data: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    weights: Weights = None,
+    *,
+    conf: float = DEFAULT_CONF,
+    min_n: int | None = None,
+    rows_per_driver: int = ROWS_PER_DRIVER,
+) -> pd.DataFrame:
+    """Linear regression of the outcome on the drivers with HC3 robust standard errors.
+
+    Parameters
+    ----------
+    data, outcome, drivers, weights, min_n, rows_per_driver
+        As in :func:`relative_importance` (listwise deletion; weights -> WLS).
+    conf : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver``: ``beta`` (raw coefficient), ``se_hc3``, ``t``, ``p_value``,
+        ``ci_low``, ``ci_high`` (t intervals with the residual degrees of freedom),
+        ``std_beta`` (beta * sd_x / sd_y, weighted sds under weights) and its interval
+        ``std_ci_low``, ``std_ci_high``. ``attrs``: ``r2``, ``adj_r2``, ``n``, ``intercept``,
+        ``dropped``, ``notes``, ``suppressed``, ``reason``, ``conf``.
+
+    Notes
+    -----
+    beta = (X'WX)^{-1} X'Wy; HC3 covariance (MacKinnon & White 1985)
+    (X'WX)^{-1} X'W diag(e_i^2 / (1 - h_ii)^2) WX (X'WX)^{-1}, with leverages h_ii, computed by
+    statsmodels (``cov_type="HC3"``, ``use_t=True``, as R's
+    ``lmtest::coeftest(fit, vcov = sandwich::vcovHC(fit, type = "HC3"))``). Long & Ervin (2000)
+    recommend HC3 for n < 250 and find it harmless for large n.
+
+    Tested against a direct numpy evaluation of the HC3 sandwich formula.
+
+    References
+    ----------
+    MacKinnon, J. G. & White, H. (1985). Some heteroskedasticity-consistent covariance matrix
+    estimators with improved finite sample properties. Journal of Econometrics 29, 305-325.
+    Long, J. S. & Ervin, L. H. (2000). Using heteroscedasticity consistent standard errors in
+    the linear regression model. The American Statistician 54(3), 217-224.
+    """
+    conf = _check_conf(conf)
+    prep = _prepare(
+        data,
+        outcome,
+        drivers,
+        weights,
+        missing="listwise",
+        min_n=min_n,
+        regression=True,
+        rows_per_driver=_check_rows_per_driver(rows_per_driver),
+        where="ols_drivers",
+    )
+    if prep.suppressed:
+        frame = _suppressed_model_frame(prep, _OLS_COLUMNS)
+        frame.attrs.update({"r2": float("nan"), "adj_r2": float("nan"), "conf": conf})
+        return frame
+    x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
+    design = np.column_stack([np.ones(len(x)), x])
+    model = sm.WLS(y, design, weights=w) if weights is not None else sm.OLS(y, design)
+    fit = model.fit(cov_type="HC3", use_t=True)
+    ci = np.asarray(fit.conf_int(alpha=1 - conf))[1:]
+    scale = _weighted_sd(x, w) / _weighted_sd(y[:, None], w)[0]
+    params = np.asarray(fit.params)[1:]
+    frame = pd.DataFrame(
+        {
+            "beta": params,
+            "se_hc3": np.asarray(fit.bse)[1:],
+            "t": np.asarray(fit.tvalues)[1:],
+            "p_value": np.asarray(fit.pvalues)[1:],
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
+            "std_beta": params * scale,
+            "std_ci_low": ci[:, 0] * scale,
+            "std_ci_high": ci[:, 1] * scale,
+        },
+        index=pd.Index(prep.drivers, name="driver"),
+    )
+    frame.attrs.update(
+        {
+            "r2": float(fit.rsquared),
+            "adj_r2": float(fit.rsquared_adj),
+            "n": int(prep.n),
+            "intercept": float(np.asarray(fit.params)[0]),
+            "dropped": dict(prep.dropped),
+            "notes": list(prep.notes),
+            "suppressed": False,
+            "reason": None,
+            "conf": conf,
+        }
+    )
+    return frame
+
+
+_LOGIT_COLUMNS = [
+    "coef",
+    "se",
+    "z",
+    "p_value",
+    "odds_ratio",
+    "or_ci_low",
+    "or_ci_high",
+    "std_coef",
+    "std_odds_ratio",
+]
+
+
+def logit_drivers(
+    data: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    weights: Weights = None,
+    *,
+    threshold: float | None = None,
+    conf: float = DEFAULT_CONF,
+    min_n: int | None = None,
+    rows_per_driver: int = ROWS_PER_DRIVER,
+) -> pd.DataFrame:
+    """Logistic regression of a binary outcome (e.g. promoter or not) on the drivers.
+
+    Parameters
+    ----------
+    data, outcome, drivers, weights, min_n, rows_per_driver
+        As in :func:`relative_importance` (listwise deletion); ``rows_per_driver`` also
+        sets the events needed per driver.
+    threshold : float, optional
+        The event is ``outcome >= threshold`` (e.g. 9 on likelihood_to_recommend for
+        promoters). Without it the outcome must hold only 0/1 (or True/False).
+    conf : float
+        Confidence level of the odds-ratio intervals.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver``: ``coef`` (log-odds per scale point), ``se``, ``z``, ``p_value``,
+        ``odds_ratio`` = exp(coef), ``or_ci_low``, ``or_ci_high`` (Wald), ``std_coef`` = coef *
+        sd_x (change in log-odds per standard deviation of the driver) and
+        ``std_odds_ratio`` = exp(std_coef). ``attrs``: ``n``, ``n_events``, ``pseudo_r2``
+        (McFadden), ``intercept``, ``dropped``, ``notes``, ``suppressed``, ``reason``.
+
+    Notes
+    -----
+    Maximum likelihood, log L = sum_i w_i [y_i eta_i - log(1 + exp(eta_i))], eta = X b.
+    Unweighted: ``statsmodels.Logit``; weighted: ``statsmodels.GLM`` (Binomial) with
+    ``freq_weights`` rescaled to sum to the number of rows, so standard errors treat the
+    weights as relative (survey-style), not as extra respondents. Needs at least
+    max(min_n, 10 x drivers) rows and 10 events per driver in the smaller outcome class
+    (Peduzzi et al. 1996); otherwise the result is suppressed. Complete separation is
+    reported as a note (estimates then diverge and must not be read).
+
+    Tested against a direct maximisation of the log-likelihood with scipy, and weighted
+    (integer frequency weights) against the unweighted fit on duplicated rows.
+
+    References
+    ----------
+    Hosmer, D. W., Lemeshow, S. & Sturdivant, R. X. (2013). Applied Logistic Regression, 3rd ed.
+    Peduzzi, P. et al. (1996). A simulation study of the number of events per variable in
+    logistic regression analysis. Journal of Clinical Epidemiology 49(12), 1373-1379.
+    """
+    conf = _check_conf(conf)
+    data = _check_frame(data, "logit_drivers")
+    drivers = _check_drivers(data, outcome, drivers, "logit_drivers")
+    y_raw = _as_matrix(data, [outcome])[:, 0]
+    if threshold is not None:
+        y_bin = np.where(np.isnan(y_raw), np.nan, (y_raw >= threshold).astype(float))
+    else:
+        odd = ~np.isnan(y_raw) & ~np.isin(y_raw, (0.0, 1.0))
+        if odd.any():
+            label = data.index[int(np.argmax(odd))]
+            raise DataError(
+                f"logit_drivers: outcome {outcome!r} must be 0/1 without a threshold; found "
+                f"{y_raw[odd][0]:g} at row {label!r}. Pass threshold= (e.g. 9 for promoters)."
+            )
+        y_bin = y_raw
+    event = "__event__"
+    frame_in = data[drivers].copy()
+    frame_in[event] = y_bin
+    if isinstance(weights, str):
+        _check_columns(data, [weights], "weight")
+        frame_in["__weight__"] = data[weights]
+        weights = "__weight__"
+    prep = _prepare(
+        frame_in,
+        event,
+        drivers,
+        weights,
+        missing="listwise",
+        min_n=min_n,
+        regression=True,
+        rows_per_driver=_check_rows_per_driver(rows_per_driver),
+        where="logit_drivers",
+    )
+    extra = {"n_events": float("nan"), "pseudo_r2": float("nan")}
+    if prep.suppressed:
+        frame = _suppressed_model_frame(prep, _LOGIT_COLUMNS)
+        frame.attrs.update(extra | {"conf": conf})
+        return frame
+    x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
+    n_events = int(y.sum())
+    minority = min(n_events, len(y) - n_events)
+    need = rows_per_driver * len(prep.drivers)
+    if minority < need:
+        reason = (
+            f"{minority} rows in the smaller outcome class, fewer than {rows_per_driver} events "
+            f"per driver ({need})"
+        )
+        frame = _suppressed_model_frame(
+            _Prepared(
+                prep.drivers,
+                prep.values,
+                w,
+                None,
+                prep.n,
+                prep.n_effective,
+                prep.dropped,
+                prep.notes,
+                reason,
+            ),
+            _LOGIT_COLUMNS,
+        )
+        frame.attrs.update(extra | {"n_events": n_events, "conf": conf})
+        return frame
+    design = np.column_stack([np.ones(len(x)), x])
+    notes = list(prep.notes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if weights is None:
+                fit = sm.Logit(y, design).fit(disp=0, maxiter=200)
+                pseudo = float(fit.prsquared)
+            else:
+                fw = w * len(w) / w.sum()
+                fit = sm.GLM(y, design, family=sm.families.Binomial(), freq_weights=fw).fit(
+                    maxiter=200
+                )
+                pseudo = float(fit.pseudo_rsquared(kind="mcf"))
+        except PerfectSeparationError as exc:
+            raise DataError(
+                f"logit_drivers: the drivers separate {outcome!r} perfectly ({exc}); odds "
+                "ratios are infinite. Drop the separating driver or use fewer drivers."
+            ) from exc
+    for warning in caught:
+        if issubclass(warning.category, PerfectSeparationWarning):
+            notes.append("perfect or quasi-complete separation: coefficients diverge")
+        elif "converge" in str(warning.message).lower():
+            notes.append(f"the fit did not converge: {warning.message}")
+    params = np.asarray(fit.params)[1:]
+    ci = np.asarray(fit.conf_int(alpha=1 - conf))[1:]
+    sd = _weighted_sd(x, w)
+    frame = pd.DataFrame(
+        {
+            "coef": params,
+            "se": np.asarray(fit.bse)[1:],
+            "z": np.asarray(fit.tvalues)[1:],
+            "p_value": np.asarray(fit.pvalues)[1:],
+            "odds_ratio": np.exp(params),
+            "or_ci_low": np.exp(ci[:, 0]),
+            "or_ci_high": np.exp(ci[:, 1]),
+            "std_coef": params * sd,
+            "std_odds_ratio": np.exp(params * sd),
+        },
+        index=pd.Index(prep.drivers, name="driver"),
+    )
+    frame.attrs.update(
+        {
+            "n": int(prep.n),
+            "n_events": n_events,
+            "pseudo_r2": pseudo,
+            "intercept": float(np.asarray(fit.params)[0]),
+            "dropped": dict(prep.dropped),
+            "notes": notes,
+            "suppressed": False,
+            "reason": None,
+            "conf": conf,
+        }
+    )
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap
+# --------------------------------------------------------------------------------------------
+
+
+def _replicate_corr(x: np.ndarray, counts: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted correlation matrices for every replicate: (B, k, k) from (n, k) and (B, n) counts.
+
+    Replicate weights are counts * w; the moment sums are one matrix product
+    (B x n) @ (n x k^2), done in row blocks to bound memory.
+    """
+    n, k = x.shape
+    xc = x - (w @ x) / w.sum()  # centring with the full-sample mean keeps the sums accurate
+    b = counts.shape[0]
+    s0 = np.zeros(b)
+    s1 = np.zeros((b, k))
+    s2 = np.zeros((b, k * k))
+    for start in range(0, n, _ROW_BLOCK):
+        stop = min(start + _ROW_BLOCK, n)
+        rw = counts[:, start:stop] * w[start:stop]
+        block = xc[start:stop]
+        s0 += rw.sum(axis=1)
+        s1 += rw @ block
+        s2 += rw @ (block[:, :, None] * block[:, None, :]).reshape(stop - start, k * k)
+    mean = s1 / s0[:, None]
+    cov = s2.reshape(b, k, k) / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / (sd[:, :, None] * sd[:, None, :])
+    idx = np.arange(k)
+    corr[:, idx, idx] = 1.0
+    bad = (sd <= 0).any(axis=1)
+    corr[bad] = np.nan
+    return corr
+
+
+def _replicate_spearman_corr(x: np.ndarray, counts: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per replicate: weighted mid-ranks under the replicate weights, then weighted Pearson."""
+    out = np.empty((counts.shape[0], x.shape[1], x.shape[1]))
+    for r, c in enumerate(counts):  # ranks change with every replicate's weights
+        rw = c * w
+        used = rw > 0
+        ranks = np.column_stack(
+            [_weighted_midranks(x[used, j], rw[used]) for j in range(x.shape[1])]
+        )
+        out[r] = _weighted_corr(ranks, rw[used], unit=False)
+    return out
+
+
+def _valid_replicates(corr: np.ndarray, regression: bool) -> np.ndarray:
+    ok = np.isfinite(corr).all(axis=(1, 2))
+    if regression and ok.any():
+        smallest = np.full(len(corr), -np.inf)
+        smallest[ok] = np.linalg.eigvalsh(corr[ok, :-1, :-1]).min(axis=1)
+        ok &= smallest > _COLLINEAR_TOL
+    return ok
+
+
+def bootstrap_importance(
+    data: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    method: Method = "shapley",
+    n_boot: int = 500,
+    seed: int = 0,
+    conf: float = DEFAULT_CONF,
+    weights: Weights = None,
+    min_n: int | None = None,
+    rows_per_driver: int = ROWS_PER_DRIVER,
+) -> pd.DataFrame:
+    """Percentile bootstrap intervals for importance and rank.
+
+    Parameters
+    ----------
+    data, outcome, drivers, method, weights, min_n, rows_per_driver
+        As in :func:`relative_importance` (listwise deletion).
+    n_boot : int
+        Number of resamples.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same intervals.
+    conf : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver``, sorted by rank: ``importance`` (point estimate on the full
+        sample), ``se`` (bootstrap standard deviation), ``ci_low``, ``ci_high``, ``rank``,
+        ``rank_ci_low``, ``rank_ci_high`` and ``not_separable_from`` (comma-separated
+        drivers whose importance intervals overlap this one's). ``attrs``: as
+        :func:`relative_importance` plus ``conf``, ``n_boot``, ``n_valid`` (replicates with a
+        usable correlation matrix), ``seed``, ``overlap_notes`` (see :func:`overlap_notes`)
+        and ``differences`` (records of driver_a, driver_b, diff, ci_low, ci_high: percentile
+        interval of the paired difference in importance, a sharper test than overlap).
+
+    Notes
+    -----
+    Case resampling (Efron & Tibshirani 1993): replicate r draws counts
+    c_r ~ Multinomial(n, 1/n, ..., 1/n) with ``rng.multinomial`` (rng =
+    ``numpy.random.default_rng(seed)``, all replicates in one call), so the replicate is the
+    weighted sample with weights c_r * w. All replicate correlation matrices come from one
+    matrix product of the (n_boot x n) count matrix with the n x k^2 cross-products, and the
+    subset-R^2 lattice is swept for all replicates at once. Intervals are the
+    (1 - conf)/2 and (1 + conf)/2 quantiles over the valid replicates; rank intervals use
+    the lower/higher order statistic so they stay whole numbers. Overlapping intervals are
+    a conservative criterion: two drivers whose intervals overlap may still differ, which
+    the paired ``differences`` show.
+
+    Tested: the vectorized replicates equal a loop of :func:`relative_importance` calls with
+    the same counts as weights.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    Groemping, U. (2006). relaimpo, section 4 (bootstrap intervals for metrics and ranks).
+    """
+    method = _check_method(method, "bootstrap_importance")
+    conf = _check_conf(conf)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
+        raise DataError(f"bootstrap_importance: n_boot must be an integer >= 2, found {n_boot!r}")
+    regression = method not in _CORRELATION_ONLY
+    prep = _prepare(
+        data,
+        outcome,
+        drivers,
+        weights,
+        missing="listwise",
+        min_n=min_n,
+        regression=regression,
+        spearman=method == "spearman",
+        rows_per_driver=_check_rows_per_driver(rows_per_driver),
+        where="bootstrap_importance",
+    )
+    columns = ["importance", "se", "ci_low", "ci_high", "rank", "rank_ci_low", "rank_ci_high"]
+    base = {
+        "conf": conf,
+        "n_boot": int(n_boot),
+        "seed": seed,
+        "overlap_notes": [],
+        "differences": [],
+    }
+    if prep.suppressed or prep.corr is None:
+        frame = _importance_frame(prep, method, None, float("nan"))
+        out = pd.DataFrame(np.nan, index=frame.index, columns=columns)
+        for col in ("rank", "rank_ci_low", "rank_ci_high"):
+            out[col] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["not_separable_from"] = ""
+        out.attrs.update(frame.attrs | base | {"n_valid": 0})
+        return out
+    point, r2 = _importance_from_corr(prep.corr, method)
+    rng = np.random.default_rng(seed)
+    n = len(prep.values)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=int(n_boot)).astype(float)
+    if method == "spearman":
+        corr = _replicate_spearman_corr(prep.values, counts, prep.weights)
+    else:
+        corr = _replicate_corr(prep.values, counts, prep.weights)
+    ok = _valid_replicates(corr, regression)
+    reps = np.full((int(n_boot), len(prep.drivers)), np.nan)
+    if ok.any():
+        reps[ok] = _importance_from_corr(corr[ok], method)[0]
+    valid = reps[ok]
+    notes = list(prep.notes)
+    if (~ok).sum():
+        notes.append(
+            f"{int((~ok).sum())} of {n_boot} replicates had a constant or collinear driver"
+        )
+    q = [(1 - conf) / 2, (1 + conf) / 2]
+    index = pd.Index(prep.drivers, name="driver")
+    imp = pd.Series(point, index=index)
+    if len(valid) >= 2:
+        lo, hi = np.quantile(valid, q, axis=0)
+        ranks = (-valid).argsort(axis=1).argsort(axis=1) + 1
+        rank_lo = np.quantile(ranks, q[0], axis=0, method="lower")
+        rank_hi = np.quantile(ranks, q[1], axis=0, method="higher")
+        se = valid.std(axis=0, ddof=1)
+    else:
+        lo = hi = se = np.full(len(index), np.nan)
+        rank_lo = rank_hi = np.full(len(index), np.nan)
+    out = pd.DataFrame(
+        {
+            "importance": imp,
+            "se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "rank": _rank_desc(imp),
+            "rank_ci_low": pd.array(
+                [pd.NA if np.isnan(v) else int(v) for v in rank_lo], dtype="Int64"
+            ),
+            "rank_ci_high": pd.array(
+                [pd.NA if np.isnan(v) else int(v) for v in rank_hi], dtype="Int64"
+            ),
+        },
+        index=index,
+    )
+    overlap = (out["ci_low"].to_numpy()[:, None] <= out["ci_high"].to_numpy()[None, :]) & (
+        out["ci_low"].to_numpy()[None, :] <= out["ci_high"].to_numpy()[:, None]
+    )
+    np.fill_diagonal(overlap, False)
+    out["not_separable_from"] = [", ".join(out.index[overlap[i]]) for i in range(len(out))]
+    differences = []
+    for i in range(len(index)):
+        for j in range(i + 1, len(index)):
+            diff = valid[:, i] - valid[:, j]
+            d_lo, d_hi = np.quantile(diff, q) if len(diff) >= 2 else (np.nan, np.nan)
+            differences.append(
+                {
+                    "driver_a": index[i],
+                    "driver_b": index[j],
+                    "diff": float(point[i] - point[j]),
+                    "ci_low": float(d_lo),
+                    "ci_high": float(d_hi),
+                }
+            )
+    out = out.sort_values(["rank", "importance"], ascending=[True, False])
+    frame_attrs = _importance_frame(prep, method, point, float(r2)).attrs
+    out.attrs.update(
+        frame_attrs
+        | base
+        | {"notes": notes + frame_attrs["notes"][len(prep.notes) :], "n_valid": int(ok.sum())}
+    )
+    out.attrs["differences"] = differences
+    out.attrs["overlap_notes"] = overlap_notes(out)
+    return out
+
+
+def overlap_notes(boot_df: pd.DataFrame) -> list[str]:
+    """Sentences naming neighbouring drivers (in rank order) whose intervals overlap.
+
+    Parameters
+    ----------
+    boot_df : DataFrame
+        Output of :func:`bootstrap_importance` or :func:`driver_table` (columns
+        ``importance``, ``ci_low``, ``ci_high``; ``attrs["conf"]`` if present).
+
+    Returns
+    -------
+    list of str
+        One sentence per pair of drivers adjacent in the importance order whose intervals
+        overlap, e.g. ``"delivery and post_sales_support cannot be separated (95% intervals
+        overlap)"``. Empty when every neighbour is separated or intervals are missing.
+
+    Notes
+    -----
+    Overlap of two percentile intervals is conservative (Schenker & Gentleman 2001): the
+    ``differences`` in ``attrs`` give the paired interval of the difference.
+
+    References
+    ----------
+    Schenker, N. & Gentleman, J. F. (2001). On judging the significance of differences by
+    examining the overlap between confidence intervals. The American Statistician 55(3).
+    """
+    _check_frame(boot_df, "overlap_notes")
+    _check_columns(boot_df, ["importance", "ci_low", "ci_high"], "overlap_notes")
+    conf = float(boot_df.attrs.get("conf", DEFAULT_CONF))
+    ordered = boot_df.dropna(subset=["importance", "ci_low", "ci_high"]).sort_values(
+        "importance", ascending=False
+    )
+    notes = []
+    names = list(ordered.index)
+    lo, hi = ordered["ci_low"].to_numpy(), ordered["ci_high"].to_numpy()
+    for i in range(len(names) - 1):
+        if lo[i] <= hi[i + 1] and lo[i + 1] <= hi[i]:
+            notes.append(
+                f"{names[i]} and {names[i + 1]} cannot be separated ({conf:.0%} intervals overlap)"
+            )
+    return notes
+
+
+# --------------------------------------------------------------------------------------------
+# Stated importance
+# --------------------------------------------------------------------------------------------
+
+
+def stated_importance(
+    data: pd.DataFrame,
+    attributes: Sequence[str] | Mapping[str, str] | None = None,
+    *,
+    prefix: str = "importance_",
+    weights: Weights = None,
+    conf: float = DEFAULT_CONF,
+    min_n: int | None = None,
+) -> pd.DataFrame:
+    """Mean stated importance of each attribute from its ``importance_<attribute>`` column.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Responses with stated-importance columns (1-10).
+    attributes : sequence of str, mapping attribute -> column, or None
+        Attribute names without the prefix, or a mapping naming each attribute's importance
+        column (as the codebook links them, :func:`csatlib.roles.links`); default: every column
+        starting with ``prefix``.
+    prefix : str
+        Column prefix of the stated-importance questions.
+    weights : str or array-like, optional
+        Column name or one weight per row.
+    conf : float
+        Confidence level of the interval of the mean.
+    min_n : int, optional
+        Smallest number of answers for a mean (default ``DEFAULT_MIN_N``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``attribute``: ``n``, ``mean``, ``se``, ``ci_low``, ``ci_high``, ``rank``
+        (1 = highest mean), ``suppressed`` (True below ``min_n``: estimates NaN).
+
+    Notes
+    -----
+    Weighted mean m = sum w x / sum w; se = sqrt(sum w^2 (x - m)^2) / sum w * sqrt(n / (n - 1))
+    (linearization, equal to s / sqrt(n) without weights); t interval with n - 1 df.
+    Tested against numpy means and scipy.stats.sem.
+    """
+    data = _check_frame(data, "stated_importance")
+    conf = _check_conf(conf)
+    floor = _min_rows(min_n)
+    if isinstance(attributes, Mapping):
+        columns = [str(c) for c in attributes.values()]
+        attributes = [str(a) for a in attributes]
+    else:
+        if attributes is None:
+            attributes = [str(c)[len(prefix) :] for c in data.columns if str(c).startswith(prefix)]
+            if not attributes:
+                raise DataError(f"stated_importance: no column starts with {prefix!r}")
+        columns = [f"{prefix}{a}" for a in attributes]
+    _check_columns(data, columns, "stated importance")
+    for c in columns:
+        _check_numeric(data, c, "stated importance")
+    w_all = _resolve_weights(data, weights)
+    x = _as_matrix(data, columns)
+    w = np.ones(len(data)) if w_all is None else np.nan_to_num(w_all, nan=0.0)
+    m = ~np.isnan(x) & (w[:, None] > 0)
+    x0 = np.where(m, x, 0.0)
+    wm = m * w[:, None]
+    n = m.sum(axis=0)
+    sw = wm.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (wm * x0).sum(axis=0) / sw
+        resid = np.where(m, x0 - mean, 0.0)
+        se = np.sqrt((wm**2 * resid**2).sum(axis=0)) / sw * np.sqrt(n / (n - 1))
+        tq = stats.t.ppf((1 + conf) / 2, np.maximum(n - 1, 1))
+    small = n < floor
+    mean[small] = se[small] = np.nan
+    out = pd.DataFrame(
+        {
+            "n": n.astype(int),
+            "mean": mean,
+            "se": se,
+            "ci_low": mean - tq * se,
+            "ci_high": mean + tq * se,
+        },
+        index=pd.Index(list(attributes), name="attribute"),
+    )
+    out["rank"] = _rank_desc(out["mean"])
+    out["suppressed"] = small
+    out.attrs.update({"conf": conf, "min_n": floor, "weighted": w_all is not None})
+    return out
+
+
+def _importance_series(obj: object, where: str, prefer: Sequence[str]) -> pd.Series:
+    if isinstance(obj, pd.Series):
+        return obj.astype(float)
+    if isinstance(obj, pd.DataFrame):
+        for col in prefer:
+            if col in obj.columns:
+                return obj[col].astype(float)
+        raise DataError(
+            f"{where}: expected a column among {list(prefer)}, found {list(obj.columns)}"
+        )
+    if isinstance(obj, Mapping):
+        return pd.Series(dict(obj), dtype=float)
+    raise DataError(f"{where}: expected a Series, DataFrame or mapping, found {type(obj).__name__}")
+
+
+def stated_vs_derived(
+    derived: pd.DataFrame | pd.Series,
+    stated: Mapping[str, float] | pd.DataFrame | pd.Series,
+) -> pd.DataFrame:
+    """Compare derived importance with stated importance, driver by driver.
+
+    Parameters
+    ----------
+    derived : DataFrame or Series
+        Output of :func:`relative_importance` / :func:`driver_table` (column ``importance``)
+        or a Series of importances indexed by driver.
+    stated : mapping, DataFrame or Series
+        Stated importance per driver: a mapping driver -> mean, the output of
+        :func:`stated_importance` (column ``mean``) or a Series.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver`` (drivers present in both), sorted by disagreement:
+        ``derived_importance``, ``derived_rank``, ``stated_importance``, ``stated_rank``,
+        ``rank_difference`` (stated_rank - derived_rank: positive = the driver matters more
+        than customers say, a "hidden" driver), ``reading`` ("more important than stated",
+        "less important than stated", "agree"). ``attrs``: ``spearman`` (rank correlation of
+        the two importances; NaN with fewer than 3 drivers), ``p_value``, ``n_drivers``,
+        ``only_derived``, ``only_stated`` (drivers left out).
+
+    Notes
+    -----
+    Ranks are 1 = most important, ties share the smaller rank. Spearman's rho via
+    ``scipy.stats.spearmanr`` (mid-ranks for ties). Stated importance tends to be high and
+    flat for everything ("all matters"); derived importance shows what moves the outcome
+    (Gustafsson & Johnson 2004).
+
+    References
+    ----------
+    Gustafsson, A. & Johnson, M. D. (2004). Determining attribute importance in a service
+    satisfaction model. Journal of Service Research 7(2), 124-141.
+    """
+    d = _importance_series(derived, "stated_vs_derived (derived)", ["importance"])
+    s = _importance_series(stated, "stated_vs_derived (stated)", ["mean", "importance"])
+    common = [k for k in d.index if k in s.index and pd.notna(d[k]) and pd.notna(s[k])]
+    d_c, s_c = d.loc[common], s.loc[common]
+    out = pd.DataFrame(
+        {
+            "derived_importance": d_c,
+            "derived_rank": _rank_desc(d_c),
+            "stated_importance": s_c,
+            "stated_rank": _rank_desc(s_c),
+        },
+        index=pd.Index(common, name="driver"),
+    )
+    out["rank_difference"] = (out["stated_rank"] - out["derived_rank"]).astype("Int64")
+    out["reading"] = np.select(
+        [out["rank_difference"] > 0, out["rank_difference"] < 0],
+        ["more important than stated", "less important than stated"],
+        default="agree",
+    )
+    out = out.assign(_abs=out["rank_difference"].abs()).sort_values(
+        ["_abs", "derived_rank"], ascending=[False, True]
+    )
+    out = out.drop(columns="_abs")
+    if len(common) >= 3:
+        res = stats.spearmanr(d_c.to_numpy(), s_c.to_numpy())
+        rho, p = float(res.statistic), float(res.pvalue)
+    else:
+        rho = p = float("nan")
+    out.attrs.update(
+        {
+            "spearman": rho,
+            "p_value": p,
+            "n_drivers": len(common),
+            "only_derived": [k for k in d.index if k not in common],
+            "only_stated": [k for k in s.index if k not in common],
+        }
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Importance-performance and Pareto
+# --------------------------------------------------------------------------------------------
+
+_QUADRANTS = {
+    (True, False): "concentrate here",
+    (True, True): "keep up the good work",
+    (False, False): "low priority",
+    (False, True): "possible overkill",
+}
+
+
+def importance_performance(importance: pd.Series, performance: pd.Series) -> pd.DataFrame:
+    """Importance-performance analysis: the four quadrants of Martilla & James (1977).
+
+    Parameters
+    ----------
+    importance : Series
+        Importance per driver (e.g. Shapley importance).
+    performance : Series
+        Performance per driver (e.g. mean rating).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver`` (drivers with both values): ``importance``, ``performance``,
+        ``high_importance``, ``high_performance`` (bool: at or above the median across
+        drivers) and ``quadrant``: high importance & low performance "concentrate here";
+        high & high "keep up the good work"; low & low "low priority"; low importance &
+        high performance "possible overkill". ``attrs``: ``importance_split``,
+        ``performance_split`` (the medians), ``left_out`` (drivers missing a value).
+
+    Notes
+    -----
+    The cross-hairs are the medians of the drivers shown (a relative reading: half of the
+    drivers are "high" by construction); a driver exactly at a median counts as high.
+
+    References
+    ----------
+    Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. Journal of
+    Marketing 41(1), 77-79.
+    """
+    imp = _importance_series(importance, "importance_performance (importance)", ["importance"])
+    perf = _importance_series(
+        performance, "importance_performance (performance)", ["performance", "mean"]
+    )
+    common = [k for k in imp.index if k in perf.index and pd.notna(imp[k]) and pd.notna(perf[k])]
+    left_out = sorted(set(imp.index).union(perf.index) - set(common), key=str)
+    i_c, p_c = imp.loc[common], perf.loc[common]
+    i_split = float(i_c.median()) if common else float("nan")
+    p_split = float(p_c.median()) if common else float("nan")
+    high_i = i_c >= i_split
+    high_p = p_c >= p_split
+    out = pd.DataFrame(
+        {
+            "importance": i_c,
+            "performance": p_c,
+            "high_importance": high_i,
+            "high_performance": high_p,
+            "quadrant": [
+                _QUADRANTS[(bool(a), bool(b))] for a, b in zip(high_i, high_p, strict=True)
+            ],
+        },
+        index=pd.Index(common, name="driver"),
+    )
+    out.attrs.update(
+        {"importance_split": i_split, "performance_split": p_split, "left_out": left_out}
+    )
+    return out
+
+
+def dissatisfaction_pareto(
+    df: pd.DataFrame,
+    attributes: Sequence[str],
+    *,
+    scale: tuple[int, int] | Mapping[str, tuple[int, int]] | None = None,
+    bottom_boxes: int = 2,
+    cutoff: float = 0.8,
+    min_n: int | None = None,
+) -> pd.DataFrame:
+    """Pareto of dissatisfaction: which attributes collect most of the low ratings.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Responses, one column per attribute.
+    attributes : sequence of str
+        Attribute columns.
+    scale : (int, int), mapping attribute -> (int, int), or None
+        Lowest and highest scale point of every attribute, or of each one; None reads each
+        attribute's scale from ``df.attrs["scales"]`` (the codebook's, as csatlib's processed
+        tables carry it). Values outside are an error.
+    bottom_boxes : int
+        A rating is "low" when it is among the lowest ``bottom_boxes`` points of its scale (1-2
+        on a 1-10 or a 1-5 scale, 0-1 on a 0-10 scale).
+    cutoff : float
+        Cumulative share of all low ratings that defines the "vital few" (Juran's 80%).
+    min_n : int, optional
+        Attributes with fewer answers are suppressed (default ``DEFAULT_MIN_N``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``attribute``, sorted by ``n_low`` descending (suppressed rows last):
+        ``n`` (answers), ``n_low``, ``share_low`` (n_low / n), ``share_of_all_low``
+        (n_low / total low ratings), ``cumulative``, ``vital_few`` (True up to and including
+        the attribute where ``cumulative`` first reaches ``cutoff``), ``suppressed``.
+        ``attrs``: ``low_max`` (highest "low" value; a mapping attribute -> value when the
+        scales differ), ``low_range`` (attribute -> (lowest, highest) "low" value),
+        ``total_low``, ``cutoff``.
+
+    Notes
+    -----
+    Counts, not weighted shares, as a Pareto chart of complaints. Tested on hand-counted data.
+
+    References
+    ----------
+    Juran, J. M. (1951). Quality Control Handbook. McGraw-Hill (the Pareto principle).
+    """
+    df = _check_frame(df, "dissatisfaction_pareto")
+    attributes = list(attributes)
+    _check_columns(df, attributes, "attribute")
+    floor = _min_rows(min_n)
+    bounds = np.array([_pareto_scale(df, a, scale) for a in attributes], dtype=float)
+    lo_scale, hi_scale = bounds[:, 0], bounds[:, 1]
+    if not 1 <= bottom_boxes < int((hi_scale - lo_scale).min()) + 1:
+        raise DataError(
+            "bottom_boxes must be between 1 and the number of scale points - 1, "
+            f"found {bottom_boxes}"
+        )
+    if not 0 < cutoff <= 1:
+        raise DataError(f"cutoff must be in (0, 1], found {cutoff!r}")
+    for a in attributes:
+        _check_numeric(df, a, "attribute")
+    x = _as_matrix(df, attributes)
+    outside = ~np.isnan(x) & ((x < lo_scale) | (x > hi_scale))
+    if outside.any():
+        r, c = np.argwhere(outside)[0]
+        raise DataError(
+            f"attribute {attributes[c]!r}: {x[r, c]:g} at row {df.index[r]!r} is outside the "
+            f"scale {lo_scale[c]:g}-{hi_scale[c]:g}; clean the data (missing codes such as 99 -> "
+            "NA) first"
+        )
+    low_max = lo_scale + bottom_boxes - 1
+    n = (~np.isnan(x)).sum(axis=0)
+    n_low = (x <= low_max).sum(axis=0).astype(float)
+    suppressed = n < floor
+    n_low[suppressed] = np.nan
+    out = pd.DataFrame(
+        {"n": n.astype(int), "n_low": n_low, "suppressed": suppressed},
+        index=pd.Index(attributes, name="attribute"),
+    )
+    out = out.sort_values(["suppressed", "n_low"], ascending=[True, False], kind="stable")
+    total = float(np.nansum(out["n_low"]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_low"] = out["n_low"] / out["n"]
+        out["share_of_all_low"] = out["n_low"] / total if total > 0 else np.nan
+    out["cumulative"] = out["share_of_all_low"].cumsum().where(~out["suppressed"])
+    reached = (out["cumulative"] >= cutoff - 1e-12).to_numpy()
+    vital = np.zeros(len(out), dtype=bool)
+    if total > 0:
+        last = int(np.argmax(reached)) if reached.any() else int((~out["suppressed"]).sum()) - 1
+        vital[: last + 1] = True
+        vital &= ~out["suppressed"].to_numpy()
+    out["vital_few"] = vital
+    out = out[
+        ["n", "n_low", "share_low", "share_of_all_low", "cumulative", "vital_few", "suppressed"]
+    ]
+    out["n_low"] = out["n_low"].astype("Int64") if not out["n_low"].isna().all() else out["n_low"]
+    low_by_attribute = {a: int(v) for a, v in zip(attributes, low_max, strict=True)}
+    common = set(low_by_attribute.values())
+    out.attrs.update(
+        {
+            "low_max": common.pop() if len(common) == 1 else low_by_attribute,
+            "low_range": {
+                a: (int(lo), int(m)) for a, lo, m in zip(attributes, lo_scale, low_max, strict=True)
+            },
+            "total_low": int(total),
+            "cutoff": cutoff,
+        }
+    )
+    return out
+
+
+def _pareto_scale(
+    df: pd.DataFrame, attribute: str, scale: tuple[int, int] | Mapping[str, Any] | None
+) -> tuple[int, int]:
+    value = roles.given_scale(df, attribute, scale, what="dissatisfaction_pareto")
+    try:
+        low, high = (int(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"scale must be (low, high), found {value!r}") from exc
+    if not low < high:
+        raise DataError(f"scale must be (low, high) with low < high, found {tuple(value)!r}")
+    return low, high
+
+
+# --------------------------------------------------------------------------------------------
+# The report table
+# --------------------------------------------------------------------------------------------
+
+
+def driver_table(
+    data: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    *,
+    weights: Weights = None,
+    n_boot: int = 500,
+    seed: int = 0,
+    conf: float = DEFAULT_CONF,
+    min_n: int | None = None,
+    rows_per_driver: int = ROWS_PER_DRIVER,
+) -> pd.DataFrame:
+    """The key-driver table of the country report, in one call.
+
+    Parameters
+    ----------
+    data, outcome, drivers, weights, min_n, rows_per_driver
+        As in :func:`relative_importance` (listwise deletion).
+    n_boot, seed, conf
+        Bootstrap settings of :func:`bootstrap_importance`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``driver``, sorted by rank: ``importance`` (Shapley share of R^2) with
+        ``ci_low``, ``ci_high``; ``share``; ``rank`` with ``rank_ci_low``, ``rank_ci_high``;
+        ``std_beta`` with ``std_ci_low``, ``std_ci_high`` and ``p_value`` (OLS, HC3);
+        ``performance`` (weighted mean rating of the driver over everyone who rated it);
+        ``quadrant`` (:func:`importance_performance`); ``not_separable_from``; ``n`` and
+        ``suppressed``. ``attrs``: ``r2``, ``n``, ``method``, ``dropped``, ``notes``,
+        ``overlap_notes``, ``conf``, ``n_boot``, ``suppressed``, ``reason``.
+
+    Notes
+    -----
+    Below the sample-size rule of :func:`relative_importance` every estimate is NaN and
+    ``suppressed`` is True (the rows stay, so the report can say which drivers were asked).
+    """
+    boot = bootstrap_importance(
+        data,
+        outcome,
+        drivers,
+        method="shapley",
+        n_boot=n_boot,
+        seed=seed,
+        conf=conf,
+        weights=weights,
+        min_n=min_n,
+        rows_per_driver=rows_per_driver,
+    )
+    kept = list(boot.index)
+    ols = (
+        ols_drivers(
+            data, outcome, kept, weights, conf=conf, min_n=min_n, rows_per_driver=rows_per_driver
+        )
+        if kept
+        else None
+    )
+    w_all = _resolve_weights(data, weights)
+    x = _as_matrix(data, kept)
+    w = np.ones(len(data)) if w_all is None else np.nan_to_num(w_all, nan=0.0)
+    m = ~np.isnan(x) & (w[:, None] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        perf = (np.where(m, x, 0.0) * w[:, None]).sum(axis=0) / (m * w[:, None]).sum(axis=0)
+    out = boot.copy()
+    total = out["importance"].sum()
+    out["share"] = out["importance"] / total if total else np.nan
+    for col in ("std_beta", "std_ci_low", "std_ci_high", "p_value"):
+        out[col] = ols[col].reindex(out.index) if ols is not None else np.nan
+    out["performance"] = pd.Series(perf, index=kept).reindex(out.index)
+    suppressed = bool(boot.attrs.get("suppressed"))
+    if suppressed:
+        out["performance"] = np.nan
+        out["quadrant"] = None
+    else:
+        ipa = importance_performance(out["importance"], out["performance"])
+        out["quadrant"] = ipa["quadrant"].reindex(out.index)
+    out["n"] = int(boot.attrs.get("n", 0))
+    out["suppressed"] = suppressed
+    order = [
+        "importance",
+        "ci_low",
+        "ci_high",
+        "share",
+        "rank",
+        "rank_ci_low",
+        "rank_ci_high",
+        "std_beta",
+        "std_ci_low",
+        "std_ci_high",
+        "p_value",
+        "performance",
+        "quadrant",
+        "not_separable_from",
+        "n",
+        "suppressed",
+    ]
+    out = out[order]
+    out.attrs = dict(boot.attrs)
+    return out

@@ -1,0 +1,814 @@
+"""Satisfaction scores: means, top/bottom-box shares, expectation gaps and trends by wave.
+
+Everything here works on rating columns (CSAT 1-5, attribute and overall satisfaction 1-10,
+expectations): :func:`csat_mean` and :func:`top_box` / :func:`bottom_box` for one sample, and
+vectorized tables by group (:func:`scores_by_group`, :func:`transaction_summary`,
+:func:`expectation_gap`, :func:`trends`) that apply the small-cell rule. NPS itself lives in
+:mod:`csatlib.stats.nps`; :func:`trends` reuses it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from csatlib import roles
+from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
+from csatlib.errors import DataError
+from csatlib.stats.nps import (
+    _as_list,
+    _check_alpha,
+    _check_columns,
+    _check_conf,
+    _check_min_n,
+    _check_scale,
+    _difference_test,
+    _group_codes,
+    _round,
+    _significant,
+    _to_float,
+    _weights,
+    _z_quantile,
+    nps_by_group,
+)
+
+__all__ = [
+    "MeanResult",
+    "ProportionResult",
+    "csat_mean",
+    "top_box",
+    "bottom_box",
+    "scores_by_group",
+    "transaction_summary",
+    "expectation_gap",
+    "trends",
+]
+
+Scale = tuple[int, int]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class MeanResult:
+    """Mean of a rating with a t confidence interval.
+
+    Attributes
+    ----------
+    mean : float
+        (Weighted) mean.
+    n : int
+        Valid (non-missing) values.
+    sd : float
+        Standard deviation (n - 1 denominator; weighted: see :func:`csat_mean`). NaN for n = 1.
+    se : float
+        Standard error of the mean (linearization when weighted). NaN for n = 1.
+    ci_low, ci_high : float
+        t interval with n - 1 degrees of freedom.
+    conf : float
+        Confidence level.
+    """
+
+    mean: float
+    n: int
+    sd: float
+    se: float
+    ci_low: float
+    ci_high: float
+    conf: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: 4 decimals, NaN as None."""
+        d = {k: _round(v, 4) for k, v in asdict(self).items()}
+        d["n"] = self.n
+        return d
+
+
+@dataclass(frozen=True)
+class ProportionResult:
+    """Share of respondents in the top (or bottom) boxes, with a Wilson score interval.
+
+    Attributes
+    ----------
+    share : float
+        ``count / n``, 0..1.
+    count : int
+        Respondents in the boxes.
+    n : int
+        Valid values.
+    ci_low, ci_high : float
+        Wilson score interval, 0..1.
+    conf : float
+        Confidence level.
+    """
+
+    share: float
+    count: int
+    n: int
+    ci_low: float
+    ci_high: float
+    conf: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: shares to 4 decimals, NaN as None."""
+        d = {k: _round(v, 4) for k, v in asdict(self).items()}
+        d["count"], d["n"] = self.count, self.n
+        return d
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _t_quantile(conf: float, df: np.ndarray | float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.asarray(stats.t.ppf(0.5 + conf / 2.0, np.where(np.asarray(df) > 0, df, np.nan)))
+
+
+def _wilson(count: np.ndarray, n: np.ndarray, conf: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval, vectorized (formula in :func:`top_box`)."""
+    z = _z_quantile(conf)
+    z2 = z * z
+    count = np.asarray(count, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = count / n
+        denom = 1.0 + z2 / n
+        centre = (p + z2 / (2.0 * n)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denom
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def _as_scale(value: Any, what: str) -> Scale:
+    if (
+        not isinstance(value, tuple | list)
+        or len(value) != 2
+        or not all(float(v).is_integer() for v in value)
+        or value[0] >= value[1]
+    ):
+        raise DataError(f"{what}: expected a scale (min, max) of whole numbers, found {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def _resolve_scale(df: pd.DataFrame, column: str, scale: Any) -> Scale:
+    """Scale of a column: the tuple given, its entry in a mapping, or ``df.attrs['scales']``."""
+    return _as_scale(roles.given_scale(df, column, scale), f"scale of column {column!r}")
+
+
+def _check_boxes(boxes: int, scale: Scale) -> None:
+    points = scale[1] - scale[0] + 1
+    if (
+        not isinstance(boxes, int | np.integer)
+        or isinstance(boxes, bool)
+        or not 1 <= boxes < points
+    ):
+        raise DataError(
+            f"boxes: expected a whole number from 1 to {points - 1} on the {scale[0]}-{scale[1]} "
+            f"scale, found {boxes!r}"
+        )
+
+
+def _column(df: pd.DataFrame, column: str, scale: Scale | None = None) -> np.ndarray:
+    """A numeric column as float64 (NaN missing), range-checked when a scale is given."""
+    arr, index, integral = _to_float(df[column], what=f"column {column!r}")
+    if scale is not None:
+        _check_scale(arr, scale, what=f"column {column!r}", index=index, integral=integral)
+    return arr
+
+
+def _cells(
+    df: pd.DataFrame, by: Sequence[str]
+) -> tuple[np.ndarray, int, Callable[[np.ndarray], pd.DataFrame]]:
+    """Cell of every row (``ncells`` = row left out) and a decoder; one cell when ``by`` empty."""
+    if not by:
+        return np.zeros(len(df), dtype=np.int64), 1, lambda ids: pd.DataFrame(index=range(len(ids)))
+    return _group_codes(df, by)
+
+
+def _observed(cells: np.ndarray, ncells: int) -> np.ndarray:
+    """Cells with at least one row."""
+    return np.flatnonzero(np.bincount(cells, minlength=ncells + 1)[:ncells] > 0)
+
+
+def _cell_sum(cells: np.ndarray, weights: np.ndarray | None, ncells: int) -> np.ndarray:
+    return np.bincount(cells, weights=weights, minlength=ncells + 1)[:ncells].astype(np.float64)
+
+
+def _mean_stats(
+    x: np.ndarray, cells: np.ndarray, ncells: int, conf: float
+) -> dict[str, np.ndarray]:
+    """Per-cell n, mean, sd, se and t interval; the sum of squares is taken about the mean."""
+    valid = ~np.isnan(x)
+    c, xv = cells[valid], x[valid]
+    n = _cell_sum(c, None, ncells)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = _cell_sum(c, xv, ncells) / n
+        centred = xv - np.append(mean, np.nan)[c]
+        sd = np.sqrt(_cell_sum(c, centred * centred, ncells) / (n - 1.0))
+        se = sd / np.sqrt(n)
+    tq = _t_quantile(conf, n - 1.0)
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "se": se,
+        "ci_low": mean - tq * se,
+        "ci_high": mean + tq * se,
+    }
+
+
+def _box_stats(
+    x: np.ndarray, cells: np.ndarray, ncells: int, scale: Scale, boxes: int, conf: float
+) -> dict[str, np.ndarray]:
+    lo, hi = scale
+    n = _cell_sum(cells[~np.isnan(x)], None, ncells)
+    top = _cell_sum(cells[x >= hi - boxes + 1], None, ncells)
+    bottom = _cell_sum(cells[x <= lo + boxes - 1], None, ncells)
+    top_lo, top_hi = _wilson(top, n, conf)
+    bottom_lo, bottom_hi = _wilson(bottom, n, conf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "top_box": top / n,
+            "top_box_ci_low": top_lo,
+            "top_box_ci_high": top_hi,
+            "bottom_box": bottom / n,
+            "bottom_box_ci_low": bottom_lo,
+            "bottom_box_ci_high": bottom_hi,
+        }
+
+
+def _suppress(frame: pd.DataFrame, suppressed: np.ndarray, columns: Sequence[str]) -> None:
+    for col in columns:
+        frame[col] = np.where(suppressed, np.nan, frame[col].to_numpy(dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- one sample
+
+
+def csat_mean(values: Any, weights: Any = None, *, conf: float = DEFAULT_CONF) -> MeanResult:
+    """Mean rating with standard error and t confidence interval.
+
+    Parameters
+    ----------
+    values : array-like or pandas.Series
+        Ratings; missing values (NaN, ``pd.NA``) are dropped with their weights.
+    weights : array-like, optional
+        Survey weights (finite, >= 0, aligned by position).
+    conf : float, keyword-only
+        Confidence level.
+
+    Returns
+    -------
+    MeanResult
+        ``mean, n, sd, se, ci_low, ci_high, conf``.
+
+    Raises
+    ------
+    DataError
+        No valid value, a non-numeric value (named with its position), a bad weight.
+
+    Notes
+    -----
+    Unweighted: :math:`\\bar x`, :math:`s` with the n - 1 denominator, :math:`se = s/\\sqrt n`,
+    interval :math:`\\bar x \\pm t_{n-1, 1-\\alpha/2}\\, se`.
+
+    Weighted (with-replacement, single-stage design, as R ``survey::svymean(~x,
+    svydesign(ids=~1, weights=~w))``): :math:`\\bar x_w = \\sum w x / \\sum w`,
+
+    .. math:: se^2 = \\frac{n}{n-1} \\frac{\\sum w_i^2 (x_i - \\bar x_w)^2}{(\\sum w_i)^2},
+              \\qquad sd^2 = \\frac{n}{n-1} \\frac{\\sum w_i (x_i - \\bar x_w)^2}{\\sum w_i}
+
+    (``sd`` as ``survey::svyvar``), and the same t interval with n - 1 degrees of freedom. Equal
+    weights give exactly the unweighted results.
+
+    Checked against: scipy ``stats.t.interval`` / statsmodels ``DescrStatsW.tconfint_mean``
+    (unweighted) and statsmodels WLS-on-a-constant with HC1 covariance plus a brute-force
+    linearization (weighted), in tests/stats/test_scores.py.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, ch. 2.
+    """
+    _check_conf(conf)
+    arr, _, _ = _to_float(values, what="values")
+    valid = ~np.isnan(arr)
+    n = int(valid.sum())
+    if n == 0:
+        raise DataError(f"values: expected at least one valid value, found none ({len(arr)} given)")
+    x = arr[valid]
+    if weights is None:
+        mean = float(x.mean())
+        sd = float(x.std(ddof=1)) if n > 1 else math.nan
+        se = sd / math.sqrt(n)
+    else:
+        w = _weights(weights, valid, what="weights")[valid]
+        total = float(w.sum())
+        if not total > 0:
+            raise DataError("weights: expected a positive total weight, found all weights zero")
+        mean = float(np.dot(w, x) / total)
+        r = x - mean
+        factor = n / (n - 1) if n > 1 else math.nan
+        sd = math.sqrt(factor * float(np.dot(w, r * r)) / total) if n > 1 else math.nan
+        se = math.sqrt(factor * float(np.dot(w * w, r * r))) / total if n > 1 else math.nan
+    tq = float(_t_quantile(conf, n - 1.0))
+    return MeanResult(
+        mean=mean,
+        n=n,
+        sd=sd,
+        se=se,
+        ci_low=mean - tq * se,
+        ci_high=mean + tq * se,
+        conf=float(conf),
+    )
+
+
+def _box(values: Any, scale: Any, boxes: int, conf: float, top: bool) -> ProportionResult:
+    _check_conf(conf)
+    scale = _as_scale(scale, "scale")
+    _check_boxes(boxes, scale)
+    arr, index, integral = _to_float(values, what="values")
+    _check_scale(arr, scale, what="values", index=index, integral=integral)
+    valid = ~np.isnan(arr)
+    n = int(valid.sum())
+    if n == 0:
+        raise DataError(f"values: expected at least one valid value, found none ({len(arr)} given)")
+    in_box = arr >= scale[1] - boxes + 1 if top else arr <= scale[0] + boxes - 1
+    count = int(np.count_nonzero(in_box))
+    lo, hi = _wilson(np.array([count]), np.array([n]), conf)
+    return ProportionResult(
+        share=count / n,
+        count=count,
+        n=n,
+        ci_low=float(lo[0]),
+        ci_high=float(hi[0]),
+        conf=float(conf),
+    )
+
+
+def top_box(
+    values: Any,
+    *,
+    scale: Scale = (1, 5),
+    boxes: int = 2,
+    conf: float = DEFAULT_CONF,
+) -> ProportionResult:
+    """Share of respondents in the top ``boxes`` categories ("top-2-box"), Wilson interval.
+
+    Parameters
+    ----------
+    values : array-like or pandas.Series
+        Whole-number ratings on ``scale``; missing values dropped.
+    scale : (int, int), keyword-only
+        Range of the question (default 1-5, the transaction CSAT).
+    boxes : int, keyword-only
+        Number of top categories counted (default 2: 4 and 5 on a 1-5 scale).
+    conf : float, keyword-only
+        Confidence level.
+
+    Returns
+    -------
+    ProportionResult
+        ``share, count, n, ci_low, ci_high, conf``.
+
+    Raises
+    ------
+    DataError
+        A value outside the scale or fractional (named with its position), no valid value, or
+        ``boxes`` not in 1..(number of categories - 1).
+
+    Notes
+    -----
+    With :math:`\\hat p = x/n` and :math:`z = z_{1-\\alpha/2}`, the Wilson score interval is
+
+    .. math:: \\frac{\\hat p + z^2/(2n) \\pm z \\sqrt{\\hat p(1-\\hat p)/n + z^2/(4n^2)}}
+              {1 + z^2/n}
+
+    It keeps nominal coverage far better than the Wald interval near 0 and 1, where top-box
+    shares of satisfied customers often sit.
+
+    Checked against: statsmodels ``proportion_confint(method="wilson")``, the closed form above,
+    and the published intervals of Newcombe (1998, Table II, method 3) in
+    tests/stats/test_scores.py.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    JASA, 22(158), 209-212.
+    Agresti, A., & Coull, B. A. (1998). Approximate is better than "exact" for interval
+    estimation of binomial proportions. The American Statistician, 52(2), 119-126.
+    Newcombe, R. G. (1998). Two-sided confidence intervals for the single proportion: comparison
+    of seven methods. Statistics in Medicine, 17(8), 857-872.
+    """
+    return _box(values, scale, boxes, conf, top=True)
+
+
+def bottom_box(
+    values: Any,
+    *,
+    scale: Scale = (1, 5),
+    boxes: int = 2,
+    conf: float = DEFAULT_CONF,
+) -> ProportionResult:
+    """Share of respondents in the bottom ``boxes`` categories, Wilson interval.
+
+    Parameters, returns, formula and references as :func:`top_box` (bottom instead of top:
+    values ``<= min + boxes - 1``).
+    """
+    return _box(values, scale, boxes, conf, top=False)
+
+
+# --------------------------------------------------------------------------- by group
+
+_SCORE_COLUMNS: Final = (
+    "n",
+    "mean",
+    "se",
+    "ci_low",
+    "ci_high",
+    "top_box",
+    "top_box_ci_low",
+    "top_box_ci_high",
+)
+
+
+def scores_by_group(
+    df: pd.DataFrame,
+    columns: str | Sequence[str],
+    by: str | Sequence[str],
+    *,
+    scale: Scale | Mapping[str, Scale] | None = None,
+    boxes: int = 2,
+    min_n: int = DEFAULT_MIN_N,
+    conf: float = DEFAULT_CONF,
+) -> pd.DataFrame:
+    """Mean and top-box share of rating columns by group, as one long table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent.
+    columns : str or sequence of str
+        Rating columns (e.g. the eight attributes).
+    by : str or sequence of str
+        Grouping columns; categorical keys keep their category order, rows with a missing key
+        are left out.
+    scale : (int, int), mapping or None, keyword-only
+        Scale of every column, or a mapping column -> scale; ``None`` reads ``df.attrs["scales"]``
+        (set by csatlib's cleaning). Values are range-checked.
+    boxes : int, keyword-only
+        Top-box categories (default 2).
+    min_n : int, keyword-only
+        Cells with fewer valid values are suppressed (default 30).
+    conf : float, keyword-only
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``*by, measure, n, mean, se, ci_low, ci_high, top_box, top_box_ci_low, top_box_ci_high,
+        suppressed``; one row per column and observed group. Suppressed cells have ``n``,
+        ``suppressed=True`` and NaN elsewhere.
+
+    Notes
+    -----
+    Means with t intervals as :func:`csat_mean` (unweighted), top box with Wilson intervals as
+    :func:`top_box`. Vectorized: grouped sums by ``bincount``; the loop runs over columns only.
+    """
+    _check_conf(conf)
+    _check_min_n(min_n)
+    columns = _as_list(columns, "columns")
+    by = _as_list(by)
+    _check_columns(df, [*by, *columns])
+    cells, ncells, decode = _cells(df, by)
+    observed = _observed(cells, ncells)
+    keys = decode(observed)
+    frames = []
+    for column in columns:
+        col_scale = _resolve_scale(df, column, scale)
+        _check_boxes(boxes, col_scale)
+        x = _column(df, column, col_scale)
+        means = _mean_stats(x, cells, ncells, conf)
+        shares = _box_stats(x, cells, ncells, col_scale, boxes, conf)
+        frame = keys.copy()
+        frame["measure"] = column
+        for name in _SCORE_COLUMNS:
+            frame[name] = (means | shares)[name][observed]
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["n"] = out["n"].astype(np.int64)
+    out["suppressed"] = (out["n"] < min_n) | (out["n"] == 0)
+    _suppress(out, out["suppressed"].to_numpy(), _SCORE_COLUMNS[1:])
+    return out
+
+
+def transaction_summary(
+    df: pd.DataFrame,
+    *,
+    by: str | Sequence[str] = ("region", "month"),
+    score: str = "csat",
+    scale: Scale = (1, 5),
+    boxes: int = 2,
+    min_n: int = DEFAULT_MIN_N,
+    conf: float = DEFAULT_CONF,
+) -> pd.DataFrame:
+    """Transaction CSAT by group (default region x month): mean, top-box and bottom-box shares.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Transaction survey, one row per ticket (``transactions.parquet``).
+    by : str or sequence of str, keyword-only
+        Grouping columns (default ``("region", "month")``).
+    score : str, keyword-only
+        Rating column (default ``"csat"``, 1-5).
+    scale : (int, int), keyword-only
+        Scale of ``score`` (default 1-5); values are range-checked.
+    boxes : int, keyword-only
+        Categories in the top and the bottom box (default 2: "satisfied" 4-5, "dissatisfied"
+        1-2).
+    min_n, conf : keyword-only
+        Small-cell minimum and confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``*by, n, mean, se, ci_low, ci_high, top_box, top_box_ci_low, top_box_ci_high,
+        bottom_box, bottom_box_ci_low, bottom_box_ci_high, suppressed``.
+
+    Notes
+    -----
+    Mean: t interval (:func:`csat_mean`); shares: Wilson intervals (:func:`top_box`,
+    :func:`bottom_box`). Suppressed cells have NaN in every estimate.
+    """
+    _check_conf(conf)
+    _check_min_n(min_n)
+    by = _as_list(by)
+    scale = _as_scale(scale, "scale")
+    _check_boxes(boxes, scale)
+    _check_columns(df, [*by, score])
+    x = _column(df, score, scale)
+    cells, ncells, decode = _cells(df, by)
+    observed = _observed(cells, ncells)
+    stats_ = _mean_stats(x, cells, ncells, conf) | _box_stats(x, cells, ncells, scale, boxes, conf)
+    out = decode(observed)
+    estimates = [
+        *("mean", "se", "ci_low", "ci_high", "top_box", "top_box_ci_low", "top_box_ci_high"),
+        *("bottom_box", "bottom_box_ci_low", "bottom_box_ci_high"),
+    ]
+    out["n"] = stats_["n"][observed].astype(np.int64)
+    for name in estimates:
+        out[name] = stats_[name][observed]
+    out["suppressed"] = (out["n"] < min_n) | (out["n"] == 0)
+    _suppress(out, out["suppressed"].to_numpy(), estimates)
+    return out
+
+
+def expectation_gap(
+    df: pd.DataFrame,
+    attributes: str | Sequence[str] | Mapping[str, str],
+    *,
+    expectation_prefix: str = "expectation_",
+    conf: float = DEFAULT_CONF,
+    min_n: int = DEFAULT_MIN_N,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Perceived performance against expectation, per attribute (and group): gap and ratio.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent with ``<attribute>`` (perceived) and
+        ``<expectation_prefix><attribute>`` (expected) columns on the same scale.
+    attributes : str, sequence of str, or mapping attribute -> expectation column
+        Attribute names, e.g. ``["quality", "delivery"]`` (expectations found by the prefix), or
+        a mapping naming each attribute's expectation item (as the codebook links them, see
+        :func:`csatlib.roles.links`).
+    expectation_prefix : str, keyword-only
+        Prefix of the expectation columns (default ``"expectation_"``).
+    conf, min_n : keyword-only
+        Confidence level; cells with fewer complete pairs are suppressed.
+    by : str or sequence of str, optional, keyword-only
+        Grouping columns; ``None`` for one row per attribute.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``*by, attribute, n, perceived, expected, gap, gap_se, gap_ci_low, gap_ci_high,
+        gap_p_value, ratio, ratio_se, ratio_ci_low, ratio_ci_high, suppressed``. ``n`` counts
+        respondents with both values; ``gap = perceived - expected`` (negative: expectations
+        not met); ``ratio = perceived / expected`` (below 1: not met).
+
+    Notes
+    -----
+    Only complete pairs are used. With :math:`d_i = x_i - y_i` (perceived minus expected):
+
+    *Gap* — paired t: :math:`\\bar d \\pm t_{n-1} s_d/\\sqrt n`, :math:`s_d^2 = s_x^2 + s_y^2 -
+    2 s_{xy}`; ``gap_p_value`` tests :math:`H_0: \\bar d = 0` (scipy ``ttest_rel``).
+
+    *Ratio* — delta method for a ratio of means of paired data: :math:`R = \\bar x / \\bar y`,
+
+    .. math:: \\widehat{Var}(R) = \\frac{s_x^2 - 2 R s_{xy} + R^2 s_y^2}{n \\bar y^2}
+
+    (the variance of the residuals :math:`x_i - R y_i` over :math:`n \\bar y^2`; Cochran 1977,
+    6.4), with a normal interval :math:`R \\pm z_{1-\\alpha/2} se` (asymptotic, like the delta
+    method itself). All :math:`s` use the n - 1 denominator.
+
+    Checked against: scipy ``ttest_rel`` (gap, its interval and p-value) and the gradient form
+    of the delta method with ``numpy.cov``, plus a seeded bootstrap for the ratio's SE, in
+    tests/stats/test_scores.py.
+
+    References
+    ----------
+    Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, ch. 6 (ratio estimators).
+    Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). SERVQUAL. Journal of Retailing,
+    64(1), 12-40 (performance minus expectation gaps).
+    """
+    _check_conf(conf)
+    _check_min_n(min_n)
+    if isinstance(attributes, Mapping):
+        pairs = [(str(a), str(e)) for a, e in attributes.items()]
+        if not pairs:
+            raise DataError("attributes: expected at least one attribute, found an empty mapping")
+    else:
+        pairs = [(a, f"{expectation_prefix}{a}") for a in _as_list(attributes, "attributes")]
+    by = [] if by is None else _as_list(by)
+    _check_columns(df, [*by, *(c for pair in pairs for c in pair)])
+    cells, ncells, decode = _cells(df, by)
+    observed = _observed(cells, ncells)
+    keys = decode(observed)
+    z = _z_quantile(conf)
+    frames = []
+    for perceived_col, expected_col in pairs:
+        x, y = _column(df, perceived_col), _column(df, expected_col)
+        both = ~np.isnan(x) & ~np.isnan(y)
+        c, xv, yv = cells[both], x[both], y[both]
+        n = _cell_sum(c, None, ncells)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mx = _cell_sum(c, xv, ncells) / n
+            my = _cell_sum(c, yv, ncells) / n
+            dx = xv - np.append(mx, np.nan)[c]
+            dy = yv - np.append(my, np.nan)[c]
+            sxx = _cell_sum(c, dx * dx, ncells) / (n - 1.0)
+            syy = _cell_sum(c, dy * dy, ncells) / (n - 1.0)
+            sxy = _cell_sum(c, dx * dy, ncells) / (n - 1.0)
+            gap = mx - my
+            gap_se = np.sqrt(np.clip(sxx + syy - 2.0 * sxy, 0.0, None) / n)
+            t_stat = np.where(gap_se == 0, np.where(gap == 0, 0.0, np.inf), gap / gap_se)
+            ratio = mx / my
+            ratio_var = (sxx - 2.0 * ratio * sxy + ratio * ratio * syy) / (n * my * my)
+            ratio_se = np.sqrt(np.clip(ratio_var, 0.0, None))
+        tq = _t_quantile(conf, n - 1.0)
+        p = 2.0 * stats.t.sf(np.abs(t_stat), np.where(n > 1, n - 1.0, np.nan))
+        frame = keys.copy()
+        frame["attribute"] = perceived_col
+        values = {
+            "n": n,
+            "perceived": mx,
+            "expected": my,
+            "gap": gap,
+            "gap_se": gap_se,
+            "gap_ci_low": gap - tq * gap_se,
+            "gap_ci_high": gap + tq * gap_se,
+            "gap_p_value": p,
+            "ratio": ratio,
+            "ratio_se": ratio_se,
+            "ratio_ci_low": ratio - z * ratio_se,
+            "ratio_ci_high": ratio + z * ratio_se,
+        }
+        for name, value in values.items():
+            frame[name] = value[observed]
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["n"] = out["n"].astype(np.int64)
+    out["suppressed"] = (out["n"] < min_n) | (out["n"] == 0)
+    estimates = [c for c in out.columns if c not in {*by, "attribute", "n", "suppressed"}]
+    _suppress(out, out["suppressed"].to_numpy(), estimates)
+    return out
+
+
+def trends(
+    df: pd.DataFrame,
+    columns: str | Sequence[str],
+    *,
+    by: str | Sequence[str] = "country",
+    wave: str = "wave",
+    min_n: int = DEFAULT_MIN_N,
+    conf: float = DEFAULT_CONF,
+    alpha: float = 0.05,
+    nps_column: str | None = "auto",
+) -> pd.DataFrame:
+    """Every score by group and wave, with the change from the group's previous wave and a test.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent.
+    columns : str or sequence of str
+        Rating columns; each gets its mean. The column named ``nps_column`` also gets its NPS.
+    by : str or sequence of str, keyword-only
+        Grouping column(s) (default ``"country"``).
+    wave : str, keyword-only
+        Wave column; an (ordered) categorical is ordered by its categories, else sorted.
+    min_n, conf : keyword-only
+        Small-cell minimum and confidence level.
+    alpha : float, keyword-only
+        Level of the ``significant`` flag (default 0.05).
+    nps_column : str or None, keyword-only
+        The likelihood-to-recommend column (0-10); ``"auto"`` (default): the column with codebook
+        role ``nps`` in ``df.attrs`` (none known: no NPS rows); ``None``: no NPS rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table ``*by, wave, measure, statistic, n, value, se, ci_low, ci_high,
+        previous_wave, change, change_se, p_value, significant, suppressed``. ``statistic`` is
+        ``"mean"`` (``value`` on the column's scale) or ``"nps"`` (points). ``previous_wave``
+        is the group's latest earlier wave with rows (NA for the first). ``suppressed`` flags
+        a cell below ``min_n`` (its estimates are NaN); the change, p-value and flag are
+        NaN/NA when either cell is suppressed.
+
+    Notes
+    -----
+    Means: t interval (:func:`csat_mean`); change tested with Welch's t,
+    :math:`t = (\\bar x_1 - \\bar x_0)/\\sqrt{se_1^2 + se_0^2}` with Welch-Satterthwaite df
+    :math:`(se_1^2 + se_0^2)^2 / (se_1^4/(n_1-1) + se_0^4/(n_0-1))`.
+    NPS: :func:`csatlib.stats.nps.nps_by_group` (adjusted Wald interval) and the two-sample z test
+    of
+    :func:`csatlib.stats.nps.nps_difference`. Waves are treated as independent samples.
+
+    Checked against: scipy ``ttest_ind(equal_var=False)`` and ``nps_difference`` on the same
+    cells in tests/stats/test_scores.py.
+
+    References
+    ----------
+    Welch, B. L. (1947). The generalization of "Student's" problem when several different
+    population variances are involved. Biometrika, 34(1/2), 28-35.
+    """
+    _check_conf(conf)
+    _check_min_n(min_n)
+    _check_alpha(alpha)
+    if nps_column == "auto":
+        found = roles.names(df, "nps")
+        nps_column = found[0] if found else None
+    columns = _as_list(columns, "columns")
+    by = _as_list(by)
+    keys_cols = [*by, wave]
+    _check_columns(df, [*keys_cols, *columns])
+    cells, ncells, decode = _cells(df, keys_cols)
+    observed = _observed(cells, ncells)
+    keys = decode(observed)
+    frames = []
+    for column in columns:
+        m = _mean_stats(_column(df, column), cells, ncells, conf)
+        frame = keys.copy()
+        frame["measure"] = column
+        frame["statistic"] = "mean"
+        for name, source in (("n", "n"), ("value", "mean"), ("se", "se")):
+            frame[name] = m[source][observed]
+        frame["ci_low"], frame["ci_high"] = m["ci_low"][observed], m["ci_high"][observed]
+        frames.append(frame)
+        if column == nps_column:
+            t = nps_by_group(df, keys_cols, score=column, min_n=0, conf=conf)
+            frame = t[keys_cols].copy()
+            frame["measure"] = column
+            frame["statistic"] = "nps"
+            frame["n"] = t["n"].astype(np.float64)
+            frame["value"] = t["score"]
+            frame["se"], frame["ci_low"], frame["ci_high"] = t["se"], t["ci_low"], t["ci_high"]
+            frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["n"] = out["n"].astype(np.int64)
+    suppressed = ((out["n"] < min_n) | (out["n"] == 0)).to_numpy()
+    _suppress(out, suppressed, ["value", "se", "ci_low", "ci_high"])
+    out["suppressed"] = suppressed
+
+    prev = out.groupby([*by, "measure", "statistic"], observed=True, sort=False)
+    prev = prev[[wave, "n", "value", "se", "suppressed"]].shift(1)
+    has_prev = prev["n"].notna().to_numpy()
+    either = suppressed | prev["suppressed"].eq(True).to_numpy(dtype=bool)
+    change = np.where(either | ~has_prev, np.nan, out["value"] - prev["value"])
+    var1, var0 = out["se"].to_numpy() ** 2, prev["se"].to_numpy(dtype=np.float64) ** 2
+    change_se = np.sqrt(var1 + var0)
+    change_se = np.where(np.isnan(change), np.nan, change_se)
+    n1, n0 = out["n"].to_numpy(np.float64), prev["n"].to_numpy(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        welch_df = (var1 + var0) ** 2 / (var1**2 / (n1 - 1.0) + var0**2 / (n0 - 1.0))
+        t_stat = np.where(change_se == 0, np.where(change == 0, 0.0, np.inf), change / change_se)
+    p_mean = 2.0 * stats.t.sf(np.abs(t_stat), welch_df)
+    p_mean = np.where(change_se == 0, np.where(change == 0, 1.0, 0.0), p_mean)
+    p_nps = _difference_test(change, change_se, conf, 200.0)["p_value"]
+    p_value = np.where(out["statistic"].to_numpy() == "nps", p_nps, p_mean)
+    p_value = np.where(np.isnan(change), np.nan, p_value)
+    out.insert(len(keys_cols) + 2 + 5, "previous_wave", prev[wave].astype(out[wave].dtype))
+    out["change"] = change
+    out["change_se"] = change_se
+    out["p_value"] = p_value
+    out["significant"] = _significant(p_value, alpha)
+    out["suppressed"] = out.pop("suppressed")
+    return out

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csatlib.errors import DataError
+from csatlib.report.context import load_country
+
+WAVES = ["2026-Q1", "2026-Q2", "2026-Q3"]
+
+
+def _responses() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for country in ["DE", "FR", "NA"]:
+        for wave in WAVES[:2] if country == "NA" else WAVES:
+            for i in range(40):
+                rows.append((country, wave, i % 5 == 0, int(rng.integers(0, 11))))
+    df = pd.DataFrame(rows, columns=["country", "wave", "competitor", "likelihood_to_recommend"])
+    df["wave"] = pd.Categorical(df["wave"], categories=WAVES, ordered=True)
+    df["country"] = df["country"].astype("category")
+    df.attrs["roles"] = {"country": "country", "likelihood_to_recommend": "nps"}
+    return df
+
+
+def test_latest_wave_and_previous_wave_are_resolved() -> None:
+    ctx = load_country("DE", responses=_responses())
+    assert (ctx.wave, ctx.previous_wave) == ("2026-Q3", "2026-Q2")
+    assert len(ctx.current) == 32 and not ctx.current["competitor"].any()
+    assert set(ctx.others_current["country"]) == {"FR"}
+
+
+def test_subsets_are_computed_once_per_context() -> None:
+    ctx = load_country("DE", responses=_responses())
+    for name in ("own", "country_own", "current", "previous", "others_current", "driver_sample"):
+        assert getattr(ctx, name) is getattr(ctx, name), name
+    assert len(ctx.previous) == 32 and set(ctx.previous["wave"]) == {"2026-Q2"}
+    assert len(ctx.driver_sample) == 3 * 32  # every wave up to the report's, own brand only
+
+
+def test_namibia_is_a_country_not_a_missing_value() -> None:
+    ctx = load_country("NA", responses=_responses())
+    assert ctx.wave == "2026-Q2"  # Namibia's own latest wave
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"country": "de"}, "ISO 3166 alpha-2"),
+        ({"country": "XX"}, "countries in the data: DE, FR, NA"),
+        ({"country": "DE", "wave": "2030-Q1"}, "waves for DE: 2026-Q1, 2026-Q2, 2026-Q3"),
+        ({"country": "DE", "min_n": 0}, "min_n"),
+        ({"country": "DE", "min_n": True}, "min_n"),
+    ],
+)
+def test_bad_parameters_get_clear_errors(kwargs, message) -> None:
+    with pytest.raises(DataError, match=message):
+        load_country(responses=_responses(), **kwargs)
+
+
+def test_a_study_without_brand_or_nps_role() -> None:
+    # No brand column: everybody is an own-brand customer and the screens find no competitors.
+    data = _responses().drop(columns="competitor")
+    data.attrs["roles"] = {"country": "country", "likelihood_to_recommend": "nps"}
+    ctx = load_country("DE", responses=data)
+    assert len(ctx.current) == 40 and not ctx.has_competitors
+    assert ctx.nps_column == "likelihood_to_recommend"
+    data.attrs["roles"] = {"country": "country"}
+    with pytest.raises(DataError, match="no column with role 'nps'"):
+        load_country("DE", responses=data)
