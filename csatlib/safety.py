@@ -1,4 +1,7 @@
-"""Spreadsheet-safe CSV output: neutralize cells a spreadsheet would run as a formula.
+"""Safe output: spreadsheet-safe CSV cells, and files replaced atomically.
+
+:func:`write_text_atomic` writes a file so that a reader sees the old one or the new one, never
+half of one (metrics, build stamps, the index).
 
 Lists written for people (account managers, support teams, deployment) are opened in Excel,
 LibreOffice or Google Sheets.  A cell whose text begins with ``=``, ``+``, ``-``, ``@``, a tab or a
@@ -9,6 +12,8 @@ reader's machine.  Every CSV written for people goes through :func:`write_csv_sa
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +26,7 @@ __all__ = [
     "neutralize_formula",
     "safe_for_csv",
     "write_csv_safely",
+    "write_text_atomic",
 ]
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP, "CSV Injection").
@@ -154,3 +160,21 @@ def write_csv_safely(
     # with "\n" alone a bare \r inside a comment is written unquoted and splits the row.
     safe.to_csv(target, index=index, encoding=encoding, lineterminator="\r\n")
     return target
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it and ``os.replace``.
+
+    The folder is created if needed. A reader never sees a half-written file, and an error while
+    writing leaves the old file as it was (the temporary file is removed).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

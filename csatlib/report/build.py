@@ -75,6 +75,7 @@ from typing import Any, Literal
 
 from csatlib import config, roles
 from csatlib.errors import CsatError, ReportError
+from csatlib.safety import write_text_atomic
 
 
 def _skip_iri_grammars() -> None:
@@ -354,7 +355,7 @@ def _is_fresh(reports_dir: Path, name: str, fingerprint: str, kind: JobKind = "c
 def _record_failure(reports_dir: Path, name: str, error: str) -> None:
     """Replace the stamp by a failure record: no fingerprint, so the next run retries."""
     with contextlib.suppress(OSError):
-        _atomic_write_text(
+        write_text_atomic(
             _stamp_path(reports_dir, name),
             json.dumps({"status": "failed", "error": error, "at": _now()}),
         )
@@ -457,13 +458,6 @@ def _report_exporter_class() -> type:
     return ReportExporter
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 class _KernelTrouble(ReportError):
     """The kernel died or could not start; worth one retry."""
 
@@ -536,7 +530,7 @@ def _build_once(job: CountryJob) -> None:
                 continue
             outputs[key].parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, outputs[key])
-        _atomic_write_text(
+        write_text_atomic(
             _stamp_path(reports_dir, job.country),
             json.dumps({"fingerprint": job.fingerprint, "built": _now()}),
         )
@@ -889,7 +883,7 @@ def _run_lists(job: _ListsJob) -> CountryOutcome:
                 os.replace(target / name, stage / f"old-{name}")
             if new.exists():
                 os.replace(new, target / name)
-        _atomic_write_text(
+        write_text_atomic(
             _stamp_path(reports_dir, LISTS_NAME),
             json.dumps({"fingerprint": job.fingerprint, "built": _now()}),
         )
@@ -1386,5 +1380,5 @@ suppressed. ▲/▼: change since the previous wave significant at the {alpha:.0
 </body></html>
 """
     index = reports_dir / "index.html"
-    _atomic_write_text(index, page)
+    write_text_atomic(index, page)
     return index

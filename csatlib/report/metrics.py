@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from csatlib.safety import write_text_atomic
 
 __all__ = ["to_jsonable", "write_metrics", "read_metrics"]
 
@@ -51,15 +51,8 @@ def write_metrics(path: str | Path, metrics: Mapping[str, Any]) -> Path | None:
     """
     if not path:
         return None
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(
-        json.dumps(to_jsonable(metrics), indent=2, sort_keys=True, allow_nan=False) + "\n",
-        encoding="utf-8",
-    )
-    os.replace(tmp, target)
-    return target
+    text = json.dumps(to_jsonable(metrics), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)
 
 
 def read_metrics(path: str | Path) -> dict[str, Any]:
