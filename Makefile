@@ -27,7 +27,7 @@ RAW_DIR_STAMP := data/processed/.raw_dir
 SOURCES := $(wildcard csatlib/*.py csatlib/*/*.py)
 BYTECODE_STAMP := $(VENV)/.compiled
 
-.PHONY: help setup data reports sample test test-fast bench lab lint format clean distclean synth FORCE
+.PHONY: help setup data reports sample test test-fast browser bench lab lint format clean distclean synth FORCE
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,11 +71,19 @@ reports: data setup $(BYTECODE_STAMP) ## Build every country report into reports
 sample: setup ## Draw the deployment list for the next wave into reports/lists/deployment
 	$(CSAT) sample --rate AMER=0.3 --rate EMEA=0.5 --rate APJ=1.0 --as-of 2026-10-01
 
-test: setup ## Run the whole test suite (slow checks included)
-	$(BIN)/python -m pytest -q
+# Coverage is asked for here, not in pytest's addopts, so that running one test stays quick.
+test: setup browser ## Run the whole test suite (slow checks included), with branch coverage
+	$(BIN)/python -m pytest -q --cov=csatlib --cov-branch --cov-report=term
 
 test-fast: setup ## Run the tests without the slow checks
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Headless Chromium for tests/report/test_browser.py, installed here and never from a test. Where it
+# cannot be (not root, no apt-get, apt-get failed) this says why and succeeds: those tests then skip,
+# saying why, and the rest of `make test` runs.
+browser: setup ## Install headless Chromium for the browser tests where possible (root + apt-get)
+	@PYTHONPATH=tests $(BIN)/python -m support.browser \
+	  || echo "browser: could not look for or install Chromium (see above); the browser tests will be skipped"
 
 bench: data setup $(BYTECODE_STAMP) ## Benchmarks: prints timings and ratios against the named baselines
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -10,7 +10,7 @@ import time
 
 from csatlib import config
 from csatlib.ingest.clean import build_processed, load_processed
-from csatlib.text import cit
+from csatlib.text import cit_codebook, coding, normalize
 
 
 def main() -> None:
@@ -20,14 +20,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         build_processed(config.RAW_DIR, Path(tmp))
         responses = load_processed("responses", Path(tmp))
-    codebook = cit.load_cit_codebook(config.CIT_CODEBOOK)
+    codebook = cit_codebook.load_cit_codebook(config.CIT_CODEBOOK)
     start = time.perf_counter()
-    incidents = cit.split_incidents(responses)
+    incidents = coding.split_incidents(responses)
     t_split = time.perf_counter() - start
     start = time.perf_counter()
-    codes = cit.code_incidents(incidents, codebook)
+    codes = coding.code_incidents(incidents, codebook)
     t_code = time.perf_counter() - start
-    texts = cit.normalize_text(incidents["text"]).tolist()[:5000]
+    texts = normalize.normalize_text(incidents["text"]).tolist()[:5000]
     patterns = [p for p in codebook.patterns["regex"]] if "regex" in codebook.patterns else []
     import re
 

@@ -146,3 +146,44 @@ def test_only_report_knows_notebooks_and_kernels() -> None:
         if any(n.split(".")[0] in NOTEBOOK_PACKAGES for n in _imports(path))
     }
     assert users and all(u.startswith("report/") for u in users), users
+
+
+MAX_CODE_LINES = 80
+
+
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> int:
+    """Lines of a function that are code: neither its docstring, blank lines nor comments."""
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(
+        getattr(first, "value", None), ast.Constant
+    )
+    start = first.end_lineno if has_doc and isinstance(first.value.value, str) else node.lineno
+    body = lines[start : node.end_lineno]
+    return sum(1 for line in body if line.strip() and not line.strip().startswith("#"))
+
+
+def _long_functions(path: Path) -> list[str]:
+    source = path.read_text("utf-8")
+    lines = source.splitlines()
+    return [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({n} lines)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (n := _code_lines(node, lines)) > MAX_CODE_LINES
+    ]
+
+
+def test_no_function_is_longer_than_a_screen() -> None:
+    assert [f for path in MODULES for f in _long_functions(path)] == []
+
+
+def test_the_length_check_counts_code_only(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(81))
+    probe = tmp_path / "long.py"
+    probe.write_text(
+        f'def f():\n    """Doc.\n\n    More doc.\n    """\n    # why\n{body}\n', "utf-8"
+    )
+    tree = ast.parse(probe.read_text("utf-8"))
+    node = tree.body[0]
+    assert isinstance(node, ast.FunctionDef)
+    assert _code_lines(node, probe.read_text("utf-8").splitlines()) == 81

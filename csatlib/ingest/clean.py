@@ -789,12 +789,85 @@ def clean_export(
     _check_header_rows_as_data(raw, codebook)
     _check_excel_cells(raw, codebook)
 
-    frame = raw.frame
-    n = len(frame)
     events = _Events()
+    columns, before_reverse, country_empty = _typed_columns(raw, codebook, events)
+    n = len(raw.frame)
+    id_name = next(iter(codebook.names("id")), None)
+    ids = columns[id_name] if id_name else pd.Series(pd.NA, index=range(n), dtype="string")
+    country_name = next(iter(codebook.names("country")), None)
+    scale_names = [c for c, s in codebook.columns.items() if s.role in SCALE_ROLES]
+
+    # exclusions in precedence order; the quality flags are computed on the rows left
+    reasons = np.full(n, "", dtype=object)
+    if id_name:
+        missing_id = ids.isna().to_numpy()
+        _exclude(reasons, missing_id, "missing_id")
+        dup = ids.duplicated(keep="first").to_numpy() & ~missing_id
+        if known_ids:
+            dup |= ids.isin(list(known_ids)).to_numpy(dtype=bool, na_value=False)
+        _exclude(reasons, dup, "duplicate_id")
+    if scale_names:
+        answered = np.column_stack([columns[c].notna().to_numpy() for c in scale_names])
+        _exclude(reasons, ~answered.any(axis=1), "empty_response")
+    if country_name:
+        _exclude(reasons, country_empty, "missing_country")
+        _exclude(reasons, columns[country_name].isna().to_numpy(), "unknown_country")
+    flags, speeder_info = _quality_flags(
+        codebook,
+        columns,
+        before_reverse,
+        reasons == "",
+        speeder_ratio=speeder_ratio,
+        straightline_min=straightline_min,
+    )
+    if exclude_speeders and "speeder" in flags:
+        _exclude(reasons, flags["speeder"], "speeder")
+    if exclude_straightliners and "straightliner" in flags:
+        _exclude(reasons, flags["straightliner"], "straightliner")
+
+    kept = reasons == ""
+    excluded_counts = {
+        r: int((reasons == r).sum())
+        for r in EXCLUSION_REASONS
+        if _reason_applies(r, id_name, scale_names, country_name, flags)
+    }
+    _check_row_accounting(raw.name, reasons, excluded_counts)
+
+    data = _assemble(raw, codebook, columns, flags, kept)
+    source_rows = raw.frame.index.to_numpy(dtype=np.int64)
+    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows)
+    summary = _summary(
+        raw,
+        codebook,
+        events,
+        reasons,
+        flags,
+        kept,
+        excluded_counts,
+        columns.get(country_name) if country_name else None,
+        speeder_info,
+        options={
+            "speeder_ratio": speeder_ratio,
+            "exclude_speeders": exclude_speeders,
+            "exclude_straightliners": exclude_straightliners,
+            "straightline_min": straightline_min,
+        },
+    )
+    return CleanResult(data=data, log=log, summary=summary)
+
+
+def _typed_columns(
+    raw: RawExport, codebook: Codebook, events: _Events
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series], np.ndarray]:
+    """Every codebook column parsed by its role, its changes recorded in ``events``.
+
+    Returns the columns by canonical name, the scale columns before reverse coding (for the
+    straight-lining check) and the rows whose country cell is empty.
+    """
+    frame = raw.frame
     columns: dict[str, pd.Series] = {}
     before_reverse: dict[str, pd.Series] = {}
-    country_empty = np.zeros(n, dtype=bool)
+    country_empty = np.zeros(len(frame), dtype=bool)
     for name, spec in codebook.columns.items():
         cells = _cells(frame[spec.source])
         role = spec.role
@@ -820,38 +893,33 @@ def clean_export(
             columns[name] = _other(spec, cells, events, raw.name)
         else:  # account, contact, free text, other without type
             columns[name] = _text(spec, cells, events)
+    return columns, before_reverse, country_empty
 
-    id_name = next(iter(codebook.names("id")), None)
-    ids = columns[id_name] if id_name else pd.Series(pd.NA, index=range(n), dtype="string")
-    country_name = next(iter(codebook.names("country")), None)
-    scale_names = [c for c, s in codebook.columns.items() if s.role in SCALE_ROLES]
 
-    # exclusions, precedence order
-    reasons = np.full(n, "", dtype=object)
+def _exclude(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
+    """Give ``reason`` to the rows of ``mask`` that have none yet (in place): first one wins."""
+    reasons[(reasons == "") & mask] = reason
 
-    def exclude(mask: np.ndarray, reason: str) -> None:
-        reasons[(reasons == "") & mask] = reason
 
-    if id_name:
-        missing_id = ids.isna().to_numpy()
-        exclude(missing_id, "missing_id")
-        dup = ids.duplicated(keep="first").to_numpy() & ~missing_id
-        if known_ids:
-            dup |= ids.isin(list(known_ids)).to_numpy(dtype=bool, na_value=False)
-        exclude(dup, "duplicate_id")
-    if scale_names:
-        answered = np.column_stack([columns[c].notna().to_numpy() for c in scale_names])
-        exclude(~answered.any(axis=1), "empty_response")
-    if country_name:
-        exclude(country_empty, "missing_country")
-        exclude(columns[country_name].isna().to_numpy(), "unknown_country")
+def _quality_flags(
+    codebook: Codebook,
+    columns: Mapping[str, pd.Series],
+    before_reverse: Mapping[str, pd.Series],
+    not_excluded: np.ndarray,
+    *,
+    speeder_ratio: float,
+    straightline_min: int,
+) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
+    """The ``speeder`` and ``straightliner`` flags the codebook's columns allow, and speeder info.
 
+    Speeder info is the median duration (over the rows not excluded) and the threshold.
+    """
     flags: dict[str, np.ndarray] = {}
     speeder_info: dict[str, float | None] = {}
     duration_name = next(iter(codebook.names("duration")), None)
     if duration_name:
         duration = columns[duration_name].to_numpy(dtype=float)
-        pool = duration[(reasons == "") & np.isfinite(duration)]
+        pool = duration[not_excluded & np.isfinite(duration)]
         median = float(np.median(pool)) if len(pool) else math.nan
         threshold = speeder_ratio * median
         flags["speeder"] = np.isfinite(duration) & (duration < threshold)
@@ -868,47 +936,21 @@ def clean_export(
         high = np.where(np.isfinite(grid), grid, -np.inf).max(axis=1)
         low = np.where(np.isfinite(grid), grid, np.inf).min(axis=1)
         flags["straightliner"] = (answered_n >= straightline_min) & (high == low)
-    if exclude_speeders and "speeder" in flags:
-        exclude(flags["speeder"], "speeder")
-    if exclude_straightliners and "straightliner" in flags:
-        exclude(flags["straightliner"], "straightliner")
+    return flags, speeder_info
 
-    kept = reasons == ""
-    n_kept = int(kept.sum())
-    excluded_counts = {
-        r: int((reasons == r).sum())
-        for r in EXCLUSION_REASONS
-        if _reason_applies(r, id_name, scale_names, country_name, flags)
-    }
-    if n_kept + sum(excluded_counts.values()) != n or int((reasons != "").sum()) != sum(
-        excluded_counts.values()
-    ):
+
+def _check_row_accounting(
+    export: str, reasons: np.ndarray, excluded_counts: Mapping[str, int]
+) -> None:
+    """Every raw row is kept or excluded for one counted reason; else a bug, reported loudly."""
+    n = len(reasons)
+    n_kept = int((reasons == "").sum())
+    n_excluded = sum(excluded_counts.values())
+    if n_kept + n_excluded != n or int((reasons != "").sum()) != n_excluded:
         raise DataError(
-            f"{raw.name}: row accounting does not balance: {n} raw rows, {n_kept} kept, "
-            f"{sum(excluded_counts.values())} excluded ({excluded_counts}); please report this"
+            f"{export}: row accounting does not balance: {n} raw rows, {n_kept} kept, "
+            f"{n_excluded} excluded ({excluded_counts}); please report this"
         )
-
-    data = _assemble(raw, codebook, columns, flags, kept)
-    source_rows = frame.index.to_numpy(dtype=np.int64)
-    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows)
-    summary = _summary(
-        raw,
-        codebook,
-        events,
-        reasons,
-        flags,
-        kept,
-        excluded_counts,
-        columns.get(country_name) if country_name else None,
-        speeder_info,
-        options={
-            "speeder_ratio": speeder_ratio,
-            "exclude_speeders": exclude_speeders,
-            "exclude_straightliners": exclude_straightliners,
-            "straightline_min": straightline_min,
-        },
-    )
-    return CleanResult(data=data, log=log, summary=summary)
 
 
 def _reason_applies(
@@ -1014,6 +1056,56 @@ def _attrs(codebook: Codebook) -> dict[str, Any]:
     }
 
 
+class _LogRows:
+    """The cleaning log's columns, filled one block of rows (one rule) at a time."""
+
+    fields = ("source_row", "response_id", "count", "column", "rule", "action", "value", "message")
+
+    def __init__(self, source_rows: np.ndarray, id_values: np.ndarray) -> None:
+        self.source_rows = source_rows
+        self.id_values = id_values
+        self.parts: dict[str, list[np.ndarray]] = {f: [] for f in self.fields}
+
+    def __len__(self) -> int:
+        return sum(len(a) for a in self.parts["rule"])
+
+    def add(
+        self,
+        positions: np.ndarray | None,
+        *,
+        column: str | None,
+        rule: str,
+        action: str,
+        message: str | np.ndarray,
+        value: np.ndarray | None = None,
+        count: int = 1,
+    ) -> None:
+        """One row per position, or one row about no row in particular (``positions=None``)."""
+        size = 1 if positions is None else len(positions)
+        if size == 0:
+            return
+        parts = self.parts
+        fill = np.full(size, None, dtype=object)
+        parts["source_row"].append(fill if positions is None else self.source_rows[positions])
+        parts["response_id"].append(fill if positions is None else self.id_values[positions])
+        parts["count"].append(np.full(size, count, dtype=np.int64))
+        parts["column"].append(np.full(size, column, dtype=object))
+        parts["rule"].append(np.full(size, rule, dtype=object))
+        parts["action"].append(np.full(size, action, dtype=object))
+        parts["value"].append(fill if value is None else value)
+        parts["message"].append(
+            np.full(size, message, dtype=object) if isinstance(message, str) else message
+        )
+
+    def frame(self, source: str) -> pd.DataFrame:
+        parts = self.parts
+        data = {
+            f: np.concatenate(parts[f]) if parts[f] else np.array([], dtype=object)
+            for f in self.fields
+        }
+        return pd.DataFrame({"source": np.full(len(data["rule"]), source, dtype=object), **data})
+
+
 def _build_log(
     raw: RawExport,
     codebook: Codebook,
@@ -1024,36 +1116,68 @@ def _build_log(
     ids: pd.Series,
     source_rows: np.ndarray,
 ) -> pd.DataFrame:
-    fields = ("source_row", "response_id", "count", "column", "rule", "action", "value", "message")
-    parts: dict[str, list[np.ndarray]] = {f: [] for f in fields}
-    id_values = ids.to_numpy(dtype=object, na_value=None)
-    country_spec = next((s for s in codebook.columns.values() if s.role == "country"), None)
-
-    def add(
-        positions: np.ndarray | None,
-        *,
-        column: str | None,
-        rule: str,
-        action: str,
-        message: str | np.ndarray,
-        value: np.ndarray | None = None,
-        count: int = 1,
-    ) -> None:
-        size = 1 if positions is None else len(positions)
-        if size == 0:
-            return
-        fill = np.full(size, None, dtype=object)
-        parts["source_row"].append(fill if positions is None else source_rows[positions])
-        parts["response_id"].append(fill if positions is None else id_values[positions])
-        parts["count"].append(np.full(size, count, dtype=np.int64))
-        parts["column"].append(np.full(size, column, dtype=object))
-        parts["rule"].append(np.full(size, rule, dtype=object))
-        parts["action"].append(np.full(size, action, dtype=object))
-        parts["value"].append(fill if value is None else value)
-        parts["message"].append(
-            np.full(size, message, dtype=object) if isinstance(message, str) else message
+    """The cleaning log of one export: exclusions, flags, changed cells, then bulk counts."""
+    rows = _LogRows(source_rows, ids.to_numpy(dtype=object, na_value=None))
+    _log_exclusions(rows, raw, codebook, reasons)
+    for flag, mask in flags.items():
+        rows.add(
+            np.flatnonzero(mask & kept),
+            column=None,
+            rule=flag,
+            action="flagged",
+            message=_FLAG_MESSAGES[flag],
         )
+    bulk: list[_Event] = []
+    for event in events.items:
+        if event.action == "excluded":
+            continue  # reported above with the row's exclusion
+        if event.bulk:
+            bulk.append(event)
+            continue
+        positions = np.flatnonzero(event.mask & kept)
+        if event.values is not None:
+            value = event.values[positions]
+            left, _, right = event.message.partition("{value}")
+            message = np.array([f"{left}{v!r}{right}" for v in value], dtype=object)
+        else:
+            value, message = None, event.message
+        rows.add(
+            positions,
+            column=event.column,
+            rule=event.rule,
+            action=event.action,
+            message=message,
+            value=value,
+        )
+    n_row_events = len(rows)
+    for event in bulk:  # one row per rule and column, after the row events
+        count = int((event.mask & kept).sum())
+        if count:
+            rows.add(
+                None,
+                column=event.column,
+                rule=event.rule,
+                action=event.action,
+                message=event.message.replace("{count}", f"{count:,}"),
+                count=count,
+            )
+    log = rows.frame(raw.name)
+    # row events in spreadsheet order, then the per-column bulk counts
+    order = np.argsort(
+        np.where(
+            np.arange(len(log)) < n_row_events, log["source_row"], np.iinfo(np.int64).max
+        ).astype(np.int64),
+        kind="stable",
+    )
+    return _typed_log(log.iloc[order].reset_index(drop=True))
 
+
+def _log_exclusions(
+    rows: _LogRows, raw: RawExport, codebook: Codebook, reasons: np.ndarray
+) -> None:
+    """One log row per excluded row, by reason in precedence order."""
+    id_values, source_rows = rows.id_values, rows.source_rows
+    country_spec = next((s for s in codebook.columns.values() if s.role == "country"), None)
     codes, _ = pd.factorize(id_values)
     first_row = pd.Series(source_rows).groupby(codes).transform("first").to_numpy()
     for reason in EXCLUSION_REASONS:
@@ -1087,59 +1211,9 @@ def _build_log(
             )
         else:
             message = _EXCLUSION_MESSAGES[reason]
-        add(positions, column=column, rule=reason, action="excluded", message=message, value=value)
-    for flag, mask in flags.items():
-        add(
-            np.flatnonzero(mask & kept),
-            column=None,
-            rule=flag,
-            action="flagged",
-            message=_FLAG_MESSAGES[flag],
+        rows.add(
+            positions, column=column, rule=reason, action="excluded", message=message, value=value
         )
-    bulk: list[_Event] = []
-    for event in events.items:
-        if event.action == "excluded":
-            continue  # reported above with the row's exclusion
-        if event.bulk:
-            bulk.append(event)
-            continue
-        positions = np.flatnonzero(event.mask & kept)
-        if event.values is not None:
-            value = event.values[positions]
-            left, _, right = event.message.partition("{value}")
-            message = np.array([f"{left}{v!r}{right}" for v in value], dtype=object)
-        else:
-            value, message = None, event.message
-        add(
-            positions,
-            column=event.column,
-            rule=event.rule,
-            action=event.action,
-            message=message,
-            value=value,
-        )
-    n_row_events = sum(len(a) for a in parts["rule"])
-    for event in bulk:  # one row per rule and column, after the row events
-        count = int((event.mask & kept).sum())
-        if count:
-            add(
-                None,
-                column=event.column,
-                rule=event.rule,
-                action=event.action,
-                message=event.message.replace("{count}", f"{count:,}"),
-                count=count,
-            )
-    data = {f: np.concatenate(parts[f]) if parts[f] else np.array([], dtype=object) for f in fields}
-    log = pd.DataFrame({"source": np.full(len(data["rule"]), raw.name, dtype=object), **data})
-    # row events in spreadsheet order, then the per-column bulk counts
-    order = np.argsort(
-        np.where(
-            np.arange(len(log)) < n_row_events, log["source_row"], np.iinfo(np.int64).max
-        ).astype(np.int64),
-        kind="stable",
-    )
-    return _typed_log(log.iloc[order].reset_index(drop=True))
 
 
 _FLAG_MESSAGES = {
@@ -1482,42 +1556,10 @@ def build_processed(
         raise DataError(
             f"out_dir {str(out_dir)!r} is the raw data folder; raw data is never written"
         )
-    codebook_paths = sorted(raw_dir.glob("*.codebook.yaml"))
-    if not codebook_paths:
-        raise ExportError(
-            f"no *.codebook.yaml in {str(raw_dir)!r}: every export needs a codebook next to it"
-        )
-    books = {path: load_codebook(path) for path in codebook_paths}
-    books_by_kind: dict[str, list[Codebook]] = {}
-    for book in books.values():
-        books_by_kind.setdefault(book.kind, []).append(book)
-    for kind, group in books_by_kind.items():
-        _check_one_study(kind, group)
-    by_kind: dict[str, list[tuple[Codebook, CleanResult]]] = {}
-    for codebook_path, codebook in books.items():
-        export_path = _find_export(codebook, codebook_path)
-        raw = read_export(
-            export_path,
-            format=codebook.format,  # type: ignore[arg-type]
-            encoding=codebook.encoding,
-            sheet=codebook.sheet,
-            delimiter=codebook.delimiter,
-        )
-        earlier = by_kind.get(codebook.kind, [])
-        known: set[str] = set()
-        id_names = codebook.names("id")
-        for _, done in earlier:
-            if id_names and id_names[0] in done.data:
-                known.update(done.data[id_names[0]].dropna().tolist())
-        result = clean_export(
-            raw,
-            codebook,
-            exclude_speeders=exclude_speeders,
-            exclude_straightliners=exclude_straightliners,
-            known_ids=known,
-        )
-        by_kind.setdefault(codebook.kind, []).append((codebook, result))
-
+    books = _codebooks(raw_dir)
+    by_kind = _clean_every_export(
+        books, exclude_speeders=exclude_speeders, exclude_straightliners=exclude_straightliners
+    )
     tables = {
         kind: _concat([r.data for _, r in items], _merge_attrs(kind, [cb for cb, _ in items]))
         for kind, items in by_kind.items()
@@ -1542,7 +1584,73 @@ def build_processed(
     for source in summary["sources"]:
         if source["kept"] + sum(source["excluded"].values()) != source["raw_rows"]:
             raise DataError(f"{source['source']}: kept + excluded != raw rows; please report this")
+    stale = _replace_outputs(out_dir, tables, log, summary)
+    return BuildSummary(
+        out_dir=out_dir,
+        outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
+        log_path=out_dir / "cleaning_log.csv",
+        summary_path=out_dir / "cleaning_summary.json",
+        summary=summary,
+        seconds=time.perf_counter() - started,
+        removed=stale,
+    )
 
+
+def _codebooks(raw_dir: Path) -> dict[Path, Codebook]:
+    """Every codebook of ``raw_dir`` by path, in name order, after checking one study per kind."""
+    codebook_paths = sorted(raw_dir.glob("*.codebook.yaml"))
+    if not codebook_paths:
+        raise ExportError(
+            f"no *.codebook.yaml in {str(raw_dir)!r}: every export needs a codebook next to it"
+        )
+    books = {path: load_codebook(path) for path in codebook_paths}
+    books_by_kind: dict[str, list[Codebook]] = {}
+    for book in books.values():
+        books_by_kind.setdefault(book.kind, []).append(book)
+    for kind, group in books_by_kind.items():
+        _check_one_study(kind, group)
+    return books
+
+
+def _clean_every_export(
+    books: Mapping[Path, Codebook], *, exclude_speeders: bool, exclude_straightliners: bool
+) -> dict[str, list[tuple[Codebook, CleanResult]]]:
+    """Read and clean each codebook's export, by kind; an id kept earlier is a duplicate later."""
+    by_kind: dict[str, list[tuple[Codebook, CleanResult]]] = {}
+    for codebook_path, codebook in books.items():
+        export_path = _find_export(codebook, codebook_path)
+        raw = read_export(
+            export_path,
+            format=codebook.format,  # type: ignore[arg-type]
+            encoding=codebook.encoding,
+            sheet=codebook.sheet,
+            delimiter=codebook.delimiter,
+        )
+        earlier = by_kind.get(codebook.kind, [])
+        known: set[str] = set()
+        id_names = codebook.names("id")
+        for _, done in earlier:
+            if id_names and id_names[0] in done.data:
+                known.update(done.data[id_names[0]].dropna().tolist())
+        result = clean_export(
+            raw,
+            codebook,
+            exclude_speeders=exclude_speeders,
+            exclude_straightliners=exclude_straightliners,
+            known_ids=known,
+        )
+        by_kind.setdefault(codebook.kind, []).append((codebook, result))
+    return by_kind
+
+
+def _replace_outputs(
+    out_dir: Path, tables: Mapping[str, pd.DataFrame], log: pd.DataFrame, summary: dict
+) -> tuple[Path, ...]:
+    """Write the tables, log and summary to temporary files, then move them all into place.
+
+    On any error the temporary files are removed and the previous outputs stay. Returns the
+    stale tables removed (also listed in ``summary["removed"]``).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = {f"{kind}.parquet": table for kind, table in tables.items()}
     # only files this function could have written: another kind's table from an earlier build
@@ -1568,15 +1676,7 @@ def build_processed(
         os.replace(tmp, final)
     for path in stale:
         path.unlink(missing_ok=True)
-    return BuildSummary(
-        out_dir=out_dir,
-        outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
-        log_path=out_dir / "cleaning_log.csv",
-        summary_path=out_dir / "cleaning_summary.json",
-        summary=summary,
-        seconds=time.perf_counter() - started,
-        removed=stale,
-    )
+    return stale
 
 
 def _temp_path(folder: Path, name: str) -> Path:

@@ -566,6 +566,48 @@ class _Context:
 
 
 def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> ColumnSpec:
+    _check_column_name(ctx, name, spec, parent)
+    ctx.unknown_keys(spec, _COLUMN_KEYS, f"column {name!r}", name)
+    source = ctx.optional_str(spec, "source", name, allow_number=True)
+    if source is None:
+        raise CodebookError(f"{ctx.where(name, parent, name)}'source' (the export column) missing")
+    role = _parse_role(ctx, name, spec, parent)
+    label = ctx.optional_str(spec, "label", name, allow_number=True)
+    scale = _parse_scale(ctx, name, role, spec)
+    missing = ctx.codes(spec, "missing", f"column {name!r}", name) if "missing" in spec else None
+    reverse = spec.get("reverse", False)
+    if not isinstance(reverse, bool):
+        raise CodebookError(
+            f"{ctx.where('reverse', spec, name)}reverse must be true or false, found {reverse!r}"
+        )
+    if reverse and role not in SCALE_ROLES:
+        raise CodebookError(
+            f"{ctx.where('reverse', spec, name)}reverse applies to scale roles only "
+            f"({', '.join(sorted(SCALE_ROLES))}), not {role!r}"
+        )
+    attribute, dimension = _parse_links(ctx, name, role, spec, parent)
+    vtype = _parse_type(ctx, name, role, spec)
+    true_values, false_values = _parse_bool_values(ctx, name, role, vtype, spec)
+    return ColumnSpec(
+        name=name,
+        source=source,
+        role=role,
+        label=label if label is not None else name.replace("_", " ").capitalize(),
+        scale=scale,
+        missing=missing,
+        reverse=reverse,
+        attribute=attribute,
+        dimension=dimension,
+        type=vtype,  # type: ignore[arg-type]
+        true_values=true_values,
+        false_values=false_values,
+        format=_parse_date_format(ctx, name, role, vtype, spec),
+        description=ctx.optional_str(spec, "description", name),
+    )
+
+
+def _check_column_name(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> None:
+    """A column's canonical name is an identifier cleaning does not add; its spec a mapping."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise CodebookError(
             f"{ctx.where(name, parent)}canonical name {name!r} must be a Python-style identifier "
@@ -581,10 +623,9 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
             f"{ctx.where(name, parent, name)}expected a mapping {{source: ..., role: ...}}, found "
             f"{spec!r}"
         )
-    ctx.unknown_keys(spec, _COLUMN_KEYS, f"column {name!r}", name)
-    source = ctx.optional_str(spec, "source", name, allow_number=True)
-    if source is None:
-        raise CodebookError(f"{ctx.where(name, parent, name)}'source' (the export column) missing")
+
+
+def _parse_role(ctx: _Context, name: str, spec: Mapping, parent: Mapping) -> str:
     role = spec.get("role")
     if role is None:
         raise CodebookError(f"{ctx.where(name, parent, name)}'role' missing")
@@ -595,19 +636,13 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
             f"{ctx.where('role', spec, name)}unknown role {role!r}{hint}; expected one of "
             f"{', '.join(ROLES)}"
         )
-    label = ctx.optional_str(spec, "label", name, allow_number=True)
-    scale = _parse_scale(ctx, name, role, spec)
-    missing = ctx.codes(spec, "missing", f"column {name!r}", name) if "missing" in spec else None
-    reverse = spec.get("reverse", False)
-    if not isinstance(reverse, bool):
-        raise CodebookError(
-            f"{ctx.where('reverse', spec, name)}reverse must be true or false, found {reverse!r}"
-        )
-    if reverse and role not in SCALE_ROLES:
-        raise CodebookError(
-            f"{ctx.where('reverse', spec, name)}reverse applies to scale roles only "
-            f"({', '.join(sorted(SCALE_ROLES))}), not {role!r}"
-        )
+    return role
+
+
+def _parse_links(
+    ctx: _Context, name: str, role: str, spec: Mapping, parent: Mapping
+) -> tuple[str | None, str | None]:
+    """``attribute`` (importance and expectation columns, required) and ``dimension`` (loyalty)."""
     attribute = ctx.optional_str(spec, "attribute", name)
     if attribute is not None and role not in ("importance", "expectation"):
         raise CodebookError(
@@ -623,6 +658,11 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
         raise CodebookError(
             f"{ctx.where('dimension', spec, name)}'dimension' applies to loyalty columns only"
         )
+    return attribute, dimension
+
+
+def _parse_type(ctx: _Context, name: str, role: str, spec: Mapping) -> str | None:
+    """``type``: one of ``_TYPES``, for role ``other`` only (other roles have their own)."""
     vtype = ctx.optional_str(spec, "type", name)
     if vtype is not None:
         if vtype not in _TYPES:
@@ -635,6 +675,13 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
                 f"{ctx.where('type', spec, name)}'type' applies to role 'other' only; role "
                 f"{role!r} has its own type"
             )
+    return vtype
+
+
+def _parse_bool_values(
+    ctx: _Context, name: str, role: str, vtype: str | None, spec: Mapping
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``true_values`` and ``false_values`` of a yes/no column, disjoint (ignoring case)."""
     true_values = ctx.text_list(spec, "true_values", name)
     false_values = ctx.text_list(spec, "false_values", name)
     if (true_values or false_values) and not (role == "contact_ok" or vtype == "bool"):
@@ -647,6 +694,13 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
         raise CodebookError(
             f"{ctx.where('true_values', spec, name)}{sorted(overlap)} listed as both true and false"
         )
+    return true_values, false_values
+
+
+def _parse_date_format(
+    ctx: _Context, name: str, role: str, vtype: str | None, spec: Mapping
+) -> str | None:
+    """``format``: a strftime pattern, for date columns only."""
     date_format = ctx.optional_str(spec, "format", name)
     if date_format is not None:
         if not (role == "date" or vtype == "date"):
@@ -658,22 +712,7 @@ def _parse_column(ctx: _Context, name: Any, spec: Any, parent: Mapping) -> Colum
                 f"{ctx.where('format', spec, name)}date format {date_format!r} is not a strftime "
                 "pattern such as '%d/%m/%Y %H:%M'"
             )
-    return ColumnSpec(
-        name=name,
-        source=source,
-        role=role,
-        label=label if label is not None else name.replace("_", " ").capitalize(),
-        scale=scale,
-        missing=missing,
-        reverse=reverse,
-        attribute=attribute,
-        dimension=dimension,
-        type=vtype,  # type: ignore[arg-type]
-        true_values=true_values,
-        false_values=false_values,
-        format=date_format,
-        description=ctx.optional_str(spec, "description", name),
-    )
+    return date_format
 
 
 def _parse_scale(ctx: _Context, name: str, role: str, spec: Mapping) -> tuple[int, int] | None:

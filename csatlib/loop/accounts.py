@@ -32,9 +32,10 @@ from scipy.sparse.csgraph import connected_components
 
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
-from csatlib.errors import DataError, require_columns
+from csatlib.errors import DataError
 from csatlib.safety import write_csv_safely
 from csatlib.stats.loyalty import loyalty_index
+from csatlib.validation import check_conf, check_min_n, require_columns
 
 __all__ = [
     "LEGAL_FORMS",
@@ -254,17 +255,7 @@ _SCORERS = {
 
 
 def _check_aliases(aliases: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(aliases, pd.DataFrame):
-        raise DataError(
-            f"aliases: expected a DataFrame with columns alias, canonical, "
-            f"found {type(aliases).__name__}"
-        )
-    missing = [c for c in ("alias", "canonical") if c not in aliases.columns]
-    if missing:
-        raise DataError(
-            f"aliases: expected columns 'alias' and 'canonical', missing {missing} "
-            f"(found {list(aliases.columns)})"
-        )
+    require_columns(aliases, ("alias", "canonical"), "aliases")
     a = aliases[["alias", "canonical"]].astype("string")
     a = a.apply(lambda c: c.str.strip())
     blank = a["alias"].fillna("").eq("") | a["canonical"].fillna("").eq("")
@@ -441,23 +432,13 @@ def _match_accounts(
     u = u.sort_values(["normalized", "name"], kind="stable").reset_index(drop=True)
 
     # --- aliases override everything
-    u["alias_canonical"] = pd.Series(pd.NA, index=u.index, dtype="string")
-    canonical_names: dict[str, str] = {}
-    if aliases is not None:
-        a = _check_aliases(aliases)
-        u["alias_canonical"] = (
-            u["normalized"]
-            .map(dict(zip(a["alias_key"], a["canonical"], strict=True)))
-            .astype("string")
-        )
-        canonical_names = dict(zip(a["canonical_key"], a["canonical"], strict=False))
+    canonical_names = _apply_aliases(u, aliases)
     is_alias = u["alias_canonical"].notna()
 
     # --- one node per distinct key of the names the alias file does not cover
     free = u[~is_alias]
     node_rows = free.groupby("normalized", sort=True)["n_rows"].sum()
     keys = node_rows.index.to_numpy(dtype=object)
-    n = len(keys)
     is_canon = np.isin(keys, list(canonical_names))
     digits = pd.Series(keys, dtype="string").str.findall(r"\d+").str.join(" ").to_numpy()
 
@@ -465,32 +446,11 @@ def _match_accounts(
     numbers_differ = digits[i] != digits[j]
     canon_clash = is_canon[i] & is_canon[j]
     merge = (score >= threshold) & ~numbers_differ & ~canon_clash
-    graph = sparse.coo_matrix((np.ones(int(merge.sum())), (i[merge], j[merge])), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-
-    # representative key per component: an alias canonical's key, else the most frequent key
-    nodes = pd.DataFrame(
-        {"key": keys, "component": component, "rows": node_rows.to_numpy(), "canon": is_canon}
-    )
-    rep = nodes.sort_values(
-        ["component", "canon", "rows", "key"], ascending=[True, False, False, True]
-    ).drop_duplicates("component")
-    rep_key = pd.Series(rep["key"].to_numpy(), index=rep["component"].to_numpy())
-    key_to_account = pd.Series(rep_key.reindex(component).to_numpy(), index=keys)
+    key_to_account = _account_of_key(keys, node_rows.to_numpy(), is_canon, i[merge], j[merge])
 
     u["account_key"] = u["normalized"].map(key_to_account).astype("string")
     u.loc[is_alias, "account_key"] = normalize_account_name(u.loc[is_alias, "alias_canonical"])
-
-    # canonical display name: alias file, else the most frequent spelling within the account
-    # most frequent spelling; on ties one that is not all capitals, then alphabetical
-    spelled = u[~is_alias].assign(_caps=u["name"].str.isupper().fillna(False))
-    spelled = spelled.sort_values(
-        ["account_key", "n_rows", "_caps", "name"], ascending=[True, False, True, True]
-    )
-    spelling = spelled.drop_duplicates("account_key").set_index("account_key")["name"]
-    names_by_key = {**spelling.to_dict(), **canonical_names}
-    u["account_name"] = u["account_key"].map(names_by_key).astype("string")
-    u.loc[is_alias, "account_name"] = u.loc[is_alias, "alias_canonical"]
+    _name_accounts(u, is_alias, canonical_names)
 
     u["method"] = np.where(
         is_alias,
@@ -523,6 +483,52 @@ def _match_accounts(
     return AccountMatch(
         mapping=mapping, review=review, threshold=threshold, review_band=(lo, hi), scorer=scorer
     )
+
+
+def _apply_aliases(u: pd.DataFrame, aliases: pd.DataFrame | None) -> dict[str, str]:
+    """Add ``alias_canonical`` to the distinct names ``u`` (in place); canonical key -> name."""
+    u["alias_canonical"] = pd.Series(pd.NA, index=u.index, dtype="string")
+    if aliases is None:
+        return {}
+    a = _check_aliases(aliases)
+    u["alias_canonical"] = (
+        u["normalized"].map(dict(zip(a["alias_key"], a["canonical"], strict=True))).astype("string")
+    )
+    return dict(zip(a["canonical_key"], a["canonical"], strict=False))
+
+
+def _account_of_key(
+    keys: np.ndarray, rows: np.ndarray, is_canon: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> pd.Series:
+    """Key -> account key: the components of the merged pairs (i, j), one representative each.
+
+    The representative is an alias canonical's key, else the most frequent key (by rows).
+    """
+    n = len(keys)
+    graph = sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    nodes = pd.DataFrame({"key": keys, "component": component, "rows": rows, "canon": is_canon})
+    rep = nodes.sort_values(
+        ["component", "canon", "rows", "key"], ascending=[True, False, False, True]
+    ).drop_duplicates("component")
+    rep_key = pd.Series(rep["key"].to_numpy(), index=rep["component"].to_numpy())
+    return pd.Series(rep_key.reindex(component).to_numpy(), index=keys)
+
+
+def _name_accounts(u: pd.DataFrame, is_alias: pd.Series, canonical_names: dict[str, str]) -> None:
+    """Add ``account_name`` to ``u`` (in place): the alias file's name, else the commonest spelling.
+
+    Among equally common spellings of an account, one that is not all capitals, then the first
+    in alphabetical order.
+    """
+    spelled = u[~is_alias].assign(_caps=u["name"].str.isupper().fillna(False))
+    spelled = spelled.sort_values(
+        ["account_key", "n_rows", "_caps", "name"], ascending=[True, False, True, True]
+    )
+    spelling = spelled.drop_duplicates("account_key").set_index("account_key")["name"]
+    names_by_key = {**spelling.to_dict(), **canonical_names}
+    u["account_name"] = u["account_key"].map(names_by_key).astype("string")
+    u.loc[is_alias, "account_name"] = u.loc[is_alias, "alias_canonical"]
 
 
 def _review_pairs(
@@ -619,15 +625,9 @@ def assign_accounts(
         has not seen gets its own normalized key and its name as given (it was not matched to
         anything, which is what a fresh name would get); <NA> names stay <NA>.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"assign_accounts: expected a DataFrame, found {type(df).__name__}")
+    require_columns(df, [column], "assign_accounts")
     if not isinstance(match, AccountMatch):
         raise DataError(f"match: expected an AccountMatch, found {type(match).__name__}")
-    if column not in df.columns:
-        raise DataError(
-            f"assign_accounts: expected an account-name column {column!r}, "
-            f"found columns {list(df.columns)}"
-        )
     name = df[column].astype("string").str.strip()
     m = match.mapping.set_index("name")
     out = df.copy()
@@ -678,9 +678,7 @@ class AtRiskRule:
                 raise DataError(f"AtRiskRule.{name}: expected a number or None, found {v!r}")
         if all(getattr(self, n) is None for n in ("nps_below", "ltr_below", "loyalty_below")):
             raise DataError("AtRiskRule: expected at least one criterion, all three are None")
-        m = self.min_respondents
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise DataError(f"AtRiskRule.min_respondents: expected an integer >= 1, found {m!r}")
+        check_min_n(self.min_respondents, func="AtRiskRule", param="min_respondents")
 
     def describe(self) -> str:
         """The rule in words, for a report footnote."""
@@ -699,12 +697,6 @@ class AtRiskRule:
 def _label(value: object) -> object:
     """A row label as people read it (``3``, not ``np.int64(3)``)."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _check_min_n(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
-        raise DataError(f"{name}: expected an integer >= 1, found {value!r}")
-    return int(value)
 
 
 def _numeric(df: pd.DataFrame, column: str, what: str) -> pd.Series:
@@ -998,13 +990,56 @@ def account_summary(
     if not isinstance(match, AccountMatch):
         raise DataError(f"match: expected an AccountMatch, found {type(match).__name__}")
     rule = study_rule(responses, rule, loyalty_items=loyalty)
-    account_min_n = _check_min_n(account_min_n, "account_min_n")
-    n_weakest = _check_min_n(n_weakest, "n_weakest")
+    account_min_n = check_min_n(account_min_n, func=what, param="account_min_n")
+    n_weakest = check_min_n(n_weakest, func=what, param="n_weakest")
     attribute_scales = _scales(responses, attributes, what)
     loyalty_scales = _scales(responses, loyalty, what)
 
     df = assign_accounts(_own_brand(responses, include_competitors), match, column=account_col)
     df = df[df["account_key"].notna()]
+    keys = [df["country"].astype("string"), df["account_key"]]
+    out = _account_scores(df, keys, _ltr_values(df, ltr_col, what), loyalty, loyalty_scales)
+    if attributes:
+        # a separate frame: an attribute may be called anything, even "ltr" or "n"
+        ratings = pd.DataFrame({a: _numeric(df, a, what) for a in attributes}, index=df.index)
+        means = ratings.groupby(keys, sort=True, observed=True).mean()
+        means.index.names = ["country", "account_key"]
+        out["weakest_attributes"] = _weakest(
+            _rescaled(means, attribute_scales).reindex(out.index),
+            n_weakest,
+            _labels(responses, attributes),
+        )
+    _flag_at_risk(out, rule)
+    _suppress_small_accounts(out, account_min_n)
+    out = _with_revenue(out.reset_index(), revenue, match, revenue_year)
+    out = out.sort_values(
+        ["country", "at_risk", "revenue_usd", "account_key"],
+        ascending=[True, False, False, True],
+        na_position="last",
+        kind="stable",
+    )
+    return out[[c for c in _SUMMARY_COLUMNS if c in out.columns]].reset_index(drop=True)
+
+
+_SUMMARY_COLUMNS = (
+    "country",
+    "account_key",
+    "account_name",
+    "n",
+    "suppressed",
+    "ltr_mean",
+    "nps",
+    "loyalty_index",
+    "weakest_attributes",
+    "at_risk",
+    "at_risk_reasons",
+    "revenue_year",
+    "revenue_usd",
+)
+
+
+def _ltr_values(df: pd.DataFrame, ltr_col: str, what: str) -> pd.Series:
+    """The recommend question as floats, refused when a value lies outside 0-10."""
     ltr = _numeric(df, ltr_col, what)
     bad = ltr.notna() & ~ltr.between(*roles.NPS_SCALE)
     if bad.any():
@@ -1013,7 +1048,20 @@ def account_summary(
             f"account_summary: column {ltr_col!r}, row {_label(row)!r}: value "
             f"{ltr[bad].iloc[0]:g} is outside 0-10"
         )
-    keys = [df["country"].astype("string"), df["account_key"]]
+    return ltr
+
+
+def _account_scores(
+    df: pd.DataFrame,
+    keys: list[pd.Series],
+    ltr: pd.Series,
+    loyalty: Sequence[str],
+    loyalty_scales: Mapping[str, tuple[int, int]],
+) -> pd.DataFrame:
+    """Per (country, account_key): ``account_name``, ``n``, ``ltr_mean``, ``nps``, loyalty.
+
+    ``loyalty_index`` (the respondents' mean) only when the study has loyalty items.
+    """
     work = pd.DataFrame(
         {
             "account_name": df["account_name"],
@@ -1036,55 +1084,34 @@ def account_summary(
     out = work.groupby(keys, sort=True, observed=True).agg(**aggs)
     out.index.names = ["country", "account_key"]
     out["nps"] = 100.0 * (out.pop("promoters") - out.pop("detractors"))
-    if attributes:
-        # a separate frame: an attribute may be called anything, even "ltr" or "n"
-        ratings = pd.DataFrame({a: _numeric(df, a, what) for a in attributes}, index=df.index)
-        means = ratings.groupby(keys, sort=True, observed=True).mean()
-        means.index.names = ["country", "account_key"]
-        out["weakest_attributes"] = _weakest(
-            _rescaled(means, attribute_scales).reindex(out.index),
-            n_weakest,
-            _labels(responses, attributes),
-        )
+    return out
 
-    _flag_at_risk(out, rule)
+
+def _suppress_small_accounts(out: pd.DataFrame, account_min_n: int) -> None:
+    """Add ``suppressed`` and blank the scores and texts of accounts below the minimum (in place).
+
+    ``at_risk`` stays: :func:`at_risk_list` decides whether to show it.
+    """
     out["suppressed"] = out["n"] < account_min_n
     scores = [c for c in _SCORE_COLUMNS if c in out.columns]
     out.loc[out["suppressed"], scores] = np.nan
     texts = [c for c in ("weakest_attributes", "at_risk_reasons") if c in out.columns]
     out.loc[out["suppressed"], texts] = pd.NA
-    out = out.reset_index()
 
+
+def _with_revenue(
+    out: pd.DataFrame, revenue: pd.DataFrame | None, match: AccountMatch, year: int | None
+) -> pd.DataFrame:
+    """``out`` with ``revenue_usd`` and ``revenue_year`` (the latest year unless ``year``)."""
     if revenue is not None:
-        rev, year = _latest_revenue(revenue, match, revenue_year)
+        rev, latest = _latest_revenue(revenue, match, year)
         out = out.merge(rev, on=["account_key", "country"], how="left")
-        out["revenue_year"] = year
+        out["revenue_year"] = latest
     else:
         out["revenue_usd"] = np.nan
         out["revenue_year"] = pd.NA
     out["revenue_year"] = out["revenue_year"].astype("Int64")
-    out = out.sort_values(
-        ["country", "at_risk", "revenue_usd", "account_key"],
-        ascending=[True, False, False, True],
-        na_position="last",
-        kind="stable",
-    )
-    cols = [
-        "country",
-        "account_key",
-        "account_name",
-        "n",
-        "suppressed",
-        "ltr_mean",
-        "nps",
-        "loyalty_index",
-        "weakest_attributes",
-        "at_risk",
-        "at_risk_reasons",
-        "revenue_year",
-        "revenue_usd",
-    ]
-    return out[[c for c in cols if c in out.columns]].reset_index(drop=True)
+    return out
 
 
 def _flag_at_risk(out: pd.DataFrame, rule: AtRiskRule) -> None:
@@ -1161,8 +1188,8 @@ def country_weakest_attributes(
             "attributes=[...] or use country_drivers"
         )
     require_columns(responses, ["country", *attributes], f"{what}: responses")
-    min_n = _check_min_n(min_n, "min_n")
-    n_weakest = _check_min_n(n_weakest, "n_weakest")
+    min_n = check_min_n(min_n, func=what)
+    n_weakest = check_min_n(n_weakest, func=what, param="n_weakest")
     scales = _scales(responses, attributes, what)
     df = _own_brand(responses, include_competitors)
     ratings = pd.DataFrame({a: _numeric(df, a, what) for a in attributes}, index=df.index)
@@ -1264,7 +1291,7 @@ def at_risk_list(
     ICC/ESOMAR International Code on Market, Opinion and Social Research and Data Analytics
     (2016), data protection and privacy; ESOMAR, Guideline on Customer Satisfaction Studies.
     """
-    min_n = _check_min_n(min_n, "min_n")
+    min_n = check_min_n(min_n, func="at_risk_list")
     attributes = _attribute_columns(responses, attributes, "at_risk_list")
     summary = account_summary(
         responses,
@@ -1388,7 +1415,7 @@ def write_account_lists(
     """
     need = ["country", "n_respondents", "at_risk_reasons", "ltr_mean", "nps"]
     require_columns(at_risk, need, "write_account_lists")
-    account_min_n = _check_min_n(account_min_n, "account_min_n")
+    account_min_n = check_min_n(account_min_n, func="write_account_lists", param="account_min_n")
     scores = [c for c in _SCORE_COLUMNS if c in at_risk.columns]
     extra = [c for c in at_risk.columns if c not in AT_RISK_LIST_COLUMNS]
     if extra:
@@ -1537,36 +1564,14 @@ def revenue_linkage(
         raise DataError(f"match: expected an AccountMatch, found {type(match).__name__}")
     if category_by not in ("mean_ltr", "nps"):
         raise DataError(f"category_by: expected 'mean_ltr' or 'nps', found {category_by!r}")
-    min_n = _check_min_n(min_n, "min_n")
-    if not 0.0 < float(conf) < 1.0:
-        raise DataError(f"conf: expected a level between 0 and 1, found {conf!r}")
+    min_n = check_min_n(min_n, func="revenue_linkage")
+    conf = check_conf(conf, func="revenue_linkage")
 
     rev = _revenue_frame(revenue, match)
     year = int(rev["year"].max()) if year is None else int(year)
     base_year = year - 1 if base_year is None else int(base_year)
-    wide = rev.pivot_table(
-        index=["account_key", "country"], columns="year", values="revenue_usd", aggfunc="sum"
-    )
-    names = rev.groupby(["account_key", "country"])["account_name"].first()
-    wide = pd.DataFrame(
-        {
-            "revenue_base": wide[base_year] if base_year in wide.columns else np.nan,
-            "revenue_usd": wide[year] if year in wide.columns else np.nan,
-            "account_name": names,
-        },
-        index=wide.index,
-    ).reset_index()
-
-    s = summary.assign(country=summary["country"].astype("string"))
-    if category_by == "mean_ltr":
-        x = s["ltr_mean"].astype(float)
-        cat = np.select([x >= 9, x >= 7, x < 7], _CATEGORIES[::-1], default="")
-    else:
-        x = s["nps"].astype(float)
-        cat = np.select([x > 0, x == 0, x < 0], _CATEGORIES[::-1], default="")
-    s["category"] = pd.Categorical(
-        pd.Series(cat, index=s.index).replace("", np.nan), categories=_CATEGORIES, ordered=True
-    )
+    wide = _revenue_by_year(rev, year, base_year)
+    s = _categorized(summary, category_by)
     linked = s.drop(columns=["revenue_usd", "revenue_year"], errors="ignore").merge(
         wide.drop(columns="account_name"),
         on=["account_key", "country"],
@@ -1579,25 +1584,79 @@ def revenue_linkage(
         change = 100.0 * (linked["revenue_usd"].astype(float) - base) / base
     linked["revenue_change_pct"] = change.where(base > 0)
     linked["revenue_year"] = year
-    accounts = linked.loc[
-        has_rev,
-        [
-            "country",
-            "account_key",
-            "account_name",
-            "n",
-            "ltr_mean",
-            "nps",
-            "category",
-            "at_risk",
-            "revenue_base",
-            "revenue_year",
-            "revenue_usd",
-            "revenue_change_pct",
-        ],
-    ].reset_index(drop=True)
-
+    accounts = linked.loc[has_rev, list(_LINKED_COLUMNS)].reset_index(drop=True)
     unmatched_survey = linked.loc[~has_rev, ["country", "account_key", "account_name", "n"]]
+    unmatched_revenue = _revenue_without_survey(wide, s)
+
+    valid = accounts[accounts["category"].notna() & accounts["revenue_change_pct"].notna()]
+    notes = (
+        f"{int(s['suppressed'].sum())} account(s) below the account minimum have no category",
+        f"{len(unmatched_survey)} surveyed account(s) without revenue, "
+        f"{len(unmatched_revenue)} revenue account(s) without survey",
+    )
+    return RevenueLinkage(
+        accounts=accounts,
+        by_category=_change_by_category(valid, min_n=min_n, conf=conf),
+        test=_change_tests(valid, category_by),
+        at_risk_by_country=_revenue_at_risk_by_country(linked),
+        unmatched_revenue=unmatched_revenue.reset_index(drop=True),
+        unmatched_survey=unmatched_survey.reset_index(drop=True),
+        year=year,
+        base_year=base_year,
+        category_by=category_by,
+        notes=notes,
+    )
+
+
+_LINKED_COLUMNS = (
+    "country",
+    "account_key",
+    "account_name",
+    "n",
+    "ltr_mean",
+    "nps",
+    "category",
+    "at_risk",
+    "revenue_base",
+    "revenue_year",
+    "revenue_usd",
+    "revenue_change_pct",
+)
+
+
+def _revenue_by_year(rev: pd.DataFrame, year: int, base_year: int) -> pd.DataFrame:
+    """One row per (account_key, country): ``revenue_base``, ``revenue_usd`` and the name."""
+    wide = rev.pivot_table(
+        index=["account_key", "country"], columns="year", values="revenue_usd", aggfunc="sum"
+    )
+    names = rev.groupby(["account_key", "country"])["account_name"].first()
+    return pd.DataFrame(
+        {
+            "revenue_base": wide[base_year] if base_year in wide.columns else np.nan,
+            "revenue_usd": wide[year] if year in wide.columns else np.nan,
+            "account_name": names,
+        },
+        index=wide.index,
+    ).reset_index()
+
+
+def _categorized(summary: pd.DataFrame, category_by: str) -> pd.DataFrame:
+    """``summary`` with a string ``country`` and the account's NPS ``category`` (ordered)."""
+    s = summary.assign(country=summary["country"].astype("string"))
+    if category_by == "mean_ltr":
+        x = s["ltr_mean"].astype(float)
+        cat = np.select([x >= 9, x >= 7, x < 7], _CATEGORIES[::-1], default="")
+    else:
+        x = s["nps"].astype(float)
+        cat = np.select([x > 0, x == 0, x < 0], _CATEGORIES[::-1], default="")
+    s["category"] = pd.Categorical(
+        pd.Series(cat, index=s.index).replace("", np.nan), categories=_CATEGORIES, ordered=True
+    )
+    return s
+
+
+def _revenue_without_survey(wide: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+    """Revenue accounts (key, country) with no survey row, and whether surveyed elsewhere."""
     in_survey = (
         wide[["account_key", "country"]]
         .merge(s[["account_key", "country"]].drop_duplicates(), how="left", indicator=True)[
@@ -1606,15 +1665,14 @@ def revenue_linkage(
         .eq("both")
         .to_numpy()
     )
-    unmatched_revenue = wide.loc[
-        ~in_survey, ["country", "account_key", "account_name", "revenue_usd"]
-    ].copy()
-    unmatched_revenue["surveyed_in_other_country"] = unmatched_revenue["account_key"].isin(
-        s["account_key"]
-    )
+    unmatched = wide.loc[~in_survey, ["country", "account_key", "account_name", "revenue_usd"]]
+    unmatched = unmatched.copy()
+    unmatched["surveyed_in_other_country"] = unmatched["account_key"].isin(s["account_key"])
+    return unmatched
 
-    # --- change by category
-    valid = accounts[accounts["category"].notna() & accounts["revenue_change_pct"].notna()]
+
+def _change_by_category(valid: pd.DataFrame, *, min_n: int, conf: float) -> pd.DataFrame:
+    """Revenue change per category: mean with a t interval, median; small categories blanked."""
     g = valid.groupby("category", observed=False)["revenue_change_pct"]
     by = pd.DataFrame(
         {
@@ -1625,7 +1683,7 @@ def revenue_linkage(
         }
     )
     by["se"] = by["sd"] / np.sqrt(by["n"])
-    tcrit = stats.t.ppf(0.5 + float(conf) / 2.0, by["n"] - 1)
+    tcrit = stats.t.ppf(0.5 + conf / 2.0, by["n"] - 1)
     by["ci_low"] = by["mean_change_pct"] - tcrit * by["se"]
     by["ci_high"] = by["mean_change_pct"] + tcrit * by["se"]
     by["suppressed"] = by["n"] < min_n
@@ -1645,8 +1703,12 @@ def revenue_linkage(
         ]
     ]
     by["category"] = by["category"].astype(str)
+    return by
 
-    # --- tests
+
+def _change_tests(valid: pd.DataFrame, category_by: str) -> pd.DataFrame:
+    """Kruskal-Wallis across categories and Spearman's rho of the LTR measure with the change."""
+    g = valid.groupby("category", observed=False)["revenue_change_pct"]
     groups = [grp.to_numpy(dtype=float) for _, grp in g if len(grp) > 0]
     rows = []
     if len(groups) >= 2 and sum(len(v) for v in groups) > len(groups):
@@ -1663,16 +1725,18 @@ def revenue_linkage(
         rows.append(("spearman", float(rho), np.nan, float(p), len(valid)))
     else:
         rows.append(("spearman", np.nan, np.nan, np.nan, len(valid)))
-    test = pd.DataFrame(rows, columns=["test", "statistic", "df", "p_value", "n"])
+    return pd.DataFrame(rows, columns=["test", "statistic", "df", "p_value", "n"])
 
-    # --- revenue at risk by country (every surveyed account, suppressed ones included)
+
+def _revenue_at_risk_by_country(linked: pd.DataFrame) -> pd.DataFrame:
+    """Revenue of the at-risk accounts per country (every surveyed account, suppressed too)."""
     r = linked.assign(
         flagged=linked["at_risk"].astype("boolean").fillna(False).to_numpy(dtype=bool),
         rev=linked["revenue_usd"].astype(float).fillna(0.0),
     )
     r["rev_at_risk"] = r["rev"].where(r["flagged"], 0.0)
     gc = r.groupby("country", sort=True)
-    at_risk_by_country = pd.DataFrame(
+    out = pd.DataFrame(
         {
             "n_accounts": gc.size(),
             "n_at_risk": gc["flagged"].sum().astype(int),
@@ -1681,25 +1745,7 @@ def revenue_linkage(
         }
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        at_risk_by_country["share_at_risk"] = (
-            at_risk_by_country["revenue_at_risk"] / at_risk_by_country["revenue_usd"]
-        ).where(at_risk_by_country["revenue_usd"] > 0)
-    at_risk_by_country = at_risk_by_country.reset_index()
-
-    notes = (
-        f"{int(s['suppressed'].sum())} account(s) below the account minimum have no category",
-        f"{len(unmatched_survey)} surveyed account(s) without revenue, "
-        f"{len(unmatched_revenue)} revenue account(s) without survey",
-    )
-    return RevenueLinkage(
-        accounts=accounts,
-        by_category=by,
-        test=test,
-        at_risk_by_country=at_risk_by_country,
-        unmatched_revenue=unmatched_revenue.reset_index(drop=True),
-        unmatched_survey=unmatched_survey.reset_index(drop=True),
-        year=year,
-        base_year=base_year,
-        category_by=category_by,
-        notes=notes,
-    )
+        out["share_at_risk"] = (out["revenue_at_risk"] / out["revenue_usd"]).where(
+            out["revenue_usd"] > 0
+        )
+    return out.reset_index()

@@ -20,11 +20,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
-from csatlib.errors import DataError, ExportError, require_columns
+from csatlib.errors import DataError, ExportError
 from csatlib.safety import write_csv_safely
+from csatlib.validation import check_conf, check_min_n, require_columns
 
 __all__ = [
     "CONTACT_COLUMNS",
@@ -286,6 +287,35 @@ def draw_sample(
     if isinstance(fatigue_days, bool) or not isinstance(fatigue_days, int) or fatigue_days < 0:
         raise DataError(f"fatigue_days: expected an integer >= 0, found {fatigue_days!r}")
 
+    c, last = _prepared_contacts(contacts)
+    _check_rates(rates, default_rate, set(c["region"].unique()))
+    c["reason"] = _exclusion_reasons(c, last, as_of=as_of, fatigue_days=fatigue_days, dedupe=dedupe)
+    eligible = c["reason"].to_numpy() == ""
+    selected = _select(c, eligible, rates, default_rate, census_named, int(seed))
+
+    base = [*CONTACT_COLUMNS, "email_normalized"]
+    for col in ("do_not_survey", "named_account"):
+        c[col] = np.where(c[col], "Y", "N")
+    sample = c.loc[selected, [*base, "selection", "inclusion_probability", "design_weight"]]
+    excluded = c.loc[~eligible, [*base, "reason"]]
+    not_selected = c.loc[eligible & ~selected, [*base, "inclusion_probability"]]
+    coverage = _coverage(c, eligible, selected, rates, default_rate)
+    return SampleResult(
+        sample=sample.sort_values(["region", "segment", "contact_id"]).reset_index(drop=True),
+        excluded=excluded.sort_values(["reason", "contact_id"]).reset_index(drop=True),
+        not_selected=not_selected.sort_values("contact_id").reset_index(drop=True),
+        coverage=coverage,
+        seed=int(seed),
+        as_of=as_of,
+        rates=MappingProxyType({str(k): float(v) for k, v in rates.items()}),
+        default_rate=float(default_rate),
+        fatigue_days=int(fatigue_days),
+        census_named=bool(census_named),
+    )
+
+
+def _prepared_contacts(contacts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The master with checked ids, strata, Y/N as booleans, normalized e-mail; last surveyed."""
     c = contacts.copy()
     ids = c["contact_id"].astype("string").str.strip()
     blank_id = ids.fillna("").eq("")
@@ -307,9 +337,13 @@ def draw_sample(
     c["named_account"] = _yes_no(contacts["named_account"], "named_account")
     last = _dates(contacts["last_surveyed"], "last_surveyed")
     c["email_normalized"] = normalize_email(c["email"])
-    _check_rates(rates, default_rate, set(c["region"].unique()))
+    return c, last
 
-    # --- exclusions, per person
+
+def _exclusion_reasons(
+    c: pd.DataFrame, last: pd.Series, *, as_of: date, fatigue_days: int, dedupe: bool
+) -> np.ndarray:
+    """Each contact's first reason of :data:`EXCLUSION_REASONS` ("" if eligible), per person."""
     days = (pd.Timestamp(as_of) - last).dt.days
     recent = (days < fatigue_days).fillna(False).to_numpy(dtype=bool)
     person = c["email_normalized"]
@@ -323,6 +357,7 @@ def draw_sample(
         [dns, ~has_email, fatigue], ["do_not_survey", "no_valid_email", "fatigue"], default=""
     )
     if dedupe:
+        # the record kept: still eligible, then a named account's, then the smallest id
         order = c.assign(_pending=reason == "", _named=c["named_account"]).sort_values(
             ["_pending", "_named", "contact_id"], ascending=[False, False, True], kind="stable"
         )
@@ -330,14 +365,26 @@ def draw_sample(
         dup_sorted = order["email_normalized"].duplicated(keep="first").to_numpy() & pending
         duplicate = pd.Series(dup_sorted, index=order.index).reindex(c.index).to_numpy(bool)
         reason = np.where((reason == "") & duplicate, "duplicate", reason)
-    c["reason"] = reason
-    eligible = reason == ""
+    return reason
 
-    # --- selection
+
+def _select(
+    c: pd.DataFrame,
+    eligible: np.ndarray,
+    rates: Mapping[str, float],
+    default_rate: float,
+    census_named: bool,
+    seed: int,
+) -> np.ndarray:
+    """Census of named accounts, permanent-random-number draw per stratum; the selected mask.
+
+    Adds ``_census``, ``inclusion_probability``, ``design_weight`` and ``selection`` to ``c``
+    (in place), with the helper columns of the draw.
+    """
     c["_rate"] = c["region"].map(dict(rates)).astype(float).fillna(float(default_rate))
     c["_census"] = eligible & c["named_account"].to_numpy(bool) & bool(census_named)
     c["_random_pool"] = eligible & ~c["_census"].to_numpy(bool)
-    c["_u"] = _permanent_random_numbers(c["contact_id"], int(seed))
+    c["_u"] = _permanent_random_numbers(c["contact_id"], seed)
     pool = c[c["_random_pool"]]
     n_pool = pool.groupby(["region", "segment"])["contact_id"].transform("size")
     n_take = np.floor(pool["_rate"] * n_pool + 0.5)
@@ -350,30 +397,10 @@ def draw_sample(
     c["inclusion_probability"] = prob
     with np.errstate(divide="ignore"):
         c["design_weight"] = np.where(prob > 0, 1.0 / prob, np.nan)
-    selected = c["_census"].to_numpy(bool) | picked.to_numpy(bool)
     c["selection"] = pd.Series(
         np.where(c["_census"], "census_named", np.where(picked, "random", "")), index=c.index
     ).astype("string")
-
-    base = [*CONTACT_COLUMNS, "email_normalized"]
-    for col in ("do_not_survey", "named_account"):
-        c[col] = np.where(c[col], "Y", "N")
-    sample = c.loc[selected, [*base, "selection", "inclusion_probability", "design_weight"]]
-    excluded = c.loc[~eligible, [*base, "reason"]]
-    not_selected = c.loc[eligible & ~selected, [*base, "inclusion_probability"]]
-    coverage = _coverage(c, eligible, selected, rates, default_rate)
-    return SampleResult(
-        sample=sample.sort_values(["region", "segment", "contact_id"]).reset_index(drop=True),
-        excluded=excluded.sort_values(["reason", "contact_id"]).reset_index(drop=True),
-        not_selected=not_selected.sort_values("contact_id").reset_index(drop=True),
-        coverage=coverage,
-        seed=int(seed),
-        as_of=as_of,
-        rates=MappingProxyType({str(k): float(v) for k, v in rates.items()}),
-        default_rate=float(default_rate),
-        fatigue_days=int(fatigue_days),
-        census_named=bool(census_named),
-    )
+    return c["_census"].to_numpy(bool) | picked.to_numpy(bool)
 
 
 def _coverage(
@@ -410,16 +437,6 @@ def _coverage(
         n_sampled = int(total["sampled"].iloc[0])
         cov["sample_share"] = cov["sampled"] / n_sampled if n_sampled else np.nan
     return cov
-
-
-def _wilson(x: np.ndarray, n: np.ndarray, conf: float) -> tuple[np.ndarray, np.ndarray]:
-    z = stats.norm.ppf(0.5 + conf / 2.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        denom = 1.0 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
 
 
 def response_rates(
@@ -463,8 +480,9 @@ def response_rates(
     invitation (forwarded links, addresses typed differently, respondents who left the e-mail
     empty because they refused contact) are not counted, so the rate is a lower bound when
     matching by e-mail.  Wilson score interval
-    :math:`\\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}`;
-    tested against ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+    :math:`\\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}`,
+    computed by ``statsmodels.stats.proportion.proportion_confint(method="wilson")`` (clipped
+    to [0, 1]); tested against it.
 
     References
     ----------
@@ -477,20 +495,10 @@ def response_rates(
     need_s = ["contact_id", "email", *by]
     need_r = {"email": ["contact_email"], "contact_id": ["contact_id"]}
     need_r["either"] = need_r["email"] + need_r["contact_id"]
-    for frame, need, what in (
-        (sample, need_s, "sample"),
-        (responses, need_r[match_on], "responses"),
-    ):
-        if not isinstance(frame, pd.DataFrame):
-            raise DataError(f"response_rates: {what} must be a DataFrame")
-        missing = [col for col in need if col not in frame.columns]
-        if missing:
-            raise DataError(
-                f"response_rates: {what} needs columns {need}, missing {missing} "
-                f"(found {list(frame.columns)})"
-            )
-    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
-        raise DataError(f"min_n: expected an integer >= 1, found {min_n!r}")
+    require_columns(sample, need_s, "response_rates: sample")
+    require_columns(responses, need_r[match_on], "response_rates: responses")
+    min_n = check_min_n(min_n, func="response_rates")
+    conf = check_conf(conf, func="response_rates")
     responded = np.zeros(len(sample), dtype=bool)
     if match_on in ("email", "either"):
         got = set(normalize_email(responses["contact_email"]).dropna())
@@ -511,7 +519,8 @@ def response_rates(
     out = pd.concat([out, total], ignore_index=True)
     n = out["invited"].to_numpy(float)
     x = out["responded"].to_numpy(float)
-    lo, hi = _wilson(x, n, float(conf))
+    with np.errstate(divide="ignore", invalid="ignore"):  # no invitation (empty sample): NaN
+        lo, hi = proportion_confint(x, n, alpha=1.0 - conf, method="wilson")
     out["suppressed"] = out["invited"] < min_n
     with np.errstate(divide="ignore", invalid="ignore"):
         out["response_rate"] = np.where(out["suppressed"], np.nan, x / n)

@@ -8,8 +8,11 @@
 - :mod:`~csatlib.report.tables`, :mod:`~csatlib.report.plots`, :mod:`~csatlib.report.display`:
   display tables, charts and escaped HTML.
 - :mod:`~csatlib.report.metrics`: the headline figures as JSON.
-- :mod:`~csatlib.report.build`: ``csat reports`` (papermill, nbconvert, the index);
-  :mod:`~csatlib.report.kernels`: the kernel fork server.
+- :mod:`~csatlib.report.build`: ``csat reports``: plans, runs and publishes every task;
+  :mod:`~csatlib.report.execute`: runs one notebook (papermill engine, kernels, executors);
+  :mod:`~csatlib.report.render`: nbconvert rendering; :mod:`~csatlib.report.stamps`:
+  fingerprints and build stamps; :mod:`~csatlib.report.index`: the index page (Jinja2
+  template); :mod:`~csatlib.report.kernels`: the kernel fork server.
 
 The only subpackage that knows papermill, nbconvert and Jupyter kernels. May import everything.
 """

@@ -18,6 +18,7 @@ import pandas as pd
 from csatlib import config, roles
 from csatlib.errors import DataError
 from csatlib.report.sections import StudySections, study_sections
+from csatlib.validation import check_min_n
 
 if TYPE_CHECKING:
     from csatlib.loop.accounts import AccountMatch
@@ -419,8 +420,7 @@ def load_country(
         raise DataError(
             f"parameter country: expected an ISO 3166 alpha-2 code such as 'DE', found {country!r}"
         )
-    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
-        raise DataError(f"parameter min_n: expected a whole number >= 1, found {min_n!r}")
+    min_n = check_min_n(min_n, func="load_country")
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR

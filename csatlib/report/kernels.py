@@ -67,7 +67,8 @@ WARM_IMPORTS: tuple[str, ...] = (
     "IPython",
     "rapidfuzz",
     "csatlib.loop.accounts",
-    "csatlib.text.cit",
+    "csatlib.text.coding",
+    "csatlib.text.frequencies",
     "csatlib.ingest.clean",
     "csatlib.report.context",
     "csatlib.stats.drivers",
@@ -123,12 +124,12 @@ def _serve(
             importlib.import_module(name)
         except Exception as exc:  # a missing optional module only costs start-up time
             failed.append(f"{name}: {exc!r}")
-    try:  # compile the study's CIT codebook once (cached by csatlib.text.cit for every kernel)
+    try:  # compile the study's CIT codebook once (cached per process by text.cit_codebook)
         from csatlib import config
-        from csatlib.text import cit
+        from csatlib.text import cit_codebook
 
         if config.CIT_CODEBOOK.exists():
-            cit.load_cit_codebook(config.CIT_CODEBOOK)
+            cit_codebook.load_cit_codebook(config.CIT_CODEBOOK)
     except Exception as exc:  # a broken codebook is reported by the notebook that loads it
         failed.append(f"CIT codebook warm-up: {exc!r}")
     try:  # draw once so that fonts and the PNG writer are loaded before any kernel forks

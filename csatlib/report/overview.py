@@ -6,10 +6,11 @@ statistics come from :mod:`csatlib.stats.nps`, :mod:`csatlib.stats.scores`,
 :mod:`csatlib.stats.loyalty`; this module validates the notebook's parameters and loads the data
 (:func:`load_study`), joins per-country results into one row per country (:func:`league_table`,
 :func:`problems_by_country`), reshapes them for a chart (:func:`attribute_means`,
-:func:`country_trends`), formats them for reading (:func:`league_display`,
-:func:`problems_display`) and collects the headline figures (:func:`study_metrics`). A country
-below the small-cell minimum (the sample's Namibia, ``"NA"``) appears with its ``n`` and the word
-"suppressed", never with an estimate.
+:func:`country_trends`) and formats them for reading (:func:`league_display`,
+:func:`problems_display`). The headline figures as JSON:
+:func:`csatlib.report.metrics.study_metrics`. A country below the small-cell minimum (the
+sample's Namibia, ``"NA"``) appears with its ``n`` and the word "suppressed", never with an
+estimate.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,27 +31,26 @@ from csatlib.report.context import CodebookView, with_competitor
 from csatlib.report.display import SafeHTML, heading
 from csatlib.report.sections import StudySections
 from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
-from csatlib.stats.nps import nps, nps_by_group, nps_vs_rest, nps_wave_change
+from csatlib.stats.nps import NPSResult, nps, nps_by_group, nps_vs_rest, nps_wave_change
 from csatlib.stats.scores import scores_by_group, trends
+from csatlib.validation import check_alpha, check_conf, check_min_n
 
 __all__ = [
     "StudyContext",
     "load_study",
     "study_heading",
+    "country_name",
     "country_labels",
     "league_table",
     "league_display",
     "league_halves",
+    "nps_trend_chart",
     "country_trends",
     "trend_labels",
     "attribute_means",
     "problems_by_country",
     "problems_display",
-    "study_metrics",
 ]
-
-#: The likelihood-to-recommend column (0-10) of the processed responses.
-
 
 # --------------------------------------------------------------------------- context
 
@@ -104,6 +104,18 @@ class StudyContext(CodebookView):
     def n_respondents(self) -> int:
         """Own-brand respondents in the report's wave, all countries."""
         return len(self.current)
+
+    @cached_property
+    def pooled_scores(self) -> pd.Series:
+        """The valid recommend answers (0-10) of every own-brand respondent in the report's wave."""
+        return pd.to_numeric(self.current[self.nps_column], errors="coerce").dropna()
+
+    @cached_property
+    def pooled_nps(self) -> NPSResult | None:
+        """NPS of :attr:`pooled_scores` as one sample (unweighted: countries count by their
+        respondents); None when fewer than ``min_n`` answered (suppressed)."""
+        scores = self.pooled_scores
+        return nps(scores) if len(scores) >= self.min_n else None
 
     @property
     def country_labels(self) -> dict[str, str]:
@@ -177,12 +189,13 @@ class StudyContext(CodebookView):
         return tx.loc[_up_to(tx["wave"], self.wave)]
 
 
-def _name(code: str) -> str:
-    """English short name of a country code; the code itself when it is not ISO 3166."""
-    from csatlib.ingest.countries import country_name
+def country_name(code: str) -> str:
+    """English short name of a country code (``"NA"`` -> ``"Namibia"``); the code itself when it
+    is not ISO 3166 (a test study's ``"XX"``)."""
+    from csatlib.ingest.countries import country_name as iso_name
 
     try:
-        return country_name(code)
+        return iso_name(code)
     except KeyError:
         return code
 
@@ -192,15 +205,6 @@ def _up_to(waves: pd.Series, wave: str) -> np.ndarray:
     order = roles.wave_order(waves)
     keep = order[: order.index(wave) + 1]
     return waves.astype(str).isin(keep).to_numpy(dtype=bool) & waves.notna().to_numpy()
-
-
-def _check_min_n(min_n: object, what: str = "parameter min_n") -> int:
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 2:
-        raise DataError(
-            f"{what}: expected a whole number >= 2 (the four screens and Cronbach's alpha need "
-            f"two answers per group), found {min_n!r}"
-        )
-    return int(min_n)
 
 
 def load_study(
@@ -220,7 +224,7 @@ def load_study(
     wave : str, keyword-only
         Wave label such as ``"2026-Q3"``; empty means the latest wave with own-brand responses.
     min_n : int, keyword-only
-        Small-cell minimum, a whole number >= 2.
+        Small-cell minimum, a whole number >= 1.
     metrics_path : str or Path, keyword-only
         Where the notebook writes its headline figures; only its type is checked here.
     responses : pandas.DataFrame, optional, keyword-only
@@ -246,7 +250,7 @@ def load_study(
         raise DataError(
             f"parameter metrics_path: expected a file path or '', found {metrics_path!r}"
         )
-    min_n = _check_min_n(min_n)
+    min_n = check_min_n(min_n, func="load_study")
     folder = Path(processed_dir) if str(processed_dir) else config.PROCESSED_DIR
     if responses is None:
         from csatlib.report.context import load_responses
@@ -307,7 +311,7 @@ def country_labels(codes: Iterable[str], *, suppressed: Iterable[str] = ()) -> d
     out: dict[str, str] = {}
     for code in codes:
         key = str(code)
-        name = _name(key)
+        name = country_name(key)
         text = f"{name} ({key})" if name != key else key
         out[key] = f"{text}, suppressed" if key in hidden else text
     return out
@@ -367,7 +371,9 @@ def league_table(
     Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The American
     Statistician, 70(4), 365-372.
     """
-    _check_min_n(min_n, "min_n")
+    min_n = check_min_n(min_n, func="league_table")
+    conf = check_conf(conf, func="league_table")
+    alpha = check_alpha(alpha, func="league_table")
     score = score or roles.nps_column(history)
     missing = [c for c in (group, "wave", score) if c not in history.columns]
     if missing:
@@ -544,7 +550,9 @@ def country_trends(
     NPS and interval as :func:`csatlib.stats.nps.nps_by_group`; the change from the country's
     previous wave is the two-sample z test of :func:`csatlib.stats.nps.nps_difference`.
     """
-    _check_min_n(min_n, "min_n")
+    min_n = check_min_n(min_n, func="country_trends")
+    conf = check_conf(conf, func="country_trends")
+    alpha = check_alpha(alpha, func="country_trends")
     score = score or roles.nps_column(history)
     table = trends(
         history, [score], by=group, min_n=min_n, conf=conf, alpha=alpha, nps_column=score
@@ -587,6 +595,33 @@ def trend_labels(trends_table: pd.DataFrame) -> dict[str, str]:
     )
 
 
+def nps_trend_chart(
+    trends_table: pd.DataFrame,
+    league: pd.DataFrame,
+    *,
+    half: Literal["upper", "lower"],
+    wave: str,
+) -> Any:
+    """The NPS-by-wave chart of one half of the league table (:func:`league_halves`).
+
+    Two halves keep each line its own colour; the lines come from :func:`country_trends`
+    (``trends_table``), labelled by :func:`trend_labels`. Returns the matplotlib Figure.
+    """
+    from csatlib.report.plots import trend_chart
+
+    if half not in ("upper", "lower"):
+        raise DataError(f"half: expected 'upper' or 'lower', found {half!r}")
+    upper, lower = league_halves(league)
+    return trend_chart(
+        trends_table,
+        measures=upper if half == "upper" else lower,
+        title=f"NPS by wave: {half} half of the {wave} league table",
+        ylabel="Net Promoter Score (points)",
+        labels=trend_labels(trends_table),
+        statistic="nps",
+    )
+
+
 # --------------------------------------------------------------------------- heatmap
 
 
@@ -621,7 +656,7 @@ def attribute_means(
         answers are left out per attribute), NaN where the cell is below ``min_n``. The input
         of :func:`csatlib.report.plots.attribute_heatmap`.
     """
-    _check_min_n(min_n, "min_n")
+    min_n = check_min_n(min_n, func="attribute_means")
     if isinstance(attributes, str) or not list(attributes):
         raise DataError(
             f"attribute_means: expected a list of attribute columns, found {attributes!r}"
@@ -726,118 +761,3 @@ def problems_display(
     )
     # one wave for every country (the notebook passes it): said in the heading, not per row
     return out if out["Wave"].nunique() > 1 else out.drop(columns="Wave")
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def _p(value: object) -> float | None:
-    """p-values keep 4 significant digits (a fixed number of decimals would turn 1e-12 into 0)."""
-    if value is None or value is pd.NA or not np.isfinite(float(value)):  # type: ignore[arg-type]
-        return None
-    return float(f"{float(value):.4g}")  # type: ignore[arg-type]
-
-
-def _finite(value: object, digits: int) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return round(number, digits) if np.isfinite(number) else None
-
-
-def study_metrics(
-    ctx: StudyContext,
-    *,
-    league: pd.DataFrame,
-    problems: pd.DataFrame | None = None,
-    loyalty: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """The global report's headline figures, JSON-ready, for
-    :func:`csatlib.report.metrics.write_metrics`.
-
-    Parameters
-    ----------
-    ctx : StudyContext
-    league : pandas.DataFrame
-        :func:`league_table` of ``ctx.wave``.
-    problems : pandas.DataFrame, optional
-        :func:`problems_by_country`.
-    loyalty : pandas.DataFrame, optional
-        :func:`csatlib.stats.loyalty.loyalty_summary` by ``country``.
-
-    Returns
-    -------
-    dict
-        ``scope`` ("global"), ``wave``, ``previous_wave``, ``min_n``, ``n`` (own-brand
-        respondents in the wave), ``countries_in_wave``, ``nps_pooled`` (every own-brand
-        respondent of the wave as one sample, unweighted; suppressed below ``min_n``) and
-        ``countries``: per code (league order) ``name``, ``n``, ``suppressed`` and, when not
-        suppressed, ``nps`` (score, se, ci_low, ci_high), ``previous_wave``, ``change`` and
-        ``vs_rest`` (diff, ci_low, ci_high, p_value, significant; None when not tested),
-        ``problems`` and ``best_practices``
-        (attribute names), ``loyalty_index`` and ``cronbach_alpha``. A suppressed country has
-        ``n`` and ``suppressed: true`` and no estimate.
-    """
-    pooled_scores = pd.to_numeric(ctx.current[ctx.nps_column], errors="coerce").dropna()
-    if len(pooled_scores) >= ctx.min_n:
-        r = nps(pooled_scores)
-        pooled: dict[str, Any] = {
-            "suppressed": False,
-            "n": r.n,
-            "score": _finite(r.score, 4),
-            "se": _finite(r.se, 4),
-            "ci_low": _finite(r.ci_low, 4),
-            "ci_high": _finite(r.ci_high, 4),
-        }
-    else:
-        pooled = {"suppressed": True, "n": len(pooled_scores)}
-    problem_rows = (
-        {} if problems is None or problems.empty else problems.set_index("country").to_dict("index")
-    )
-    loyalty_rows = {}
-    if loyalty is not None:
-        loyalty_rows = loyalty.assign(country=loyalty["country"].astype(str)).set_index("country")
-        loyalty_rows = loyalty_rows.to_dict("index")
-
-    def comparison(row: Mapping[str, Any], prefix: str, value: str) -> dict[str, Any] | None:
-        if _finite(row[value], 4) is None:
-            return None
-        flag = row[f"{prefix}_significant"]
-        return {
-            "diff": _finite(row[value], 4),
-            "ci_low": _finite(row[f"{prefix}_ci_low"], 4),
-            "ci_high": _finite(row[f"{prefix}_ci_high"], 4),
-            "p_value": _p(row[f"{prefix}_p_value"]),
-            "significant": None if flag is pd.NA else bool(flag),
-        }
-
-    countries: dict[str, Any] = {}
-    for row in league.to_dict("records"):
-        code = str(row["country"])
-        entry: dict[str, Any] = {
-            "name": _name(code),
-            "n": int(row["n"]),
-            "suppressed": bool(row["suppressed"]),
-        }
-        if not entry["suppressed"]:
-            entry["nps"] = {k: _finite(row[k], 4) for k in ("score", "se", "ci_low", "ci_high")}
-            entry["previous_wave"] = None if row["previous_wave"] is pd.NA else row["previous_wave"]
-            entry["change"] = comparison(row, "change", "change")
-            entry["vs_rest"] = comparison(row, "diff_rest", "diff_rest")
-            if code in problem_rows and not problem_rows[code]["suppressed"]:
-                entry["problems"] = list(problem_rows[code]["problems"])
-                entry["best_practices"] = list(problem_rows[code]["best_practices"])
-            if code in loyalty_rows and not loyalty_rows[code]["suppressed"]:
-                entry["loyalty_index"] = _finite(loyalty_rows[code]["score"], 4)
-                entry["cronbach_alpha"] = _finite(loyalty_rows[code]["alpha"], 4)
-        countries[code] = entry
-    return {
-        "scope": "global",
-        "wave": ctx.wave,
-        "previous_wave": ctx.previous_wave,
-        "min_n": ctx.min_n,
-        "n": ctx.n_respondents,
-        "countries_in_wave": list(ctx.countries),
-        "nps_pooled": pooled,
-        "countries": countries,
-    }

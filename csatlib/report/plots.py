@@ -1,12 +1,21 @@
-"""Charts for the reports. Each function takes data that is already computed and returns a Figure.
+"""Charts for the reports: each chart function draws results it is given and returns a Figure.
+
+The estimates, intervals, quadrant splits, Pareto shares and suppression flags come from
+:mod:`csatlib.stats` as they are; a chart computes none of them. What a chart does work out is
+only what drawing needs: the share of answers at each scale point of the bars of
+:func:`score_distribution` (a tabulation of the scores it is given, suppressed below ``min_n``),
+the largest ``n`` it names in a title, the order of the rows and the centre of a colour scale.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, never through pyplot's global
 state, so a notebook cell that returns one shows it exactly once and parallel report builds
 cannot draw into each other's axes. Notebooks call :func:`show_inline` once: a figure is then
 shown as a PNG drawn once (IPython's default draws it twice to find a tight bounding box, which
-the constrained layout makes unnecessary), with its title as the image's alternative text.
-Every chart has a title, axis labels and its n; a chart whose cell is below the small-cell
-minimum shows that it was suppressed instead of the data.
+the constrained layout makes unnecessary), with its title as the image's alternative text
+(:func:`figure_png`). Every chart has a title and axis labels; its n is in the title or, per
+country, in the labels (the heatmap's caller puts it in the title). A suppressed cell is never
+drawn: a chart whose whole cell is below the small-cell minimum shows a notice instead
+(:func:`suppressed_figure`), a suppressed point is left out (a gap in a trend line, a country
+named without a point) and a suppressed heatmap cell is blank and marked "s".
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from csatlib.errors import DataError
 
 __all__ = [
     "PALETTE",
@@ -192,10 +203,20 @@ def importance_performance_chart(
     xlabel: str = "Performance (mean rating)",
 ) -> Figure:
     """Importance–performance matrix (Martilla & James 1977) from
-    :func:`csatlib.stats.drivers.importance_performance`: one labelled point per attribute, the two
-    median lines, and the quadrant names."""
+    :func:`csatlib.stats.drivers.importance_performance`: one labelled point per attribute, the
+    two splits of the quadrants (the medians in its ``attrs``, ``importance_split`` and
+    ``performance_split``), and the quadrant names."""
     if ipa.empty or ipa["importance"].isna().all():
         return suppressed_figure(title, n=n, min_n=min_n)
+    missing = [k for k in ("importance_split", "performance_split") if k not in ipa.attrs]
+    if missing:
+        raise DataError(
+            "importance_performance_chart: expected the result of "
+            f"csatlib.stats.drivers.importance_performance, whose attrs hold {missing}; "
+            f"found attrs {sorted(ipa.attrs)}"
+        )
+    split_x = float(ipa.attrs["performance_split"])
+    split_y = 100 * float(ipa.attrs["importance_split"])
     ipa = ipa.dropna(subset=["importance", "performance"])
     fig = new_figure(7.5, 5.2)
     ax = fig.add_subplot()
@@ -206,9 +227,8 @@ def importance_performance_chart(
         ax.annotate(
             _label(name, labels), (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=9
         )
-    mx, my = float(np.median(x)), float(np.median(y))
-    ax.axvline(mx, color="#999999", lw=1, ls="--")
-    ax.axhline(my, color="#999999", lw=1, ls="--")
+    ax.axvline(split_x, color="#999999", lw=1, ls="--")
+    ax.axhline(split_y, color="#999999", lw=1, ls="--")
     pad_x = max((x.max() - x.min()) * 0.25, 0.2)
     pad_y = max((y.max() - y.min()) * 0.25, 0.5)
     ax.set_xlim(x.min() - pad_x, x.max() + pad_x)

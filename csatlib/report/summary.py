@@ -1,8 +1,11 @@
-"""The executive summary of one country's report: NPS with its interval, change, and vs the rest.
+"""The top of one country's report: its heading, the NPS headline and the executive summary.
 
-Everything here is assembled from :mod:`csatlib.stats.nps`; this module only decides what the
-headline compares and how a suppressed cell is shown (``"suppressed (n = 12 < 30)"``, never a
-number).
+:func:`nps_headline` decides what the headline compares (the wave, the previous wave, the other
+countries) and gets every figure from :mod:`csatlib.stats.nps`; :func:`headline_table`,
+:func:`report_heading`, :func:`executive_summary` and :func:`driver_notes` (the notes under the
+key-driver table) show them as a table or escaped HTML. A suppressed cell reads
+``"suppressed (n = 12 < 30)"``, never a number. The same figures as JSON:
+:func:`csatlib.report.metrics.report_metrics`.
 """
 
 from __future__ import annotations
@@ -14,19 +17,17 @@ import pandas as pd
 
 from csatlib.report.context import CountryContext
 from csatlib.report.display import SafeHTML, escape, heading
-from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label
+from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
 from csatlib.stats.nps import NPSDifference, NPSResult, nps, nps_difference
 
 __all__ = [
     "NPSHeadline",
     "nps_headline",
     "headline_table",
-    "headline_metrics",
     "fmt_points",
     "report_heading",
     "executive_summary",
     "driver_notes",
-    "report_metrics",
 ]
 
 
@@ -77,8 +78,8 @@ def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadlin
         _estimate(prev, ctx.min_n),
         _estimate(rest, ctx.min_n),
     )
-    change = nps_difference(cur, prev) if current and previous else None
-    vs_rest = nps_difference(cur, rest) if current and rest_result else None
+    change = nps_difference(cur, prev) if current is not None and previous is not None else None
+    vs_rest = nps_difference(cur, rest) if current is not None and rest_result is not None else None
     return NPSHeadline(
         country=ctx.country,
         wave=ctx.wave,
@@ -102,10 +103,6 @@ def fmt_points(value: float | None, *, signed: bool = True) -> str:
     return f"{value:+.1f}" if signed else f"{value:.1f}"
 
 
-def _suppressed(n: int, min_n: int) -> str:
-    return f"suppressed (n = {n} < {min_n})"
-
-
 def headline_table(h: NPSHeadline) -> pd.DataFrame:
     """Display table of the headline: one row per estimate or comparison, strings formatted.
 
@@ -113,28 +110,28 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
 
-    def estimate_row(label: str, result: NPSResult | None, n: int) -> None:
+    def estimate_row(name: str, result: NPSResult | None, n: int) -> None:
         if result is None:
-            rows.append({"": label, "n": n, "NPS": _suppressed(n, h.min_n), "95% CI": ""})
+            rows.append({"": name, "n": n, "NPS": suppressed_text(n, h.min_n), "95% CI": ""})
         else:
             rows.append(
                 {
-                    "": label,
+                    "": name,
                     "n": result.n,
                     "NPS": fmt_points(result.score),
-                    "95% CI": f"{fmt_points(result.ci_low)} to {fmt_points(result.ci_high)}",
+                    "95% CI": fmt_interval(result.ci_low, result.ci_high, 1, signed=True),
                 }
             )
 
-    def diff_row(label: str, diff: NPSDifference | None) -> None:
+    def diff_row(name: str, diff: NPSDifference | None) -> None:
         if diff is None:
-            rows.append({"": label, "NPS": "not tested (a cell is suppressed or missing)"})
+            rows.append({"": name, "NPS": "not tested (a cell is suppressed or missing)"})
         else:
             rows.append(
                 {
-                    "": label,
+                    "": name,
                     "NPS": fmt_points(diff.diff),
-                    "95% CI": f"{fmt_points(diff.ci_low)} to {fmt_points(diff.ci_high)}",
+                    "95% CI": fmt_interval(diff.ci_low, diff.ci_high, 1, signed=True),
                     "p-value": fmt_p(diff.p_value),
                 }
             )
@@ -145,53 +142,10 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
         diff_row(f"Change since {h.previous_wave}", h.change)
     estimate_row(f"All other countries {h.wave}", h.rest, h.n_rest)
     diff_row("Difference vs other countries", h.vs_rest)
-    table = pd.DataFrame(rows).set_index("").fillna("")
+    table = pd.DataFrame(rows, dtype=object).set_index("").fillna("")
     table["n"] = table["n"].map(lambda v: "" if v == "" else f"{int(v):,}")
     table.index.name = None
     return table
-
-
-def headline_metrics(h: NPSHeadline) -> dict[str, Any]:
-    """The headline as JSON-ready data for ``reports/metrics/<CC>.json``.
-
-    Suppressed estimates appear as ``{"suppressed": true, "n": ...}`` with no score.
-    """
-
-    def result(r: NPSResult | None, n: int) -> dict[str, Any]:
-        if r is None:
-            return {"suppressed": True, "n": n}
-        return {
-            "suppressed": False,
-            "n": r.n,
-            "score": round(r.score, 4),
-            "se": round(r.se, 4),
-            "ci_low": round(r.ci_low, 4),
-            "ci_high": round(r.ci_high, 4),
-        }
-
-    def diff(d: NPSDifference | None) -> dict[str, Any] | None:
-        if d is None:
-            return None
-        return {
-            "diff": round(d.diff, 4),
-            "se": round(d.se, 4),
-            "ci_low": round(d.ci_low, 4),
-            "ci_high": round(d.ci_high, 4),
-            "p_value": round(d.p_value, 6),
-        }
-
-    return {
-        "country": h.country,
-        "wave": h.wave,
-        "previous_wave": h.previous_wave,
-        "n": h.n,
-        "min_n": h.min_n,
-        "nps": result(h.current, h.n),
-        "nps_previous": result(h.previous, h.n_previous),
-        "nps_change": diff(h.change),
-        "nps_other_countries": result(h.rest, h.n_rest),
-        "nps_vs_other_countries": diff(h.vs_rest),
-    }
 
 
 def report_heading(ctx: CountryContext) -> SafeHTML:
@@ -235,46 +189,67 @@ def _screen_sentence(screens: pd.DataFrame, cls: str, labels: dict[str, str]) ->
     return f"{title}: {label(best.name, labels)} ({', '.join(evidence)})."
 
 
+def _nps_sentence(ctx: CountryContext, headline: NPSHeadline) -> str:
+    cur = headline.current
+    if cur is None:
+        return (
+            f"Net Promoter Score for {ctx.wave}: suppressed, {headline.n} respondents is below "
+            f"the minimum of {ctx.min_n}."
+        )
+    interval = fmt_interval(cur.ci_low, cur.ci_high, 1, signed=True)
+    ci = f"95% CI {interval}" if interval else f"no confidence interval with n = {cur.n:,}"
+    return f"Net Promoter Score {fmt_points(cur.score)} ({ci}), n = {cur.n:,}, wave {ctx.wave}."
+
+
+def _untested(d: NPSDifference) -> str | None:
+    """Why a difference has no test (no p-value: a sample too small for a variance), or None."""
+    if pd.isna(d.p_value):
+        return f"not tested (n = {d.n_a:,} and {d.n_b:,}: too few for a test)"
+    return None
+
+
+def _change_sentence(ctx: CountryContext, d: NPSDifference) -> str:
+    start = f"Change since {ctx.previous_wave}: {fmt_points(d.diff)} points"
+    untested = _untested(d)
+    if untested:
+        return f"{start}, {untested}."
+    verdict = (
+        ("a significant rise" if d.diff > 0 else "a significant fall")
+        if d.p_value < 0.05
+        else "no significant change"
+    )
+    p = fmt_p(d.p_value) if d.p_value < 0.001 else "= " + fmt_p(d.p_value)
+    return f"{start} (p {p}): {verdict}."
+
+
+def _rest_sentence(rest: NPSResult, d: NPSDifference) -> str:
+    start = (
+        f"Compared with all other countries ({fmt_points(rest.score)}): {fmt_points(d.diff)} points"
+    )
+    untested = _untested(d)
+    if untested:
+        return f"{start}, {untested}."
+    verdict = (
+        ("significantly above" if d.diff > 0 else "significantly below")
+        if d.p_value < 0.05
+        else "not significantly different from"
+    )
+    return f"{start}, {verdict} them."
+
+
 def executive_summary(
     ctx: CountryContext, headline: NPSHeadline, screens: pd.DataFrame
 ) -> SafeHTML:
     """The report's first paragraph: NPS with its interval, change, comparison, top problem and
-    best practice (from the four screens), as an escaped bullet list."""
-    sentences: list[str] = []
-    if headline.current is None:
-        sentences.append(
-            f"Net Promoter Score for {ctx.wave}: suppressed, {headline.n} respondents is below "
-            f"the minimum of {ctx.min_n}."
-        )
-    else:
-        cur = headline.current
-        sentences.append(
-            f"Net Promoter Score {fmt_points(cur.score)} (95% CI "
-            f"{fmt_interval(cur.ci_low, cur.ci_high, 1, signed=True)}), n = {cur.n:,}, "
-            f"wave {ctx.wave}."
-        )
+    best practice (from the four screens), as an escaped bullet list.
+
+    A difference is significant at p < 0.05; one without a p-value (a sample of one respondent
+    has no variance) is said to be not tested."""
+    sentences = [_nps_sentence(ctx, headline)]
     if headline.change is not None:
-        d = headline.change
-        verdict = (
-            ("a significant rise" if d.diff > 0 else "a significant fall")
-            if d.p_value < 0.05
-            else "no significant change"
-        )
-        sentences.append(
-            f"Change since {ctx.previous_wave}: {fmt_points(d.diff)} points "
-            f"(p {fmt_p(d.p_value) if d.p_value < 0.001 else '= ' + fmt_p(d.p_value)}): {verdict}."
-        )
+        sentences.append(_change_sentence(ctx, headline.change))
     if headline.vs_rest is not None and headline.rest is not None:
-        d = headline.vs_rest
-        verdict = (
-            ("significantly above" if d.diff > 0 else "significantly below")
-            if d.p_value < 0.05
-            else "not significantly different from"
-        )
-        sentences.append(
-            f"Compared with all other countries ({fmt_points(headline.rest.score)}): "
-            f"{fmt_points(d.diff)} points, {verdict} them."
-        )
+        sentences.append(_rest_sentence(headline.rest, headline.vs_rest))
     if not screens.empty:
         sentences.append(_screen_sentence(screens, "problem", ctx.labels))
         sentences.append(_screen_sentence(screens, "best practice", ctx.labels))
@@ -299,79 +274,3 @@ def driver_notes(results: pd.DataFrame, *, labels: dict[str, str]) -> SafeHTML:
     notes += [str(n) for n in attrs.get("overlap_notes", [])]
     items = "".join(f"<li>{escape(t)}</li>" for t in notes)
     return SafeHTML(f'<ul class="csat-note">{items}</ul>')
-
-
-def _rounded(value: object, digits: int = 4) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(number) else round(number, digits)
-
-
-def report_metrics(
-    headline: NPSHeadline,
-    *,
-    attribute_scores: pd.DataFrame | None = None,
-    loyalty_summary: pd.DataFrame | None = None,
-    screens: pd.DataFrame | None = None,
-    drivers: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Everything the metrics JSON carries: the NPS headline, CSAT, loyalty index with alpha,
-    the screen classes, and each driver's importance and rank. Suppressed cells carry
-    ``{"suppressed": true, "n": ...}`` and no estimate. A part the study does not have (None or
-    an empty table: no attributes, fewer than two loyalty items) is absent from the output."""
-    out = headline_metrics(headline)
-    csat = {}
-    empty = pd.DataFrame()
-    attribute_scores = empty if attribute_scores is None else attribute_scores
-    loyalty_summary = empty if loyalty_summary is None else loyalty_summary
-    screens = empty if screens is None else screens
-    for _, row in attribute_scores.iterrows():
-        if bool(row["suppressed"]):
-            csat[str(row["measure"])] = {"suppressed": True, "n": int(row["n"])}
-        else:
-            csat[str(row["measure"])] = {
-                "suppressed": False,
-                "n": int(row["n"]),
-                "mean": _rounded(row["mean"]),
-                "ci_low": _rounded(row["ci_low"]),
-                "ci_high": _rounded(row["ci_high"]),
-                "top_box": _rounded(row["top_box"]),
-            }
-    if csat:
-        out["csat"] = csat
-    if len(loyalty_summary):
-        row = loyalty_summary.iloc[0]
-        out["loyalty"] = (
-            {"suppressed": True, "n": int(row["n"])}
-            if bool(row["suppressed"])
-            else {
-                "suppressed": False,
-                "n": int(row["n"]),
-                "index": _rounded(row["score"]),
-                "ci_low": _rounded(row["ci_low"]),
-                "ci_high": _rounded(row["ci_high"]),
-                "alpha": _rounded(row["alpha"]),
-            }
-        )
-    if len(screens):
-        out["screens"] = {str(k): str(v) for k, v in screens["class"].items()}
-    if drivers is None or (drivers.empty and not drivers.attrs):
-        return out
-    if drivers.attrs.get("suppressed") or drivers.empty:
-        out["drivers"] = {"suppressed": True, "reason": str(drivers.attrs.get("reason", ""))}
-    else:
-        out["drivers"] = {
-            str(k): {
-                "importance": _rounded(r["importance"]),
-                "ci_low": _rounded(r["ci_low"]),
-                "ci_high": _rounded(r["ci_high"]),
-                "share": _rounded(r["share"]),
-                "rank": int(r["rank"]),
-            }
-            for k, r in drivers.iterrows()
-        }
-        out["drivers_r2"] = _rounded(drivers.attrs.get("r2"))
-        out["drivers_n"] = int(drivers.attrs.get("n", 0))
-    return out

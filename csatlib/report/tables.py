@@ -210,23 +210,28 @@ def screens_display(
     table: pd.DataFrame, *, labels: Mapping[str, str] | None, min_n: int
 ) -> pd.DataFrame:
     """The four-screen table of :func:`csatlib.stats.screens.four_screens`, one row per
-    attribute."""
+    attribute.
+
+    A screen reads its verdict with the evidence, ``"▼ deteriorated (-0.30, q 0.010)"``; an
+    attribute below the minimum reads ``"suppressed (n = 12 < 30)"`` and its screens show no
+    difference."""
+    sup = _is_suppressed(table)
 
     def verdict(prefix: str, digits: int = 2) -> list[str]:
         out = []
-        for v, d, q in zip(
+        for v, d, q, s in zip(
             table[f"{prefix}_verdict"],
             table[f"{prefix}_diff"],
             table[f"{prefix}_q_value"],
+            sup,
             strict=False,
         ):
             text = _VERDICT_MARK.get(str(v), str(v))
-            if pd.notna(d) and str(v) not in {"suppressed", "no previous wave"}:
+            if not s and pd.notna(d) and str(v) not in {"suppressed", "no previous wave"}:
                 text += f" ({fmt_number(d, digits, signed=True)}, q {fmt_p(q)})"
             out.append(text)
         return out
 
-    sup = _is_suppressed(table)
     out = pd.DataFrame(
         {
             "n": table["n"].astype("Int64").astype(str).to_numpy(),
@@ -385,7 +390,8 @@ def _nothing(message: str) -> pd.DataFrame:
 
 
 def cit_display(top: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
-    """Top likes or dislikes by benefit (:func:`csatlib.text.cit.top_incidents`), quotes joined.
+    """Top likes or dislikes by benefit (:func:`csatlib.text.frequencies.top_incidents`), quotes
+    joined.
 
     One row per benefit: mentions, share of the incidents, and the example quotes as plain text
     (pandas escapes them when shown). Suppressed cells show no share and no quote.

@@ -43,7 +43,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -988,11 +988,109 @@ def _fmt_int(values: np.ndarray, blank: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+class _Design(NamedTuple):
+    """Who answered when: one entry per response, in the order of the recorded date."""
+
+    cell_counts: np.ndarray  # responses per (country, wave), before sorting
+    country: np.ndarray  # index into COUNTRIES
+    wave: np.ndarray  # index into WAVES
+    competitor: np.ndarray  # True: the response rates a competitor's brand
+    brand: np.ndarray
+    account_id: np.ndarray  # row of ``accounts``
+    pair_row: np.ndarray  # row of ``pairs`` (account in a country)
+    recorded: np.ndarray  # datetime64[s]
+
+
+class _Ratings(NamedTuple):
+    """The true closed answers of every response, before any defect is injected."""
+
+    x: np.ndarray  # (n, 8) attribute ratings
+    ltr: np.ndarray  # likelihood to recommend, 0..10
+    overall: np.ndarray
+    loyalty: np.ndarray  # (n, 4), the cognitive item already reverse-coded
+    importance: np.ndarray  # (n, 4) stated importance
+    expectation: np.ndarray  # (n, 3)
+    dk_x: np.ndarray  # (n, 8) "don't know" (exported as 99)
+    dk_imp: np.ndarray  # (n, 4)
+    dk_exp: np.ndarray  # (n, 3)
+
+
+class _FreeText(NamedTuple):
+    """Open answers and contact fields of every response."""
+
+    lang: np.ndarray  # index into _LANGS
+    like_codes: np.ndarray  # (n, 6) true CIT codes, see _incidents
+    dislike_codes: np.ndarray
+    like: np.ndarray
+    dislike: np.ndarray
+    complaint: np.ndarray
+    permission: np.ndarray  # True: may be contacted
+    contact_name: np.ndarray
+    contact_email: np.ndarray
+
+
+class _Defects(NamedTuple):
+    """Rows given a defect (disjoint sets of the big countries' rows) and the answers as shown."""
+
+    chosen: np.ndarray  # every row below
+    empty_rows: np.ndarray
+    speed_rows: np.ndarray
+    straight_rows: np.ndarray
+    oor_rows: np.ndarray  # an out-of-range value goes into one cell of each
+    nonnum_rows: np.ndarray  # a non-numeric value goes into one cell of each
+    is_empty: np.ndarray  # bool mask of empty_rows
+    duration: np.ndarray  # seconds, speeders' and empty responses' replaced
+    x_shown: np.ndarray  # attribute ratings as exported
+    ltr_shown: np.ndarray
+    dk_x: np.ndarray
+
+
 def _relationship(
     rng: np.random.Generator, accounts: pd.DataFrame, pairs: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[list[str]], dict, pd.DataFrame, dict]:
-    """Export (string cells), header rows 2-3, defect records, incidents, model arrays."""
-    # ---- design: cells, brand, account, dates
+    """Export (string cells), header rows 2-3, defect records, incidents, model arrays.
+
+    Every step draws from ``rng`` in turn, so their order is part of what a seed writes: a new
+    draw goes after the last step (or into a stream of its own), never between two steps.
+    """
+    design = _design(rng, accounts, pairs)
+    ratings = _ratings(rng, design, pairs)
+    text = _free_text(rng, design.country, ratings.x, ratings.ltr)
+    labels = _respondent_labels(rng, accounts, pairs, design)
+    duration = _durations(rng, design.country.size)
+    defects = _inject_defects(rng, design.country, ratings, duration)
+    dollar_row = _dollar_row(design, ratings.ltr, text.lang, defects.is_empty)
+    cols = _export_columns(rng, design, ratings, text, labels, defects, dollar_row)
+    invalid = _invalidate_cells(cols, defects.oor_rows, defects.nonnum_rows)
+    untrimmed, nfd = _dirty_text(rng, cols)
+    dup_rows = _duplicate_rows(rng, design.country, defects.chosen, dollar_row)
+
+    n = design.country.size
+    layout = np.sort(np.concatenate([np.arange(n), dup_rows]), kind="stable")
+    frame = pd.DataFrame({c: v[layout] for c, v in cols.items()})
+    header2 = [_QUESTION_TEXT[c] for c in frame.columns]
+    header3 = [_import_id(c) for c in frame.columns]
+    incidents = _incident_table(cols["ResponseId"], text, defects.is_empty)
+    truth = _defect_truth(
+        cols["ResponseId"], defects, dup_rows, invalid, untrimmed, nfd, dollar_row
+    )
+    defect = np.zeros(n, dtype=bool)
+    defect[defects.chosen] = True
+    sample = {
+        "country": design.country,
+        "wave": design.wave,
+        "competitor": design.competitor,
+        "account_id": design.account_id,
+        "ltr": ratings.ltr,
+        "loyalty": ratings.loyalty,
+        "analysable": ~design.competitor & ~defect,
+        "cell_counts": design.cell_counts,
+    }
+    return frame, [header2, header3], truth, incidents, sample
+
+
+def _design(rng: np.random.Generator, accounts: pd.DataFrame, pairs: pd.DataFrame) -> _Design:
+    """Cells, brand, account and recorded date of every response, sorted by that date."""
     n_cell = np.array(
         [
             [
@@ -1028,12 +1126,24 @@ def _relationship(
     seconds = rng.integers(7 * 3600, 20 * 3600, n)
     recorded = (_WAVE_BOUNDS[wave] + day).astype("datetime64[s]") + seconds
     order = np.argsort(recorded, kind="stable")
-    country, wave, competitor, brand = country[order], wave[order], competitor[order], brand[order]
-    account_id, pair_row, recorded = account_id[order], pair_row[order], recorded[order]
+    return _Design(
+        cell_counts=n_cell,
+        country=country[order],
+        wave=wave[order],
+        competitor=competitor[order],
+        brand=brand[order],
+        account_id=account_id[order],
+        pair_row=pair_row[order],
+        recorded=recorded[order],
+    )
 
-    # ---- ratings from the model
-    effect = pairs["effect"].to_numpy()[pair_row]
-    sim = _simulate(rng, country, wave, competitor, effect)
+
+def _ratings(rng: np.random.Generator, design: _Design, pairs: pd.DataFrame) -> _Ratings:
+    """Closed answers from the generative model (see the module docstring)."""
+    country = design.country
+    n = country.size
+    effect = pairs["effect"].to_numpy()[design.pair_row]
+    sim = _simulate(rng, country, design.wave, design.competitor, effect)
     x, ltr, ltr_star, s = sim["x"], sim["ltr"], sim["ltr_star"], sim["s"]
     overall = np.clip(np.rint(s + 0.15 + rng.normal(0.0, 0.85, n)), 1, 10).astype(np.int64)
     loyal = (ltr_star - 7.5) / 2.2
@@ -1059,11 +1169,24 @@ def _relationship(
         1,
         10,
     ).astype(np.int64)
-    dk_x = rng.random((n, 8)) < _DK_RATE
-    dk_imp = rng.random((n, 4)) < 0.01
-    dk_exp = rng.random((n, 3)) < 0.01
+    return _Ratings(
+        x=x,
+        ltr=ltr,
+        overall=overall,
+        loyalty=loyalty,
+        importance=importance,
+        expectation=expectation,
+        dk_x=rng.random((n, 8)) < _DK_RATE,
+        dk_imp=rng.random((n, 4)) < 0.01,
+        dk_exp=rng.random((n, 3)) < 0.01,
+    )
 
-    # ---- free text
+
+def _free_text(
+    rng: np.random.Generator, country: np.ndarray, x: np.ndarray, ltr: np.ndarray
+) -> _FreeText:
+    """Likes and dislikes as CIT incidents, complaints, and contact details where permitted."""
+    n = country.size
     lang = np.zeros(n, dtype=np.int64)
     for c, li in _LOCAL_LANG.items():
         rows = np.asarray(COUNTRIES)[country] == c
@@ -1084,10 +1207,25 @@ def _relationship(
     permission = rng.random(n) < 0.55
     pools = np.asarray([_NAME_POOL[c] for c in COUNTRIES], dtype=object)[country]
     contact_name, contact_email = _names(rng, pools)
-    contact_name = np.where(permission, contact_name, "").astype(object)
-    contact_email = np.where(permission, contact_email, "").astype(object)
+    return _FreeText(
+        lang=lang,
+        like_codes=like_codes,
+        dislike_codes=dislike_codes,
+        like=like,
+        dislike=dislike,
+        complaint=complaint,
+        permission=permission,
+        contact_name=np.where(permission, contact_name, "").astype(object),
+        contact_email=np.where(permission, contact_email, "").astype(object),
+    )
 
-    # ---- country, account spelling, segment
+
+def _respondent_labels(
+    rng: np.random.Generator, accounts: pd.DataFrame, pairs: pd.DataFrame, design: _Design
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Country and account as typed (spellings, aliases) and the segment, a few misfiled."""
+    country, account_id = design.country, design.account_id
+    n = country.size
     country_text = np.empty(n, dtype=object)
     for ci, c in enumerate(COUNTRIES):
         rows = np.flatnonzero(country == ci)
@@ -1097,7 +1235,7 @@ def _relationship(
     n_var = np.array([len(v) for v in spell])[account_id]
     variant = np.where(
         rng.random(n) < 0.75,
-        pairs["primary"].to_numpy()[pair_row],
+        pairs["primary"].to_numpy()[design.pair_row],
         np.floor(rng.random(n) * n_var).astype(int),
     )
     flat = np.array([v for vs in spell for v in vs], dtype=object)
@@ -1109,43 +1247,86 @@ def _relationship(
     segment = accounts["segment"].to_numpy(dtype=object)[account_id].copy()
     other = rng.random(n) < 0.04
     segment[other] = np.asarray(_SEGMENTS, dtype=object)[rng.integers(0, 4, other.sum())]
+    return country_text, account_text, segment
 
-    # ---- durations (no natural value below half the median: speeders are unambiguous)
-    duration = np.rint(600.0 * np.exp(0.35 * np.clip(rng.normal(0, 1, n), -2.0, 3.5))).astype(
-        np.int64
-    )
 
-    # ---- defects, on rows of the big countries, disjoint
+def _durations(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Seconds per response; none below half the median, so that speeders are unambiguous."""
+    return np.rint(600.0 * np.exp(0.35 * np.clip(rng.normal(0, 1, n), -2.0, 3.5))).astype(np.int64)
+
+
+def _inject_defects(
+    rng: np.random.Generator, country: np.ndarray, ratings: _Ratings, duration: np.ndarray
+) -> _Defects:
+    """Pick disjoint rows of the big countries and turn them into the defects of the export."""
+    n = country.size
     big_rows = np.flatnonzero(np.asarray(COUNTRIES)[country] != "NA")
     n_empty, n_speed = round(0.004 * n), round(0.02 * n)
-    n_straight, n_oor, n_nonnum, n_dup = round(0.015 * n), 30, 20, round(0.005 * n)
+    n_straight, n_oor, n_nonnum = round(0.015 * n), 30, 20
     chosen = rng.choice(big_rows, size=n_empty + n_speed + n_straight + n_oor + n_nonnum,
                         replace=False)  # fmt: skip
     cuts = np.cumsum([n_empty, n_speed, n_straight, n_oor])
     empty_rows, speed_rows, straight_rows, oor_rows, nonnum_rows = np.split(chosen, cuts)
     is_empty = np.zeros(n, dtype=bool)
     is_empty[empty_rows] = True
+    duration = duration.copy()
+    dk_x = ratings.dk_x.copy()
     # speeders answer at random, fast
     duration[speed_rows] = rng.integers(45, 171, speed_rows.size)
-    x_shown = x.copy()
+    x_shown = ratings.x.copy()
     x_shown[speed_rows] = rng.integers(1, 11, (speed_rows.size, 8))
-    ltr_shown = ltr.copy()
+    ltr_shown = ratings.ltr.copy()
     ltr_shown[speed_rows] = rng.integers(0, 11, speed_rows.size)
     dk_x[speed_rows] = False
     # straight-liners give the same rating to all eight attributes
-    level = np.clip(np.rint(x[straight_rows].mean(axis=1)), 1, 10).astype(np.int64)
+    level = np.clip(np.rint(ratings.x[straight_rows].mean(axis=1)), 1, 10).astype(np.int64)
     x_shown[straight_rows] = level[:, None]
     dk_x[straight_rows] = False
     duration[empty_rows] = rng.integers(250, 901, empty_rows.size)
+    return _Defects(
+        chosen=chosen,
+        empty_rows=empty_rows,
+        speed_rows=speed_rows,
+        straight_rows=straight_rows,
+        oor_rows=oor_rows,
+        nonnum_rows=nonnum_rows,
+        is_empty=is_empty,
+        duration=duration,
+        x_shown=x_shown,
+        ltr_shown=ltr_shown,
+        dk_x=dk_x,
+    )
 
+
+def _dollar_row(design: _Design, ltr: np.ndarray, lang: np.ndarray, is_empty: np.ndarray) -> int:
+    """The one respondent (a US detractor in 2026-Q2) whose complaint quotes dollar prices."""
+    us_det = np.flatnonzero(
+        (np.asarray(COUNTRIES)[design.country] == "US") & (design.wave == 2) & (ltr <= 4)
+        & ~is_empty & ~design.competitor & (lang == 0)
+    )  # fmt: skip
+    return int(us_det[0])
+
+
+def _export_columns(
+    rng: np.random.Generator,
+    design: _Design,
+    ratings: _Ratings,
+    text: _FreeText,
+    labels: tuple[np.ndarray, np.ndarray, np.ndarray],
+    defects: _Defects,
+    dollar_row: int,
+) -> dict[str, np.ndarray]:
+    """The export's columns as string cells, in the export's order (empty responses blank)."""
+    n = design.country.size
+    is_empty, duration = defects.is_empty, defects.duration
     cols: dict[str, np.ndarray] = {}
-    started = recorded - duration.astype("timedelta64[s]")
+    started = design.recorded - duration.astype("timedelta64[s]")
     as_text = np.vectorize(lambda d: d.replace("T", " "), otypes=[object])
     cols["StartDate"] = as_text(np.datetime_as_string(started, unit="s"))
-    cols["EndDate"] = as_text(np.datetime_as_string(recorded, unit="s"))
+    cols["EndDate"] = as_text(np.datetime_as_string(design.recorded, unit="s"))
     cols["Status"] = np.full(n, "IP Address", dtype=object)
     progress = np.full(n, 100, dtype=np.int64)
-    progress[empty_rows] = rng.integers(2, 16, empty_rows.size)
+    progress[defects.empty_rows] = rng.integers(2, 16, defects.empty_rows.size)
     cols["Progress"] = progress.astype(str).astype(object)
     cols["Duration (in seconds)"] = duration.astype(str).astype(object)
     cols["Finished"] = np.where(is_empty, "False", "True").astype(object)
@@ -1155,38 +1336,38 @@ def _relationship(
     if np.unique(ids).size != n:  # pragma: no cover - 62**15 ids; a clash means a broken rng
         raise RuntimeError("ResponseId collision in the synthetic export")
     cols["ResponseId"] = np.char.add("R_", ids).astype(object)
-    cols["Q1"] = country_text
-    cols["Q2"] = account_text
-    cols["Q3"] = segment
-    cols["Q4"] = brand
-    cols["Q5"] = _fmt_int(ltr_shown, is_empty)
-    cols["Q6"] = _fmt_int(overall, is_empty)
+    cols["Q1"], cols["Q2"], cols["Q3"] = labels
+    cols["Q4"] = design.brand
+    cols["Q5"] = _fmt_int(defects.ltr_shown, is_empty)
+    cols["Q6"] = _fmt_int(ratings.overall, is_empty)
     for k in range(8):
-        value = np.where(dk_x[:, k], 99, x_shown[:, k])
+        value = np.where(defects.dk_x[:, k], 99, defects.x_shown[:, k])
         cols[f"Q7_{k + 1}"] = _fmt_int(value, is_empty)
     for k in range(4):
-        cols[f"Q8_{k + 1}"] = _fmt_int(np.where(dk_imp[:, k], 99, importance[:, k]), is_empty)
+        value = np.where(ratings.dk_imp[:, k], 99, ratings.importance[:, k])
+        cols[f"Q8_{k + 1}"] = _fmt_int(value, is_empty)
     for k in range(3):
-        cols[f"Q10_{k + 1}"] = _fmt_int(np.where(dk_exp[:, k], 99, expectation[:, k]), is_empty)
+        value = np.where(ratings.dk_exp[:, k], 99, ratings.expectation[:, k])
+        cols[f"Q10_{k + 1}"] = _fmt_int(value, is_empty)
     for k in range(4):
-        cols[f"Q9_{k + 1}"] = _fmt_int(loyalty[:, k], is_empty)
+        cols[f"Q9_{k + 1}"] = _fmt_int(ratings.loyalty[:, k], is_empty)
     blank = np.full(n, "", dtype=object)
-    cols["Q11"] = np.where(is_empty, blank, like)
-    cols["Q12"] = np.where(is_empty, blank, dislike)
+    cols["Q11"] = np.where(is_empty, blank, text.like)
+    cols["Q12"] = np.where(is_empty, blank, text.dislike)
+    complaint = text.complaint.copy()
     complaint[is_empty] = ""
-    # exactly one respondent (a US detractor in 2026-Q2) quotes dollar prices
-    us_det = np.flatnonzero(
-        (np.asarray(COUNTRIES)[country] == "US") & (wave == 2) & (ltr <= 4) & ~is_empty
-        & ~competitor & (lang == 0)
-    )  # fmt: skip
-    dollar_row = int(us_det[0])
     complaint[dollar_row] = _DOLLAR_COMPLAINT
     cols["Q13"] = complaint
-    cols["Q14"] = np.where(is_empty, "", np.where(permission, "Yes", "No")).astype(object)
-    cols["Q15"] = np.where(is_empty, blank, contact_name)
-    cols["Q16"] = np.where(is_empty, blank, contact_email)
+    cols["Q14"] = np.where(is_empty, "", np.where(text.permission, "Yes", "No")).astype(object)
+    cols["Q15"] = np.where(is_empty, blank, text.contact_name)
+    cols["Q16"] = np.where(is_empty, blank, text.contact_email)
+    return cols
 
-    # ---- invalid cells: out of range and non-numeric
+
+def _invalidate_cells(
+    cols: dict[str, np.ndarray], oor_rows: np.ndarray, nonnum_rows: np.ndarray
+) -> dict[str, list[dict[str, str]]]:
+    """Write out-of-range and non-numeric values into ``cols`` (in place); returns the cells."""
     oor_specs = (
         [("Q5", "11")] * 5 + [("Q5", "12")] * 5 + [("Q6", "0")] * 3 + [("Q6", "11")] * 2
         + [(f"Q7_{k}", "0") for k in (1, 2, 3, 4, 5)] + [(f"Q7_{k}", "11") for k in (5, 6, 7, 8, 3)]
@@ -1208,8 +1389,13 @@ def _relationship(
             cols[col][r] = value
             invalid[kind].append({"response_id": cols["ResponseId"][r], "column": col,
                                   "value": value})  # fmt: skip
+    return invalid
 
-    # ---- untrimmed and NFD text
+
+def _dirty_text(
+    rng: np.random.Generator, cols: dict[str, np.ndarray]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Untrimmed and NFD text cells, written into ``cols`` (in place); returns counts by column."""
     untrimmed = {
         c: int(_untrim(rng, cols[c], 0.02).sum()) for c in ("Q1", "Q2", "Q11", "Q12", "Q15")
     }
@@ -1217,28 +1403,33 @@ def _relationship(
         c: int(_decompose(rng, cols[c], 0.25).sum())
         for c in ("Q1", "Q2", "Q11", "Q12", "Q13", "Q15")
     }
+    return untrimmed, nfd
 
-    # ---- exact duplicates (re-submissions), adjacent to their original
+
+def _duplicate_rows(
+    rng: np.random.Generator, country: np.ndarray, chosen: np.ndarray, dollar_row: int
+) -> np.ndarray:
+    """Rows re-submitted as exact duplicates: clean rows of the big countries, sorted."""
+    n = country.size
     clean = np.ones(n, dtype=bool)
     clean[chosen] = False
     clean &= np.asarray(COUNTRIES)[country] != "NA"
     clean[dollar_row] = False
-    dup_rows = np.sort(rng.choice(np.flatnonzero(clean), size=n_dup, replace=False))
-    layout = np.sort(np.concatenate([np.arange(n), dup_rows]), kind="stable")
-    frame = pd.DataFrame({c: v[layout] for c, v in cols.items()})
+    return np.sort(rng.choice(np.flatnonzero(clean), size=round(0.005 * n), replace=False))
 
-    header2 = [_QUESTION_TEXT[c] for c in frame.columns]
-    header3 = [_import_id(c) for c in frame.columns]
 
-    # ---- incidents of every distinct response (for hand codes and the true CIT codes)
+def _incident_table(
+    response_ids: np.ndarray, text: _FreeText, is_empty: np.ndarray
+) -> pd.DataFrame:
+    """Incidents of every distinct response (for hand codes and the true CIT codes)."""
     incident_parts = []
-    for field, codes in (("like", like_codes), ("dislike", dislike_codes)):
+    for field, codes in (("like", text.like_codes), ("dislike", text.dislike_codes)):
         r, p = np.nonzero(codes >= 0)
         incident_parts.append(
             pd.DataFrame(
                 {
                     "row": r,
-                    "response_id": cols["ResponseId"][r],
+                    "response_id": response_ids[r],
                     "field": field,
                     "position": p + 1,
                     "attribute": np.append(np.asarray(_CIT, dtype=object), "")[codes[r, p]],
@@ -1246,47 +1437,54 @@ def _relationship(
             )
         )
     incidents = pd.concat(incident_parts, ignore_index=True)
-    incidents = incidents[~is_empty[incidents["row"].to_numpy()]]
+    return incidents[~is_empty[incidents["row"].to_numpy()]]
 
-    # ---- sample statistics written to the ground truth
-    ids_of = cols["ResponseId"]
-    straight_detect = (x_shown == x_shown[:, :1]).all(axis=1) & ~dk_x.any(axis=1) & ~is_empty
-    defects = {
-        "duplicates": {"count": int(n_dup), "response_ids": sorted(ids_of[dup_rows].tolist()),
-                       "rule": "exact copy of a whole row, same ResponseId, adjacent"},
-        "empty": {"count": int(n_empty), "response_ids": sorted(ids_of[empty_rows].tolist()),
-                  "rule": "Q5..Q16 blank, Finished False, Progress < 20"},
-        "speeders": {"count": int(n_speed), "response_ids": sorted(ids_of[speed_rows].tolist()),
-                     "rule": "duration 45..170 s; every other duration >= 0.5 x median "
-                             "(about 600 s); ratings of speeders are random"},
+
+def _defect_truth(
+    ids_of: np.ndarray,
+    defects: _Defects,
+    dup_rows: np.ndarray,
+    invalid: dict[str, list[dict[str, str]]],
+    untrimmed: dict[str, int],
+    nfd: dict[str, int],
+    dollar_row: int,
+) -> dict:
+    """The ``defects`` section of ground_truth.json: counts, response ids and rules."""
+    is_empty, x_shown = defects.is_empty, defects.x_shown
+    straight_detect = (
+        (x_shown == x_shown[:, :1]).all(axis=1) & ~defects.dk_x.any(axis=1) & ~is_empty
+    )
+    return {
+        "duplicates": _listed(
+            ids_of, dup_rows, "exact copy of a whole row, same ResponseId, adjacent"
+        ),
+        "empty": _listed(
+            ids_of, defects.empty_rows, "Q5..Q16 blank, Finished False, Progress < 20"
+        ),
+        "speeders": _listed(
+            ids_of,
+            defects.speed_rows,
+            "duration 45..170 s; every other duration >= 0.5 x median "
+            "(about 600 s); ratings of speeders are random",
+        ),
         "straight_liners": {
             "count": int(straight_detect[~is_empty].sum()),
-            "injected": int(n_straight),
+            "injected": int(defects.straight_rows.size),
             "response_ids": sorted(ids_of[straight_detect].tolist()),
             "rule": "the eight Q7 attributes answered with one value (no 99); injected ones "
-                    "plus those that occur naturally",
+            "plus those that occur naturally",
         },
-        "out_of_range": {"count": n_oor, "cells": invalid["out_of_range"]},
-        "non_numeric": {"count": n_nonnum, "cells": invalid["non_numeric"]},
+        "out_of_range": {"count": int(defects.oor_rows.size), "cells": invalid["out_of_range"]},
+        "non_numeric": {"count": int(defects.nonnum_rows.size), "cells": invalid["non_numeric"]},
         "untrimmed_cells": untrimmed,
         "nfd_cells": nfd,
         "dollar_complaint_response_id": str(ids_of[dollar_row]),
         "note": "counts are of distinct responses; duplicates copy clean rows only",
-    }  # fmt: skip
-    defect = np.zeros(n, dtype=bool)
-    defect[chosen] = True
-    own_clean = ~competitor & ~defect
-    sample = {
-        "country": country,
-        "wave": wave,
-        "competitor": competitor,
-        "account_id": account_id,
-        "ltr": ltr,
-        "loyalty": loyalty,
-        "analysable": own_clean,
-        "cell_counts": n_cell,
     }
-    return frame, [header2, header3], defects, incidents, sample
+
+
+def _listed(ids_of: np.ndarray, rows: np.ndarray, rule: str) -> dict:
+    return {"count": int(rows.size), "response_ids": sorted(ids_of[rows].tolist()), "rule": rule}
 
 
 _QUESTION_TEXT: Final[dict[str, str]] = {
@@ -1932,14 +2130,48 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
         "account_aliases.csv": len(aliases),
         "cit_hand_codes.csv": len(hand),
     }
-    stats = _sample_stats(sample)
-    weights = _weight_matrix()
-    top = true_top_drivers(len(ATTRIBUTES))
-    counts = pd.Series(sample["account_id"]).value_counts()
     truth = {
         "generator": "csatlib.sample.synth",
         "generator_version": GENERATOR_VERSION,
         "seed": int(seed),
+        **_truth_of_the_study(sample, true_nps, true_means),
+        "defects": defects,
+        "rows": rows,
+        "rows_counted": "data rows: header rows (3 in the Qualtrics export, else 1) excluded",
+        "accounts": _truth_of_accounts(accounts, sample["account_id"], growth, named),
+        "account_aliases": {a: c for a, c in ACCOUNT_ALIASES},
+        "similar_but_distinct_accounts": [list(p) for p in _SIMILAR_DISTINCT],
+        "formula_injection_accounts": [a for a in accounts["account"] if a[0] in "=+-@"],
+        "contact_master": contact_stats,
+        "cit": {
+            "taxonomy": {b: list(a) for b, a in CIT_TAXONOMY.items()},
+            "attribute_to_rating": dict(CIT_TO_RATING),
+            "hand_coded_truth": hand_truth,
+            "coder_agreement_with_truth": {k: round(v, 4) for k, v in agreement.items()},
+            "incidents_total": int(len(incidents)),
+        },
+    }
+    files["ground_truth.json"] = (
+        json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    ).encode("utf-8")
+    files["README.md"] = _readme(int(seed), rows).encode("utf-8")
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name, data in files.items():
+        path = out / name
+        path.write_bytes(data)
+        paths[name] = path
+    return paths
+
+
+def _truth_of_the_study(sample: dict, true_nps: dict, true_means: dict) -> dict:
+    """The model, brands, waves, events and countries sections of ground_truth.json."""
+    stats = _sample_stats(sample)
+    weights = _weight_matrix()
+    top = true_top_drivers(len(ATTRIBUTES))
+    return {
         "model": {
             "description": list(_MODEL_SUMMARY),
             "ltr_gain": _LTR_GAIN,
@@ -1977,46 +2209,26 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
             }
             for ci, c in enumerate(COUNTRIES)
         },
-        "defects": defects,
-        "rows": rows,
-        "rows_counted": "data rows: header rows (3 in the Qualtrics export, else 1) excluded",
-        "accounts": {
-            row.account: {
-                "home": row.home,
-                "countries": list(row.countries),
-                "segment": row.segment,
-                "spellings": list(row.spellings),
-                "loyalty_effect": round(float(row.loyalty_effect), 4),
-                "revenue_growth": round(float(growth[i]), 4),
-                "in_survey": bool(row.in_survey),
-                "in_revenue": bool(row.in_revenue),
-                "survey_responses": int(counts.get(i, 0)),
-                "named_account": row.account in named,
-            }
-            for i, row in enumerate(accounts.itertuples(index=False))
-        },
-        "account_aliases": {a: c for a, c in ACCOUNT_ALIASES},
-        "similar_but_distinct_accounts": [list(p) for p in _SIMILAR_DISTINCT],
-        "formula_injection_accounts": [a for a in accounts["account"] if a[0] in "=+-@"],
-        "contact_master": contact_stats,
-        "cit": {
-            "taxonomy": {b: list(a) for b, a in CIT_TAXONOMY.items()},
-            "attribute_to_rating": dict(CIT_TO_RATING),
-            "hand_coded_truth": hand_truth,
-            "coder_agreement_with_truth": {k: round(v, 4) for k, v in agreement.items()},
-            "incidents_total": int(len(incidents)),
-        },
     }
-    files["ground_truth.json"] = (
-        json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    ).encode("utf-8")
-    files["README.md"] = _readme(int(seed), rows).encode("utf-8")
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for name, data in files.items():
-        path = out / name
-        path.write_bytes(data)
-        paths[name] = path
-    return paths
+
+def _truth_of_accounts(
+    accounts: pd.DataFrame, account_id: np.ndarray, growth: np.ndarray, named: set[str]
+) -> dict:
+    """The accounts section of ground_truth.json: one entry per account, by name."""
+    counts = pd.Series(account_id).value_counts()
+    return {
+        row.account: {
+            "home": row.home,
+            "countries": list(row.countries),
+            "segment": row.segment,
+            "spellings": list(row.spellings),
+            "loyalty_effect": round(float(row.loyalty_effect), 4),
+            "revenue_growth": round(float(growth[i]), 4),
+            "in_survey": bool(row.in_survey),
+            "in_revenue": bool(row.in_revenue),
+            "survey_responses": int(counts.get(i, 0)),
+            "named_account": row.account in named,
+        }
+        for i, row in enumerate(accounts.itertuples(index=False))
+    }

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -33,6 +33,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSepar
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.validation import check_conf, check_min_n, check_weights, require_columns
 
 __all__ = [
     "Method",
@@ -107,21 +108,6 @@ class _Prepared:
         return self.reason is not None
 
 
-def _check_frame(data: object, where: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"{where}: expected a pandas DataFrame, found {type(data).__name__}")
-    return data
-
-
-def _check_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataError(
-            f"{role} column(s) {missing} not found in the data; available columns: "
-            f"{list(map(str, data.columns))[:30]}"
-        )
-
-
 def _check_numeric(data: pd.DataFrame, column: str, role: str) -> None:
     series = data[column]
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
@@ -153,51 +139,25 @@ def _check_drivers(
         raise DataError(f"{where}: driver(s) {duplicated} listed more than once")
     if outcome in drivers:
         raise DataError(f"{where}: the outcome {outcome!r} is also listed as a driver")
-    _check_columns(data, [outcome], "outcome")
-    _check_columns(data, drivers, "driver")
+    require_columns(data, [outcome, *drivers], where)
     _check_numeric(data, outcome, "outcome")
     for d in drivers:
         _check_numeric(data, d, "driver")
     return drivers
 
 
-def _resolve_weights(data: pd.DataFrame, weights: Weights) -> np.ndarray | None:
+def _resolve_weights(data: pd.DataFrame, weights: Weights, where: str) -> np.ndarray | None:
     """Weights as a float array aligned with ``data`` rows (NaN allowed: the row is left out)."""
-    if weights is None:
-        return None
-    if isinstance(weights, str):
-        _check_columns(data, [weights], "weight")
-        _check_numeric(data, weights, "weight")
-        series = data[weights]
-        name = f"weight column {weights!r}"
-    else:
-        if isinstance(weights, pd.Series):
-            if not weights.index.equals(data.index):
-                raise DataError("weights: the Series index does not match the data index")
-            series = weights
-        else:
-            series = pd.Series(np.asarray(weights, dtype=float), index=data.index)
-        name = "weights"
-        if len(series) != len(data):
-            raise DataError(
-                f"weights: expected {len(data)} values (one per row), found {len(series)}"
-            )
-    w = pd.to_numeric(series).to_numpy(dtype=float, na_value=np.nan)
-    bad = np.isinf(w) | (w < 0)
-    if bad.any():
-        label = data.index[int(np.argmax(bad))]
-        raise DataError(
-            f"{name} must be finite and non-negative; found {w[bad][0]!r} at row {label!r}"
-        )
-    return w
+    if isinstance(weights, str) and weights in data.columns:
+        _check_numeric(data, weights, "weight")  # text would silently become NaN weights
+    if isinstance(weights, pd.Series) and not weights.index.equals(data.index):
+        raise DataError(f"{where}: the index of the weights Series does not match the data index")
+    return check_weights(data, weights, func=where)
 
 
-def _min_rows(min_n: int | None) -> int:
-    if min_n is None:
-        return DEFAULT_MIN_N
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
-        raise DataError(f"min_n must be a positive integer, found {min_n!r}")
-    return int(min_n)
+def _min_rows(min_n: int | None, where: str) -> int:
+    """The small-sample minimum: ``DEFAULT_MIN_N`` when None, else a checked int >= 1."""
+    return DEFAULT_MIN_N if min_n is None else check_min_n(min_n, func=where)
 
 
 def _check_rows_per_driver(rows_per_driver: int) -> int:
@@ -208,12 +168,6 @@ def _check_rows_per_driver(rows_per_driver: int) -> int:
     ):
         raise DataError(f"rows_per_driver must be a positive integer, found {rows_per_driver!r}")
     return int(rows_per_driver)
-
-
-def _check_conf(conf: float) -> float:
-    if not 0.0 < float(conf) < 1.0:
-        raise DataError(f"conf must be between 0 and 1 (e.g. 0.95), found {conf!r}")
-    return float(conf)
 
 
 def _as_matrix(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -294,6 +248,28 @@ def _weighted_midranks(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass
+class _Sample:
+    """The analysis sample while :func:`_prepare` narrows it down (rows, then drivers)."""
+
+    cols: list[str]  # drivers still in, in the caller's order
+    values: np.ndarray  # rows x (cols + outcome), outcome last
+    w: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    def keep_drivers(self, keep: Sequence[int]) -> None:
+        """Keep the drivers at positions ``keep`` (the outcome column always stays)."""
+        idx = [*keep, len(self.cols)]
+        self.values = self.values[:, idx]
+        self.cols = [self.cols[i] for i in keep]
+
+    def result(self, corr: np.ndarray | None, n: int, reason: str | None) -> _Prepared:
+        return _Prepared(
+            self.cols, self.values, self.w, corr, n, _kish(self.w), self.dropped, self.notes, reason
+        )
+
+
 def _prepare(
     data: pd.DataFrame,
     outcome: str,
@@ -307,137 +283,172 @@ def _prepare(
     rows_per_driver: int = ROWS_PER_DRIVER,
     where: str,
 ) -> _Prepared:
-    data = _check_frame(data, where)
+    """Validate the inputs and narrow them to the analysis sample every method shares.
+
+    In order: rows with an outcome and a positive weight; drivers someone rated; missing data
+    (listwise or pairwise); the ``min_n`` floor; constant drivers; the correlation matrix;
+    for the regression-based methods, collinear drivers and the rows-per-driver rule. Each
+    step that ends the analysis returns a suppressed sample with the reason.
+    """
     drivers = _check_drivers(data, outcome, drivers, where)
     if missing not in ("listwise", "pairwise"):
         raise DataError(f"{where}: missing must be 'listwise' or 'pairwise', found {missing!r}")
-    floor = _min_rows(min_n)
-    w_all = _resolve_weights(data, weights)
+    floor = _min_rows(min_n, where)
+    w_all = _resolve_weights(data, weights, where)
+    unit = w_all is None
+    sample = _analysis_rows(data, outcome, drivers, w_all)
+    _drop_empty_drivers(sample)
+    if not sample.cols:
+        return sample.result(None, 0, "no usable driver left")
+    n = _apply_missing(sample, missing)
+    if n < floor:
+        return sample.result(None, n, f"{n} usable rows, fewer than the minimum of {floor} (min_n)")
+    constant_outcome = _drop_constant_columns(sample, outcome, missing)
+    if constant_outcome is not None:
+        return sample.result(None, n, constant_outcome)
+    if not sample.cols:
+        return sample.result(None, n, "no usable driver left")
+    corr, n, reason = _correlation(
+        sample, missing=missing, unit=unit, spearman=spearman, regression=regression, n=n
+    )
+    if corr is None:
+        return sample.result(None, n, reason)
+    if regression:
+        corr = _drop_collinear_drivers(sample, corr)
+        need = max(floor, rows_per_driver * len(sample.cols))
+        if n < need:
+            return sample.result(
+                corr,
+                n,
+                f"{n} usable rows, fewer than max(min_n={floor}, {rows_per_driver} x "
+                f"{len(sample.cols)} drivers) = {need}",
+            )
+    if not unit:
+        sample.notes.append(
+            f"weighted: Kish effective sample size {_kish(sample.w):.0f} of {len(sample.w)} rows"
+        )
+    return sample.result(corr, n, None)
+
+
+def _analysis_rows(
+    data: pd.DataFrame, outcome: str, drivers: list[str], w_all: np.ndarray | None
+) -> _Sample:
+    """Drivers and outcome as floats, without the rows that lack an outcome or a weight."""
     values = _as_matrix(data, [*drivers, outcome])
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]
         col = [*drivers, outcome][c]
         raise DataError(f"column {col!r} holds an infinite value at row {data.index[r]!r}")
-    notes: list[str] = []
-    dropped: dict[str, str] = {}
-    unit = w_all is None
     if w_all is None:
         w_all = np.ones(len(data))
     # Rows without a usable weight or outcome never enter any method.
     keep = ~np.isnan(values[:, -1]) & ~np.isnan(w_all) & (w_all > 0)
     lost = int(len(data) - keep.sum())
-    w = w_all
+    sample = _Sample(list(drivers), values, w_all)
     if lost:
-        notes.append(f"{lost} row(s) without an outcome value or a positive weight left out")
-        values, w = values[keep], w_all[keep]  # copies only when rows are actually lost
-    nan = np.isnan(values)
+        sample.notes.append(f"{lost} row(s) without an outcome value or a positive weight left out")
+        # copies only when rows are actually lost
+        sample.values, sample.w = values[keep], w_all[keep]
+    return sample
 
-    # A driver nobody rated would empty the listwise sample: drop it, say so.
-    cols = list(drivers)
-    all_nan = nan.all(axis=0)
-    empty = [d for i, d in enumerate(cols) if all_nan[i]]
+
+def _drop_empty_drivers(sample: _Sample) -> None:
+    """A driver nobody rated would empty the listwise sample: drop it, say so."""
+    all_nan = np.isnan(sample.values).all(axis=0)
+    empty = [d for i, d in enumerate(sample.cols) if all_nan[i]]
     for d in empty:
-        dropped[d] = "no non-missing values in the analysis sample"
+        sample.dropped[d] = "no non-missing values in the analysis sample"
     if empty:
-        idx = [i for i, d in enumerate(cols) if d not in empty] + [len(cols)]
-        values, nan = values[:, idx], nan[:, idx]
-        cols = [d for d in cols if d not in empty]
+        sample.keep_drivers([i for i, d in enumerate(sample.cols) if d not in empty])
 
-    def suppressed(reason: str, n: int) -> _Prepared:
-        return _Prepared(cols, values, w, None, n, _kish(w), dropped, notes, reason)
 
-    if not cols:
-        return suppressed("no usable driver left", 0)
-    if missing == "listwise":
-        complete = ~nan.any(axis=1)
-        if not complete.all():
-            notes.append(
-                f"listwise deletion: {int((~complete).sum())} of {len(values)} rows with an "
-                "outcome miss at least one driver"
-            )
-            values, w = values[complete], w[complete]
-        n = len(values)
-    else:
-        counts = (~np.isnan(values)).astype(float)
-        n = int((counts.T @ counts).min()) if len(values) else 0
-    if n < floor:
-        return suppressed(f"{n} usable rows, fewer than the minimum of {floor} (min_n)", n)
+def _apply_missing(sample: _Sample, missing: Missing) -> int:
+    """Listwise: keep complete rows. Returns n (pairwise: the smallest pair count)."""
+    nan = np.isnan(sample.values)
+    if missing == "pairwise":
+        counts = (~nan).astype(float)
+        return int((counts.T @ counts).min()) if len(sample.values) else 0
+    complete = ~nan.any(axis=1)
+    if not complete.all():
+        sample.notes.append(
+            f"listwise deletion: {int((~complete).sum())} of {len(sample.values)} rows with an "
+            "outcome miss at least one driver"
+        )
+        sample.values, sample.w = sample.values[complete], sample.w[complete]
+    return len(sample.values)
 
-    # Constant columns carry no information (and break the correlation matrix).
+
+def _drop_constant_columns(sample: _Sample, outcome: str, missing: Missing) -> str | None:
+    """Drop constant drivers (no information, and they break the correlation matrix).
+
+    Returns the reason to suppress when the outcome itself is constant, else None.
+    """
+    values, cols = sample.values, sample.cols
     if missing == "listwise":
         span = values.max(axis=0) - values.min(axis=0)
     else:
         span = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
     if span[-1] == 0:
-        return suppressed(f"the outcome {outcome!r} is constant ({values[0, -1]:g})", n)
+        return f"the outcome {outcome!r} is constant ({values[0, -1]:g})"
     const = [d for i, d in enumerate(cols) if span[i] == 0]
     for d in const:
         value = values[~np.isnan(values[:, cols.index(d)]), cols.index(d)][0]
-        dropped[d] = f"constant in the analysis sample (every value is {value:g})"
+        sample.dropped[d] = f"constant in the analysis sample (every value is {value:g})"
     if const:
-        idx = [i for i, d in enumerate(cols) if d not in const] + [len(cols)]
-        values = values[:, idx]
-        cols = [d for d in cols if d not in const]
-    if not cols:
-        return suppressed("no usable driver left", n)
+        sample.keep_drivers([i for i, d in enumerate(cols) if d not in const])
+    return None
 
+
+def _correlation(
+    sample: _Sample, *, missing: Missing, unit: bool, spearman: bool, regression: bool, n: int
+) -> tuple[np.ndarray | None, int, str | None]:
+    """The (weighted) correlation matrix, the n behind it, and why it is unusable (or None)."""
+    values, w = sample.values, sample.w
     x = values
     if spearman:
         x = np.column_stack([_weighted_midranks(values[:, i], w) for i in range(values.shape[1])])
         if missing == "pairwise":
-            notes.append("pairwise Spearman: each column ranked over all its observed values")
+            sample.notes.append(
+                "pairwise Spearman: each column ranked over all its observed values"
+            )
     if missing == "listwise":
-        corr = _weighted_corr(x, w, unit)
-    else:
-        corr, counts = _pairwise_corr(x, w)
-        n = int(counts.min())
-        notes.append(
-            f"pairwise deletion: each correlation uses its own rows ({int(counts.min())} to "
-            f"{int(counts.max())}); n is the smallest pair count"
-        )
-        if not np.isfinite(corr).all():
-            return suppressed("a pair of columns has no overlapping variation", n)
-        if regression:
-            smallest = float(np.linalg.eigvalsh(corr).min())
-            if smallest <= 1e-10:
-                return suppressed(
-                    "the pairwise correlation matrix is not positive definite (smallest "
-                    f"eigenvalue {smallest:.3g}); use missing='listwise'",
-                    n,
-                )
-
+        return _weighted_corr(x, w, unit), n, None
+    corr, counts = _pairwise_corr(x, w)
+    n = int(counts.min())
+    sample.notes.append(
+        f"pairwise deletion: each correlation uses its own rows ({int(counts.min())} to "
+        f"{int(counts.max())}); n is the smallest pair count"
+    )
+    if not np.isfinite(corr).all():
+        return None, n, "a pair of columns has no overlapping variation"
     if regression:
-        keep_idx = _independent_columns(corr[:-1, :-1], cols, dropped)
-        if len(keep_idx) < len(cols):
-            idx = [*keep_idx, len(cols)]
-            corr = corr[np.ix_(idx, idx)]
-            values = values[:, idx]
-            cols = [cols[i] for i in keep_idx]
-        vif = np.diag(np.linalg.inv(corr[:-1, :-1]))
-        high = [f"{d} ({v:.1f})" for d, v in zip(cols, vif, strict=True) if v > _VIF_NOTE]
-        if high:
-            notes.append(
-                "strong multicollinearity, variance inflation above "
-                f"{_VIF_NOTE:g}: {', '.join(high)}; betas and Pratt weights are unstable, "
-                "Shapley and relative weights less so"
-            )
-        need = max(floor, rows_per_driver * len(cols))
-        if n < need:
-            return _Prepared(
-                cols,
-                values,
-                w,
-                corr,
+        smallest = float(np.linalg.eigvalsh(corr).min())
+        if smallest <= 1e-10:
+            return (
+                None,
                 n,
-                _kish(w),
-                dropped,
-                notes,
-                f"{n} usable rows, fewer than max(min_n={floor}, {rows_per_driver} x "
-                f"{len(cols)} drivers) = {need}",
+                "the pairwise correlation matrix is not positive definite (smallest "
+                f"eigenvalue {smallest:.3g}); use missing='listwise'",
             )
-    if not unit:
-        notes.append(f"weighted: Kish effective sample size {_kish(w):.0f} of {len(w)} rows")
-    return _Prepared(cols, values, w, corr, n, _kish(w), dropped, notes, None)
+    return corr, n, None
+
+
+def _drop_collinear_drivers(sample: _Sample, corr: np.ndarray) -> np.ndarray:
+    """Drop perfectly collinear drivers; note strong multicollinearity. Returns the new corr."""
+    keep_idx = _independent_columns(corr[:-1, :-1], sample.cols, sample.dropped)
+    if len(keep_idx) < len(sample.cols):
+        idx = [*keep_idx, len(sample.cols)]
+        corr = corr[np.ix_(idx, idx)]
+        sample.keep_drivers(keep_idx)
+    vif = np.diag(np.linalg.inv(corr[:-1, :-1]))
+    high = [f"{d} ({v:.1f})" for d, v in zip(sample.cols, vif, strict=True) if v > _VIF_NOTE]
+    if high:
+        sample.notes.append(
+            "strong multicollinearity, variance inflation above "
+            f"{_VIF_NOTE:g}: {', '.join(high)}; betas and Pratt weights are unstable, "
+            "Shapley and relative weights less so"
+        )
+    return corr
 
 
 def _independent_columns(rxx: np.ndarray, cols: list[str], dropped: dict[str, str]) -> list[int]:
@@ -656,7 +667,7 @@ def relative_importance(
         regression-based methods meet one that is not, the result is suppressed with the
         reason (never a silent negative R^2).
     min_n : int, optional
-        Smallest analysis sample (default ``csatlib.config.DEFAULT_MIN_N``). The
+        Smallest analysis sample, an int >= 1 (default ``csatlib.config.DEFAULT_MIN_N``). The
         regression-based methods need ``max(min_n, 10 * number of drivers)`` rows (Harrell
         2015: about 10 observations per predictor); ``pearson``, ``spearman`` and ``first``
         need ``min_n``. Below it the result keeps its rows with NaN importance and
@@ -756,6 +767,39 @@ def _weighted_sd(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.sqrt((w @ (x - mu) ** 2) / w.sum())
 
 
+@dataclass(frozen=True)
+class _Coefficients:
+    """The drivers' rows of a fitted regression (the intercept apart)."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray  # t (OLS) or z (logit)
+    p_value: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    intercept: float
+
+
+def _fit_drivers(make_model: Callable[[np.ndarray], Any], x: np.ndarray, **options: Any) -> Any:
+    """Fit the statsmodels model ``make_model(design)`` on the design ``[1, x]``."""
+    design = np.column_stack([np.ones(len(x)), x])
+    return make_model(design).fit(**options)
+
+
+def _coefficients(fit: Any, conf: float) -> _Coefficients:
+    params = np.asarray(fit.params)
+    ci = np.asarray(fit.conf_int(alpha=1 - conf))[1:]
+    return _Coefficients(
+        coef=params[1:],
+        se=np.asarray(fit.bse)[1:],
+        stat=np.asarray(fit.tvalues)[1:],
+        p_value=np.asarray(fit.pvalues)[1:],
+        ci_low=ci[:, 0],
+        ci_high=ci[:, 1],
+        intercept=float(params[0]),
+    )
+
+
 _OLS_COLUMNS = [
     "beta",
     "se_hc3",
@@ -814,7 +858,7 @@ def ols_drivers(
     Long, J. S. & Ervin, L. H. (2000). Using heteroscedasticity consistent standard errors in
     the linear regression model. The American Statistician 54(3), 217-224.
     """
-    conf = _check_conf(conf)
+    conf = check_conf(conf, func="ols_drivers")
     prep = _prepare(
         data,
         outcome,
@@ -831,23 +875,24 @@ def ols_drivers(
         frame.attrs.update({"r2": float("nan"), "adj_r2": float("nan"), "conf": conf})
         return frame
     x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
-    design = np.column_stack([np.ones(len(x)), x])
-    model = sm.WLS(y, design, weights=w) if weights is not None else sm.OLS(y, design)
-    fit = model.fit(cov_type="HC3", use_t=True)
-    ci = np.asarray(fit.conf_int(alpha=1 - conf))[1:]
+
+    def model(design: np.ndarray) -> Any:
+        return sm.WLS(y, design, weights=w) if weights is not None else sm.OLS(y, design)
+
+    fit = _fit_drivers(model, x, cov_type="HC3", use_t=True)
+    c = _coefficients(fit, conf)
     scale = _weighted_sd(x, w) / _weighted_sd(y[:, None], w)[0]
-    params = np.asarray(fit.params)[1:]
     frame = pd.DataFrame(
         {
-            "beta": params,
-            "se_hc3": np.asarray(fit.bse)[1:],
-            "t": np.asarray(fit.tvalues)[1:],
-            "p_value": np.asarray(fit.pvalues)[1:],
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
-            "std_beta": params * scale,
-            "std_ci_low": ci[:, 0] * scale,
-            "std_ci_high": ci[:, 1] * scale,
+            "beta": c.coef,
+            "se_hc3": c.se,
+            "t": c.stat,
+            "p_value": c.p_value,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "std_beta": c.coef * scale,
+            "std_ci_low": c.ci_low * scale,
+            "std_ci_high": c.ci_high * scale,
         },
         index=pd.Index(prep.drivers, name="driver"),
     )
@@ -856,7 +901,7 @@ def ols_drivers(
             "r2": float(fit.rsquared),
             "adj_r2": float(fit.rsquared_adj),
             "n": int(prep.n),
-            "intercept": float(np.asarray(fit.params)[0]),
+            "intercept": c.intercept,
             "dropped": dict(prep.dropped),
             "notes": list(prep.notes),
             "suppressed": False,
@@ -932,28 +977,13 @@ def logit_drivers(
     Peduzzi, P. et al. (1996). A simulation study of the number of events per variable in
     logistic regression analysis. Journal of Clinical Epidemiology 49(12), 1373-1379.
     """
-    conf = _check_conf(conf)
-    data = _check_frame(data, "logit_drivers")
+    conf = check_conf(conf, func="logit_drivers")
     drivers = _check_drivers(data, outcome, drivers, "logit_drivers")
-    y_raw = _as_matrix(data, [outcome])[:, 0]
-    if threshold is not None:
-        y_bin = np.where(np.isnan(y_raw), np.nan, (y_raw >= threshold).astype(float))
-    else:
-        odd = ~np.isnan(y_raw) & ~np.isin(y_raw, (0.0, 1.0))
-        if odd.any():
-            label = data.index[int(np.argmax(odd))]
-            raise DataError(
-                f"logit_drivers: outcome {outcome!r} must be 0/1 without a threshold; found "
-                f"{y_raw[odd][0]:g} at row {label!r}. Pass threshold= (e.g. 9 for promoters)."
-            )
-        y_bin = y_raw
     event = "__event__"
     frame_in = data[drivers].copy()
-    frame_in[event] = y_bin
-    if isinstance(weights, str):
-        _check_columns(data, [weights], "weight")
-        frame_in["__weight__"] = data[weights]
-        weights = "__weight__"
+    frame_in[event] = _binary_outcome(data, outcome, threshold)
+    if weights is not None:
+        weights = _resolve_weights(data, weights, "logit_drivers")
     prep = _prepare(
         frame_in,
         event,
@@ -979,34 +1009,75 @@ def logit_drivers(
             f"{minority} rows in the smaller outcome class, fewer than {rows_per_driver} events "
             f"per driver ({need})"
         )
-        frame = _suppressed_model_frame(
-            _Prepared(
-                prep.drivers,
-                prep.values,
-                w,
-                None,
-                prep.n,
-                prep.n_effective,
-                prep.dropped,
-                prep.notes,
-                reason,
-            ),
-            _LOGIT_COLUMNS,
-        )
+        frame = _suppressed_model_frame(replace(prep, corr=None, reason=reason), _LOGIT_COLUMNS)
         frame.attrs.update(extra | {"n_events": n_events, "conf": conf})
         return frame
-    design = np.column_stack([np.ones(len(x)), x])
+    fit, pseudo, notes = _fit_logit(prep, weighted=weights is not None, outcome=outcome)
+    c = _coefficients(fit, conf)
+    sd = _weighted_sd(x, w)
+    frame = pd.DataFrame(
+        {
+            "coef": c.coef,
+            "se": c.se,
+            "z": c.stat,
+            "p_value": c.p_value,
+            "odds_ratio": np.exp(c.coef),
+            "or_ci_low": np.exp(c.ci_low),
+            "or_ci_high": np.exp(c.ci_high),
+            "std_coef": c.coef * sd,
+            "std_odds_ratio": np.exp(c.coef * sd),
+        },
+        index=pd.Index(prep.drivers, name="driver"),
+    )
+    frame.attrs.update(
+        {
+            "n": int(prep.n),
+            "n_events": n_events,
+            "pseudo_r2": pseudo,
+            "intercept": c.intercept,
+            "dropped": dict(prep.dropped),
+            "notes": notes,
+            "suppressed": False,
+            "reason": None,
+            "conf": conf,
+        }
+    )
+    return frame
+
+
+def _binary_outcome(data: pd.DataFrame, outcome: str, threshold: float | None) -> np.ndarray:
+    """The event as 0/1 floats (NaN missing): ``outcome >= threshold``, or the 0/1 outcome."""
+    y_raw = _as_matrix(data, [outcome])[:, 0]
+    if threshold is not None:
+        return np.where(np.isnan(y_raw), np.nan, (y_raw >= threshold).astype(float))
+    odd = ~np.isnan(y_raw) & ~np.isin(y_raw, (0.0, 1.0))
+    if odd.any():
+        label = data.index[int(np.argmax(odd))]
+        raise DataError(
+            f"logit_drivers: outcome {outcome!r} must be 0/1 without a threshold; found "
+            f"{y_raw[odd][0]:g} at row {label!r}. Pass threshold= (e.g. 9 for promoters)."
+        )
+    return y_raw
+
+
+def _fit_logit(prep: _Prepared, *, weighted: bool, outcome: str) -> tuple[Any, float, list[str]]:
+    """The logit fit, McFadden's pseudo R^2 and the notes, with separation and convergence noted."""
+    x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
     notes = list(prep.notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if weights is None:
-                fit = sm.Logit(y, design).fit(disp=0, maxiter=200)
+            if not weighted:
+                fit = _fit_drivers(lambda design: sm.Logit(y, design), x, disp=0, maxiter=200)
                 pseudo = float(fit.prsquared)
             else:
+                # relative weights (sum = rows): standard errors do not count extra respondents
                 fw = w * len(w) / w.sum()
-                fit = sm.GLM(y, design, family=sm.families.Binomial(), freq_weights=fw).fit(
-                    maxiter=200
+                binomial = sm.families.Binomial()
+                fit = _fit_drivers(
+                    lambda design: sm.GLM(y, design, family=binomial, freq_weights=fw),
+                    x,
+                    maxiter=200,
                 )
                 pseudo = float(fit.pseudo_rsquared(kind="mcf"))
         except PerfectSeparationError as exc:
@@ -1019,37 +1090,7 @@ def logit_drivers(
             notes.append("perfect or quasi-complete separation: coefficients diverge")
         elif "converge" in str(warning.message).lower():
             notes.append(f"the fit did not converge: {warning.message}")
-    params = np.asarray(fit.params)[1:]
-    ci = np.asarray(fit.conf_int(alpha=1 - conf))[1:]
-    sd = _weighted_sd(x, w)
-    frame = pd.DataFrame(
-        {
-            "coef": params,
-            "se": np.asarray(fit.bse)[1:],
-            "z": np.asarray(fit.tvalues)[1:],
-            "p_value": np.asarray(fit.pvalues)[1:],
-            "odds_ratio": np.exp(params),
-            "or_ci_low": np.exp(ci[:, 0]),
-            "or_ci_high": np.exp(ci[:, 1]),
-            "std_coef": params * sd,
-            "std_odds_ratio": np.exp(params * sd),
-        },
-        index=pd.Index(prep.drivers, name="driver"),
-    )
-    frame.attrs.update(
-        {
-            "n": int(prep.n),
-            "n_events": n_events,
-            "pseudo_r2": pseudo,
-            "intercept": float(np.asarray(fit.params)[0]),
-            "dropped": dict(prep.dropped),
-            "notes": notes,
-            "suppressed": False,
-            "reason": None,
-            "conf": conf,
-        }
-    )
-    return frame
+    return fit, pseudo, notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -1170,7 +1211,7 @@ def bootstrap_importance(
     Groemping, U. (2006). relaimpo, section 4 (bootstrap intervals for metrics and ranks).
     """
     method = _check_method(method, "bootstrap_importance")
-    conf = _check_conf(conf)
+    conf = check_conf(conf, func="bootstrap_importance")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
         raise DataError(f"bootstrap_importance: n_boot must be an integer >= 2, found {n_boot!r}")
     regression = method not in _CORRELATION_ONLY
@@ -1186,7 +1227,6 @@ def bootstrap_importance(
         rows_per_driver=_check_rows_per_driver(rows_per_driver),
         where="bootstrap_importance",
     )
-    columns = ["importance", "se", "ci_low", "ci_high", "rank", "rank_ci_low", "rank_ci_high"]
     base = {
         "conf": conf,
         "n_boot": int(n_boot),
@@ -1195,33 +1235,74 @@ def bootstrap_importance(
         "differences": [],
     }
     if prep.suppressed or prep.corr is None:
-        frame = _importance_frame(prep, method, None, float("nan"))
-        out = pd.DataFrame(np.nan, index=frame.index, columns=columns)
-        for col in ("rank", "rank_ci_low", "rank_ci_high"):
-            out[col] = pd.array([pd.NA] * len(out), dtype="Int64")
-        out["not_separable_from"] = ""
-        out.attrs.update(frame.attrs | base | {"n_valid": 0})
-        return out
+        return _suppressed_bootstrap(prep, method, base)
     point, r2 = _importance_from_corr(prep.corr, method)
-    rng = np.random.default_rng(seed)
-    n = len(prep.values)
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=int(n_boot)).astype(float)
-    if method == "spearman":
-        corr = _replicate_spearman_corr(prep.values, counts, prep.weights)
-    else:
-        corr = _replicate_corr(prep.values, counts, prep.weights)
-    ok = _valid_replicates(corr, regression)
-    reps = np.full((int(n_boot), len(prep.drivers)), np.nan)
-    if ok.any():
-        reps[ok] = _importance_from_corr(corr[ok], method)[0]
-    valid = reps[ok]
+    valid, ok = _bootstrap_replicates(prep, method, int(n_boot), seed, regression)
     notes = list(prep.notes)
     if (~ok).sum():
         notes.append(
             f"{int((~ok).sum())} of {n_boot} replicates had a constant or collinear driver"
         )
     q = [(1 - conf) / 2, (1 + conf) / 2]
-    index = pd.Index(prep.drivers, name="driver")
+    out = _bootstrap_table(prep.drivers, point, valid, q)
+    differences = _paired_differences(out.index, point, valid, q)
+    out = out.sort_values(["rank", "importance"], ascending=[True, False])
+    frame_attrs = _importance_frame(prep, method, point, float(r2)).attrs
+    out.attrs.update(
+        frame_attrs
+        | base
+        | {"notes": notes + frame_attrs["notes"][len(prep.notes) :], "n_valid": int(ok.sum())}
+    )
+    out.attrs["differences"] = differences
+    out.attrs["overlap_notes"] = overlap_notes(out)
+    return out
+
+
+_BOOTSTRAP_COLUMNS = [
+    "importance",
+    "se",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "rank_ci_low",
+    "rank_ci_high",
+]
+
+
+def _suppressed_bootstrap(prep: _Prepared, method: str, base: dict[str, Any]) -> pd.DataFrame:
+    """The bootstrap table of a suppressed sample: every driver, NaN and NA estimates."""
+    frame = _importance_frame(prep, method, None, float("nan"))
+    out = pd.DataFrame(np.nan, index=frame.index, columns=_BOOTSTRAP_COLUMNS)
+    for col in ("rank", "rank_ci_low", "rank_ci_high"):
+        out[col] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out["not_separable_from"] = ""
+    out.attrs.update(frame.attrs | base | {"n_valid": 0})
+    return out
+
+
+def _bootstrap_replicates(
+    prep: _Prepared, method: str, n_boot: int, seed: int, regression: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Importance of the valid replicates (n_valid x p) and which of the n_boot were valid."""
+    rng = np.random.default_rng(seed)
+    n = len(prep.values)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    if method == "spearman":
+        corr = _replicate_spearman_corr(prep.values, counts, prep.weights)
+    else:
+        corr = _replicate_corr(prep.values, counts, prep.weights)
+    ok = _valid_replicates(corr, regression)
+    reps = np.full((n_boot, len(prep.drivers)), np.nan)
+    if ok.any():
+        reps[ok] = _importance_from_corr(corr[ok], method)[0]
+    return reps[ok], ok
+
+
+def _bootstrap_table(
+    drivers: list[str], point: np.ndarray, valid: np.ndarray, q: list[float]
+) -> pd.DataFrame:
+    """Point importance with percentile intervals of importance and rank, in driver order."""
+    index = pd.Index(drivers, name="driver")
     imp = pd.Series(point, index=index)
     if len(valid) >= 2:
         lo, hi = np.quantile(valid, q, axis=0)
@@ -1253,6 +1334,13 @@ def bootstrap_importance(
     )
     np.fill_diagonal(overlap, False)
     out["not_separable_from"] = [", ".join(out.index[overlap[i]]) for i in range(len(out))]
+    return out
+
+
+def _paired_differences(
+    index: pd.Index, point: np.ndarray, valid: np.ndarray, q: list[float]
+) -> list[dict[str, Any]]:
+    """Percentile interval of the difference in importance of every pair of drivers."""
     differences = []
     for i in range(len(index)):
         for j in range(i + 1, len(index)):
@@ -1267,16 +1355,7 @@ def bootstrap_importance(
                     "ci_high": float(d_hi),
                 }
             )
-    out = out.sort_values(["rank", "importance"], ascending=[True, False])
-    frame_attrs = _importance_frame(prep, method, point, float(r2)).attrs
-    out.attrs.update(
-        frame_attrs
-        | base
-        | {"notes": notes + frame_attrs["notes"][len(prep.notes) :], "n_valid": int(ok.sum())}
-    )
-    out.attrs["differences"] = differences
-    out.attrs["overlap_notes"] = overlap_notes(out)
-    return out
+    return differences
 
 
 def overlap_notes(boot_df: pd.DataFrame) -> list[str]:
@@ -1305,8 +1384,7 @@ def overlap_notes(boot_df: pd.DataFrame) -> list[str]:
     Schenker, N. & Gentleman, J. F. (2001). On judging the significance of differences by
     examining the overlap between confidence intervals. The American Statistician 55(3).
     """
-    _check_frame(boot_df, "overlap_notes")
-    _check_columns(boot_df, ["importance", "ci_low", "ci_high"], "overlap_notes")
+    require_columns(boot_df, ["importance", "ci_low", "ci_high"], "overlap_notes")
     conf = float(boot_df.attrs.get("conf", DEFAULT_CONF))
     ordered = boot_df.dropna(subset=["importance", "ci_low", "ci_high"]).sort_values(
         "importance", ascending=False
@@ -1353,7 +1431,8 @@ def stated_importance(
     conf : float
         Confidence level of the interval of the mean.
     min_n : int, optional
-        Smallest number of answers for a mean (default ``DEFAULT_MIN_N``).
+        Smallest number of answers for a mean, an int >= 1 (default ``DEFAULT_MIN_N``); a mean
+        of one answer has NaN ``se`` and interval.
 
     Returns
     -------
@@ -1367,9 +1446,9 @@ def stated_importance(
     (linearization, equal to s / sqrt(n) without weights); t interval with n - 1 df.
     Tested against numpy means and scipy.stats.sem.
     """
-    data = _check_frame(data, "stated_importance")
-    conf = _check_conf(conf)
-    floor = _min_rows(min_n)
+    require_columns(data, [], "stated_importance")
+    conf = check_conf(conf, func="stated_importance")
+    floor = _min_rows(min_n, "stated_importance")
     if isinstance(attributes, Mapping):
         columns = [str(c) for c in attributes.values()]
         attributes = [str(a) for a in attributes]
@@ -1379,10 +1458,10 @@ def stated_importance(
             if not attributes:
                 raise DataError(f"stated_importance: no column starts with {prefix!r}")
         columns = [f"{prefix}{a}" for a in attributes]
-    _check_columns(data, columns, "stated importance")
+    require_columns(data, columns, "stated_importance")
     for c in columns:
         _check_numeric(data, c, "stated importance")
-    w_all = _resolve_weights(data, weights)
+    w_all = _resolve_weights(data, weights, "stated_importance")
     x = _as_matrix(data, columns)
     w = np.ones(len(data)) if w_all is None else np.nan_to_num(w_all, nan=0.0)
     m = ~np.isnan(x) & (w[:, None] > 0)
@@ -1604,7 +1683,7 @@ def dissatisfaction_pareto(
     cutoff : float
         Cumulative share of all low ratings that defines the "vital few" (Juran's 80%).
     min_n : int, optional
-        Attributes with fewer answers are suppressed (default ``DEFAULT_MIN_N``).
+        Attributes with fewer answers are suppressed; an int >= 1 (default ``DEFAULT_MIN_N``).
 
     Returns
     -------
@@ -1625,10 +1704,9 @@ def dissatisfaction_pareto(
     ----------
     Juran, J. M. (1951). Quality Control Handbook. McGraw-Hill (the Pareto principle).
     """
-    df = _check_frame(df, "dissatisfaction_pareto")
     attributes = list(attributes)
-    _check_columns(df, attributes, "attribute")
-    floor = _min_rows(min_n)
+    require_columns(df, attributes, "dissatisfaction_pareto")
+    floor = _min_rows(min_n, "dissatisfaction_pareto")
     bounds = np.array([_pareto_scale(df, a, scale) for a in attributes], dtype=float)
     lo_scale, hi_scale = bounds[:, 0], bounds[:, 1]
     if not 1 <= bottom_boxes < int((hi_scale - lo_scale).min()) + 1:
@@ -1745,6 +1823,11 @@ def driver_table(
     Below the sample-size rule of :func:`relative_importance` every estimate is NaN and
     ``suppressed`` is True (the rows stay, so the report can say which drivers were asked).
     """
+    # Checked here as well, so that a message names the function the caller called.
+    _check_drivers(data, outcome, drivers, "driver_table")
+    conf = check_conf(conf, func="driver_table")
+    _min_rows(min_n, "driver_table")
+    w_all = _resolve_weights(data, weights, "driver_table")
     boot = bootstrap_importance(
         data,
         outcome,
@@ -1765,7 +1848,6 @@ def driver_table(
         if kept
         else None
     )
-    w_all = _resolve_weights(data, weights)
     x = _as_matrix(data, kept)
     w = np.ones(len(data)) if w_all is None else np.nan_to_num(w_all, nan=0.0)
     m = ~np.isnan(x) & (w[:, None] > 0)

@@ -21,6 +21,7 @@ from scipy import stats
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.validation import check_conf, check_min_n, require_columns
 
 __all__ = [
     "AlphaResult",
@@ -69,12 +70,7 @@ def _as_float(column: pd.Series) -> np.ndarray:
 
 
 def _check_numeric(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"{what}: expected columns {list(columns)}; missing {missing} "
-            f"(available: {list(df.columns)})"
-        )
+    require_columns(df, columns, what)
     for c in columns:
         dtype = df[c].dtype
         if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
@@ -382,8 +378,9 @@ def loyalty_summary(
         Grouping column(s), e.g. ``"country"`` or ``["country", "wave"]``.  Rows with a missing
         group key are left out; only observed category combinations are reported.
     min_n : int
-        Groups with fewer than ``min_n`` respondents with an index are suppressed; alpha is NaN
-        when fewer than ``min_n`` respondents answered every item.
+        Groups with fewer than ``min_n`` respondents with an index are suppressed (an int >= 1);
+        alpha is NaN when fewer than ``min_n`` respondents, or fewer than two, answered every
+        item, and ``sd``, ``se`` and the interval are NaN for a group of one.
     conf : float
         Confidence level of the interval.
     scale, min_items
@@ -406,18 +403,12 @@ def loyalty_summary(
     ----------
     Cronbach, L. J. (1951). Psychometrika, 16(3), 297-334.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"loyalty_summary: expected a DataFrame, found {type(df).__name__}")
     keys = [by] if isinstance(by, str) else list(by)
     if not keys:
         raise DataError("loyalty_summary: expected at least one grouping column in `by`")
-    missing = [k for k in keys if k not in df.columns]
-    if missing:
-        raise DataError(f"loyalty_summary: grouping column(s) {missing} not in the data")
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 2:
-        raise DataError(f"min_n: expected an integer >= 2, found {min_n!r}")
-    if not 0 < conf < 1:
-        raise DataError(f"conf: expected a level between 0 and 1, found {conf!r}")
+    require_columns(df, keys, "loyalty_summary")
+    min_n = check_min_n(min_n, func="loyalty_summary")
+    conf = check_conf(conf, func="loyalty_summary")
     columns = _item_columns(_default_items(df, items))
     index = loyalty_index(df, columns, scale=scale, min_items=min_items)
 
@@ -438,7 +429,8 @@ def loyalty_summary(
     out["ci_high"] = out["score"] + half
 
     alphas = pd.Series(np.nan, index=out.index, dtype="float64")
-    eligible = (out["alpha_n"] >= min_n) & (out["n"] >= min_n) & (len(columns) >= 2)
+    # Cronbach's alpha needs two complete rows, whatever min_n allows.
+    eligible = (out["alpha_n"] >= max(min_n, 2)) & (out["n"] >= min_n) & (len(columns) >= 2)
     item_groups = df[[*keys, *columns]].groupby(keys, observed=True, sort=True)
     for key, sub in item_groups:
         label = key[0] if len(keys) == 1 and isinstance(key, tuple) else key

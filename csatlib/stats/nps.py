@@ -10,7 +10,7 @@ sums, so one group or ten thousand groups go through the same code (:func:`_from
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from scipy import stats
 
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.validation import check_alpha, check_conf, check_min_n, require_columns
 
 __all__ = [
     "CATEGORIES",
@@ -71,8 +72,10 @@ class NPSResult:
         (Weighted) shares, 0..1, summing to 1.
     se : float
         Standard error of ``score`` in points: trinomial (unweighted) or linearization (weighted).
+        NaN for n = 1.
     ci_low, ci_high : float
         Confidence interval in points, clipped to [-100, 100]; see :func:`nps` for the method.
+        NaN for n = 1.
     conf : float
         Confidence level of the interval.
     n_eff : float
@@ -165,26 +168,6 @@ def _as_list(by: str | Sequence[str], what: str = "by") -> list[str]:
     if not cols:
         raise DataError(f"{what}: expected at least one column name, found an empty list")
     return cols
-
-
-def _check_columns(df: pd.DataFrame, columns: Sequence[Hashable]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame, found {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"column(s) {missing} not found in the data; available columns: {list(df.columns)}"
-        )
-
-
-def _check_conf(conf: float) -> None:
-    if not isinstance(conf, int | float) or not 0.0 < float(conf) < 1.0:
-        raise DataError(f"conf: expected a confidence level between 0 and 1, found {conf!r}")
-
-
-def _check_min_n(min_n: int) -> None:
-    if not isinstance(min_n, int | np.integer) or isinstance(min_n, bool) or min_n < 0:
-        raise DataError(f"min_n: expected a whole number >= 0, found {min_n!r}")
 
 
 def _check_cutoffs(promoter_min: int, detractor_max: int, scale: tuple[int, int]) -> None:
@@ -376,7 +359,7 @@ def _from_sums(
             n_eff = sw * sw / sw2
             # sum w_i^2 (y_i - ybar)^2 expanded with y_i^2 = 1{pro} + 1{det}
             ssq = np.clip(sw2p + sw2d - 2.0 * y * (sw2p - sw2d) + y * y * sw2, 0.0, None)
-            se = np.where(n > 1, np.sqrt(n / (n - 1.0) * ssq) / sw, np.nan)
+            se = np.sqrt(n / (n - 1.0) * ssq) / sw
             # linearization variance relative to what Kish's n_eff predicts (1 for equal weights)
             rho = np.where(var > _DEGENERATE_VAR, ssq / (var * sw2), 1.0)
             m = n_eff
@@ -390,16 +373,17 @@ def _from_sums(
         q_det = (m * p_det + a_det) / total
         centre = q_pro - q_det
         half = z * np.sqrt(rho * (q_pro + q_det - centre * centre) / total)
-        empty = n == 0
+        # One respondent shows a score but no variance, so no standard error and no interval.
+        single = n < 2
         return {
-            "n_eff": np.where(empty, np.nan, n_eff),
+            "n_eff": np.where(n == 0, np.nan, n_eff),
             "promoters": p_pro,
             "passives": p_pas,
             "detractors": p_det,
             "score": 100.0 * y,
-            "se": 100.0 * se,
-            "ci_low": np.where(empty, np.nan, 100.0 * np.clip(centre - half, -1.0, 1.0)),
-            "ci_high": np.where(empty, np.nan, 100.0 * np.clip(centre + half, -1.0, 1.0)),
+            "se": np.where(single, np.nan, 100.0 * se),
+            "ci_low": np.where(single, np.nan, 100.0 * np.clip(centre - half, -1.0, 1.0)),
+            "ci_high": np.where(single, np.nan, 100.0 * np.clip(centre + half, -1.0, 1.0)),
         }
 
 
@@ -504,9 +488,10 @@ def _by_group_sums(
     promoter_min: int,
     detractor_max: int,
     scale: tuple[int, int],
+    func: str,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     _check_cutoffs(promoter_min, detractor_max, scale)
-    _check_columns(df, [*by, score, *([weights] if weights is not None else [])])
+    require_columns(df, [*by, score, *([weights] if weights is not None else [])], func)
     s, w = _frame_scores(df, score, weights, scale)
     cells, ncells, decode = _group_codes(df, by)
     sums = _sums(cells, ncells, s, w, promoter_min, detractor_max)
@@ -601,6 +586,8 @@ def nps(
     -------
     NPSResult
         ``score``, ``se``, ``ci_low``, ``ci_high`` in points; shares 0..1; ``n``; ``n_eff``.
+        One valid score gives its score but no ``se`` or interval (NaN): one respondent shows
+        no variance.
 
     Raises
     ------
@@ -673,7 +660,7 @@ def nps(
     Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley (ch. 2, svymean).
     Kish, L. (1965). Survey Sampling. Wiley (effective sample size).
     """
-    _check_conf(conf)
+    conf = check_conf(conf, func="nps")
     _check_cutoffs(promoter_min, detractor_max, scale)
     arr, _ = _scores(scores, scale=scale, what="scores")
     valid = ~np.isnan(arr)
@@ -734,7 +721,8 @@ def nps_by_group(
     conf : float, keyword-only
         Confidence level.
     min_n : int, keyword-only
-        Groups with fewer valid scores are suppressed (default ``DEFAULT_MIN_N`` = 30).
+        Groups with fewer valid scores are suppressed; an int >= 1 (default ``DEFAULT_MIN_N`` =
+        30).
     promoter_min, detractor_max, scale : keyword-only
         As in :func:`nps`.
 
@@ -742,8 +730,9 @@ def nps_by_group(
     -------
     pandas.DataFrame
         One row per observed group: ``*by, n, n_eff, promoters, passives, detractors, score, se,
-        ci_low, ci_high, suppressed``. Suppressed groups (``n < min_n``, or ``n == 0``) show
-        ``n`` and ``suppressed=True`` and NaN in every other column.
+        ci_low, ci_high, suppressed``. Suppressed groups (``n < min_n``) show ``n`` and
+        ``suppressed=True`` and NaN in every other column. A group of one valid score (with
+        ``min_n=1``) shows its score with NaN ``se`` and interval, as :func:`nps`.
 
     Notes
     -----
@@ -752,8 +741,8 @@ def nps_by_group(
     responses took 0.2 s (unweighted) on the project's 2-core build machine, several times
     faster than ``groupby().apply(nps)`` (benchmarks/bench_nps.py).
     """
-    _check_conf(conf)
-    _check_min_n(min_n)
+    conf = check_conf(conf, func="nps_by_group")
+    min_n = check_min_n(min_n, func="nps_by_group")
     by = _as_list(by)
     keys, sums = _by_group_sums(
         df,
@@ -763,10 +752,11 @@ def nps_by_group(
         promoter_min=promoter_min,
         detractor_max=detractor_max,
         scale=scale,
+        func="nps_by_group",
     )
     est = _from_sums(sums, weighted=weights is not None, conf=conf)
     n = sums["n"].astype(np.int64)
-    suppressed = (n < min_n) | (n == 0)
+    suppressed = n < min_n
     out = keys.copy()
     out["n"] = n
     for col in _ESTIMATE_COLUMNS:
@@ -812,8 +802,9 @@ def nps_difference(
     diff/se`, :math:`p = 2(1 - \\Phi(|z|))`, interval :math:`diff \\pm z_{1-\\alpha/2}\\, se`
     (plain Wald, so that it excludes 0 exactly when ``p < 1 - conf``). When both samples
     have ``se = 0`` (e.g. all promoters in both) the difference is either 0 (``z = 0``,
-    ``p = 1``) or certain (``z = +-inf``, ``p = 0``). Not for overlapping samples such as a
-    country and a total that includes it; use :func:`nps_vs_rest`.
+    ``p = 1``) or certain (``z = +-inf``, ``p = 0``); a sample of one valid score has no
+    ``se``, so ``se``, ``z``, ``p_value`` and the interval are NaN. Not for overlapping samples
+    such as a country and a total that includes it; use :func:`nps_vs_rest`.
 
     Checked against: hand-computed z and p for two small samples in tests/stats/test_nps.py.
 
@@ -822,7 +813,7 @@ def nps_difference(
     Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The American
     Statistician, 70(4), 365-372 (variance of the NPS; Wald test of two scores).
     """
-    _check_conf(conf)
+    conf = check_conf(conf, func="nps_difference")
     opts = {"conf": conf, "promoter_min": promoter_min, "detractor_max": detractor_max}
     ra = nps(a, weights_a, scale=scale, **opts)
     rb = nps(b, weights_b, scale=scale, **opts)
@@ -845,11 +836,6 @@ def _significant(p_value: np.ndarray, alpha: float) -> pd.array:
     flags = pd.array(np.asarray(p_value) < alpha, dtype="boolean")
     flags[np.isnan(np.asarray(p_value, dtype=np.float64))] = pd.NA
     return flags
-
-
-def _check_alpha(alpha: float) -> None:
-    if not isinstance(alpha, int | float) or not 0.0 < float(alpha) < 1.0:
-        raise DataError(f"alpha: expected a significance level between 0 and 1, found {alpha!r}")
 
 
 def nps_wave_change(
@@ -897,8 +883,13 @@ def nps_wave_change(
     (``ci_low``/``ci_high`` are the interval of the change). Vectorized: one
     :func:`nps_by_group` call and a grouped shift.
     """
-    _check_alpha(alpha)
+    conf = check_conf(conf, func="nps_wave_change")
+    min_n = check_min_n(min_n, func="nps_wave_change")
+    alpha = check_alpha(alpha, func="nps_wave_change")
     by = _as_list(by)
+    require_columns(
+        df, [*by, wave, score, *([weights] if weights is not None else [])], "nps_wave_change"
+    )
     table = nps_by_group(
         df,
         [*by, wave],
@@ -974,9 +965,9 @@ def nps_vs_rest(
     disjoint, independent samples and the variances add (:func:`nps_difference`). Vectorized:
     the rest's sums are the totals minus the group's sums.
     """
-    _check_conf(conf)
-    _check_min_n(min_n)
-    _check_alpha(alpha)
+    conf = check_conf(conf, func="nps_vs_rest")
+    min_n = check_min_n(min_n, func="nps_vs_rest")
+    alpha = check_alpha(alpha, func="nps_vs_rest")
     keys, sums = _by_group_sums(
         df,
         [group],
@@ -985,6 +976,7 @@ def nps_vs_rest(
         promoter_min=promoter_min,
         detractor_max=detractor_max,
         scale=scale,
+        func="nps_vs_rest",
     )
     rest = {k: v.sum() - v for k, v in sums.items()}
     weighted = weights is not None
@@ -992,7 +984,7 @@ def nps_vs_rest(
     est_rest = _from_sums(rest, weighted=weighted, conf=conf)
     n = sums["n"].astype(np.int64)
     n_rest = np.rint(rest["n"]).astype(np.int64)
-    suppressed = (n < min_n) | (n_rest < min_n) | (n == 0) | (n_rest == 0)
+    suppressed = (n < min_n) | (n_rest < min_n)
     diff = np.where(suppressed, np.nan, est["score"] - est_rest["score"])
     se = np.where(suppressed, np.nan, np.hypot(est["se"], est_rest["se"]))
     test = _difference_test(diff, se, conf, 200.0)

@@ -17,16 +17,13 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
 from csatlib.stats.nps import (
     _as_list,
-    _check_alpha,
-    _check_columns,
-    _check_conf,
-    _check_min_n,
     _check_scale,
     _difference_test,
     _group_codes,
@@ -37,6 +34,7 @@ from csatlib.stats.nps import (
     _z_quantile,
     nps_by_group,
 )
+from csatlib.validation import check_alpha, check_conf, check_min_n, require_columns
 
 __all__ = [
     "MeanResult",
@@ -132,17 +130,12 @@ def _t_quantile(conf: float, df: np.ndarray | float) -> np.ndarray:
 
 
 def _wilson(count: np.ndarray, n: np.ndarray, conf: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval, vectorized (formula in :func:`top_box`)."""
-    z = _z_quantile(conf)
-    z2 = z * z
+    """Wilson score interval, vectorized (formula in :func:`top_box`); NaN where ``n == 0``."""
     count = np.asarray(count, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = count / n
-        denom = 1.0 + z2 / n
-        centre = (p + z2 / (2.0 * n)) / denom
-        half = z * np.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+        low, high = proportion_confint(count, n, alpha=1.0 - conf, method="wilson")
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def _as_scale(value: Any, what: str) -> Scale:
@@ -295,7 +288,7 @@ def csat_mean(values: Any, weights: Any = None, *, conf: float = DEFAULT_CONF) -
     ----------
     Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, ch. 2.
     """
-    _check_conf(conf)
+    conf = check_conf(conf, func="csat_mean")
     arr, _, _ = _to_float(values, what="values")
     valid = ~np.isnan(arr)
     n = int(valid.sum())
@@ -329,7 +322,7 @@ def csat_mean(values: Any, weights: Any = None, *, conf: float = DEFAULT_CONF) -
 
 
 def _box(values: Any, scale: Any, boxes: int, conf: float, top: bool) -> ProportionResult:
-    _check_conf(conf)
+    conf = check_conf(conf, func="top_box" if top else "bottom_box")
     scale = _as_scale(scale, "scale")
     _check_boxes(boxes, scale)
     arr, index, integral = _to_float(values, what="values")
@@ -390,11 +383,11 @@ def top_box(
               {1 + z^2/n}
 
     It keeps nominal coverage far better than the Wald interval near 0 and 1, where top-box
-    shares of satisfied customers often sit.
+    shares of satisfied customers often sit. Computed by statsmodels
+    ``proportion_confint(method="wilson")`` (clipped to [0, 1]), for every group at once.
 
-    Checked against: statsmodels ``proportion_confint(method="wilson")``, the closed form above,
-    and the published intervals of Newcombe (1998, Table II, method 3) in
-    tests/stats/test_scores.py.
+    Checked against: the closed form above and the published intervals of Newcombe (1998,
+    Table II, method 3) in tests/stats/test_scores.py.
 
     References
     ----------
@@ -464,7 +457,8 @@ def scores_by_group(
     boxes : int, keyword-only
         Top-box categories (default 2).
     min_n : int, keyword-only
-        Cells with fewer valid values are suppressed (default 30).
+        Cells with fewer valid values are suppressed; an int >= 1 (default 30). A cell of one
+        value shows its mean with NaN ``se`` and interval.
     conf : float, keyword-only
         Confidence level.
 
@@ -480,11 +474,11 @@ def scores_by_group(
     Means with t intervals as :func:`csat_mean` (unweighted), top box with Wilson intervals as
     :func:`top_box`. Vectorized: grouped sums by ``bincount``; the loop runs over columns only.
     """
-    _check_conf(conf)
-    _check_min_n(min_n)
+    conf = check_conf(conf, func="scores_by_group")
+    min_n = check_min_n(min_n, func="scores_by_group")
     columns = _as_list(columns, "columns")
     by = _as_list(by)
-    _check_columns(df, [*by, *columns])
+    require_columns(df, [*by, *columns], "scores_by_group")
     cells, ncells, decode = _cells(df, by)
     observed = _observed(cells, ncells)
     keys = decode(observed)
@@ -502,7 +496,7 @@ def scores_by_group(
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     out["n"] = out["n"].astype(np.int64)
-    out["suppressed"] = (out["n"] < min_n) | (out["n"] == 0)
+    out["suppressed"] = out["n"] < min_n
     _suppress(out, out["suppressed"].to_numpy(), _SCORE_COLUMNS[1:])
     return out
 
@@ -546,12 +540,12 @@ def transaction_summary(
     Mean: t interval (:func:`csat_mean`); shares: Wilson intervals (:func:`top_box`,
     :func:`bottom_box`). Suppressed cells have NaN in every estimate.
     """
-    _check_conf(conf)
-    _check_min_n(min_n)
+    conf = check_conf(conf, func="transaction_summary")
+    min_n = check_min_n(min_n, func="transaction_summary")
     by = _as_list(by)
     scale = _as_scale(scale, "scale")
     _check_boxes(boxes, scale)
-    _check_columns(df, [*by, score])
+    require_columns(df, [*by, score], "transaction_summary")
     x = _column(df, score, scale)
     cells, ncells, decode = _cells(df, by)
     observed = _observed(cells, ncells)
@@ -564,7 +558,7 @@ def transaction_summary(
     out["n"] = stats_["n"][observed].astype(np.int64)
     for name in estimates:
         out[name] = stats_[name][observed]
-    out["suppressed"] = (out["n"] < min_n) | (out["n"] == 0)
+    out["suppressed"] = out["n"] < min_n
     _suppress(out, out["suppressed"].to_numpy(), estimates)
     return out
 
@@ -629,8 +623,8 @@ def expectation_gap(
     Parasuraman, A., Zeithaml, V. A., & Berry, L. L. (1988). SERVQUAL. Journal of Retailing,
     64(1), 12-40 (performance minus expectation gaps).
     """
-    _check_conf(conf)
-    _check_min_n(min_n)
+    conf = check_conf(conf, func="expectation_gap")
+    min_n = check_min_n(min_n, func="expectation_gap")
     if isinstance(attributes, Mapping):
         pairs = [(str(a), str(e)) for a, e in attributes.items()]
         if not pairs:
@@ -638,7 +632,7 @@ def expectation_gap(
     else:
         pairs = [(a, f"{expectation_prefix}{a}") for a in _as_list(attributes, "attributes")]
     by = [] if by is None else _as_list(by)
-    _check_columns(df, [*by, *(c for pair in pairs for c in pair)])
+    require_columns(df, [*by, *(c for pair in pairs for c in pair)], "expectation_gap")
     cells, ncells, decode = _cells(df, by)
     observed = _observed(cells, ncells)
     keys = decode(observed)
@@ -686,7 +680,7 @@ def expectation_gap(
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     out["n"] = out["n"].astype(np.int64)
-    out["suppressed"] = (out["n"] < min_n) | (out["n"] == 0)
+    out["suppressed"] = out["n"] < min_n
     estimates = [c for c in out.columns if c not in {*by, "attribute", "n", "suppressed"}]
     _suppress(out, out["suppressed"].to_numpy(), estimates)
     return out
@@ -750,16 +744,16 @@ def trends(
     Welch, B. L. (1947). The generalization of "Student's" problem when several different
     population variances are involved. Biometrika, 34(1/2), 28-35.
     """
-    _check_conf(conf)
-    _check_min_n(min_n)
-    _check_alpha(alpha)
+    conf = check_conf(conf, func="trends")
+    min_n = check_min_n(min_n, func="trends")
+    alpha = check_alpha(alpha, func="trends")
     if nps_column == "auto":
         found = roles.names(df, "nps")
         nps_column = found[0] if found else None
     columns = _as_list(columns, "columns")
     by = _as_list(by)
     keys_cols = [*by, wave]
-    _check_columns(df, [*keys_cols, *columns])
+    require_columns(df, [*keys_cols, *columns], "trends")
     cells, ncells, decode = _cells(df, keys_cols)
     observed = _observed(cells, ncells)
     keys = decode(observed)
@@ -774,7 +768,7 @@ def trends(
         frame["ci_low"], frame["ci_high"] = m["ci_low"][observed], m["ci_high"][observed]
         frames.append(frame)
         if column == nps_column:
-            t = nps_by_group(df, keys_cols, score=column, min_n=0, conf=conf)
+            t = nps_by_group(df, keys_cols, score=column, min_n=1, conf=conf)
             frame = t[keys_cols].copy()
             frame["measure"] = column
             frame["statistic"] = "nps"
@@ -784,7 +778,7 @@ def trends(
             frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     out["n"] = out["n"].astype(np.int64)
-    suppressed = ((out["n"] < min_n) | (out["n"] == 0)).to_numpy()
+    suppressed = (out["n"] < min_n).to_numpy()
     _suppress(out, suppressed, ["value", "se", "ci_low", "ci_high"])
     out["suppressed"] = suppressed
 

@@ -19,6 +19,7 @@ from scipy import stats
 
 from csatlib.config import DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.validation import check_alpha, check_min_n, require_columns
 
 __all__ = [
     "WelchResult",
@@ -284,10 +285,7 @@ def _validate(
         raise DataError(f"{what}: expected at least one attribute column, found none")
     if len(set(attrs)) != len(attrs):
         raise DataError(f"{what}: attribute columns must be unique, found {attrs}")
-    needed = [country_col, wave_col, competitor_col, *attrs]
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise DataError(f"{what}: expected columns {missing} in the data; found {list(df.columns)}")
+    require_columns(df, [country_col, wave_col, competitor_col, *attrs], what)
     overlap = {country_col, wave_col, competitor_col} & set(attrs)
     if overlap:
         raise DataError(f"{what}: {sorted(overlap)} cannot be both a key column and an attribute")
@@ -306,12 +304,8 @@ def _validate(
         raise DataError(
             f"{what}: column {competitor_col!r}, row {row!r}: missing value (expected True/False)"
         )
-    if not 0 < alpha < 1:
-        raise DataError(f"{what}: alpha must lie between 0 and 1, found {alpha!r}")
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 2:
-        raise DataError(
-            f"{what}: min_n must be an integer >= 2 (a t-test needs 2 per group), found {min_n!r}"
-        )
+    check_alpha(alpha, func=what)
+    check_min_n(min_n, func=what)
     if isinstance(extreme_k, bool) or not isinstance(extreme_k, int | np.integer) or extreme_k < 1:
         raise DataError(f"{what}: extreme_k must be an integer >= 1, found {extreme_k!r}")
     return attrs
@@ -351,55 +345,14 @@ def _country_screens(
     min_n: int,
     extreme_k: int,
 ) -> pd.DataFrame:
-    own_waves = _own_waves(s, country)
-    if not own_waves:
-        raise DataError(
-            f"four_screens: country {country!r} has no own-brand respondents in the data"
-        )
-    if wave is None:
-        wave = own_waves[-1]
-    elif wave not in own_waves:
-        raise DataError(
-            f"four_screens: country {country!r} has no own-brand respondents in wave {wave!r}; "
-            f"waves with respondents: {own_waves}"
-        )
-    position = own_waves.index(wave)
-    previous = own_waves[position - 1] if position > 0 else None
-
-    in_country = s.country == country
-    own = ~s.competitor
-    in_wave = s.wave == wave
-    base = _pool(s, in_country & own & in_wave)
-    others = _pool(s, ~in_country & own & in_wave)
-    rivals = _pool(s, in_country & s.competitor & in_wave)
-    n_attr = len(attributes)
-    if previous is not None:
-        prior = _pool(s, in_country & own & (s.wave == previous))
-    else:
-        prior = _Cell(np.zeros(n_attr), np.full(n_attr, np.nan), np.full(n_attr, np.nan))
-
+    wave, previous = _wave_and_previous(s, country, wave)
+    base, prior, others, rivals = _screen_cells(s, country, wave, previous, len(attributes))
     base_ok = base.n >= min_n
-    tests = {}
-    for name, other in (("trend", prior), ("vs_countries", others), ("vs_competitors", rivals)):
-        tested = base_ok & (other.n >= min_n)
-        w = welch_from_summary(base.mean, base.var, base.n, other.mean, other.var, other.n)
-        tests[name] = (
-            tested,
-            np.where(tested, w.diff, np.nan),
-            np.where(tested, w.p_value, np.nan),
-        )
-    # One BH family per country: every test of the three screens over all attributes.
-    q_all = benjamini_hochberg(np.concatenate([tests[k][2] for k in tests]))
-    q = dict(zip(tests, np.split(q_all, len(tests)), strict=True))
-
+    tests, q = _screen_tests(
+        base, {"trend": prior, "vs_countries": others, "vs_competitors": rivals}, min_n
+    )
     trend = _verdict(
-        tests["trend"][0],
-        tests["trend"][1],
-        q["trend"],
-        alpha,
-        "improved",
-        "deteriorated",
-        "no change",
+        *tests["trend"][:2], q["trend"], alpha, "improved", "deteriorated", "no change"
     )
     if previous is None:
         trend[base_ok] = "no previous wave"
@@ -409,16 +362,8 @@ def _country_screens(
     vs_competitors = _verdict(
         *tests["vs_competitors"][:2], q["vs_competitors"], alpha, "above", "below", "no difference"
     )
-
-    ranked = pd.Series(np.where(base_ok, base.mean, np.nan))
-    rank_high = ranked.rank(ascending=False, method="min").to_numpy()
-    rank_low = ranked.rank(ascending=True, method="min").to_numpy()
-    rank_verdict = np.select(
-        [~base_ok, rank_high <= extreme_k, rank_low <= extreme_k],
-        [SUPPRESSED, "top", "bottom"],
-        "middle",
-    ).astype(object)
-
+    rank_high, rank_verdict = _rank_screen(base, base_ok, extreme_k)
+    n_attr = len(attributes)
     out = pd.DataFrame(
         {
             "wave": [wave] * n_attr,
@@ -455,6 +400,75 @@ def _country_screens(
     out["n_pass"] = n_pass
     out["class"] = _classify(n_fail.to_numpy(), n_pass.to_numpy(), base_ok)
     return out
+
+
+def _wave_and_previous(
+    s: _Summaries, country: Hashable, wave: Hashable | None
+) -> tuple[Hashable, Hashable | None]:
+    """The wave screened (default: the country's latest) and the country's wave before it."""
+    own_waves = _own_waves(s, country)
+    if not own_waves:
+        raise DataError(
+            f"four_screens: country {country!r} has no own-brand respondents in the data"
+        )
+    if wave is None:
+        wave = own_waves[-1]
+    elif wave not in own_waves:
+        raise DataError(
+            f"four_screens: country {country!r} has no own-brand respondents in wave {wave!r}; "
+            f"waves with respondents: {own_waves}"
+        )
+    position = own_waves.index(wave)
+    return wave, own_waves[position - 1] if position > 0 else None
+
+
+def _screen_cells(
+    s: _Summaries, country: Hashable, wave: Hashable, previous: Hashable | None, n_attr: int
+) -> tuple[_Cell, _Cell, _Cell, _Cell]:
+    """The country's own cell and its three comparison groups: prior wave, others, rivals."""
+    in_country = s.country == country
+    own = ~s.competitor
+    in_wave = s.wave == wave
+    base = _pool(s, in_country & own & in_wave)
+    others = _pool(s, ~in_country & own & in_wave)
+    rivals = _pool(s, in_country & s.competitor & in_wave)
+    if previous is not None:
+        prior = _pool(s, in_country & own & (s.wave == previous))
+    else:
+        prior = _Cell(np.zeros(n_attr), np.full(n_attr, np.nan), np.full(n_attr, np.nan))
+    return base, prior, others, rivals
+
+
+def _screen_tests(
+    base: _Cell, comparisons: dict[str, _Cell], min_n: int
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], dict[str, np.ndarray]]:
+    """Welch tests of the own cell against each comparison group: (tested, diff, p) and q."""
+    tests = {}
+    for name, other in comparisons.items():
+        # A t-test needs two answers on each side, whatever min_n allows.
+        tested = (base.n >= min_n) & (other.n >= min_n) & (base.n >= 2) & (other.n >= 2)
+        w = welch_from_summary(base.mean, base.var, base.n, other.mean, other.var, other.n)
+        tests[name] = (
+            tested,
+            np.where(tested, w.diff, np.nan),
+            np.where(tested, w.p_value, np.nan),
+        )
+    # One BH family per country: every test of the three screens over all attributes.
+    q_all = benjamini_hochberg(np.concatenate([tests[k][2] for k in tests]))
+    return tests, dict(zip(tests, np.split(q_all, len(tests)), strict=True))
+
+
+def _rank_screen(base: _Cell, base_ok: np.ndarray, extreme_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of each shown mean (1 = highest) and its verdict: top, bottom, middle."""
+    ranked = pd.Series(np.where(base_ok, base.mean, np.nan))
+    rank_high = ranked.rank(ascending=False, method="min").to_numpy()
+    rank_low = ranked.rank(ascending=True, method="min").to_numpy()
+    rank_verdict = np.select(
+        [~base_ok, rank_high <= extreme_k, rank_low <= extreme_k],
+        [SUPPRESSED, "top", "bottom"],
+        "middle",
+    ).astype(object)
+    return rank_high, rank_verdict
 
 
 def _classify(n_fail: np.ndarray, n_pass: np.ndarray, base_ok: np.ndarray) -> np.ndarray:
@@ -496,7 +510,9 @@ def four_screens(
     alpha : float
         False discovery rate: a test is significant when its BH q-value is below ``alpha``.
     min_n : int
-        Small-cell minimum (>= 2); a mean from fewer answers is suppressed.
+        Small-cell minimum (an int >= 1); a mean from fewer answers is suppressed. A test also
+        needs two answers on each side: with fewer it is not done (NaN p, verdict
+        "suppressed"), whatever ``min_n`` allows.
     extreme_k : int
         Size of the "top" and "bottom" sets of screen 4.
 

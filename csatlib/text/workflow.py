@@ -1,9 +1,9 @@
 """Notebook-facing steps of the CIT coding workflow (``notebooks/cit_coding.ipynb``).
 
-The statistics and the coding live in :mod:`csatlib.text.cit`; this module holds the few steps the
-notebook would otherwise have to write itself: checking its parameters and filling in default
-paths (:func:`check_parameters`), picking the incidents no rule or person has coded
-(:func:`uncoded_incidents`) and one coder's codes (:func:`coder_codes`).
+The statistics and the coding live in the other modules of :mod:`csatlib.text`; this module
+holds the few steps the notebook would otherwise have to write itself: checking its parameters
+and filling in default paths (:func:`check_parameters`), picking the incidents no rule or person has
+coded (:func:`uncoded_incidents`) and one coder's codes (:func:`coder_codes`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.config import DEFAULT_MIN_N, PROCESSED_DIR, PROJECT_ROOT, RAW_DIR, REPORTS_DIR
-from csatlib.errors import DataError, require_columns
+from csatlib.errors import DataError
+from csatlib.validation import check_min_n, require_columns
 
 __all__ = [
     "CODING_SHEET_NAME",
@@ -203,7 +204,7 @@ def check_parameters(
         codebook_path=codebook,
         hand_codes_path=hand,
         coding_sheet=work / CODING_SHEET_NAME,
-        min_n=_whole("min_n", min_n, 1),
+        min_n=check_min_n(min_n, func="check_parameters"),
         seed=_whole("seed", seed, 0),
         audit_share=float(audit_share),
         review_n=_whole("review_n", review_n, 1),
@@ -225,7 +226,7 @@ def uncoded_incidents(
     Parameters
     ----------
     incidents
-        From :func:`csatlib.text.cit.split_incidents` (needs ``incident_id``).
+        From :func:`csatlib.text.coding.split_incidents` (needs ``incident_id``).
     codes
         Any code table (``incident_id``, ``method``): rule, hand, model or merged codes.
     sample
@@ -239,7 +240,8 @@ def uncoded_incidents(
         The rows of ``incidents`` (same columns, in their order) whose ``incident_id`` has no
         code with ``method`` ``"rule"`` or ``"hand"``. A hand decision "no attribute applies"
         (``attribute`` missing) counts as coded; model suggestions do not. This is the same
-        rule :func:`csatlib.text.cit.export_for_coding` uses for the non-audit rows of the sheet.
+        rule :func:`csatlib.text.hand_coding.export_for_coding` uses for the non-audit rows of the
+        sheet.
     """
     require_columns(incidents, ["incident_id"], "uncoded_incidents (incidents)")
     require_columns(codes, ["incident_id", "method"], "uncoded_incidents (codes)")
@@ -261,7 +263,7 @@ def coder_codes(hand_codes: pd.DataFrame, coder: str) -> pd.DataFrame:
     Parameters
     ----------
     hand_codes
-        From :func:`csatlib.text.cit.import_hand_codes` (needs ``coder``).
+        From :func:`csatlib.text.hand_coding.import_hand_codes` (needs ``coder``).
     coder
         Name in the ``coder`` column.
 

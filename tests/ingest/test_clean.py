@@ -20,7 +20,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
-from conftest import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.exports import (
     EXPECTED,
     SOURCES,
     codebook_dict,
@@ -31,8 +33,6 @@ from conftest import (
     write_sav,
     write_xlsx,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from csatlib.config import RAW_DIR
 from csatlib.errors import CodebookError, DataError, ExportError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import codebook_dict, qualtrics_text, survey_rows
+from support.exports import codebook_dict, qualtrics_text, survey_rows
 
 from csatlib.errors import CodebookError
 from csatlib.ingest.clean import build_processed, load_processed

@@ -12,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
-from conftest import SOURCES, csv_text, plain_text, qualtrics_text, survey_rows
+from support.exports import SOURCES, csv_text, plain_text, qualtrics_text, survey_rows
 
 from csatlib.errors import ExportError
 from csatlib.ingest.io import RawExport, column_letter, read_export

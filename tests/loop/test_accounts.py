@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -547,6 +548,38 @@ def test_account_summary_validates(responses, match) -> None:
     bad.loc[3, "likelihood_to_recommend"] = 11
     with pytest.raises(DataError, match="row 3.*outside 0-10"):
         account_summary(bad, match)
+
+
+def _shared_rule(param: str, func: str, rule: str = "an int >= 1", got: str = "0") -> str:
+    """The message of csatlib.validation, as a pattern."""
+    return re.escape(f"The {param!r} parameter of {func} must be {rule}; got {got}.")
+
+
+def test_min_n_zero_is_refused_by_the_shared_rule_and_one_is_accepted(
+    tmp_path, responses, match
+) -> None:
+    with pytest.raises(DataError, match=_shared_rule("account_min_n", "account_summary")):
+        account_summary(responses, match, account_min_n=0)
+    with pytest.raises(DataError, match=_shared_rule("n_weakest", "account_summary")):
+        account_summary(responses, match, n_weakest=0)
+    with pytest.raises(DataError, match=_shared_rule("min_n", "country_weakest_attributes")):
+        country_weakest_attributes(responses, min_n=0)
+    with pytest.raises(DataError, match=_shared_rule("min_n", "at_risk_list")):
+        at_risk_list(responses, match, min_n=0)
+    summary = account_summary(responses, match, account_min_n=1)
+    with pytest.raises(DataError, match=_shared_rule("min_n", "revenue_linkage")):
+        revenue_linkage(summary, _revenue(), match=match, min_n=0)
+    conf_rule = _shared_rule("conf", "revenue_linkage", "a float in (0, 1)", "1.0")
+    with pytest.raises(DataError, match=conf_rule):
+        revenue_linkage(summary, _revenue(), match=match, conf=1.0)
+    listed = at_risk_list(responses, match, only_at_risk=False, min_n=1)
+    with pytest.raises(DataError, match=_shared_rule("account_min_n", "write_account_lists")):
+        write_account_lists(listed, tmp_path, account_min_n=0)
+    # 1, the smallest minimum, suppresses nothing: every account and country has a respondent
+    assert not summary["suppressed"].any() and summary["nps"].notna().all()
+    assert not country_weakest_attributes(responses, min_n=1)["suppressed"].any()
+    link = revenue_linkage(summary, _revenue(), match=match, min_n=1)
+    assert not link.by_category.loc[link.by_category["n"] > 0, "suppressed"].any()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ coverage."""
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 
 import numpy as np
@@ -223,6 +224,39 @@ def test_response_rates_wilson_matches_statsmodels() -> None:
         sample, pd.DataFrame({"contact_id": answered["contact_id"]}), match_on="contact_id"
     )
     assert by_id.iloc[-1]["responded"] == len(answered)
+
+
+def test_response_rates_min_n_follows_the_shared_rule() -> None:
+    sample = _draw(_master(n=60)).sample
+    responses = pd.DataFrame({"contact_email": sample["email"].iloc[:10]})
+    message = "The 'min_n' parameter of response_rates must be an int >= 1; got 0."
+    with pytest.raises(DataError, match=re.escape(message)):
+        response_rates(sample, responses, min_n=0)
+    message = "The 'conf' parameter of response_rates must be a float in (0, 1); got 0."
+    with pytest.raises(DataError, match=re.escape(message)):
+        response_rates(sample, responses, conf=0)
+    rr = response_rates(sample, responses, by=("region",), min_n=1)
+    assert not rr["suppressed"].any()  # every group has an invited contact
+    assert rr.iloc[-1]["response_rate"] == pytest.approx(10 / len(sample))
+
+
+def test_response_rates_refuses_missing_columns_through_require_columns() -> None:
+    sample = _draw(_master(n=20)).sample
+    with pytest.raises(DataError, match="response_rates: sample: missing column\\(s\\) 'region'"):
+        response_rates(sample.drop(columns="region"), pd.DataFrame({"contact_email": []}))
+    with pytest.raises(DataError, match="response_rates: responses: missing column\\(s\\)"):
+        response_rates(sample, pd.DataFrame({"email": []}))
+
+
+def test_wilson_interval_stays_within_zero_and_one() -> None:
+    # the closed form, unclipped, gives 1 + 2e-16 for 16 of 16 and -1.4e-17 for 0 of 21
+    sample = _draw(_master(n=60)).sample
+    everyone = pd.DataFrame({"contact_email": sample["email"]})
+    total = response_rates(sample.iloc[:16], everyone, by=("region",), min_n=1).iloc[-1]
+    assert total["response_rate"] == 1.0 and total["ci_high"] == 1.0
+    nobody = pd.DataFrame({"contact_email": ["stranger@example.org"]})
+    total = response_rates(sample.iloc[:21], nobody, by=("region",), min_n=1).iloc[-1]
+    assert total["response_rate"] == 0.0 and total["ci_low"] == 0.0
 
 
 def test_run_sampling_writes_safe_files(tmp_path) -> None:

@@ -175,7 +175,7 @@ def test_distribution_version_has_no_reviewer_notes_but_every_section(built) -> 
 
 
 def test_render_html_gives_every_image_alt_text_and_reuses_its_exporters() -> None:
-    from csatlib.report.build import _exporter, render_html
+    from csatlib.report.render import _exporter, render_html
 
     png = (  # a 1x1 PNG
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -202,7 +202,7 @@ def test_reviewer_version_shows_code_that_holds_markup_as_text() -> None:
     # must escape every token, whatever the lexer makes of the source.
     import re
 
-    from csatlib.report.build import render_html
+    from csatlib.report.render import render_html
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["language_info"] = {"name": "python"}

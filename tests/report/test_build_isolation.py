@@ -26,6 +26,7 @@ import pytest
 
 from csatlib import config
 from csatlib.report import build as build_module
+from csatlib.report import execute, stamps
 from csatlib.report.build import CountryOutcome, build_reports, write_index
 
 COUNTRIES = ["DE", "ES", "FR", "JP", "NL"]
@@ -250,7 +251,7 @@ def test_cli_exits_non_zero_and_names_the_failure(build, tmp_path, monkeypatch, 
     out = _copy_reports(build, tmp_path)
     # The CLI takes the notebooks from config.NOTEBOOKS_DIR; a thread pool keeps the test fast.
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", build["notebooks"])
-    monkeypatch.setattr(build_module, "_local_pool", lambda workers, prewarm: ThreadPoolExecutor(1))
+    monkeypatch.setattr(execute, "_local_pool", lambda workers, prewarm: ThreadPoolExecutor(1))
     before = attempts(build["scratch"])
     code = main(
         [
@@ -277,7 +278,7 @@ def test_cli_exits_non_zero_and_names_the_failure(build, tmp_path, monkeypatch, 
 
 def test_failed_rebuild_keeps_the_previous_report_and_retries_next_time(build, tmp_path) -> None:
     out = _copy_reports(build, tmp_path)
-    published = {p: p.read_bytes() for p in build_module._outputs(out, "DE").values()}
+    published = {p: p.read_bytes() for p in stamps.published_paths(out, "DE").values()}
     # As if DE's inputs had changed since its last build; this time its notebook fails.
     (out / ".build" / "DE.json").write_text(json.dumps({"fingerprint": "stale"}))
     flag = build["scratch"] / "DE.fail"
@@ -315,7 +316,7 @@ def test_failed_rebuild_keeps_the_previous_report_and_retries_next_time(build, t
 
 def test_interrupted_build_publishes_nothing(build, tmp_path, monkeypatch) -> None:
     out = _copy_reports(build, tmp_path)
-    published = {p: p.read_bytes() for p in build_module._outputs(out, "DE").values()}
+    published = {p: p.read_bytes() for p in stamps.published_paths(out, "DE").values()}
     (out / ".build" / "DE.json").write_text(json.dumps({"fingerprint": "stale"}))
     real_render = build_module.render_html
 

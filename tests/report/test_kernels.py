@@ -9,7 +9,7 @@ import papermill
 import pytest
 from jupyter_client.utils import run_sync
 
-from csatlib.report.build import KERNEL_NAME, ensure_kernel
+from csatlib.report.execute import KERNEL_NAME, ensure_kernel
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork server needs fork()")
 
@@ -125,7 +125,7 @@ def test_kernel_starts_plainly_when_the_server_is_gone(tmp_path) -> None:
 
 
 def test_clients_start_notebooks_without_waiting_for_silence(server, tmp_path) -> None:
-    from csatlib.report.build import _plain_kernel_manager, _worker_context
+    from csatlib.report.execute import _plain_kernel_manager, _worker_context
     from csatlib.report.kernels import prewarmed_kernel_manager, ready_client_class
 
     for km in (prewarmed_kernel_manager(server, KERNEL_NAME), _plain_kernel_manager()):

@@ -22,7 +22,7 @@ import pytest
 from csatlib import config
 from csatlib.errors import DataError
 from csatlib.report import overview
-from csatlib.report.metrics import read_metrics, write_metrics
+from csatlib.report.metrics import read_metrics, study_metrics, write_metrics
 from csatlib.stats.nps import nps, nps_difference
 from csatlib.stats.screens import screens_all_countries
 
@@ -146,9 +146,9 @@ def test_an_earlier_wave_leaves_later_waves_out(study: pd.DataFrame) -> None:
     [
         ({"wave": "2025-Q1"}, "waves in the data: 2026-Q1, 2026-Q2, 2026-Q3"),
         ({"wave": 2026}, "parameter wave"),
-        ({"min_n": 1}, "whole number >= 2"),
-        ({"min_n": True}, "whole number >= 2"),
-        ({"min_n": "30"}, "found '30'"),
+        ({"min_n": 0}, r"The 'min_n' parameter of load_study must be an int >= 1; got 0\."),
+        ({"min_n": True}, "must be an int >= 1; got True"),
+        ({"min_n": "30"}, "got '30'"),
         ({"metrics_path": None}, "parameter metrics_path"),
         ({"processed_dir": 3}, "parameter processed_dir"),
     ],
@@ -158,6 +158,54 @@ def test_bad_parameters_are_refused_with_a_message(
 ) -> None:
     with pytest.raises(DataError, match=message):
         overview.load_study(responses=study, **kwargs)
+
+
+def test_min_n_of_one_is_accepted_and_a_numpy_integer_becomes_an_int(study: pd.DataFrame) -> None:
+    ctx = overview.load_study(responses=study, min_n=np.int64(1))
+    assert ctx.min_n == 1 and type(ctx.min_n) is int
+    assert ctx.pooled_nps is not None and ctx.pooled_nps.n == len(_valid(ctx.current))
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs", "message"),
+    [
+        ("league_table", {"min_n": 0}, "'min_n' parameter of league_table must be an int >= 1"),
+        ("league_table", {"conf": 95}, "'conf' parameter of league_table must be a float in"),
+        ("league_table", {"alpha": 0}, "'alpha' parameter of league_table must be a float in"),
+        ("country_trends", {"min_n": 2.5}, "'min_n' parameter of country_trends"),
+        ("country_trends", {"conf": 1.0}, "'conf' parameter of country_trends"),
+        ("country_trends", {"alpha": True}, "'alpha' parameter of country_trends"),
+    ],
+)
+def test_views_refuse_bad_parameters_with_the_shared_message(
+    ctx: overview.StudyContext, function: str, kwargs: dict, message: str
+) -> None:
+    extra = {"wave": ctx.wave} if function == "league_table" else {}
+    with pytest.raises(DataError, match=message):
+        getattr(overview, function)(ctx.history, **extra, **kwargs)
+    with pytest.raises(DataError, match="'min_n' parameter of attribute_means"):
+        overview.attribute_means(ctx.current, ctx.attributes, min_n=-1)
+
+
+def test_pooled_nps_is_every_own_respondent_of_the_wave_as_one_sample(
+    ctx: overview.StudyContext,
+) -> None:
+    pooled = _valid(ctx.current)
+    assert len(ctx.pooled_scores) == len(pooled)
+    # NPS = 100 * (share 9-10 - share 0-6), computed here from the raw answers
+    expected = 100 * ((pooled >= 9).mean() - (pooled <= 6).mean())
+    assert ctx.pooled_nps.score == pytest.approx(expected, abs=1e-9)
+    big = overview.load_study(responses=ctx.responses, min_n=len(pooled) + 1)
+    assert big.pooled_nps is None  # the whole wave is below the minimum: suppressed
+
+
+def test_country_names_fall_back_to_the_code() -> None:
+    assert overview.country_name("NA") == "Namibia"
+    assert overview.country_name("XX") == "XX"
+    assert overview.country_labels(["DE", "XX"], suppressed=["XX"]) == {
+        "DE": "Germany (DE)",
+        "XX": "XX, suppressed",
+    }
 
 
 def test_missing_processed_data_says_how_to_build_it(tmp_path: Path) -> None:
@@ -330,6 +378,8 @@ def test_problems_by_country_names_missing_columns() -> None:
 
 
 # --------------------------------------------------------------------------- metrics
+# study_metrics lives in csatlib/report/metrics.py (unit tests in test_metrics.py); this test
+# follows this study's league table, problems and loyalty into the JSON file.
 
 
 def test_metrics_hold_the_league_and_nothing_for_a_suppressed_country(
@@ -341,7 +391,7 @@ def test_metrics_hold_the_league_and_nothing_for_a_suppressed_country(
     loyalty = loyalty_summary(ctx.current, by="country", min_n=MIN_N)
     path = write_metrics(
         tmp_path / "global.json",
-        overview.study_metrics(ctx, league=league, problems=problems, loyalty=loyalty),
+        study_metrics(ctx, league=league, problems=problems, loyalty=loyalty),
     )
     data = read_metrics(path)
     assert (data["scope"], data["wave"], data["min_n"]) == ("global", "2026-Q3", MIN_N)

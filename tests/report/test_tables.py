@@ -130,3 +130,374 @@ def test_quality_display_drops_zero_rows_but_keeps_the_accounting() -> None:
     )
     out = tables.quality_display(note)
     assert list(out["Rows or values"]) == ["10", "9", "1"]
+
+
+# --------------------------------------------------------------------------- suppression
+# Each display gets a row whose cell is below the minimum, with its estimates planted (the
+# statistics functions give NaN there; a display must not rely on it): the row reads
+# "suppressed (n = ...)" and the planted figures appear nowhere.
+
+PLANTED = 6.4321  # shown as "6.43", "6.4" or "643.2" if it leaked
+
+
+def _leaks(table: pd.DataFrame) -> bool:
+    text = table.to_string()
+    return any(s in text for s in ("6.43", "6.4", "643.2", "64.3"))
+
+
+def test_nps_table_formats_score_interval_and_shares() -> None:
+    groups = pd.DataFrame(
+        {
+            "country": ["DE", "NA"],
+            "n": [412, 16],
+            "score": [23.44, PLANTED],
+            "ci_low": [15.04, PLANTED],
+            "ci_high": [31.66, PLANTED],
+            "promoters": [0.45, PLANTED],
+            "passives": [0.334, PLANTED],
+            "detractors": [0.216, PLANTED],
+            "suppressed": [False, True],
+        }
+    )
+    out = tables.nps_table(groups, by=["country"], min_n=30)
+    assert out.loc["DE"].to_dict() == {
+        "n": "412",
+        "NPS": "+23.4",
+        "95% CI": "+15.0 to +31.7",
+        "Promoters (%)": "45.0",
+        "Passives (%)": "33.4",
+        "Detractors (%)": "21.6",
+    }
+    assert out.loc["NA", "NPS"] == "suppressed (n = 16 < 30)"
+    assert (out.loc["NA"].drop(["n", "NPS"]) == "").all() and not _leaks(out)
+
+
+def test_loyalty_display_formats_index_interval_and_alpha() -> None:
+    summary = pd.DataFrame(
+        {
+            "country": ["DE", "NA"],
+            "n": [150, 9],
+            "score": [71.26, PLANTED],
+            "sd": [12.0, PLANTED],
+            "se": [0.98, PLANTED],
+            "ci_low": [69.31, PLANTED],
+            "ci_high": [73.2, PLANTED],
+            "alpha": [0.8149, PLANTED],
+            "alpha_n": [148, 9],
+            "suppressed": [False, True],
+        }
+    )
+    out = tables.loyalty_display(summary, min_n=30)
+    assert list(out.index) == ["DE", "NA"]  # the group columns become the index
+    assert out.loc["DE"].to_dict() == {
+        "n": "150",
+        "Loyalty index (0–100)": "71.3",
+        "95% CI": "69.3 to 73.2",
+        "Cronbach's alpha": "0.81",
+    }
+    assert out.loc["NA", "Loyalty index (0–100)"] == "suppressed (n = 9 < 30)"
+    assert out.loc["NA", "95% CI"] == "" and out.loc["NA", "Cronbach's alpha"] == ""
+    assert not _leaks(out)
+
+
+def test_expectation_display_formats_gap_and_ratio() -> None:
+    gap = pd.DataFrame(
+        {
+            "attribute": ["delivery", "pricing"],
+            "n": [120, 8],
+            "perceived": [7.1, PLANTED],
+            "expected": [8.0, PLANTED],
+            "gap": [-0.9, PLANTED],
+            "gap_ci_low": [-1.2, PLANTED],
+            "gap_ci_high": [-0.6, PLANTED],
+            "ratio": [0.8875, PLANTED],
+            "ratio_ci_low": [0.85, PLANTED],
+            "ratio_ci_high": [0.925, PLANTED],
+            "suppressed": [False, True],
+        }
+    )
+    out = tables.expectation_display(gap, labels={"delivery": "Delivery"}, min_n=30)
+    assert out.loc["Delivery"].to_dict() == {
+        "n": "120",
+        "Perceived": "7.10",
+        "Expected": "8.00",
+        "Gap (perceived − expected)": "-0.90",
+        "Gap 95% CI": "-1.20 to -0.60",
+        "Ratio (perceived ÷ expected)": "0.887",  # round-half-even of 0.8875
+        "Ratio 95% CI": "0.850 to 0.925",
+    }
+    assert out.loc["Pricing", "Perceived"] == "suppressed (n = 8 < 30)"
+    assert (out.loc["Pricing"].drop(["n", "Perceived"]) == "").all() and not _leaks(out)
+
+
+def test_pareto_display_formats_shares_and_the_vital_few() -> None:
+    pareto = pd.DataFrame(
+        {
+            "n": [200, 180, 12],
+            "n_low": [60, 20, 5],
+            "share_low": [0.3, 0.1111, PLANTED],
+            "share_of_all_low": [0.75, 0.25, PLANTED],
+            "cumulative": [0.75, 1.0, PLANTED],
+            "vital_few": [True, False, True],
+            "suppressed": [False, False, True],
+        },
+        index=pd.Index(["delivery", "pricing", "support"], name="attribute"),
+    )
+    out = tables.pareto_display(pareto, labels=None, min_n=30)
+    assert out.loc["Delivery"].to_dict() == {
+        "n": "200",
+        "Low scorers": "60",
+        "Share low (%)": "30.0",
+        "Share of all low scores (%)": "75.0",
+        "Cumulative (%)": "75.0",
+        "Vital few": "yes",
+    }
+    assert out.loc["Pricing", "Vital few"] == "" and out.loc["Pricing", "Share low (%)"] == "11.1"
+    support = out.loc["Support"]
+    assert support["Low scorers"] == "suppressed (n = 12 < 30)"  # not its 5 low scorers
+    assert (support.drop(["n", "Low scorers"]) == "").all() and not _leaks(out)
+
+
+def test_transaction_display_formats_mean_interval_and_top_box() -> None:
+    summary = pd.DataFrame(
+        {
+            "month": ["2026-01", "2026-02"],
+            "n": [85, 4],
+            "mean": [4.123, PLANTED],
+            "ci_low": [3.9, PLANTED],
+            "ci_high": [4.35, PLANTED],
+            "top_box": [0.8235, PLANTED],
+            "suppressed": [False, True],
+        }
+    )
+    out = tables.transaction_display(summary, by=["month"], min_n=30)
+    assert out.loc["2026-01"].to_dict() == {
+        "n": "85",
+        "Mean (1–5)": "4.12",
+        "95% CI": "3.90 to 4.35",
+        "Top-2-box (%)": "82.3",
+    }
+    assert out.loc["2026-02", "Mean (1–5)"] == "suppressed (n = 4 < 30)"
+    assert (out.loc["2026-02"].drop(["n", "Mean (1–5)"]) == "").all() and not _leaks(out)
+
+
+def test_screens_display_shows_no_figure_for_a_suppressed_attribute() -> None:
+    screens = pd.DataFrame(
+        {
+            "n": [12],
+            "mean": [PLANTED],
+            "suppressed": [True],
+            # evidence planted under real verdicts: a suppressed row must not show it
+            "trend_verdict": ["deteriorated"],
+            "trend_diff": [-0.6432],
+            "trend_q_value": [0.01],
+            "vs_countries_verdict": ["suppressed"],
+            "vs_countries_diff": [PLANTED],
+            "vs_countries_q_value": [0.5],
+            "vs_competitors_verdict": ["suppressed"],
+            "vs_competitors_diff": [np.nan],
+            "vs_competitors_q_value": [np.nan],
+            "rank_verdict": ["suppressed"],
+            "class": ["suppressed"],
+        },
+        index=["pricing"],
+    )
+    out = tables.screens_display(screens, labels=None, min_n=30)
+    row = out.loc["Pricing"]
+    assert row["Mean"] == "suppressed (n = 12 < 30)"
+    assert row["1. vs last wave"] == "▼ deteriorated"  # the verdict, without its evidence
+    assert row["2. vs other countries"] == "suppressed" and row["Class"] == "suppressed"
+    assert not _leaks(out)
+
+
+def test_screens_display_says_when_there_are_no_competitors() -> None:
+    screens = pd.DataFrame(
+        {
+            "n": [200],
+            "mean": [7.0],
+            "suppressed": [False],
+            "trend_verdict": ["no previous wave"],
+            "trend_diff": [np.nan],
+            "trend_q_value": [np.nan],
+            "vs_countries_verdict": ["above"],
+            "vs_countries_diff": [0.4],
+            "vs_countries_q_value": [0.0004],
+            "vs_competitors_verdict": ["suppressed"],
+            "vs_competitors_diff": [np.nan],
+            "vs_competitors_q_value": [np.nan],
+            "competitors_n": [0],
+            "rank_verdict": ["top"],
+            "class": ["neutral"],
+        },
+        index=["delivery"],
+    )
+    row = tables.screens_display(screens, labels=None, min_n=30).loc["Delivery"]
+    assert row["1. vs last wave"] == "no previous wave"
+    assert row["2. vs other countries"] == "▲ above (+0.40, q <0.001)"
+    assert row["3. vs competitors' customers"] == "none in the data"
+    assert row["4. rank in country"] == "▲ top"
+
+
+def _driver_table() -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "importance": [0.1234, 0.0456],
+            "ci_low": [0.08, 0.01],
+            "ci_high": [0.17, 0.09],
+            "share": [0.73, 0.27],
+            "rank": [1, 2],
+            "rank_ci_low": [1, 1],
+            "rank_ci_high": [2, 2],
+            "std_beta": [0.312, 0.101],
+            "std_ci_low": [0.2, -0.02],
+            "std_ci_high": [0.42, 0.22],
+            "performance": [7.123, 6.5],
+            "quadrant": ["Concentrate here", "Low priority"],
+            "not_separable_from": ["pricing", np.nan],
+        },
+        index=pd.Index(["delivery", "pricing"], name="driver"),
+    )
+    table.attrs.update(r2=0.17, n=480)
+    return table
+
+
+def test_driver_display_formats_rank_importance_and_beta() -> None:
+    out = tables.driver_display(_driver_table(), labels={"pricing": "Price"})
+    assert list(out.index) == ["Delivery", "Price"]
+    assert out.loc["Delivery"].to_dict() == {
+        "Rank": "1 (1–2)",
+        "Share of R² (%)": "73.0",
+        "Importance (R² points)": "12.3",
+        "95% CI": "8.0 to 17.0",
+        "Std. beta (HC3 95% CI)": "0.31 (0.20 to 0.42)",
+        "Performance (mean)": "7.12",
+        "Quadrant": "Concentrate here",
+        "Cannot be separated from": "Price",
+    }
+    assert out.loc["Price", "Cannot be separated from"] == ""
+
+
+def test_driver_display_of_suppressed_drivers_is_one_line_with_the_reason() -> None:
+    table = _driver_table().assign(importance=PLANTED)
+    table.attrs.update(suppressed=True, reason="12 complete responses (fewer than 30)")
+    out = tables.driver_display(table, labels=None)
+    assert out.to_dict("list") == {
+        "Key drivers": ["suppressed: 12 complete responses (fewer than 30)"]
+    }
+    assert not _leaks(out)
+    empty = tables.driver_display(pd.DataFrame(), labels=None)
+    assert empty.iloc[0, 0] == "suppressed: too few complete responses"
+
+
+def test_cit_display_of_a_cell_below_the_minimum_is_one_line() -> None:
+    # top_incidents() of a cell below min_n: one row with n and nothing else
+    top = pd.DataFrame(
+        {
+            "rank": [pd.NA],
+            "benefit": [pd.NA],
+            "label": [pd.NA],
+            "n": [7],
+            "count": [pd.NA],
+            "share": [pd.NA],
+            "quote": [pd.NA],
+            "suppressed": [True],
+        }
+    )
+    out = tables.cit_display(top, min_n=30)
+    assert out.to_dict("list") == {"": ["suppressed (n = 7 < 30)"]}
+    assert tables.cit_display(top.iloc[:0], min_n=30).iloc[0, 0] == "no incidents in this cell"
+
+
+def test_ipa_display_formats_importance_and_performance() -> None:
+    ipa = pd.DataFrame(
+        {
+            "importance": [0.1234, 0.02],
+            "performance": [7.456, 8.1],
+            "quadrant": ["Concentrate here", "Possible overkill"],
+        },
+        index=["delivery", "pricing"],
+    )
+    out = tables.ipa_display(ipa, labels={"delivery": "Delivery <on time>"})
+    assert out.loc["Delivery <on time>"].to_dict() == {
+        "Importance (R² points)": "12.3",
+        "Performance (mean)": "7.46",
+        "Quadrant": "Concentrate here",
+    }
+    assert out.loc["Pricing", "Importance (R² points)"] == "2.0"
+
+
+def test_stated_vs_derived_display_rounds_and_says_when_nothing_is_compared() -> None:
+    table = pd.DataFrame(
+        {
+            "derived_importance": [0.12345, 0.0456],
+            "derived_rank": [1, 2],
+            "stated_importance": [8.456, 9.1],
+            "stated_rank": [2, 1],
+            "rank_difference": [1, -1],
+            "reading": ["more important than stated", "less important than stated"],
+        },
+        index=["delivery", "pricing"],
+    )
+    out = tables.stated_vs_derived_display(table, labels=None)
+    assert list(out.columns) == [
+        "Derived importance",
+        "Derived rank",
+        "Stated importance",
+        "Stated rank",
+        "Rank difference",
+        "Reading",
+    ]
+    assert out.loc["Delivery", "Derived importance"] == "0.12"
+    assert out.loc["Delivery", "Stated importance"] == "8.46"
+    assert out.loc["Pricing", "Stated rank"] == 1  # integers are left as they are
+    nothing = tables.stated_vs_derived_display(table.iloc[:0], labels=None)
+    assert nothing.to_dict("list") == {
+        "": ["not compared: the key drivers or the stated importance are suppressed"]
+    }
+
+
+def test_account_counts_display_formats_counts_and_revenue() -> None:
+    counts = pd.DataFrame(
+        {
+            "accounts_assessed": [12],
+            "at_risk": [3],
+            "revenue_at_stake_usd": [1234567.8],
+            "not_assessed": [5],
+        },
+        index=pd.Index(["DE"], name="country"),
+    )
+    out = tables.account_counts_display(counts)
+    assert out.loc["DE"].to_dict() == {
+        "Accounts assessed": "12",
+        "At risk": "3",
+        "Revenue at stake (USD)": "1,234,568",
+        "Not assessed (fewer than 3 respondents)": "5",
+    }
+    assert out.index.name is None
+
+
+def test_followup_display_names_the_lists_and_counts_only() -> None:
+    counts = pd.DataFrame(
+        {
+            "list": ["recovery", "callback"],
+            "region": pd.array(["North", pd.NA], dtype="string"),
+            "country": ["DE", "DE"],
+            "eligible": [5, 2],
+            "listed": [3, 2],
+            "withheld_no_permission": [2, 0],
+        }
+    )
+    out = tables.followup_display(counts)
+    assert list(out.index) == [
+        "Recovery calls (transaction score 1–2)",
+        "Complaint callbacks (relationship survey)",
+    ]
+    assert list(out["Region"]) == ["North", "all"]
+    assert list(out["Due"]) == [5, 2] and list(out["Listed with contact details"]) == [3, 2]
+    assert list(out["Counted only (no permission to contact)"]) == [2, 0]
+
+
+def test_show_full_text_lifts_the_column_width_limit() -> None:
+    with pd.option_context("display.max_colwidth", 50):
+        tables.show_full_text()
+        assert pd.get_option("display.max_colwidth") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -438,7 +439,7 @@ def test_input_errors_say_what_and_where(swiss):
     bad.loc[3, "Education"] = "n/a"
     with pytest.raises(DataError, match=r"'Education'.*'n/a'.*row 3"):
         drivers.relative_importance(bad, "Fertility", SWISS_X)
-    with pytest.raises(DataError, match="non-negative"):
+    with pytest.raises(DataError, match="'weights' parameter of relative_importance .* >= 0"):
         drivers.relative_importance(swiss, "Fertility", SWISS_X, weights=-np.ones(47))
     with pytest.raises(DataError, match="method"):
         drivers.relative_importance(swiss, "Fertility", SWISS_X, "dominance")
@@ -724,6 +725,75 @@ def test_driver_table_combines_the_pieces(swiss):
     estimates = ["importance", "ci_low", "share", "std_beta", "p_value", "performance"]
     assert small["suppressed"].all() and small[estimates].isna().all().all()
     assert (small["n"] == 25).all()
+
+
+def test_min_n_one_lets_a_small_sample_through_and_never_raises(swiss):
+    # 12 provinces, 5 drivers, 2 rows per driver: enough under min_n=1, not under the default 30
+    head = swiss.head(12)
+    table = drivers.driver_table(head, "Fertility", SWISS_X, n_boot=50, min_n=1, rows_per_driver=2)
+    shapley = drivers.relative_importance(head, "Fertility", SWISS_X, min_n=1, rows_per_driver=2)
+    assert not table["suppressed"].any() and (table["n"] == 12).all()
+    assert table["importance"].to_numpy() == pytest.approx(
+        shapley.loc[table.index, "importance"].to_numpy(), rel=1e-12
+    )
+    default = drivers.driver_table(head, "Fertility", SWISS_X, n_boot=50, rows_per_driver=2)
+    assert default["suppressed"].all()
+    # a driver only one respondent rated leaves one complete row: suppressed, with the reason
+    rare = swiss.assign(Rare=[3.0] + [np.nan] * 46)
+    lone = drivers.driver_table(
+        rare, "Fertility", [*SWISS_X, "Rare"], n_boot=50, min_n=1, rows_per_driver=1
+    )
+    assert lone["suppressed"].all() and (lone["n"] == 1).all()
+    assert lone["importance"].isna().all() and "constant" in lone.attrs["reason"]
+
+
+def test_pareto_min_n_one_counts_an_attribute_rated_once():
+    frame = pd.DataFrame({"a": [1, 2, 9, 10], "once": [1.0, np.nan, np.nan, np.nan]})
+    table = drivers.dissatisfaction_pareto(frame, ["a", "once"], scale=(1, 10), min_n=1)
+    assert not table["suppressed"].any()
+    assert table.loc["once", "n"] == 1 and table.loc["once", "n_low"] == 1
+    assert table.loc["a", "n_low"] == 2 and table.attrs["total_low"] == 3
+    assert table.loc["once", "share_of_all_low"] == pytest.approx(1 / 3)
+    suppressed = drivers.dissatisfaction_pareto(frame, ["a", "once"], scale=(1, 10), min_n=2)
+    assert suppressed.loc["once", "suppressed"] and suppressed.attrs["total_low"] == 2
+
+
+@pytest.mark.parametrize("bad", [0, True, 1.5])
+def test_min_n_must_be_an_int_of_at_least_one(swiss, bad):
+    calls = {
+        "relative_importance": lambda: drivers.relative_importance(
+            swiss, "Fertility", SWISS_X, min_n=bad
+        ),
+        "ols_drivers": lambda: drivers.ols_drivers(swiss, "Fertility", SWISS_X, min_n=bad),
+        "logit_drivers": lambda: drivers.logit_drivers(
+            swiss, "Fertility", SWISS_X, threshold=70, min_n=bad
+        ),
+        "bootstrap_importance": lambda: drivers.bootstrap_importance(
+            swiss, "Fertility", SWISS_X, min_n=bad
+        ),
+        "driver_table": lambda: drivers.driver_table(swiss, "Fertility", SWISS_X, min_n=bad),
+        "dissatisfaction_pareto": lambda: drivers.dissatisfaction_pareto(
+            swiss, ["Education"], scale=(0, 100), min_n=bad
+        ),
+        "stated_importance": lambda: drivers.stated_importance(
+            swiss, ["Education"], prefix="", min_n=bad
+        ),
+    }
+    for func, call in calls.items():
+        message = f"The 'min_n' parameter of {func} must be an int >= 1; got {bad!r}."
+        with pytest.raises(DataError, match=re.escape(message)):
+            call()
+
+
+def test_conf_and_columns_messages_name_the_public_function(swiss):
+    with pytest.raises(DataError, match="'conf' parameter of ols_drivers .* got 95"):
+        drivers.ols_drivers(swiss, "Fertility", SWISS_X, conf=95)
+    with pytest.raises(DataError, match="'conf' parameter of driver_table .* got 1.0"):
+        drivers.driver_table(swiss, "Fertility", SWISS_X, conf=1.0)
+    with pytest.raises(DataError, match=r"driver_table: missing column\(s\) 'Religion'"):
+        drivers.driver_table(swiss, "Fertility", ["Religion"])
+    with pytest.raises(DataError, match="'weights' parameter of logit_drivers .* got 'w'"):
+        drivers.logit_drivers(swiss, "Fertility", SWISS_X, weights="w", threshold=70)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -281,10 +283,35 @@ def test_loyalty_summary_two_keys_and_validation() -> None:
     table = loyalty_summary(frame, LOYALTY_ITEMS, by=["country", "wave"], min_n=30, scale=SCALE)
     assert list(table.columns[:3]) == ["country", "wave", "n"]
     assert len(table) == 6 and table["n"].sum() == 260
-    with pytest.raises(DataError, match="not in the data"):
+    with pytest.raises(DataError, match=r"loyalty_summary: missing column\(s\) 'region'"):
         loyalty_summary(frame, LOYALTY_ITEMS, by="region", scale=SCALE)
-    with pytest.raises(DataError, match="conf"):
+    with pytest.raises(DataError, match="'conf' parameter of loyalty_summary .* got 95"):
         loyalty_summary(frame, LOYALTY_ITEMS, by="country", conf=95, scale=SCALE)
+
+
+def test_loyalty_summary_min_n_one_with_a_one_respondent_group() -> None:
+    frame = _summary_frame()
+    frame["country"] = frame["country"].cat.add_categories("MT")
+    frame.loc[259, "country"] = "MT"  # the last LU respondent becomes a group of one
+    table = loyalty_summary(frame, LOYALTY_ITEMS, by="country", min_n=1, scale=SCALE)
+    table = table.set_index("country")
+    index = loyalty_index(frame, LOYALTY_ITEMS, scale=SCALE)
+    mt = table.loc["MT"]
+    assert not table["suppressed"].any()
+    assert mt["n"] == 1 and mt["alpha_n"] == 1
+    assert mt["score"] == pytest.approx(index.iloc[259], rel=1e-12)
+    # one respondent: no spread, no interval, no alpha (which needs two complete rows)
+    assert mt[["sd", "se", "ci_low", "ci_high", "alpha"]].isna().all()
+    lu = frame.loc[frame["country"] == "LU", list(LOYALTY_ITEMS.values())]
+    assert table.loc["LU", "n"] == 19
+    assert table.loc["LU", "alpha"] == pytest.approx(cronbach_alpha(lu).alpha, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0, True, 1.5])
+def test_loyalty_summary_min_n_must_be_an_int_of_at_least_one(bad: object) -> None:
+    message = f"The 'min_n' parameter of loyalty_summary must be an int >= 1; got {bad!r}."
+    with pytest.raises(DataError, match=re.escape(message)):
+        loyalty_summary(_summary_frame(), LOYALTY_ITEMS, by="country", min_n=bad, scale=SCALE)
 
 
 def test_loyalty_defaults_come_from_the_codebook_roles() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -296,7 +297,7 @@ def test_nps_by_group_equals_nps_per_group(weights: str | None) -> None:
     rng = np.random.default_rng(3)
     df = _frame(rng, 2500)
     df.loc[rng.random(len(df)) < 0.1, "likelihood_to_recommend"] = pd.NA
-    table = nps_by_group(df, ["country", "wave"], weights=weights, min_n=0)
+    table = nps_by_group(df, ["country", "wave"], weights=weights, min_n=1)
     assert list(table.columns) == [
         *["country", "wave", "n", "n_eff", "promoters", "passives", "detractors"],
         *["score", "se", "ci_low", "ci_high", "suppressed"],
@@ -350,6 +351,71 @@ def test_nps_by_group_validates_columns_and_values() -> None:
         DataError, match=r"column 'likelihood_to_recommend'.*found 42 at position 1"
     ):
         nps_by_group(df, "country")
+
+
+# --------------------------------------------------------------------------- min_n
+
+
+def _one_respondent_cell() -> pd.DataFrame:
+    """DE: two promoters, a passive and a detractor; LU: a single promoter."""
+    return pd.DataFrame(
+        {
+            "country": ["DE"] * 4 + ["LU"],
+            "wave": ["2026-Q1"] * 5,
+            "likelihood_to_recommend": [10, 9, 7, 3, 10],
+        }
+    )
+
+
+def test_min_n_one_shows_a_single_respondent_without_an_interval() -> None:
+    df = _one_respondent_cell()
+    t = nps_by_group(df, "country", min_n=1).set_index("country")
+    assert not t["suppressed"].any()
+    # DE by hand: (2 - 1) / 4 = 25 points; trinomial variance 0.5 + 0.25 - 0.25^2 = 0.6875
+    assert t.loc["DE", "score"] == 25.0
+    assert t.loc["DE", "se"] == pytest.approx(100 * math.sqrt(0.6875 / 4), rel=1e-12)
+    # LU: its score is shown, but one respondent has no variance, hence no se and no interval
+    assert t.loc["LU", "n"] == 1 and t.loc["LU", "score"] == 100.0
+    assert t.loc["LU", ["se", "ci_low", "ci_high"]].isna().all()
+    single = nps([10])
+    assert single.score == 100.0 and single.n == 1
+    assert math.isnan(single.se) and math.isnan(single.ci_low) and math.isnan(single.ci_high)
+    # a comparison with a one-respondent side is not tested (it is not suppressed either)
+    rest = nps_vs_rest(df, min_n=1).set_index("country")
+    assert not rest["suppressed"].any() and rest.loc["LU", "diff"] == 75.0
+    assert rest["p_value"].isna().all() and rest["significant"].isna().all()
+    lone = nps_difference([10], [10, 9, 7, 3])
+    assert lone.diff == 75.0 and math.isnan(lone.se) and math.isnan(lone.p_value)
+
+
+@pytest.mark.parametrize("bad", [0, True, 1.5])
+def test_min_n_must_be_an_int_of_at_least_one(bad: object) -> None:
+    df = _one_respondent_cell()
+    calls = {
+        "nps_by_group": lambda: nps_by_group(df, "country", min_n=bad),
+        "nps_vs_rest": lambda: nps_vs_rest(df, min_n=bad),
+        "nps_wave_change": lambda: nps_wave_change(df, min_n=bad),
+    }
+    for func, call in calls.items():
+        message = f"The 'min_n' parameter of {func} must be an int >= 1; got {bad!r}."
+        with pytest.raises(DataError, match=re.escape(message)):
+            call()
+
+
+def test_messages_name_the_public_function() -> None:
+    df = _one_respondent_cell()
+    with pytest.raises(
+        DataError, match=re.escape("The 'conf' parameter of nps must be a float in (0, 1); got 95.")
+    ):
+        nps([9, 10], conf=95)
+    with pytest.raises(DataError, match="'conf' parameter of nps_difference .* got 1.0"):
+        nps_difference([9], [10], conf=1.0)
+    with pytest.raises(DataError, match="'alpha' parameter of nps_wave_change .* got 0"):
+        nps_wave_change(df, alpha=0)
+    with pytest.raises(DataError, match=r"nps_wave_change: missing column\(s\) 'quarter'"):
+        nps_wave_change(df, wave="quarter")
+    with pytest.raises(DataError, match=r"nps_vs_rest: missing column\(s\) 'region'"):
+        nps_vs_rest(df, group="region")
 
 
 # --------------------------------------------------------------------------- differences

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -175,7 +176,7 @@ def test_top_box_validation() -> None:
 
 def test_scores_by_group_equals_one_sample_functions() -> None:
     df = _survey(1, 1500)
-    table = scores_by_group(df, ["delivery", "invoicing_accuracy"], "country", min_n=0)
+    table = scores_by_group(df, ["delivery", "invoicing_accuracy"], "country", min_n=1)
     assert list(table.columns) == [
         *["country", "measure", "n", "mean", "se", "ci_low", "ci_high"],
         *["top_box", "top_box_ci_low", "top_box_ci_high", "suppressed"],
@@ -222,7 +223,7 @@ def test_transaction_summary() -> None:
         }
     )
     df.loc[:3, "csat"] = pd.NA
-    t = transaction_summary(df, min_n=0)
+    t = transaction_summary(df, min_n=1)
     assert len(t) == 9 and list(t.columns[:3]) == ["region", "month", "n"]
     for row in t.itertuples(index=False):
         values = df.loc[(df["region"] == row.region) & (df["month"] == row.month), "csat"]
@@ -238,6 +239,80 @@ def test_transaction_summary() -> None:
     big = transaction_summary(df, min_n=101)
     assert (big["suppressed"] == (big["n"] < 101)).all()
     assert big.loc[big["suppressed"], "bottom_box_ci_high"].isna().all()
+
+
+# --------------------------------------------------------------------------- min_n
+
+
+def _with_one_respondent_cell() -> pd.DataFrame:
+    """DE: four respondents per wave; LU: two in 2026-Q1 and a single one in 2026-Q2."""
+    df = pd.DataFrame(
+        {
+            "country": ["DE"] * 8 + ["LU"] * 3,
+            "wave": ["2026-Q1"] * 4 + ["2026-Q2"] * 4 + ["2026-Q1"] * 2 + ["2026-Q2"],
+            "likelihood_to_recommend": [10, 9, 7, 3, 10, 10, 8, 2, 9, 6, 10],
+            "delivery": [8, 7, 9, 6, 9, 8, 7, 10, 5, 6, 4],
+            "expectation_delivery": [7, 7, 8, 8, 9, 9, 6, 9, 6, 6, 5],
+        }
+    )
+    df["wave"] = pd.Categorical(df["wave"], categories=["2026-Q1", "2026-Q2"], ordered=True)
+    df.attrs["scales"] = {"delivery": [1, 10]}
+    return df
+
+
+def test_min_n_one_shows_a_single_respondent_without_an_interval() -> None:
+    df = _with_one_respondent_cell()
+    table = scores_by_group(df, "delivery", ["country", "wave"], min_n=1)
+    lone = table[(table["country"] == "LU") & (table["wave"] == "2026-Q2")].iloc[0]
+    assert not table["suppressed"].any()
+    assert lone["n"] == 1 and lone["mean"] == 4.0 and lone["top_box"] == 0.0
+    assert np.isnan([lone["se"], lone["ci_low"], lone["ci_high"]]).all()
+    gap = expectation_gap(df, "delivery", by="country", min_n=1).set_index("country")
+    assert gap.loc["LU", "n"] == 3 and gap.loc["LU", "gap"] == pytest.approx(-2 / 3)
+
+    ltr = "likelihood_to_recommend"
+    t = trends(df, ["delivery", ltr], min_n=1, nps_column=ltr)
+    assert not t["suppressed"].any()
+    q2 = t[t["wave"] == "2026-Q2"].set_index(["country", "measure", "statistic"])
+    # LU's changes are shown (mean 4 - 5.5 = -1.5; NPS 100 - 0 points) but not tested
+    assert q2.loc[("LU", "delivery", "mean"), "change"] == -1.5
+    assert q2.loc[("LU", ltr, "nps"), "change"] == 100.0
+    for key in (("LU", "delivery", "mean"), ("LU", ltr, "mean"), ("LU", ltr, "nps")):
+        row = q2.loc[key]
+        assert np.isnan(row["se"]) and np.isnan(row["change_se"]) and np.isnan(row["p_value"])
+        assert pd.isna(row["significant"])
+    # DE has four respondents on each side: its changes are tested
+    assert np.isfinite(q2.loc[("DE", "delivery", "mean"), "p_value"])
+    assert np.isfinite(q2.loc[("DE", ltr, "nps"), "p_value"])
+
+
+@pytest.mark.parametrize("bad", [0, True, 1.5])
+def test_min_n_must_be_an_int_of_at_least_one(bad: object) -> None:
+    df = _with_one_respondent_cell()
+    calls = {
+        "scores_by_group": lambda: scores_by_group(df, "delivery", "country", min_n=bad),
+        "transaction_summary": lambda: transaction_summary(
+            df, by="country", score="delivery", scale=(1, 10), min_n=bad
+        ),
+        "expectation_gap": lambda: expectation_gap(df, "delivery", min_n=bad),
+        "trends": lambda: trends(df, "delivery", min_n=bad),
+    }
+    for func, call in calls.items():
+        message = f"The 'min_n' parameter of {func} must be an int >= 1; got {bad!r}."
+        with pytest.raises(DataError, match=re.escape(message)):
+            call()
+
+
+def test_conf_alpha_and_columns_messages_name_the_public_function() -> None:
+    df = _with_one_respondent_cell()
+    with pytest.raises(DataError, match="'conf' parameter of csat_mean .* got 95"):
+        csat_mean([1, 2], conf=95)
+    with pytest.raises(DataError, match="'conf' parameter of bottom_box .* got 0"):
+        bottom_box([1, 2], conf=0)
+    with pytest.raises(DataError, match="'alpha' parameter of trends .* got 1.5"):
+        trends(df, "delivery", alpha=1.5)
+    with pytest.raises(DataError, match=r"scores_by_group: missing column\(s\) 'region'"):
+        scores_by_group(df, "delivery", "region")
 
 
 # --------------------------------------------------------------------------- expectation gap
@@ -273,7 +348,7 @@ def test_expectation_gap_against_scipy_and_delta_method() -> None:
 
 def test_expectation_gap_by_group_and_validation() -> None:
     df = _survey(4, 900)
-    table = expectation_gap(df, ["delivery"], by="country", min_n=0)
+    table = expectation_gap(df, ["delivery"], by="country", min_n=1)
     assert list(table["country"]) == ["DE", "FR", "NA"]
     for row in table.itertuples(index=False):
         overall = expectation_gap(df[df["country"] == row.country], "delivery").iloc[0]

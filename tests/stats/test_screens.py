@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -339,5 +341,45 @@ def test_validation_messages(survey: pd.DataFrame) -> None:
         four_screens(survey.assign(competitor="no"), country="DE", attributes=ATTRIBUTES)
     with pytest.raises(DataError, match="must be numeric"):
         four_screens(survey.assign(delivery="good"), country="DE", attributes=ATTRIBUTES)
-    with pytest.raises(DataError, match="min_n"):
-        four_screens(survey, country="DE", attributes=ATTRIBUTES, min_n=1)
+    with pytest.raises(DataError, match="'alpha' parameter of four_screens .* got 0"):
+        four_screens(survey, country="DE", attributes=ATTRIBUTES, alpha=0)
+
+
+@pytest.mark.parametrize("bad", [0, True, 1.5])
+def test_min_n_must_be_an_int_of_at_least_one(survey: pd.DataFrame, bad: object) -> None:
+    for func in (four_screens, screens_all_countries):
+        message = f"The 'min_n' parameter of {func.__name__} must be an int >= 1; got {bad!r}."
+        country = {"country": "DE"} if func is four_screens else {}
+        with pytest.raises(DataError, match=re.escape(message)):
+            func(survey, **country, attributes=ATTRIBUTES, min_n=bad)
+
+
+def _with_one_respondent(survey: pd.DataFrame) -> pd.DataFrame:
+    """The survey plus LU, whose only respondent (own brand, 2026-Q1) rates everything 7."""
+    lone = survey.iloc[[0]].astype({"country": str, "wave": str})
+    lone[ATTRIBUTES] = 7
+    lone["country"], lone["wave"] = "LU", "2026-Q1"
+    df = pd.concat([survey.astype({"country": str, "wave": str}), lone], ignore_index=True)
+    df["country"] = df["country"].astype("category")
+    df["wave"] = pd.Categorical(df["wave"], categories=WAVES, ordered=True)
+    return df
+
+
+def test_min_n_one_shows_a_one_respondent_cell_without_tests(survey: pd.DataFrame) -> None:
+    df = _with_one_respondent(survey)
+    lu = four_screens(df, country="LU", attributes=ATTRIBUTES, min_n=1)
+    assert (lu["n"] == 1).all() and not lu["suppressed"].any() and (lu["mean"] == 7.0).all()
+    assert (lu["trend_verdict"] == "no previous wave").all()
+    # one answer against 600 in the other countries: no t-test, whatever min_n says
+    assert (lu["other_countries_n"] > 500).all() and lu["vs_countries_p_value"].isna().all()
+    assert (lu["vs_countries_verdict"] == "suppressed").all()
+    assert (lu["competitors_n"] == 0).all() and (lu["vs_competitors_verdict"] == "suppressed").all()
+    # every mean ties at 7: all rank first, "top"; one pass is not a best practice
+    assert (lu["rank"] == 1).all() and (lu["rank_verdict"] == "top").all()
+    assert (lu["class"] == "neutral").all()
+    long = screens_all_countries(df, attributes=ATTRIBUTES, min_n=1)
+    assert sorted(long["country"].unique()) == ["DE", "ES", "FR", "IT", "LU"]
+    part = long[long["country"] == "LU"].drop(columns="country").set_index("attribute")
+    pd.testing.assert_frame_equal(part, lu)
+    de = long[long["country"] == "DE"]
+    assert de["vs_countries_p_value"].notna().all() and de["trend_p_value"].notna().all()

@@ -6,8 +6,9 @@ JavaScript errors (uncaught exceptions, ``console.error``, browser error log), e
 page tried to send beyond the local machine (all of them are blocked, so a report that needs a CDN
 shows up here instead of silently working online), local files that failed to load, the title, the
 visible text, the number of tables and charts, and a PNG screenshot. :func:`ensure_chromium` finds
-Chromium or installs Debian's ``chromium`` package. Nothing here is needed to *read* a report; it
-is the reports' test harness.
+Chromium; ``make browser`` (which ``make test`` runs) installs Debian's ``chromium`` package where
+it can, through ``python -m support.browser``. Nothing here is needed to *read* a report; it is
+the reports' test harness.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,6 +38,7 @@ __all__ = [
     "ensure_chromium",
     "find_chromium",
     "install_chromium",
+    "main",
 ]
 
 #: Executable names tried in order (Debian: chromium; other systems: the rest).
@@ -168,6 +171,21 @@ def find_chromium() -> Path | None:
     return None
 
 
+def _install_blocker() -> str | None:
+    """Why :func:`install_chromium` cannot work here (not root, no apt-get), or None."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return (
+            "Chromium is not installed and installing it needs root: run "
+            "`sudo apt-get install -y chromium` (or set CSAT_CHROMIUM to a Chromium executable)"
+        )
+    if shutil.which("apt-get") is None:
+        return (
+            "Chromium is not installed and this machine has no apt-get to install it with; "
+            "install Chromium and put it on PATH or set CSAT_CHROMIUM"
+        )
+    return None
+
+
 def install_chromium(*, timeout: float = 900.0) -> Path:
     """Install Debian's ``chromium`` package with apt-get and return the executable.
 
@@ -179,17 +197,10 @@ def install_chromium(*, timeout: float = 900.0) -> Path:
     BrowserUnavailable
         Not root, no apt-get, or apt-get failed (its last output lines are in the message).
     """
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        raise BrowserUnavailable(
-            "Chromium is not installed and installing it needs root: run "
-            "`sudo apt-get install -y chromium` (or set CSAT_CHROMIUM to a Chromium executable)"
-        )
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise BrowserUnavailable(
-            "Chromium is not installed and this machine has no apt-get to install it with; "
-            "install Chromium and put it on PATH or set CSAT_CHROMIUM"
-        )
+    blocker = _install_blocker()
+    if blocker is not None:
+        raise BrowserUnavailable(blocker)
+    apt = shutil.which("apt-get") or "apt-get"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     deadline = time.monotonic() + timeout
 
@@ -229,20 +240,42 @@ def install_chromium(*, timeout: float = 900.0) -> Path:
 def ensure_chromium(*, install: bool = False) -> Path:
     """Return the Chromium executable, first installing it with apt-get if asked and missing.
 
+    The tests never install (``install=False``): ``make browser`` does, before them.
+
     Raises
     ------
     BrowserUnavailable
-        Chromium is missing and ``install`` is False, or installing it failed.
+        Chromium is missing and ``install`` is False (the message says how to get it), or
+        installing it failed.
     """
     found = find_chromium()
     if found is not None:
         return found
     if not install:
+        how = _install_blocker() or (
+            "run `make browser` (as root it installs Debian's chromium with apt-get)"
+        )
         raise BrowserUnavailable(
             f"no Chromium found on PATH (tried {', '.join(CHROMIUM_NAMES)} and "
-            f"${CHROMIUM_ENV}); install it with `apt-get install -y chromium`"
+            f"${CHROMIUM_ENV}); {how}"
         )
     return install_chromium()
+
+
+def main() -> int:
+    """``make browser``: find Chromium, or install it where possible; otherwise say why.
+
+    Exits 0 either way: without Chromium the browser tests are skipped, saying why.
+    """
+    if find_chromium() is None and _install_blocker() is None:
+        print("browser: installing Chromium with apt-get (a few minutes the first time) ...")
+    try:
+        exe = ensure_chromium(install=True)
+    except BrowserUnavailable as exc:
+        print(f"browser: no headless Chromium, the browser tests will be skipped: {exc}")
+        return 0
+    print(f"browser: headless Chromium at {exe}")
+    return 0
 
 
 def check_page(
@@ -458,6 +491,65 @@ def _remote_object(obj: dict[str, Any]) -> str:
     return str(obj.get("description") or obj.get("unserializableValue") or obj.get("type", ""))
 
 
+class _PageEvents:
+    """What one page did, gathered from the DevTools events of its session.
+
+    Local requests are let through and every other one is failed (``BlockedByClient``) as it
+    arrives; the JavaScript errors, blocked and failed requests and the load event are noted.
+    """
+
+    def __init__(self, cdp: _Session, session: str) -> None:
+        self.cdp = cdp
+        self.session = session
+        self.errors: list[str] = []
+        self.blocked: dict[str, None] = {}  # an ordered set
+        self.failed: list[str] = []
+        self.loaded = False
+        self._urls: dict[str, str] = {}
+
+    def __call__(self, method: str, params: dict[str, Any], sid: str | None) -> None:
+        if sid != self.session:
+            return
+        if method == "Fetch.requestPaused":
+            self._intercept(params)
+        elif method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            self._urls[params["requestId"]] = url
+            if not _is_local(url):
+                self.blocked[url] = None
+        elif method == "Network.loadingFailed":
+            url = self._urls.get(params["requestId"], "?")
+            if _is_local(url) and not params.get("canceled"):
+                self.failed.append(f"{url} ({params.get('errorText', '')})")
+        elif method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            exception = details.get("exception") or {}
+            what = exception.get("description") or details.get("text", "exception")
+            where = f"{details.get('url', '')}:{details.get('lineNumber', 0) + 1}"
+            self.errors.append(f"uncaught {what.splitlines()[0]} at {where}")
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            text = " ".join(_remote_object(a) for a in params.get("args", []))
+            self.errors.append(f"console.{params['type']}: {text}")
+        elif method == "Log.entryAdded":
+            entry = params["entry"]
+            if entry.get("level") == "error" and entry.get("source") != "network":
+                self.errors.append(f"browser log ({entry.get('source')}): {entry.get('text')}")
+        elif method == "Page.loadEventFired":
+            self.loaded = True
+
+    def _intercept(self, params: dict[str, Any]) -> None:
+        url = params["request"]["url"]
+        if _is_local(url):
+            self.cdp.post("Fetch.continueRequest", {"requestId": params["requestId"]}, self.session)
+            return
+        self.blocked[url] = None
+        self.cdp.post(
+            "Fetch.failRequest",
+            {"requestId": params["requestId"], "errorReason": "BlockedByClient"},
+            self.session,
+        )
+
+
 def _visit(
     cdp: _Session,
     path: Path,
@@ -471,52 +563,8 @@ def _visit(
 ) -> PageCheck:
     target = cdp.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    errors: list[str] = []
-    blocked: dict[str, None] = {}  # an ordered set
-    failed: list[str] = []
-    urls: dict[str, str] = {}
-    loaded: list[bool] = []
-
-    def on_event(method: str, params: dict[str, Any], sid: str | None) -> None:
-        if sid != session:
-            return
-        if method == "Fetch.requestPaused":
-            url = params["request"]["url"]
-            if _is_local(url):
-                cdp.post("Fetch.continueRequest", {"requestId": params["requestId"]}, session)
-            else:
-                blocked[url] = None
-                cdp.post(
-                    "Fetch.failRequest",
-                    {"requestId": params["requestId"], "errorReason": "BlockedByClient"},
-                    session,
-                )
-        elif method == "Network.requestWillBeSent":
-            url = params["request"]["url"]
-            urls[params["requestId"]] = url
-            if not _is_local(url):
-                blocked[url] = None
-        elif method == "Network.loadingFailed":
-            url = urls.get(params["requestId"], "?")
-            if _is_local(url) and not params.get("canceled"):
-                failed.append(f"{url} ({params.get('errorText', '')})")
-        elif method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            exception = details.get("exception") or {}
-            what = exception.get("description") or details.get("text", "exception")
-            where = f"{details.get('url', '')}:{details.get('lineNumber', 0) + 1}"
-            errors.append(f"uncaught {what.splitlines()[0]} at {where}")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            text = " ".join(_remote_object(a) for a in params.get("args", []))
-            errors.append(f"console.{params['type']}: {text}")
-        elif method == "Log.entryAdded":
-            entry = params["entry"]
-            if entry.get("level") == "error" and entry.get("source") != "network":
-                errors.append(f"browser log ({entry.get('source')}): {entry.get('text')}")
-        elif method == "Page.loadEventFired":
-            loaded.append(True)
-
-    cdp.listener = on_event
+    events = _PageEvents(cdp, session)
+    cdp.listener = events
     cdp.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session)
     for domain in ("Runtime", "Log", "Network", "Page"):
         cdp.call(f"{domain}.enable", {}, session)
@@ -529,7 +577,7 @@ def _visit(
     navigated = cdp.call("Page.navigate", {"url": url}, session)
     if navigated.get("errorText"):
         raise BrowserError(f"Chromium could not open {url}: {navigated['errorText']}")
-    if not cdp.pump(time.monotonic() + timeout, lambda: bool(loaded)):
+    if not cdp.pump(time.monotonic() + timeout, lambda: events.loaded):
         raise BrowserError(f"{url} did not finish loading within {timeout:.0f} s")
     cdp.pump(time.monotonic() + settle)
     seen = (
@@ -546,9 +594,9 @@ def _visit(
         text=str(seen.get("text", "")),
         tables=int(seen.get("tables", 0)),
         images=int(seen.get("images", 0)),
-        errors=tuple(errors),
-        requests_blocked=tuple(blocked),
-        requests_failed=tuple(failed),
+        errors=tuple(events.errors),
+        requests_blocked=tuple(events.blocked),
+        requests_failed=tuple(events.failed),
         screenshot=shot,
         seconds=time.monotonic() - start,
     )
@@ -569,3 +617,7 @@ def _screenshot(cdp: _Session, session: str, shot: Path, width: int, full_page: 
     data = cdp.call("Page.captureScreenshot", params, session)["data"]
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.write_bytes(base64.b64decode(data))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,5 @@
-"""notebooks/cit_coding.ipynb runs end to end on the sample and shows what csatlib.text.cit
-computes.
+"""notebooks/cit_coding.ipynb runs end to end on the sample and shows what the modules of
+csatlib.text compute.
 
 The notebook is executed once with papermill (kernel "csat") against processed data built from
 data/raw into a temporary folder, into which one response with spreadsheet formulas as its
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from csatlib import config
-from csatlib.text import cit, workflow
+from csatlib.text import agreement, cit_codebook, code_tables, coding, hand_coding, workflow
 
 pytestmark = [
     pytest.mark.slow,  # 30-37 s measured on the shared 2-core machine (the notebook 14-17 s)
@@ -102,10 +102,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
     # The same steps called directly, to compare with what the notebook shows.
     responses = load_processed("responses", processed)
-    codebook = cit.load_cit_codebook(config.RAW_DIR / "cit_codebook.yaml")
-    incidents = cit.split_incidents(responses)
-    rule = cit.code_incidents(incidents, codebook)
-    hand = cit.import_hand_codes(
+    codebook = cit_codebook.load_cit_codebook(config.RAW_DIR / "cit_codebook.yaml")
+    incidents = coding.split_incidents(responses)
+    rule = coding.code_incidents(incidents, codebook)
+    hand = hand_coding.import_hand_codes(
         config.RAW_DIR / "cit_hand_codes.csv", incidents, codebook=codebook
     )
     coder_a = workflow.coder_codes(hand, "coder_a")
@@ -152,11 +152,27 @@ def test_every_cell_ran_without_error_or_warning(run) -> None:
             )
 
 
-def test_shown_rule_coverage_is_what_cit_coverage_computes(run) -> None:
-    expected = cit.coverage(run.incidents, run.rule)
+def test_shown_rule_coverage_is_what_coverage_computes(run) -> None:
+    expected = code_tables.coverage(run.incidents, run.rule)
     assert _shown(run.nb, "coverage-rule") == repr(expected)
     share = expected.set_index(["valence", "method"]).loc[("all", "rule"), "share"]
     assert 0.80 < share < 0.95  # 0.918 on the seed-20261125 sample (docs/cit.md)
+
+
+def test_shown_rule_agreement_is_the_rule_coder_against_coder_a(run) -> None:
+    # What the cell computed before it was one call: the long table written out by hand.
+    long = pd.concat(
+        [
+            run.coder_a[["incident_id", "coder", "attribute"]],
+            agreement.codes_as_coder(run.rule, run.coder_a["incident_id"], coder="rule"),
+        ]
+    )
+    expected = agreement.agreement(long, coders=["coder_a", "rule"])
+    # The kernel is no terminal: pandas shows up to 20 columns, wrapped at 80 characters.
+    with pd.option_context("display.max_columns", 20, "display.width", 80):
+        assert _shown(run.nb, "agreement-rule") == repr(expected)
+    overall = expected[expected["scope"] == "overall"].iloc[0]
+    assert 0.75 < overall["kappa"] < 0.95  # 0.840 on the seed-20261125 sample (docs/cit.md)
 
 
 def test_shown_merged_coverage_counts_the_adjudicated_coders_incidents(run) -> None:
@@ -203,7 +219,7 @@ def test_coding_sheet_holds_what_nobody_coded_and_a_blind_audit(run) -> None:
         keep_default_na=False,
         encoding="utf-8-sig",
     )
-    firm = cit.merge_codes(run.rule, run.coder_a)
+    firm = code_tables.merge_codes(run.rule, run.coder_a)
     expected = workflow.uncoded_incidents(run.incidents, firm)["incident_id"]
     uncoded = sheet[sheet["audit"] == "False"]
     assert uncoded["incident_id"].tolist() == expected.tolist()

@@ -1,9 +1,10 @@
 """Tests of csatlib.text.workflow: parameter checks and default paths of the CIT notebook, the
-selection of uncoded incidents (checked against the rows csatlib.text.cit.export_for_coding sends to
-the coders) and one coder's codes."""
+selection of uncoded incidents (checked against the rows csatlib.text.hand_coding.export_for_coding
+sends to the coders) and one coder's codes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from csatlib import config
 from csatlib.errors import DataError
-from csatlib.text import cit, workflow
+from csatlib.text import hand_coding, workflow
 
 
 @pytest.fixture
@@ -110,10 +111,6 @@ def test_missing_input_file_names_the_parameter(processed: Path, tmp_path: Path,
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("min_n", 0),
-        ("min_n", True),
-        ("min_n", 2.5),
-        ("min_n", "30"),
         ("seed", -1),
         ("seed", 1.0),
         ("review_n", 0),
@@ -134,6 +131,22 @@ def test_bad_values_are_refused_naming_parameter_and_value(
     kwargs = {"processed_dir": processed, name: value}
     with pytest.raises(DataError, match=f"check_parameters: {name} .*{value!r}"):
         workflow.check_parameters(**kwargs)
+
+
+@pytest.mark.parametrize("value", [0, True, 2.5, "30"])
+def test_bad_min_n_is_refused_by_the_shared_rule(processed: Path, value: object) -> None:
+    message = f"The 'min_n' parameter of check_parameters must be an int >= 1; got {value!r}."
+    with pytest.raises(DataError, match=re.escape(message)):
+        workflow.check_parameters(processed_dir=processed, min_n=value)
+
+
+def test_min_n_zero_is_refused_and_one_is_accepted(processed: Path) -> None:
+    with pytest.raises(
+        DataError,
+        match=re.escape("The 'min_n' parameter of check_parameters must be an int >= 1; got 0."),
+    ):
+        workflow.check_parameters(processed_dir=processed, min_n=0)
+    assert workflow.check_parameters(processed_dir=processed, min_n=1).min_n == 1
 
 
 def test_boundary_values_are_accepted(processed: Path) -> None:
@@ -200,7 +213,9 @@ def test_uncoded_means_no_rule_and_no_hand_code() -> None:
 
 def test_uncoded_rows_are_the_non_audit_rows_of_the_coding_sheet(tmp_path: Path) -> None:
     incidents = _incidents(6)
-    sheet = cit.export_for_coding(incidents, _codes(CODES), tmp_path / "s.csv", audit_share=0.0)
+    sheet = hand_coding.export_for_coding(
+        incidents, _codes(CODES), tmp_path / "s.csv", audit_share=0.0
+    )
     out = workflow.uncoded_incidents(incidents, _codes(CODES))
     assert out["incident_id"].tolist() == sheet["incident_id"].tolist()
 

@@ -1,0 +1,237 @@
+"""Write ``reports/index.html``, the page listing every report, from ``templates/index``.
+
+What each cell says is decided here, from the outcomes and ``reports/metrics/<CC>.json``, as
+plain text; the Jinja2 template ``index.html.j2`` lays it out, escaping every value (autoescape),
+so neither a country's metrics nor an error message can put markup into the page.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from csatlib import config
+from csatlib.report.stamps import SUMMARY_NAME, published_paths, timestamp
+from csatlib.safety import write_text_atomic
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from csatlib.report.build import CountryOutcome
+
+__all__ = ["write_index"]
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates" / "index"
+
+
+@dataclass(frozen=True)
+class _Error:
+    """An error as the page shows it: one line a reader can act on, the rest behind "details".
+
+    ``kind``: ``line`` (a one-line message), ``lines`` (several: the first is shown) or
+    ``traceback`` (a bug in the build: its last line is shown).
+    """
+
+    kind: Literal["line", "lines", "traceback"]
+    shown: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Nps:
+    """The n and NPS cells; ``shown`` is empty when the metrics hold no NPS at all."""
+
+    n: str
+    shown: Literal["", "suppressed", "not available", "score"]
+    score: str = ""
+    ci_low: str = ""
+    ci_high: str = ""
+
+
+@dataclass(frozen=True)
+class _Change:
+    """Change vs the previous wave; ``arrow`` is ``up``/``down`` when significant."""
+
+    shown: Literal["", "not tested", "no previous wave", "difference"]
+    previous: str = ""
+    diff: str = ""
+    p_value: str = ""
+    arrow: Literal["", "up", "down"] = ""
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One country's row; ``error`` is set when its last build failed (no figures shown)."""
+
+    country: str
+    published: bool
+    built: str
+    status: str
+    error: _Error | None = None
+    wave: str = ""
+    nps: _Nps = _Nps("", "")
+    change: _Change = _Change("")
+
+
+def write_index(
+    reports_dir: Path,
+    outcomes: Sequence[CountryOutcome],
+    *,
+    seconds: float,
+    summary: CountryOutcome | None = None,
+    lists: CountryOutcome | None = None,
+) -> Path:
+    """Write ``reports/index.html``: the global summary, every country, headline figures, failures.
+
+    Per country: wave, n, NPS with its 95% CI (``suppressed (n = 12)`` below the small-cell
+    minimum, never a number), change vs the previous wave (▲/▼ when significant), links to both
+    versions, when the published report was built, and the status with any error (escaped). A
+    failed country shows no figures, only a link to its previous report if one is published.
+    Figures come from ``reports/metrics/<CC>.json``; keys it does not know are ignored. Plain
+    HTML and CSS, no script.
+    """
+    reports_dir = Path(reports_dir)
+    summary_page = published_paths(reports_dir, SUMMARY_NAME)["html"]
+    summary_failed = summary is not None and summary.status == "failed"
+    lists_failed = lists is not None and lists.status == "failed"
+    template = _environment().get_template("index.html.j2")
+    page = template.render(
+        built=timestamp(),
+        seconds=f"{seconds:.1f}",
+        alpha=f"{_alpha():.0%}",
+        summary_name=SUMMARY_NAME,
+        summary=summary,
+        summary_error=_error(summary.error) if summary_failed else None,
+        summary_built=_built_at(summary_page) if summary_page.exists() else None,
+        rows=[_row(reports_dir, outcome) for outcome in outcomes],
+        failed=[o.country for o in outcomes if o.status == "failed"],
+        lists_error=_error(lists.error) if lists_failed else None,
+        lists_published=(reports_dir / "lists").is_dir(),
+    )
+    index = reports_dir / "index.html"
+    write_text_atomic(index, page)
+    return index
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _row(reports_dir: Path, outcome: CountryOutcome) -> _Row:
+    html = published_paths(reports_dir, outcome.country)["html"]
+    published = html.exists()
+    built = _built_at(html) if published else ""
+    if outcome.status == "failed":
+        return _Row(outcome.country, published, built, "failed", error=_error(outcome.error))
+    took = f" in {outcome.seconds:.1f} s" if outcome.status == "built" else ""
+    status = "not rebuilt in this run" if outcome.status == "not selected" else outcome.status
+    if not published:  # a country never built, or whose build published nothing
+        detail = "" if outcome.status == "not selected" else status + took
+        return _Row(outcome.country, published, built, detail)
+    metrics = _load_metrics(reports_dir, outcome.country)
+    return _Row(
+        outcome.country,
+        published,
+        built,
+        status + took,
+        wave=str(metrics.get("wave", "")),
+        nps=_nps(metrics),
+        change=_change(metrics),
+    )
+
+
+def _load_metrics(reports_dir: Path, name: str) -> dict[str, Any]:
+    path = published_paths(reports_dir, name)["metrics"]
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None for anything else (missing, null, text, NaN, bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _count(value: Any) -> str:
+    number = _number(value)
+    return f"{int(number):,}" if number is not None else ""
+
+
+def _nps(metrics: Mapping[str, Any]) -> _Nps:
+    """n and NPS with its interval; a suppressed NPS never shows a number."""
+    nps = metrics.get("nps")
+    if not isinstance(nps, Mapping):
+        return _Nps(_count(metrics.get("n")), "")
+    n = _count(nps.get("n", metrics.get("n")))
+    if nps.get("suppressed") is True:
+        return _Nps(n, "suppressed")
+    score = _number(nps.get("score"))
+    if nps.get("suppressed") is not False or score is None:  # unknown: show no number
+        return _Nps(n, "not available")
+    low, high = _number(nps.get("ci_low")), _number(nps.get("ci_high"))
+    if low is None or high is None:
+        return _Nps(n, "score", f"{score:+.1f}")
+    return _Nps(n, "score", f"{score:+.1f}", f"{low:+.1f}", f"{high:+.1f}")
+
+
+def _alpha() -> float:
+    """1 - DEFAULT_CONF, rounded: 1 - 0.95 is 0.050000000000000044, and p = 0.05 is not below."""
+    return round(1 - config.DEFAULT_CONF, 10)
+
+
+def _change(metrics: Mapping[str, Any]) -> _Change:
+    """Change vs the previous wave; an arrow when significant at 1 - DEFAULT_CONF."""
+    nps = metrics.get("nps")
+    if isinstance(nps, Mapping) and nps.get("suppressed") is True:
+        return _Change("")
+    previous = metrics.get("previous_wave")
+    previous_text = str(previous) if previous else ""
+    change = metrics.get("nps_change")
+    diff = _number(change.get("diff")) if isinstance(change, Mapping) else None
+    if diff is None:
+        if previous:
+            return _Change("not tested", previous_text)
+        return _Change("no previous wave" if "previous_wave" in metrics else "")
+    p = _number(change.get("p_value"))
+    arrow: Literal["", "up", "down"] = ""
+    if p is not None and p < _alpha() and diff != 0:
+        arrow = "up" if diff > 0 else "down"
+    p_value = "" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+    return _Change("difference", previous_text, f"{diff:+.1f}", p_value, arrow)
+
+
+def _built_at(path: Path) -> str:
+    try:
+        stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return ""
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _error(error: str) -> _Error:
+    """One line a reader can act on; a traceback (a bug in the build) only behind "details"."""
+    text = error.strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return _Error("line", text, text)
+    if lines[0].startswith("Traceback"):
+        return _Error("traceback", lines[-1].strip(), text)
+    return _Error("lines", lines[0], text)

@@ -1,0 +1,312 @@
+"""Rule coding: split like / dislike answers into incidents and code them with the codebook.
+
+:func:`split_incidents` turns each answer into one row per thing the customer listed;
+:func:`code_incidents` codes the incidents with the CIT codebook's patterns (multi-label,
+case- and accent-insensitive, negation-aware); :func:`code_responses` does both for a report.
+The codes are a code table of :mod:`csatlib.text.code_tables`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csatlib.errors import DataError, require_columns
+from csatlib.text.cit_codebook import CitCodebook, load_cit_codebook
+from csatlib.text.code_tables import _empty_codes, _standardize_codes
+from csatlib.text.normalize import normalize_text
+
+__all__ = [
+    "VALENCE",
+    "CodedIncidents",
+    "code_incidents",
+    "code_responses",
+    "split_incidents",
+]
+
+#: Field of the questionnaire -> valence of the incidents written in it.
+VALENCE: Mapping[str, str] = MappingProxyType({"like": "positive", "dislike": "negative"})
+
+_KATAKANA = "[\u30a1-\u30fa\u30fc]"
+
+_SPLIT_RE = re.compile(
+    "|".join(
+        [
+            r"\n",
+            "[;\uff1b\u3002\u2022\u00b7]",  # ; ； 。 • ·
+            # ・ is a bullet unless it joins two katakana words (ジョン・スミス)
+            f"(?<!{_KATAKANA})\u30fb|\u30fb(?!{_KATAKANA})",
+            r"^[ \t]*[-\u2013\u2014*][ \t]*",  # - – — * bullets at the start of a line
+            r"^[ \t]*\d{1,2}[.\uff0e](?!\d)",  # 1. at the start of a line (not 2.5)
+            # 1) (1) a) (a) at a line start or after a space; full-width parentheses too
+            r"(?:^|(?<=\s))(?:[(\uff08]\d{1,2}[)\uff09]|\d{1,2}[)\uff09]"
+            r"|[(\uff08][A-Za-z][)\uff09]|[A-Za-z][)\uff09])",
+            "[\u2460-\u2473\u2776-\u277f]",  # ① ... ⑳, ❶ ... ❿
+        ]
+    ),
+    re.MULTILINE,
+)
+
+
+def split_incidents(
+    df: pd.DataFrame,
+    *,
+    id_col: str = "response_id",
+    fields: Mapping[str, str] | None = None,
+    country_col: str | None = "country",
+) -> pd.DataFrame:
+    """Split like / dislike answers into incidents, one row per thing the customer listed.
+
+    Parameters
+    ----------
+    df
+        Responses (``responses.parquet`` or similar), one row per response.
+    id_col
+        Response id column (unique, not missing).
+    fields
+        Field name -> text column; default ``{"like": "text_like", "dislike": "text_dislike"}``.
+        Field names must be keys of :data:`VALENCE`.
+    country_col
+        Column copied to the incidents (``None``: no country, column left missing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``incident_id, response_id, field, valence, position, text, country`` with
+        ``incident_id = f"{response_id}|{field}|{position}"``; ``position`` counts the non-empty
+        pieces of one answer from 1 in the order written. Ordered by response, field, position.
+
+    Notes
+    -----
+    An answer is split at new lines, ``;``, ``。``, ``•``, ``·``, ``・`` (unless it joins two
+    katakana words), bullets ``-``/``*`` at the start of a line, numbering ``1.`` at the start
+    of a line and ``1)``, ``(1)``, ``a)``, ``(a)``, ``①`` anywhere after a space. Commas, the
+    Japanese ``、`` and sentence full stops are *not* separators: "fast, friendly support" is
+    one incident. Pieces are stripped; pieces without a letter or digit are dropped. Ids only
+    depend on the answer itself, so re-running gives the same ids.
+    """
+    fields = dict(fields or {"like": "text_like", "dislike": "text_dislike"})
+    unknown = [f for f in fields if f not in VALENCE]
+    if unknown:
+        raise DataError(
+            f"split_incidents: unknown field name(s) {unknown}; expected keys of {dict(VALENCE)}"
+        )
+    needed = [id_col, *fields.values()] + ([country_col] if country_col else [])
+    require_columns(df, needed, "split_incidents")
+    ids = _response_ids(df, id_col)
+    country = (
+        df[country_col].astype("string").reset_index(drop=True)
+        if country_col
+        else pd.Series(pd.NA, index=ids.index, dtype="string")
+    )
+    out = pd.concat(_pieces(df, fields), ignore_index=True).sort_values(
+        ["_row", "_order", "position"], kind="stable"
+    )
+    rows = out["_row"].to_numpy()
+    response_id = pd.Series(ids.to_numpy()[rows], dtype="string")
+    incident_id = (
+        response_id + "|" + out["field"].astype("string").to_numpy() + "|"
+        + out["position"].astype("string").to_numpy()
+    )  # fmt: skip
+    result = pd.DataFrame(
+        {
+            "incident_id": pd.array(incident_id.to_numpy(), dtype="string"),
+            "response_id": pd.array(response_id.to_numpy(), dtype="string"),
+            "field": pd.array(out["field"].to_numpy(), dtype="string"),
+            "valence": pd.array(out["field"].map(VALENCE).to_numpy(), dtype="string"),
+            "position": out["position"].to_numpy(dtype="int64"),
+            "text": pd.array(out["text"].to_numpy(), dtype="string"),
+            "country": pd.array(country.to_numpy()[rows], dtype="string"),
+        }
+    )
+    return result.reset_index(drop=True)
+
+
+def _response_ids(df: pd.DataFrame, id_col: str) -> pd.Series:
+    """The response ids as strings, checked: none missing, none duplicated."""
+    ids = df[id_col].astype("string").str.strip().reset_index(drop=True)
+    if ids.isna().any() or (ids == "").any():
+        rows = (np.flatnonzero(ids.isna() | (ids == "")) + 1)[:5].tolist()
+        raise DataError(f"split_incidents: column {id_col!r} is missing in data row(s) {rows}")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise DataError(
+            f"split_incidents: column {id_col!r} must be unique; duplicated: "
+            f"{', '.join(dup.unique()[:5])}"
+        )
+    return ids
+
+
+def _pieces(df: pd.DataFrame, fields: Mapping[str, str]) -> list[pd.DataFrame]:
+    """Per field: ``_row, _order, field, text, position`` of each non-empty piece of its answers."""
+    pieces = []
+    for order, (field_name, column) in enumerate(fields.items()):
+        raw = df[column].reset_index(drop=True)
+        text = raw.astype(object).where(raw.notna(), "")
+        text = text.str.replace(r"\r\n?", "\n", regex=True)
+        parts = text.str.split(_SPLIT_RE).explode().str.strip()
+        parts = parts[parts.str.contains(r"\w", regex=True, na=False)]
+        frame = pd.DataFrame(
+            {
+                "_row": parts.index.to_numpy(),
+                "_order": order,
+                "field": field_name,
+                "text": parts.to_numpy(),
+            }
+        )
+        frame["position"] = frame.groupby("_row").cumcount() + 1
+        pieces.append(frame)
+    return pieces
+
+
+def code_incidents(incidents: pd.DataFrame, codebook: CitCodebook) -> pd.DataFrame:
+    """Code incidents with the codebook's patterns (multi-label, case/accent-insensitive).
+
+    Parameters
+    ----------
+    incidents
+        From :func:`split_incidents` (needs ``incident_id``, ``valence``, ``text``).
+    codebook
+        From :func:`~csatlib.text.cit_codebook.load_cit_codebook`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with :data:`~csatlib.text.code_tables.CODE_COLUMNS`: one row per incident and
+        matched attribute, ``method="rule"``, ``coder="rule"``, ``matched_text`` (first match,
+        in normalized text), ``negated`` and ``valence``; ``score`` is NaN. Incidents without a
+        match have no row.
+
+    Notes
+    -----
+    Text is normalized with :func:`~csatlib.text.normalize.normalize_text`. Latin-script
+    patterns must match a whole word (not preceded or followed by a Latin letter, digit or
+    ``_``); Japanese patterns match anywhere.
+
+    Negation (NegEx-style, Chapman et al. 2001): a match is *negated* when a negator stands at
+    most ``window`` words before it (``"not on time"``, ``"nie pünktlich"``, ``"pas à
+    l'heure"``, ``"n'est jamais livré"``) without clause punctuation in between, or, for
+    Japanese, when a negator follows it within ``window_ja`` characters (``"時間通りに届かない"``).
+    Before looking, *pseudo-negations* are masked: the codebook's fixed phrases ("not only") and
+    a negator governing a negative word ("no delays", "never late", "not expensive", "kein
+    Problem", "jamais en retard", "遅延がない"), which are praise, not negation.
+
+    If any match of an attribute in an incident is negated, the code has ``negated=True`` and
+    ``valence="negative"`` whatever the field: "not on time" written under *likes* is a
+    complaint about on-time delivery (the field's "positive" is flipped), and written under
+    *dislikes* it stays negative (a negation in a complaint is the complaint itself, not
+    praise). A non-negated match takes the field's valence.
+
+    Speed: one compiled alternation per attribute, applied with ``Series.str.extract``; the
+    negation regexes run only on incidents that matched. Measured: 3.9 s for the 55,972
+    incidents of the sample (13 attributes, 2-core machine shared with other jobs).
+
+    References
+    ----------
+    Flanagan, J. C. (1954). The critical incident technique. Psychological Bulletin 51(4).
+    Chapman, W. W. et al. (2001). A simple algorithm for identifying negated findings and
+    diseases in discharge summaries. Journal of Biomedical Informatics 34(5), 301-310.
+    """
+    require_columns(incidents, ["incident_id", "valence", "text"], "code_incidents")
+    norm = normalize_text(incidents["text"].reset_index(drop=True))
+    masked = (
+        norm.str.replace(codebook.pseudo_negation_regex, " ~ ", regex=True)
+        if codebook.pseudo_negation_regex is not None
+        else norm
+    )
+    ids = incidents["incident_id"].astype("string").reset_index(drop=True)
+    valence = incidents["valence"].astype("string").reset_index(drop=True)
+    benefit_of = codebook.benefit_of()
+    frames = []
+    for attribute, regex in codebook.hit_regex.items():
+        matched = norm.str.extract(regex, expand=True)["hit"]
+        hit = matched.notna()
+        if not hit.any():
+            continue
+        negated = pd.Series(False, index=norm.index)[hit]
+        pre, post = codebook.pre_negation_regex, codebook.post_negation_regex
+        for neg in (pre[attribute], post[attribute]):
+            if neg is not None:
+                negated |= masked[hit].str.contains(neg, regex=True)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "_row": np.flatnonzero(hit.to_numpy()),
+                    "incident_id": ids[hit].to_numpy(),
+                    "attribute": attribute,
+                    "benefit": benefit_of[attribute],
+                    "valence": np.where(negated.to_numpy(), "negative", valence[hit].to_numpy()),
+                    "method": "rule",
+                    "coder": "rule",
+                    "negated": negated.to_numpy(),
+                    "matched_text": matched[hit].to_numpy(),
+                }
+            )
+        )
+    if not frames:
+        return _empty_codes()
+    order = {a: i for i, a in enumerate(codebook.attribute_ids)}
+    codes = pd.concat(frames, ignore_index=True)
+    codes["_attr"] = codes["attribute"].map(order)
+    codes = codes.sort_values(["_row", "_attr"], kind="stable")
+    return _standardize_codes(codes)
+
+
+@dataclass(frozen=True, eq=False)
+class CodedIncidents:
+    """Incidents of a set of responses with their rule codes (from :func:`code_responses`).
+
+    Attributes
+    ----------
+    codebook
+        The CIT codebook the incidents were coded with (its labels name the benefits).
+    incidents
+        From :func:`split_incidents`: ``incident_id, response_id, field, valence, position,
+        text, country``.
+    codes
+        From :func:`code_incidents`: a code table
+        (:data:`~csatlib.text.code_tables.CODE_COLUMNS`), ``method="rule"``.
+    """
+
+    codebook: CitCodebook
+    incidents: pd.DataFrame
+    codes: pd.DataFrame
+
+
+def code_responses(
+    responses: pd.DataFrame,
+    *,
+    codebook_path: str | Path | Mapping[str, Any],
+    fields: Mapping[str, str] | None = None,
+    id_col: str = "response_id",
+    country_col: str | None = "country",
+) -> CodedIncidents:
+    """Split responses' like / dislike answers into incidents and rule-code them.
+
+    Parameters
+    ----------
+    responses
+        One row per response (e.g. a country's current wave).
+    codebook_path
+        CIT codebook (``config.CIT_CODEBOOK``), read with
+        :func:`~csatlib.text.cit_codebook.load_cit_codebook` (compiled once per process).
+    fields, id_col, country_col
+        As for :func:`split_incidents`.
+
+    Returns
+    -------
+    CodedIncidents
+        The codebook, the incidents and their rule codes.
+    """
+    codebook = load_cit_codebook(codebook_path)
+    incidents = split_incidents(responses, id_col=id_col, fields=fields, country_col=country_col)
+    return CodedIncidents(
+        codebook=codebook, incidents=incidents, codes=code_incidents(incidents, codebook)
+    )

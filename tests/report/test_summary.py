@@ -1,0 +1,358 @@
+"""csatlib.report.summary: the NPS headline, its table, the heading and the executive summary.
+
+The headline is checked on a hand-made study against the closed form of the NPS (counted here
+from the answers) and against :func:`csatlib.stats.nps.nps_difference` on the same rows; the
+displays are checked on headlines with chosen figures, so that every verdict and every
+suppressed cell is known in advance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csatlib.report import summary
+from csatlib.report.context import CountryContext, load_country
+from csatlib.stats.nps import NPSDifference, NPSResult, nps_difference
+
+MIN_N = 5
+# own-brand recommend answers (0-10) per country and wave; Luxembourg is below MIN_N
+ANSWERS = {
+    ("DE", "2026-Q1"): [10, 10, 9, 8, 7, 6, 5, 3, 0, 10],  # 4 promoters, 4 detractors: NPS 0
+    ("DE", "2026-Q2"): [10, 10, 10, 9, 9, 8, 7, 6, 2, 10, 9, 10],  # 8 and 2 of 12: NPS +50
+    ("FR", "2026-Q1"): [9, 9, 9, 9, 9, 9],
+    ("FR", "2026-Q2"): [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],  # 1 and 7 of 10
+    ("LU", "2026-Q1"): [0, 0, 0],
+    ("LU", "2026-Q2"): [10, 10, 10],
+}
+
+
+def _responses() -> pd.DataFrame:
+    rows = [
+        (country, wave, False, float(score))
+        for (country, wave), scores in ANSWERS.items()
+        for score in scores
+    ]
+    rows += [
+        ("DE", "2026-Q2", True, 0.0),  # a competitor's customer: not in DE's NPS
+        ("DE", "2026-Q2", False, np.nan),  # no answer: not counted
+    ]
+    df = pd.DataFrame(rows, columns=["country", "wave", "competitor", "likelihood_to_recommend"])
+    df.attrs["roles"] = {"country": "country", "likelihood_to_recommend": "nps"}
+    df.attrs["labels"] = {"delivery": "Delivery <on time>", "product": "Product quality"}
+    return df
+
+
+def _ctx(country: str = "DE") -> CountryContext:
+    return load_country(country, responses=_responses(), min_n=MIN_N)
+
+
+def _closed_form(scores: list[int]) -> float:
+    s = np.asarray(scores)
+    return 100 * ((s >= 9).mean() - (s <= 6).mean())
+
+
+def _result(score: float, n: int, ci_low: float, ci_high: float) -> NPSResult:
+    return NPSResult(
+        score=score,
+        n=n,
+        promoters=0.5,
+        passives=0.2,
+        detractors=0.3,
+        se=4.2,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        conf=0.95,
+        n_eff=float(n),
+        weighted=False,
+        method="adjusted-wald",
+    )
+
+
+def _difference(diff: float, p_value: float, n_a: int = 412, n_b: int = 398) -> NPSDifference:
+    return NPSDifference(
+        diff=diff,
+        se=3.1,
+        z=diff / 3.1,
+        p_value=p_value,
+        ci_low=diff - 6.2,
+        ci_high=diff + 6.2,
+        n_a=n_a,
+        n_b=n_b,
+    )
+
+
+def _headline(**changes: object) -> summary.NPSHeadline:
+    """A headline with chosen figures: DE 2026-Q2 +23.4 (n = 412), up 5.2 since 2026-Q1."""
+    base = summary.NPSHeadline(
+        country="DE",
+        wave="2026-Q2",
+        previous_wave="2026-Q1",
+        min_n=30,
+        n=412,
+        n_previous=398,
+        n_rest=2_950,
+        current=_result(23.4, 412, 15.04, 31.66),
+        previous=_result(18.2, 398, 9.8, 26.5),
+        rest=_result(11.4, 2_950, 8.1, 14.7),
+        change=_difference(5.2, 0.031),
+        vs_rest=_difference(12.0, 0.0004, 412, 2_950),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def _items(markup: object) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r"<li>(.*?)</li>", str(markup))]
+
+
+# --------------------------------------------------------------------------- nps_headline
+
+
+def test_headline_equals_the_closed_form_and_the_two_sample_tests() -> None:
+    ctx = _ctx()
+    h = summary.nps_headline(ctx)
+    de_now, de_before = ANSWERS[("DE", "2026-Q2")], ANSWERS[("DE", "2026-Q1")]
+    rest = ANSWERS[("FR", "2026-Q2")] + ANSWERS[("LU", "2026-Q2")]
+    assert (h.country, h.wave, h.previous_wave, h.min_n) == ("DE", "2026-Q2", "2026-Q1", MIN_N)
+    assert (h.n, h.n_previous, h.n_rest) == (12, 10, 13)  # no competitor, no missing answer
+    assert _closed_form(de_now) == pytest.approx(50.0)  # 8 promoters, 2 detractors of 12
+    assert h.current.score == pytest.approx(_closed_form(de_now), abs=1e-9)
+    assert h.previous.score == pytest.approx(_closed_form(de_before), abs=1e-9)
+    assert _closed_form(rest) == pytest.approx(-300 / 13)  # 4 promoters, 7 detractors of 13
+    assert h.rest.score == pytest.approx(_closed_form(rest), abs=1e-9)
+    expected = nps_difference(pd.Series(de_now, dtype=float), pd.Series(de_before, dtype=float))
+    assert h.change.diff == pytest.approx(50.0)
+    assert h.change.p_value == pytest.approx(expected.p_value, rel=1e-12)
+    assert h.vs_rest.diff == pytest.approx(50.0 + 300 / 13)
+
+
+def test_a_cell_below_min_n_and_every_comparison_with_it_are_suppressed() -> None:
+    h = summary.nps_headline(_ctx("LU"))
+    assert (h.n, h.n_previous) == (3, 3)
+    assert h.current is None and h.previous is None
+    assert h.change is None and h.vs_rest is None  # a comparison with a suppressed cell
+    assert h.rest is not None and h.n_rest == 22  # DE and FR own-brand, 2026-Q2
+
+
+def test_the_first_wave_has_no_previous_estimate() -> None:
+    h = summary.nps_headline(load_country("DE", wave="2026-Q1", responses=_responses(), min_n=1))
+    assert h.previous_wave is None and h.n_previous == 0
+    assert h.previous is None and h.change is None
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def test_fmt_points() -> None:
+    assert summary.fmt_points(23.44) == "+23.4"
+    assert summary.fmt_points(-0.04) == "-0.0"
+    assert summary.fmt_points(5.0, signed=False) == "5.0"
+    assert summary.fmt_points(None) == "" and summary.fmt_points(np.nan) == ""
+
+
+def test_headline_table_rows_and_figures() -> None:
+    table = summary.headline_table(_headline())
+    assert list(table.index) == [
+        "DE 2026-Q2",
+        "DE 2026-Q1",
+        "Change since 2026-Q1",
+        "All other countries 2026-Q2",
+        "Difference vs other countries",
+    ]
+    assert list(table.columns) == ["n", "NPS", "95% CI", "p-value"]
+    assert table.loc["DE 2026-Q2"].to_dict() == {
+        "n": "412",
+        "NPS": "+23.4",
+        "95% CI": "+15.0 to +31.7",
+        "p-value": "",
+    }
+    assert table.loc["Change since 2026-Q1"].to_dict() == {
+        "n": "",
+        "NPS": "+5.2",
+        "95% CI": "-1.0 to +11.4",
+        "p-value": "0.031",
+    }
+    assert table.loc["All other countries 2026-Q2", "n"] == "2,950"
+    assert table.loc["Difference vs other countries", "p-value"] == "<0.001"
+
+
+def test_headline_table_without_a_previous_wave_has_three_rows() -> None:
+    h = _headline(previous_wave=None, previous=None, change=None, n_previous=0)
+    assert list(summary.headline_table(h).index) == [
+        "DE 2026-Q2",
+        "All other countries 2026-Q2",
+        "Difference vs other countries",
+    ]
+
+
+def test_headline_table_suppression_shows_n_and_never_the_estimate() -> None:
+    h = _headline(n=12, current=None, change=None, vs_rest=None)
+    table = summary.headline_table(h)
+    row = table.loc["DE 2026-Q2"]
+    assert (row["n"], row["NPS"], row["95% CI"]) == ("12", "suppressed (n = 12 < 30)", "")
+    for comparison in ("Change since 2026-Q1", "Difference vs other countries"):
+        assert table.loc[comparison, "NPS"] == "not tested (a cell is suppressed or missing)"
+    text = table.to_string()
+    assert "+23.4" not in text and "15.0" not in text and "+5.2" not in text
+
+
+def test_headline_table_leaves_a_missing_interval_blank() -> None:
+    # one respondent: an estimate without an interval (min_n = 1)
+    h = _headline(current=_result(100.0, 1, np.nan, np.nan), n=1)
+    assert summary.headline_table(h).loc["DE 2026-Q2", "95% CI"] == ""
+
+
+# --------------------------------------------------------------------------- heading
+
+
+def test_report_heading_names_country_wave_respondents_and_the_rule() -> None:
+    markup = str(summary.report_heading(_ctx()))
+    assert "<h2>Germany (DE), wave 2026-Q2</h2>" in markup
+    # 13 own-brand rows in the wave (one without an answer); no brand role: "respondents"
+    assert (
+        "13 respondents in this wave; previous wave: 2026-Q1; cells below 5 respondents are "
+        "suppressed." in markup
+    )
+    data = _responses().assign(supplier="Acme")
+    data.attrs["roles"] = {**data.attrs["roles"], "supplier": "brand"}
+    branded = load_country("DE", responses=data, min_n=MIN_N)
+    assert "13 own-brand respondents in this wave" in str(summary.report_heading(branded))
+
+
+# --------------------------------------------------------------------------- executive summary
+
+
+def _screens() -> pd.DataFrame:
+    """Four-screen classes as four_screens() gives them (only the columns the summary reads)."""
+    return pd.DataFrame(
+        {
+            "class": ["problem", "problem", "problem", "best practice", "suppressed"],
+            "n_fail": [3, 3, 2, 0, 0],
+            "n_pass": [0, 0, 0, 2, 0],
+            "mean": [6.1, 6.5, 5.0, 8.9, np.nan],
+            "trend_verdict": [
+                "deteriorated",
+                "deteriorated",
+                "no change",
+                "improved",
+                "suppressed",
+            ],
+            "vs_countries_verdict": ["below", "below", "below", "above", "suppressed"],
+            "vs_competitors_verdict": ["no difference", "below", "below", "no difference", "x"],
+            "rank_verdict": ["bottom", "middle", "bottom", "middle", "suppressed"],
+        },
+        index=pd.Index(["delivery", "invoicing", "pricing", "product", "tiny"], name="attribute"),
+    )
+
+
+def test_executive_summary_says_each_figure_and_its_verdict() -> None:
+    items = _items(summary.executive_summary(_ctx(), _headline(), _screens()))
+    assert items == [
+        "Net Promoter Score +23.4 (95% CI +15.0 to +31.7), n = 412, wave 2026-Q2.",
+        "Change since 2026-Q1: +5.2 points (p = 0.031): a significant rise.",
+        "Compared with all other countries (+11.4): +12.0 points, significantly above them.",
+        # most failed screens first, then the lowest mean (6.1 before 6.5); pricing fails two
+        "Top problem: Delivery <on time> (deteriorated since the last wave, below the other "
+        "countries, among the country's three lowest).",
+        "Best practice: Product quality (improved since the last wave, above the other countries).",
+    ]
+
+
+def test_executive_summary_escapes_labels() -> None:
+    markup = str(summary.executive_summary(_ctx(), _headline(), _screens()))
+    assert "<on time>" not in markup and "Delivery &lt;on time&gt;" in markup
+
+
+@pytest.mark.parametrize(
+    ("change", "vs_rest", "expected"),
+    [
+        (
+            _difference(-7.9, 0.0002),
+            _difference(-3.0, 0.04),
+            [
+                "Change since 2026-Q1: -7.9 points (p <0.001): a significant fall.",
+                "Compared with all other countries (+11.4): -3.0 points, significantly below them.",
+            ],
+        ),
+        (
+            _difference(1.0, 0.2),
+            _difference(0.5, 0.05),  # p = 0.05 is not below 0.05
+            [
+                "Change since 2026-Q1: +1.0 points (p = 0.200): no significant change.",
+                "Compared with all other countries (+11.4): +0.5 points, not significantly "
+                "different from them.",
+            ],
+        ),
+        (
+            _difference(0.0, np.nan, 1, 1),  # one respondent in each wave: no variance
+            _difference(135.0, np.nan, 1, 20),
+            [
+                "Change since 2026-Q1: +0.0 points, not tested (n = 1 and 1: too few for a test).",
+                "Compared with all other countries (+11.4): +135.0 points, not tested (n = 1 and "
+                "20: too few for a test).",
+            ],
+        ),
+    ],
+)
+def test_executive_summary_verdicts(change, vs_rest, expected) -> None:
+    h = _headline(change=change, vs_rest=vs_rest)
+    assert _items(summary.executive_summary(_ctx(), h, pd.DataFrame()))[1:] == expected
+
+
+def test_executive_summary_of_a_suppressed_country_has_no_estimate() -> None:
+    h = _headline(n=3, current=None, change=None, vs_rest=None)
+    screens = _screens().assign(**{"class": "suppressed"})
+    items = _items(summary.executive_summary(_ctx(), h, screens))
+    assert items == [
+        "Net Promoter Score for 2026-Q2: suppressed, 3 respondents is below the minimum of 5.",
+        "Top problem: no attribute is classed problem in this wave.",
+        "Best practice: no attribute is classed best practice in this wave.",
+    ]
+
+
+def test_executive_summary_of_one_respondent_has_no_interval() -> None:
+    h = _headline(n=1, current=_result(100.0, 1, np.nan, np.nan), change=None, vs_rest=None)
+    items = _items(summary.executive_summary(_ctx(), h, pd.DataFrame()))
+    assert items == [
+        "Net Promoter Score +100.0 (no confidence interval with n = 1), n = 1, wave 2026-Q2."
+    ]
+
+
+# --------------------------------------------------------------------------- driver notes
+
+
+def test_driver_notes_say_what_the_table_rests_on() -> None:
+    results = pd.DataFrame({"importance": [0.2]}, index=["delivery"])
+    results.attrs.update(
+        r2=0.45678,
+        n=1234,
+        n_boot=500,
+        dropped={"pricing": "no variation in this sample"},
+        overlap_notes=["Delivery and Support: their order is not established."],
+    )
+    items = _items(summary.driver_notes(results, labels={"pricing": "Price <level>"}))
+    assert items == [
+        "Shapley decomposition of R² = 0.457 (n = 1,234, 500 bootstrap resamples for the 95% "
+        "intervals).",
+        "Price <level> left out: no variation in this sample.",
+        "Delivery and Support: their order is not established.",
+    ]
+    assert "&lt;level&gt;" in str(summary.driver_notes(results, labels={"pricing": "<level>"}))
+
+
+def test_driver_notes_of_suppressed_drivers_say_why_and_show_no_estimate() -> None:
+    results = pd.DataFrame({"importance": [np.nan]}, index=["delivery"])
+    results.attrs.update(
+        suppressed=True, reason="12 complete responses, fewer than 30", r2=0.45678, n=12
+    )
+    markup = str(summary.driver_notes(results, labels={}))
+    assert markup == (
+        '<p class="csat-suppressed">Key drivers suppressed: 12 complete responses, fewer than '
+        "30</p>"
+    )
+    assert "0.457" not in markup

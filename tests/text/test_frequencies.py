@@ -1,0 +1,93 @@
+"""Tests of csatlib.text.frequencies: counts, shares and small-cell suppression, negated likes
+counted as negative, the share table of the CIT notebook, and the top incidents with quotes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from csatlib.text import coding, frequencies
+
+
+@pytest.fixture
+def result_data(make_incidents, codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
+    de = make_incidents(
+        ["fast delivery"] * 20 + ["fair prices"] * 10 + ["lunch"] * 10, country="DE"
+    )
+    de_neg = make_incidents(["too expensive"] * 5, "negative", country="DE")
+    na = make_incidents(["fast delivery"] * 4, country="NA")
+    incidents = pd.concat([de, de_neg, na], ignore_index=True)
+    incidents["incident_id"] = [f"i{i}" for i in range(len(incidents))]
+    return incidents, coding.code_incidents(incidents, codebook)
+
+
+def test_frequencies_counts_shares_and_suppression(result_data, codebook) -> None:
+    incidents, codes = result_data
+    freq = frequencies.cit_frequencies(incidents, codes, min_n=30, codebook=codebook)
+    got = freq.set_index(["country", "valence", "benefit"])
+    row = got.loc[("DE", "positive", "easy_to_do_business_with")]
+    assert (row["n"], row["count"], row["share"], row["label"]) == (
+        40,
+        20,
+        0.5,
+        "Easy to do business with",
+    )
+    assert got.loc[("DE", "positive", "good_value"), "count"] == 10
+    assert got.loc[("DE", "positive", "partnership"), "count"] == 0  # zeros are listed
+    small = freq[freq["country"].isin(["NA"]) | (freq["valence"] == "negative")]
+    assert small["suppressed"].all() and small["share"].isna().all() and small["count"].isna().all()
+    assert set(small["n"]) == {4, 5}
+    attr = frequencies.cit_frequencies(incidents, codes, by=(), level="attribute", min_n=5)
+    pricing = attr.set_index(["valence", "attribute"]).loc[("positive", "pricing")]
+    assert (pricing["benefit"], pricing["n"], pricing["count"]) == ("good_value", 44, 10)
+
+
+def test_frequencies_count_negated_likes_as_negative(make_incidents, codebook) -> None:
+    incidents = make_incidents(["not on time"] + ["fast delivery"] * 3)
+    codes = coding.code_incidents(incidents, codebook)
+    freq = frequencies.cit_frequencies(incidents, codes, by=(), min_n=1)
+    got = freq.set_index(["valence", "benefit"])
+    assert got.loc[("negative", "easy_to_do_business_with"), ["n", "count"]].tolist() == [1, 1]
+    assert got.loc[("positive", "easy_to_do_business_with"), ["n", "count"]].tolist() == [4, 3]
+
+
+def test_share_table_is_percent_by_group_and_valence(result_data, codebook) -> None:
+    incidents, codes = result_data
+    table = frequencies.share_table(incidents, codes, min_n=30, codebook=codebook)
+    assert table.index.names == ["country", "valence", "n"]
+    assert table.index.tolist() == [
+        ("DE", "negative", 5),
+        ("DE", "positive", 40),
+        ("NA", "positive", 4),
+    ]
+    assert list(table.columns) == sorted(codebook.benefits["label"])  # every benefit, by label
+    de = table.loc[("DE", "positive", 40)]
+    assert (de["Easy to do business with"], de["Good value"], de["Partnership"]) == (50, 25, 0)
+    assert table.loc[[("DE", "negative", 5), ("NA", "positive", 4)]].isna().all().all()  # n < 30
+
+
+def test_share_table_counts_only_the_respondents_given(result_data) -> None:
+    incidents, codes = result_data
+    incidents = incidents.assign(response_id=[f"R{i}" for i in range(len(incidents))])
+    # the 20 DE likes about prices and lunch (rows 20-39); the deliveries and NA left out
+    respondents = pd.DataFrame({"response_id": [f"R{i}" for i in range(20, 40)]})
+    table = frequencies.share_table(
+        incidents, codes, level="attribute", min_n=10, respondents=respondents
+    )
+    assert table.index.tolist() == [("DE", "positive", 20)]
+    assert table.loc[("DE", "positive", 20), "pricing"] == 50  # 10 of 20, by attribute id
+
+
+def test_top_incidents(result_data, codebook) -> None:
+    incidents, codes = result_data
+    top = frequencies.top_incidents(
+        incidents, codes, country="DE", valence="positive", k=1, quotes=2, min_n=30,
+        codebook=codebook,
+    )  # fmt: skip
+    assert top["benefit"].tolist() == ["easy_to_do_business_with"] * 2
+    assert top["quote"].tolist() == ["fast delivery", "fast delivery"]
+    assert not top["suppressed"].any()
+    assert not {"incident_id", "response_id", "account"} & set(top.columns)
+    small = frequencies.top_incidents(incidents, codes, country="NA", valence="positive", min_n=30)
+    assert len(small) == 1 and bool(small["suppressed"].iloc[0]) and small["n"].iloc[0] == 4
+    assert small["quote"].isna().all() and small["benefit"].isna().all()
