@@ -30,6 +30,7 @@ __all__ = [
     "load_responses",
     "warm_up",
     "with_competitor",
+    "driver_sample",
 ]
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
@@ -157,13 +158,7 @@ class CountryContext(CodebookView):
         unreliably; respondents flagged as speeders or straight-liners are left out because their
         ratings carry no information about what drives their loyalty.
         """
-        own = self.country_own
-        waves = set(self.waves[: self.waves.index(self.wave) + 1])
-        keep = own["wave"].astype(str).isin(waves)
-        for flag in ("flag_speeder", "flag_straightliner"):
-            if flag in own:
-                keep &= ~own[flag].fillna(False).astype(bool)
-        return own.loc[keep]
+        return driver_sample(self.country_own, self.waves[: self.waves.index(self.wave) + 1])
 
     @property
     def expectation_attributes(self) -> list[str]:
@@ -226,6 +221,20 @@ class CountryContext(CodebookView):
         if len(self.attributes) < 2:
             return pd.DataFrame()
         return driver_table(self.driver_sample, self.nps_column, self.attributes, min_n=self.min_n)
+
+    @cached_property
+    def priorities(self) -> pd.DataFrame:
+        """What to fix, one verdict per attribute: :func:`csatlib.stats.priorities.priorities` of
+        :attr:`screen_table` and :attr:`driver_results`. The executive summary, the screens
+        table, the key-driver table and the importance-performance chart all read it."""
+        from csatlib.stats.priorities import priorities
+
+        return priorities(self.screen_table, self.driver_results)
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Attribute -> its verdict in :attr:`priorities`."""
+        return {str(k): str(v) for k, v in self.priorities["verdict"].items()}
 
     @cached_property
     def importance_performance(self) -> pd.DataFrame:
@@ -453,6 +462,21 @@ def load_country(
         responses=data,
         processed_dir=folder,
     )
+
+
+def driver_sample(own: pd.DataFrame, waves: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """The rows key drivers are estimated on: own-brand respondents of ``waves`` (every wave up
+    to the report's), speeders and straight-liners left out.
+
+    Waves are pooled because one wave's few hundred answers rank correlated drivers unreliably;
+    flagged respondents' ratings carry no information about what drives their loyalty. The
+    country report and the global summary both use this one rule.
+    """
+    keep = own["wave"].astype(str).isin(set(waves))
+    for flag in ("flag_speeder", "flag_straightliner"):
+        if flag in own:
+            keep &= ~own[flag].fillna(False).astype(bool)
+    return own.loc[keep]
 
 
 def with_competitor(responses: pd.DataFrame) -> pd.DataFrame:

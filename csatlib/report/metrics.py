@@ -207,6 +207,7 @@ def report_metrics(
     loyalty_summary: pd.DataFrame | None = None,
     screens: pd.DataFrame | None = None,
     drivers: pd.DataFrame | None = None,
+    priorities: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything a country's metrics JSON carries, from the tables its report shows.
 
@@ -225,7 +226,9 @@ def report_metrics(
     dict
         :func:`headline_metrics`, plus ``csat`` (per measure ``n``, ``mean``, ``ci_low``,
         ``ci_high``, ``top_box``), ``loyalty`` (``n``, ``index``, ``ci_low``, ``ci_high``,
-        ``alpha``), ``screens`` (attribute -> class), ``drivers`` (per driver ``importance``,
+        ``alpha``), ``screens`` (attribute -> class), ``priorities`` (attribute -> ``verdict``
+        and ``order`` of :func:`csatlib.stats.priorities.priorities`), ``drivers`` (per driver
+        ``importance``,
         ``ci_low``, ``ci_high``, ``share``, ``rank``, or ``suppressed`` with the ``reason``),
         ``drivers_r2`` and ``drivers_n``. A suppressed cell carries ``{"suppressed": true,
         "n": ...}`` and no estimate; a part the study does not have (None or an empty table: no
@@ -239,6 +242,12 @@ def report_metrics(
         "screens": {}
         if screens is None or not len(screens)
         else {str(k): str(v) for k, v in screens["class"].items()},
+        "priorities": {}
+        if priorities is None or not len(priorities)
+        else {
+            str(k): {"verdict": str(r["verdict"]), "order": int(r["order"])}
+            for k, r in priorities.iterrows()
+        },
     }
     out.update({key: part for key, part in parts.items() if part})
     if drivers is not None and not (drivers.empty and not drivers.attrs):

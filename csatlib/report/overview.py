@@ -139,7 +139,26 @@ class StudyContext(CodebookView):
         table = screens_all_countries(
             self.to_wave, attributes=self.attributes, wave=self.wave, min_n=self.min_n
         )
-        return problems_by_country(table)
+        return problems_by_country(table, self.importance_by_country())
+
+    def importance_by_country(self) -> dict[str, pd.DataFrame]:
+        """Each country's derived importance of the attributes (Shapley, on the same driver
+        sample as its country report: :func:`csatlib.report.context.driver_sample`); none with
+        fewer than two attributes."""
+        from csatlib.report.context import driver_sample
+        from csatlib.stats.drivers import relative_importance
+
+        if len(self.attributes) < 2:
+            return {}
+        waves = self.waves[: self.waves.index(self.wave) + 1]
+        history = roles.own_customers(self.responses)
+        out = {}
+        for country in self.countries:
+            sample = driver_sample(history.loc[history["country"] == country], waves)
+            out[country] = relative_importance(
+                sample, self.nps_column, self.attributes, min_n=self.min_n
+            )
+        return out
 
     @cached_property
     def loyalty_by_country(self) -> pd.DataFrame | None:
@@ -673,63 +692,63 @@ def attribute_means(
 # --------------------------------------------------------------------------- problems
 
 
-def problems_by_country(screens: pd.DataFrame) -> pd.DataFrame:
-    """Each country's "problem" and "best practice" attributes from the four screens.
+def problems_by_country(
+    screens: pd.DataFrame, importance: Mapping[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
+    """Each country's priorities and strengths: the verdicts of its country report.
 
     Parameters
     ----------
     screens : pandas.DataFrame
         The result of :func:`csatlib.stats.screens.screens_all_countries` (columns ``country,
-        attribute, wave, n, mean, class, n_fail, n_pass``).
+        attribute, wave, n`` and the screens' verdict and difference columns).
+    importance : mapping country -> DataFrame, optional
+        Each country's derived importance (:func:`csatlib.stats.drivers.relative_importance`
+        on the country report's driver sample), which orders its priorities as its report does.
 
     Returns
     -------
     pandas.DataFrame
         One row per country, in the input's order: ``country`` (str), ``wave``, ``n`` (the
-        largest attribute n of the country's own-brand cell), ``suppressed`` (every attribute
-        below the minimum), ``problems`` and ``best_practices`` (tuples of attribute names, the
-        clearest first: most failed (passed) screens, then lowest (highest) mean).
+        largest attribute n of the country's own-brand cell), ``suppressed`` (not enough data
+        for any attribute), ``problems`` (the priorities) and ``best_practices`` (the
+        strengths), tuples of attribute names in the country report's order.
 
     Notes
     -----
-    Exactly the attributes whose ``class`` is ``"problem"`` / ``"best practice"`` in the
-    screens (rules in :func:`csatlib.stats.screens.four_screens`); nothing is recomputed here.
+    Exactly :func:`csatlib.stats.priorities.priorities` of the country's screens and importance,
+    the function behind the country report's executive summary: the same comparison gets the
+    same verdict in both reports.
     """
-    needed = ["country", "attribute", "wave", "n", "mean", "class", "n_fail", "n_pass"]
+    from csatlib.stats.priorities import priorities
+
+    needed = ["country", "attribute", "wave", "n"]
     missing = [c for c in needed if c not in screens.columns]
     if missing:
         raise DataError(
             f"problems_by_country: expected the columns of screens_all_countries() {needed}; "
             f"missing {missing}"
         )
-    frame = screens[needed].copy()
-    frame["country"] = frame["country"].astype(str).to_numpy()
-    frame["attribute"] = frame["attribute"].astype(str).to_numpy()
-    countries = list(dict.fromkeys(frame["country"]))
-    by_country = frame.groupby("country", sort=False)
-    out = pd.DataFrame(
-        {
-            "country": countries,
-            "wave": by_country["wave"].first().reindex(countries).astype(str).to_numpy(),
-            "n": by_country["n"].max().reindex(countries).astype("int64").to_numpy(),
-            "suppressed": frame["class"]
-            .eq("suppressed")
-            .groupby(frame["country"], sort=False)
-            .all()
-            .reindex(countries)
-            .to_numpy(dtype=bool),
-        }
+    frame = screens.assign(
+        country=screens["country"].astype(str).to_numpy(),
+        attribute=screens["attribute"].astype(str).to_numpy(),
     )
-    for column, cls, key, mean_ascending in (
-        ("problems", "problem", "n_fail", True),
-        ("best_practices", "best practice", "n_pass", False),
-    ):
-        chosen = frame.loc[frame["class"] == cls].sort_values(
-            ["country", key, "mean"], ascending=[True, False, mean_ascending], kind="mergesort"
+    rows = []
+    for country, sub in frame.groupby("country", sort=False):
+        verdicts = priorities(sub.set_index("attribute"), (importance or {}).get(str(country)))
+        rows.append(
+            {
+                "country": str(country),
+                "wave": str(sub["wave"].iloc[0]),
+                "n": int(sub["n"].max()),
+                "suppressed": bool((verdicts["verdict"] == "not enough data").all()),
+                "problems": tuple(verdicts.index[verdicts["verdict"] == "priority"]),
+                "best_practices": tuple(verdicts.index[verdicts["verdict"] == "strength"]),
+            }
         )
-        lists = chosen.groupby("country", sort=False)["attribute"].agg(tuple).reindex(countries)
-        out[column] = [v if isinstance(v, tuple) else () for v in lists]
-    return out
+    return pd.DataFrame(
+        rows, columns=["country", "wave", "n", "suppressed", "problems", "best_practices"]
+    )
 
 
 def problems_display(

@@ -193,6 +193,15 @@ def _label(name: object, labels: Mapping[str, str] | None) -> str:
     return str(labels[key]) if labels and key in labels else key.replace("_", " ").capitalize()
 
 
+#: Colour of each priority verdict (Okabe-Ito, readable with colour-blindness).
+_VERDICT_COLOURS = {
+    "priority": "#D55E00",
+    "strength": "#009E73",
+    "no significant difference": "#999999",
+    "not enough data": "#CCCCCC",
+}
+
+
 def importance_performance_chart(
     ipa: pd.DataFrame,
     *,
@@ -201,11 +210,17 @@ def importance_performance_chart(
     min_n: int,
     labels: Mapping[str, str] | None = None,
     xlabel: str = "Performance (mean rating)",
+    verdicts: Mapping[str, str] | None = None,
 ) -> Figure:
     """Importance–performance matrix (Martilla & James 1977) from
-    :func:`csatlib.stats.drivers.importance_performance`: one labelled point per attribute, the
-    two splits of the quadrants (the medians in its ``attrs``, ``importance_split`` and
-    ``performance_split``), and the quadrant names."""
+    :func:`csatlib.stats.drivers.importance_performance`: one labelled point per attribute and
+    the medians of both axes (in its ``attrs``, ``importance_split`` and ``performance_split``)
+    as dashed lines.
+
+    With ``verdicts`` (attribute -> the verdict of :func:`csatlib.stats.priorities.priorities`)
+    each point is coloured by its verdict, so the chart says what the executive summary and the
+    screens say; the median quadrants then stay unnamed (a relative reading, half of the
+    attributes are "high" by construction). Without ``verdicts``, the four quadrant names."""
     if ipa.empty or ipa["importance"].isna().all():
         return suppressed_figure(title, n=n, min_n=min_n)
     missing = [k for k in ("importance_split", "performance_split") if k not in ipa.attrs]
@@ -222,7 +237,15 @@ def importance_performance_chart(
     ax = fig.add_subplot()
     x = ipa["performance"].astype(float).to_numpy()
     y = 100 * ipa["importance"].astype(float).to_numpy()
-    ax.scatter(x, y, s=60, color="#0072B2", zorder=3)
+    if verdicts is None:
+        ax.scatter(x, y, s=60, color="#0072B2", zorder=3)
+    else:
+        kinds = [str(verdicts.get(str(a), "no significant difference")) for a in ipa.index]
+        for kind, colour in _VERDICT_COLOURS.items():
+            mask = np.array([k == kind for k in kinds], dtype=bool)
+            if mask.any():
+                ax.scatter(x[mask], y[mask], s=70, color=colour, zorder=3, label=kind)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     for xi, yi, name in zip(x, y, ipa.index, strict=True):
         ax.annotate(
             _label(name, labels), (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=9
@@ -233,12 +256,16 @@ def importance_performance_chart(
     pad_y = max((y.max() - y.min()) * 0.25, 0.5)
     ax.set_xlim(x.min() - pad_x, x.max() + pad_x)
     ax.set_ylim(max(y.min() - pad_y, 0), y.max() + pad_y)
-    corners = {
-        "Concentrate here": (0.02, 0.97, "left", "top"),
-        "Keep up the good work": (0.98, 0.97, "right", "top"),
-        "Low priority": (0.02, 0.03, "left", "bottom"),
-        "Possible overkill": (0.98, 0.03, "right", "bottom"),
-    }
+    corners = (
+        {}
+        if verdicts is not None
+        else {
+            "Concentrate here": (0.02, 0.97, "left", "top"),
+            "Keep up the good work": (0.98, 0.97, "right", "top"),
+            "Low priority": (0.02, 0.03, "left", "bottom"),
+            "Possible overkill": (0.98, 0.03, "right", "bottom"),
+        }
+    )
     for text, (cx, cy, ha, va) in corners.items():
         ax.text(
             cx,

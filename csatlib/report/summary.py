@@ -27,6 +27,8 @@ __all__ = [
     "fmt_points",
     "report_heading",
     "executive_summary",
+    "priority_sentence",
+    "evidence_text",
     "driver_notes",
 ]
 
@@ -162,31 +164,86 @@ def report_heading(ctx: CountryContext) -> SafeHTML:
     )
 
 
-_FAILS = {
-    "trend_verdict": ("deteriorated", "deteriorated since the last wave"),
-    "vs_countries_verdict": ("below", "below the other countries"),
-    "vs_competitors_verdict": ("below", "below competitors' customers"),
-    "rank_verdict": ("bottom", "among the country's three lowest"),
-}
-_PASSES = {
-    "trend_verdict": ("improved", "improved since the last wave"),
-    "vs_countries_verdict": ("above", "above the other countries"),
-    "vs_competitors_verdict": ("above", "above competitors' customers"),
-    "rank_verdict": ("top", "among the country's three highest"),
+#: How each screen's finding reads in a sentence (shortfall, advantage).
+SCREEN_PHRASES: dict[str, tuple[str, str]] = {
+    "trend": ("deteriorated since {previous}", "improved since {previous}"),
+    "vs_countries": ("below the other countries", "above the other countries"),
+    "vs_competitors": ("below competitors' customers", "above competitors' customers"),
 }
 
 
-def _screen_sentence(screens: pd.DataFrame, cls: str, labels: dict[str, str]) -> str:
-    rows = screens.loc[screens["class"] == cls]
-    kind = "problem" if cls == "problem" else "best practice"
-    title = "Top problem" if cls == "problem" else "Best practice"
-    if rows.empty:
-        return f"{title}: no attribute is classed {kind} in this wave."
-    key = "n_fail" if cls == "problem" else "n_pass"
-    best = rows.sort_values([key, "mean"], ascending=[False, cls == "problem"]).iloc[0]
-    reasons = _FAILS if cls == "problem" else _PASSES
-    evidence = [text for col, (value, text) in reasons.items() if best.get(col) == value]
-    return f"{title}: {label(best.name, labels)} ({', '.join(evidence)})."
+def _gap(screens: pd.DataFrame, attribute: str, screen: str) -> str:
+    diff = screens.loc[attribute, f"{screen}_diff"] if f"{screen}_diff" in screens else None
+    q = screens.loc[attribute, f"{screen}_q_value"] if f"{screen}_q_value" in screens else None
+    if diff is None or pd.isna(diff):
+        return ""
+    q_text = f", q {fmt_p(q)}" if q is not None and pd.notna(q) else ""
+    return f" by {abs(float(diff)):.2f} points{q_text}"
+
+
+def evidence_text(
+    ctx: CountryContext, attribute: str, screens_: tuple[str, ...], side: int
+) -> list[str]:
+    """The findings behind a verdict as phrases ("below the other countries by 0.37 points, q
+    <0.001"); ``side`` 0 for shortfalls, 1 for advantages."""
+    previous = ctx.previous_wave or "the previous wave"
+    return [
+        SCREEN_PHRASES[name][side].format(previous=previous)
+        + _gap(ctx.screen_table, attribute, name)
+        for name in screens_
+    ]
+
+
+def priority_sentence(ctx: CountryContext, attribute: str) -> str:
+    """One attribute's verdict with the evidence on both sides and its derived importance."""
+    row = ctx.priorities.loc[attribute]
+    side = 0 if row["verdict"] == "priority" else 1
+    main = evidence_text(
+        ctx, attribute, row["shortfalls"] if side == 0 else row["advantages"], side
+    )
+    other = evidence_text(
+        ctx, attribute, row["advantages"] if side == 0 else row["shortfalls"], 1 - side
+    )
+    text = f"{label(attribute, ctx.labels)}: {' and '.join(main)}"
+    if other:
+        text += f"; but {' and '.join(other)}"
+    if pd.notna(row["share"]):
+        text += f"; {100 * float(row['share']):.0f}% of what explains likelihood to recommend"
+        if pd.notna(row["importance_ci_low"]) and float(row["importance"]) > 0:
+            scale = 100 * float(row["share"]) / float(row["importance"])
+            low, high = scale * row["importance_ci_low"], scale * row["importance_ci_high"]
+            text += f" (95% CI {low:.0f}% to {high:.0f}%)"
+    return text
+
+
+def _priority_sentences(ctx: CountryContext) -> list[str | tuple[str, list[str]]]:
+    table = ctx.priorities
+    if table.empty:
+        return []
+    if (table["verdict"] == "not enough data").all():
+        return [
+            "What to fix: not enough data to tell; every attribute has too few answers in this "
+            f"wave (fewer than {ctx.min_n}) or nothing to compare with."
+        ]
+    out: list[str | tuple[str, list[str]]] = []
+    fix = table.index[table["verdict"] == "priority"][:3]
+    if len(fix):
+        out.append(("What to fix first:", [priority_sentence(ctx, a) + "." for a in fix]))
+    else:
+        out.append(
+            "What to fix: no attribute is significantly worse than the previous wave, the other "
+            "countries or competitors' customers."
+        )
+    keep = table.index[table["verdict"] == "strength"][:2]
+    if len(keep):
+        out.append(("Strengths to keep:", [priority_sentence(ctx, a) + "." for a in keep]))
+    short = table.index[table["verdict"] == "not enough data"]
+    if len(short):
+        out.append(
+            f"Not enough data to tell for {', '.join(label(a, ctx.labels) for a in short)} "
+            f"(fewer than {ctx.min_n} answers or nothing to compare with)."
+        )
+    return out
 
 
 def _nps_sentence(ctx: CountryContext, headline: NPSHeadline) -> str:
@@ -237,23 +294,26 @@ def _rest_sentence(rest: NPSResult, d: NPSDifference) -> str:
     return f"{start}, {verdict} them."
 
 
-def executive_summary(
-    ctx: CountryContext, headline: NPSHeadline, screens: pd.DataFrame
-) -> SafeHTML:
-    """The report's first paragraph: NPS with its interval, change, comparison, top problem and
-    best practice (from the four screens), as an escaped bullet list.
+def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
+    """The report's first paragraph: NPS with its interval, change and comparison, then what to
+    fix first and the strengths (:attr:`CountryContext.priorities`: the screens' significant
+    findings ordered by derived importance, with the evidence on both sides), as an escaped
+    bullet list.
 
     A difference is significant at p < 0.05; one without a p-value (a sample of one respondent
     has no variance) is said to be not tested."""
-    sentences = [_nps_sentence(ctx, headline)]
+    sentences: list[str | tuple[str, list[str]]] = [_nps_sentence(ctx, headline)]
     if headline.change is not None:
         sentences.append(_change_sentence(ctx, headline.change))
     if headline.vs_rest is not None and headline.rest is not None:
         sentences.append(_rest_sentence(headline.rest, headline.vs_rest))
-    if not screens.empty:
-        sentences.append(_screen_sentence(screens, "problem", ctx.labels))
-        sentences.append(_screen_sentence(screens, "best practice", ctx.labels))
-    items = "".join(f"<li>{escape(t)}</li>" for t in sentences)
+    sentences += _priority_sentences(ctx)
+    items = "".join(
+        f"<li>{escape(t)}</li>"
+        if isinstance(t, str)
+        else f"<li>{escape(t[0])}<ul>{''.join(f'<li>{escape(x)}</li>' for x in t[1])}</ul></li>"
+        for t in sentences
+    )
     return SafeHTML(f'<ul class="csat-summary">{items}</ul>')
 
 

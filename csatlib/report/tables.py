@@ -157,8 +157,17 @@ def trend_table(
     return wide.fillna("")
 
 
-def driver_display(table: pd.DataFrame, *, labels: Mapping[str, str] | None) -> pd.DataFrame:
-    """The key-driver table of :func:`csatlib.stats.drivers.driver_table`, for reading."""
+def driver_display(
+    table: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None,
+    verdicts: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The key-driver table of :func:`csatlib.stats.drivers.driver_table`, for reading.
+
+    With ``verdicts`` (attribute -> the verdict of :func:`csatlib.stats.priorities.priorities`)
+    the last column is each attribute's verdict, as everywhere in the report; without it, the
+    importance-performance quadrant."""
     if table.attrs.get("suppressed") or table.empty:
         reason = table.attrs.get("reason", "too few complete responses")
         return pd.DataFrame({"Key drivers": [f"suppressed: {reason}"]})
@@ -183,7 +192,11 @@ def driver_display(table: pd.DataFrame, *, labels: Mapping[str, str] | None) -> 
                 )
             ],
             "Performance (mean)": [fmt_number(v, 2) for v in table["performance"]],
-            "Quadrant": table["quadrant"].astype(str).to_numpy(),
+            **(
+                {"Verdict": [str(verdicts.get(str(a), "")) for a in table.index]}
+                if verdicts is not None
+                else {"Quadrant": table["quadrant"].astype(str).to_numpy()}
+            ),
             "Cannot be separated from": [
                 ", ".join(label(x.strip(), labels) for x in str(v).split(",") if x.strip())
                 if isinstance(v, str)
@@ -207,10 +220,16 @@ _VERDICT_MARK = {
 
 
 def screens_display(
-    table: pd.DataFrame, *, labels: Mapping[str, str] | None, min_n: int
+    table: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None,
+    min_n: int,
+    verdicts: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The four-screen table of :func:`csatlib.stats.screens.four_screens`, one row per
-    attribute.
+    attribute, with each attribute's verdict (``verdicts``: attribute -> the verdict of
+    :func:`csatlib.stats.priorities.priorities`, the one every section of the report shows;
+    without it, the screens' own class).
 
     A screen reads its verdict with the evidence, ``"▼ deteriorated (-0.30, q 0.010)"``; an
     attribute below the minimum reads ``"suppressed (n = 12 < 30)"`` and its screens show no
@@ -249,7 +268,10 @@ def screens_display(
             "4. rank in country": [
                 _VERDICT_MARK.get(str(v), str(v)) for v in table["rank_verdict"]
             ],
-            "Class": table["class"].astype(str).to_numpy(),
+            "Verdict": [
+                str(verdicts.get(str(a), "")) if verdicts is not None else str(c)
+                for a, c in zip(table.index, table["class"], strict=True)
+            ],
         },
         index=_relabel(table.index, labels),
     )

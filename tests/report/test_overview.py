@@ -24,6 +24,7 @@ from csatlib.errors import DataError
 from csatlib.report import overview
 from csatlib.report.metrics import read_metrics, study_metrics, write_metrics
 from csatlib.stats.nps import nps, nps_difference
+from csatlib.stats.priorities import priorities
 from csatlib.stats.screens import screens_all_countries
 
 WAVES = ["2026-Q1", "2026-Q2", "2026-Q3"]
@@ -343,15 +344,14 @@ def screens(ctx: overview.StudyContext) -> pd.DataFrame:
     return screens_all_countries(ctx.to_wave, attributes=ctx.attributes, wave=ctx.wave, min_n=MIN_N)
 
 
-def test_problems_listed_are_exactly_the_screens_classes(screens: pd.DataFrame) -> None:
+def test_problems_listed_are_exactly_the_country_reports_verdicts(screens: pd.DataFrame) -> None:
     table = overview.problems_by_country(screens)
     assert list(table["country"]) == ["DE", "FR", "GB", "NA"]
     for row in table.itertuples():
-        own = screens.loc[screens["country"] == row.country]
-        assert set(row.problems) == set(own.loc[own["class"] == "problem", "attribute"])
-        assert set(row.best_practices) == set(own.loc[own["class"] == "best practice", "attribute"])
-        fails = own.set_index("attribute").loc[list(row.problems), "n_fail"]
-        assert list(fails) == sorted(fails, reverse=True)  # clearest first
+        own = screens.loc[screens["country"] == row.country].set_index("attribute")
+        verdicts = priorities(own)  # what the country report's executive summary shows
+        assert row.problems == tuple(verdicts.index[verdicts["verdict"] == "priority"])
+        assert row.best_practices == tuple(verdicts.index[verdicts["verdict"] == "strength"])
     by = table.set_index("country")
     assert "delivery" in by.loc["FR", "problems"]  # planted
     assert "product_quality" in by.loc["DE", "best_practices"]  # planted
@@ -373,7 +373,7 @@ def test_problems_display_uses_labels_and_says_suppressed(screens: pd.DataFrame)
 
 
 def test_problems_by_country_names_missing_columns() -> None:
-    with pytest.raises(DataError, match="n_fail"):
+    with pytest.raises(DataError, match="missing \\['wave', 'n'\\]"):
         overview.problems_by_country(pd.DataFrame({"country": ["DE"], "attribute": ["x"]}))
 
 

@@ -107,7 +107,9 @@ def _headline(**changes: object) -> summary.NPSHeadline:
 
 
 def _items(markup: object) -> list[str]:
-    return [html.unescape(t) for t in re.findall(r"<li>(.*?)</li>", str(markup))]
+    """Each list item's own text (a nested list's items follow their parent), unescaped."""
+    raw = re.findall(r"<li>(.*?)(?=<li>|</li>)", str(markup))
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)).strip() for t in raw]
 
 
 # --------------------------------------------------------------------------- nps_headline
@@ -245,26 +247,43 @@ def _screens() -> pd.DataFrame:
             "vs_countries_verdict": ["below", "below", "below", "above", "suppressed"],
             "vs_competitors_verdict": ["no difference", "below", "below", "no difference", "x"],
             "rank_verdict": ["bottom", "middle", "bottom", "middle", "suppressed"],
+            "suppressed": [False, False, False, False, True],
+            "n": [120, 120, 120, 120, 12],
         },
         index=pd.Index(["delivery", "invoicing", "pricing", "product", "tiny"], name="attribute"),
     )
 
 
+def _ctx_with(screens: pd.DataFrame) -> CountryContext:
+    """The test country with these screens as its four screens (and no key drivers)."""
+    ctx = _ctx()
+    ctx.__dict__["screen_table"] = screens  # the cached properties the summary reads
+    ctx.__dict__["driver_results"] = pd.DataFrame()
+    return ctx
+
+
 def test_executive_summary_says_each_figure_and_its_verdict() -> None:
-    items = _items(summary.executive_summary(_ctx(), _headline(), _screens()))
+    ctx = _ctx_with(_screens())
+    items = _items(summary.executive_summary(ctx, _headline()))
     assert items == [
         "Net Promoter Score +23.4 (95% CI +15.0 to +31.7), n = 412, wave 2026-Q2.",
         "Change since 2026-Q1: +5.2 points (p = 0.031): a significant rise.",
         "Compared with all other countries (+11.4): +12.0 points, significantly above them.",
-        # most failed screens first, then the lowest mean (6.1 before 6.5); pricing fails two
-        "Top problem: Delivery <on time> (deteriorated since the last wave, below the other "
-        "countries, among the country's three lowest).",
-        "Best practice: Product quality (improved since the last wave, above the other countries).",
+        # without key drivers: most significant shortfalls first (invoicing fails three), then
+        # the order of the screens; the rank among the country's attributes is no finding
+        "What to fix first:",
+        "Invoicing: deteriorated since 2026-Q1 and below the other countries and below "
+        "competitors' customers.",
+        "Delivery <on time>: deteriorated since 2026-Q1 and below the other countries.",
+        "Pricing: below the other countries and below competitors' customers.",
+        "Strengths to keep:",
+        "Product quality: improved since 2026-Q1 and above the other countries.",
+        "Not enough data to tell for Tiny (fewer than 5 answers or nothing to compare with).",
     ]
 
 
 def test_executive_summary_escapes_labels() -> None:
-    markup = str(summary.executive_summary(_ctx(), _headline(), _screens()))
+    markup = str(summary.executive_summary(_ctx_with(_screens()), _headline()))
     assert "<on time>" not in markup and "Delivery &lt;on time&gt;" in markup
 
 
@@ -301,23 +320,38 @@ def test_executive_summary_escapes_labels() -> None:
 )
 def test_executive_summary_verdicts(change, vs_rest, expected) -> None:
     h = _headline(change=change, vs_rest=vs_rest)
-    assert _items(summary.executive_summary(_ctx(), h, pd.DataFrame()))[1:] == expected
+    assert _items(summary.executive_summary(_ctx_with(pd.DataFrame()), h))[1:] == expected
 
 
 def test_executive_summary_of_a_suppressed_country_has_no_estimate() -> None:
     h = _headline(n=3, current=None, change=None, vs_rest=None)
-    screens = _screens().assign(**{"class": "suppressed"})
-    items = _items(summary.executive_summary(_ctx(), h, screens))
+    screens = _screens().assign(suppressed=True)
+    items = _items(summary.executive_summary(_ctx_with(screens), h))
     assert items == [
         "Net Promoter Score for 2026-Q2: suppressed, 3 respondents is below the minimum of 5.",
-        "Top problem: no attribute is classed problem in this wave.",
-        "Best practice: no attribute is classed best practice in this wave.",
+        # too few respondents is not "no problem"
+        "What to fix: not enough data to tell; every attribute has too few answers in this wave "
+        "(fewer than 5) or nothing to compare with.",
+    ]
+
+
+def test_executive_summary_without_findings_says_so() -> None:
+    screens = _screens().assign(
+        trend_verdict="no change",
+        vs_countries_verdict="no difference",
+        vs_competitors_verdict="no difference",
+        suppressed=False,
+    )
+    items = _items(summary.executive_summary(_ctx_with(screens), _headline()))
+    assert items[3:] == [
+        "What to fix: no attribute is significantly worse than the previous wave, the other "
+        "countries or competitors' customers."
     ]
 
 
 def test_executive_summary_of_one_respondent_has_no_interval() -> None:
     h = _headline(n=1, current=_result(100.0, 1, np.nan, np.nan), change=None, vs_rest=None)
-    items = _items(summary.executive_summary(_ctx(), h, pd.DataFrame()))
+    items = _items(summary.executive_summary(_ctx_with(pd.DataFrame()), h))
     assert items == [
         "Net Promoter Score +100.0 (no confidence interval with n = 1), n = 1, wave 2026-Q2."
     ]

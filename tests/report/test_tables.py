@@ -95,7 +95,11 @@ def test_screens_display_shows_verdicts_with_evidence() -> None:
     out = tables.screens_display(screens, labels=None, min_n=30)
     assert out.loc["Delivery", "1. vs last wave"] == "▼ deteriorated (-0.30, q 0.010)"
     assert out.loc["Delivery", "3. vs competitors' customers"] == "suppressed"
-    assert out.loc["Delivery", "Class"] == "problem"
+    assert out.loc["Delivery", "Verdict"] == "problem"  # without verdicts: the screens' class
+    verdicts = tables.screens_display(
+        screens, labels=None, min_n=30, verdicts={"delivery": "priority"}
+    )
+    assert verdicts.loc["Delivery", "Verdict"] == "priority"
 
 
 def test_cit_display_joins_quotes_and_hides_suppressed_cells() -> None:
@@ -306,7 +310,7 @@ def test_screens_display_shows_no_figure_for_a_suppressed_attribute() -> None:
     row = out.loc["Pricing"]
     assert row["Mean"] == "suppressed (n = 12 < 30)"
     assert row["1. vs last wave"] == "▼ deteriorated"  # the verdict, without its evidence
-    assert row["2. vs other countries"] == "suppressed" and row["Class"] == "suppressed"
+    assert row["2. vs other countries"] == "suppressed" and row["Verdict"] == "suppressed"
     assert not _leaks(out)
 
 
