@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from csatlib import config, roles
@@ -22,6 +23,7 @@ from csatlib.validation import check_min_n
 
 if TYPE_CHECKING:
     from csatlib.loop.accounts import AccountMatch
+    from csatlib.stats.multiplicity import CountryFamily
 
 __all__ = [
     "CodebookView",
@@ -30,10 +32,16 @@ __all__ = [
     "load_responses",
     "warm_up",
     "with_competitor",
+    "with_account_key",
     "driver_sample",
+    "study_trends",
+    "countries_vs_rest",
+    "ACCOUNT_KEY",
 ]
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
+#: The matched customer account of each respondent (added by :func:`load_country`).
+ACCOUNT_KEY = "account_key"
 
 
 class CodebookView:
@@ -114,6 +122,13 @@ class CodebookView:
         return f"Mean rating ({self.scale_label()})"
 
     @property
+    def cluster(self) -> str | None:
+        """The column of the customer account, the unit of inference (``account_key``, the
+        matched account), or None when the study has no account: respondents are then the
+        unit, and the report says so."""
+        return ACCOUNT_KEY if ACCOUNT_KEY in self.responses.columns else None
+
+    @property
     def has_competitors(self) -> bool:
         """True when the study has competitors' customers (a brand column with other brands)."""
         return roles.has_competitors(self.responses)
@@ -173,24 +188,55 @@ class CountryContext(CodebookView):
         return study_sections(self.responses, tables=tables, transactions=tx)
 
     @cached_property
-    def screen_table(self) -> pd.DataFrame:
-        """The four screens of this country's attributes
-        (:func:`csatlib.stats.screens.four_screens`).
+    def to_wave(self) -> pd.DataFrame:
+        """Every response (both brands, all countries) in the waves up to the report's: the
+        design of every test in the report, the same rows the global summary uses."""
+        waves = set(self.waves[: self.waves.index(self.wave) + 1])
+        return self.responses.loc[self.responses["wave"].astype(str).isin(waves)]
 
-        Computed once for the executive summary, the screens section and the metrics; an empty
-        table when the study rates no attributes.
-        """
+    @cached_property
+    def family(self) -> CountryFamily | None:
+        """This country's trends and screens with q-values over the report's one family of
+        tests (:func:`csatlib.stats.multiplicity.country_family_q`); None without attributes."""
+        from csatlib.stats.multiplicity import country_family_q
         from csatlib.stats.screens import four_screens
 
         if not self.attributes:
-            return pd.DataFrame()
-        return four_screens(
-            self.responses,
+            return None
+        screens = four_screens(
+            self.to_wave,
             country=self.country,
             attributes=self.attributes,
             wave=self.wave,
             min_n=self.min_n,
+            cluster=self.cluster,
         )
+        return country_family_q(self._all_trends, screens)
+
+    @cached_property
+    def _all_trends(self) -> pd.DataFrame:
+        table = study_trends(
+            self.to_wave,
+            [self.nps_column, *self.rated],
+            waves=self.waves,
+            cluster=self.cluster,
+            min_n=self.min_n,
+        )
+        return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
+
+    @cached_property
+    def country_trends(self) -> pd.DataFrame:
+        """Every score of this country's own customers by wave, with the change since the
+        study's previous wave and its verdict under the report's multiplicity policy (the same
+        q-value as the screens give the same comparison)."""
+        return self.family.trends if self.family is not None else self._all_trends
+
+    @cached_property
+    def screen_table(self) -> pd.DataFrame:
+        """The four screens of this country's attributes
+        (:func:`csatlib.stats.screens.four_screens`, accounts as the unit when the study has
+        them), with the family's q-values; empty when the study rates no attributes."""
+        return self.family.screens if self.family is not None else pd.DataFrame()
 
     @cached_property
     def attribute_scores(self) -> pd.DataFrame:
@@ -200,7 +246,9 @@ class CountryContext(CodebookView):
 
         if not self.rated:
             return pd.DataFrame()
-        return scores_by_group(self.current, self.rated, "country", min_n=self.min_n)
+        return scores_by_group(
+            self.current, self.rated, "country", min_n=self.min_n, cluster=self.cluster
+        )
 
     @cached_property
     def loyalty_table(self) -> pd.DataFrame:
@@ -210,7 +258,13 @@ class CountryContext(CodebookView):
 
         if len(self.loyalty_items) < 2:
             return pd.DataFrame()
-        return loyalty_summary(self.current, self.loyalty_items, by="country", min_n=self.min_n)
+        return loyalty_summary(
+            self.current,
+            self.loyalty_items,
+            by="country",
+            min_n=self.min_n,
+            cluster=self.cluster,
+        )
 
     @cached_property
     def driver_results(self) -> pd.DataFrame:
@@ -433,7 +487,9 @@ def load_country(
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    data = with_competitor(load_responses(folder) if responses is None else responses)
+    data = with_account_key(
+        with_competitor(load_responses(folder) if responses is None else responses)
+    )
     roles.nps_column(data)  # every report needs the recommend question
     own = roles.own_customers(data)
     countries = sorted({str(c) for c in own["country"].dropna().unique()})
@@ -464,6 +520,48 @@ def load_country(
     )
 
 
+def study_trends(
+    to_wave: pd.DataFrame,
+    measures: list[str],
+    *,
+    waves: tuple[str, ...] | list[str],
+    cluster: str | None,
+    min_n: int,
+) -> pd.DataFrame:
+    """Every measure of every country's own customers by wave, with the change since the
+    study's previous wave (:func:`csatlib.stats.scores.trends` on one design: every response
+    up to the report's wave, both brands, accounts as clusters). The country reports and the
+    global summary call this one function, so a change has one p-value everywhere."""
+    from csatlib.stats.scores import trends
+
+    table = trends(
+        to_wave,
+        measures,
+        by=["country", "competitor"],
+        waves=list(waves),
+        cluster=cluster,
+        min_n=min_n,
+    )
+    own = ~table["competitor"].astype(bool)
+    return table.loc[own].drop(columns="competitor").reset_index(drop=True)
+
+
+def countries_vs_rest(
+    own_current: pd.DataFrame, *, score: str, cluster: str | None, min_n: int
+) -> pd.DataFrame:
+    """Each country's NPS against all other countries pooled, this wave
+    (:func:`csatlib.stats.nps.nps_vs_rest`, accounts as clusters), with ``q_value``: the
+    Benjamini-Hochberg adjustment over the countries compared (one family, the same in every
+    country report, the global summary and the index)."""
+    from csatlib.stats.multiplicity import adjust
+    from csatlib.stats.nps import nps_vs_rest
+
+    table = nps_vs_rest(own_current, score=score, cluster=cluster, min_n=min_n)
+    table["country"] = table["country"].astype(str).to_numpy()
+    table["q_value"] = adjust(table["p_value"].to_numpy(dtype=float, na_value=np.nan))
+    return table
+
+
 def driver_sample(own: pd.DataFrame, waves: tuple[str, ...] | list[str]) -> pd.DataFrame:
     """The rows key drivers are estimated on: own-brand respondents of ``waves`` (every wave up
     to the report's), speeders and straight-liners left out.
@@ -477,6 +575,22 @@ def driver_sample(own: pd.DataFrame, waves: tuple[str, ...] | list[str]) -> pd.D
         if flag in own:
             keep &= ~own[flag].fillna(False).astype(bool)
     return own.loc[keep]
+
+
+def with_account_key(responses: pd.DataFrame) -> pd.DataFrame:
+    """The responses with ``account_key``, each respondent's matched customer account
+    (:func:`csatlib.loop.accounts.match_accounts` over every spelling in the study), the unit
+    of inference; unchanged when the study has no account column or already has the key.
+    """
+    names = roles.names(responses, "account")
+    if not names or ACCOUNT_KEY in responses.columns:
+        return responses
+    from csatlib.loop.accounts import assign_accounts
+
+    keys = assign_accounts(responses[[names[0]]], _match_study_accounts(responses), column=names[0])
+    out = responses.assign(**{ACCOUNT_KEY: keys["account_key"].to_numpy()})
+    out.attrs = dict(responses.attrs)
+    return out
 
 
 def with_competitor(responses: pd.DataFrame) -> pd.DataFrame:

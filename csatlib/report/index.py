@@ -198,7 +198,8 @@ def _alpha() -> float:
 
 
 def _change(metrics: Mapping[str, Any]) -> _Change:
-    """Change vs the previous wave; an arrow when significant at 1 - DEFAULT_CONF."""
+    """Change vs the previous wave; an arrow when significant at 1 - DEFAULT_CONF: its q-value
+    under the report's multiplicity policy when the metrics carry one, else its p-value."""
     nps = metrics.get("nps")
     if isinstance(nps, Mapping) and nps.get("suppressed") is True:
         return _Change("")
@@ -211,10 +212,16 @@ def _change(metrics: Mapping[str, Any]) -> _Change:
             return _Change("not tested", previous_text)
         return _Change("no previous wave" if "previous_wave" in metrics else "")
     p = _number(change.get("p_value"))
+    q = _number(change.get("q_value"))  # the country report's verdict rests on q when given
+    decisive, name = (q, "q") if q is not None else (p, "p")
     arrow: Literal["", "up", "down"] = ""
-    if p is not None and p < _alpha() and diff != 0:
+    if decisive is not None and decisive < _alpha() and diff != 0:
         arrow = "up" if diff > 0 else "down"
-    p_value = "" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+    p_value = (
+        ""
+        if decisive is None
+        else (f"{name} < 0.001" if decisive < 0.001 else f"{name} = {decisive:.3f}")
+    )
     return _Change("difference", previous_text, f"{diff:+.1f}", p_value, arrow)
 
 

@@ -117,11 +117,13 @@ def _nps(result: NPSResult | None, n: int) -> dict[str, Any]:
     }
 
 
-def _difference(d: NPSDifference | None) -> dict[str, Any] | None:
+def _difference(d: NPSDifference | None, q: float | None = None) -> dict[str, Any] | None:
     if d is None:
         return None
     out = {k: _rounded(getattr(d, k)) for k in ("diff", "se", "ci_low", "ci_high")}
     out["p_value"] = _rounded(d.p_value, 6)
+    if q is not None:  # the value the verdict rests on (the report's multiplicity policy)
+        out["q_value"] = _rounded(q, 6)
     return out
 
 
@@ -143,7 +145,8 @@ def headline_metrics(h: NPSHeadline) -> dict[str, Any]:
         and ``nps_other_countries`` (``suppressed``, ``n``, ``score``, ``se``, ``ci_low``,
         ``ci_high``; a suppressed estimate has ``suppressed: true`` and ``n`` only);
         ``nps_change`` and ``nps_vs_other_countries`` (``diff``, ``se``, ``ci_low``,
-        ``ci_high``, ``p_value``; None when not tested). Four decimals, p-values six.
+        ``ci_high``, ``p_value`` and, under the multiplicity policy, ``q_value``; None when not
+        tested). Four decimals, p- and q-values six.
     """
     return {
         "country": h.country,
@@ -153,9 +156,9 @@ def headline_metrics(h: NPSHeadline) -> dict[str, Any]:
         "min_n": h.min_n,
         "nps": _nps(h.current, h.n),
         "nps_previous": _nps(h.previous, h.n_previous),
-        "nps_change": _difference(h.change),
+        "nps_change": _difference(h.change, h.change_q),
         "nps_other_countries": _nps(h.rest, h.n_rest),
-        "nps_vs_other_countries": _difference(h.vs_rest),
+        "nps_vs_other_countries": _difference(h.vs_rest, h.vs_rest_q),
     }
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,13 +27,22 @@ import pandas as pd
 from csatlib import config, roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
-from csatlib.report.context import CodebookView, with_competitor
+from csatlib.report.context import (
+    CodebookView,
+    countries_vs_rest,
+    study_trends,
+    with_account_key,
+    with_competitor,
+)
 from csatlib.report.display import SafeHTML, heading
 from csatlib.report.sections import StudySections
 from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
 from csatlib.stats.nps import NPSResult, nps, nps_by_group, nps_vs_rest, nps_wave_change
 from csatlib.stats.scores import scores_by_group, trends
 from csatlib.validation import check_alpha, check_conf, check_min_n
+
+if TYPE_CHECKING:
+    from csatlib.stats.multiplicity import CountryFamily
 
 __all__ = [
     "StudyContext",
@@ -44,6 +53,7 @@ __all__ = [
     "league_table",
     "league_display",
     "league_halves",
+    "with_policy_verdicts",
     "nps_trend_chart",
     "country_trends",
     "trend_labels",
@@ -129,17 +139,124 @@ class StudyContext(CodebookView):
         return load_processed(kind, self.processed_dir)
 
     @cached_property
-    def problems(self) -> pd.DataFrame:
-        """Each country's problems and best practices (:func:`problems_by_country` of
-        :func:`csatlib.stats.screens.screens_all_countries`); empty without attributes."""
+    def families(self) -> dict[str, CountryFamily]:
+        """Each country's trends and screens with the q-values of its report's one family
+        (:func:`csatlib.stats.multiplicity.country_family_q`), computed on the same design as
+        the country report (every response up to the wave, accounts as clusters); empty
+        without attributes."""
+        from csatlib.stats.multiplicity import country_family_q
         from csatlib.stats.screens import screens_all_countries
 
         if not self.attributes:
-            return pd.DataFrame()
-        table = screens_all_countries(
-            self.to_wave, attributes=self.attributes, wave=self.wave, min_n=self.min_n
+            return {}
+        screens = screens_all_countries(
+            self.to_wave,
+            attributes=self.attributes,
+            wave=self.wave,
+            min_n=self.min_n,
+            cluster=self.cluster,
         )
-        return problems_by_country(table, self.importance_by_country())
+        screens["country"] = screens["country"].astype(str).to_numpy()
+        out = {}
+        for country, sub in screens.groupby("country", sort=False):
+            own = sub.drop(columns="country").set_index("attribute")
+            trends = self.trends.loc[self.trends["country"].astype(str) == country]
+            out[str(country)] = country_family_q(trends.reset_index(drop=True), own)
+        return out
+
+    @cached_property
+    def trends(self) -> pd.DataFrame:
+        """Every measure of every country by wave with its change since the study's previous
+        wave (:func:`csatlib.report.context.study_trends`, as in the country reports)."""
+        return study_trends(
+            self.to_wave,
+            [self.nps_column, *self.rated],
+            waves=self.waves,
+            cluster=self.cluster,
+            min_n=self.min_n,
+        )
+
+    @cached_property
+    def problems(self) -> pd.DataFrame:
+        """Each country's priorities and strengths (:func:`problems_by_country` of the
+        family-adjusted screens, ordered by derived importance): the verdicts of the country
+        reports; empty without attributes."""
+        if not self.families:
+            return pd.DataFrame()
+        screens = pd.concat(
+            [
+                family.screens.reset_index().assign(country=country)
+                for country, family in self.families.items()
+            ],
+            ignore_index=True,
+        )
+        return problems_by_country(screens, self.importance_by_country())
+
+    @cached_property
+    def league(self) -> pd.DataFrame:
+        """:func:`league_table` of the report's wave with the verdicts of the country reports:
+        each change judged by its q-value in its country's family, each difference from the rest
+        by :func:`csatlib.report.context.countries_vs_rest` (one family across countries)."""
+        table = league_table(self.history, wave=self.wave, min_n=self.min_n, cluster=self.cluster)
+        return with_policy_verdicts(table, self._changes(), self._rest())
+
+    def _changes(self) -> pd.DataFrame:
+        """Each country's NPS change on the country reports' design, with its family q."""
+        from csatlib.stats.nps import nps_wave_change
+
+        table = nps_wave_change(
+            self.to_wave,
+            by=["country", "competitor"],
+            score=self.nps_column,
+            cluster=self.cluster,
+            min_n=self.min_n,
+        )
+        table = table.loc[
+            ~table["competitor"].astype(bool) & (table["wave"].astype(str) == self.wave)
+        ].copy()
+        table["country"] = table["country"].astype(str).to_numpy()
+        previous = roles.previous_wave(list(self.waves), self.wave)
+        table = table.loc[table["previous_wave"].astype(str) == str(previous)]
+        table["q_value"] = table["country"].map(self._change_q())
+        return table
+
+    @cached_property
+    def nps_trends(self) -> pd.DataFrame:
+        """Every country's NPS by wave in league order (one row or line per country), each
+        change's verdict the one its country report gives (the family q-value in the report's
+        wave)."""
+        table = self.trends.loc[self.trends["statistic"] == "nps"].copy()
+        table["measure"] = table["country"].astype(str).to_numpy()
+        for country, family in self.families.items():
+            rows = family.trends.loc[family.trends["statistic"] == "nps"]
+            mine = table.index[table["measure"] == country]
+            for column in ("q_value", "significant", "verdict"):
+                if column in rows.columns:
+                    table.loc[mine, column] = rows[column].to_numpy()
+        order = [str(c) for c in self.league["country"]]
+        rank = pd.Series(range(len(order)), index=order)
+        table = table.loc[table["measure"].isin(order)]
+        table = table.iloc[np.argsort(rank[table["measure"]].to_numpy(), kind="stable")]
+        return table.reset_index(drop=True)
+
+    def _change_q(self) -> dict[str, float]:
+        rows = self.trends.loc[
+            (self.trends["statistic"] == "nps") & (self.trends["wave"].astype(str) == self.wave)
+        ]
+        q = dict(zip(rows["country"].astype(str), rows["q_value"].astype(float), strict=True))
+        for country, family in self.families.items():
+            mine = family.trends.loc[
+                (family.trends["statistic"] == "nps")
+                & (family.trends["wave"].astype(str) == self.wave)
+            ]
+            if len(mine):
+                q[country] = float(mine["q_value"].iloc[0])
+        return q
+
+    def _rest(self) -> pd.DataFrame:
+        return countries_vs_rest(
+            self.current, score=self.nps_column, cluster=self.cluster, min_n=self.min_n
+        )
 
     def importance_by_country(self) -> dict[str, pd.DataFrame]:
         """Each country's derived importance of the attributes (Shapley, on the same driver
@@ -167,7 +284,13 @@ class StudyContext(CodebookView):
 
         if len(self.loyalty_items) < 2:
             return None
-        return loyalty_summary(self.current, self.loyalty_items, by="country", min_n=self.min_n)
+        return loyalty_summary(
+            self.current,
+            self.loyalty_items,
+            by="country",
+            min_n=self.min_n,
+            cluster=self.cluster,
+        )
 
     @property
     def transaction_groups(self) -> list[str]:
@@ -275,7 +398,7 @@ def load_study(
         from csatlib.report.context import load_responses
 
         responses = load_responses(folder)
-    responses = with_competitor(responses)
+    responses = with_account_key(with_competitor(responses))
     needed = ["country", "wave", "competitor", roles.nps_column(responses)]
     missing = [c for c in needed if c not in responses.columns]
     if missing:
@@ -348,6 +471,7 @@ def league_table(
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
     alpha: float = 0.05,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """NPS of every country in one wave, its change from the previous wave, and vs the rest.
 
@@ -407,6 +531,8 @@ def league_table(
         )
     current = history.loc[in_wave]
     opts: dict[str, Any] = {"score": score, "conf": conf, "min_n": min_n}
+    if cluster is not None:  # accounts as the unit (csatlib.stats.nps: one design)
+        opts["cluster"] = cluster
     base = nps_by_group(current, group, **opts)
     base = base[
         [group, "n", "score", "se", "ci_low", "ci_high"]
@@ -450,6 +576,35 @@ def league_table(
         ["suppressed", "score", group], ascending=[True, False, True], kind="mergesort"
     )
     return out.reset_index(drop=True)
+
+
+def with_policy_verdicts(
+    league: pd.DataFrame, changes: pd.DataFrame, rest: pd.DataFrame
+) -> pd.DataFrame:
+    """The league table with the changes and differences of the country reports and their
+    verdicts under the multiplicity policy (:mod:`csatlib.stats.multiplicity`).
+
+    ``changes`` (country, change, ci_low, ci_high, p_value, q_value) and ``rest`` (country,
+    diff, ci_low, ci_high, p_value, q_value) replace the league's own figures; ``*_significant``
+    becomes ``q < 0.05``, and ``change_q_value`` and ``diff_rest_q_value`` are added. A country
+    without a test keeps NA.
+    """
+    from csatlib.stats.multiplicity import ALPHA
+
+    out = league.copy()
+    for source, prefix, diff in ((changes, "change", "change"), (rest, "diff_rest", "diff")):
+        by = source.set_index("country")
+        pick = out["country"].astype(str)
+        out[prefix] = pick.map(by[diff]).astype(float)
+        out[f"{prefix}_ci_low"] = pick.map(by["ci_low"]).astype(float)
+        out[f"{prefix}_ci_high"] = pick.map(by["ci_high"]).astype(float)
+        out[f"{prefix}_p_value"] = pick.map(by["p_value"]).astype(float)
+        q = pick.map(by["q_value"]).astype(float)
+        out[f"{prefix}_q_value"] = q
+        out[f"{prefix}_significant"] = pd.array(
+            [pd.NA if pd.isna(v) else bool(v < ALPHA) for v in q], dtype="boolean"
+        )
+    return out
 
 
 def _difference_cell(value: object, significant: object) -> str:

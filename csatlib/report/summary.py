@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from csatlib.report.context import CountryContext
 from csatlib.report.display import SafeHTML, escape, heading
 from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
-from csatlib.stats.nps import NPSDifference, NPSResult, nps, nps_difference
+from csatlib.stats.nps import NPSDifference, NPSResult, nps
 
 __all__ = [
     "NPSHeadline",
@@ -26,6 +27,8 @@ __all__ = [
     "headline_table",
     "fmt_points",
     "report_heading",
+    "unit_note",
+    "POLICY_SHORT",
     "executive_summary",
     "priority_sentence",
     "evidence_text",
@@ -52,6 +55,9 @@ class NPSHeadline:
     rest: NPSResult | None
     change: NPSDifference | None
     vs_rest: NPSDifference | None
+    change_q: float | None = None
+    vs_rest_q: float | None = None
+    unit: str = "respondents"
 
 
 def _valid(scores: pd.Series) -> pd.Series:
@@ -65,37 +71,99 @@ def _estimate(scores: pd.Series, min_n: int) -> NPSResult | None:
 def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadline:
     """Compute the headline NPS figures of a country's report (own-brand customers only).
 
-    The change is a two-sample test of the wave against the previous wave; "vs the rest" tests
-    the country against all other countries' own-brand customers pooled, same wave
-    (:func:`csatlib.stats.nps.nps_difference`). Cells below ``ctx.min_n`` are suppressed, and so is
-    any comparison that involves one. ``score`` defaults to the study's recommend question (role
-    ``nps``).
+    Estimates and tests treat the customer account as the unit when the study has accounts
+    (``ctx.cluster``): intervals from :func:`csatlib.stats.nps.nps` with the accounts as
+    clusters. The change is :func:`csatlib.stats.nps.nps_wave_change` on the report's one design
+    (every response up to the wave; accounts answering in both waves make the waves dependent),
+    judged by its q-value in the report's family (the same test and verdict as the trend
+    table); "vs the rest" is :func:`csatlib.report.context.countries_vs_rest`, judged by its
+    q-value across the countries (the same as the global summary's). Cells below ``ctx.min_n``
+    are suppressed, and so is any comparison that involves one. ``score`` defaults to the
+    study's recommend question (role ``nps``).
     """
     score = score or ctx.nps_column
-    cur = _valid(ctx.current[score])
-    prev = _valid(ctx.previous[score]) if ctx.previous_wave else cur.iloc[:0]
-    rest = _valid(ctx.others_current[score])
+    cur, prev = ctx.current, ctx.previous if ctx.previous_wave else ctx.current.iloc[:0]
+    rest = ctx.others_current
     current, previous, rest_result = (
-        _estimate(cur, ctx.min_n),
-        _estimate(prev, ctx.min_n),
-        _estimate(rest, ctx.min_n),
+        _estimate_rows(ctx, cur, score),
+        _estimate_rows(ctx, prev, score),
+        _estimate_rows(ctx, rest, score),
     )
-    change = nps_difference(cur, prev) if current is not None and previous is not None else None
-    vs_rest = nps_difference(cur, rest) if current is not None and rest_result is not None else None
+    change, change_q = _change(ctx, score) if current and previous else (None, None)
+    vs_rest, vs_rest_q = _vs_rest(ctx, score) if current and rest_result else (None, None)
     return NPSHeadline(
         country=ctx.country,
         wave=ctx.wave,
         previous_wave=ctx.previous_wave,
         min_n=ctx.min_n,
-        n=len(cur),
-        n_previous=len(prev),
-        n_rest=len(rest),
+        n=len(_valid(cur[score])),
+        n_previous=len(_valid(prev[score])),
+        n_rest=len(_valid(rest[score])),
         current=current,
         previous=previous,
         rest=rest_result,
         change=change,
         vs_rest=vs_rest,
+        change_q=change_q,
+        vs_rest_q=vs_rest_q,
+        unit="accounts" if ctx.cluster else "respondents",
     )
+
+
+def _estimate_rows(ctx: CountryContext, rows: pd.DataFrame, score: str) -> NPSResult | None:
+    scores = pd.to_numeric(rows[score], errors="coerce")
+    if scores.notna().sum() < ctx.min_n:
+        return None
+    clusters = rows[ctx.cluster].to_numpy(dtype=object) if ctx.cluster else None
+    return nps(scores.to_numpy(dtype=float, na_value=np.nan), clusters=clusters)
+
+
+def _difference(row: pd.Series, diff: str, n_a: str, n_b: str) -> NPSDifference:
+    return NPSDifference(
+        diff=float(row[diff]),
+        se=float(row["se"]),
+        z=float(row["z"]),
+        p_value=float(row["p_value"]),
+        ci_low=float(row["ci_low"]),
+        ci_high=float(row["ci_high"]),
+        n_a=int(row[n_a]),
+        n_b=int(row[n_b]),
+    )
+
+
+def _change(ctx: CountryContext, score: str) -> tuple[NPSDifference | None, float | None]:
+    from csatlib.stats.nps import nps_wave_change
+
+    table = nps_wave_change(
+        ctx.to_wave,
+        by=["country", "competitor"],
+        score=score,
+        cluster=ctx.cluster,
+        min_n=ctx.min_n,
+    )
+    mine = table.loc[
+        (table["country"].astype(str) == ctx.country)
+        & ~table["competitor"].astype(bool)
+        & (table["wave"].astype(str) == ctx.wave)
+        & (table["previous_wave"].astype(str) == str(ctx.previous_wave))
+    ]
+    if mine.empty or pd.isna(mine["change"].iloc[0]):
+        return None, None
+    trends = ctx.country_trends
+    nps_row = trends.loc[(trends["statistic"] == "nps") & (trends["wave"].astype(str) == ctx.wave)]
+    q = float(nps_row["q_value"].iloc[0]) if len(nps_row) and "q_value" in nps_row else None
+    return _difference(mine.iloc[0], "change", "n", "n_previous"), q
+
+
+def _vs_rest(ctx: CountryContext, score: str) -> tuple[NPSDifference | None, float | None]:
+    from csatlib.report.context import countries_vs_rest
+
+    own_current = ctx.own.loc[ctx.own["wave"].astype(str) == ctx.wave]
+    table = countries_vs_rest(own_current, score=score, cluster=ctx.cluster, min_n=ctx.min_n)
+    mine = table.loc[table["country"] == ctx.country]
+    if mine.empty or pd.isna(mine["diff"].iloc[0]):
+        return None, None
+    return _difference(mine.iloc[0], "diff", "n", "n_rest"), float(mine["q_value"].iloc[0])
 
 
 def fmt_points(value: float | None, *, signed: bool = True) -> str:
@@ -108,7 +176,9 @@ def fmt_points(value: float | None, *, signed: bool = True) -> str:
 def headline_table(h: NPSHeadline) -> pd.DataFrame:
     """Display table of the headline: one row per estimate or comparison, strings formatted.
 
-    Columns: ``n``, ``NPS``, ``95% CI``, ``p-value``. Suppressed cells say so instead of a number.
+    Columns: ``n``, ``NPS``, ``95% CI``, ``p-value`` and, where the report's multiplicity policy
+    adjusted a comparison, ``q-value`` (the value its verdict rests on). Suppressed cells say so
+    instead of a number.
     """
     rows: list[dict[str, Any]] = []
 
@@ -125,7 +195,7 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
                 }
             )
 
-    def diff_row(name: str, diff: NPSDifference | None) -> None:
+    def diff_row(name: str, diff: NPSDifference | None, q: float | None) -> None:
         if diff is None:
             rows.append({"": name, "NPS": "not tested (a cell is suppressed or missing)"})
         else:
@@ -135,15 +205,16 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
                     "NPS": fmt_points(diff.diff),
                     "95% CI": fmt_interval(diff.ci_low, diff.ci_high, 1, signed=True),
                     "p-value": fmt_p(diff.p_value),
+                    **({"q-value": fmt_p(q)} if q is not None else {}),
                 }
             )
 
     estimate_row(f"{h.country} {h.wave}", h.current, h.n)
     if h.previous_wave:
         estimate_row(f"{h.country} {h.previous_wave}", h.previous, h.n_previous)
-        diff_row(f"Change since {h.previous_wave}", h.change)
+        diff_row(f"Change since {h.previous_wave}", h.change, h.change_q)
     estimate_row(f"All other countries {h.wave}", h.rest, h.n_rest)
-    diff_row("Difference vs other countries", h.vs_rest)
+    diff_row("Difference vs other countries", h.vs_rest, h.vs_rest_q)
     table = pd.DataFrame(rows, dtype=object).set_index("").fillna("")
     table["n"] = table["n"].map(lambda v: "" if v == "" else f"{int(v):,}")
     table.index.name = None
@@ -151,17 +222,44 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
 
 
 def report_heading(ctx: CountryContext) -> SafeHTML:
-    """The report's title block: country, wave, respondents and the small-cell rule."""
+    """The report's title block: country, wave, respondents, the unit of inference with the
+    NPS design effect, the small-cell rule and the multiplicity policy."""
     n = len(ctx.current)
     whose = "own-brand respondents" if "brand" in ctx.roles.values() else "respondents"
     return heading(
         f"{ctx.country_name} ({ctx.country}), wave {ctx.wave}",
         subtitle=(
             f"{n:,} {whose} in this wave; previous wave: "
-            f"{ctx.previous_wave or 'none'}; cells below {ctx.min_n} respondents are suppressed."
+            f"{ctx.previous_wave or 'none'}; cells below {ctx.min_n} respondents are suppressed. "
+            f"{unit_note(ctx)} {POLICY_SHORT}"
         ),
         level=2,
     )
+
+
+#: The multiplicity policy in one sentence (:data:`csatlib.stats.multiplicity.POLICY_TEXT`).
+POLICY_SHORT = (
+    "Significance: the changes and comparisons of this report form one family of tests, "
+    "corrected with the Benjamini-Hochberg procedure (significant when q < 0.05)."
+)
+
+
+def unit_note(ctx: CountryContext) -> str:
+    """What the intervals treat as independent: the accounts (with the NPS design effect of this
+    wave) or, without an account column, the respondents."""
+    if not ctx.cluster:
+        return (
+            "The study records no account, so respondents are the unit of every interval and "
+            "test (respondents of one customer may answer alike; intervals may be too narrow)."
+        )
+    rows = ctx.current
+    scores = pd.to_numeric(rows[ctx.nps_column], errors="coerce").to_numpy(float, na_value=np.nan)
+    accounts = int(rows[ctx.cluster].nunique())
+    text = f"The customer account is the unit of every interval and test ({accounts:,} accounts"
+    if np.isfinite(scores).sum() >= 2 and accounts >= 2:
+        deff = nps(scores, clusters=rows[ctx.cluster].to_numpy(dtype=object)).deff
+        text += f"; design effect of the NPS {deff:.1f}"
+    return text + ")."
 
 
 #: How each screen's finding reads in a sentence (shortfall, advantage).
@@ -265,33 +363,41 @@ def _untested(d: NPSDifference) -> str | None:
     return None
 
 
-def _change_sentence(ctx: CountryContext, d: NPSDifference) -> str:
+def _evidence_value(p: float, q: float | None) -> tuple[str, float]:
+    """("q = 0.106" or "p = 0.150", the value that decides): q when a family adjusted it."""
+    value, name = (q, "q") if q is not None and pd.notna(q) else (p, "p")
+    shown = fmt_p(value) if value < 0.001 else "= " + fmt_p(value)
+    return f"{name} {shown}", value
+
+
+def _change_sentence(ctx: CountryContext, d: NPSDifference, q: float | None = None) -> str:
     start = f"Change since {ctx.previous_wave}: {fmt_points(d.diff)} points"
     untested = _untested(d)
     if untested:
         return f"{start}, {untested}."
+    text, value = _evidence_value(d.p_value, q)
     verdict = (
         ("a significant rise" if d.diff > 0 else "a significant fall")
-        if d.p_value < 0.05
+        if value < 0.05
         else "no significant change"
     )
-    p = fmt_p(d.p_value) if d.p_value < 0.001 else "= " + fmt_p(d.p_value)
-    return f"{start} (p {p}): {verdict}."
+    return f"{start} ({text}): {verdict}."
 
 
-def _rest_sentence(rest: NPSResult, d: NPSDifference) -> str:
+def _rest_sentence(rest: NPSResult, d: NPSDifference, q: float | None = None) -> str:
     start = (
         f"Compared with all other countries ({fmt_points(rest.score)}): {fmt_points(d.diff)} points"
     )
     untested = _untested(d)
     if untested:
         return f"{start}, {untested}."
+    text, value = _evidence_value(d.p_value, q)
     verdict = (
         ("significantly above" if d.diff > 0 else "significantly below")
-        if d.p_value < 0.05
+        if value < 0.05
         else "not significantly different from"
     )
-    return f"{start}, {verdict} them."
+    return f"{start} ({text}), {verdict} them." if q is not None else f"{start}, {verdict} them."
 
 
 def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
@@ -304,9 +410,9 @@ def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
     has no variance) is said to be not tested."""
     sentences: list[str | tuple[str, list[str]]] = [_nps_sentence(ctx, headline)]
     if headline.change is not None:
-        sentences.append(_change_sentence(ctx, headline.change))
+        sentences.append(_change_sentence(ctx, headline.change, headline.change_q))
     if headline.vs_rest is not None and headline.rest is not None:
-        sentences.append(_rest_sentence(headline.rest, headline.vs_rest))
+        sentences.append(_rest_sentence(headline.rest, headline.vs_rest, headline.vs_rest_q))
     sentences += _priority_sentences(ctx)
     items = "".join(
         f"<li>{escape(t)}</li>"

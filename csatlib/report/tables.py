@@ -174,7 +174,7 @@ def driver_display(
     out = pd.DataFrame(
         {
             "Rank": [
-                f"{int(r)} ({int(a)}–{int(b)})"
+                f"{int(r)} ({int(a)}–{int(b)})" if pd.notna(a) and pd.notna(b) else f"{int(r)}"
                 for r, a, b in zip(
                     table["rank"], table["rank_ci_low"], table["rank_ci_high"], strict=False
                 )
@@ -445,11 +445,12 @@ def cit_display(top: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
 
 
 def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.DataFrame:
-    """Transaction CSAT by group (:func:`csatlib.stats.scores.transaction_summary`)."""
+    """Transaction CSAT by group (:func:`csatlib.stats.scores.transaction_summary`): the mean on
+    the rating's scale and the top-2-box share, each with its 95% interval."""
     sup = _is_suppressed(summary)
     out = summary[list(by)].astype(str).copy()
     out["n"] = summary["n"].astype("Int64").astype(str).to_numpy()
-    out["Mean (1–5)"] = [
+    out["Mean"] = [
         suppressed_text(n, min_n) if s else fmt_number(v, 2)
         for v, n, s in zip(summary["mean"], summary["n"], sup, strict=True)
     ]
@@ -459,6 +460,10 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
     ]
     out["Top-2-box (%)"] = [
         "" if s else fmt_number(100 * v, 1) for v, s in zip(summary["top_box"], sup, strict=True)
+    ]
+    out["Top-2-box 95% CI (Wilson)"] = [
+        "" if s else fmt_interval(100 * a, 100 * b, 1)
+        for a, b, s in zip(summary["top_box_ci_low"], summary["top_box_ci_high"], sup, strict=True)
     ]
     return out.set_index(list(by))
 

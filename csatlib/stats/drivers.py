@@ -4,8 +4,10 @@ One question per function, a tidy DataFrame out:
 
 - :func:`relative_importance` -- Shapley/LMG, Johnson's relative weights, Pratt, first, last,
   Pearson/Spearman correlation or standardized beta, all from one (weighted) correlation matrix;
-- :func:`ols_drivers` / :func:`logit_drivers` -- the regressions (HC3 errors, odds ratios);
-- :func:`bootstrap_importance` / :func:`overlap_notes` -- intervals for importance and rank;
+- :func:`ols_drivers` / :func:`logit_drivers` -- the regressions (HC3 errors; odds ratios,
+  with design-based errors under weights or account clusters);
+- :func:`bootstrap_importance` / :func:`overlap_notes` -- intervals for importance and rank
+  (respondents or whole accounts resampled) and which drivers' order is established;
 - :func:`stated_importance` / :func:`stated_vs_derived` -- what customers say vs what drives them;
 - :func:`importance_performance` -- the Martilla & James (1977) quadrants;
 - :func:`dissatisfaction_pareto` -- which attributes collect most of the low ratings;
@@ -27,12 +29,13 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import optimize, special, stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.stats.design import cluster_codes, linearized_cov
 from csatlib.validation import check_conf, check_min_n, check_weights, require_columns
 
 __all__ = [
@@ -102,6 +105,7 @@ class _Prepared:
     dropped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     reason: str | None = None  # set when the result must be suppressed
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))  # data positions
 
     @property
     def suppressed(self) -> bool:
@@ -255,6 +259,7 @@ class _Sample:
     cols: list[str]  # drivers still in, in the caller's order
     values: np.ndarray  # rows x (cols + outcome), outcome last
     w: np.ndarray
+    rows: np.ndarray  # position in the caller's data of each row of ``values``
     notes: list[str] = field(default_factory=list)
     dropped: dict[str, str] = field(default_factory=dict)
 
@@ -266,7 +271,16 @@ class _Sample:
 
     def result(self, corr: np.ndarray | None, n: int, reason: str | None) -> _Prepared:
         return _Prepared(
-            self.cols, self.values, self.w, corr, n, _kish(self.w), self.dropped, self.notes, reason
+            self.cols,
+            self.values,
+            self.w,
+            corr,
+            n,
+            _kish(self.w),
+            self.dropped,
+            self.notes,
+            reason,
+            rows=self.rows,
         )
 
 
@@ -344,11 +358,11 @@ def _analysis_rows(
     # Rows without a usable weight or outcome never enter any method.
     keep = ~np.isnan(values[:, -1]) & ~np.isnan(w_all) & (w_all > 0)
     lost = int(len(data) - keep.sum())
-    sample = _Sample(list(drivers), values, w_all)
+    sample = _Sample(list(drivers), values, w_all, np.arange(len(data)))
     if lost:
         sample.notes.append(f"{lost} row(s) without an outcome value or a positive weight left out")
         # copies only when rows are actually lost
-        sample.values, sample.w = values[keep], w_all[keep]
+        sample.values, sample.w, sample.rows = values[keep], w_all[keep], sample.rows[keep]
     return sample
 
 
@@ -375,6 +389,7 @@ def _apply_missing(sample: _Sample, missing: Missing) -> int:
             "outcome miss at least one driver"
         )
         sample.values, sample.w = sample.values[complete], sample.w[complete]
+        sample.rows = sample.rows[complete]
     return len(sample.values)
 
 
@@ -932,6 +947,7 @@ def logit_drivers(
     weights: Weights = None,
     *,
     threshold: float | None = None,
+    cluster: str | None = None,
     conf: float = DEFAULT_CONF,
     min_n: int | None = None,
     rows_per_driver: int = ROWS_PER_DRIVER,
@@ -946,39 +962,80 @@ def logit_drivers(
     threshold : float, optional
         The event is ``outcome >= threshold`` (e.g. 9 on likelihood_to_recommend for
         promoters). Without it the outcome must hold only 0/1 (or True/False).
+    cluster : str, optional
+        Column of the primary sampling unit (the customer account). With it, or with
+        ``weights``, standard errors are design-based (see Notes); a respondent whose
+        cluster is missing is a cluster of its own.
     conf : float
         Confidence level of the odds-ratio intervals.
 
     Returns
     -------
     DataFrame
-        Indexed by ``driver``: ``coef`` (log-odds per scale point), ``se``, ``z``, ``p_value``,
-        ``odds_ratio`` = exp(coef), ``or_ci_low``, ``or_ci_high`` (Wald), ``std_coef`` = coef *
-        sd_x (change in log-odds per standard deviation of the driver) and
-        ``std_odds_ratio`` = exp(std_coef). ``attrs``: ``n``, ``n_events``, ``pseudo_r2``
-        (McFadden), ``intercept``, ``dropped``, ``notes``, ``suppressed``, ``reason``.
+        Indexed by ``driver``: ``coef`` (log-odds per scale point), ``se``, ``z`` (the Wald
+        statistic coef / se), ``p_value``, ``odds_ratio`` = exp(coef), ``or_ci_low``,
+        ``or_ci_high`` (Wald), ``std_coef`` = coef * sd_x (change in log-odds per standard
+        deviation of the driver) and ``std_odds_ratio`` = exp(std_coef). ``attrs``: ``n``,
+        ``n_events``, ``pseudo_r2`` (McFadden), ``intercept``, ``variance`` ("model-based" or
+        "design-based"), ``df`` (degrees of freedom of the t reference; inf when normal),
+        ``cluster``, ``n_clusters``, ``dropped``, ``notes``, ``suppressed``, ``reason``.
+
+    Raises
+    ------
+    DataError
+        When the drivers separate the outcome completely or quasi-completely: the
+        maximum-likelihood estimate does not exist (coefficients grow without bound). The
+        message names the separating driver(s).
 
     Notes
     -----
     Maximum likelihood, log L = sum_i w_i [y_i eta_i - log(1 + exp(eta_i))], eta = X b.
-    Unweighted: ``statsmodels.Logit``; weighted: ``statsmodels.GLM`` (Binomial) with
-    ``freq_weights`` rescaled to sum to the number of rows, so standard errors treat the
-    weights as relative (survey-style), not as extra respondents. Needs at least
-    max(min_n, 10 x drivers) rows and 10 events per driver in the smaller outcome class
-    (Peduzzi et al. 1996); otherwise the result is suppressed. Complete separation is
-    reported as a note (estimates then diverge and must not be read).
 
-    Tested against a direct maximisation of the log-likelihood with scipy, and weighted
-    (integer frequency weights) against the unweighted fit on duplicated rows.
+    - Unweighted, without ``cluster``: ``statsmodels.Logit``; model-based standard errors
+      from the information matrix (X' V X)^{-1}, V = diag(p_i (1 - p_i)); z against the
+      normal distribution.
+    - With ``weights`` or ``cluster``: design-based standard errors by linearization
+      (Binder 1983; Lumley 2010), as R's ``svyglm(..., family =
+      quasibinomial())``. With A = X' diag(w_i p_i (1 - p_i)) X and the influence values
+      u_i = A^{-1} x_i w_i (y_i - p_i), summed per cluster to U_c (each respondent its own
+      cluster without ``cluster``), Var(b) = C / (C - 1) sum_c (U_c - mean U)(U_c - mean
+      U)'. As in :mod:`csatlib.stats.design` and R's survey, C counts every cluster of the
+      data passed, also those whose rows the model leaves out (their U_c is 0). p-values
+      and intervals use the t distribution with C' - k degrees of freedom, C' the clusters
+      with a row in the model and k the coefficients with the intercept, as svyglm.
+      Scaling the weights changes nothing.
+
+    Needs at least max(min_n, 10 x drivers) rows and 10 events per driver in the smaller
+    outcome class (Peduzzi et al. 1996); otherwise the result is suppressed.
+
+    Separation is checked once per call, after the fit. The estimate does not exist when
+    some b != 0 has s_i x_i' b >= 0 for every row, s_i = +1 for an event and -1 otherwise
+    (Albert & Anderson 1984). A driver whose events' values all lie at or above (or at or
+    below) the others' separates on its own; otherwise, when the fit did not converge or
+    left some fitted |log-odds| above 10, a linear programme (as Konis 2007) decides and
+    names the drivers of the sparsest separating b. statsmodels warns once per iteration;
+    each warning becomes one note.
+
+    Tested: unweighted against a direct maximisation of the log-likelihood with scipy;
+    design-based coefficients and standard errors against R 4.2.2, survey 4.1.1
+    ``svyglm`` (tests/stats/test_drivers.py, to 1e-6).
 
     References
     ----------
     Hosmer, D. W., Lemeshow, S. & Sturdivant, R. X. (2013). Applied Logistic Regression, 3rd ed.
     Peduzzi, P. et al. (1996). A simulation study of the number of events per variable in
     logistic regression analysis. Journal of Clinical Epidemiology 49(12), 1373-1379.
+    Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex
+    surveys. International Statistical Review 51(3), 279-292.
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley.
+    Albert, A. & Anderson, J. A. (1984). On the existence of maximum likelihood estimates in
+    logistic regression models. Biometrika 71(1), 1-10.
+    Konis, K. (2007). Linear programming algorithms for detecting separated data in binary
+    logistic regression models. DPhil thesis, University of Oxford.
     """
     conf = check_conf(conf, func="logit_drivers")
     drivers = _check_drivers(data, outcome, drivers, "logit_drivers")
+    _check_cluster(data, cluster, "logit_drivers")
     event = "__event__"
     frame_in = data[drivers].copy()
     frame_in[event] = _binary_outcome(data, outcome, threshold)
@@ -995,10 +1052,19 @@ def logit_drivers(
         rows_per_driver=_check_rows_per_driver(rows_per_driver),
         where="logit_drivers",
     )
-    extra = {"n_events": float("nan"), "pseudo_r2": float("nan")}
+    design_based = weights is not None or cluster is not None
+    extra = {
+        "n_events": float("nan"),
+        "pseudo_r2": float("nan"),
+        "variance": "design-based" if design_based else "model-based",
+        "df": float("nan"),
+        "cluster": cluster,
+        "n_clusters": 0,
+        "conf": conf,
+    }
     if prep.suppressed:
         frame = _suppressed_model_frame(prep, _LOGIT_COLUMNS)
-        frame.attrs.update(extra | {"conf": conf})
+        frame.attrs.update(extra)
         return frame
     x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
     n_events = int(y.sum())
@@ -1010,39 +1076,90 @@ def logit_drivers(
             f"per driver ({need})"
         )
         frame = _suppressed_model_frame(replace(prep, corr=None, reason=reason), _LOGIT_COLUMNS)
-        frame.attrs.update(extra | {"n_events": n_events, "conf": conf})
+        frame.attrs.update(extra | {"n_events": n_events})
         return frame
-    fit, pseudo, notes = _fit_logit(prep, weighted=weights is not None, outcome=outcome)
-    c = _coefficients(fit, conf)
-    sd = _weighted_sd(x, w)
-    frame = pd.DataFrame(
-        {
-            "coef": c.coef,
-            "se": c.se,
-            "z": c.stat,
-            "p_value": c.p_value,
-            "odds_ratio": np.exp(c.coef),
-            "or_ci_low": np.exp(c.ci_low),
-            "or_ci_high": np.exp(c.ci_high),
-            "std_coef": c.coef * sd,
-            "std_odds_ratio": np.exp(c.coef * sd),
-        },
-        index=pd.Index(prep.drivers, name="driver"),
-    )
+    label = f"{outcome!r} >= {threshold:g}" if threshold is not None else repr(outcome)
+    fit, pseudo, notes = _fit_logit(prep, design_based=design_based, label=label)
+    if design_based:
+        codes = _cluster_codes(data, cluster, np.arange(len(data)))
+        codes = np.arange(len(data)) if codes is None else codes
+        c, df = _linearized_coefficients(np.asarray(fit.params), prep, codes, conf)
+        n_clusters = int(codes.max()) + 1
+    else:
+        c, df, n_clusters = _coefficients(fit, conf), float("inf"), len(y)
+    frame = _logit_frame(c, _weighted_sd(x, w), prep.drivers)
     frame.attrs.update(
-        {
+        extra
+        | {
             "n": int(prep.n),
             "n_events": n_events,
             "pseudo_r2": pseudo,
             "intercept": c.intercept,
+            "df": df,
+            "n_clusters": n_clusters,
             "dropped": dict(prep.dropped),
             "notes": notes,
             "suppressed": False,
             "reason": None,
-            "conf": conf,
         }
     )
     return frame
+
+
+def _logit_frame(c: _Coefficients, sd: np.ndarray, drivers: list[str]) -> pd.DataFrame:
+    with np.errstate(over="ignore"):  # an odds ratio beyond 1e308 is inf, and says so
+        return pd.DataFrame(
+            {
+                "coef": c.coef,
+                "se": c.se,
+                "z": c.stat,
+                "p_value": c.p_value,
+                "odds_ratio": np.exp(c.coef),
+                "or_ci_low": np.exp(c.ci_low),
+                "or_ci_high": np.exp(c.ci_high),
+                "std_coef": c.coef * sd,
+                "std_odds_ratio": np.exp(c.coef * sd),
+            },
+            index=pd.Index(drivers, name="driver"),
+        )
+
+
+def _linearized_coefficients(
+    params: np.ndarray, prep: _Prepared, codes: np.ndarray, conf: float
+) -> tuple[_Coefficients, float]:
+    """Design-based coefficient table of a weighted logit (R ``svyglm``), and its t df.
+
+    ``codes`` are the cluster codes of every row of the caller's data; rows outside the
+    analysis sample have influence 0. The formula is in :func:`logit_drivers`, Notes; the
+    cluster sums are :func:`csatlib.stats.design.linearized_cov`.
+    """
+    x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
+    design = np.column_stack([np.ones(len(x)), x])
+    p = special.expit(design @ params)
+    info = (design * (w * p * (1 - p))[:, None]).T @ design
+    influence = np.zeros((len(codes), design.shape[1]))
+    influence[prep.rows] = (design * (w * (y - p))[:, None]) @ np.linalg.inv(info)
+    cov = linearized_cov(influence, codes)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    df = float(len(np.unique(codes[prep.rows])) - design.shape[1])
+    stat = params / se
+    if df > 0:
+        p_value = 2 * stats.t.sf(np.abs(stat), df)
+        half = stats.t.ppf((1 + conf) / 2, df) * se
+    else:  # as svyglm: no degrees of freedom left for a test
+        p_value = half = np.full(len(params), np.nan)
+    return (
+        _Coefficients(
+            coef=params[1:],
+            se=se[1:],
+            stat=stat[1:],
+            p_value=p_value[1:],
+            ci_low=(params - half)[1:],
+            ci_high=(params + half)[1:],
+            intercept=float(params[0]),
+        ),
+        df,
+    )
 
 
 def _binary_outcome(data: pd.DataFrame, outcome: str, threshold: float | None) -> np.ndarray:
@@ -1060,36 +1177,134 @@ def _binary_outcome(data: pd.DataFrame, outcome: str, threshold: float | None) -
     return y_raw
 
 
-def _fit_logit(prep: _Prepared, *, weighted: bool, outcome: str) -> tuple[Any, float, list[str]]:
-    """The logit fit, McFadden's pseudo R^2 and the notes, with separation and convergence noted."""
+#: A fitted |log-odds| above this (a probability within 5e-5 of 0 or 1), or a fit that did not
+#: converge, sends the data to the linear programme of _sparsest_separating. Under separation
+#: the likelihood keeps rising as fitted probabilities go to 0 or 1: on the joint (quasi-)
+#: complete separation of tests/stats/test_drivers.py, Logit and GLM stop at |log-odds| of
+#: 190 to 600. Below it the programme is skipped.
+_SEPARATION_ETA: float = 10.0
+
+
+def _check_separation(
+    x: np.ndarray, y: np.ndarray, drivers: list[str], label: str, fit: Any
+) -> None:
+    """Raise a DataError naming the drivers when they separate the outcome (checked once)."""
+    alone = [d for j, d in enumerate(drivers) if _separates_alone(x[:, j], y)]
+    joint = [] if alone or not _fit_is_suspect(fit, x) else _sparsest_separating(x, y, drivers)
+    if not alone and not joint:
+        return
+    event = y > 0.5
+    if alone:
+        how = "on its own" if len(alone) == 1 else "each on its own"
+        detail = "; ".join(
+            f"{d}: events {x[event, j].min():g} to {x[event, j].max():g}, others "
+            f"{x[~event, j].min():g} to {x[~event, j].max():g}"
+            for j, d in enumerate(drivers)
+            if d in alone
+        )
+    else:
+        how, detail = "jointly", "a weighted sum of them splits the events from the others"
+    raise DataError(
+        f"logit_drivers: driver(s) {alone or joint} separate the outcome {label} {how}, "
+        f"completely or quasi-completely ({detail}): the maximum-likelihood estimate does not "
+        "exist (the coefficients grow without bound) and no odds ratio can be estimated. Leave "
+        "the driver(s) out, merge scale points, or model a less extreme outcome."
+    )
+
+
+def _separates_alone(x: np.ndarray, y: np.ndarray) -> bool:
+    """The events' values all at or above the others', or all at or below (ties allowed)."""
+    event = y > 0.5
+    return bool(x[event].min() >= x[~event].max() or x[event].max() <= x[~event].min())
+
+
+def _fit_is_suspect(fit: Any, x: np.ndarray) -> bool:
+    if fit is None:
+        return True
+    params = np.asarray(fit.params)
+    retvals = getattr(fit, "mle_retvals", None) or {}
+    converged = bool(retvals.get("converged", getattr(fit, "converged", True)))
+    eta = params[0] + x @ params[1:]
+    return not converged or not np.isfinite(eta).all() or np.abs(eta).max() > _SEPARATION_ETA
+
+
+def _sparsest_separating(x: np.ndarray, y: np.ndarray, drivers: list[str]) -> list[str]:
+    """Drivers of the sparsest separating direction, [] when the data are not separated.
+
+    Separation: some b != 0 has s_i x_i' b >= 0 for every row, s_i = +1 for an event and -1
+    otherwise (Albert & Anderson 1984). One linear programme (after Konis 2007) seeks such a b
+    with sum_i s_i x_i' b >= 1 (it exists exactly when the data are separated) and the
+    smallest sum_j |b_j| over the standardized drivers, so it names few drivers. Repeated
+    rows are removed first; neither changes the verdict.
+    """
+    distinct = np.unique(np.column_stack([x, y]), axis=0)
+    z = (distinct[:, :-1] - x.mean(axis=0)) / x.std(axis=0)
+    sign = np.where(distinct[:, -1] > 0.5, 1.0, -1.0)
+    signed = np.column_stack([np.ones(len(z)), z]) * sign[:, None]
+    k = signed.shape[1]
+    # variables: b (intercept, drivers), then t_j >= |b_j| for the drivers
+    pick = np.hstack([np.zeros((k - 1, 1)), np.eye(k - 1)])
+    a_ub = np.vstack(
+        [
+            np.hstack([-signed, np.zeros((len(signed), k - 1))]),
+            np.hstack([-signed.sum(axis=0), np.zeros(k - 1)]),
+            np.hstack([pick, -np.eye(k - 1)]),
+            np.hstack([-pick, -np.eye(k - 1)]),
+        ]
+    )
+    b_ub = np.concatenate([np.zeros(len(signed)), [-1.0], np.zeros(2 * (k - 1))])
+    res = optimize.linprog(
+        np.concatenate([np.zeros(k), np.ones(k - 1)]),
+        A_ub=a_ub,
+        b_ub=b_ub,
+        bounds=[(None, None)] * k + [(0, None)] * (k - 1),
+        method="highs",
+    )
+    if res.status != 0:  # infeasible: no separating direction
+        return []
+    b = np.abs(res.x[1:k])
+    return [d for d, v in zip(drivers, b, strict=True) if v > 1e-6 * b.max()]
+
+
+def _fit_logit(prep: _Prepared, *, design_based: bool, label: str) -> tuple[Any, float, list[str]]:
+    """The logit fit, McFadden's pseudo R^2 and the notes (each warning noted once).
+
+    Raises a DataError (via :func:`_check_separation`) when the drivers separate the outcome.
+    """
     x, y, w = prep.values[:, :-1], prep.values[:, -1], prep.weights
     notes = list(prep.notes)
+    fit, pseudo = None, float("nan")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if not weighted:
+            if not design_based:
                 fit = _fit_drivers(lambda design: sm.Logit(y, design), x, disp=0, maxiter=200)
                 pseudo = float(fit.prsquared)
             else:
-                # relative weights (sum = rows): standard errors do not count extra respondents
+                # the point estimate only (its errors come from _linearized_coefficients)
                 fw = w * len(w) / w.sum()
                 binomial = sm.families.Binomial()
                 fit = _fit_drivers(
                     lambda design: sm.GLM(y, design, family=binomial, freq_weights=fw),
                     x,
                     maxiter=200,
+                    tol=1e-12,
                 )
                 pseudo = float(fit.pseudo_rsquared(kind="mcf"))
-        except PerfectSeparationError as exc:
-            raise DataError(
-                f"logit_drivers: the drivers separate {outcome!r} perfectly ({exc}); odds "
-                "ratios are infinite. Drop the separating driver or use fewer drivers."
-            ) from exc
+        except PerfectSeparationError:
+            fit = None  # the check below names the drivers
+    _check_separation(x, y, prep.drivers, label, fit)
+    if fit is None:  # pragma: no cover - statsmodels saw separation, the programme did not
+        raise DataError(f"logit_drivers: the drivers separate the outcome {label} perfectly")
     for warning in caught:
         if issubclass(warning.category, PerfectSeparationWarning):
-            notes.append("perfect or quasi-complete separation: coefficients diverge")
+            note = "fitted probabilities numerically 0 or 1 for some respondents"
         elif "converge" in str(warning.message).lower():
-            notes.append(f"the fit did not converge: {warning.message}")
+            note = f"the fit did not converge: {warning.message}"
+        else:
+            continue
+        if note not in notes:  # statsmodels warns once per iteration
+            notes.append(note)
     return fit, pseudo, notes
 
 
@@ -1161,10 +1376,11 @@ def bootstrap_importance(
     seed: int = 0,
     conf: float = DEFAULT_CONF,
     weights: Weights = None,
+    cluster: str | None = None,
     min_n: int | None = None,
     rows_per_driver: int = ROWS_PER_DRIVER,
 ) -> pd.DataFrame:
-    """Percentile bootstrap intervals for importance and rank.
+    """Percentile bootstrap intervals for importance and rank, resampling respondents or clusters.
 
     Parameters
     ----------
@@ -1176,6 +1392,11 @@ def bootstrap_importance(
         Seed of ``numpy.random.default_rng``; the same seed gives the same intervals.
     conf : float
         Confidence level of the intervals.
+    cluster : str, optional
+        Column holding the primary sampling unit, e.g. the customer account: each resample
+        then draws clusters with replacement and takes every respondent of a drawn cluster
+        along. A respondent whose cluster is missing is a cluster of its own. None (default)
+        resamples respondents.
 
     Returns
     -------
@@ -1183,37 +1404,64 @@ def bootstrap_importance(
         Indexed by ``driver``, sorted by rank: ``importance`` (point estimate on the full
         sample), ``se`` (bootstrap standard deviation), ``ci_low``, ``ci_high``, ``rank``,
         ``rank_ci_low``, ``rank_ci_high`` and ``not_separable_from`` (comma-separated
-        drivers whose importance intervals overlap this one's). ``attrs``: as
-        :func:`relative_importance` plus ``conf``, ``n_boot``, ``n_valid`` (replicates with a
-        usable correlation matrix), ``seed``, ``overlap_notes`` (see :func:`overlap_notes`)
-        and ``differences`` (records of driver_a, driver_b, diff, ci_low, ci_high: percentile
-        interval of the paired difference in importance, a sharper test than overlap).
+        drivers whose order relative to this one the paired bootstrap difference does not
+        establish, see Notes). ``attrs``: as :func:`relative_importance` plus ``conf``,
+        ``n_boot``, ``n_valid`` (replicates with a usable correlation matrix), ``seed``,
+        ``cluster``, ``n_clusters`` (resampled units: clusters, or respondents without
+        ``cluster``), ``differences`` (one record per pair of drivers: ``driver_a``,
+        ``driver_b``, ``diff`` = importance_a - importance_b, ``ci_low``, ``ci_high`` of the
+        paired difference, ``share_reversed``, ``separated``) and ``overlap_notes`` (see
+        :func:`overlap_notes`).
 
     Notes
     -----
-    Case resampling (Efron & Tibshirani 1993): replicate r draws counts
-    c_r ~ Multinomial(n, 1/n, ..., 1/n) with ``rng.multinomial`` (rng =
+    Without ``cluster``, case resampling (Efron & Tibshirani 1993): replicate r draws
+    counts c_r ~ Multinomial(n, 1/n, ..., 1/n) with ``rng.multinomial`` (rng =
     ``numpy.random.default_rng(seed)``, all replicates in one call), so the replicate is the
-    weighted sample with weights c_r * w. All replicate correlation matrices come from one
-    matrix product of the (n_boot x n) count matrix with the n x k^2 cross-products, and the
-    subset-R^2 lattice is swept for all replicates at once. Intervals are the
-    (1 - conf)/2 and (1 + conf)/2 quantiles over the valid replicates; rank intervals use
-    the lower/higher order statistic so they stay whole numbers. Overlapping intervals are
-    a conservative criterion: two drivers whose intervals overlap may still differ, which
-    the paired ``differences`` show.
+    weighted sample with weights c_r * w.
+
+    With ``cluster`` (C clusters in the analysis sample), the cluster bootstrap (Davison &
+    Hinkley 1997, section 3.8, resampling the first stage only; Field & Welsh 2007):
+    replicate r draws cluster counts d_r ~ Multinomial(C, 1/C, ..., 1/C) and every
+    respondent i of cluster c(i) gets the count c_ri = d_r,c(i). Respondents of one account
+    answer alike, so resampling them one by one understates the variance; drawing whole
+    accounts keeps their correlation in every replicate. When every respondent is a cluster
+    of its own the draws, and so the results, equal case resampling with the same seed.
+
+    All replicate correlation matrices come from one matrix product of the (n_boot x n)
+    count matrix with the n x k^2 cross-products, and the subset-R^2 lattice is swept for
+    all replicates at once. Intervals are the percentile intervals (Efron & Tibshirani 1993,
+    ch. 13), the (1 - conf)/2 and (1 + conf)/2 quantiles over the valid replicates; rank
+    intervals use the lower/higher order statistic so they stay whole numbers.
+
+    Whether two drivers a and b can be separated is decided from the bootstrap
+    distribution of their paired difference D_r = I_a,r - I_b,r (the same replicates for
+    both, so what moves both importances together cancels): their order is established
+    when the percentile interval of D at level ``conf`` excludes 0 on the side of the point
+    difference. ``share_reversed`` is the share of valid replicates with D_r of the other
+    sign than the point difference (ties count as reversed). Two separate intervals that
+    overlap do not imply that (Schenker & Gentleman 2001): the paired difference is the
+    test.
 
     Tested: the vectorized replicates equal a loop of :func:`relative_importance` calls with
-    the same counts as weights.
+    the same counts as weights, with and without clusters.
 
     References
     ----------
     Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their Application.
+    Cambridge University Press, section 3.8 (hierarchical data).
+    Field, C. A. & Welsh, A. H. (2007). Bootstrapping clustered data. Journal of the Royal
+    Statistical Society B 69(3), 369-390.
     Groemping, U. (2006). relaimpo, section 4 (bootstrap intervals for metrics and ranks).
+    Schenker, N. & Gentleman, J. F. (2001). On judging the significance of differences by
+    examining the overlap between confidence intervals. The American Statistician 55(3).
     """
     method = _check_method(method, "bootstrap_importance")
     conf = check_conf(conf, func="bootstrap_importance")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
         raise DataError(f"bootstrap_importance: n_boot must be an integer >= 2, found {n_boot!r}")
+    _check_cluster(data, cluster, "bootstrap_importance")
     regression = method not in _CORRELATION_ONLY
     prep = _prepare(
         data,
@@ -1231,31 +1479,77 @@ def bootstrap_importance(
         "conf": conf,
         "n_boot": int(n_boot),
         "seed": seed,
+        "cluster": cluster,
+        "n_clusters": 0,
         "overlap_notes": [],
         "differences": [],
     }
     if prep.suppressed or prep.corr is None:
         return _suppressed_bootstrap(prep, method, base)
+    codes = _cluster_codes(data, cluster, prep.rows)
     point, r2 = _importance_from_corr(prep.corr, method)
-    valid, ok = _bootstrap_replicates(prep, method, int(n_boot), seed, regression)
-    notes = list(prep.notes)
-    if (~ok).sum():
-        notes.append(
-            f"{int((~ok).sum())} of {n_boot} replicates had a constant or collinear driver"
-        )
+    valid, ok = _bootstrap_replicates(prep, method, int(n_boot), seed, regression, codes)
+    notes = list(prep.notes) + _resampling_notes(cluster, codes, ok)
     q = [(1 - conf) / 2, (1 + conf) / 2]
     out = _bootstrap_table(prep.drivers, point, valid, q)
     differences = _paired_differences(out.index, point, valid, q)
+    out["not_separable_from"] = _not_separable_from(out.index, differences)
     out = out.sort_values(["rank", "importance"], ascending=[True, False])
     frame_attrs = _importance_frame(prep, method, point, float(r2)).attrs
     out.attrs.update(
         frame_attrs
         | base
-        | {"notes": notes + frame_attrs["notes"][len(prep.notes) :], "n_valid": int(ok.sum())}
+        | {
+            "notes": notes + frame_attrs["notes"][len(prep.notes) :],
+            "n_valid": int(ok.sum()),
+            "n_clusters": len(prep.values) if codes is None else int(codes.max()) + 1,
+            "differences": differences,
+        }
     )
-    out.attrs["differences"] = differences
     out.attrs["overlap_notes"] = overlap_notes(out)
     return out
+
+
+def _check_cluster(data: pd.DataFrame, cluster: object, where: str) -> None:
+    """``cluster`` is None or the name of a column of ``data``."""
+    if cluster is None:
+        return
+    if not isinstance(cluster, str):
+        raise DataError(
+            f"{where}: cluster must be the name of a column (e.g. the account id), found "
+            f"{type(cluster).__name__} {cluster!r}"
+        )
+    require_columns(data, [cluster], where)
+
+
+def _cluster_codes(data: pd.DataFrame, cluster: str | None, rows: np.ndarray) -> np.ndarray | None:
+    """Cluster codes 0..C-1 of the analysis rows (positions ``rows`` of ``data``), or None.
+
+    Only clusters with a row in the analysis sample count; a missing key is its own cluster.
+    """
+    if cluster is None:
+        return None
+    return cluster_codes(data[cluster].to_numpy(dtype=object)[rows], len(rows))
+
+
+def _resampling_notes(cluster: str | None, codes: np.ndarray | None, ok: np.ndarray) -> list[str]:
+    notes = []
+    if codes is not None:
+        n_clusters = int(codes.max()) + 1
+        if n_clusters < 2:
+            return [
+                f"one cluster in column {cluster!r}: nothing to resample between clusters, so "
+                "no intervals"
+            ]
+        notes.append(
+            f"cluster bootstrap: the {n_clusters} clusters of column {cluster!r} are "
+            f"resampled, not the {len(codes)} respondents"
+        )
+    if (~ok).sum():
+        notes.append(
+            f"{int((~ok).sum())} of {len(ok)} replicates had a constant or collinear driver"
+        )
+    return notes
 
 
 _BOOTSTRAP_COLUMNS = [
@@ -1280,13 +1574,30 @@ def _suppressed_bootstrap(prep: _Prepared, method: str, base: dict[str, Any]) ->
     return out
 
 
+def _resample_counts(
+    rng: np.random.Generator, n: int, n_boot: int, codes: np.ndarray | None
+) -> np.ndarray:
+    """(n_boot x n) replicate counts: respondents drawn, or whole clusters drawn (codes)."""
+    if codes is None:
+        return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    n_clusters = int(codes.max()) + 1
+    drawn = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot)
+    return drawn.astype(float)[:, codes]  # a drawn cluster brings all its respondents
+
+
 def _bootstrap_replicates(
-    prep: _Prepared, method: str, n_boot: int, seed: int, regression: bool
+    prep: _Prepared,
+    method: str,
+    n_boot: int,
+    seed: int,
+    regression: bool,
+    codes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Importance of the valid replicates (n_valid x p) and which of the n_boot were valid."""
+    if codes is not None and codes.max() < 1:
+        return np.empty((0, len(prep.drivers))), np.zeros(n_boot, dtype=bool)
     rng = np.random.default_rng(seed)
-    n = len(prep.values)
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    counts = _resample_counts(rng, len(prep.values), n_boot, codes)
     if method == "spearman":
         corr = _replicate_spearman_corr(prep.values, counts, prep.weights)
     else:
@@ -1313,7 +1624,7 @@ def _bootstrap_table(
     else:
         lo = hi = se = np.full(len(index), np.nan)
         rank_lo = rank_hi = np.full(len(index), np.nan)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "importance": imp,
             "se": se,
@@ -1329,73 +1640,98 @@ def _bootstrap_table(
         },
         index=index,
     )
-    overlap = (out["ci_low"].to_numpy()[:, None] <= out["ci_high"].to_numpy()[None, :]) & (
-        out["ci_low"].to_numpy()[None, :] <= out["ci_high"].to_numpy()[:, None]
-    )
-    np.fill_diagonal(overlap, False)
-    out["not_separable_from"] = [", ".join(out.index[overlap[i]]) for i in range(len(out))]
-    return out
 
 
 def _paired_differences(
     index: pd.Index, point: np.ndarray, valid: np.ndarray, q: list[float]
 ) -> list[dict[str, Any]]:
-    """Percentile interval of the difference in importance of every pair of drivers."""
-    differences = []
-    for i in range(len(index)):
-        for j in range(i + 1, len(index)):
-            diff = valid[:, i] - valid[:, j]
-            d_lo, d_hi = np.quantile(diff, q) if len(diff) >= 2 else (np.nan, np.nan)
-            differences.append(
-                {
-                    "driver_a": index[i],
-                    "driver_b": index[j],
-                    "diff": float(point[i] - point[j]),
-                    "ci_low": float(d_lo),
-                    "ci_high": float(d_hi),
-                }
-            )
-    return differences
+    """Every pair's paired bootstrap difference, and whether it establishes their order.
+
+    The one place that decides whether two drivers can be separated (see
+    :func:`bootstrap_importance`, Notes); ``separated`` is None without intervals.
+    """
+    first, second = np.triu_indices(len(index), k=1)
+    diff = point[first] - point[second]
+    replicates = valid[:, first] - valid[:, second]
+    if len(valid) >= 2:
+        lo, hi = np.quantile(replicates, q, axis=0)
+        reversed_share = (replicates * np.sign(diff) <= 0).mean(axis=0)
+    else:
+        lo = hi = reversed_share = np.full(len(diff), np.nan)
+    separated = ((lo > 0) & (diff > 0)) | ((hi < 0) & (diff < 0))
+    return [
+        {
+            "driver_a": index[a],
+            "driver_b": index[b],
+            "diff": float(diff[k]),
+            "ci_low": float(lo[k]),
+            "ci_high": float(hi[k]),
+            "share_reversed": float(reversed_share[k]),
+            "separated": None if np.isnan(lo[k]) else bool(separated[k]),
+        }
+        for k, (a, b) in enumerate(zip(first, second, strict=True))
+    ]
+
+
+def _not_separable_from(index: pd.Index, differences: list[dict[str, Any]]) -> list[str]:
+    """Per driver, the drivers (in index order) its paired difference does not separate."""
+    partners: dict[Any, list[str]] = {d: [] for d in index}
+    for record in differences:  # row-major pairs, so partners come in index order
+        if record["separated"] is False:
+            partners[record["driver_a"]].append(str(record["driver_b"]))
+            partners[record["driver_b"]].append(str(record["driver_a"]))
+    return [", ".join(partners[d]) for d in index]
 
 
 def overlap_notes(boot_df: pd.DataFrame) -> list[str]:
-    """Sentences naming neighbouring drivers (in rank order) whose intervals overlap.
+    """Sentences naming neighbouring drivers (in importance order) whose order is not established.
 
     Parameters
     ----------
     boot_df : DataFrame
-        Output of :func:`bootstrap_importance` or :func:`driver_table` (columns
-        ``importance``, ``ci_low``, ``ci_high``; ``attrs["conf"]`` if present).
+        Output of :func:`bootstrap_importance` or :func:`driver_table` (column
+        ``importance``; ``attrs["differences"]`` with the paired bootstrap differences;
+        ``attrs["conf"]`` if present).
 
     Returns
     -------
     list of str
-        One sentence per pair of drivers adjacent in the importance order whose intervals
-        overlap, e.g. ``"delivery and post_sales_support cannot be separated (95% intervals
-        overlap)"``. Empty when every neighbour is separated or intervals are missing.
+        One sentence per pair of drivers adjacent in the importance order whose paired
+        difference does not separate them, e.g. ``"delivery and post_sales_support cannot
+        be separated: the 95% bootstrap interval of their difference in importance does not
+        confirm their order (reversed in 12% of resamples)"``. Empty when every neighbour is
+        separated or there are no intervals.
 
     Notes
     -----
-    Overlap of two percentile intervals is conservative (Schenker & Gentleman 2001): the
-    ``differences`` in ``attrs`` give the paired interval of the difference.
+    The verdict is the ``separated`` of each record in ``attrs["differences"]``, decided
+    once in :func:`bootstrap_importance` from the percentile interval of the paired
+    difference. (The name is historical: overlapping intervals of the two importances are
+    no longer the criterion; overlap is conservative, Schenker & Gentleman 2001.)
 
     References
     ----------
     Schenker, N. & Gentleman, J. F. (2001). On judging the significance of differences by
     examining the overlap between confidence intervals. The American Statistician 55(3).
     """
-    require_columns(boot_df, ["importance", "ci_low", "ci_high"], "overlap_notes")
+    require_columns(boot_df, ["importance"], "overlap_notes")
+    if "differences" not in boot_df.attrs:
+        raise DataError(
+            "overlap_notes: expected the output of bootstrap_importance or driver_table, whose "
+            "attrs['differences'] hold the paired bootstrap differences; found a frame without "
+            f"them (attrs: {sorted(boot_df.attrs)})"
+        )
     conf = float(boot_df.attrs.get("conf", DEFAULT_CONF))
-    ordered = boot_df.dropna(subset=["importance", "ci_low", "ci_high"]).sort_values(
-        "importance", ascending=False
-    )
+    verdicts = {frozenset((r["driver_a"], r["driver_b"])): r for r in boot_df.attrs["differences"]}
+    names = list(boot_df["importance"].dropna().sort_values(ascending=False).index)
     notes = []
-    names = list(ordered.index)
-    lo, hi = ordered["ci_low"].to_numpy(), ordered["ci_high"].to_numpy()
-    for i in range(len(names) - 1):
-        if lo[i] <= hi[i + 1] and lo[i + 1] <= hi[i]:
+    for a, b in zip(names, names[1:], strict=False):
+        record = verdicts.get(frozenset((a, b)))
+        if record is not None and record["separated"] is False:
             notes.append(
-                f"{names[i]} and {names[i + 1]} cannot be separated ({conf:.0%} intervals overlap)"
+                f"{a} and {b} cannot be separated: the {conf:.0%} bootstrap interval of their "
+                "difference in importance does not confirm their order (reversed in "
+                f"{record['share_reversed']:.0%} of resamples)"
             )
     return notes
 
@@ -1792,6 +2128,7 @@ def driver_table(
     drivers: Sequence[str],
     *,
     weights: Weights = None,
+    cluster: str | None = None,
     n_boot: int = 500,
     seed: int = 0,
     conf: float = DEFAULT_CONF,
@@ -1804,6 +2141,9 @@ def driver_table(
     ----------
     data, outcome, drivers, weights, min_n, rows_per_driver
         As in :func:`relative_importance` (listwise deletion).
+    cluster : str, optional
+        Column of the primary sampling unit (the customer account): the bootstrap resamples
+        accounts, not respondents (:func:`bootstrap_importance`). None resamples respondents.
     n_boot, seed, conf
         Bootstrap settings of :func:`bootstrap_importance`.
 
@@ -1814,19 +2154,26 @@ def driver_table(
         ``ci_low``, ``ci_high``; ``share``; ``rank`` with ``rank_ci_low``, ``rank_ci_high``;
         ``std_beta`` with ``std_ci_low``, ``std_ci_high`` and ``p_value`` (OLS, HC3);
         ``performance`` (weighted mean rating of the driver over everyone who rated it);
-        ``quadrant`` (:func:`importance_performance`); ``not_separable_from``; ``n`` and
-        ``suppressed``. ``attrs``: ``r2``, ``n``, ``method``, ``dropped``, ``notes``,
-        ``overlap_notes``, ``conf``, ``n_boot``, ``suppressed``, ``reason``.
+        ``quadrant`` (:func:`importance_performance`); ``not_separable_from`` (drivers whose
+        order relative to this one the paired bootstrap difference does not establish); ``n``
+        and ``suppressed``. ``attrs``: those of :func:`bootstrap_importance` (``r2``, ``n``,
+        ``method``, ``dropped``, ``notes``, ``differences``, ``overlap_notes``, ``conf``,
+        ``n_boot``, ``cluster``, ``n_clusters``, ``suppressed``, ``reason``).
 
     Notes
     -----
     Below the sample-size rule of :func:`relative_importance` every estimate is NaN and
     ``suppressed`` is True (the rows stay, so the report can say which drivers were asked).
+    ``not_separable_from`` and ``overlap_notes`` read one verdict per pair of drivers, the
+    paired bootstrap difference of :func:`bootstrap_importance`. ``cluster`` applies to the
+    bootstrap columns only: the ``std_beta`` interval and ``p_value`` stay HC3 errors that
+    treat respondents as independent, and a note in ``attrs["notes"]`` says so.
     """
     # Checked here as well, so that a message names the function the caller called.
     _check_drivers(data, outcome, drivers, "driver_table")
     conf = check_conf(conf, func="driver_table")
     _min_rows(min_n, "driver_table")
+    _check_cluster(data, cluster, "driver_table")
     w_all = _resolve_weights(data, weights, "driver_table")
     boot = bootstrap_importance(
         data,
@@ -1837,6 +2184,7 @@ def driver_table(
         seed=seed,
         conf=conf,
         weights=weights,
+        cluster=cluster,
         min_n=min_n,
         rows_per_driver=rows_per_driver,
     )
@@ -1888,4 +2236,10 @@ def driver_table(
     ]
     out = out[order]
     out.attrs = dict(boot.attrs)
+    if cluster is not None and not suppressed:
+        out.attrs["notes"] = [
+            *boot.attrs["notes"],
+            f"std_beta intervals and p_value are HC3 (respondents independent); only the "
+            f"bootstrap columns resample the clusters of {cluster!r}",
+        ]
     return out

@@ -267,6 +267,26 @@ def _item_scale(
     return roles.given_scale(df, item, scale, what="loyalty_index")
 
 
+def _clustered_se(
+    frame: pd.DataFrame, keys: list[str], clusters: pd.Series, index: pd.Index
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clustered SE and design effect of the mean index of each group (one design over all
+    rows; :func:`csatlib.stats.design.domain_means`)."""
+    from csatlib.stats.design import domain_means
+
+    def label(values: tuple) -> str:
+        return "\x1f".join(map(str, values))
+
+    raw = list(zip(*(frame[k].astype(object) for k in keys), strict=True))
+    labels = np.array([None if any(pd.isna(v) for v in r) else label(r) for r in raw], dtype=object)
+    result = domain_means(
+        frame["_index"].to_numpy(float), labels, clusters=clusters.to_numpy(object)
+    )
+    wanted = [label(k if isinstance(k, tuple) else (k,)) for k in index]
+    table = result.table.reindex(wanted)
+    return table["se"].to_numpy(float), table["deff"].to_numpy(float)
+
+
 def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in scale)
@@ -365,8 +385,14 @@ def loyalty_summary(
     conf: float = DEFAULT_CONF,
     scale: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     min_items: int | None = None,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """Mean loyalty index with a t confidence interval and Cronbach's alpha per group.
+
+    With ``cluster`` (the account column) each group is a domain of one design over ``df``
+    with accounts as clusters (:func:`csatlib.stats.design.domain_means`, equal to R survey's
+    ``svyby(~index, ~group, svydesign(ids = ~account), svymean)``): ``se`` is the clustered
+    linearization SE and the interval is normal, as survey's ``confint``; ``deff`` is added.
 
     Parameters
     ----------
@@ -425,6 +451,9 @@ def loyalty_summary(
     n = out["n"].to_numpy(dtype="float64")
     out["se"] = out["sd"] / np.sqrt(n)
     half = stats.t.ppf((1 + conf) / 2, np.maximum(n - 1, 1)) * out["se"]
+    if cluster is not None:
+        out["se"], out["deff"] = _clustered_se(frame, keys, df[cluster], out.index)
+        half = stats.norm.ppf((1 + conf) / 2) * out["se"]
     out["ci_low"] = out["score"] - half
     out["ci_high"] = out["score"] + half
 
@@ -442,6 +471,8 @@ def loyalty_summary(
     out.loc[out["suppressed"], estimates] = np.nan
     out["n"] = out["n"].astype("int64")
     out = out.reset_index()
+    extra = ["deff"] if cluster is not None else []
     return out[
-        [*keys, "n", "score", "sd", "se", "ci_low", "ci_high", "alpha", "alpha_n", "suppressed"]
+        [*keys, "n", "score", "sd", "se", *extra, "ci_low", "ci_high", "alpha", "alpha_n"]
+        + ["suppressed"]
     ]

@@ -3,8 +3,12 @@
 Everything here works on rating columns (CSAT 1-5, attribute and overall satisfaction 1-10,
 expectations): :func:`csat_mean` and :func:`top_box` / :func:`bottom_box` for one sample, and
 vectorized tables by group (:func:`scores_by_group`, :func:`transaction_summary`,
-:func:`expectation_gap`, :func:`trends`) that apply the small-cell rule. NPS itself lives in
-:mod:`csatlib.stats.nps`; :func:`trends` reuses it.
+:func:`expectation_gap`, :func:`trends`) that apply the small-cell rule. With ``cluster=`` (the
+customer account) :func:`scores_by_group` and :func:`trends` treat every group as a domain of one
+design over all rows (the estimator of :mod:`csatlib.stats.design`, vectorized here), and
+:func:`trends` flags changes by the project's one multiplicity policy
+(:mod:`csatlib.stats.multiplicity`). NPS itself lives in :mod:`csatlib.stats.nps`;
+:func:`trends` reuses it.
 """
 
 from __future__ import annotations
@@ -22,17 +26,27 @@ from statsmodels.stats.proportion import proportion_confint
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.stats.design import cluster_codes
+from csatlib.stats.multiplicity import (
+    CHANGE_LABELS,
+    NO_PREVIOUS_WAVE,
+    NO_PREVIOUS_WAVE_DATA,
+    SUPPRESSED,
+)
+from csatlib.stats.multiplicity import adjust as _bh
+from csatlib.stats.multiplicity import significant as _significant_q
+from csatlib.stats.multiplicity import verdict as _verdict
 from csatlib.stats.nps import (
     _as_list,
     _check_scale,
     _difference_test,
     _group_codes,
     _round,
-    _significant,
     _to_float,
     _weights,
     _z_quantile,
     nps_by_group,
+    nps_wave_change,
 )
 from csatlib.validation import check_alpha, check_conf, check_min_n, require_columns
 
@@ -428,6 +442,19 @@ _SCORE_COLUMNS: Final = (
     "top_box_ci_low",
     "top_box_ci_high",
 )
+_CLUSTERED_COLUMNS: Final = (
+    "n",
+    "n_clusters",
+    "mean",
+    "se",
+    "deff",
+    "ci_low",
+    "ci_high",
+    "top_box",
+    "top_box_ci_low",
+    "top_box_ci_high",
+    "top_box_deff",
+)
 
 
 def scores_by_group(
@@ -437,6 +464,7 @@ def scores_by_group(
     *,
     scale: Scale | Mapping[str, Scale] | None = None,
     boxes: int = 2,
+    cluster: str | None = None,
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
 ) -> pd.DataFrame:
@@ -456,6 +484,10 @@ def scores_by_group(
         (set by csatlib's cleaning). Values are range-checked.
     boxes : int, keyword-only
         Top-box categories (default 2).
+    cluster : str, optional, keyword-only
+        Column of the primary sampling unit (the customer account). None (default): respondents
+        are independent. With a column, every group is a domain of one design over all rows of
+        ``df`` (see Notes).
     min_n : int, keyword-only
         Cells with fewer valid values are suppressed; an int >= 1 (default 30). A cell of one
         value shows its mean with NaN ``se`` and interval.
@@ -466,39 +498,207 @@ def scores_by_group(
     -------
     pandas.DataFrame
         ``*by, measure, n, mean, se, ci_low, ci_high, top_box, top_box_ci_low, top_box_ci_high,
-        suppressed``; one row per column and observed group. Suppressed cells have ``n``,
+        suppressed``; one row per column and observed group. With ``cluster`` also
+        ``n_clusters`` (accounts with a valid value in the group, after ``n``), ``deff`` (design
+        effect of the mean, after ``se``) and ``top_box_deff`` (of the top-box share, after
+        ``top_box_ci_high``). Suppressed cells have ``n`` (and ``n_clusters``),
         ``suppressed=True`` and NaN elsewhere.
 
     Notes
     -----
-    Means with t intervals as :func:`csat_mean` (unweighted), top box with Wilson intervals as
-    :func:`top_box`. Vectorized: grouped sums by ``bincount``; the loop runs over columns only.
+    Without ``cluster``: means with t intervals as :func:`csat_mean` (unweighted), top box with
+    Wilson intervals as :func:`top_box`.
+
+    With ``cluster`` (R ``svyby(~x, ~group, svydesign(ids = ~cluster, data = df), svymean,
+    na.rm = TRUE)``): the mean is unchanged, ``se`` is the account-clustered linearization SE of
+    :func:`csatlib.stats.design.domain_means` (every account of ``df`` counts in the design) and
+    the interval is normal, :math:`\\bar x \\pm z_{1-\\alpha/2}\\, se`, as survey's ``confint``
+    (no t: the design's degrees of freedom, accounts - 1, are large for any study this reports
+    on). ``deff`` is the clustered variance over the variance with each respondent its own
+    cluster. The top-box interval is Wilson's with the effective sample size
+    :math:`n_{eff} = n / \\max(deff_{top}, 1)` (Korn & Graubard 1998): clustering widens it,
+    never narrows it (a design effect below 1 from a few accounts is noise); where the share
+    is 0 or 1, or fewer than two accounts answered, :math:`n_{eff} = n`. A group answered by
+    fewer than two accounts has no clustered variance: NaN ``se``, ``deff`` and mean interval.
+
+    Vectorized: grouped sums by ``bincount``; the loop runs over columns only.
+
+    Checked against: :func:`csat_mean` and :func:`top_box` per group (no cluster); R 4.2.2
+    survey 4.1-1 ``svyby`` (se to 1e-8, ``confint``) and a Wilson interval on
+    :math:`n/deff` computed in R (with cluster), in tests/stats/test_scores.py.
+
+    References
+    ----------
+    Korn, E. L., & Graubard, B. I. (1998). Confidence intervals for proportions with small
+    expected number of positive counts estimated from survey data. Survey Methodology, 24(2),
+    193-201.
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, ch. 2-3.
     """
     conf = check_conf(conf, func="scores_by_group")
     min_n = check_min_n(min_n, func="scores_by_group")
     columns = _as_list(columns, "columns")
     by = _as_list(by)
-    require_columns(df, [*by, *columns], "scores_by_group")
+    require_columns(df, [*by, *columns, *_optional(cluster)], "scores_by_group")
     cells, ncells, decode = _cells(df, by)
     observed = _observed(cells, ncells)
     keys = decode(observed)
+    names = _SCORE_COLUMNS if cluster is None else _CLUSTERED_COLUMNS
     frames = []
     for column in columns:
         col_scale = _resolve_scale(df, column, scale)
         _check_boxes(boxes, col_scale)
         x = _column(df, column, col_scale)
-        means = _mean_stats(x, cells, ncells, conf)
-        shares = _box_stats(x, cells, ncells, col_scale, boxes, conf)
+        if cluster is None:
+            found = _mean_stats(x, cells, ncells, conf) | _box_stats(
+                x, cells, ncells, col_scale, boxes, conf
+            )
+        else:
+            found = _clustered_stats(x, cells, ncells, df[cluster], col_scale, boxes, conf)
         frame = keys.copy()
         frame["measure"] = column
-        for name in _SCORE_COLUMNS:
-            frame[name] = (means | shares)[name][observed]
+        for name in names:
+            frame[name] = found[name][observed]
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
-    out["n"] = out["n"].astype(np.int64)
+    counts = [c for c in ("n", "n_clusters") if c in out]
+    out[counts] = out[counts].astype(np.int64)
     out["suppressed"] = out["n"] < min_n
-    _suppress(out, out["suppressed"].to_numpy(), _SCORE_COLUMNS[1:])
+    _suppress(out, out["suppressed"].to_numpy(), [c for c in names if c not in counts])
     return out
+
+
+def _optional(column: str | None) -> list[str]:
+    return [] if column is None else [column]
+
+
+@dataclass(frozen=True, eq=False)
+class _DomainDesign:
+    """Means of one variable in disjoint domains of one clustered design, vectorized.
+
+    The estimator of :func:`csatlib.stats.design.domain_means` (formula there; equal to it to
+    rounding, tested) computed from per-(cluster, domain) sums instead of one pass per domain,
+    so that every group of a study costs one ``bincount``. Arrays are over domains
+    ``0..n_domains-1``; ``var`` is clustered, ``var_own`` with each respondent its own cluster.
+    """
+
+    n: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    var_own: np.ndarray
+    n_clusters: np.ndarray
+    n_psu: int
+    pair_domain: np.ndarray
+    pair_cluster: np.ndarray
+    pair_z: np.ndarray
+    zbar: np.ndarray
+
+    def cov(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Clustered covariance of the means of domains ``a[k]`` and ``b[k]`` (NaN where
+        ``b[k] < 0``): every cluster of domain a is looked up in domain b."""
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        k = len(self.n)
+        partner = np.full(k, -1, dtype=np.int64)
+        partner[a[b >= 0]] = b[b >= 0]
+        index = pd.Index(self.pair_cluster * k + self.pair_domain)
+        target = partner[self.pair_domain]
+        found = index.get_indexer(np.where(target >= 0, self.pair_cluster * k + target, -1))
+        found = np.where(target >= 0, found, -1)
+        product = np.where(found >= 0, self.pair_z * self.pair_z[np.maximum(found, 0)], 0.0)
+        sums = np.bincount(self.pair_domain, weights=product, minlength=k)
+        out = _psu_cov(sums[a], self.zbar[a] * self.zbar[np.maximum(b, 0)], self.n_psu)
+        return np.where(b >= 0, out, np.nan)
+
+
+def _psu_cov(sum_products: np.ndarray, mean_product: np.ndarray, n_psu: int) -> np.ndarray:
+    """:math:`C/(C-1) (\\sum_c Z_c Z'_c - C \\bar Z \\bar Z')`; NaN for a single cluster."""
+    if n_psu < 2:
+        return np.full(np.shape(sum_products), np.nan)
+    return n_psu / (n_psu - 1.0) * (sum_products - n_psu * mean_product)
+
+
+def _domain_design(
+    x: np.ndarray, domain: np.ndarray, n_domains: int, codes: np.ndarray
+) -> _DomainDesign:
+    """Domain means of ``x`` with clustered variances; ``domain`` is each row's domain (< 0 or
+    >= ``n_domains``: in none, but in the design), ``codes`` its cluster
+    (:func:`csatlib.stats.design.cluster_codes`; every cluster counts, answering or not)."""
+    n_rows = len(x)
+    n_psu = int(codes.max()) + 1 if n_rows else 0
+    keep = ~np.isnan(x) & (domain >= 0) & (domain < n_domains)
+    d, xv, c = domain[keep].astype(np.int64), x[keep], codes[keep].astype(np.int64)
+    n = np.bincount(d, minlength=n_domains).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.bincount(d, weights=xv, minlength=n_domains) / n
+        z_row = (xv - mean[d]) / n[d]
+    pair, pairs = pd.factorize(c * n_domains + d)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    pair_z = np.bincount(pair, weights=z_row, minlength=len(pairs))
+    pair_domain, pair_cluster = pairs % n_domains, pairs // n_domains
+    zsum = np.bincount(pair_domain, weights=pair_z, minlength=n_domains)
+    zbar = zsum / n_psu if n_psu else np.zeros(n_domains)
+    squares = np.bincount(pair_domain, weights=pair_z * pair_z, minlength=n_domains)
+    own_squares = np.bincount(d, weights=z_row * z_row, minlength=n_domains)
+    return _DomainDesign(
+        n=n,
+        mean=mean,
+        var=np.clip(_psu_cov(squares, zbar * zbar, n_psu), 0.0, None),
+        var_own=np.clip(_psu_cov(own_squares, (zsum / n_rows) ** 2, n_rows), 0.0, None),
+        n_clusters=np.bincount(pair_domain, minlength=n_domains).astype(np.float64),
+        n_psu=n_psu,
+        pair_domain=pair_domain,
+        pair_cluster=pair_cluster,
+        pair_z=pair_z,
+        zbar=zbar,
+    )
+
+
+def _se_and_deff(design: _DomainDesign) -> tuple[np.ndarray, np.ndarray]:
+    """Clustered SE and design effect; NaN where fewer than two clusters answered."""
+    known = design.n_clusters >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(design.var_own > 0, design.var / design.var_own, np.nan)
+    return np.where(known, np.sqrt(design.var), np.nan), np.where(known, deff, np.nan)
+
+
+def _clustered_stats(
+    x: np.ndarray,
+    cells: np.ndarray,
+    ncells: int,
+    clusters: pd.Series,
+    scale: Scale,
+    boxes: int,
+    conf: float,
+) -> dict[str, np.ndarray]:
+    """Per-cell mean and top-box share as domains of one design (formulas in
+    :func:`scores_by_group`)."""
+    codes = cluster_codes(clusters.to_numpy(dtype=object), len(x))
+    valid = ~np.isnan(x)
+    means = _domain_design(x, cells, ncells, codes)
+    with np.errstate(invalid="ignore"):
+        top = np.where(valid, (x >= scale[1] - boxes + 1).astype(np.float64), np.nan)
+    shares = _domain_design(top, cells, ncells, codes)
+    n, mean = means.n, means.mean
+    se, deff = _se_and_deff(means)
+    z = _z_quantile(conf)
+    share = shares.mean
+    top_deff = _se_and_deff(shares)[1]
+    widen = np.where(np.isfinite(top_deff) & (top_deff > 1.0), top_deff, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = n / widen
+    top_lo, top_hi = _wilson(share * n_eff, n_eff, conf)
+    return {
+        "n": n,
+        "n_clusters": means.n_clusters,
+        "mean": mean,
+        "se": se,
+        "deff": deff,
+        "ci_low": mean - z * se,
+        "ci_high": mean + z * se,
+        "top_box": share,
+        "top_box_ci_low": top_lo,
+        "top_box_ci_high": top_hi,
+        "top_box_deff": top_deff,
+    }
 
 
 def transaction_summary(
@@ -692,12 +892,15 @@ def trends(
     *,
     by: str | Sequence[str] = "country",
     wave: str = "wave",
+    waves: Sequence[str] | None = None,
+    cluster: str | None = None,
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
     alpha: float = 0.05,
+    adjust: bool = True,
     nps_column: str | None = "auto",
 ) -> pd.DataFrame:
-    """Every score by group and wave, with the change from the group's previous wave and a test.
+    """Every score by group and wave, with the change from the study's previous wave and a test.
 
     Parameters
     ----------
@@ -708,11 +911,23 @@ def trends(
     by : str or sequence of str, keyword-only
         Grouping column(s) (default ``"country"``).
     wave : str, keyword-only
-        Wave column; an (ordered) categorical is ordered by its categories, else sorted.
+        Wave column.
+    waves : sequence of str, optional, keyword-only
+        The study's waves, oldest first (:func:`csatlib.roles.wave_order` of the whole study's
+        wave column); default the waves of ``df``. Pass it when ``df`` is part of the study
+        (e.g. one country), so that the previous wave is the study's.
+    cluster : str, optional, keyword-only
+        Column of the primary sampling unit (the customer account). None (default): waves are
+        independent samples. With a column, every (group, wave) is a domain of one design over
+        all rows of ``df`` (see Notes).
     min_n, conf : keyword-only
         Small-cell minimum and confidence level.
     alpha : float, keyword-only
         Level of the ``significant`` flag (default 0.05).
+    adjust : bool, keyword-only
+        True (default): ``significant`` and ``verdict`` read Benjamini-Hochberg q-values over
+        the changes of each group into the same wave (every measure and statistic; the policy of
+        :mod:`csatlib.stats.multiplicity`); False: raw p-values, ``q_value`` NaN.
     nps_column : str or None, keyword-only
         The likelihood-to-recommend column (0-10); ``"auto"`` (default): the column with codebook
         role ``nps`` in ``df.attrs`` (none known: no NPS rows); ``None``: no NPS rows.
@@ -721,28 +936,47 @@ def trends(
     -------
     pandas.DataFrame
         Long table ``*by, wave, measure, statistic, n, value, se, ci_low, ci_high,
-        previous_wave, change, change_se, p_value, significant, suppressed``. ``statistic`` is
-        ``"mean"`` (``value`` on the column's scale) or ``"nps"`` (points). ``previous_wave``
-        is the group's latest earlier wave with rows (NA for the first). ``suppressed`` flags
-        a cell below ``min_n`` (its estimates are NaN); the change, p-value and flag are
-        NaN/NA when either cell is suppressed.
+        previous_wave, change, change_se, p_value, q_value, significant, verdict,
+        suppressed``. ``statistic`` is ``"mean"`` (``value`` on the column's scale) or
+        ``"nps"`` (points). ``previous_wave`` is the study's wave before (NA for the first),
+        whether or not the group has rows in it. ``suppressed`` flags a cell below ``min_n``
+        (its estimates are NaN); the change, p-value and flag are NaN/NA when either cell is
+        suppressed or the group has no rows in the previous wave. ``verdict``: "improved",
+        "deteriorated", "no change" (tested), else why not: "no previous wave" (the study's
+        first wave), "no previous wave data" (the group has no rows in it), "suppressed"
+        (either cell below ``min_n``, or too few answers for a test) — the words of
+        :func:`csatlib.stats.screens.four_screens`' screen 1.
 
     Notes
     -----
-    Means: t interval (:func:`csat_mean`); change tested with Welch's t,
+    Means without ``cluster``: t interval (:func:`csat_mean`); change tested with Welch's t,
     :math:`t = (\\bar x_1 - \\bar x_0)/\\sqrt{se_1^2 + se_0^2}` with Welch-Satterthwaite df
     :math:`(se_1^2 + se_0^2)^2 / (se_1^4/(n_1-1) + se_0^4/(n_0-1))`.
-    NPS: :func:`csatlib.stats.nps.nps_by_group` (adjusted Wald interval) and the two-sample z test
-    of
-    :func:`csatlib.stats.nps.nps_difference`. Waves are treated as independent samples.
+
+    Means with ``cluster``: the (group, wave) means are domains of
+    ``svydesign(ids = ~cluster, data = df)`` (:func:`csatlib.stats.design.domain_means`; normal
+    interval as :func:`scores_by_group`), and the change is ``svycontrast`` of ``svyby(...,
+    covmat = TRUE)``: :math:`se^2 = se_1^2 + se_0^2 - 2\\,\\widehat{Cov}`, an account answering
+    in both waves making them dependent; two-sided z test.
+
+    NPS: :func:`csatlib.stats.nps.nps_by_group` (value and interval) and
+    :func:`csatlib.stats.nps.nps_wave_change` (change, its SE and test), given ``cluster``
+    when there is one, so that the NPS change is the headline's; a change from another wave
+    than the study's previous one is not used ("no previous wave data").
+
+    q-values: :func:`csatlib.stats.multiplicity.adjust` with one family per group and wave.
+    For the report's whole family (with the four screens) use
+    :func:`csatlib.stats.multiplicity.country_family_q`.
 
     Checked against: scipy ``ttest_ind(equal_var=False)`` and ``nps_difference`` on the same
-    cells in tests/stats/test_scores.py.
+    cells (no cluster), R 4.2.2 survey 4.1-1 ``svyby`` + ``svycontrast`` (means and change SEs
+    to 1e-8, with cluster) in tests/stats/test_scores.py.
 
     References
     ----------
     Welch, B. L. (1947). The generalization of "Student's" problem when several different
     population variances are involved. Biometrika, 34(1/2), 28-35.
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, ch. 2-3.
     """
     conf = check_conf(conf, func="trends")
     min_n = check_min_n(min_n, func="trends")
@@ -753,56 +987,217 @@ def trends(
     columns = _as_list(columns, "columns")
     by = _as_list(by)
     keys_cols = [*by, wave]
-    require_columns(df, [*keys_cols, *columns], "trends")
+    require_columns(df, [*keys_cols, *columns, *_optional(cluster)], "trends")
+    order = _study_waves(df[wave], waves)
     cells, ncells, decode = _cells(df, keys_cols)
     observed = _observed(cells, ncells)
     keys = decode(observed)
+    previous, prev_pos = _previous_cells(keys, by, wave, order)
     frames = []
     for column in columns:
-        m = _mean_stats(_column(df, column), cells, ncells, conf)
-        frame = keys.copy()
-        frame["measure"] = column
-        frame["statistic"] = "mean"
-        for name, source in (("n", "n"), ("value", "mean"), ("se", "se")):
-            frame[name] = m[source][observed]
-        frame["ci_low"], frame["ci_high"] = m["ci_low"][observed], m["ci_high"][observed]
-        frames.append(frame)
+        frames.append(_mean_rows(df, column, cells, ncells, observed, prev_pos, cluster, conf))
         if column == nps_column:
-            t = nps_by_group(df, keys_cols, score=column, min_n=1, conf=conf)
-            frame = t[keys_cols].copy()
-            frame["measure"] = column
-            frame["statistic"] = "nps"
-            frame["n"] = t["n"].astype(np.float64)
-            frame["value"] = t["score"]
-            frame["se"], frame["ci_low"], frame["ci_high"] = t["se"], t["ci_low"], t["ci_high"]
-            frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
+            frames.append(_nps_rows(df, column, keys, by, wave, previous, cluster, conf))
+    blocks = pd.concat(frames, ignore_index=True)
+    reps = len(frames)
+    out = pd.concat([keys] * reps, ignore_index=True)
+    for name in ("measure", "statistic", "n", "value", "se", "ci_low", "ci_high"):
+        out[name] = blocks[name].to_numpy()
     out["n"] = out["n"].astype(np.int64)
     suppressed = (out["n"] < min_n).to_numpy()
     _suppress(out, suppressed, ["value", "se", "ci_low", "ci_high"])
-    out["suppressed"] = suppressed
+    out["previous_wave"] = _as_wave_dtype(np.tile(previous, reps), keys[wave].dtype)
 
-    prev = out.groupby([*by, "measure", "statistic"], observed=True, sort=False)
-    prev = prev[[wave, "n", "value", "se", "suppressed"]].shift(1)
-    has_prev = prev["n"].notna().to_numpy()
-    either = suppressed | prev["suppressed"].eq(True).to_numpy(dtype=bool)
-    change = np.where(either | ~has_prev, np.nan, out["value"] - prev["value"])
-    var1, var0 = out["se"].to_numpy() ** 2, prev["se"].to_numpy(dtype=np.float64) ** 2
-    change_se = np.sqrt(var1 + var0)
-    change_se = np.where(np.isnan(change), np.nan, change_se)
-    n1, n0 = out["n"].to_numpy(np.float64), prev["n"].to_numpy(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        welch_df = (var1 + var0) ** 2 / (var1**2 / (n1 - 1.0) + var0**2 / (n0 - 1.0))
-        t_stat = np.where(change_se == 0, np.where(change == 0, 0.0, np.inf), change / change_se)
-    p_mean = 2.0 * stats.t.sf(np.abs(t_stat), welch_df)
-    p_mean = np.where(change_se == 0, np.where(change == 0, 1.0, 0.0), p_mean)
-    p_nps = _difference_test(change, change_se, conf, 200.0)["p_value"]
-    p_value = np.where(out["statistic"].to_numpy() == "nps", p_nps, p_mean)
-    p_value = np.where(np.isnan(change), np.nan, p_value)
-    out.insert(len(keys_cols) + 2 + 5, "previous_wave", prev[wave].astype(out[wave].dtype))
+    pos = np.tile(prev_pos, reps)
+    offset = np.repeat(np.arange(reps) * len(keys), len(keys))
+    has_prev = pos >= 0
+    prev_sup = np.where(has_prev, suppressed[np.where(has_prev, pos + offset, 0)], True)
+    either = suppressed | prev_sup
+    change = np.where(either, np.nan, blocks["change"].to_numpy(np.float64))
+    change_se = np.where(either, np.nan, blocks["change_se"].to_numpy(np.float64))
+    p_value = np.where(either, np.nan, blocks["p_value"].to_numpy(np.float64))
+    families = np.tile(np.arange(len(keys)), reps)
+    q_value = _bh(p_value, families=families) if adjust else np.full(len(out), np.nan)
+    evidence = q_value if adjust else p_value
+    reasons = np.select(
+        [suppressed, pd.isna(out["previous_wave"]).to_numpy(), ~has_prev],
+        [SUPPRESSED, NO_PREVIOUS_WAVE, NO_PREVIOUS_WAVE_DATA],
+        SUPPRESSED,
+    )
+    labels = _verdict(
+        change,
+        evidence,
+        alpha=alpha,
+        up=CHANGE_LABELS[0],
+        down=CHANGE_LABELS[1],
+        none=CHANGE_LABELS[2],
+    )
     out["change"] = change
     out["change_se"] = change_se
     out["p_value"] = p_value
-    out["significant"] = _significant(p_value, alpha)
-    out["suppressed"] = out.pop("suppressed")
+    out["q_value"] = q_value
+    out["significant"] = _significant_q(evidence, alpha=alpha)
+    out["verdict"] = np.where(pd.isna(labels), reasons, labels).astype(object)
+    out["suppressed"] = suppressed
+    return out
+
+
+def _study_waves(column: pd.Series, waves: Sequence[str] | None) -> list[str]:
+    """The study's wave order: ``waves`` as given (checked to hold every wave of the column),
+    else :func:`csatlib.roles.wave_order` of the column."""
+    present = roles.wave_order(column)
+    if waves is None:
+        return present
+    if isinstance(waves, str):
+        raise DataError(f"trends: waves must be a list of waves, oldest first; found {waves!r}")
+    order = [str(w) for w in waves]
+    unknown = [w for w in present if w not in order]
+    if unknown or len(set(order)) != len(order):
+        raise DataError(
+            f"trends: waves must list every wave of the data once, oldest first; found {order}, "
+            f"data has {present}"
+        )
+    return order
+
+
+def _previous_cells(
+    keys: pd.DataFrame, by: list[str], wave: str, order: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's previous wave in the study (None for the first) and the position of the same
+    group's cell in it among ``keys`` (-1: the group has no rows in that wave)."""
+    labels = keys[wave].astype(object).map(str).to_numpy()
+    before = {w: roles.previous_wave(order, w) for w in order}
+    previous = np.array([before[w] for w in labels], dtype=object)
+    here = keys[by].copy()
+    here["_wave"] = labels
+    there = keys[by].copy()
+    there["_wave"] = previous
+    index = pd.MultiIndex.from_frame(here)
+    positions = index.get_indexer(pd.MultiIndex.from_frame(there))
+    return previous, np.where(pd.isna(previous), -1, positions)
+
+
+def _as_wave_dtype(values: np.ndarray, dtype: Any) -> pd.Series:
+    """Previous waves in the wave column's dtype when it can hold them, else as text."""
+    series = pd.Series(values, dtype=object)
+    if isinstance(dtype, pd.CategoricalDtype):
+        known = {str(c) for c in dtype.categories}
+        if set(series.dropna()) <= known:
+            lookup = {str(c): c for c in dtype.categories}
+            return pd.Series(pd.Categorical(series.map(lookup), dtype=dtype), index=series.index)
+    return series
+
+
+def _mean_rows(
+    df: pd.DataFrame,
+    column: str,
+    cells: np.ndarray,
+    ncells: int,
+    observed: np.ndarray,
+    prev_pos: np.ndarray,
+    cluster: str | None,
+    conf: float,
+) -> pd.DataFrame:
+    """A measure's mean per cell with its change from the previous cell (before suppression)."""
+    x = _column(df, column)
+    has = prev_pos >= 0
+    prev = np.where(has, prev_pos, 0)
+    if cluster is None:
+        m = _mean_stats(x, cells, ncells, conf)
+        n, value, se = m["n"][observed], m["mean"][observed], m["se"][observed]
+        ci_low, ci_high = m["ci_low"][observed], m["ci_high"][observed]
+        var1, var0 = se**2, se[prev] ** 2
+        change_se = np.sqrt(var1 + var0)
+        p = _welch_p(value - value[prev], change_se, var1, var0, n, n[prev])
+    else:
+        codes = cluster_codes(df[cluster].to_numpy(dtype=object), len(x))
+        design = _domain_design(x, cells, ncells, codes)
+        n, value = design.n[observed], design.mean[observed]
+        se = _se_and_deff(design)[0][observed]
+        z = _z_quantile(conf)
+        ci_low, ci_high = value - z * se, value + z * se
+        cov = design.cov(observed, np.where(has, observed[prev], -1))
+        with np.errstate(invalid="ignore"):
+            change_se = np.sqrt(np.clip(se**2 + se[prev] ** 2 - 2.0 * cov, 0.0, None))
+        p = _difference_test(value - value[prev], change_se, conf, np.inf)["p_value"]
+    return pd.DataFrame(
+        {
+            "measure": column,
+            "statistic": "mean",
+            "n": n,
+            "value": value,
+            "se": se,
+            "ci_low": ci_low,
+            "ci_high": ci_high,
+            "change": np.where(has, value - value[prev], np.nan),
+            "change_se": np.where(has, change_se, np.nan),
+            "p_value": np.where(has, p, np.nan),
+        }
+    )
+
+
+def _welch_p(
+    change: np.ndarray,
+    change_se: np.ndarray,
+    var1: np.ndarray,
+    var0: np.ndarray,
+    n1: np.ndarray,
+    n0: np.ndarray,
+) -> np.ndarray:
+    """Two-sided Welch p-value; with no variance, 1 for no change and 0 for a change."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        welch_df = (var1 + var0) ** 2 / (var1**2 / (n1 - 1.0) + var0**2 / (n0 - 1.0))
+        t_stat = np.where(change_se == 0, np.where(change == 0, 0.0, np.inf), change / change_se)
+    p = 2.0 * stats.t.sf(np.abs(t_stat), welch_df)
+    return np.where(change_se == 0, np.where(change == 0, 1.0, 0.0), p)
+
+
+def _nps_rows(
+    df: pd.DataFrame,
+    column: str,
+    keys: pd.DataFrame,
+    by: list[str],
+    wave: str,
+    previous: np.ndarray,
+    cluster: str | None,
+    conf: float,
+) -> pd.DataFrame:
+    """The NPS per cell (nps_by_group) and its change from the study's previous wave
+    (nps_wave_change), aligned with ``keys``."""
+    design = {} if cluster is None else {"cluster": cluster}
+    keys_cols = [*by, wave]
+    t = nps_by_group(df, keys_cols, score=column, min_n=1, conf=conf, **design)
+    if len(t) != len(keys):
+        raise DataError(f"trends: NPS groups of {column!r} do not match the score groups")
+    changes = nps_wave_change(df, by=by, wave=wave, score=column, min_n=1, conf=conf, **design)
+    here = pd.MultiIndex.from_frame(_text_keys(keys, keys_cols))
+    found = here.get_indexer(pd.MultiIndex.from_frame(_text_keys(changes, keys_cols)))
+    from_previous = changes["previous_wave"].astype(object).map(str, na_action="ignore")
+    use = (found >= 0) & (from_previous.to_numpy() == previous[np.maximum(found, 0)])
+    change = np.full(len(keys), np.nan)
+    change_se = np.full(len(keys), np.nan)
+    p = np.full(len(keys), np.nan)
+    change[found[use]] = changes["change"].to_numpy(np.float64)[use]
+    change_se[found[use]] = changes["se"].to_numpy(np.float64)[use]
+    p[found[use]] = changes["p_value"].to_numpy(np.float64)[use]
+    return pd.DataFrame(
+        {
+            "measure": column,
+            "statistic": "nps",
+            "n": t["n"].to_numpy(np.float64),
+            "value": t["score"].to_numpy(np.float64),
+            "se": t["se"].to_numpy(np.float64),
+            "ci_low": t["ci_low"].to_numpy(np.float64),
+            "ci_high": t["ci_high"].to_numpy(np.float64),
+            "change": change,
+            "change_se": change_se,
+            "p_value": p,
+        }
+    )
+
+
+def _text_keys(frame: pd.DataFrame, keys_cols: list[str]) -> pd.DataFrame:
+    """Group keys with the wave as text, for matching tables of different dtypes."""
+    out = frame[keys_cols[:-1]].copy()
+    out["_wave"] = frame[keys_cols[-1]].astype(object).map(str, na_action="ignore").to_numpy()
     return out

@@ -271,18 +271,21 @@ def test_transaction_display_formats_mean_interval_and_top_box() -> None:
             "ci_low": [3.9, PLANTED],
             "ci_high": [4.35, PLANTED],
             "top_box": [0.8235, PLANTED],
+            "top_box_ci_low": [0.726, PLANTED],
+            "top_box_ci_high": [0.890, PLANTED],
             "suppressed": [False, True],
         }
     )
     out = tables.transaction_display(summary, by=["month"], min_n=30)
     assert out.loc["2026-01"].to_dict() == {
         "n": "85",
-        "Mean (1–5)": "4.12",
+        "Mean": "4.12",
         "95% CI": "3.90 to 4.35",
         "Top-2-box (%)": "82.3",
+        "Top-2-box 95% CI (Wilson)": "72.6 to 89.0",  # every shown estimate has its interval
     }
-    assert out.loc["2026-02", "Mean (1–5)"] == "suppressed (n = 4 < 30)"
-    assert (out.loc["2026-02"].drop(["n", "Mean (1–5)"]) == "").all() and not _leaks(out)
+    assert out.loc["2026-02", "Mean"] == "suppressed (n = 4 < 30)"
+    assert (out.loc["2026-02"].drop(["n", "Mean"]) == "").all() and not _leaks(out)
 
 
 def test_screens_display_shows_no_figure_for_a_suppressed_attribute() -> None:

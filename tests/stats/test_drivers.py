@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from scipy import optimize, stats
 from csatlib.config import RAW_DIR
 from csatlib.errors import DataError
 from csatlib.stats import drivers
+from csatlib.stats.design import cluster_codes
 
 # R datasets::swiss (public domain; Mosteller & Tukey 1977), 47 French-speaking provinces, 1888.
 # Copied from the Rdatasets CSV (vincentarelbundock/Rdatasets csv/datasets/swiss.csv).
@@ -516,16 +518,175 @@ def test_logit_matches_direct_likelihood_maximisation():
     assert table["std_coef"].to_numpy() == pytest.approx(table["coef"].to_numpy() * sd)
 
 
-def test_weighted_logit_equals_duplicated_rows_with_relative_weights():
-    frame = _promoter_data(400, seed=3)
-    reps = np.arange(400) % 2 + 1
-    weighted = drivers.logit_drivers(frame, "ltr", ["a", "b", "c"], reps, threshold=9)
+def _account_promoters(seed: int = 15) -> pd.DataFrame:
+    """478 respondents of 70 accounts (1-12 each) who answer alike: an account effect moves
+    both ratings and the chance to promote; 6 missing x2 ratings (listwise deletion)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 13, size=70)
+    account = np.repeat(np.arange(70), sizes)
+    effect = rng.normal(size=70)[account]
+    n = len(account)
+    x = np.clip(np.rint(6.5 + 1.2 * effect[:, None] + rng.normal(size=(n, 2)) * 1.6), 1, 10)
+    eta = -7.5 + 0.55 * x[:, 0] + 0.35 * x[:, 1] + 0.9 * effect
+    frame = pd.DataFrame(
+        {
+            "account": [f"A{a:02d}" for a in account],
+            "x1": x[:, 0],
+            "x2": x[:, 1],
+            "promoter": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int),
+            "weight": np.round(rng.uniform(0.5, 3.0, size=n), 2),
+        }
+    )
+    frame.loc[rng.choice(n, size=6, replace=False), "x2"] = np.nan
+    return frame
+
+
+# R 4.2.2 with survey 4.1.1, on _account_promoters() written by
+# frame.to_csv(path, index=False, na_rep="NA") and read back as d <- read.csv(path):
+#   fit <- svyglm(promoter ~ x1 + x2, design = DESIGN, family = quasibinomial(),
+#                 control = glm.control(epsilon = 1e-12, maxit = 100))
+#   coef(summary(fit)) and confint(fit) (its default: t quantiles on fit$df.residual df)
+# with DESIGN = svydesign(ids = ~account, weights = ~weight, data = d) ("account", "weight"),
+# svydesign(ids = ~1, weights = ~weight, data = d) (None, "weight") and
+# svydesign(ids = ~account, data = d) ("account", None). Rows x1, x2; the intercept apart.
+# Without `control` the two weighted fits give the same digits; the unweighted one stops after
+# 5 IRLS iterations (glm's default epsilon 1e-8) and, as svyglm takes its weights from the
+# last-but-one iteration, its errors move by 2.4e-5 relative (x1: 0.093614461498).
+SVYGLM = {
+    ("account", "weight"): {
+        "coef": [0.809308357508, 0.446920286847],
+        "se": [0.110353140825, 0.105399068878],
+        "p_value": [3.81541958628e-10, 6.99833110372e-05],
+        "ci_low": [0.589042566529, 0.236542864859],
+        "ci_high": [1.02957414849, 0.657297708834],
+        "intercept": -10.060646091,
+        "df": 67,
+    },
+    (None, "weight"): {
+        "coef": [0.809308357508, 0.446920286847],
+        "se": [0.100908073551, 0.0979091562586],
+        "p_value": [8.50100556933e-15, 6.39978470948e-06],
+        "ci_low": [0.61102046233, 0.254525369077],
+        "ci_high": [1.00759625269, 0.639315204616],
+        "intercept": -10.060646091,
+        "df": 469,
+    },
+    ("account", None): {
+        "coef": [0.774862043548, 0.445102897745],
+        "se": [0.0936167391602, 0.0862684673162],
+        "p_value": [7.62270408482e-12, 2.38943893208e-06],
+        "ci_low": [0.588002250107, 0.272910316293],
+        "ci_high": [0.961721836988, 0.617295479197],
+        "intercept": -9.63938471723,
+        "df": 67,
+    },
+}
+
+
+@pytest.mark.parametrize(("cluster", "weights"), list(SVYGLM))
+def test_design_based_logit_equals_r_svyglm(cluster, weights):
+    frame = _account_promoters()
+    # the data R saw (a changed numpy stream would show here first)
+    assert (len(frame), frame["promoter"].sum(), frame["x1"].sum()) == (478, 126, 3110.0)
+    table = drivers.logit_drivers(frame, "promoter", ["x1", "x2"], weights=weights, cluster=cluster)
+    ref = SVYGLM[(cluster, weights)]
+    assert table.attrs["variance"] == "design-based" and table.attrs["df"] == ref["df"]
+    # measured: coefficients agree to R's 12 printed digits, errors to 1e-8 relative
+    assert table["coef"].to_numpy() == pytest.approx(ref["coef"], rel=1e-7)
+    assert table.attrs["intercept"] == pytest.approx(ref["intercept"], rel=1e-7)
+    assert table["se"].to_numpy() == pytest.approx(ref["se"], rel=1e-6)
+    assert table["p_value"].to_numpy() == pytest.approx(ref["p_value"], rel=1e-5)
+    assert np.log(table["or_ci_low"]).to_numpy() == pytest.approx(ref["ci_low"], rel=1e-6)
+    assert np.log(table["or_ci_high"]).to_numpy() == pytest.approx(ref["ci_high"], rel=1e-6)
+    assert table["z"].to_numpy() == pytest.approx((table["coef"] / table["se"]).to_numpy())
+
+
+def test_weighted_logit_errors_are_no_longer_the_model_based_ones():
+    frame = _account_promoters()
+    design = drivers.logit_drivers(frame, "promoter", ["x1", "x2"], weights="weight")
+    # R 4.2.2: glm(promoter ~ x1 + x2, family = binomial(), weights = weight / mean(weight),
+    # data = d[complete.cases(d), ]), the model-based errors logit_drivers reported before.
+    model_based = np.array([0.0943502406833, 0.0859074060635])
+    assert (design["se"].to_numpy() / model_based) == pytest.approx([1.0695, 1.1397], abs=1e-4)
+    unweighted = drivers.logit_drivers(frame, "promoter", ["x1", "x2"])
+    assert unweighted.attrs["variance"] == "model-based"
+    assert unweighted.attrs["df"] == float("inf")
+
+
+def test_weights_as_repeated_rows_of_one_account_give_the_same_design_based_logit():
+    frame = _promoter_data(400, seed=3).assign(account=lambda f: np.arange(len(f)) // 4)
+    reps = np.arange(400) % 3 + 1
+    weighted = drivers.logit_drivers(
+        frame, "ltr", ["a", "b", "c"], reps, threshold=9, cluster="account"
+    )
     repeated = frame.loc[frame.index.repeat(reps)].reset_index(drop=True)
-    expanded = drivers.logit_drivers(repeated, "ltr", ["a", "b", "c"], threshold=9)
-    assert weighted["coef"].to_numpy() == pytest.approx(expanded["coef"].to_numpy(), abs=1e-7)
-    # Weights are rescaled to sum to the 400 rows, not the 600 duplicated ones.
-    ratio = np.sqrt(reps.sum() / len(frame))
-    assert weighted["se"].to_numpy() == pytest.approx(expanded["se"].to_numpy() * ratio, rel=1e-6)
+    expanded = drivers.logit_drivers(
+        repeated, "ltr", ["a", "b", "c"], threshold=9, cluster="account"
+    )
+    # the same account totals of the influence values: identical estimates and errors
+    assert weighted["coef"].to_numpy() == pytest.approx(expanded["coef"].to_numpy(), rel=1e-8)
+    assert weighted["se"].to_numpy() == pytest.approx(expanded["se"].to_numpy(), rel=1e-8)
+    assert weighted.attrs["n_clusters"] == expanded.attrs["n_clusters"] == 100
+
+
+def test_a_respondent_without_account_is_an_account_of_its_own():
+    frame = _account_promoters()
+    unknown = frame.index[::25]
+    missing = frame.assign(account=frame["account"].where(~frame.index.isin(unknown)))
+    labels = pd.Series("own_" + frame.index.astype(str), index=frame.index)
+    own = frame.assign(account=frame["account"].where(~frame.index.isin(unknown), labels))
+    table = drivers.logit_drivers(missing, "promoter", ["x1", "x2"], cluster="account")
+    expected = drivers.logit_drivers(own, "promoter", ["x1", "x2"], cluster="account")
+    pd.testing.assert_frame_equal(table, expected)
+    assert table.attrs["n_clusters"] == own["account"].nunique() > frame["account"].nunique()
+
+
+def _separated(seed: int = 9, *, n: int = 600, overlap: bool) -> pd.DataFrame:
+    """_promoter_data plus 'rush': every promoter rates it 8-10 (7-10 with ``overlap``), every
+    other respondent 1-7: complete (quasi-complete with the shared 7) separation."""
+    frame = _promoter_data(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    promoter = frame["ltr"].to_numpy() >= 9
+    low = 7 if overlap else 8
+    frame["rush"] = np.where(promoter, rng.integers(low, 11, n), rng.integers(1, 8, n))
+    return frame
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_separation_raises_once_and_names_the_driver(overlap, weights):
+    frame = _separated(overlap=overlap).assign(w=lambda f: np.linspace(0.5, 2.0, len(f)))
+    low = 7 if overlap else 8
+    message = (
+        r"driver\(s\) \['rush'\] separate the outcome 'ltr' >= 9 on its own, completely or "
+        rf"quasi-completely \(rush: events {low} to 10, others 1 to 7\)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # statsmodels' per-iteration warnings stay inside
+        with pytest.raises(DataError, match=message):
+            drivers.logit_drivers(frame, "ltr", ["a", "b", "rush"], weights, threshold=9)
+    # without the separating driver the same data fit, with one note at most per warning
+    table = drivers.logit_drivers(frame, "ltr", ["a", "b"], weights, threshold=9)
+    assert np.isfinite(table["se"]).all() and table["coef"].abs().lt(5).all()
+    assert len(table.attrs["notes"]) == len(set(table.attrs["notes"]))
+
+
+def test_joint_separation_names_the_drivers_that_separate_together():
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(rng.integers(1, 11, size=(800, 3)).astype(float), columns=["a", "b", "c"])
+    total = frame["a"] + frame["b"]
+    # quasi-complete: a + b > 11 always an event, < 11 never, = 11 either
+    frame["event"] = np.where(total > 11, 1, np.where(total < 11, 0, rng.integers(0, 2, 800)))
+    with pytest.raises(
+        DataError, match=r"driver\(s\) \['a', 'b'\] separate the outcome 'event' jointly"
+    ):
+        drivers.logit_drivers(frame, "event", ["a", "b", "c"])
+    with pytest.raises(DataError, match=r"\['a', 'b'\] separate .* jointly"):
+        drivers.logit_drivers(frame, "event", ["c", "a", "b"], weights=np.linspace(1, 2, 800))
+    # not separated: a coin decides within a + b = 10..12
+    frame["event"] = np.where(total > 12, 1, np.where(total < 10, 0, rng.integers(0, 2, 800)))
+    table = drivers.logit_drivers(frame, "event", ["a", "b", "c"])
+    assert table["coef"][["a", "b"]].gt(1).all() and abs(table.loc["c", "coef"]) < 0.5
 
 
 def test_logit_needs_a_binary_outcome_and_enough_events():
@@ -550,14 +711,7 @@ def test_vectorized_bootstrap_equals_a_loop_over_resampled_weights(swiss):
     )
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(len(swiss), np.full(len(swiss), 1 / len(swiss)), size=n_boot)
-    reps = np.array(
-        [
-            drivers.relative_importance(
-                swiss, "Fertility", SWISS_X, weights=c, min_n=1, rows_per_driver=1
-            )["importance"].to_numpy()
-            for c in counts
-        ]
-    )
+    reps = _replicates_by_loop(swiss, "Fertility", SWISS_X, counts)
     lo, hi = np.quantile(reps, [0.025, 0.975], axis=0)
     ordered = boot.reindex(SWISS_X)
     assert ordered["ci_low"].to_numpy() == pytest.approx(lo, abs=1e-10)
@@ -567,6 +721,38 @@ def test_vectorized_bootstrap_equals_a_loop_over_resampled_weights(swiss):
     assert ordered["importance"].to_numpy() == pytest.approx(point["importance"].to_numpy())
     assert list(boot["rank"]) == [1, 2, 3, 4, 5]
     assert ((boot["rank_ci_low"] <= boot["rank"]) & (boot["rank"] <= boot["rank_ci_high"])).all()
+    _assert_paired_verdicts(boot, SWISS_X, point["importance"].to_numpy(), reps)
+
+
+def _replicates_by_loop(frame, outcome, cols, counts) -> np.ndarray:
+    """Independent reference: one relative_importance call per replicate, counts as weights."""
+    return np.array(
+        [
+            drivers.relative_importance(
+                frame, outcome, cols, weights=c, min_n=1, rows_per_driver=1
+            )["importance"].to_numpy()
+            for c in counts
+        ]
+    )
+
+
+def _assert_paired_verdicts(boot, cols, point, reps) -> None:
+    """Each pair's record and verdict, recomputed from the looped replicates."""
+    records = {(r["driver_a"], r["driver_b"]): r for r in boot.attrs["differences"]}
+    assert len(records) == len(cols) * (len(cols) - 1) // 2
+    partners: dict[str, list[str]] = {c: [] for c in cols}
+    for i, j in itertools.combinations(range(len(cols)), 2):
+        diff = reps[:, i] - reps[:, j]
+        lo, hi = np.quantile(diff, [0.025, 0.975])
+        record = records[(cols[i], cols[j])]
+        assert (record["ci_low"], record["ci_high"]) == pytest.approx((lo, hi), abs=1e-10)
+        d = point[i] - point[j]
+        assert record["share_reversed"] == pytest.approx(np.mean(diff * np.sign(d) <= 0))
+        assert record["separated"] == bool((lo > 0 and d > 0) or (hi < 0 and d < 0))
+        if not record["separated"]:
+            partners[cols[i]].append(cols[j])
+            partners[cols[j]].append(cols[i])
+    assert boot["not_separable_from"].to_dict() == {c: ", ".join(p) for c, p in partners.items()}
 
 
 def test_bootstrap_is_reproducible():
@@ -579,20 +765,121 @@ def test_bootstrap_is_reproducible():
     assert first["importance"].le(first["ci_high"]).all()
 
 
-def test_overlap_notes_name_neighbours_with_overlapping_intervals():
-    boot = pd.DataFrame(
-        {
-            "importance": [0.30, 0.22, 0.20, 0.05],
-            "ci_low": [0.26, 0.15, 0.14, 0.01],
-            "ci_high": [0.34, 0.27, 0.25, 0.09],
-        },
-        index=pd.Index(["product_quality", "delivery", "post_sales_support", "invoicing"]),
+def _account_ratings(seed: int = 31, n_accounts: int = 60) -> tuple[pd.DataFrame, list[str]]:
+    """Respondents of accounts that answer alike: an account effect larger than the
+    respondent's own variation on every rating and on the outcome; a few missing ratings
+    and a few respondents without an account."""
+    rng = np.random.default_rng(seed)
+    account = np.repeat(np.arange(n_accounts), rng.integers(2, 15, n_accounts))
+    n = len(account)
+    x = rng.normal(size=(n_accounts, 4))[account] * 1.5 + rng.normal(size=(n, 4)) * 0.5
+    y = x @ [0.8, 0.5, 0.3, 0.1] + rng.normal(size=n_accounts)[account] + rng.normal(size=n)
+    cols = ["quality", "delivery", "support", "invoicing"]
+    frame = pd.DataFrame(x, columns=cols).assign(y=y, account=[f"K{a}" for a in account])
+    frame.loc[rng.choice(n, 8, replace=False), "support"] = np.nan
+    frame.loc[rng.choice(n, 5, replace=False), "account"] = None
+    return frame, cols
+
+
+def test_cluster_bootstrap_equals_a_loop_over_drawn_accounts():
+    frame, cols = _account_ratings()
+    n_boot, seed = 30, 5
+    boot = drivers.bootstrap_importance(
+        frame, "y", cols, n_boot=n_boot, seed=seed, cluster="account"
     )
+    # the analysis sample: complete rows; an unknown account is an account of its own
+    complete = frame.dropna(subset=cols).reset_index(drop=True)
+    codes = cluster_codes(complete["account"].to_numpy(dtype=object), len(complete))
+    n_clusters = int(codes.max()) + 1
+    assert (
+        boot.attrs["n_clusters"]
+        == n_clusters
+        == complete["account"].nunique() + int(complete["account"].isna().sum())
+    )
+    rng = np.random.default_rng(seed)
+    drawn = rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot)
+    counts = drawn[:, codes]  # every respondent of a drawn account, as often as it is drawn
+    reps = _replicates_by_loop(complete, "y", cols, counts)
+    ordered = boot.reindex(cols)
+    lo, hi = np.quantile(reps, [0.025, 0.975], axis=0)
+    assert ordered["ci_low"].to_numpy() == pytest.approx(lo, abs=1e-10)
+    assert ordered["ci_high"].to_numpy() == pytest.approx(hi, abs=1e-10)
+    assert ordered["se"].to_numpy() == pytest.approx(reps.std(axis=0, ddof=1), abs=1e-10)
+    point = drivers.relative_importance(frame, "y", cols)["importance"].to_numpy()
+    _assert_paired_verdicts(boot, cols, point, reps)
+    assert boot.attrs["cluster"] == "account" and boot.attrs["n_valid"] == n_boot
+
+
+def test_one_respondent_per_account_is_plain_case_resampling():
+    frame, cols = _random_drivers(300, 4, seed=2)
+    frame["account"] = [f"acc{i}" for i in range(300)]
+    plain = drivers.bootstrap_importance(frame, "y", cols, n_boot=200, seed=9)
+    clustered = drivers.bootstrap_importance(
+        frame, "y", cols, n_boot=200, seed=9, cluster="account"
+    )
+    pd.testing.assert_frame_equal(plain, clustered, check_exact=True)
+    assert clustered.attrs["n_clusters"] == plain.attrs["n_clusters"] == 300
+    assert clustered.attrs["differences"] == plain.attrs["differences"]
+
+
+def test_cluster_bootstrap_widens_intervals_when_accounts_answer_alike():
+    frame, cols = _account_ratings()
+    respondents = drivers.bootstrap_importance(frame, "y", cols, n_boot=400, seed=1)
+    accounts = drivers.bootstrap_importance(frame, "y", cols, n_boot=400, seed=1, cluster="account")
+    pd.testing.assert_series_equal(respondents["importance"], accounts["importance"])
+    # about 60 independent accounts, not ~480 independent respondents
+    ratio = accounts["se"] / respondents["se"].reindex(accounts.index)
+    assert ratio.min() > 1.5, ratio.to_dict()
+    assert any("cluster bootstrap" in n for n in accounts.attrs["notes"])
+
+
+def test_one_account_gives_no_intervals():
+    frame, cols = _random_drivers(200, 3, seed=4)
+    boot = drivers.bootstrap_importance(frame.assign(account="K1"), "y", cols, cluster="account")
+    assert boot["ci_low"].isna().all() and boot.attrs["n_valid"] == 0
+    assert boot["importance"].notna().all() and boot.attrs["overlap_notes"] == []
+    assert "nothing to resample" in boot.attrs["notes"][-1]
+
+
+def test_paired_difference_separates_drivers_whose_intervals_overlap():
+    rng = np.random.default_rng(15)
+    x1, x2 = rng.normal(size=300), rng.normal(size=300)
+    # heavy-tailed noise moves both importances together; their difference moves less
+    y = x1 + 0.7 * x2 + rng.standard_t(2.5, size=300)
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "y": y})
+    boot = drivers.bootstrap_importance(frame, "y", ["x1", "x2"], n_boot=1000, seed=1)
+    assert boot.loc["x1", "ci_low"] < boot.loc["x2", "ci_high"] - 0.04  # intervals overlap
+    (record,) = boot.attrs["differences"]
+    assert record["ci_low"] > 0.04 and record["separated"] and record["share_reversed"] < 0.025
+    assert list(boot["not_separable_from"]) == ["", ""] and boot.attrs["overlap_notes"] == []
+    table = drivers.driver_table(frame, "y", ["x1", "x2"], n_boot=1000, seed=1)
+    assert list(table["not_separable_from"]) == ["", ""] and table.attrs["overlap_notes"] == []
+
+
+def test_overlap_notes_name_neighbours_whose_paired_difference_does_not_separate():
+    names = ["product_quality", "delivery", "post_sales_support", "invoicing"]
+    boot = pd.DataFrame({"importance": [0.30, 0.22, 0.20, 0.05]}, index=pd.Index(names))
+
+    def record(a, b, separated, share):
+        return {"driver_a": a, "driver_b": b, "separated": separated, "share_reversed": share}
+
     boot.attrs["conf"] = 0.9
-    assert drivers.overlap_notes(boot) == [
-        "product_quality and delivery cannot be separated (90% intervals overlap)",
-        "delivery and post_sales_support cannot be separated (90% intervals overlap)",
+    boot.attrs["differences"] = [
+        record("product_quality", "delivery", True, 0.01),  # overlapping intervals or not
+        record("delivery", "post_sales_support", False, 0.31),
+        record("invoicing", "post_sales_support", True, 0.0),  # either order of the pair
+        record("product_quality", "invoicing", False, 0.2),  # not neighbours: no note
     ]
+    assert drivers.overlap_notes(boot) == [
+        "delivery and post_sales_support cannot be separated: the 90% bootstrap interval of "
+        "their difference in importance does not confirm their order (reversed in 31% of "
+        "resamples)"
+    ]
+    boot.attrs["differences"][0]["separated"] = None  # no intervals: no verdict, no note
+    assert len(drivers.overlap_notes(boot)) == 1
+    del boot.attrs["differences"]
+    with pytest.raises(DataError, match="overlap_notes: expected the output of bootstrap"):
+        drivers.overlap_notes(boot)
 
 
 def test_bootstrap_suppressed_below_the_minimum(swiss):

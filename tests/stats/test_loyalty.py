@@ -333,3 +333,29 @@ def test_loyalty_defaults_come_from_the_codebook_roles() -> None:
     assert pd.isna(two.iloc[2]) and two.iloc[1] == pytest.approx(0.0)
     with pytest.raises(DataError, match="role 'loyalty'"):
         loyalty_index(pd.DataFrame({"x": [1]}))
+
+
+def test_loyalty_summary_with_accounts_as_clusters() -> None:
+    # Two countries, accounts of three respondents who answer alike: the clustered SE is that
+    # of csatlib.stats.design.domain_means (equal to R survey, tests/stats/test_design.py).
+    from csatlib.stats.design import domain_means
+
+    rng = np.random.default_rng(4)
+    accounts = np.repeat(np.arange(40), 3)
+    level = np.repeat(rng.integers(3, 10, 40), 3)
+    frame = pd.DataFrame(
+        {
+            "country": np.where(accounts < 20, "DE", "FR"),
+            "account": accounts.astype(str),
+            **{c: np.clip(level + rng.integers(-1, 2, 120), 1, 10) for c in LOYALTY_ITEMS.values()},
+        }
+    )
+    table = loyalty_summary(
+        frame, LOYALTY_ITEMS, by="country", min_n=10, scale=SCALE, cluster="account"
+    ).set_index("country")
+    index = loyalty_index(frame, LOYALTY_ITEMS, scale=SCALE).astype(float)
+    expected = domain_means(index, frame["country"], clusters=frame["account"]).table
+    assert table["se"].to_numpy() == pytest.approx(expected.loc[["DE", "FR"], "se"].to_numpy())
+    assert (table["deff"] > 1.5).all()  # respondents of one account answer alike
+    half = table["ci_high"] - table["score"]
+    assert half.to_numpy() == pytest.approx(1.959963984540054 * table["se"].to_numpy())

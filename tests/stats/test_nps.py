@@ -13,11 +13,15 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from csatlib.errors import DataError
+from csatlib.stats import nps as nps_module
+from csatlib.stats.design import cluster_codes, domain_means
 from csatlib.stats.nps import (
     NPSDifference,
     NPSResult,
+    _cluster_codes,
     _from_sums,
     classify,
     nps,
@@ -421,27 +425,90 @@ def test_messages_name_the_public_function() -> None:
 # --------------------------------------------------------------------------- differences
 
 
+def _adjusted_by_hand(x_pro: float, x_pas: float, x_det: float) -> tuple[float, float]:
+    """Adjusted Wald centre and variance of one sample (indicator scale), written out."""
+    n_adj = x_pro + x_pas + x_det + 3.0
+    pp, pd_ = (x_pro + 0.75) / n_adj, (x_det + 0.75) / n_adj
+    return pp - pd_, (pp + pd_ - (pp - pd_) ** 2) / n_adj
+
+
 def test_nps_difference_by_hand() -> None:
     a, b = _sample(25, 15, 10), _sample(10, 20, 20)
     d = nps_difference(a, b)
     ra, rb = nps(a), nps(b)
     diff = 30.0 - (-20.0)
     se = math.sqrt(ra.se**2 + rb.se**2)
-    z = diff / se
     assert isinstance(d, NPSDifference)
     assert (d.diff, d.n_a, d.n_b) == (diff, 50, 50)
     assert d.se == pytest.approx(se, rel=1e-12)
+    # the test: adjusted Wald difference, the pseudo-counts of the interval in each sample.
+    # a: centre 15/53; b: (10.75 - 20.75)/53 = -10/53 -> diff_adjusted = 100 * 25/53 = 47.17
+    ca, va = _adjusted_by_hand(25, 15, 10)
+    cb, vb = _adjusted_by_hand(10, 20, 20)
+    assert (ca, cb) == pytest.approx((15 / 53, -10 / 53), rel=1e-12)
+    diff_adj, se_adj = 100 * (ca - cb), 100 * math.sqrt(va + vb)
+    z = diff_adj / se_adj
+    assert d.diff_adjusted == pytest.approx(diff_adj, rel=1e-12)
+    assert d.se_adjusted == pytest.approx(se_adj, rel=1e-12)
     assert d.z == pytest.approx(z, rel=1e-12)
     assert d.p_value == pytest.approx(math.erfc(abs(z) / math.sqrt(2)), rel=1e-9)
-    assert (d.ci_low, d.ci_high) == pytest.approx((diff - Z95 * se, diff + Z95 * se), rel=1e-12)
+    expected = (diff_adj - Z95 * se_adj, diff_adj + Z95 * se_adj)
+    assert (d.ci_low, d.ci_high) == pytest.approx(expected, rel=1e-12)
     assert nps_difference(b, a).z == pytest.approx(-d.z)
+    # the interval excludes 0 exactly when p < 0.05
+    assert (d.ci_low > 0) == (d.p_value < 0.05)
 
 
 def test_nps_difference_degenerate_samples() -> None:
+    # both samples all promoters: no evidence of a difference (the adjusted centres 30/33 and
+    # 40/43 differ a little, z = -0.27)
     same = nps_difference([10] * 30, [9] * 40)
-    assert (same.diff, same.z, same.p_value) == (0.0, 0.0, 1.0)
+    assert (same.diff, same.se) == (0.0, 0.0)
+    assert same.p_value > 0.5
+    # all promoters against all detractors: overwhelming, but not certain
     opposite = nps_difference([10] * 30, [0] * 40)
-    assert opposite.diff == 200.0 and opposite.p_value == 0.0
+    assert opposite.diff == 200.0 and opposite.se == 0.0
+    assert 0.0 < opposite.p_value < 1e-50
+    assert opposite.ci_high <= 200.0
+
+
+def test_no_certainty_from_five_answers() -> None:
+    # plain Wald: se = 0 (one category per sample), so z = inf and p = 0 from ten answers
+    d = nps_difference([10] * 5, [8] * 5)
+    assert (d.diff, d.se) == (100.0, 0.0)
+    # by hand: centres 5/8 and 0; variances (6.5/8 - (5/8)^2)/8 and (1.5/8)/8
+    z = 0.625 / math.sqrt((6.5 / 8 - 0.625**2) / 8 + 1.5 / 64)
+    assert d.z == pytest.approx(z, rel=1e-12)
+    assert d.p_value == pytest.approx(0.0235400582612, rel=1e-9)  # 2 * (1 - Phi(2.26455))
+    # more cautious than the exact permutation test of the 2 x 3 table (all 5 promoters fall
+    # in one sample: 2 / C(10, 5) = 2/252)
+    assert d.p_value > 2 / 252
+    # a zero se is not certainty in the tables either
+    df = pd.DataFrame(
+        {
+            "country": ["DE"] * 10,
+            "wave": ["2026-Q1"] * 5 + ["2026-Q2"] * 5,
+            "likelihood_to_recommend": [8] * 5 + [10] * 5,
+        }
+    )
+    row = nps_wave_change(df, min_n=5).iloc[0]
+    assert (row["change"], row["se"]) == (100.0, 0.0)
+    assert row["p_value"] == pytest.approx(d.p_value, rel=1e-12)
+
+
+def test_adjusted_test_agrees_with_the_plain_test_in_large_samples() -> None:
+    rng = np.random.default_rng(4)
+    a = rng.choice(11, 5000, p=np.r_[np.full(7, 0.30 / 7), 0.10, 0.10, 0.25, 0.25])
+    b = rng.choice(11, 5000, p=np.r_[np.full(7, 0.28 / 7), 0.12, 0.10, 0.25, 0.25])
+    d = nps_difference(a, b)
+    z_plain = d.diff / d.se
+    p_plain = math.erfc(abs(z_plain) / math.sqrt(2))
+    assert 0.01 < p_plain < 0.5  # a moderate difference, where the p-value matters
+    assert d.z == pytest.approx(z_plain, rel=1e-3)
+    assert abs(d.p_value - p_plain) < 1e-3
+    assert (d.ci_low, d.ci_high) == pytest.approx(
+        (d.diff - Z95 * d.se, d.diff + Z95 * d.se), abs=0.02
+    )
 
 
 def test_nps_wave_change() -> None:
@@ -488,6 +555,364 @@ def test_nps_vs_rest() -> None:
     assert not table["suppressed"].any()
     lone = pd.DataFrame({"country": ["DE"] * 50, "likelihood_to_recommend": [9] * 50})
     assert nps_vs_rest(lone)["suppressed"].all()  # no rest to compare with
+
+
+# --------------------------------------------------------------------------- clustered
+
+# Reference numbers: R 4.2.2, survey 4.1.1, on ``_clustered_study()`` written with
+# ``df.to_csv(index=False)`` and read with ``read.csv(na.strings = c("", "NA"))``; the two rows
+# without an account get ids of their own (``own<row>``), ``ltr = likelihood_to_recommend``:
+#   des <- svydesign(ids = ~account, weights = ~w, data = df)   # unweighted: no weights=
+#   d <- subset(des, !is.na(ltr))
+#   "all":   svymean(~I(100 * ((ltr >= 9) - (ltr <= 6))), d)
+#   "DE":    the same on svydesign(..., data = df[df$country == "DE", ])
+#   by group: d <- update(d, y = 100 * ((ltr >= 9) - (ltr <= 6)))
+#            b <- svyby(~y, ~country + wave, d, svymean, covmat = TRUE)
+#   change:  svycontrast(b, cc), cc = -1 at "DE.2025-Q4", +1 at "DE.2026-Q1", 0 elsewhere, ...
+#   vs rest: b2 <- svyby(~y, ~in_group, update(d, in_group = factor(country == "DE",
+#            levels = c(FALSE, TRUE))), svymean, covmat = TRUE); svycontrast(b2, c(-1, 1))
+# Coefficients and SEs printed with sprintf("%.12f").
+R_NPS = {  # (data, weights) -> (coef, SE)
+    ("all", None): (15.841584158416, 10.035324665925),
+    ("all", "w"): (14.413518886680, 10.446183314494),
+    ("DE", None): (1.234567901235, 17.637023599201),
+    ("DE", "w"): (0.735294117647, 18.212912525981),
+}
+R_SVYBY = {  # weights -> {(country, wave): (coef, SE)}
+    None: {
+        ("DE", "2025-Q4"): (-18.181818181818, 22.865507142769),
+        ("FR", "2025-Q4"): (33.333333333333, 19.260048334793),
+        ("JP", "2025-Q4"): (-10.000000000000, 22.346439612685),
+        ("US", "2025-Q4"): (-25.000000000000, 16.624383300445),
+        ("DE", "2026-Q1"): (4.545454545455, 27.003360401682),
+        ("FR", "2026-Q1"): (40.740740740741, 17.199769813491),
+        ("JP", "2026-Q1"): (10.344827586207, 17.859546634691),
+        ("US", "2026-Q1"): (0.000000000000, 32.296661194686),
+        ("DE", "2026-Q2"): (23.076923076923, 22.429164125888),
+        ("FR", "2026-Q2"): (64.516129032258, 10.951093531153),
+        ("JP", "2026-Q2"): (23.529411764706, 21.893440281968),
+        ("US", "2026-Q2"): (14.814814814815, 27.504009498907),
+    },
+    "w": {
+        ("DE", "2025-Q4"): (-25.961538461538, 25.051352133644),
+        ("FR", "2025-Q4"): (32.407407407407, 19.087239080618),
+        ("JP", "2025-Q4"): (-5.154639175258, 22.579841009147),
+        ("US", "2025-Q4"): (-20.000000000000, 18.520988824224),
+        ("DE", "2026-Q1"): (8.235294117647, 23.700226159945),
+        ("FR", "2026-Q1"): (42.718446601942, 15.803140917234),
+        ("JP", "2026-Q1"): (4.494382022472, 20.404587451355),
+        ("US", "2026-Q1"): (7.142857142857, 37.804124715629),
+        ("DE", "2026-Q2"): (26.506024096386, 25.165227075645),
+        ("FR", "2026-Q2"): (64.285714285714, 11.065412387540),
+        ("JP", "2026-Q2"): (16.666666666667, 24.877781814200),
+        ("US", "2026-Q2"): (4.395604395604, 32.905944199231),
+    },
+}
+R_CHANGE = {  # weights -> {(country, wave): (svycontrast coef, SE)}, wave minus previous wave
+    None: {
+        ("DE", "2026-Q1"): (22.727272727273, 26.910114229053),
+        ("DE", "2026-Q2"): (18.531468531469, 38.467216967045),
+        ("FR", "2026-Q1"): (7.407407407407, 13.184770376985),
+        ("FR", "2026-Q2"): (23.775388291517, 9.107662744469),
+        ("JP", "2026-Q1"): (20.344827586207, 19.649536818591),
+        ("JP", "2026-Q2"): (13.184584178499, 16.151617823469),
+        ("US", "2026-Q1"): (25.000000000000, 33.648565734307),
+        ("US", "2026-Q2"): (14.814814814815, 39.296271099268),
+    },
+    "w": {
+        ("DE", "2026-Q1"): (34.196832579186, 22.927616088600),
+        ("DE", "2026-Q2"): (18.270729978738, 38.283516897730),
+        ("FR", "2026-Q1"): (10.311039194534, 14.239500711012),
+        ("FR", "2026-Q2"): (21.567267683773, 9.398065907132),
+        ("JP", "2026-Q1"): (9.649021197730, 17.123594255773),
+        ("JP", "2026-Q2"): (12.172284644195, 20.928819161131),
+        ("US", "2026-Q1"): (27.142857142857, 38.719224178305),
+        ("US", "2026-Q2"): (-2.747252747253, 43.182172349231),
+    },
+}
+R_VS_REST = {  # weights -> {country: (svycontrast coef, SE, vcov(b2)[1, 2])}
+    None: {
+        "DE": (-19.936603269937, 19.138340362307, 24.705229932145),
+        "FR": (43.323657474601, 16.072845272425, 40.805048678094),
+        "JP": (-14.120102017157, 20.983474823789, 7.039221405991),
+        "US": (-17.133431085044, 22.523537461461, 0.361902911331),
+    },
+    "w": {
+        "DE": (-18.746994710691, 20.322341990542, 19.730849770208),
+        "FR": (43.396982049632, 16.464082668475, 36.950844450784),
+        "JP": (-13.936255315566, 23.395894411134, 6.075739841578),
+        "US": (-17.704517704518, 26.247923690086, 0.472277998673),
+    },
+}
+
+
+def _clustered_study() -> pd.DataFrame:
+    """36 accounts in 4 countries and 3 waves: an account effect (respondents of one account
+    answer alike), most accounts answer in 2-3 waves with 1-5 respondents each, every ninth
+    account also answers from a second country, weights 0.5-3, four missing scores and two
+    respondents without an account."""
+    rng = np.random.default_rng(15)
+    countries = ["DE", "FR", "JP", "US"]
+    waves = ["2025-Q4", "2026-Q1", "2026-Q2"]
+    rows = []
+    for a in range(36):
+        home = countries[a % 4]
+        where = [home, countries[(a + 1) % 4]] if a % 9 == 0 else [home]
+        effect = rng.normal(0.0, 1.5)
+        answered = [w for w in waves if rng.random() < 0.8] or [waves[a % 3]]
+        for wave in answered:
+            for country in where:
+                for _ in range(int(rng.integers(1, 6))):
+                    shift = 0.3 * waves.index(wave) + (0.5 if country == "FR" else 0.0)
+                    ltr = int(np.clip(np.rint(7.2 + effect + shift + rng.normal(0, 1.4)), 0, 10))
+                    rows.append(
+                        {
+                            "account": f"K{a:02d}",
+                            "country": country,
+                            "wave": wave,
+                            "likelihood_to_recommend": float(ltr),
+                            "w": float(rng.choice([0.5, 1.0, 1.5, 2.0, 3.0])),
+                        }
+                    )
+    df = pd.DataFrame(rows)
+    df.loc[[5, 48, 101, 160], "likelihood_to_recommend"] = np.nan
+    df.loc[[20, 77], "account"] = None
+    # the data R saw: a different random stream would fail here, not in the estimators
+    assert (len(df), df["account"].nunique(), df["likelihood_to_recommend"].sum()) == (
+        307,
+        36,
+        2372.0,
+    )
+    assert df["w"].sum() == 508.5
+    return df
+
+
+def _nps_points(df: pd.DataFrame) -> np.ndarray:
+    ltr = df["likelihood_to_recommend"]
+    y = 100 * ((ltr >= 9).astype(float) - (ltr <= 6).astype(float))
+    return y.where(ltr.notna()).to_numpy()
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+@pytest.mark.parametrize("data", ["all", "DE"])
+def test_clustered_nps_equals_r_svymean(data: str, weights: str | None) -> None:
+    df = _clustered_study()
+    if data == "DE":
+        df = df[df["country"] == "DE"]
+    r = nps(
+        df["likelihood_to_recommend"],
+        None if weights is None else df[weights],
+        clusters=df["account"],
+    )
+    coef, se = R_NPS[(data, weights)]
+    assert (r.score, r.se) == pytest.approx((coef, se), abs=1e-8)
+    answering = df.loc[df["likelihood_to_recommend"].notna(), "account"]
+    own = answering.isna().sum()  # respondents without an account count one each
+    assert r.n_clusters == answering.nunique() + own
+    assert r.method == "adjusted-wald-clustered" and r.weighted == (weights is not None)
+    # design effect as csatlib.stats.design (itself checked against R survey)
+    w = None if weights is None else df[weights]
+    ref = domain_means(_nps_points(df), weights=w, clusters=df["account"]).table.iloc[0]
+    assert r.deff == pytest.approx(ref["deff"], rel=1e-10)
+    assert r.se == pytest.approx(ref["se"], rel=1e-10)
+    assert r.deff > 1.5  # respondents of an account answer alike
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_clustered_nps_by_group_equals_r_svyby(weights: str | None) -> None:
+    df = _clustered_study()
+    t = nps_by_group(df, ["country", "wave"], weights=weights, cluster="account", min_n=1)
+    assert list(t.columns) == [
+        *["country", "wave", "n", "n_clusters", "n_eff", "promoters", "passives"],
+        *["detractors", "score", "se", "deff", "ci_low", "ci_high", "suppressed"],
+    ]
+    reference = R_SVYBY[weights]
+    assert len(t) == len(reference)
+    for row in t.itertuples(index=False):
+        assert (row.score, row.se) == pytest.approx(reference[(row.country, row.wave)], abs=1e-8)
+    # deff and n_clusters as csatlib.stats.design and pandas count them
+    w = None if weights is None else df[weights]
+    domains = (df["country"] + "|" + df["wave"]).to_numpy()
+    ref = domain_means(_nps_points(df), domains, weights=w, clusters=df["account"]).table
+    keys = t["country"] + "|" + t["wave"]
+    assert t["deff"].to_numpy() == pytest.approx(ref.loc[keys, "deff"].to_numpy(), rel=1e-10)
+    answered = df[df["likelihood_to_recommend"].notna()]
+    own = pd.Series([f"own{i}" for i in answered.index], index=answered.index)
+    accounts = answered["account"].fillna(own)
+    per_group = accounts.groupby([answered["country"], answered["wave"]]).nunique()
+    expected = [per_group[key] for key in zip(t["country"], t["wave"], strict=True)]
+    assert list(t["n_clusters"]) == expected
+
+
+def _interval_variance(row: pd.Series) -> tuple[float, float]:
+    """Centre and variance of an unclipped interval (points)."""
+    assert row["ci_low"] > -100 and row["ci_high"] < 100
+    return (row["ci_low"] + row["ci_high"]) / 2, ((row["ci_high"] - row["ci_low"]) / 2 / Z95) ** 2
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_clustered_wave_change_equals_r_svycontrast(weights: str | None) -> None:
+    df = _clustered_study()
+    table = nps_wave_change(df, weights=weights, cluster="account", min_n=1)
+    groups = nps_by_group(df, ["country", "wave"], weights=weights, cluster="account", min_n=1)
+    groups = groups.set_index(["country", "wave"])
+    reference = R_CHANGE[weights]
+    assert len(table) == len(reference)
+    independent = []
+    for row in table.itertuples(index=False):
+        key = (row.country, row.wave)
+        assert (row.change, row.se) == pytest.approx(reference[key], abs=1e-8)
+        cur, prev = groups.loc[key], groups.loc[(row.country, row.previous_wave)]
+        independent.append(math.hypot(cur["se"], prev["se"]))
+        # the test: adjusted centres and variances of the two intervals, combined with the
+        # design's correlation r = cov / (se se'), cov from R's SEs
+        cov = (cur["se"] ** 2 + prev["se"] ** 2 - row.se**2) / 2
+        r = cov / (cur["se"] * prev["se"])
+        (ca, va), (cb, vb) = _interval_variance(cur), _interval_variance(prev)
+        se_adj = math.sqrt(va + vb - 2 * r * math.sqrt(va * vb))
+        assert row.z == pytest.approx((ca - cb) / se_adj, rel=1e-9)
+        # Student's t with the smaller side's accounts minus one degrees of freedom
+        df_t = min(cur["n_clusters"], prev["n_clusters"]) - 1
+        tq = stats.t.ppf(0.975, df_t)
+        assert (row.ci_low, row.ci_high) == pytest.approx(
+            (ca - cb - tq * se_adj, ca - cb + tq * se_adj), rel=1e-9
+        )
+        assert row.p_value == pytest.approx(2 * stats.t.sf(abs(row.z), df_t), rel=1e-9)
+    # accounts answering in both waves make them dependent: not the independent-samples SE
+    assert np.max(np.abs(np.array(independent) - table["se"].to_numpy())) > 1.0
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_clustered_vs_rest_equals_r_svycontrast(weights: str | None) -> None:
+    df = _clustered_study()
+    table = nps_vs_rest(df, weights=weights, cluster="account", min_n=1).set_index("country")
+    for country, (diff, se, cov) in R_VS_REST[weights].items():
+        row = table.loc[country]
+        assert (row["diff"], row["se"]) == pytest.approx((diff, se), abs=1e-8)
+        # the rest's SE from the same design, as a domain of its own
+        inside = df["country"] == country
+        rest_only = df.assign(in_group=np.where(inside, "group", "rest"))
+        two = nps_by_group(rest_only, "in_group", weights=weights, cluster="account", min_n=1)
+        se_group, se_rest = two.set_index("in_group")["se"]
+        # covariance: usually 0, here the multinational accounts answer in both domains
+        assert (se_group**2 + se_rest**2 - row["se"] ** 2) / 2 == pytest.approx(cov, abs=1e-8)
+        accounts = two.set_index("in_group")["n_clusters"]
+        df_t = min(accounts["group"], accounts["rest"]) - 1
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(row["z"]), df_t))
+
+
+def test_sparse_group_account_table_gives_the_same_numbers(monkeypatch) -> None:
+    # large group x account tables are summed over their observed pairs (hashed): same result
+    df = _clustered_study()
+    dense = nps_wave_change(df, weights="w", cluster="account", min_n=1)
+    dense_rest = nps_vs_rest(df, weights="w", cluster="account", min_n=1)
+    monkeypatch.setattr(nps_module, "_DENSE_PAIRS", 0)
+    monkeypatch.setattr(nps_module, "_DENSE_PER_ROW", 0)
+    sparse = nps_wave_change(df, weights="w", cluster="account", min_n=1)
+    pd.testing.assert_frame_equal(sparse, dense, rtol=1e-12)
+    rest = nps_vs_rest(df, weights="w", cluster="account", min_n=1)
+    pd.testing.assert_frame_equal(rest, dense_rest, rtol=1e-12)
+
+
+def test_identical_answers_within_accounts_by_hand() -> None:
+    # four accounts of three identical answers: y = -1 (a, c) and +1 (b, d), mean 0,
+    # z_i = y_i / 12, account totals Z = -+1/4, so se^2 = 4/3 * 4/16 = 1/3 (se = 57.74
+    # points); each respondent its own cluster: 12/11 * 12/144 = 1/11 -> deff = 11/3
+    scores = [3] * 3 + [10] * 3 + [3] * 3 + [10] * 3
+    r = nps(scores, clusters=np.repeat(["a", "b", "c", "d"], 3))
+    assert (r.score, r.n_clusters) == (0.0, 4)
+    assert r.se == pytest.approx(100 / math.sqrt(3), rel=1e-12)
+    assert r.deff == pytest.approx(11 / 3, rel=1e-12)
+    # adjusted Wald with its variance multiplied by deff: q_P = q_D = 6.75/15 = 0.45,
+    # centre 0, variance 11/3 * 0.9/15 = 0.22
+    half = 100 * Z95 * math.sqrt(0.22)
+    assert (r.ci_low, r.ci_high) == pytest.approx((-half, half), rel=1e-12)
+    unclustered = nps(scores)
+    assert unclustered.ci_high == pytest.approx(100 * Z95 * math.sqrt(0.9 / 15), rel=1e-12)
+
+
+def test_each_respondent_its_own_account_is_the_linearized_estimate() -> None:
+    x = _sample(23, 11, 17) + [np.nan]
+    r = nps(x, clusters=[f"r{i}" for i in range(len(x))])
+    # C = N = 52 rows (the missing score keeps its row in the design)
+    linearized = nps(x[:-1], np.ones(51)).se * math.sqrt(52 / 51 * 50 / 51)
+    assert r.se == pytest.approx(linearized, rel=1e-12)
+    assert r.deff == pytest.approx(1.0, rel=1e-12) and r.n_clusters == 51
+    plain = nps(x)
+    assert (r.ci_low, r.ci_high) == pytest.approx((plain.ci_low, plain.ci_high), rel=1e-12)
+    # without clusters nothing changes: no cluster count, design effect 1
+    assert (plain.n_clusters, plain.deff) == (None, 1.0)
+    assert plain.to_dict()["n_clusters"] is None and r.to_dict()["n_clusters"] == 51
+
+
+def test_design_effect_below_one_does_not_narrow_the_interval() -> None:
+    # every account has one promoter and one detractor: account totals are 0, so the
+    # clustered se is 0 and deff = 0 -- but that is not certainty: the interval keeps the
+    # unclustered width (deff floored at 1), and a comparison still has a variance
+    scores = [10, 0] * 20
+    accounts = np.repeat(np.arange(20), 2)
+    r = nps(scores, clusters=accounts)
+    assert r.se == pytest.approx(0.0, abs=1e-12) and r.deff == pytest.approx(0.0, abs=1e-12)
+    plain = nps(scores)
+    assert (r.ci_low, r.ci_high) == pytest.approx((plain.ci_low, plain.ci_high), rel=1e-12)
+    d = nps_difference(scores, [10] * 40, clusters_a=accounts)
+    assert d.se == pytest.approx(nps([10] * 40).se, abs=1e-12)
+    assert d.p_value > 0 and math.isfinite(d.se_adjusted) and d.se_adjusted > 5
+
+
+def test_one_account_shows_no_variance() -> None:
+    r = nps([10, 9, 3, 8], clusters=["a"] * 4)
+    assert r.n_clusters == 1 and r.score == 25.0
+    assert math.isnan(r.se) and math.isnan(r.ci_low) and math.isnan(r.ci_high)
+    df = pd.DataFrame(
+        {
+            "country": ["DE"] * 4 + ["FR"] * 4,
+            "account": ["a"] * 4 + ["b", "c", "d", "d"],
+            "likelihood_to_recommend": [10, 9, 3, 8, 10, 6, 9, 7],
+        }
+    )
+    t = nps_by_group(df, "country", cluster="account", min_n=1).set_index("country")
+    assert list(t["n_clusters"]) == [1, 3]
+    assert t.loc["DE", ["se", "ci_low", "ci_high"]].isna().all()
+    assert t.loc["FR", ["se", "ci_low", "ci_high"]].notna().all()
+    rest = nps_vs_rest(df, cluster="account", min_n=1)
+    assert rest["p_value"].isna().all() and rest["significant"].isna().all()
+
+
+def test_missing_account_keys_are_accounts_of_their_own() -> None:
+    keys = ["a", None, "a", np.nan, "b", "c"]
+    codes, n_psu = _cluster_codes(keys, 6, what="clusters")
+    reference = cluster_codes(keys, 6)
+    assert n_psu == len(set(reference)) == 5
+    assert (pd.factorize(codes)[0] == pd.factorize(reference)[0]).all()
+    # categorical keys with unused categories: the same partition, unused categories not counted
+    cat = pd.Series(pd.Categorical(keys, categories=["z", "c", "b", "a"]))
+    codes_cat, n_cat = _cluster_codes(cat, 6, what="clusters")
+    assert n_cat == 5 and (pd.factorize(codes_cat)[0] == pd.factorize(reference)[0]).all()
+    r = nps([10, 9, 3, 8, 10, 6], clusters=keys)
+    assert r.n_clusters == 5
+
+
+def test_nps_by_group_of_one_group_equals_nps() -> None:
+    df = _clustered_study()
+    t = nps_by_group(df.assign(all="all"), "all", weights="w", cluster="account", min_n=1)
+    r = nps(df["likelihood_to_recommend"], df["w"], clusters=df["account"])
+    row = t.iloc[0]
+    for field in ("score", "se", "deff", "ci_low", "ci_high", "n_eff"):
+        assert row[field] == pytest.approx(getattr(r, field), rel=1e-12)
+    assert row["n_clusters"] == r.n_clusters and row["n"] == r.n
+
+
+def test_clusters_are_validated() -> None:
+    with pytest.raises(DataError, match=r"clusters: expected one account key per score \(3\)"):
+        nps([9, 10, 3], clusters=["a", "b"])
+    df = _one_respondent_cell()
+    with pytest.raises(DataError, match=r"nps_by_group: missing column\(s\) 'account'"):
+        nps_by_group(df, "country", cluster="account")
+    with pytest.raises(DataError, match=r"nps_wave_change: missing column\(s\) 'account'"):
+        nps_wave_change(df, cluster="account")
+    with pytest.raises(DataError, match=r"nps_vs_rest: missing column\(s\) 'account'"):
+        nps_vs_rest(df, cluster="account")
 
 
 # --------------------------------------------------------------------------- coverage
@@ -561,3 +986,10 @@ def test_result_types() -> None:
     assert isinstance(r, NPSResult) and isinstance(r.n, int)
     with pytest.raises(AttributeError):
         r.score = 0.0  # type: ignore[misc]
+
+
+def test_one_clustered_respondent_has_no_interval_and_no_error() -> None:
+    # A single answer with its account: a score, but no variance, no design effect, no interval.
+    result = nps([9], clusters=["acme"])
+    assert result.score == pytest.approx(100.0)
+    assert np.isnan(result.se) and np.isnan(result.ci_low) and np.isnan(result.ci_high)

@@ -1,4 +1,10 @@
-"""Tests of csatlib.stats.scores against scipy/statsmodels, published numbers and closed forms."""
+"""Tests of csatlib.stats.scores against scipy/statsmodels, published numbers, closed forms and R.
+
+Reference numbers with accounts as clusters: R 4.2.2, survey 4.1-1, on ``_clustered_scores()``
+written to CSV, a missing account made a PSU of its own (``psu = ifelse(is.na(account),
+paste0("row", seq_len(nrow(df))), account)``), ``d <- svydesign(ids = ~psu, data = df)``,
+``d1 <- svydesign(ids = ~1, data = df)`` (each respondent its own PSU, for design effects).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,17 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from csatlib.errors import DataError
+from csatlib.stats.design import cluster_codes, domain_means
 from csatlib.stats.nps import nps_difference
 from csatlib.stats.scores import (
     MeanResult,
     ProportionResult,
+    _domain_design,
     bottom_box,
     csat_mean,
     expectation_gap,
@@ -224,7 +233,11 @@ def test_transaction_summary() -> None:
     )
     df.loc[:3, "csat"] = pd.NA
     t = transaction_summary(df, min_n=1)
-    assert len(t) == 9 and list(t.columns[:3]) == ["region", "month", "n"]
+    assert len(t) == 9 and list(t.columns) == [
+        *["region", "month", "n", "mean", "se", "ci_low", "ci_high"],
+        *["top_box", "top_box_ci_low", "top_box_ci_high"],
+        *["bottom_box", "bottom_box_ci_low", "bottom_box_ci_high", "suppressed"],
+    ]
     for row in t.itertuples(index=False):
         values = df.loc[(df["region"] == row.region) & (df["month"] == row.month), "csat"]
         m, top, bottom = csat_mean(values), top_box(values), bottom_box(values)
@@ -232,7 +245,9 @@ def test_transaction_summary() -> None:
         assert (row.mean, row.ci_low, row.ci_high) == pytest.approx(
             (m.mean, m.ci_low, m.ci_high), rel=1e-12
         )
-        assert (row.top_box, row.top_box_ci_low) == pytest.approx((top.share, top.ci_low))
+        assert (row.top_box, row.top_box_ci_low, row.top_box_ci_high) == pytest.approx(
+            (top.share, top.ci_low, top.ci_high)
+        )
         assert (row.bottom_box, row.bottom_box_ci_high) == pytest.approx(
             (bottom.share, bottom.ci_high)
         )
@@ -366,7 +381,7 @@ def test_expectation_gap_by_group_and_validation() -> None:
 
 def test_trends_changes_against_welch_and_nps_difference() -> None:
     df = _survey(5, 3000)
-    table = trends(df, ["delivery", "likelihood_to_recommend"], min_n=30)
+    table = trends(df, ["delivery", "likelihood_to_recommend"], min_n=30, adjust=False)
     assert set(zip(table["measure"], table["statistic"], strict=True)) == {
         ("delivery", "mean"),
         ("likelihood_to_recommend", "mean"),
@@ -394,6 +409,9 @@ def test_trends_changes_against_welch_and_nps_difference() -> None:
     assert mean_row["change"] / mean_row["change_se"] == pytest.approx(welch.statistic, rel=1e-10)
     assert mean_row["p_value"] == pytest.approx(welch.pvalue, rel=1e-8)
     assert mean_row["significant"] == (welch.pvalue < 0.05)
+    assert np.isnan(mean_row["q_value"])
+    direction = "improved" if mean_row["change"] > 0 else "deteriorated"
+    assert mean_row["verdict"] == (direction if welch.pvalue < 0.05 else "no change")
 
     nps_row = pick("likelihood_to_recommend", "nps")
     ref = nps_difference(
@@ -417,3 +435,206 @@ def test_trends_suppression() -> None:
     shown_prev = table.groupby("country", observed=True)["suppressed"].shift(1).eq(False)
     has_change = table["change"].notna()
     assert (has_change == (~table["suppressed"] & shown_prev)).all()
+
+
+def test_trends_adjust_over_the_changes_of_each_group_and_wave() -> None:
+    df = _survey(5, 3000)
+    table = trends(df, ["delivery", "invoicing_accuracy", "likelihood_to_recommend"], min_n=30)
+    raw = trends(
+        df, ["delivery", "invoicing_accuracy", "likelihood_to_recommend"], min_n=30, adjust=False
+    )
+    np.testing.assert_array_equal(table["p_value"], raw["p_value"])
+    for (_, wave), rows in table.groupby(["country", "wave"], observed=True):
+        if rows["p_value"].isna().all():
+            assert wave == "2025-Q4" and rows["verdict"].eq("no previous wave").all()
+            continue
+        # one family: the four changes of the country into the wave (3 means and the NPS)
+        assert len(rows) == 4
+        q = multipletests(rows["p_value"], method="fdr_bh")[1]
+        np.testing.assert_allclose(rows["q_value"], q, rtol=1e-12)
+        assert (rows["significant"].to_numpy(dtype=bool) == (q < 0.05)).all()
+    # the unadjusted flag can only be more often significant
+    assert raw["significant"].fillna(False).sum() >= table["significant"].fillna(False).sum()
+
+
+def test_trends_previous_wave_is_the_study_s() -> None:
+    df = _survey(7, 1500)
+    # DE has no one in 2026-Q1: its 2026-Q2 is not compared with 2025-Q4
+    df = df[~((df["country"] == "DE") & (df["wave"] == "2026-Q1"))]
+    table = trends(df, "delivery", min_n=20, nps_column=None)
+    de = table[(table["country"] == "DE") & (table["wave"] == "2026-Q2")].iloc[0]
+    assert de["previous_wave"] == "2026-Q1" and np.isnan(de["change"])
+    assert de["verdict"] == "no previous wave data" and pd.isna(de["significant"])
+    # one country's rows alone do not know the study's waves; waves= says them
+    alone = df[df["country"] == "DE"]
+    guessed = trends(alone, "delivery", min_n=20, nps_column=None)
+    assert guessed["previous_wave"].astype(str).tolist()[-1] == "2025-Q4"
+    told = trends(
+        alone, "delivery", waves=["2025-Q4", "2026-Q1", "2026-Q2"], min_n=20, nps_column=None
+    )
+    assert told.iloc[-1]["verdict"] == "no previous wave data"
+    with pytest.raises(DataError, match="waves must list every wave of the data once"):
+        trends(alone, "delivery", waves=["2025-Q4", "2026-Q2", "2025-Q4"], nps_column=None)
+
+
+# --------------------------------------------------------------------------- accounts as clusters
+
+
+def _clustered_scores() -> pd.DataFrame:
+    """3 countries x 3 waves, 12 accounts per country with 1-4 respondents per wave; one account
+    per country skips the middle wave; 5 % don't-know; four respondents without an account."""
+    rng = np.random.default_rng(515)
+    rows = []
+    waves = ["2025-Q4", "2026-Q1", "2026-Q2"]
+    for country, shift in (("DE", 0.0), ("FR", 0.5), ("NL", -0.3)):
+        for a in range(12):
+            effect = rng.normal(0, 1.2)
+            for w, wave in enumerate(waves):
+                if a == 0 and w == 1:
+                    continue
+                for _ in range(int(rng.integers(1, 5))):
+                    trend = 0.35 * w if country == "DE" else 0.0
+                    noise = rng.normal(0, 1.3)
+                    delivery = np.clip(np.rint(6.5 + shift + effect + trend + noise), 1, 10)
+                    ltr = np.clip(np.rint(7 + effect + 0.8 * trend + rng.normal(0, 1.6)), 0, 10)
+                    rows.append(
+                        {
+                            "country": country,
+                            "wave": wave,
+                            "account": f"{country}{a:02d}",
+                            "delivery": int(delivery),
+                            "likelihood_to_recommend": int(ltr),
+                        }
+                    )
+    df = pd.DataFrame(rows)
+    df["delivery"] = df["delivery"].astype("Int64")
+    df["likelihood_to_recommend"] = df["likelihood_to_recommend"].astype("Int64")
+    df.loc[rng.random(len(df)) < 0.05, "delivery"] = pd.NA
+    df.loc[[5, 40, 77, 120], "account"] = None
+    df["wave"] = pd.Categorical(df["wave"], categories=waves, ordered=True)
+    df.attrs["scales"] = {"delivery": [1, 10]}
+    return df
+
+
+# svyby(~delivery, ~country, d, svymean, na.rm = TRUE): coef, SE, confint (normal);
+# deff = SE^2 / SE(svyby(~delivery, ~country, d1, svymean, na.rm = TRUE))^2
+R_MEANS_BY_COUNTRY = {
+    "DE": (
+        7.09090909090909,
+        0.454600836557534,
+        6.19990782391454,
+        7.98191035790364,
+        4.69918343623917,
+    ),
+    "FR": (
+        7.06410256410256,
+        0.400806179517870,
+        6.27853688746644,
+        7.84966824073868,
+        4.11379784262697,
+    ),
+    "NL": (
+        6.41772151898734,
+        0.408439742123568,
+        5.61719433457032,
+        7.21824870340436,
+        3.68822100255343,
+    ),
+}
+# top = as.numeric(delivery >= 9): p = coef(svyby(~top, ~country, d, svymean, na.rm = TRUE)),
+# deff = SE(d)^2 / SE(d1)^2, n_eff = n / pmax(deff, 1), and the Wilson interval on n_eff
+# computed in R: (p + z^2/(2 n_eff) -/+ z sqrt(p(1-p)/n_eff + z^2/(4 n_eff^2))) / (1 + z^2/n_eff)
+R_TOP_BOX = {
+    "DE": (0.25, 3.46772787837427, 0.1224572752273341, 0.443279917698159),
+    "FR": (0.217948717948718, 2.19541860431742, 0.1136040522154198, 0.377334716659438),
+    "NL": (0.126582278481013, 2.24190761205143, 0.0527663090445579, 0.273811463827618),
+}
+# dd <- subset(d, !is.na(delivery)); b <- svyby(~delivery, ~interaction(country, wave), dd,
+# svymean, covmat = TRUE); svycontrast(b, c("DE.2026-Q2" = 1, "DE.2026-Q1" = -1)) etc.; the
+# likelihood-to-recommend mean and the NPS (y = 100 * ((ltr >= 9) - (ltr <= 6))) on d.
+R_CHANGES = {  # (country, wave, measure, statistic) -> (change, SE of the change)
+    ("DE", "2026-Q2", "delivery", "mean"): (0.517948717948717, 0.279494934656744),
+    ("FR", "2026-Q1", "delivery", "mean"): (-0.223076923076923, 0.284075062992816),
+    ("NL", "2026-Q2", "likelihood_to_recommend", "mean"): (0.570487483530962, 0.389996244175399),
+    ("DE", "2026-Q2", "likelihood_to_recommend", "nps"): (13.1216931216931, 10.3716416637942),
+}
+R_CELL_SE = {  # SE(b) of svyby(~delivery, ~interaction(country, wave), dd, svymean)
+    ("DE", "2026-Q2"): 0.483599985389729,
+    ("FR", "2025-Q4"): 0.531133282804386,
+    ("NL", "2026-Q1"): 0.598956124552644,
+}
+
+
+def test_clustered_scores_by_group_equal_r_survey() -> None:
+    df = _clustered_scores()
+    table = scores_by_group(df, "delivery", "country", cluster="account", min_n=1)
+    assert list(table.columns) == [
+        *["country", "measure", "n", "n_clusters", "mean", "se", "deff", "ci_low", "ci_high"],
+        *["top_box", "top_box_ci_low", "top_box_ci_high", "top_box_deff", "suppressed"],
+    ]
+    for row in table.itertuples(index=False):
+        mean, se, low, high, deff = R_MEANS_BY_COUNTRY[row.country]
+        assert (row.mean, row.se, row.ci_low, row.ci_high) == pytest.approx(
+            (mean, se, low, high), abs=1e-8
+        )
+        assert row.deff == pytest.approx(deff, rel=1e-8)
+        share, top_deff, top_low, top_high = R_TOP_BOX[row.country]
+        assert (row.top_box, row.top_box_ci_low, row.top_box_ci_high) == pytest.approx(
+            (share, top_low, top_high), abs=1e-8
+        )
+        assert row.top_box_deff == pytest.approx(top_deff, rel=1e-8)
+        answered = df.loc[(df["country"] == row.country) & df["delivery"].notna(), "account"]
+        # a respondent without an account is an account of its own
+        assert row.n_clusters == answered.nunique() + answered.isna().sum()
+    # the clustered top-box interval is wider than the one for independent respondents
+    plain = scores_by_group(df, "delivery", "country", min_n=1)
+    assert (
+        (table["top_box_ci_high"] - table["top_box_ci_low"])
+        > (plain["top_box_ci_high"] - plain["top_box_ci_low"])
+    ).all()
+    np.testing.assert_allclose(table["mean"], plain["mean"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("key", sorted(R_CHANGES))
+def test_clustered_trend_changes_equal_r_svycontrast(key: tuple[str, str, str, str]) -> None:
+    df = _clustered_scores()
+    ltr = "likelihood_to_recommend"
+    table = trends(df, ["delivery", ltr], cluster="account", min_n=1, nps_column=ltr)
+    row = table.set_index(["country", "wave", "measure", "statistic"]).loc[key]
+    change, se = R_CHANGES[key]
+    assert row["change"] == pytest.approx(change, abs=1e-8)
+    assert row["change_se"] == pytest.approx(se, abs=1e-8)
+    if key[3] == "mean":  # the means' test is a z test on the design's SE
+        assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(change / se)), rel=1e-7)
+
+
+def test_clustered_trend_cells_equal_r_survey() -> None:
+    df = _clustered_scores()
+    table = trends(df, "delivery", cluster="account", min_n=1, nps_column=None)
+    cells = table.set_index(["country", "wave"])
+    for key, se in R_CELL_SE.items():
+        assert cells.loc[key, "se"] == pytest.approx(se, abs=1e-8)
+        value = cells.loc[key, "value"]
+        assert cells.loc[key, "ci_low"] == pytest.approx(value - Z95 * se, abs=1e-8)
+
+
+def test_vectorized_domains_equal_design_domain_means() -> None:
+    rng = np.random.default_rng(9)
+    n = 400
+    x = rng.integers(1, 11, n).astype(float)
+    x[rng.random(n) < 0.1] = np.nan
+    domain = rng.integers(-1, 5, n)  # -1: in no domain, but in the design
+    keys = rng.integers(0, 60, n).astype(object)
+    keys[rng.random(n) < 0.05] = None
+    codes = cluster_codes(keys, n)
+    fast = _domain_design(x, domain, 5, codes)
+    labels = np.where(domain >= 0, domain, None).astype(object)
+    ref = domain_means(x, labels, clusters=keys)
+    table = ref.table.sort_index()
+    np.testing.assert_allclose(fast.mean, table["mean"], rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(fast.var), table["se"], rtol=1e-10)
+    np.testing.assert_allclose(fast.var / fast.var_own, table["deff"], rtol=1e-10)
+    cov = ref.cov.sort_index().sort_index(axis=1).to_numpy()
+    np.testing.assert_allclose(
+        fast.cov(np.arange(1, 5), np.arange(4)), np.diagonal(cov, 1), rtol=1e-10
+    )

@@ -1,4 +1,14 @@
-"""Tests of csatlib.stats.screens: Welch from summaries, Benjamini-Hochberg, the four screens."""
+"""Tests of csatlib.stats.screens: Welch from summaries, the four screens, clustered tests.
+
+Reference numbers of the clustered screens: R 4.2.2, survey 4.1-1, on ``_clustered_survey()``
+written to CSV (a missing account made a PSU of its own, ``psu = ifelse(is.na(account),
+paste0("row", seq_len(nrow(df))), account)``), with ``g`` = "base" (DE own brand 2026-Q1),
+"prior" (DE own brand 2025-Q4), "others" (other countries' own brand 2026-Q1), "rivals" (DE
+competitors' customers 2026-Q1) or "rest":
+``d <- svydesign(ids = ~psu, data = df)``;
+``b <- svyby(~x, ~g, subset(d, !is.na(x)), svymean, covmat = TRUE)``;
+``svycontrast(b, c(base = 1, other = -1))`` (estimate and SE), ``p = 2 * pnorm(-abs(est / se))``.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +21,10 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from csatlib.errors import DataError
+from csatlib.stats.multiplicity import adjust
+from csatlib.stats.scores import trends
 from csatlib.stats.screens import (
     _classify,
-    benjamini_hochberg,
     four_screens,
     screens_all_countries,
     welch_from_summary,
@@ -125,31 +136,6 @@ def test_welch_from_summary_broadcasts_and_flags_untestable_groups() -> None:
         welch_from_summary(1.0, -1.0, 10, 1.0, 1.0, 10)
 
 
-# --- Benjamini-Hochberg --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_benjamini_hochberg_matches_statsmodels(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    p = np.concatenate([rng.uniform(size=20), rng.uniform(0, 0.01, size=5)])
-    p[[3, 4]] = p[7]  # ties
-    ours = benjamini_hochberg(p)
-    np.testing.assert_allclose(ours, multipletests(p, method="fdr_bh")[1], rtol=1e-12)
-
-
-def test_benjamini_hochberg_ignores_nan_tests() -> None:
-    p = np.array([0.01, np.nan, 0.04, 0.03, np.nan, 0.5])
-    q = benjamini_hochberg(p)
-    tested = ~np.isnan(p)
-    assert np.isnan(q[~tested]).all()
-    np.testing.assert_allclose(q[tested], multipletests(p[tested], method="fdr_bh")[1], rtol=1e-12)
-    # By hand: m = 4; sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.0533, 0.0533, 0.5.
-    np.testing.assert_allclose(q[tested], [0.04, 0.16 / 3, 0.16 / 3, 0.5], rtol=1e-12)
-    assert np.isnan(benjamini_hochberg([np.nan])).all()
-    with pytest.raises(DataError, match=r"\[0, 1\]"):
-        benjamini_hochberg([0.2, 1.5])
-
-
 # --- classification rule -------------------------------------------------------------------------
 
 
@@ -170,6 +156,29 @@ def test_benjamini_hochberg_ignores_nan_tests() -> None:
 def test_classification_rule(n_fail: int, n_pass: int, expected: str) -> None:
     assert _classify(np.array([n_fail]), np.array([n_pass]), np.array([True]))[0] == expected
     assert _classify(np.array([n_fail]), np.array([n_pass]), np.array([False]))[0] == "suppressed"
+
+
+@pytest.mark.parametrize(
+    ("n_fail", "n_pass", "n_undecided", "expected"),
+    [
+        # each open screen may still be a fail, a pass or neither
+        (0, 0, 1, "neutral"),  # one more fail or pass is still not two
+        (1, 0, 1, "not enough data"),  # a second fail would make a problem
+        (0, 1, 2, "not enough data"),
+        (2, 0, 1, "problem"),  # one pass gives 2 > 1: still a problem
+        (2, 0, 2, "not enough data"),  # two passes would tie
+        (1, 1, 1, "not enough data"),
+        (0, 3, 1, "best practice"),
+        (0, 0, 3, "not enough data"),
+    ],
+)
+def test_a_class_that_open_screens_could_change_is_not_enough_data(
+    n_fail: int, n_pass: int, n_undecided: int, expected: str
+) -> None:
+    got = _classify(
+        np.array([n_fail]), np.array([n_pass]), np.array([True]), np.array([n_undecided])
+    )
+    assert got[0] == expected
 
 
 # --- the four screens on planted data ------------------------------------------------------------
@@ -233,6 +242,8 @@ def test_p_values_match_scipy_on_raw_data(survey: pd.DataFrame, de: pd.DataFrame
         before = own.loc[own["wave"] == "2025-Q4", attribute].dropna().astype(float)
         ref = stats.ttest_ind(now, before, equal_var=False)
         assert de.loc[attribute, "trend_p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+        se = np.sqrt(now.var(ddof=1) / len(now) + before.var(ddof=1) / len(before))
+        assert de.loc[attribute, "trend_se"] == pytest.approx(se, rel=1e-10)
 
 
 def test_q_values_are_bh_across_the_three_families(de: pd.DataFrame) -> None:
@@ -261,6 +272,12 @@ def test_small_competitor_cell_is_suppressed_and_not_counted() -> None:
         .all()
     )
     assert (fr["competitors_n"] <= 12).all()
+    # Too few competitors' customers is not "no problem": a class the open screen could change
+    # is "not enough data"; delivery's two passes stand whatever screen 3 would say.
+    assert (fr["n_undecided"] == 1).all()
+    assert fr.loc["product_quality", "class"] == "not enough data"  # 1 fail, 1 pass, 1 open
+    assert fr.loc["post_sales_support", "class"] == "neutral"  # 0, 0, 1 open: neutral anyway
+    assert fr.loc["delivery", ["n_pass", "class"]].tolist() == [2, "best practice"]
     # Suppressed tests are left out of BH: q of the other two families = BH over 16 tests.
     p = np.concatenate([fr["trend_p_value"], fr["vs_countries_p_value"]])
     np.testing.assert_allclose(
@@ -297,19 +314,27 @@ def test_explicit_first_wave_has_no_previous_wave(survey: pd.DataFrame) -> None:
     assert out.loc["delivery", "vs_countries_verdict"] == "no difference"
 
 
-def test_previous_wave_skips_waves_without_the_country() -> None:
-    # FR skipped 2025-Q4 but was surveyed in 2025-Q3, with a worse delivery score then.
+def test_previous_wave_is_the_study_s_even_when_the_country_skipped_it() -> None:
+    # FR skipped 2025-Q4 but was surveyed in 2025-Q3, with a worse delivery score then: the
+    # screen does not fall back on 2025-Q3, it says there is no data in the previous wave.
     sizes = {k: v for k, v in SIZES.items() if k[:2] != ("FR", "2025-Q4")}
     sizes |= {("FR", "2025-Q3", False): 200, ("DE", "2025-Q3", False): 200}
     planted = PLANTED | {("FR", "2025-Q3", False): {"delivery": 5.5}}
     df = _survey(sizes, waves=["2025-Q3", *WAVES], planted=planted)
     fr = four_screens(df, country="FR", attributes=ATTRIBUTES)
-    assert (fr["previous_wave"] == "2025-Q3").all()
-    assert fr.loc["delivery", "trend_verdict"] == "improved"
-    assert (fr.drop(index="delivery")["trend_verdict"] == "no change").all()
-    assert (
-        four_screens(df, country="DE", attributes=ATTRIBUTES)["previous_wave"] == "2025-Q4"
-    ).all()
+    assert (fr["previous_wave"] == "2025-Q4").all() and (fr["previous_n"] == 0).all()
+    assert (fr["trend_verdict"] == "no previous wave data").all()
+    assert fr["trend_p_value"].isna().all() and fr["previous_mean"].isna().all()
+    # the missing wave is too few respondents, not a missing screen: it counts as undecided
+    assert (fr["n_undecided"] >= 1).all()
+    # the trends of the same study compare with the same wave
+    own = df[~df["competitor"]]
+    table = trends(own, "delivery", min_n=30, nps_column=None)
+    fr_now = table[(table["country"] == "FR") & (table["wave"] == "2026-Q1")].iloc[0]
+    assert fr_now["previous_wave"] == "2025-Q4" and np.isnan(fr_now["change"])
+    assert fr_now["verdict"] == "no previous wave data"
+    de = four_screens(df, country="DE", attributes=ATTRIBUTES)
+    assert (de["previous_wave"] == "2025-Q4").all()
 
 
 def test_screens_all_countries_equals_four_screens_per_country(survey: pd.DataFrame) -> None:
@@ -369,17 +394,142 @@ def test_min_n_one_shows_a_one_respondent_cell_without_tests(survey: pd.DataFram
     df = _with_one_respondent(survey)
     lu = four_screens(df, country="LU", attributes=ATTRIBUTES, min_n=1)
     assert (lu["n"] == 1).all() and not lu["suppressed"].any() and (lu["mean"] == 7.0).all()
-    assert (lu["trend_verdict"] == "no previous wave").all()
+    # LU has no one in the study's previous wave (2025-Q4)
+    assert (lu["trend_verdict"] == "no previous wave data").all()
     # one answer against 600 in the other countries: no t-test, whatever min_n says
     assert (lu["other_countries_n"] > 500).all() and lu["vs_countries_p_value"].isna().all()
     assert (lu["vs_countries_verdict"] == "suppressed").all()
-    assert (lu["competitors_n"] == 0).all() and (lu["vs_competitors_verdict"] == "suppressed").all()
-    # every mean ties at 7: all rank first, "top"; one pass is not a best practice
+    # no competitors' customers in LU at all: screen 3 does not apply (not "too few")
+    assert (lu["competitors_n"] == 0).all()
+    assert (lu["vs_competitors_verdict"] == "no competitors' customers").all()
+    # every mean ties at 7: all rank first, "top"; one pass and two open screens: one
+    # respondent cannot tell, so "not enough data", never "neutral"
     assert (lu["rank"] == 1).all() and (lu["rank_verdict"] == "top").all()
-    assert (lu["class"] == "neutral").all()
+    assert (lu["n_undecided"] == 2).all() and (lu["class"] == "not enough data").all()
     long = screens_all_countries(df, attributes=ATTRIBUTES, min_n=1)
     assert sorted(long["country"].unique()) == ["DE", "ES", "FR", "IT", "LU"]
     part = long[long["country"] == "LU"].drop(columns="country").set_index("attribute")
     pd.testing.assert_frame_equal(part, lu)
     de = long[long["country"] == "DE"]
     assert de["vs_countries_p_value"].notna().all() and de["trend_p_value"].notna().all()
+
+
+# --- accounts as clusters: one design ------------------------------------------------------------
+
+
+def _clustered_survey() -> pd.DataFrame:
+    """DE, FR, IT x two waves, own-brand accounts answering in both waves (1-4 respondents
+    each) and competitors' customers (own accounts); DE's delivery drops in 2026-Q1; 6 %
+    don't-know per attribute; three respondents without an account."""
+    rng = np.random.default_rng(616)
+    rows = []
+    for country in ("DE", "FR", "IT"):
+        for competitor in (False, True):
+            for a in range(10 if competitor else 16):
+                effect = rng.normal(0, 1.0)
+                account = f"{country}{'C' if competitor else 'A'}{a:02d}"
+                for wave in ("2025-Q4", "2026-Q1"):
+                    for _ in range(int(rng.integers(1, 5))):
+                        drop = (
+                            -1.2 if (country, wave, competitor) == ("DE", "2026-Q1", False) else 0
+                        )
+                        rows.append(
+                            {
+                                "country": country,
+                                "wave": wave,
+                                "competitor": competitor,
+                                "account": account,
+                                "delivery": np.clip(
+                                    np.rint(7 + effect + drop + rng.normal(0, 1.2)), 1, 10
+                                ),
+                                "invoicing_accuracy": np.clip(
+                                    np.rint(6.5 + effect + rng.normal(0, 1.4)), 1, 10
+                                ),
+                            }
+                        )
+    df = pd.DataFrame(rows)
+    for col in ("delivery", "invoicing_accuracy"):
+        df[col] = df[col].astype("Int64")
+        df.loc[rng.random(len(df)) < 0.06, col] = pd.NA
+    df.loc[[3, 50, 200], "account"] = None
+    df["country"] = df["country"].astype("category")
+    df["wave"] = pd.Categorical(df["wave"], categories=["2025-Q4", "2026-Q1"], ordered=True)
+    return df
+
+
+# (attribute, screen) -> R's svycontrast estimate, its SE and 2 * pnorm(-abs(est / se))
+R_CLUSTERED = {
+    ("delivery", "trend"): (-1.74774774774775, 0.294884602581227, 3.08731072591958e-09),
+    ("delivery", "vs_countries"): (-2.09313725490196, 0.384838241937759, 5.35788479126753e-08),
+    ("delivery", "vs_competitors"): (-1.46666666666667, 0.563865290752767, 0.00929269672210859),
+    ("invoicing_accuracy", "trend"): (-0.88157894736842, 0.399339111914502, 0.0272725318784098),
+    ("invoicing_accuracy", "vs_countries"): (
+        -0.880769230769231,
+        0.53453546428005,
+        0.0994084307350879,
+    ),
+    ("invoicing_accuracy", "vs_competitors"): (
+        -0.711538461538462,
+        0.587657331579907,
+        0.225970131388238,
+    ),
+}
+
+
+@pytest.mark.parametrize(("attribute", "screen"), sorted(R_CLUSTERED))
+def test_clustered_screens_equal_r_survey(attribute: str, screen: str) -> None:
+    df = _clustered_survey()
+    out = four_screens(
+        df, country="DE", attributes=["delivery", "invoicing_accuracy"], cluster="account", min_n=10
+    )
+    diff, se, p = R_CLUSTERED[(attribute, screen)]
+    assert out.loc[attribute, f"{screen}_diff"] == pytest.approx(diff, abs=1e-8)
+    assert out.loc[attribute, f"{screen}_se"] == pytest.approx(se, abs=1e-8)
+    assert out.loc[attribute, f"{screen}_p_value"] == pytest.approx(p, rel=1e-7)
+
+
+def test_clusters_change_the_se_and_q_but_not_the_means() -> None:
+    df = _clustered_survey()
+    attrs = ["delivery", "invoicing_accuracy"]
+    clustered = four_screens(df, country="DE", attributes=attrs, cluster="account", min_n=10)
+    plain = four_screens(df, country="DE", attributes=attrs, min_n=10)
+    for col in ("mean", "previous_mean", "other_countries_mean", "trend_diff", "n"):
+        np.testing.assert_allclose(clustered[col], plain[col], rtol=1e-12)
+    # respondents of one account answer alike: the clustered SE against other accounts is
+    # larger; the same accounts answer in both waves, so the change over time is measured more
+    # precisely than with independent waves (the covariance term)
+    assert (clustered["vs_countries_se"] > plain["vs_countries_se"]).all()
+    assert (clustered["trend_se"] < plain["trend_se"]).all()
+    q = adjust(
+        np.concatenate(
+            [clustered[f"{k}_p_value"] for k in ("trend", "vs_countries", "vs_competitors")]
+        )
+    )
+    np.testing.assert_allclose(
+        np.sort(q), np.sort(clustered.filter(like="_q_value").to_numpy().ravel())
+    )
+    assert clustered.loc["delivery", "class"] == "problem"
+
+
+def test_a_comparison_needs_two_accounts_on_each_side() -> None:
+    df = _clustered_survey()
+    rivals = (df["country"] == "DE") & df["competitor"] & (df["wave"] == "2026-Q1")
+    df.loc[rivals, "account"] = "one competitor account"
+    out = four_screens(df, country="DE", attributes=["delivery"], cluster="account", min_n=10).iloc[
+        0
+    ]
+    assert out["competitors_n"] >= 10 and np.isnan(out["vs_competitors_p_value"])
+    assert out["vs_competitors_verdict"] == "suppressed"
+    assert np.isfinite(out["trend_p_value"])
+
+
+def test_screens_all_countries_with_clusters_equals_four_screens() -> None:
+    df = _clustered_survey()
+    attrs = ["delivery", "invoicing_accuracy"]
+    long = screens_all_countries(df, attributes=attrs, cluster="account", min_n=10)
+    for country in ("DE", "FR", "IT"):
+        single = four_screens(df, country=country, attributes=attrs, cluster="account", min_n=10)
+        part = long[long["country"] == country].drop(columns="country").set_index("attribute")
+        pd.testing.assert_frame_equal(part, single)
+    with pytest.raises(DataError, match=r"missing column\(s\) 'customer'"):
+        four_screens(df, country="DE", attributes=attrs, cluster="customer")
