@@ -39,7 +39,6 @@ from csatlib.stats.multiplicity import verdict as _verdict
 from csatlib.stats.nps import (
     _as_list,
     _check_scale,
-    _difference_test,
     _group_codes,
     _round,
     _to_float,
@@ -1119,7 +1118,13 @@ def _mean_rows(
         cov = design.cov(observed, np.where(has, observed[prev], -1))
         with np.errstate(invalid="ignore"):
             change_se = np.sqrt(np.clip(se**2 + se[prev] ** 2 - 2.0 * cov, 0.0, None))
-        p = _difference_test(value - value[prev], change_se, conf, np.inf)["p_value"]
+        # Student's t on the smaller wave's accounts minus one (as the NPS change)
+        accounts = design.n_clusters[observed]
+        df_t = np.minimum(accounts, np.where(has, accounts[prev], np.nan)) - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_stat = (value - value[prev]) / change_se
+            p = 2.0 * stats.t.sf(np.abs(t_stat), np.where(df_t >= 1, df_t, np.nan))
+        p = np.where(change_se == 0, np.nan, p)
     return pd.DataFrame(
         {
             "measure": column,
@@ -1144,12 +1149,13 @@ def _welch_p(
     n1: np.ndarray,
     n0: np.ndarray,
 ) -> np.ndarray:
-    """Two-sided Welch p-value; with no variance, 1 for no change and 0 for a change."""
+    """Two-sided Welch p-value; with no variance (every answer alike on both sides) no test:
+    NaN, never the certainty of p = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         welch_df = (var1 + var0) ** 2 / (var1**2 / (n1 - 1.0) + var0**2 / (n0 - 1.0))
-        t_stat = np.where(change_se == 0, np.where(change == 0, 0.0, np.inf), change / change_se)
+        t_stat = change / change_se
     p = 2.0 * stats.t.sf(np.abs(t_stat), welch_df)
-    return np.where(change_se == 0, np.where(change == 0, 1.0, 0.0), p)
+    return np.where(change_se == 0, np.nan, p)
 
 
 def _nps_rows(

@@ -115,7 +115,8 @@ def welch_from_summary(
     WelchResult
         ``diff``, ``se``, ``t``, ``df``, ``p_value``: floats for scalar input, arrays otherwise.
         NaN where a group has fewer than 2 observations or a variance is missing.  When both
-        variances are zero the test is degenerate: p = 0 if the means differ, NaN if equal.
+        variances are zero there is nothing to test against (every answer alike on both
+        sides, typically a handful of them): p is NaN, never 0, so a zero SE is not certainty.
 
     Notes
     -----
@@ -148,9 +149,7 @@ def welch_from_summary(
         t = diff / se
         dof = (a1 + a2) ** 2 / (a1**2 / (n1a - 1) + a2**2 / (n2a - 1))
         p = 2.0 * stats.t.sf(np.abs(t), dof)
-    degenerate = valid & (se == 0)
-    p = np.where(degenerate & (diff != 0), 0.0, p)
-    p = np.where(degenerate & (diff == 0), np.nan, p)
+    p = np.where(valid & (se == 0), np.nan, p)
     se, t, dof, p = (np.where(valid, a, np.nan) for a in (se, t, dof, p))
     diff = np.where(valid, diff, np.nan)
     if diff.ndim == 0:
@@ -469,18 +468,22 @@ def _screen_tests(
         else:
             # ... and two accounts on each side: one account's mean has no variance estimate
             tested &= (clusters[0] >= 2) & (clusters[i + 1] >= 2)
-            diff, se, p = _z_test(base.mean - other.mean, variances[i])
+            df = np.minimum(clusters[0], clusters[i + 1]) - 1.0
+            diff, se, p = _t_test(base.mean - other.mean, variances[i], df)
         tests[name] = (tested, *(np.where(tested, v, np.nan) for v in (diff, se, p)))
     return tests
 
 
-def _z_test(diff: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(diff, se, p) of a two-sided z test; with no variance p is 0 for a difference, NaN for
-    none (as :func:`welch_from_summary`)."""
+def _t_test(
+    diff: np.ndarray, var: np.ndarray, df: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(diff, se, p) of a two-sided test of a clustered difference: Student's t with the
+    smaller side's accounts minus one degrees of freedom (Korn & Graubard 1999; as
+    :func:`csatlib.stats.nps.nps_wave_change`); with no variance, no test (p NaN, never 0)."""
     se = np.sqrt(np.clip(var, 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2.0 * stats.norm.sf(np.abs(diff / se))
-    p = np.where(se == 0, np.where(diff != 0, 0.0, np.nan), p)
+        p = 2.0 * stats.t.sf(np.abs(diff / se), np.where(df >= 1, df, np.nan))
+    p = np.where(se == 0, np.nan, p)
     return diff, se, p
 
 

@@ -131,7 +131,7 @@ def test_welch_from_summary_broadcasts_and_flags_untestable_groups() -> None:
     ref = stats.ttest_ind_from_stats(5.0, 1.0, 30, 6.0, np.sqrt(2.0), 40, equal_var=False)
     assert res.p_value[0] == pytest.approx(ref.pvalue, rel=1e-10)
     assert np.isnan(res.p_value[1])  # n1 = 1: no variance, no test
-    assert res.p_value[2] == 0.0  # two constant groups with different means
+    assert np.isnan(res.p_value[2])  # two constant groups: no variance, no test (never p = 0)
     with pytest.raises(DataError, match="v1 must be >= 0"):
         welch_from_summary(1.0, -1.0, 10, 1.0, 1.0, 10)
 
@@ -482,10 +482,27 @@ def test_clustered_screens_equal_r_survey(attribute: str, screen: str) -> None:
     out = four_screens(
         df, country="DE", attributes=["delivery", "invoicing_accuracy"], cluster="account", min_n=10
     )
-    diff, se, p = R_CLUSTERED[(attribute, screen)]
+    diff, se, p_normal = R_CLUSTERED[(attribute, screen)]
     assert out.loc[attribute, f"{screen}_diff"] == pytest.approx(diff, abs=1e-8)
     assert out.loc[attribute, f"{screen}_se"] == pytest.approx(se, abs=1e-8)
+    # R's svycontrast p is normal; ours is Student's t on the smaller side's accounts minus one
+    answered = df.loc[df[attribute].notna()]
+    accounts = {
+        "base": answered.query("country == 'DE' and wave == '2026-Q1' and not competitor"),
+        "trend": answered.query("country == 'DE' and wave == '2025-Q4' and not competitor"),
+        "vs_countries": answered.query("country != 'DE' and wave == '2026-Q1' and not competitor"),
+        "vs_competitors": answered.query("country == 'DE' and wave == '2026-Q1' and competitor"),
+    }
+    n_base, n_other = (_accounts(accounts[k]) for k in ("base", screen))
+    df_t = min(n_base, n_other) - 1
+    p = 2 * stats.t.sf(abs(diff / se), df_t)
     assert out.loc[attribute, f"{screen}_p_value"] == pytest.approx(p, rel=1e-7)
+    assert p >= p_normal  # never less cautious than the normal reference
+
+
+def _accounts(rows: pd.DataFrame) -> int:
+    """Accounts of the rows, a respondent without an account counting as one of its own."""
+    return int(rows["account"].nunique() + rows["account"].isna().sum())
 
 
 def test_clusters_change_the_se_and_q_but_not_the_means() -> None:
