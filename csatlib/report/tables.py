@@ -9,6 +9,7 @@ never reach a table. Customer text stays plain text: pandas escapes it when the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -411,7 +412,9 @@ def _nothing(message: str) -> pd.DataFrame:
     return pd.DataFrame({"": [message]}, index=pd.Index([""], name=None))
 
 
-def cit_display(top: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+def cit_display(
+    top: pd.DataFrame, *, min_n: int, valence: Literal["positive", "negative"] = "positive"
+) -> pd.DataFrame:
     """Top likes or dislikes by benefit (:func:`csatlib.text.frequencies.top_incidents`), quotes
     joined.
 
@@ -438,9 +441,12 @@ def cit_display(top: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
                 quotes,
             )
         )
+    benefit = "Benefit" if valence == "positive" else "Benefit let down"
     out = pd.DataFrame(
-        rows, columns=["Rank", "Benefit", "Mentions", "Share of incidents (%)", "Example quotes"]
+        rows, columns=["Rank", benefit, "Mentions", "Share of incidents (%)", "Example quotes"]
     )
+    if valence == "negative":  # named for what went wrong, not by the benefit's positive name
+        out[benefit] = [f"{b}: let down" for b in out[benefit]]
     return out.set_index("Rank")
 
 

@@ -508,3 +508,23 @@ def test_show_full_text_lifts_the_column_width_limit() -> None:
     with pd.option_context("display.max_colwidth", 50):
         tables.show_full_text()
         assert pd.get_option("display.max_colwidth") is None
+
+
+def test_dislikes_are_named_for_the_benefit_let_down() -> None:
+    top = pd.DataFrame(
+        {
+            "rank": [1],
+            "benefit": ["good_value"],
+            "label": ["Good value"],
+            "n": [120],
+            "count": [40],
+            "share": [0.33],
+            "quote": ["Too expensive for what it does"],
+            "suppressed": [False],
+        }
+    )
+    likes = tables.cit_display(top, min_n=30)
+    dislikes = tables.cit_display(top, min_n=30, valence="negative")
+    assert likes.loc[1, "Benefit"] == "Good value"
+    # a dislike never reads as praise: "Good value" for "too expensive" is "Good value: let down"
+    assert dislikes.loc[1, "Benefit let down"] == "Good value: let down"
