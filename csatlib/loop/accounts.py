@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
+from csatlib.ingest.countries import country_name
 from csatlib.safety import write_csv_safely
 from csatlib.stats.loyalty import loyalty_index
 from csatlib.validation import check_conf, check_min_n, require_columns
@@ -1384,6 +1385,78 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
     return out.astype({"accounts_assessed": int, "at_risk": int, "not_assessed": int})
 
 
+def _country_labels(codes: pd.Series) -> pd.Series:
+    """ "Germany (DE)" for each ISO code; a code that is no country stays as it is."""
+    names = {}
+    for code in codes.dropna().unique():  # a handful of countries
+        try:
+            names[code] = f"{country_name(str(code))} ({code})"
+        except KeyError:
+            names[code] = str(code)
+    return codes.map(names).astype("string")
+
+
+# The at-risk criteria as _flag_at_risk labels them ("nps<0"), in words, with the score they test.
+_REASON_WORDS = (
+    ("nps<", "NPS below {bound}", "nps"),
+    ("ltr<", "mean likelihood to recommend below {bound}", "ltr_mean"),
+    ("loyalty<", "loyalty index below {bound}", "loyalty_index"),
+)
+
+
+def _why_at_risk(at_risk: pd.DataFrame, account_min_n: int) -> pd.Series:
+    """The rule that put each account on the list, in words: "NPS below 0 (-33.3)"."""
+    reasons = at_risk["at_risk_reasons"].astype("string")
+    parts = []
+    for label, words, column in _REASON_WORDS:  # three criteria, not the rows
+        bound = reasons.str.extract(rf"(?:^|; ){re.escape(label)}(-?[\d.]+)", expand=False)
+        if column in at_risk.columns:
+            value = at_risk[column].map(lambda v: "" if pd.isna(v) else f" ({v:g})")
+        else:
+            value = pd.Series("", index=at_risk.index)
+        text = words.replace("{bound}", "") + bound.fillna("") + value.astype("string")
+        parts.append(np.where(bound.notna().to_numpy(), text.fillna("").to_numpy(), ""))
+    why = _join_columns(np.column_stack(parts) if parts else np.empty((len(at_risk), 0)),
+                        at_risk.index)  # fmt: skip
+    flag = at_risk["at_risk"].astype("boolean")
+    small = at_risk["n_respondents"].to_numpy(dtype=float) < account_min_n
+    why = why.mask(flag.eq(False).fillna(False).to_numpy(), "not at risk")
+    unassessed = flag.isna().to_numpy()
+    why = why.mask(unassessed & small, f"not assessed: fewer than {account_min_n} respondents")
+    return why.mask(unassessed & ~small, "not assessed")
+
+
+def _for_people(at_risk: pd.DataFrame, account_min_n: int) -> pd.DataFrame:
+    """The list under headers an account manager reads; no key, flag or code name.
+
+    Columns: ``Account``, ``Country`` ("Germany (DE)"), ``Respondents``, ``Why at risk``, the
+    scores the study has, ``Weakest attributes`` (the country's, said so, for a small
+    account) and, with a revenue table, ``Revenue at stake (USD)`` and ``Revenue year``.
+    """
+    out = pd.DataFrame(index=at_risk.index)
+    out["Account"] = at_risk.get("account_name", pd.NA)
+    out["Country"] = _country_labels(at_risk["country"].astype("string"))
+    out["Respondents"] = at_risk["n_respondents"]
+    out["Why at risk"] = _why_at_risk(at_risk, account_min_n)
+    out["Mean likelihood to recommend (0-10)"] = at_risk["ltr_mean"]
+    out["NPS (-100 to +100)"] = at_risk["nps"]
+    if "loyalty_index" in at_risk.columns:
+        out["Loyalty index (0-100)"] = at_risk["loyalty_index"]
+    if "weakest_attributes" in at_risk.columns:
+        weakest = at_risk["weakest_attributes"].astype("string")
+        if "drivers_source" in at_risk.columns:
+            country_wide = at_risk["drivers_source"].eq("country").fillna(False).to_numpy()
+            weakest = weakest.mask(
+                country_wide & weakest.notna().to_numpy(),
+                weakest + " (country-wide: too few respondents for the account's own)",
+            )
+        out["Weakest attributes"] = weakest
+    if "revenue_usd" in at_risk.columns and at_risk["revenue_usd"].notna().any():
+        out["Revenue at stake (USD)"] = at_risk["revenue_usd"]
+        out["Revenue year"] = at_risk.get("revenue_year", pd.NA)
+    return out.reset_index(drop=True)
+
+
 def write_account_lists(
     at_risk: pd.DataFrame,
     out_dir: str | Path,
@@ -1412,8 +1485,18 @@ def write_account_lists(
     -------
     tuple of pathlib.Path
         The files written, per country in order, then ``at_risk_all.csv``.
+
+    Notes
+    -----
+    The files are for account managers, so their headers are words, not code names:
+    ``Account``, ``Country`` ("Germany (DE)"), ``Respondents``, ``Why at risk`` (the criteria
+    the account met, e.g. "NPS below 0 (-33.3); mean likelihood to recommend below 6.5
+    (4.67)"), ``Mean likelihood to recommend (0-10)``, ``NPS (-100 to +100)``, ``Loyalty index
+    (0-100)`` and ``Weakest attributes`` where the study has them, and with revenue
+    ``Revenue at stake (USD)`` and ``Revenue year``.  ``account_key``, ``at_risk`` (the
+    reason says it) and ``drivers_source`` (folded into ``Weakest attributes``) stay out.
     """
-    need = ["country", "n_respondents", "at_risk_reasons", "ltr_mean", "nps"]
+    need = ["country", "n_respondents", "at_risk", "at_risk_reasons", "ltr_mean", "nps"]
     require_columns(at_risk, need, "write_account_lists")
     account_min_n = check_min_n(account_min_n, func="write_account_lists", param="account_min_n")
     scores = [c for c in _SCORE_COLUMNS if c in at_risk.columns]
@@ -1434,16 +1517,17 @@ def write_account_lists(
         )
     out = Path(out_dir)
     country = at_risk["country"].astype("string")
+    people = _for_people(at_risk, account_min_n)
     wanted = sorted(set(country.dropna()) | set(countries or []))
     paths = []
     for cc in wanted:  # one file per country, a handful of countries
         safe_cc = re.sub(r"[^A-Za-z0-9_-]", "_", str(cc))
         paths.append(
             write_csv_safely(
-                at_risk[country.eq(cc).fillna(False).to_numpy()], out / f"at_risk_{safe_cc}.csv"
+                people[country.eq(cc).fillna(False).to_numpy()], out / f"at_risk_{safe_cc}.csv"
             )
         )
-    paths.append(write_csv_safely(at_risk, out / "at_risk_all.csv"))
+    paths.append(write_csv_safely(people, out / "at_risk_all.csv"))
     return tuple(paths)
 
 

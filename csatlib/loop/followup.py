@@ -44,9 +44,14 @@ __all__ = [
     "callback_list",
     "followup_counts",
     "write_followup_lists",
+    "TICKET_WINDOW_DAYS",
 ]
 
 ListName = Literal["recovery", "testimonial", "callback"]
+
+#: Days of tickets the written recovery and testimonial lists hold, counted back from the newest
+#: ticket in the data: older tickets are no longer worth a call (closed, or the moment passed).
+TICKET_WINDOW_DAYS: int = 30
 
 #: Codebook roles each list needs (besides ``country``): the recovery and testimonial lists from
 #: the transaction survey (``overall`` is the ticket rating), the callback list from the
@@ -418,6 +423,102 @@ def followup_counts(
     return out[columns].reset_index(drop=True)
 
 
+def _recent(transactions: pd.DataFrame, window_days: int | None) -> pd.DataFrame:
+    """Tickets of the last ``window_days`` days up to the newest one; all without a date role.
+
+    A ticket without a date cannot be placed in the window and is left out.
+    """
+    date = _first(transactions, "date")
+    if window_days is None or date is None:
+        return transactions
+    when = pd.to_datetime(transactions[date], errors="coerce")
+    if when.isna().all():
+        return transactions.iloc[:0]
+    since = when.max() - pd.Timedelta(days=window_days)
+    keep = transactions[(when >= since).fillna(False).to_numpy(dtype=bool)]
+    keep.attrs = transactions.attrs
+    return keep
+
+
+_LIST_WORDS = {
+    "recovery": "recovery calls",
+    "testimonial": "testimonial requests",
+    "callback": "complaint callbacks",
+}
+
+
+def _country_labels(codes: pd.Series) -> pd.Series:
+    """ "Germany (DE)" for each ISO code; a code that is no country stays as it is."""
+    from csatlib.ingest.countries import country_name
+
+    names = {}
+    for code in codes.dropna().unique():  # a handful of countries
+        try:
+            names[code] = f"{country_name(str(code))} ({code})"
+        except KeyError:
+            names[code] = str(code)
+    return codes.astype("string").map(names).astype("string")
+
+
+def _for_people(frame: pd.DataFrame, table: pd.DataFrame, list_name: ListName) -> pd.DataFrame:
+    """``frame`` under headers people read: the codebook's labels, "Opened" for a ticket's date,
+    "Submitted" for a complaint's, the rating with its scale, and "Germany (DE)" for a code."""
+    labels = roles.labels(table)
+    declared = roles.roles(table)
+    scales = roles.scales(table)
+    out = frame.copy()
+    out["country"] = _country_labels(out["country"])
+    names = {}
+    for column in out.columns:  # a dozen columns
+        role = declared.get(column)
+        if column == "country":
+            names[column] = "Country"
+        elif role == "date":
+            names[column] = "Submitted" if list_name == "callback" else "Opened"
+        elif role == "id":
+            names[column] = labels.get(column, "Response" if list_name == "callback" else "Ticket")
+        else:
+            names[column] = labels.get(column, column.replace("_", " ").capitalize())
+        if role == "overall" and column in scales:
+            lo, hi = scales[column]
+            names[column] += f" ({lo}-{hi})"
+    return out.rename(columns=names)
+
+
+def _counts_for_people(counts: pd.DataFrame) -> pd.DataFrame:
+    out = counts.assign(
+        list=counts["list"].map(_LIST_WORDS), country=_country_labels(counts["country"])
+    )
+    return out.rename(
+        columns={
+            "list": "List",
+            "region": "Region",
+            "country": "Country",
+            "eligible": "Eligible",
+            "listed": "Listed (permission to contact)",
+            "withheld_no_permission": "Withheld (no permission to contact)",
+        }
+    )
+
+
+def _per_country(
+    frame: pd.DataFrame, people: pd.DataFrame, countries: list[str], out: Path, name: str
+) -> list[Path]:
+    """``<name>_<CC>.csv`` for every country (header only when it has nobody), ``<name>_all``."""
+    paths = []
+    code = frame["country"].astype("string")
+    for cc in countries:  # a handful of countries
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", cc)
+        keep = code.eq(cc).fillna(False).to_numpy()
+        paths.append(write_csv_safely(people[keep], out / f"{name}_{safe}.csv"))
+    paths.append(write_csv_safely(people, out / f"{name}_all.csv"))
+    return paths
+
+
+def _countries(table: pd.DataFrame) -> list[str]:
+    return sorted(set(table["country"].dropna().astype(str)))
+
+
 def write_followup_lists(
     transactions: pd.DataFrame | None,
     responses: pd.DataFrame | None,
@@ -426,8 +527,9 @@ def write_followup_lists(
     csat_max: int | None = None,
     csat_min: int | None = None,
     include_competitors: bool = False,
+    window_days: int | None = TICKET_WINDOW_DAYS,
 ) -> tuple[Path, ...]:
-    """Write the follow-up lists and their counts through the safe CSV writer.
+    """Write the follow-up lists, per country and all, and their counts through the safe writer.
 
     Parameters
     ----------
@@ -438,41 +540,43 @@ def write_followup_lists(
         Folder, created if missing (reports/lists/followup).
     csat_max, csat_min, include_competitors
         As in the list functions.
+    window_days : int or None
+        Recovery and testimonial lists (and their counts) hold only the tickets of the last
+        ``window_days`` days up to the newest ticket in the data (default
+        :data:`TICKET_WINDOW_DAYS`); None, or a survey without a date role, keeps every ticket.
+        Callbacks are not windowed: every complaint waits for its call, oldest first.
 
     Returns
     -------
     tuple of pathlib.Path
-        ``recovery_<REGION>.csv`` and ``testimonial_<REGION>.csv`` for every region of the
-        transactions (header only when a region has nobody to call; ``recovery.csv`` and
-        ``testimonial.csv`` when the transaction survey has no region), ``callback.csv`` and
+        ``recovery_<CC>.csv`` for every country of the transactions (header only when a
+        country has nobody to call) and ``recovery_all.csv``; the same for ``testimonial``;
+        ``callback_<CC>.csv`` and ``callback_all.csv`` for the countries of the responses;
         ``followup_counts.csv``.
+
+    Notes
+    -----
+    The files are read by the people who call customers back, so their headers are words: the
+    codebook's labels, ``Country`` ("Germany (DE)"), ``Opened`` (a ticket's date) or
+    ``Submitted`` (a complaint's), and the rating with its scale ("Ticket satisfaction (1-5)").
     """
     out = Path(out_dir)
     paths: list[Path] = []
     if transactions is not None:
+        countries = _countries(transactions)
+        recent = _recent(transactions, window_days)
         lists = {
-            "recovery": recovery_list(transactions, csat_max=csat_max),
-            "testimonial": testimonial_list(transactions, csat_min=csat_min),
+            "recovery": recovery_list(recent, csat_max=csat_max),
+            "testimonial": testimonial_list(recent, csat_min=csat_min),
         }
-        region_col = _first(transactions, "region")
-        regions = (
-            sorted(set(transactions[region_col].dropna().astype(str))) if region_col else [None]
-        )
         for name, frame in lists.items():
-            for reg in regions:  # a handful of regions
-                if reg is None:
-                    paths.append(write_csv_safely(frame, out / f"{name}.csv"))
-                    continue
-                safe = re.sub(r"[^A-Za-z0-9_-]", "_", reg)
-                keep = frame[region_col].astype("string").eq(reg).fillna(False).to_numpy()
-                paths.append(write_csv_safely(frame[keep], out / f"{name}_{safe}.csv"))
+            people = _for_people(frame, transactions, name)
+            paths += _per_country(frame, people, countries, out, name)
+        transactions = recent
     if responses is not None:
-        paths.append(
-            write_csv_safely(
-                callback_list(responses, include_competitors=include_competitors),
-                out / "callback.csv",
-            )
-        )
+        frame = callback_list(responses, include_competitors=include_competitors)
+        people = _for_people(frame, responses, "callback")
+        paths += _per_country(frame, people, _countries(responses), out, "callback")
     counts = followup_counts(
         transactions,
         responses,
@@ -480,5 +584,5 @@ def write_followup_lists(
         csat_min=csat_min,
         include_competitors=include_competitors,
     )
-    paths.append(write_csv_safely(counts, out / "followup_counts.csv"))
+    paths.append(write_csv_safely(_counts_for_people(counts), out / "followup_counts.csv"))
     return tuple(paths)

@@ -38,26 +38,36 @@ _ROLE_WORDS = {
 }
 
 # What each kind of file is, for README.txt (keyed by the file name up to the first "_<code>").
+_WINDOW = (
+    f"opened in the {followup.TICKET_WINDOW_DAYS} days up to the newest ticket in the data "
+    "(older tickets are left out: no longer open)"
+)
 _FILES = {
     "at_risk": (
-        "Accounts at risk, per country and all, for account managers: account-level aggregates "
-        "only, never a respondent's name, answer or comment."
+        "Accounts at risk, one file per country and at_risk_all.csv with all, for account "
+        "managers: why each account is at risk (the rule it met, in words), its scores and the "
+        "revenue at stake; account-level aggregates only, never a respondent's name, answer or "
+        "comment."
     ),
     "review_pairs": (
         "Similar account names the matcher did not merge on its own, for the CSAT team to decide "
         "(an alias line settles a pair)."
     ),
     "recovery": (
-        "Transaction-survey tickets with the lowest ratings, to call back; contact details only "
-        "for respondents who gave permission."
+        f"Tickets with the lowest ratings, {_WINDOW}, to call back: one file per country and "
+        "recovery_all.csv with all; contact details only for respondents who gave permission."
     ),
     "testimonial": (
-        "Tickets with the highest ratings: whom to ask for a testimonial (publishing one needs "
-        "its own consent)."
+        f"Tickets with the highest ratings, {_WINDOW}: whom to ask for a testimonial (publishing "
+        "one needs its own consent); one file per country and testimonial_all.csv with all."
     ),
-    "callback": "Complaints to call back, oldest first; only respondents who gave permission.",
+    "callback": (
+        "Complaints to call back, oldest first, whatever their age: one file per country and "
+        "callback_all.csv with all; only respondents who gave permission."
+    ),
     "followup_counts": (
-        "How many follow-ups each list holds and how many were withheld for lack of permission."
+        "How many follow-ups each list holds and how many were withheld for lack of permission "
+        f"(tickets: the same {followup.TICKET_WINDOW_DAYS} days)."
     ),
     "unmatched_revenue": "Accounts in the revenue table that no survey row matches.",
     "unmatched_survey": "Surveyed accounts without revenue.",
@@ -226,10 +236,13 @@ def build_lists(
     (:func:`csatlib.loop.accounts.at_risk_list`,
       account-level aggregates only) and ``accounts/review_pairs.csv`` (similar account names
       not merged): an account column (role ``account``).
-    - ``followup/recovery_<REGION>.csv`` and ``testimonial_<REGION>.csv``: a transaction survey
-      with the roles :data:`csatlib.loop.followup.LIST_ROLES` names; ``followup/callback.csv``: a
-      complaint column with contact details and permission; ``followup/followup_counts.csv``
-      with either (:func:`csatlib.loop.followup.write_followup_lists`).
+    - ``followup/recovery_<CC>.csv``, ``recovery_all.csv``, ``testimonial_<CC>.csv`` and
+      ``testimonial_all.csv`` (tickets of the last
+      :data:`csatlib.loop.followup.TICKET_WINDOW_DAYS` days up to the newest): a transaction
+      survey with the roles :data:`csatlib.loop.followup.LIST_ROLES` names;
+      ``followup/callback_<CC>.csv`` and ``callback_all.csv``: a complaint column with contact
+      details and permission; ``followup/followup_counts.csv`` with either
+      (:func:`csatlib.loop.followup.write_followup_lists`).
     - ``revenue/unmatched_revenue.csv`` and ``unmatched_survey.csv``
       (:func:`csatlib.loop.accounts.revenue_linkage`): an account column and a revenue table.
     - ``README.txt``: what is in the folder, what is not and why (the ``skipped`` lines), and

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from csatlib import config
+from csatlib.ingest.countries import country_name
 from csatlib.report.stamps import SUMMARY_NAME, published_paths, timestamp
 from csatlib.safety import write_text_atomic
 
@@ -45,31 +46,43 @@ class _Error:
 
 @dataclass(frozen=True)
 class _Nps:
-    """The n and NPS cells; ``shown`` is empty when the metrics hold no NPS at all."""
+    """The n and NPS cells; ``shown`` is empty when the metrics hold no NPS at all.
+
+    ``min_n`` is the small-cell minimum a suppressed NPS fell below (empty when unknown).
+    """
 
     n: str
     shown: Literal["", "suppressed", "not available", "score"]
     score: str = ""
     ci_low: str = ""
     ci_high: str = ""
+    min_n: str = ""
 
 
 @dataclass(frozen=True)
 class _Change:
-    """Change vs the previous wave; ``arrow`` is ``up``/``down`` when significant."""
+    """Change vs the previous wave, in words (``text``) with its test behind ``test``.
+
+    ``arrow`` is ``up``/``down`` when significant; ``test`` (for a title attribute) holds the
+    p- or q-value and the verdict.
+    """
 
     shown: Literal["", "not tested", "no previous wave", "difference"]
     previous: str = ""
-    diff: str = ""
-    p_value: str = ""
+    text: str = ""
+    test: str = ""
     arrow: Literal["", "up", "down"] = ""
 
 
 @dataclass(frozen=True)
 class _Row:
-    """One country's row; ``error`` is set when its last build failed (no figures shown)."""
+    """One country's row; ``error`` is set when its last build failed (no figures shown).
+
+    ``country`` is the code (file names), ``name`` what a reader sees ("Germany (DE)").
+    """
 
     country: str
+    name: str
     published: bool
     built: str
     status: str
@@ -77,6 +90,14 @@ class _Row:
     wave: str = ""
     nps: _Nps = _Nps("", "")
     change: _Change = _Change("")
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """One failed build for the box at the top of the page: what failed and its error."""
+
+    what: str
+    error: _Error
 
 
 def write_index(
@@ -89,28 +110,32 @@ def write_index(
 ) -> Path:
     """Write ``reports/index.html``: the global summary, every country, headline figures, failures.
 
-    Per country: wave, n, NPS with its 95% CI (``suppressed (n = 12)`` below the small-cell
-    minimum, never a number), change vs the previous wave (▲/▼ when significant), links to both
-    versions, when the published report was built, and the status with any error (escaped). A
-    failed country shows no figures, only a link to its previous report if one is published.
-    Figures come from ``reports/metrics/<CC>.json``; keys it does not know are ignored. Plain
-    HTML and CSS, no script.
+    One build line ("Built <time> in <s> s; 13 reports rebuilt, 0 failed"), then a red box
+    listing every failed build with its one-line error.  Per country ("Germany (DE)"): wave,
+    n, NPS with its 95% CI ("not enough respondents (n = 12, fewer than 30)" below the
+    small-cell minimum, never a number), the change vs the previous wave in words ("down 7.4
+    points since 2026-Q2, not a significant change"; the p- or q-value in a title attribute),
+    links to both versions, when the published report was built, and the status with any error
+    (escaped).  A failed country shows no figures, only a link to its previous report if one is
+    published.  Figures come from ``reports/metrics/<CC>.json``; keys it does not know are
+    ignored.  Plain HTML and CSS, no script.
     """
     reports_dir = Path(reports_dir)
     summary_page = published_paths(reports_dir, SUMMARY_NAME)["html"]
     summary_failed = summary is not None and summary.status == "failed"
     lists_failed = lists is not None and lists.status == "failed"
+    reports = [*outcomes, *([summary] if summary is not None else [])]
     template = _environment().get_template("index.html.j2")
     page = template.render(
         built=timestamp(),
         seconds=f"{seconds:.1f}",
+        rebuilt=sum(o.status == "built" for o in reports),
         alpha=f"{_alpha():.0%}",
         summary_name=SUMMARY_NAME,
-        summary=summary,
         summary_error=_error(summary.error) if summary_failed else None,
         summary_built=_built_at(summary_page) if summary_page.exists() else None,
         rows=[_row(reports_dir, outcome) for outcome in outcomes],
-        failed=[o.country for o in outcomes if o.status == "failed"],
+        failures=_failures(outcomes, summary, lists),
         lists_error=_error(lists.error) if lists_failed else None,
         lists_published=(reports_dir / "lists").is_dir(),
     )
@@ -131,23 +156,48 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def _country_label(code: str) -> str:
+    """ "Germany (DE)"; the code alone when it is no ISO country (a study's own code)."""
+    try:
+        return f"{country_name(code)} ({code})"
+    except KeyError:
+        return code
+
+
+# The status of a row in words; how long a build took is the build line's business, not a row's.
+_STATUS = {"built": "rebuilt in this run", "not selected": "not rebuilt in this run"}
+
+
+def _failures(
+    outcomes: Sequence[CountryOutcome],
+    summary: CountryOutcome | None,
+    lists: CountryOutcome | None,
+) -> list[_Failure]:
+    """Every failed build, countries first, each with its one-line error."""
+    named = [(_country_label(o.country), o) for o in outcomes]
+    named += [("Global summary", o) for o in (summary,) if o is not None]
+    named += [("Closing-the-loop lists", o) for o in (lists,) if o is not None]
+    return [_Failure(what, _error(o.error)) for what, o in named if o.status == "failed"]
+
+
 def _row(reports_dir: Path, outcome: CountryOutcome) -> _Row:
     html = published_paths(reports_dir, outcome.country)["html"]
     published = html.exists()
     built = _built_at(html) if published else ""
+    name = _country_label(outcome.country)
     if outcome.status == "failed":
-        return _Row(outcome.country, published, built, "failed", error=_error(outcome.error))
-    took = f" in {outcome.seconds:.1f} s" if outcome.status == "built" else ""
-    status = "not rebuilt in this run" if outcome.status == "not selected" else outcome.status
+        return _Row(outcome.country, name, published, built, "failed", _error(outcome.error))
+    status = _STATUS.get(outcome.status, outcome.status)
     if not published:  # a country never built, or whose build published nothing
-        detail = "" if outcome.status == "not selected" else status + took
-        return _Row(outcome.country, published, built, detail)
+        detail = "" if outcome.status == "not selected" else status
+        return _Row(outcome.country, name, published, built, detail)
     metrics = _load_metrics(reports_dir, outcome.country)
     return _Row(
         outcome.country,
+        name,
         published,
         built,
-        status + took,
+        status,
         wave=str(metrics.get("wave", "")),
         nps=_nps(metrics),
         change=_change(metrics),
@@ -182,7 +232,7 @@ def _nps(metrics: Mapping[str, Any]) -> _Nps:
         return _Nps(_count(metrics.get("n")), "")
     n = _count(nps.get("n", metrics.get("n")))
     if nps.get("suppressed") is True:
-        return _Nps(n, "suppressed")
+        return _Nps(n, "suppressed", min_n=_count(metrics.get("min_n")))
     score = _number(nps.get("score"))
     if nps.get("suppressed") is not False or score is None:  # unknown: show no number
         return _Nps(n, "not available")
@@ -214,15 +264,20 @@ def _change(metrics: Mapping[str, Any]) -> _Change:
     p = _number(change.get("p_value"))
     q = _number(change.get("q_value"))  # the country report's verdict rests on q when given
     decisive, name = (q, "q") if q is not None else (p, "p")
-    arrow: Literal["", "up", "down"] = ""
-    if decisive is not None and decisive < _alpha() and diff != 0:
-        arrow = "up" if diff > 0 else "down"
-    p_value = (
-        ""
-        if decisive is None
-        else (f"{name} < 0.001" if decisive < 0.001 else f"{name} = {decisive:.3f}")
-    )
-    return _Change("difference", previous_text, f"{diff:+.1f}", p_value, arrow)
+    significant = decisive is not None and decisive < _alpha() and diff != 0
+    arrow: Literal["", "up", "down"] = ("up" if diff > 0 else "down") if significant else ""
+    since = f" since {previous_text}" if previous_text else ""
+    if diff == 0:
+        text = f"no change{since}"
+    else:
+        text = f"{'up' if diff > 0 else 'down'} {abs(diff):.1f} points{since}"
+    test = ""
+    if decisive is not None:
+        text += ", significant" if significant else ", not a significant change"
+        value = f"{name} < 0.001" if decisive < 0.001 else f"{name} = {decisive:.3f}"
+        verdict = "significant" if significant else "not significant"
+        test = f"{value}: {verdict} at the {_alpha():.0%} level"
+    return _Change("difference", previous_text, text, test, arrow)
 
 
 def _built_at(path: Path) -> str:

@@ -21,6 +21,7 @@ named without a point) and a suppressed heatmap cell is blank and marked "s".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -41,10 +42,27 @@ __all__ = [
     "trend_chart",
     "nps_league_chart",
     "attribute_heatmap",
+    "small_multiples_chart",
+    "nps_by_wave_chart",
+    "transaction_chart",
+    "DISPLAY_DPI",
+    "RENDER_DPI",
+    "HEATMAP_CMAP",
 ]
 
-#: Colours by NPS category (colour-blind safe: Okabe-Ito).
-PALETTE = {"detractor": "#D55E00", "passive": "#999999", "promoter": "#009E73"}
+#: Colours by NPS category (Okabe-Ito vermillion, grey and blue: no red-green pair, so the
+#: categories stay apart with every common colour-vision deficiency).
+PALETTE = {"detractor": "#D55E00", "passive": "#999999", "promoter": "#0072B2"}
+
+#: The resolution at which a chart is laid out on the page (CSS pixels per inch of figure size).
+DISPLAY_DPI = 100
+#: The resolution at which a chart is drawn: twice :data:`DISPLAY_DPI`, shown at the CSS size of
+#: :data:`DISPLAY_DPI`, so that charts stay sharp on high-resolution screens.
+RENDER_DPI = 2 * DISPLAY_DPI
+#: Diverging colour map of the heatmap: purple-orange (ColorBrewer), safe for colour-blind readers.
+HEATMAP_CMAP = "PuOr"
+#: A line and its interval band (Okabe-Ito blue).
+_LINE_COLOUR = "#0072B2"
 
 
 def figure_title(fig: Figure) -> str:
@@ -58,14 +76,22 @@ def figure_title(fig: Figure) -> str:
     return ""
 
 
-def figure_png(fig: Figure) -> tuple[bytes, dict[str, str]] | None:
-    """PNG bytes of ``fig`` at its own size and dpi, and display metadata ``{"alt": title}``.
+def figure_png(fig: Figure) -> tuple[bytes, dict[str, str | int]] | None:
+    """PNG bytes of ``fig`` at its own size and dpi, and display metadata
+    ``{"alt": title, "width": ..., "height": ...}``.
+
+    ``width`` and ``height`` are the figure's size at :data:`DISPLAY_DPI` in CSS pixels: a chart
+    drawn at :data:`RENDER_DPI` takes the place on the page it took at 100 dpi, with twice the
+    pixels in each direction for high-resolution screens.
 
     The figure is laid out once and drawn once. ``savefig`` would draw a figure with a layout
     engine twice (a first pass with rendering switched off, only to run the layout), and
     IPython's default PNG display a third time for a tight bounding box, which the constrained
-    layout makes unnecessary. The pixels are the same as ``savefig(format="png")`` gives (a test
-    compares them). Returns None for a figure without axes (nothing to show), as IPython does.
+    layout makes unnecessary. The pixels are those of ``savefig(format="png")`` reduced to a
+    palette of at most 256 colours (Pillow's median cut; a test compares them), which keeps a
+    chart at twice the resolution about the size it had at 100 dpi in full colour: a country
+    report's page stays under 1 MB. Returns None for a figure without axes (nothing to show), as
+    IPython does.
     """
     from io import BytesIO
 
@@ -85,7 +111,29 @@ def figure_png(fig: Figure) -> tuple[bytes, dict[str, str]] | None:
             canvas.print_png(buffer)
         finally:
             fig.set_layout_engine(engine)
-    return buffer.getvalue(), {"alt": figure_title(fig) or "Chart"}
+    width, height = fig.get_size_inches() * DISPLAY_DPI
+    return _palette_png(buffer.getvalue()), {
+        "alt": figure_title(fig) or "Chart",
+        "width": round(width),
+        "height": round(height),
+    }
+
+
+def _palette_png(png: bytes) -> bytes:
+    """The image of ``png`` with at most 256 colours (charts have few; anti-aliased edges are
+    rounded to the nearest), saved as an optimized palette PNG."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(png))
+    method = Image.Quantize.FASTOCTREE  # the one method that keeps transparency
+    if image.mode == "RGBA" and image.getextrema()[3][0] == 255:  # opaque: alpha says nothing
+        # median cut keeps the large areas (the white background) exact, unlike the octree
+        image, method = image.convert("RGB"), Image.Quantize.MEDIANCUT
+    buffer = BytesIO()
+    image.quantize(256, method=method).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def show_inline() -> bool:
@@ -107,8 +155,8 @@ def show_inline() -> bool:
 
 
 def new_figure(width: float = 7.0, height: float = 3.6) -> Figure:
-    """Return a new Figure not registered with pyplot."""
-    return Figure(figsize=(width, height), layout="constrained")
+    """Return a new Figure not registered with pyplot, drawn at :data:`RENDER_DPI`."""
+    return Figure(figsize=(width, height), dpi=RENDER_DPI, layout="constrained")
 
 
 def suppressed_figure(title: str, *, n: int, min_n: int) -> Figure:
@@ -196,7 +244,7 @@ def _label(name: object, labels: Mapping[str, str] | None) -> str:
 #: Colour of each priority verdict (Okabe-Ito, readable with colour-blindness).
 _VERDICT_COLOURS = {
     "priority": "#D55E00",
-    "strength": "#009E73",
+    "strength": "#0072B2",
     "no significant difference": "#999999",
     "not enough data": "#CCCCCC",
 }
@@ -246,10 +294,6 @@ def importance_performance_chart(
             if mask.any():
                 ax.scatter(x[mask], y[mask], s=70, color=colour, zorder=3, label=kind)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
-    for xi, yi, name in zip(x, y, ipa.index, strict=True):
-        ax.annotate(
-            _label(name, labels), (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=9
-        )
     ax.axvline(split_x, color="#999999", lw=1, ls="--")
     ax.axhline(split_y, color="#999999", lw=1, ls="--")
     pad_x = max((x.max() - x.min()) * 0.25, 0.2)
@@ -282,7 +326,94 @@ def importance_performance_chart(
     ax.set_ylabel("Derived importance (R² points, Shapley)")
     ax.set_title(f"{title} (n = {n:,})")
     ax.spines[["top", "right"]].set_visible(False)
+    _label_points(fig, ax, x, y, [_label(name, labels) for name in ipa.index])
     return fig
+
+
+def _label_points(
+    fig: Figure, ax: object, x: np.ndarray, y: np.ndarray, names: Sequence[str]
+) -> None:
+    """Label each point (up and to the right of it), moving labels apart vertically where they
+    would overlap (:func:`_repel_labels`); a moved label is joined to its point by a thin line.
+
+    The labels' sizes are measured on the laid-out figure, so the repel works in the data
+    coordinates the figure is drawn in; the labels take no part in the layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import offset_copy
+
+    offset = offset_copy(ax.transData, fig=fig, x=5, y=4, units="points")
+    texts = [
+        ax.annotate(name, (xi, yi), xytext=(xi, yi), textcoords=offset, fontsize=9, in_layout=False)
+        for xi, yi, name in zip(x, y, names, strict=True)
+    ]
+    if len(texts) < 2:
+        return
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    to_data = ax.transData.inverted()
+    boxes = np.array([to_data.transform(t.get_window_extent(renderer)) for t in texts])
+    # boxes[i] = [[left, bottom], [right, top]] in data coordinates
+    widths = boxes[:, 1, 0] - boxes[:, 0, 0]
+    heights = boxes[:, 1, 1] - boxes[:, 0, 1]
+    bottoms = _repel_labels(boxes[:, 0, 0], boxes[:, 0, 1], widths, heights)
+    shift = bottoms - boxes[:, 0, 1]
+    for text, xi, yi, dy, height in zip(texts, x, y, shift, heights, strict=True):
+        text.set_position((xi, yi + dy))
+        if abs(dy) > height / 2:  # far from its point: say which point it names
+            ax.plot([xi, xi], [yi, yi + dy], color="#BBBBBB", lw=0.6, zorder=1)
+
+
+def _repel_labels(
+    left: np.ndarray,
+    bottom: np.ndarray,
+    widths: np.ndarray,
+    heights: np.ndarray,
+    *,
+    iterations: int = 200,
+) -> np.ndarray:
+    """New bottoms for label boxes, moved vertically apart until no two boxes overlap.
+
+    Parameters
+    ----------
+    left, bottom, widths, heights
+        The boxes, in data coordinates (one element per label).
+    iterations
+        At most this many passes over the pairs of boxes.
+
+    Returns
+    -------
+    numpy.ndarray
+        The bottom of each box; the left sides are unchanged.
+
+    Notes
+    -----
+    Deterministic: in each pass the boxes are taken from the lowest up (ties by left side,
+    then by position in the input), and two boxes that overlap horizontally and are closer
+    vertically than the taller of them are each moved half the shortfall apart (the upper one
+    up, the lower one down), so their bottoms end at least that height apart.
+    """
+    left = np.asarray(left, dtype=float)
+    bottoms = np.asarray(bottom, dtype=float).copy()
+    widths = np.asarray(widths, dtype=float)
+    heights = np.asarray(heights, dtype=float)
+    right = left + widths
+    apart = (left[:, None] < right[None, :]) & (left[None, :] < right[:, None])
+    for _ in range(iterations):
+        moved = False
+        order = np.lexsort((np.arange(len(bottoms)), left, bottoms))
+        for rank, i in enumerate(order):
+            for j in order[rank + 1 :]:
+                need = max(heights[i], heights[j]) * (1 + 1e-9)
+                gap = bottoms[j] - bottoms[i]
+                if apart[i, j] and gap < need:
+                    bottoms[i] -= (need - gap) / 2
+                    bottoms[j] += (need - gap) / 2
+                    moved = True
+        if not moved:
+            break
+    return bottoms
 
 
 def pareto_chart(
@@ -396,12 +527,42 @@ def attribute_heatmap(
     title: str,
     labels: Mapping[str, str] | None = None,
     value_label: str = "Mean rating",
+    columns: Sequence[str] | None = None,
 ) -> Figure:
     """Attribute × country heatmap of mean ratings (a wide frame: rows attributes, columns
-    countries; NaN where suppressed, shown blank and marked "s")."""
+    countries; NaN where suppressed, shown blank and marked "s").
+
+    Parameters
+    ----------
+    means
+        Mean ratings, e.g. :func:`csatlib.report.overview.attribute_means`.
+    title, labels, value_label
+        Chart title, attribute labels and the colour bar's label.
+    columns
+        The countries to show, in this order (e.g. the league table's); default all, in the
+        frame's order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    The colours are the diverging purple-orange map (:data:`HEATMAP_CMAP`) centred on the mean
+    of all cells shown: purple above it, orange below, readable with colour-blindness.
+    """
     import seaborn as sns
 
     data = means.astype(float)
+    if columns is not None:
+        order = [str(c) for c in columns]
+        unknown = [c for c in order if c not in set(map(str, data.columns))]
+        if unknown:
+            raise DataError(
+                f"attribute_heatmap: columns {unknown} are not in the means' columns "
+                f"{[str(c) for c in data.columns]}"
+            )
+        data = data.set_axis([str(c) for c in data.columns], axis=1)[order]
     fig = new_figure(1.0 + 0.62 * data.shape[1], 1.2 + 0.45 * data.shape[0])
     ax = fig.add_subplot()
     sns.heatmap(
@@ -409,7 +570,7 @@ def attribute_heatmap(
         ax=ax,
         annot=True,
         fmt=".1f",
-        cmap="RdYlGn",
+        cmap=HEATMAP_CMAP,
         center=float(np.nanmean(data.to_numpy())),
         linewidths=0.5,
         cbar_kws={"label": value_label},
@@ -420,4 +581,252 @@ def attribute_heatmap(
     ax.set_xlabel("Country (s = suppressed, n below the minimum)")
     ax.set_ylabel("Attribute")
     ax.set_title(title)
+    return fig
+
+
+def _rows_of(table: pd.DataFrame, func: str, required: Sequence[str]) -> None:
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{func}: expected columns {list(required)}; {missing} missing, "
+            f"found {[str(c) for c in table.columns]}"
+        )
+
+
+def _interval_line(
+    ax: object, xs: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray, **kw: object
+) -> None:
+    """A line with markers and its interval as a band; NaN (suppressed) breaks both."""
+    colour = kw.pop("color", _LINE_COLOUR)
+    ax.fill_between(xs, low, high, color=colour, alpha=0.2, lw=0, **kw)
+    ax.plot(xs, value, color=colour, marker="o", ms=4, lw=1.5, **kw)
+
+
+def _shown(rows: pd.DataFrame, columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """The estimates to draw, NaN where a cell is suppressed (never its planted numbers)."""
+    suppressed = rows["suppressed"].fillna(True).astype(bool).to_numpy()
+    return {c: np.where(suppressed, np.nan, rows[c].astype(float).to_numpy()) for c in columns}
+
+
+def _n_per(rows: pd.DataFrame, key: str) -> str:
+    counts = rows.groupby(key, observed=True, sort=False)["n"].max()
+    return ", ".join(f"{k}: {int(n):,}" for k, n in counts.items())
+
+
+def small_multiples_chart(
+    trends_table: pd.DataFrame,
+    *,
+    measures: Sequence[str],
+    labels: Mapping[str, str] | None,
+    title: str,
+    ylabel: str,
+    statistic: str = "mean",
+    ncols: int = 4,
+) -> Figure:
+    """One small panel per measure: its value by wave with the 95% interval as a band, on one
+    y-axis shared by all panels, from :func:`csatlib.stats.scores.trends`.
+
+    Parameters
+    ----------
+    trends_table
+        Rows of :func:`csatlib.stats.scores.trends` (columns ``measure, wave, statistic, n,
+        value, ci_low, ci_high, suppressed``).
+    measures
+        The measures to draw, one panel each, in this order.
+    labels
+        Measure -> label for the panel titles (default: the measure's name).
+    title, ylabel
+        Figure title (n per wave is appended) and the shared y-axis label.
+    statistic
+        Rows of this statistic are drawn (default ``"mean"``).
+    ncols
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per measure.
+
+    Notes
+    -----
+    A suppressed cell is a gap in its panel's line and band; a panel whose every wave is
+    suppressed says so.
+    """
+    _rows_of(
+        trends_table,
+        "small_multiples_chart",
+        ["measure", "wave", "statistic", "n", "value", "ci_low", "ci_high", "suppressed"],
+    )
+    if not isinstance(ncols, int | np.integer) or isinstance(ncols, bool) or ncols < 1:
+        raise DataError(f"small_multiples_chart: ncols must be an int >= 1; got {ncols!r}")
+    measures = [str(m) for m in measures]
+    rows = trends_table.loc[trends_table["statistic"] == statistic]
+    unknown = [m for m in measures if m not in set(rows["measure"].astype(str))]
+    if unknown or not measures:
+        raise DataError(
+            f"small_multiples_chart: measures {unknown or measures} have no {statistic!r} rows; "
+            f"found {sorted(set(rows['measure'].astype(str)))}"
+        )
+    rows = rows.loc[rows["measure"].astype(str).isin(measures)]
+    waves = list(dict.fromkeys(rows["wave"].astype(str)))
+    ncols = min(ncols, len(measures))
+    nrows = -(-len(measures) // ncols)
+    fig = new_figure(7.5, 0.6 + 1.8 * nrows)
+    grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    for ax in grid[len(measures) :]:
+        fig.delaxes(ax)
+    for k, (ax, measure) in enumerate(zip(grid, measures, strict=False)):
+        group = rows.loc[rows["measure"].astype(str) == measure]
+        shown = _shown(group, ["value", "ci_low", "ci_high"])
+        xs = np.array([waves.index(str(w)) for w in group["wave"]], dtype=float)
+        _interval_line(ax, xs, shown["value"], shown["ci_low"], shown["ci_high"])
+        if np.isnan(shown["value"]).all():
+            ax.text(0.5, 0.5, "suppressed", transform=ax.transAxes, ha="center", color="#777777")
+        ax.set_title(_label(measure, labels), fontsize=9)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(labelsize=8)
+        # a panel with no panel below it shows the wave labels
+        ax.tick_params(axis="x", labelbottom=k + ncols >= len(measures), labelrotation=45)
+    grid[0].set_xticks(range(len(waves)), waves)
+    fig.supxlabel("Wave", fontsize=9)
+    fig.supylabel(ylabel, fontsize=9)
+    fig.suptitle(f"{title}\n(n per wave: {_n_per(rows, 'wave')})", fontsize=10)
+    return fig
+
+
+def _axis_with_gaps(label: str, names: Sequence[str], *, min_n: int) -> str:
+    """An x-axis label that names the suppressed cells left out of the chart."""
+    if not names:
+        return label
+    return f"{label}\nnot shown (fewer than {min_n} answers, suppressed): {', '.join(names)}"
+
+
+def nps_by_wave_chart(
+    trends_table: pd.DataFrame,
+    *,
+    title: str,
+    min_n: int,
+    measure: str | None = None,
+    ylabel: str = "Net Promoter Score (points)",
+) -> Figure:
+    """NPS by wave with its 95% interval (a band), from the ``statistic == "nps"`` rows of
+    :func:`csatlib.stats.scores.trends`.
+
+    Parameters
+    ----------
+    trends_table
+        Rows of :func:`csatlib.stats.scores.trends` (columns ``measure, wave, statistic, n,
+        value, ci_low, ci_high, suppressed``), e.g. a country report's ``ctx.country_trends``.
+    title
+        Chart title; n per wave is appended.
+    min_n
+        The small-cell minimum the table was computed with (named in the note on gaps).
+    measure
+        The NPS measure to draw, if the table has NPS rows of more than one.
+    ylabel
+        Y-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    A suppressed wave is a gap in the line and the band, named in a note under the chart.
+    """
+    _rows_of(
+        trends_table,
+        "nps_by_wave_chart",
+        ["measure", "wave", "statistic", "n", "value", "ci_low", "ci_high", "suppressed"],
+    )
+    rows = trends_table.loc[trends_table["statistic"] == "nps"]
+    found = list(dict.fromkeys(rows["measure"].astype(str)))
+    if measure is not None:
+        rows = rows.loc[rows["measure"].astype(str) == str(measure)]
+    if rows.empty or (measure is None and len(found) > 1):
+        raise DataError(
+            f"nps_by_wave_chart: expected the 'nps' rows of one measure (measure={measure!r}); "
+            f"found NPS rows of {found}"
+        )
+    fig = new_figure(7.0, 3.6)
+    ax = fig.add_subplot()
+    waves = rows["wave"].astype(str).tolist()
+    shown = _shown(rows, ["value", "ci_low", "ci_high"])
+    xs = np.arange(len(waves), dtype=float)
+    _interval_line(ax, xs, shown["value"], shown["ci_low"], shown["ci_high"])
+    ax.axhline(0, color="#999999", lw=1)
+    ax.set_xticks(xs, waves)
+    ax.set_xlim(-0.5, len(waves) - 0.5)
+    gaps = [w for w, v in zip(waves, shown["value"], strict=True) if np.isnan(v)]
+    ax.set_xlabel(_axis_with_gaps("Wave", gaps, min_n=min_n))
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title}\n(n per wave: {_n_per(rows, 'wave')})", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def transaction_chart(
+    summary: pd.DataFrame,
+    *,
+    title: str,
+    min_n: int,
+    statistic: Literal["mean", "top_box"] = "mean",
+    ylabel: str | None = None,
+) -> Figure:
+    """Transaction-survey score by month with its interval (a band), from
+    :func:`csatlib.stats.scores.transaction_summary` grouped by month only.
+
+    Parameters
+    ----------
+    summary
+        Columns ``month, n, mean, ci_low, ci_high, top_box, top_box_ci_low, top_box_ci_high,
+        suppressed``, one row per month, in the order to draw.
+    title
+        Chart title; the number of transactions is appended.
+    min_n
+        The small-cell minimum the summary was computed with (named in the note on gaps).
+    statistic
+        ``"mean"`` (mean rating, t interval) or ``"top_box"`` (top-box share in %, Wilson
+        interval).
+    ylabel
+        Y-axis label (default "Mean rating" or "Top-box share (%)").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    A suppressed month is a gap in the line and the band, named in a note under the chart; its
+    estimates are never drawn.
+    """
+    if statistic not in ("mean", "top_box"):
+        raise DataError(
+            f"transaction_chart: statistic must be 'mean' or 'top_box'; got {statistic!r}"
+        )
+    prefix = "" if statistic == "mean" else "top_box_"
+    columns = [statistic, f"{prefix}ci_low", f"{prefix}ci_high"]
+    _rows_of(summary, "transaction_chart", ["month", "n", *columns, "suppressed"])
+    months = summary["month"].astype(str).tolist()
+    repeated = sorted({m for m in months if months.count(m) > 1})
+    if repeated:
+        raise DataError(
+            f"transaction_chart: expected one row per month (transaction_summary(by='month')); "
+            f"months {repeated} have several rows"
+        )
+    shown = _shown(summary, columns)
+    scale = 1.0 if statistic == "mean" else 100.0
+    fig = new_figure(7.0, 3.6)
+    ax = fig.add_subplot()
+    xs = np.arange(len(months), dtype=float)
+    _interval_line(ax, xs, *(scale * shown[c] for c in columns))
+    ax.set_xticks(xs, months)
+    ax.set_xlim(-0.5, len(months) - 0.5)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    gaps = [m for m, v in zip(months, shown[statistic], strict=True) if np.isnan(v)]
+    ax.set_xlabel(_axis_with_gaps("Month", gaps, min_n=min_n))
+    ax.set_ylabel(ylabel or ("Mean rating" if statistic == "mean" else "Top-box share (%)"))
+    total = int(summary["n"].fillna(0).sum())
+    ax.set_title(f"{title} (n = {total:,} transactions)")
+    ax.spines[["top", "right"]].set_visible(False)
     return fig

@@ -1,5 +1,10 @@
 """Render an executed notebook as a report page with nbconvert: distribution or reviewer version.
 
+The page is laid out for a reader with five minutes: the title and the first "## " section (the
+executive summary) are shown as they are, followed by a contents list; every later "## " section
+folds into a ``<details>`` element whose ``<summary>`` is the section's heading (closed in the
+distribution version, open in the reviewer version). No JavaScript: see :func:`_fold_sections`.
+
 Importing this module has one side effect on the process: jsonschema, when imported later, skips
 its "iri" format checkers (see :func:`_skip_iri_grammars`), which saves every build process 2.6 s.
 """
@@ -10,6 +15,7 @@ import functools
 import re
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +36,13 @@ def _skip_iri_grammars() -> None:
 
 _skip_iri_grammars()
 
-__all__ = ["REVIEW_ONLY_TAG", "render_html"]
+__all__ = ["REVIEW_ONLY_TAG", "SECTION_METADATA", "render_html"]
 
 #: Cells with this tag appear only in the reviewer version (``reports/review``).
 REVIEW_ONLY_TAG = "review-only"
+#: Cell metadata key, set on the copy being rendered only, that marks where a folded section
+#: starts (read by the template "csat").
+SECTION_METADATA = "csat_section"
 # nbconvert template "csat": lab's look without CDN scripts or MathJax (see its index.html.j2).
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -43,17 +52,110 @@ def render_html(nb: Any, *, with_code: bool, title: str) -> str:
 
     The distribution version hides code cells, prompts and every cell tagged
     :data:`REVIEW_ONLY_TAG` (method notes, the metrics hand-over); the reviewer version keeps
-    them all. MathJax is left out on purpose: customer text such as "$5 and $10" must never be
-    typeset. The two exporters are made once per thread and reused (compiling the templates
-    costs more than rendering one page).
+    them all. Both get a contents list and folding sections (:func:`_fold_sections`): closed in
+    the distribution version, open in the reviewer version. MathJax is left out on purpose:
+    customer text such as "$5 and $10" must never be typeset. The two exporters are made once
+    per thread and reused (compiling the templates costs more than rendering one page).
     """
     from nbformat import NotebookNode
 
-    if not with_code:  # a new top level; the exporter deep-copies what it renders anyway
-        cells = [c for c in nb.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
-        nb = NotebookNode({**nb, "cells": cells})
-    body, _ = _exporter(with_code).from_notebook_node(nb, resources={"metadata": {"name": title}})
+    cells = nb.cells
+    if not with_code:
+        cells = [c for c in cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
+    cells, contents = _fold_sections(cells, open_sections=with_code)
+    nb = NotebookNode({**nb, "cells": cells})  # a new top level; the exporter deep-copies it
+    resources = {"metadata": {"name": title}, "csat_contents": contents}
+    body, _ = _exporter(with_code).from_notebook_node(nb, resources=resources)
     return body
+
+
+# An ATX heading of level 2 ("## Title", optional closing hashes) and a code fence's opening line.
+_SECTION_HEADING = re.compile(r"^ {0,3}##[ \t]+(?P<title>.*?)(?:[ \t]+#+)?[ \t]*$", re.M)
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+
+
+def _split_sections(source: str) -> list[str]:
+    """Cut markdown before each "## " heading line (not inside code fences); keeps every line."""
+    parts: list[list[str]] = [[]]
+    fence = ""
+    for line in source.splitlines(keepends=True):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening["fence"][0] == fence[0] and len(opening["fence"]) >= len(fence):
+                fence = ""
+        elif opening:
+            fence = opening["fence"]
+        elif _SECTION_HEADING.match(line) and parts[-1]:
+            parts.append([])
+        parts[-1].append(line)
+    return ["".join(lines) for lines in parts]
+
+
+def _section_id(title: str, taken: set[str]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "section"
+    candidate, n = f"section-{slug}", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"section-{slug}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _fold_sections(
+    cells: Iterable[Any], *, open_sections: bool
+) -> tuple[list[Any], list[dict[str, str]]]:
+    """Mark where each folded section starts; return the cells and the contents list.
+
+    Sections are the "## " headings (ATX, outside code fences) of the markdown cells given, so a
+    section whose cells were dropped is neither folded nor listed. Everything up to the second
+    "## " heading (the title and the executive summary) stays as it is. From there on, the cell
+    starting a section gets :data:`SECTION_METADATA` ``{"id", "heading", "title", "open",
+    "first"}`` and loses its heading line, which the template "csat" renders as the
+    ``<summary>`` of a ``<details id=...>`` running to the next section; a markdown cell with a
+    "## " heading in its middle is split in two there. The contents list (one ``{"id",
+    "title"}`` per folded section, in order) goes before the first folded section.
+
+    Notes
+    -----
+    The contents link to the ``<details>`` elements, not to the headings inside them: navigating
+    to a closed ``<details>`` scrolls to its summary (the heading) in every browser, whereas a
+    link into a closed section's content opens it only in browsers that auto-expand details on
+    fragment navigation (Chromium 97+), and elsewhere goes nowhere. The reader opens the section
+    with one click on its heading. Headings written as setext ("Title" over "---") are not
+    sections.
+    """
+    from nbformat import NotebookNode
+
+    out: list[Any] = []
+    contents: list[dict[str, str]] = []
+    taken: set[str] = set()
+    seen = 0
+    for cell in cells:
+        parts = _split_sections(cell.source) if cell.cell_type == "markdown" else []
+        if not any(_SECTION_HEADING.match(part) for part in parts):
+            out.append(cell)
+            continue
+        for k, part in enumerate(parts):
+            heading = _SECTION_HEADING.match(part)
+            piece = NotebookNode({**cell, "source": part, "metadata": NotebookNode(cell.metadata)})
+            if k and "id" in cell:  # nbformat 4.5: cell ids must stay unique
+                piece["id"] = f"{cell.id}-{k}"[:64]
+            if heading is not None:
+                seen += 1
+            if heading is not None and seen > 1:
+                title = heading["title"]
+                section_id = _section_id(title, taken)
+                piece.metadata[SECTION_METADATA] = {
+                    "id": section_id,
+                    "heading": heading.group(0).strip(),
+                    "title": title,
+                    "open": open_sections,
+                    "first": not contents,
+                }
+                piece["source"] = part[heading.end() :].lstrip("\r\n")
+                contents.append({"id": section_id, "title": title})
+            out.append(piece)
+    return out, contents
 
 
 _EXPORTERS = threading.local()

@@ -520,12 +520,19 @@ def test_written_account_lists_carry_no_personal_data(tmp_path, responses, match
         for cell in _csv_cells(path):
             assert not _live_formula(cell), f"{path.name}: live formula {cell!r}"
     all_rows = pd.read_csv(paths[-1], encoding="utf-8-sig", keep_default_na=False)
-    assert '\'=HYPERLINK("http://x","click")' in set(all_rows["account_name"])
-    assert "'+cmd|' /C calc'!A0" in set(all_rows["account_name"])
-    assert "'@SUM(1)" in set(all_rows["account_name"])
+    assert '\'=HYPERLINK("http://x","click")' in set(all_rows["Account"])
+    assert "'+cmd|' /C calc'!A0" in set(all_rows["Account"])
+    assert "'@SUM(1)" in set(all_rows["Account"])
     # the one-respondent account shows no score: its single answers are not in the file
-    beta = all_rows[all_rows["account_key"] == "beta"].iloc[0]
-    assert beta["ltr_mean"] == "" and beta["nps"] == "" and beta["loyalty_index"] == ""
+    beta = all_rows[all_rows["Respondents"] == 1].iloc[0]
+    assert beta["Mean likelihood to recommend (0-10)"] == "" and beta["NPS (-100 to +100)"] == ""
+    assert beta["Loyalty index (0-100)"] == ""
+    assert beta["Why at risk"] == "not assessed: fewer than 3 respondents"
+    assert beta["Weakest attributes"].endswith(
+        "(country-wide: too few respondents for the account's own)"
+    )
+    header = paths[-1].read_text(encoding="utf-8-sig").split("\n")[0]
+    assert "account_key" not in header and "drivers_source" not in header
 
 
 def test_write_account_lists_refuses_personal_columns_and_small_scores(tmp_path, responses, match):
@@ -777,7 +784,7 @@ def test_no_attributes_no_driver_columns(tmp_path: Path) -> None:
     assert lst["nps"].tolist() == [pytest.approx(-33.3)]
     (path, _) = write_account_lists(lst, tmp_path, account_min_n=1)
     written = pd.read_csv(path, encoding="utf-8-sig")
-    assert written["account_name"].tolist() == ["Acme"]  # one each: not all capitals, then a-z
+    assert written["Account"].tolist() == ["Acme"]  # one each: not all capitals, then a-z
     with pytest.raises(DataError, match="no attribute columns"):
         country_weakest_attributes(df)
 

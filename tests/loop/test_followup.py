@@ -204,11 +204,14 @@ def test_write_followup_lists_safe_and_complete(tmp_path) -> None:
     paths = write_followup_lists(tx, resp, tmp_path)
     names = [p.name for p in paths]
     assert names == [
-        "recovery_AMER.csv", "recovery_APJ.csv", "recovery_EMEA.csv",
-        "testimonial_AMER.csv", "testimonial_APJ.csv", "testimonial_EMEA.csv",
-        "callback.csv", "followup_counts.csv",
+        "recovery_DE.csv", "recovery_FR.csv", "recovery_JP.csv", "recovery_US.csv",
+        "recovery_all.csv",
+        "testimonial_DE.csv", "testimonial_FR.csv", "testimonial_JP.csv", "testimonial_US.csv",
+        "testimonial_all.csv",
+        "callback_DE.csv", "callback_FR.csv", "callback_NA.csv", "callback_all.csv",
+        "followup_counts.csv",
     ]  # fmt: skip
-    assert len(pd.read_csv(tmp_path / "recovery_APJ.csv", encoding="utf-8-sig")) == 0
+    assert len(pd.read_csv(tmp_path / "recovery_JP.csv", encoding="utf-8-sig")) == 0
     everything = ""
     for path in paths:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -222,10 +225,34 @@ def test_write_followup_lists_safe_and_complete(tmp_path) -> None:
     for value in [*no_tx["contact_email"], *no_tx["contact_name"], *no_resp["contact_email"]]:
         assert value not in everything
     assert "LIKE-TEXT" not in everything  # only the complaint travels, not other verbatims
-    rec = pd.read_csv(tmp_path / "recovery_EMEA.csv", encoding="utf-8-sig")
-    assert "'+cmd|' /C calc'!A0" in set(rec["comment"])
-    cb = pd.read_csv(tmp_path / "callback.csv", encoding="utf-8-sig")
-    assert cb["complaint"].iloc[0] == "'@SUM(1) billing wrong"
+    rec = pd.read_csv(tmp_path / "recovery_DE.csv", encoding="utf-8-sig")
+    assert "'+cmd|' /C calc'!A0" in set(rec["Comment"])
+    assert set(rec["Country"]) == {"Germany (DE)"} and rec["Ticket"].tolist() == ["T02", "T01"]
+    cb = pd.read_csv(tmp_path / "callback_all.csv", encoding="utf-8-sig")
+    assert cb["Complaint"].iloc[0] == "'@SUM(1) billing wrong"
+    assert list(cb.columns[:5]) == ["Country", "Account", "Segment", "Response", "Submitted"]
+    # Namibia's only complainant gave no permission: a file with a header and no row
+    na = pd.read_csv(tmp_path / "callback_NA.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert len(na) == 0
+
+
+def test_ticket_lists_hold_only_the_last_30_days(tmp_path) -> None:
+    tx = _transactions()
+    # newest ticket 2026-03-09: 30 days back is 2026-02-07; T02 and T09 move out of the window
+    tx.loc[tx["ticket_id"] == "T02", "date"] = pd.Timestamp("2026-02-06")
+    tx.loc[tx["ticket_id"] == "T09", "date"] = pd.Timestamp("2026-01-01")
+    write_followup_lists(tx, None, tmp_path)
+    rec = pd.read_csv(tmp_path / "recovery_all.csv", encoding="utf-8-sig")
+    assert rec["Ticket"].tolist() == ["T05", "T01"]
+    assert "Opened" in rec.columns and "Csat (1-5)" in rec.columns
+    tes = pd.read_csv(tmp_path / "testimonial_all.csv", encoding="utf-8-sig")
+    assert sorted(tes["Ticket"]) == ["T07", "T10"]
+    counts = pd.read_csv(tmp_path / "followup_counts.csv", encoding="utf-8-sig")
+    de = counts[(counts["List"] == "recovery calls") & (counts["Country"] == "Germany (DE)")]
+    assert de["Eligible"].tolist() == [1]  # T01 only; T02 is older than the window
+    write_followup_lists(tx, None, tmp_path / "all", window_days=None)
+    every = pd.read_csv(tmp_path / "all" / "recovery_all.csv", encoding="utf-8-sig")
+    assert sorted(every["Ticket"]) == ["T01", "T02", "T05"]
 
 
 def test_validation_messages() -> None:
@@ -285,12 +312,20 @@ def test_ticket_lists_of_any_study(tmp_path) -> None:
     assert make_testimonial_list(tickets)["case"].tolist() == ["C5", "C4"]  # 9-10, newest first
     assert recovery_list(tickets, csat_max=3)["case"].tolist() == ["C2", "C3", "C1"]
     paths = write_followup_lists(tickets, None, tmp_path)
-    assert [p.name for p in paths] == ["recovery.csv", "testimonial.csv", "followup_counts.csv"]
+    assert [p.name for p in paths] == [
+        "recovery_GB.csv", "recovery_IE.csv", "recovery_all.csv",
+        "testimonial_GB.csv", "testimonial_IE.csv", "testimonial_all.csv", "followup_counts.csv",
+    ]  # fmt: skip
     counts = pd.read_csv(paths[-1], encoding="utf-8-sig")
-    gb = counts[(counts["list"] == "recovery") & (counts["country"] == "GB")].iloc[0]
-    assert (gb["eligible"], gb["listed"], gb["withheld_no_permission"]) == (3, 2, 1)
-    assert counts["region"].isna().all()
-    cells = (tmp_path / "recovery.csv").read_text(encoding="utf-8-sig")
+    gb = counts[(counts["List"] == "recovery calls") & (counts["Country"] == "United Kingdom (GB)")]
+    gb = gb.iloc[0]
+    assert (
+        gb["Eligible"],
+        gb["Listed (permission to contact)"],
+        gb["Withheld (no permission to contact)"],
+    ) == (3, 2, 1)
+    assert counts["Region"].isna().all()
+    cells = (tmp_path / "recovery_all.csv").read_text(encoding="utf-8-sig")
     assert "'+44 2" in cells  # a phone number starting with + is not a formula either
 
 

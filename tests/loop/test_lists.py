@@ -20,7 +20,6 @@ import yaml
 from csatlib import config
 from csatlib.errors import DataError
 from csatlib.ingest.clean import build_processed
-from csatlib.loop.accounts import AT_RISK_LIST_COLUMNS
 from csatlib.loop.lists import ListsResult, build_lists
 
 NO_ACCOUNTS = "At-risk accounts: not built — the study has no account column (role `account`)."
@@ -159,15 +158,27 @@ def test_attribute_study_without_loyalty_gets_at_risk_lists(tmp_path: Path) -> N
     ]
     assert result.skipped == (NO_TICKETS, NO_CALLBACKS, NO_REVENUE)
     lst = pd.read_csv(out / "accounts" / "at_risk_all.csv", encoding="utf-8-sig")
-    assert list(lst.columns) == [c for c in AT_RISK_LIST_COLUMNS if c != "loyalty_index"]
-    assert lst["account_name"].tolist() == ["Acme", "Dune SARL"]  # Cedre: too small to flag
+    assert list(lst.columns) == [
+        "Account",
+        "Country",
+        "Respondents",
+        "Why at risk",
+        "Mean likelihood to recommend (0-10)",
+        "NPS (-100 to +100)",
+        "Weakest attributes",
+    ]  # fmt: skip  (no loyalty index, no revenue table: no such columns)
+    assert lst["Account"].tolist() == ["Acme", "Dune SARL"]  # Cedre: too small to flag
     acme = lst.iloc[0]
-    assert acme["n_respondents"] == 3
-    assert acme["ltr_mean"] == pytest.approx(4.67)  # 14/3, rounded for people
-    assert acme["nps"] == pytest.approx(-33.3)
-    assert acme["at_risk_reasons"] == "nps<0; ltr<6.5"
+    assert acme["Country"] == "Germany (DE)" and acme["Respondents"] == 3
+    assert acme["Mean likelihood to recommend (0-10)"] == pytest.approx(4.67)  # 14/3, rounded
+    assert acme["NPS (-100 to +100)"] == pytest.approx(-33.3)  # 100 (1 - 2) / 3
+    assert acme["Why at risk"] == (
+        "NPS below 0 (-33.3); mean likelihood to recommend below 6.5 (4.67)"
+    )
     # lowest means on the 1-5 scale: invoice 2, documentation 7/3, reply 3
-    assert acme["weakest_attributes"] == "Invoice clarity; Documentation; Speed of reply"
+    assert acme["Weakest attributes"] == "Invoice clarity; Documentation; Speed of reply"
+    fr = pd.read_csv(out / "accounts" / "at_risk_FR.csv", encoding="utf-8-sig")
+    assert fr["Account"].tolist() == ["Dune SARL"]
     everything = _texts(list(result.written))
     assert "loyalty" not in everything.casefold()  # no column, no reason, no rule about it
 
@@ -216,20 +227,32 @@ def test_complaint_study_lists_only_permitted_callbacks_and_leaks_nothing(tmp_pa
         "accounts/at_risk_DE.csv",
         "accounts/at_risk_all.csv",
         "accounts/review_pairs.csv",
-        "followup/callback.csv",
+        "followup/callback_DE.csv",
+        "followup/callback_FR.csv",
+        "followup/callback_all.csv",
         "followup/followup_counts.csv",
         "README.txt",
     ]
     assert result.skipped == (NO_TICKETS, NO_REVENUE)
-    callback = pd.read_csv(out / "followup" / "callback.csv", encoding="utf-8-sig")
+    callback = pd.read_csv(out / "followup" / "callback_all.csv", encoding="utf-8-sig")
     # oldest first; RESP-0002 said no, RESP-0005 did not answer, RESP-0003 has no complaint
-    assert callback["response_id"].tolist() == ["RESP-0004", "RESP-0001"]
-    assert callback["grievance"].tolist() == ['\'=HYPERLINK("http://x")', "Parcel arrived broken"]
+    assert callback["Response id"].tolist() == ["RESP-0004", "RESP-0001"]
+    assert callback["Complaint"].tolist() == ['\'=HYPERLINK("http://x")', "Parcel arrived broken"]
     assert list(callback.columns) == [
-        "country", "customer", "response_id", "date", "grievance", "full_name", "email_address",
-    ]  # fmt: skip
+        "Country",
+        "Customer",
+        "Response id",
+        "Submitted",
+        "Complaint",
+        "Full name",
+        "Email address",
+    ]  # fmt: skip  (the codebook's labels where it has them, else the names in words)
+    de = pd.read_csv(out / "followup" / "callback_DE.csv", encoding="utf-8-sig")
+    assert de["Response id"].tolist() == ["RESP-0001"] and de["Country"].tolist() == [
+        "Germany (DE)"
+    ]
     counts = pd.read_csv(out / "followup" / "followup_counts.csv", encoding="utf-8-sig")
-    assert counts["eligible"].sum() == 4 and counts["listed"].sum() == 2
+    assert counts["Eligible"].sum() == 4 and counts["Listed (permission to contact)"].sum() == 2
     everything = _texts(list(result.written))
     for rid in ("RESP-0002", "RESP-0005"):  # no permission: counted, never named
         assert rid.lower() + "@example.com" not in everything and f"Person {rid}" not in everything
@@ -239,9 +262,9 @@ def test_complaint_study_lists_only_permitted_callbacks_and_leaks_nothing(tmp_pa
             assert cell not in at_risk
     lst = pd.read_csv(out / "accounts" / "at_risk_all.csv", encoding="utf-8-sig")
     # Dune has two respondents: no score, no flag, so not on a list of accounts at risk
-    assert lst["account_name"].tolist() == ["Acme GmbH"]
-    assert lst["ltr_mean"].tolist() == [3.0]  # (2 + 3 + 4) / 3
-    assert "weakest_attributes" not in lst.columns  # the study has no attributes
+    assert lst["Account"].tolist() == ["Acme GmbH"]
+    assert lst["Mean likelihood to recommend (0-10)"].tolist() == [3.0]  # (2 + 3 + 4) / 3
+    assert "Weakest attributes" not in lst.columns  # the study has no attributes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,14 +331,38 @@ def test_sample_study_builds_every_list(sample_lists: tuple[ListsResult, Path]) 
     assert names[-1] == "README.txt"
     for name in (
         "accounts/at_risk_DE.csv", "accounts/at_risk_all.csv", "accounts/review_pairs.csv",
-        "followup/recovery_EMEA.csv", "followup/testimonial_AMER.csv", "followup/callback.csv",
+        "followup/recovery_DE.csv", "followup/recovery_all.csv", "followup/testimonial_US.csv",
+        "followup/callback_DE.csv", "followup/callback_all.csv",
         "followup/followup_counts.csv", "revenue/unmatched_revenue.csv",
         "revenue/unmatched_survey.csv",
     ):  # fmt: skip
         assert name in names
     lst = pd.read_csv(out / "accounts" / "at_risk_all.csv", encoding="utf-8-sig")
-    assert tuple(lst.columns) == AT_RISK_LIST_COLUMNS  # the sample has a loyalty index
-    assert lst["at_risk"].all() and (lst["n_respondents"] >= 3).all()
+    assert list(lst.columns) == [
+        "Account",
+        "Country",
+        "Respondents",
+        "Why at risk",
+        "Mean likelihood to recommend (0-10)",
+        "NPS (-100 to +100)",
+        "Loyalty index (0-100)",
+        "Weakest attributes",
+        "Revenue at stake (USD)",
+        "Revenue year",
+    ]  # fmt: skip  (the sample has a loyalty index and revenue)
+    assert (lst["Respondents"] >= 3).all()
+    assert lst["Why at risk"].str.match("(NPS|mean likelihood|loyalty index) below").all()
+    header = (out / "accounts" / "at_risk_all.csv").read_text(encoding="utf-8-sig").split("\n")[0]
+    for code_name in ("account_key", "at_risk", "drivers_source", "nps<0"):
+        assert code_name not in header
     readme = (out / "README.txt").read_text(encoding="utf-8")
     assert "Nothing: every list was built." in readme
-    assert "loyalty index < 50" in " ".join(readme.split())
+    words = " ".join(readme.split())
+    assert "loyalty index < 50" in words
+    assert "opened in the 30 days up to the newest ticket in the data" in words
+    # recovery calls: only tickets of the 30 days up to the newest ticket
+    tickets = pd.read_parquet(out.parent / "processed" / "transactions.parquet")
+    newest = pd.to_datetime(tickets["date"]).max()
+    recovery = pd.read_csv(out / "followup" / "recovery_all.csv", encoding="utf-8-sig")
+    opened = pd.to_datetime(recovery["Opened"])
+    assert len(recovery) > 0 and (opened >= newest - pd.Timedelta(days=30)).all()

@@ -132,10 +132,58 @@ def test_validate_executed_rejects_errors_and_unrun_cells() -> None:
 
 
 def test_index_escapes_errors_and_lists_failures(tmp_path: Path) -> None:
-    outcome = CountryOutcome("DE", "failed", 1.0, "<script>alert(1)</script> broke")
-    page = write_index(tmp_path, [outcome], seconds=1.0).read_text()
+    outcomes = [
+        CountryOutcome("DE", "failed", 1.0, "<script>alert(1)</script> broke"),
+        CountryOutcome("JP", "built", 2.8),
+    ]
+    page = write_index(tmp_path, outcomes, seconds=1.0).read_text()
     assert "<script>alert" not in page and "&lt;script&gt;" in page
-    assert "1 country build(s) failed: DE" in page
+    assert "<title>Customer satisfaction (NPS) reports</title>" in page
+    # one build line, no time per row; the failure in the red box above the table
+    assert "in 1.0 s; 1 report rebuilt, 1 failed</p>" in page
+    assert "2.8" not in page
+    box = page[page.index('<div class="failures">') : page.index("</div>")]
+    assert page.index('<div class="failures">') < page.index("<table>")
+    assert "<strong>Germany (DE)</strong>: <code>&lt;script&gt;alert(1)&lt;/script&gt; broke" in box
+    assert "Japan" not in box
+
+
+def _country_row(page: str, name: str) -> str:
+    start = page.index(f"<tr><th>{name}</th>")
+    return page[start : page.index("</tr>", start)]
+
+
+def test_index_says_the_change_and_suppression_in_words(tmp_path: Path) -> None:
+    def metrics(nps: dict, change: dict | None) -> dict:
+        return {"wave": "2026-Q3", "previous_wave": "2026-Q2", "n": nps["n"], "min_n": 30,
+                "nps": nps, "nps_change": change}  # fmt: skip
+
+    shown = {"suppressed": False, "n": 300, "score": 10.0, "ci_low": 2.0, "ci_high": 18.0}
+    cases = {
+        "DE": metrics(shown, {"diff": -7.4, "p_value": 0.2, "q_value": 0.31}),
+        "JP": metrics(shown, {"diff": 30.7, "p_value": 0.0001, "q_value": 0.0004}),
+        "NA": metrics({"suppressed": True, "n": 16}, None),
+    }
+    for cc, data in cases.items():
+        for sub in ("html", "metrics"):
+            (tmp_path / sub).mkdir(exist_ok=True)
+        (tmp_path / "html" / f"{cc}.html").write_text("<html></html>")
+        (tmp_path / "metrics" / f"{cc}.json").write_text(json.dumps(data))
+    outcomes = [CountryOutcome(cc, "up to date") for cc in cases]
+    page = write_index(tmp_path, outcomes, seconds=3.25).read_text()
+    assert "in 3.2 s; 0 reports rebuilt, 0 failed</p>" in page
+    assert 'class="failures"' not in page
+    de = _country_row(page, "Germany (DE)")
+    assert "down 7.4 points since 2026-Q2, not a significant change</span>" in de
+    assert 'title="q = 0.310: not significant at the 5% level"' in de
+    assert 'href="html/DE.html"' in de
+    jp = _country_row(page, "Japan (JP)")
+    assert "▲ up 30.7 points since 2026-Q2, significant</span>" in jp
+    assert 'title="q &lt; 0.001: significant at the 5% level"' in jp
+    assert "q = " not in page.replace('title="q', "")  # q-values only in title attributes
+    na = _country_row(page, "Namibia (NA)")
+    assert "not enough respondents (n = 16, fewer than 30)" in na
+    assert "not available" not in page and "suppressed" not in na
 
 
 def test_metrics_carry_scores_loyalty_screens_and_drivers(built) -> None:

@@ -113,11 +113,13 @@ def test_figure_png_draws_the_figure_at_its_size_with_the_title_as_alt_text() ->
     width, height = (int.from_bytes(png[i : i + 4], "big") for i in (16, 20))
     # not cropped to a tight bounding box: the whole figure, at its own dpi
     assert (width, height) == (round(7.0 * fig.dpi), round(3.6 * fig.dpi))
-    assert metadata == {"alt": "LTR <DE> (n = 60)"}  # escaped where HTML is written
+    assert fig.dpi == 200 and (width, height) == (1400, 720)  # twice the 100 dpi of the page
+    # shown at the size of 100 dpi, so the page's layout stays as it was
+    assert metadata == {"alt": "LTR <DE> (n = 60)", "width": 700, "height": 360}
     assert plots.figure_png(Figure()) is None  # nothing to show, as IPython does
 
 
-def test_figure_png_gives_the_pixels_of_savefig_and_keeps_the_layout_engine() -> None:
+def test_figure_png_gives_the_pixels_of_savefig_in_a_palette_and_keeps_the_layout() -> None:
     # The reference is matplotlib's own savefig(format="png"), on a twin of each figure.
     from io import BytesIO
 
@@ -144,10 +146,15 @@ def test_figure_png_gives_the_pixels_of_savefig_and_keeps_the_layout_engine() ->
         png, _ = plots.figure_png(ours)
         buffer = BytesIO()
         twin.savefig(buffer, format="png", dpi=twin.dpi)
-        mine = np.asarray(Image.open(BytesIO(png)))
-        reference = np.asarray(Image.open(buffer))
+        image = Image.open(BytesIO(png))
+        assert image.mode == "P" and len(image.getcolors()) <= 256  # a palette PNG
+        mine = np.asarray(image.convert("RGBA"), dtype=int)
+        reference = np.asarray(Image.open(buffer).convert("RGBA"), dtype=int)
         assert mine.shape == reference.shape
-        assert (mine == reference).all()
+        # the palette rounds anti-aliased edges to a near colour; the rest stays exact
+        assert np.abs(mine - reference).mean() < 1.0  # of 255 per channel
+        assert (mine == reference).all(axis=-1).mean() > 0.9
+        assert len(png) < len(buffer.getvalue()) / 2
         assert ours.get_layout_engine() is not None  # still laid out if drawn again
         assert type(ours.get_layout_engine()) is type(twin.get_layout_engine())
 
@@ -163,7 +170,7 @@ def test_show_inline_registers_the_png_display_in_ipython_only() -> None:
         fig = plots.suppressed_figure("Shown once", n=3, min_n=30)
         data, metadata = shell.display_formatter.format(fig)
         assert data["image/png"][:4] == b"\x89PNG"
-        assert metadata["image/png"] == {"alt": "Shown once"}
+        assert metadata["image/png"] == {"alt": "Shown once", "width": 700, "height": 160}
     finally:
         InteractiveShell.clear_instance()
 
@@ -248,3 +255,207 @@ def test_trend_chart_leaves_a_suppressed_cell_out() -> None:
         "2026-Q2",
         "2026-Q3",
     ]
+
+
+# --- colour-blind-safe colours -----------------------------------------------------------------
+
+
+def _is_green(colour: str) -> bool:
+    from matplotlib.colors import rgb_to_hsv, to_rgb
+
+    hue, saturation, _ = rgb_to_hsv(to_rgb(colour))
+    return saturation > 0.25 and 70 / 360 < hue < 170 / 360
+
+
+def test_no_category_is_coloured_green_against_red() -> None:
+    colours = [*plots.PALETTE.values(), *plots._VERDICT_COLOURS.values()]
+    assert not [c for c in colours if _is_green(c)]
+    fig = plots.score_distribution(pd.Series(list(range(11)) * 5), title="LTR", min_n=30)
+    assert not [p for p in fig.axes[0].patches if _is_green(p.get_facecolor())]
+
+
+def test_attribute_heatmap_is_purple_orange_in_the_given_column_order() -> None:
+    from matplotlib.colors import rgb_to_hsv, to_hex, to_rgb
+
+    means = pd.DataFrame(
+        {"DE": [7.8, 6.2], "FR": [8.0, np.nan], "NA": [np.nan, np.nan]},
+        index=pd.Index(["delivery", "pricing"], name="attribute"),
+    )
+    fig = plots.attribute_heatmap(means, title="Heat", columns=["FR", "NA", "DE"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["FR", "NA", "DE"]
+    marks = sorted(t.get_position() for t in ax.texts if t.get_text() == "s")
+    assert marks == [(0.5, 1.5), (1.5, 0.5), (1.5, 1.5)]  # FR pricing, NA both: moved with columns
+    # seaborn recentres the map (a new, unnamed one): judge its colours, low to high
+    cmap = ax.collections[0].get_cmap()
+    colours = [to_hex(cmap(v)) for v in np.linspace(0, 1, 65)]
+    assert not [c for c in colours if _is_green(c)]
+    low, high = (rgb_to_hsv(to_rgb(colours[i]))[0] * 360 for i in (0, -1))
+    assert 15 < low < 45 and 250 < high < 300  # orange below the centre, purple above
+    with pytest.raises(DataError, match=r"columns \['XX'\] are not in"):
+        plots.attribute_heatmap(means, title="Heat", columns=["DE", "XX"])
+
+
+# --- labels that do not overlap ----------------------------------------------------------------
+
+
+def test_repel_moves_overlapping_boxes_apart_and_leaves_the_others() -> None:
+    bottoms = plots._repel_labels(
+        np.array([0.0, 0.1, 5.0]),  # the third box is far to the right of the others
+        np.array([1.0, 1.01, 1.0]),
+        np.array([1.0, 1.0, 1.0]),
+        np.array([0.5, 0.5, 0.5]),
+    )
+    assert bottoms[1] - bottoms[0] >= 0.5
+    assert (bottoms[0] + bottoms[1]) / 2 == pytest.approx(1.005)  # moved symmetrically
+    assert bottoms[2] == 1.0
+
+
+def test_importance_performance_labels_of_nearby_points_are_a_text_height_apart() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from csatlib.stats.drivers import importance_performance
+
+    ipa = importance_performance(
+        pd.Series({"delivery": 0.100, "pricing": 0.1002, "support": 0.3, "quality": 0.02}),
+        pd.Series({"delivery": 7.0, "pricing": 7.001, "support": 8.0, "quality": 6.0}),
+    )
+    fig = plots.importance_performance_chart(ipa, title="IPA", n=500, min_n=30)
+    plots.figure_png(fig)  # laid out and drawn as in a report
+    ax = fig.axes[0]
+    texts = {t.get_text(): t for t in ax.texts}
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    to_data = ax.transData.inverted()
+    (_, bottom), (_, top) = to_data.transform(texts["Delivery"].get_window_extent(renderer))
+    height = top - bottom
+    y_delivery = texts["Delivery"].get_position()[1]
+    y_pricing = texts["Pricing"].get_position()[1]
+    assert abs(y_delivery - y_pricing) >= height * 0.999
+    # the points themselves stay where the data put them
+    assert (7.0, 10.0) in map(tuple, np.round(np.asarray(ax.collections[0].get_offsets()), 6))
+
+
+# --- small multiples, NPS by wave, transactions ------------------------------------------------
+
+
+def _trends(measures: tuple[str, ...] = ("delivery", "pricing", "support")) -> pd.DataFrame:
+    rows = [
+        (m, w, 7.0 + 0.1 * i + 0.2 * k, 100)
+        for k, m in enumerate(measures)
+        for i, w in enumerate(("2026-Q1", "2026-Q2", "2026-Q3"))
+    ]
+    trends = pd.DataFrame(rows, columns=["measure", "wave", "value", "n"])
+    return trends.assign(
+        statistic="mean",
+        ci_low=trends["value"] - 0.3,
+        ci_high=trends["value"] + 0.3,
+        suppressed=False,
+    )
+
+
+def _drawn_values(fig: Figure) -> np.ndarray:
+    """Every y value drawn as a line or a band in the figure."""
+    values = [line.get_ydata() for ax in fig.axes for line in ax.lines]
+    values += [p.vertices[:, 1] for ax in fig.axes for c in ax.collections for p in c.get_paths()]
+    return np.concatenate([np.asarray(v, dtype=float) for v in values])
+
+
+def test_small_multiples_draw_one_panel_per_measure_on_one_y_axis() -> None:
+    trends = _trends(("delivery", "pricing", "support", "quality", "speed"))
+    trends.loc[(trends["measure"] == "pricing") & (trends["wave"] == "2026-Q2"), "value"] = 1.2345
+    trends.loc[trends["value"] == 1.2345, "suppressed"] = True
+    fig = plots.small_multiples_chart(
+        trends,
+        measures=["support", "delivery", "pricing", "quality", "speed"],
+        labels={"support": "Help"},
+        title="Attributes",
+        ylabel="Mean",
+        ncols=2,
+    )
+    assert len(fig.axes) == 5  # the sixth cell of the 3 x 2 grid is removed
+    assert [ax.get_title() for ax in fig.axes] == [
+        "Help",
+        "Delivery",
+        "Pricing",
+        "Quality",
+        "Speed",
+    ]
+    assert len({ax.get_ylim() for ax in fig.axes}) == 1  # the same y-axis in every panel
+    delivery = fig.axes[1].lines[0]
+    assert list(delivery.get_ydata()) == pytest.approx([7.0, 7.1, 7.2])
+    pricing = fig.axes[2].lines[0].get_ydata()
+    assert np.isnan(pricing[1]) and not np.isnan(pricing[[0, 2]]).any()  # a gap
+    assert not np.isclose(_drawn_values(fig), 1.2345).any()
+    assert "n per wave: 2026-Q1: 100" in plots.figure_title(fig)
+    with pytest.raises(DataError, match=r"measures \['nope'\] have no 'mean' rows"):
+        plots.small_multiples_chart(
+            trends, measures=["nope"], labels=None, title="T", ylabel="Mean"
+        )
+
+
+def test_nps_by_wave_chart_leaves_a_suppressed_wave_out_and_says_so() -> None:
+    trends = pd.DataFrame(
+        {
+            "measure": ["likelihood_to_recommend"] * 3 + ["delivery"] * 3,
+            "statistic": ["nps"] * 3 + ["mean"] * 3,
+            "wave": ["2026-Q1", "2026-Q2", "2026-Q3"] * 2,
+            "value": [12.0, -43.21, 18.0, 7.0, 7.1, 7.2],  # the suppressed Q2 NPS is planted
+            "ci_low": [4.0, -60.0, 10.0, 6.8, 6.9, 7.0],
+            "ci_high": [20.0, -20.0, 26.0, 7.2, 7.3, 7.4],
+            "n": [300, 12, 310, 300, 12, 310],
+            "suppressed": [False, True, False, False, True, False],
+        }
+    )
+    fig = plots.nps_by_wave_chart(trends, title="NPS", min_n=30)
+    ax = fig.axes[0]
+    line = ax.lines[0].get_ydata()
+    assert line[0] == 12.0 and np.isnan(line[1]) and line[2] == 18.0
+    assert not np.isclose(_drawn_values(fig), -43.21).any()
+    assert not np.isclose(_drawn_values(fig), -60.0).any()
+    assert "2026-Q2" in ax.get_xlabel() and "suppressed" in ax.get_xlabel()
+    assert "n per wave: 2026-Q1: 300, 2026-Q2: 12, 2026-Q3: 310" in ax.get_title()
+    with pytest.raises(DataError, match="NPS rows of"):
+        plots.nps_by_wave_chart(
+            trends.assign(statistic="nps"), title="NPS", min_n=30
+        )  # two measures, none chosen
+
+
+def _transactions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "month": ["2026-01", "2026-02", "2026-03"],
+            "n": [80, 9, 75],
+            "mean": [4.1, 2.345, 4.3],  # the suppressed February is planted
+            "ci_low": [3.9, 1.5, 4.1],
+            "ci_high": [4.3, 3.1, 4.5],
+            "top_box": [0.8, 0.1234, 0.85],
+            "top_box_ci_low": [0.7, 0.05, 0.76],
+            "top_box_ci_high": [0.87, 0.3, 0.91],
+            "suppressed": [False, True, False],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("statistic", "drawn", "planted"),
+    [("mean", [4.1, 4.3], [2.345, 1.5, 3.1]), ("top_box", [80.0, 85.0], [12.34, 5.0, 30.0])],
+)
+def test_transaction_chart_shows_suppressed_months_as_gaps_with_a_note(
+    statistic: str, drawn: list[float], planted: list[float]
+) -> None:
+    fig = plots.transaction_chart(_transactions(), title="Tickets", min_n=30, statistic=statistic)
+    ax = fig.axes[0]
+    line = ax.lines[0].get_ydata()
+    assert [line[0], line[2]] == pytest.approx(drawn) and np.isnan(line[1])
+    for value in planted:
+        assert not np.isclose(_drawn_values(fig), value).any()
+    assert "2026-02" in ax.get_xlabel() and "fewer than 30" in ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-01", "2026-02", "2026-03"]
+    assert ax.get_title() == "Tickets (n = 164 transactions)"
+    assert ax.get_ylabel() and fig.dpi == plots.RENDER_DPI
+
+
+def test_transaction_chart_wants_one_row_per_month() -> None:
+    twice = pd.concat([_transactions(), _transactions()])
+    with pytest.raises(DataError, match="one row per month"):
+        plots.transaction_chart(twice, title="Tickets", min_n=30)
