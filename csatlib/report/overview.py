@@ -617,10 +617,11 @@ def _difference_cell(value: object, significant: object) -> str:
 def league_display(league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     """The league table (:func:`league_table`) for reading: one row per country, strings.
 
-    Columns ``n``, ``NPS``, ``95% CI``, ``Change vs <wave>``, ``Change p-value``, ``vs other
-    countries``, ``vs others p-value``, indexed by ``"Germany (DE)"``. ▲/▼ marks a difference
-    significant at the table's ``alpha``. A suppressed country reads ``"suppressed (n = 16 <
-    30)"`` and has no other figure; a comparison not done says why.
+    Columns ``n``, ``NPS``, ``95% CI``, ``Change vs <wave>``, ``Change q-value``, ``vs other
+    countries``, ``vs others q-value`` (the q-values of the multiplicity policy that decide the
+    ▲/▼; the p-values where a table has no q-values), indexed by ``"Germany (DE)"``. ▲/▼ marks a
+    difference significant at the table's ``alpha``. A suppressed country reads ``"suppressed (n =
+    16 < 30)"`` and has no other figure; a comparison not done says why.
     """
     sup = league["suppressed"].fillna(True).to_numpy(dtype=bool)
     no_previous = league["previous_wave"].isna().to_numpy()
@@ -660,8 +661,11 @@ def league_display(league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
                     strict=True,
                 )
             ],
-            "Change p-value": [
-                "" if s else fmt_p(p) for p, s in zip(league["change_p_value"], sup, strict=True)
+            "Change q-value": [
+                "" if s else fmt_p(p)
+                for p, s in zip(
+                    league.get("change_q_value", league["change_p_value"]), sup, strict=True
+                )
             ],
             "vs other countries": [
                 comparison(v, f, False, m, s)
@@ -673,8 +677,11 @@ def league_display(league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
                     strict=True,
                 )
             ],
-            "vs others p-value": [
-                "" if s else fmt_p(p) for p, s in zip(league["diff_rest_p_value"], sup, strict=True)
+            "vs others q-value": [
+                "" if s else fmt_p(p)
+                for p, s in zip(
+                    league.get("diff_rest_q_value", league["diff_rest_p_value"]), sup, strict=True
+                )
             ],
         },
         index=pd.Index(list(country_labels(league["country"]).values()), name="Country"),

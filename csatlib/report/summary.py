@@ -85,8 +85,8 @@ def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadlin
     cur, prev = ctx.current, ctx.previous if ctx.previous_wave else ctx.current.iloc[:0]
     rest = ctx.others_current
     current, previous, rest_result = (
-        _estimate_rows(ctx, cur, score),
-        _estimate_rows(ctx, prev, score),
+        _country_estimate(ctx, ctx.wave, score),
+        _country_estimate(ctx, ctx.previous_wave, score),
         _estimate_rows(ctx, rest, score),
     )
     change, change_q = _change(ctx, score) if current and previous else (None, None)
@@ -107,6 +107,39 @@ def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadlin
         change_q=change_q,
         vs_rest_q=vs_rest_q,
         unit="accounts" if ctx.cluster else "respondents",
+    )
+
+
+def _country_estimate(ctx: CountryContext, wave: str | None, score: str) -> NPSResult | None:
+    """The country's NPS in ``wave`` as the global league table computes it: a domain of one
+    design over every country's own customers in that wave (accounts as clusters), so the
+    report, the index and the league table show the same interval."""
+    from csatlib.stats.nps import nps_by_group
+
+    if wave is None:
+        return None
+    rows = ctx.own.loc[ctx.own["wave"].astype(str) == wave]
+    design = {"cluster": ctx.cluster} if ctx.cluster else {}
+    table = nps_by_group(rows, "country", score=score, min_n=ctx.min_n, **design)
+    mine = table.loc[table["country"].astype(str) == ctx.country]
+    if mine.empty or bool(mine["suppressed"].iloc[0]):
+        return None
+    r = mine.iloc[0]
+    return NPSResult(
+        score=float(r["score"]),
+        n=int(r["n"]),
+        promoters=float(r["promoters"]),
+        passives=float(r["passives"]),
+        detractors=float(r["detractors"]),
+        se=float(r["se"]),
+        ci_low=float(r["ci_low"]),
+        ci_high=float(r["ci_high"]),
+        conf=0.95,
+        n_eff=float(r["n_eff"]),
+        weighted=False,
+        method="adjusted-wald-clustered" if ctx.cluster else "adjusted-wald",
+        n_clusters=int(r["n_clusters"]) if "n_clusters" in r else None,
+        deff=float(r["deff"]) if "deff" in r and pd.notna(r["deff"]) else 1.0,
     )
 
 
