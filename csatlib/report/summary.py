@@ -289,7 +289,7 @@ def unit_note(ctx: CountryContext) -> str:
     scores = pd.to_numeric(rows[ctx.nps_column], errors="coerce").to_numpy(float, na_value=np.nan)
     accounts = int(rows[ctx.cluster].nunique())
     text = f"The customer account is the unit of every interval and test ({accounts:,} accounts"
-    if np.isfinite(scores).sum() >= 2 and accounts >= 2:
+    if np.isfinite(scores).sum() >= max(ctx.min_n, 2) and accounts >= 2:
         deff = nps(scores, clusters=rows[ctx.cluster].to_numpy(dtype=object)).deff
         text += f"; design effect of the NPS {deff:.1f}"
     return text + ")."
