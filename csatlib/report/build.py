@@ -71,6 +71,7 @@ from csatlib.report import stamps
 from csatlib.report.execute import (
     KERNEL_NAME,
     KernelTrouble,
+    _parameters,
     ensure_kernel,
     execute_notebook,
     kernel_ready,
@@ -570,6 +571,34 @@ def run_country(job: CountryJob) -> CountryOutcome:
         return CountryOutcome(job.country, "failed", time.perf_counter() - start, message)
 
 
+def _publish_parameters(nb: Any, parameters: dict[str, Any]) -> bool:
+    """Show papermill's injected parameters as published: no staging path of the build, paths
+    in the project relative to it (:func:`csatlib.report.provenance.public_parameters`).
+    Returns True when a cell changed."""
+    from csatlib.report.provenance import public_parameters
+
+    public = public_parameters(parameters)
+    changed = False
+    for cell in nb.cells:
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.source
+        for key, value in parameters.items():
+            if isinstance(value, str) and value and value != public[key]:
+                source = source.replace(value, str(public[key]))
+        changed |= source != cell.source
+        cell.source = source
+    papermill = nb.get("metadata", {}).get("papermill")
+    if papermill:  # papermill's own record of the run, also published with the notebook
+        papermill["parameters"] = {**papermill.get("parameters", {}), **public}
+        if papermill.get("output_path"):
+            papermill["output_path"] = f"reports/notebooks/{Path(papermill['output_path']).name}"
+        if papermill.get("input_path"):
+            papermill["input_path"] = public_parameters({"p": papermill["input_path"]})["p"]
+        changed = True
+    return changed
+
+
 def _build_once(job: CountryJob) -> None:
     """Run, check and render the job's notebook in a staging folder; publish it if all went well.
 
@@ -590,6 +619,8 @@ def _build_once(job: CountryJob) -> None:
             execute_notebook(job, staged["notebook"], staged["metrics"])
             nb = nbformat.read(staged["notebook"], as_version=4)
             validate_executed(nb, name="the executed notebook")
+            if _publish_parameters(nb, _parameters(job, staged["metrics"])):
+                nbformat.write(nb, staged["notebook"])
             if job.kind == "country" and not staged["metrics"].exists():
                 raise ReportError(
                     "the notebook wrote no metrics file "

@@ -185,3 +185,13 @@ def test_switching_studies_leaves_nothing_of_the_first(tmp_path: Path) -> None:
     index = (reports / "index.html").read_text("utf-8")
     assert "GB.html" not in index and "FR.html" in index
     assert not list((reports / "lists").glob("followup/*.csv"))
+
+
+def test_reviewer_version_shows_provenance_and_no_staging_path(study: dict) -> None:
+    reports = study["root"] / "reports"
+    country = next(iter(study["shape"].countries))
+    review = (reports / "review" / f"{country}.html").read_text("utf-8")
+    assert "SHA-256" in review and "csatlib version" in review
+    assert ".staging" not in review
+    assert ".staging" not in (reports / "notebooks" / f"{country}.ipynb").read_text("utf-8")
+    assert "SHA-256" not in (reports / "html" / f"{country}.html").read_text("utf-8")
