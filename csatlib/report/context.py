@@ -318,6 +318,31 @@ class CountryContext(CodebookView):
             return "Performance (mean rating as % of its scale, 0–100)"
         return f"Performance (mean rating, {self.scale_label()})"
 
+    @cached_property
+    def at_risk_counts(self) -> pd.DataFrame | None:
+        """This country's accounts assessed, at risk and the revenue at stake
+        (:func:`csatlib.loop.accounts.at_risk_counts` of the account summary); None when the
+        study has no account column. Read by the executive summary and the closing-the-loop
+        section."""
+        from csatlib.loop.accounts import account_summary, at_risk_counts
+
+        if not self.sections.has("accounts"):
+            return None
+        summary = account_summary(
+            self.responses, self.account_matches(), revenue=self.optional_table("revenue")
+        )
+        return at_risk_counts(summary, country=self.country)
+
+    @cached_property
+    def followup_counts(self) -> pd.DataFrame | None:
+        """Follow-ups of this country: recovery calls, testimonials, complaint callbacks
+        (:func:`csatlib.loop.followup.followup_counts`); None when the study can have none."""
+        from csatlib.loop.followup import followup_counts
+
+        if not self.sections.has("followups"):
+            return None
+        return followup_counts(self.country_transactions(), self.country_own)
+
     def country_transactions(self) -> pd.DataFrame | None:
         """This country's transaction-survey tickets (all months); None without that survey."""
         tx = self.optional_table("transactions")

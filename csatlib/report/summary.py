@@ -31,6 +31,7 @@ __all__ = [
     "POLICY_SHORT",
     "executive_summary",
     "priority_sentence",
+    "who_to_call",
     "evidence_text",
     "driver_notes",
 ]
@@ -433,6 +434,40 @@ def _rest_sentence(rest: NPSResult, d: NPSDifference, q: float | None = None) ->
     return f"{start} ({text}), {verdict} them." if q is not None else f"{start}, {verdict} them."
 
 
+_FOLLOWUP_WORDS = {
+    "recovery": "recovery calls for low ticket ratings",
+    "testimonial": "testimonial requests",
+    "callback": "complaint callbacks",
+}
+
+
+def who_to_call(ctx: CountryContext) -> str:
+    """One sentence on whom to call: accounts at risk with the revenue at stake, and the
+    follow-ups listed for the teams (counts only; the named lists are in reports/lists).
+    Empty when the study has neither accounts nor follow-ups."""
+    parts = []
+    counts = ctx.at_risk_counts
+    if counts is not None and ctx.country in counts.index:
+        row = counts.loc[ctx.country]
+        text = f"{int(row['at_risk'])} of {int(row['accounts_assessed'])} accounts at risk"
+        if float(row.get("revenue_at_stake_usd", 0) or 0) > 0:
+            text += (
+                f" (revenue at stake USD {float(row['revenue_at_stake_usd']) / 1e6:.1f} million)"
+            )
+        parts.append(text)
+    followups = ctx.followup_counts
+    if followups is not None and len(followups):
+        listed = followups.groupby("list")["listed"].sum()
+        parts += [
+            f"{int(listed[name])} {words}"
+            for name, words in _FOLLOWUP_WORDS.items()
+            if name in listed.index
+        ]
+    if not parts:
+        return ""
+    return "Who to call: " + "; ".join(parts) + " (the named lists are in reports/lists)."
+
+
 def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
     """The report's first paragraph: NPS with its interval, change and comparison, then what to
     fix first and the strengths (:attr:`CountryContext.priorities`: the screens' significant
@@ -447,6 +482,9 @@ def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
     if headline.vs_rest is not None and headline.rest is not None:
         sentences.append(_rest_sentence(headline.rest, headline.vs_rest, headline.vs_rest_q))
     sentences += _priority_sentences(ctx)
+    call = who_to_call(ctx)
+    if call:
+        sentences.append(call)
     items = "".join(
         f"<li>{escape(t)}</li>"
         if isinstance(t, str)

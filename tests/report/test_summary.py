@@ -259,6 +259,8 @@ def _ctx_with(screens: pd.DataFrame) -> CountryContext:
     ctx = _ctx()
     ctx.__dict__["screen_table"] = screens  # the cached properties the summary reads
     ctx.__dict__["driver_results"] = pd.DataFrame()
+    ctx.__dict__["at_risk_counts"] = None  # no accounts or follow-ups: no "who to call"
+    ctx.__dict__["followup_counts"] = None
     return ctx
 
 
@@ -390,3 +392,26 @@ def test_driver_notes_of_suppressed_drivers_say_why_and_show_no_estimate() -> No
         "30</p>"
     )
     assert "0.457" not in markup
+
+
+def test_who_to_call_counts_accounts_and_follow_ups() -> None:
+    ctx = _ctx_with(_screens())
+    ctx.__dict__["at_risk_counts"] = pd.DataFrame(
+        {
+            "accounts_assessed": [20],
+            "at_risk": [11],
+            "revenue_at_stake_usd": [5_569_010.74],
+            "not_assessed": [0],
+        },
+        index=pd.Index([ctx.country], name="country"),
+    )
+    ctx.__dict__["followup_counts"] = pd.DataFrame(
+        {"list": ["recovery", "callback"], "listed": [59, 65], "eligible": [101, 129]}
+    )
+    assert summary.who_to_call(ctx) == (
+        "Who to call: 11 of 20 accounts at risk (revenue at stake USD 5.6 million); 59 recovery "
+        "calls for low ticket ratings; 65 complaint callbacks (the named lists are in "
+        "reports/lists)."
+    )
+    assert _items(summary.executive_summary(ctx, _headline()))[-1].startswith("Who to call: 11")
+    assert summary.who_to_call(_ctx_with(_screens())) == ""
