@@ -20,6 +20,7 @@ __all__ = [
     "REPORTS_DIR",
     "NOTEBOOKS_DIR",
     "CIT_CODEBOOK",
+    "CIT_HAND_CODES",
     "ACCOUNT_ALIASES",
     "DEFAULT_MIN_N",
     "DEFAULT_CONF",
@@ -74,5 +75,10 @@ CIT_CODEBOOK: Path = (
     if (RAW_DIR / "cit_codebook.yaml").is_file()
     else DEFAULT_RAW_DIR / "cit_codebook.yaml"
 )
+#: Hand codes of a sample of the study's CIT incidents (``incident_id, coder, attribute``), on
+#: which the rule coder's precision is measured: the study's own ``cit_hand_codes.csv`` in its raw
+#: folder. Unlike the codebook there is no fallback to the project's default: hand codes name the
+#: incidents of one study, so another study without the file has no measured precision.
+CIT_HAND_CODES: Path = RAW_DIR / "cit_hand_codes.csv"
 #: Manual overrides for account matching (alias -> canonical name).
 ACCOUNT_ALIASES: Path = RAW_DIR / "account_aliases.csv"

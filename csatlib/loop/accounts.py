@@ -681,6 +681,28 @@ class AtRiskRule:
             raise DataError("AtRiskRule: expected at least one criterion, all three are None")
         check_min_n(self.min_respondents, func="AtRiskRule", param="min_respondents")
 
+    def sentence(self, *, account_min_n: int = DEFAULT_ACCOUNT_MIN_N, nps_label: str = "") -> str:
+        """The rule as a reader reads it: "An account is at risk when its NPS is below 0, ...".
+
+        ``account_min_n`` is the fewest respondents an account needs to be assessed at all (the
+        account summary's confidentiality floor); ``nps_label`` names the recommend question
+        (default "likelihood to recommend").
+        """
+        ltr = nps_label[:1].lower() + nps_label[1:] if nps_label else "likelihood to recommend"
+        parts = []
+        if self.nps_below is not None:
+            parts.append(f"its NPS is below {self.nps_below:g}")
+        if self.ltr_below is not None:
+            parts.append(f"its mean {ltr} is below {self.ltr_below:g} (0–10)")
+        if self.loyalty_below is not None:
+            parts.append(f"its loyalty index is below {self.loyalty_below:g} (0–100)")
+        rule = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+        floor = max(account_min_n, self.min_respondents)
+        return (
+            f"An account is at risk when {rule}, over all its respondents in the survey's "
+            f"waves; accounts with fewer than {floor} respondents are not assessed."
+        )
+
     def describe(self) -> str:
         """The rule in words, for a report footnote."""
         parts = []
@@ -1350,8 +1372,10 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
     pandas.DataFrame
         One row per country with ``accounts_assessed`` (at least ``account_min_n`` respondents),
         ``at_risk``, ``revenue_at_stake_usd`` (latest-year revenue of the at-risk accounts; 0
-        when none) and ``not_assessed`` (accounts with too few respondents to report on without
-        revealing one person's answers). Counts only: no account names, no scores.
+        when none), ``at_risk_no_revenue`` (at-risk accounts without a revenue of that year on
+        file: not in the sum, and said so) and ``not_assessed`` (accounts with too few
+        respondents to report on without revealing one person's answers). Counts only: no
+        account names, no scores.
     """
     rows = summary if country is None else summary.loc[summary["country"] == country]
     assessed = ~rows["suppressed"].fillna(True).astype(bool)
@@ -1364,12 +1388,14 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
             "revenue": pd.to_numeric(rows["revenue_usd"], errors="coerce")
             .fillna(0.0)
             .where(at_risk, 0.0),
+            "no_revenue": at_risk & pd.to_numeric(rows["revenue_usd"], errors="coerce").isna(),
         }
     )
     out = frame.groupby("country", sort=True).agg(
         accounts_assessed=("assessed", "sum"),
         at_risk=("at_risk", "sum"),
         revenue_at_stake_usd=("revenue", "sum"),
+        at_risk_no_revenue=("no_revenue", "sum"),
         not_assessed=("assessed", lambda s: int((~s).sum())),
     )
     if country is not None and out.empty:
@@ -1378,11 +1404,13 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
                 "accounts_assessed": [0],
                 "at_risk": [0],
                 "revenue_at_stake_usd": [0.0],
+                "at_risk_no_revenue": [0],
                 "not_assessed": [0],
             },
             index=pd.Index([country], name="country"),
         )
-    return out.astype({"accounts_assessed": int, "at_risk": int, "not_assessed": int})
+    counted = ("accounts_assessed", "at_risk", "at_risk_no_revenue", "not_assessed")
+    return out.astype(dict.fromkeys(counted, int))
 
 
 def _country_labels(codes: pd.Series) -> pd.Series:

@@ -3,12 +3,17 @@
 Three lists, each with contact details only for respondents who gave permission (the column with
 codebook role ``contact_ok`` True); everyone else is counted, never listed:
 
-* recovery: transaction-survey tickets rated in the two lowest points of their scale (CSAT 1-2 on
-  a 1-5 scale), per region (``recovery_<REGION>.csv``);
-* testimonial: tickets rated in the two highest points (CSAT 4-5), candidates for testimonials and
-  best practice (``testimonial_<REGION>.csv``);
-* callback: relationship-survey respondents who wrote a complaint, oldest first
-  (``callback.csv``).
+* recovery: transaction-survey tickets rated in the lowest points of their scale (by default the
+  two lowest: 1-2 on a 1-5 scale);
+* testimonial: tickets rated in the highest points (by default the two highest: 4-5 on 1-5),
+  candidates for testimonials and best practice;
+* callback: relationship-survey respondents who wrote a complaint.
+
+Every row says why it is there (``why_listed``: the rating and the list's rule in words) and by
+when it should be acted on (``due``: :data:`RESPONSE_DAYS` after the ticket was opened or the
+survey submitted); rows come earliest ``due`` first.  The written lists hold open items only:
+tickets of the last :data:`TICKET_WINDOW_DAYS` days and complaints of the report's wave
+(:func:`callback_wave`); :func:`followup_counts` counts the same rows.
 
 These lists are for the teams that call customers back, so they carry what a call needs (the
 ticket comment or the complaint text and the contact details).  Account managers get
@@ -35,16 +40,19 @@ import pandas as pd
 from csatlib import roles
 from csatlib.errors import DataError, require_columns
 from csatlib.safety import write_csv_safely
+from csatlib.validation import check_min_n
 
 __all__ = [
     "LIST_ROLES",
+    "RESPONSE_DAYS",
+    "TICKET_WINDOW_DAYS",
     "missing_roles",
     "recovery_list",
     "testimonial_list",
     "callback_list",
+    "callback_wave",
     "followup_counts",
     "write_followup_lists",
-    "TICKET_WINDOW_DAYS",
 ]
 
 ListName = Literal["recovery", "testimonial", "callback"]
@@ -52,6 +60,13 @@ ListName = Literal["recovery", "testimonial", "callback"]
 #: Days of tickets the written recovery and testimonial lists hold, counted back from the newest
 #: ticket in the data: older tickets are no longer worth a call (closed, or the moment passed).
 TICKET_WINDOW_DAYS: int = 30
+
+#: Calendar days within which each list's follow-up should happen (its ``due`` date), counted from
+#: the row's date (role ``date``): when the ticket was opened (recovery, testimonial) or the survey
+#: was submitted (callback).  A recovery call is urgent (the customer is still upset and the case
+#: can still be put right); a complaint callback needs a few days to look into the complaint; a
+#: testimonial request can wait, but not until the good experience is forgotten.
+RESPONSE_DAYS: Mapping[str, int] = {"recovery": 2, "callback": 5, "testimonial": 14}
 
 #: Codebook roles each list needs (besides ``country``): the recovery and testimonial lists from
 #: the transaction survey (``overall`` is the ticket rating), the callback list from the
@@ -61,6 +76,11 @@ LIST_ROLES: Mapping[str, tuple[str, ...]] = {
     "testimonial": ("id", "overall", "contact_ok", "contact"),
     "callback": ("id", "complaint", "contact_ok", "contact"),
 }
+
+# Columns every list adds to the table's own: when to act, and the rule that put the row there.
+_DUE = "due"
+_WHY = "why_listed"
+_CALLBACK_RULE = "callback when a complaint is written and contact is allowed"
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,7 @@ class _Columns:
     account: str | None = None
     segment: str | None = None
     score: str | None = None
+    wave: str | None = None
     details: tuple[str, ...] = ()  # ticket descriptors (role ``other``, e.g. the product line)
 
 
@@ -111,6 +132,12 @@ def _first(df: pd.DataFrame, role: str) -> str | None:
     return found[0] if found else None
 
 
+def _wave_column(df: pd.DataFrame) -> str | None:
+    """The wave column (role ``wave``; ``csat data`` always writes one named ``wave``)."""
+    found = _first(df, "wave")
+    return found if found is not None else ("wave" if "wave" in df.columns else None)
+
+
 def _resolve(df: pd.DataFrame, list_name: ListName, what: str) -> _Columns:
     """The columns ``list_name`` uses in ``df``; a DataError names a missing role or column."""
     if not isinstance(df, pd.DataFrame):
@@ -142,6 +169,7 @@ def _resolve(df: pd.DataFrame, list_name: ListName, what: str) -> _Columns:
         account=_first(df, "account"),
         segment=None if transaction else _first(df, "segment"),
         score=named("overall")[0] if transaction else None,
+        wave=None if transaction else _wave_column(df),
         details=tuple(c for c in roles.names(df, "other") if c != "competitor")
         if transaction
         else (),
@@ -198,40 +226,65 @@ def _own_brand(df: pd.DataFrame, include_competitors: bool) -> pd.DataFrame:
     return df if include_competitors else roles.own_customers(df)
 
 
-def _ticket_list(
-    transactions: pd.DataFrame, cols: _Columns, keep: np.ndarray, *, newest_first: bool
+def _span(low: int, high: int) -> str:
+    """ "ratings 1–2", or "a rating of 1" when the rule holds one point."""
+    return f"ratings {low}–{high}" if low < high else f"a rating of {low}"
+
+
+def _listed(
+    rows: pd.DataFrame, cols: _Columns, why: np.ndarray | str, list_name: ListName
 ) -> pd.DataFrame:
-    t = transactions[keep & _permission(transactions, cols.contact_ok)]
-    order = [
-        cols.region,
-        "country",
-        cols.account,
-        cols.id,
-        cols.date,
-        *cols.details,
-        cols.score,
-        *cols.texts,
-        *cols.contacts,
-    ]
-    out = t[[c for c in dict.fromkeys(order) if c is not None]].copy()
-    out[cols.score] = pd.to_numeric(out[cols.score]).astype("Int64")
-    by = [c for c in (cols.region, cols.date, cols.id) if c is not None]
-    ascending = [c != cols.date or not newest_first for c in by]
-    out = out.sort_values(by, ascending=ascending, kind="stable")
+    """``rows`` under their canonical names with ``due`` and ``why_listed``, earliest due first.
+
+    ``due`` is the calendar day :data:`RESPONSE_DAYS` ``[list_name]`` days after the row's date
+    (only with a date role; a row without a date has no due day and comes last).
+    """
+    head = [cols.account, "country", cols.segment, cols.id, cols.date]
+    head = [c for c in dict.fromkeys(head) if c is not None]
+    tail = [*cols.details, cols.score, *cols.texts, *cols.contacts]
+    tail = [c for c in dict.fromkeys(tail) if c is not None and c not in head]
+    out = rows[head + tail].copy()
+    if cols.score is not None:
+        out[cols.score] = pd.to_numeric(out[cols.score]).astype("Int64")
+    added = [_WHY]
+    if cols.date is not None:
+        opened = pd.to_datetime(out[cols.date], errors="coerce")
+        out[_DUE] = (opened + pd.Timedelta(days=RESPONSE_DAYS[list_name])).dt.normalize()
+        added.insert(0, _DUE)
+    out[_WHY] = why
+    out = out[head + added + tail]
+    by = [c for c in (_DUE if cols.date else None, cols.id) if c is not None]
+    out = out.sort_values(by, kind="stable", na_position="last")
     return out.reset_index(drop=True)
 
 
+def _ticket_list(
+    transactions: pd.DataFrame,
+    cols: _Columns,
+    keep: np.ndarray,
+    *,
+    list_name: ListName,
+    rule: str,
+    top: int,
+) -> pd.DataFrame:
+    """The kept tickets with permission; ``why_listed``: the rating "of ``top``" and ``rule``."""
+    rows = transactions[keep & _permission(transactions, cols.contact_ok)]
+    rating = pd.to_numeric(rows[cols.score]).astype("Int64").astype("string")
+    why = ("Ticket rated " + rating + f" of {top} ({rule})").to_numpy(dtype=object)
+    return _listed(rows, cols, why, list_name)
+
+
 def recovery_list(transactions: pd.DataFrame, *, csat_max: int | None = None) -> pd.DataFrame:
-    """Tickets to recover: rating <= ``csat_max`` and permission to contact, oldest first.
+    """Tickets to recover: rating <= ``csat_max`` and permission to contact, earliest due first.
 
     Parameters
     ----------
     transactions : pandas.DataFrame
         Processed transaction survey with its codebook roles in ``attrs``: the ticket id (role
         ``id``), ``country``, the rating (role ``overall``, with a scale), the permission (role
-        ``contact_ok``) and the contact details (role ``contact``); optional a date, a region,
-        the account, comments (role ``comment``) and ticket descriptors (role ``other``, e.g.
-        the product line).
+        ``contact_ok``) and the contact details (role ``contact``); optional a date, the
+        account, comments (role ``comment``) and ticket descriptors (role ``other``, e.g. the
+        product line).
     csat_max : int, optional
         Highest rating that calls for recovery.  Default the second-lowest point of the rating's
         scale: 2 on a 1-5 scale ("dissatisfied" and "very dissatisfied").
@@ -239,23 +292,28 @@ def recovery_list(transactions: pd.DataFrame, *, csat_max: int | None = None) ->
     Returns
     -------
     pandas.DataFrame
-        One row per ticket whose respondent allowed contact: the region, ``country``, the
-        account, the id, the date, the descriptors, the rating (Int64), the comments and the
-        contact columns, each under its canonical name and only if the study has it (the
-        sample: ``region, country, account, ticket_id, date, product, csat, comment,
-        contact_name, contact_email``).  Sorted by region then date (oldest first: they have
-        waited longest) then id.  Tickets without permission are left out;
-        :func:`followup_counts` counts them.
+        One row per ticket whose respondent allowed contact: the account, ``country``, the id,
+        the date, ``due`` (the day the ticket was opened plus ``RESPONSE_DAYS["recovery"]``
+        days; only with a date), ``why_listed`` (e.g. "Ticket rated 1 of 5 (recovery call for
+        ratings 1–2)"), the descriptors, the rating (Int64), the comments and the contact
+        columns, each under its canonical name and only if the study has it (the sample:
+        ``account, country, ticket_id, date, due, why_listed, product, csat, comment,
+        contact_name, contact_email``).  Sorted by ``due`` (earliest first: the most urgent
+        call) then id.  Tickets without permission are left out; :func:`followup_counts`
+        counts them.  Every ticket is listed, whatever its age: :func:`write_followup_lists`
+        keeps the open ones.
     """
     cols = _resolve(transactions, "recovery", "recovery_list: transactions")
     score, scale = _score(transactions, cols.score)
     bound, _ = _bounds(scale, csat_max, None)
     keep = (score <= bound).fillna(False).to_numpy(dtype=bool)
-    return _ticket_list(transactions, cols, keep, newest_first=False)
+    rule = f"recovery call for {_span(scale[0], bound)}"
+    return _ticket_list(transactions, cols, keep, list_name="recovery", rule=rule, top=scale[1])
 
 
 def testimonial_list(transactions: pd.DataFrame, *, csat_min: int | None = None) -> pd.DataFrame:
-    """Testimonial / best-practice candidates: rating >= ``csat_min`` with permission, newest first.
+    """Testimonial / best-practice candidates: rating >= ``csat_min`` with permission, earliest
+    due first.
 
     Parameters
     ----------
@@ -268,15 +326,17 @@ def testimonial_list(transactions: pd.DataFrame, *, csat_min: int | None = None)
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`recovery_list`, sorted by region then date (newest first: the
-        experience is fresh).  Asking for a published testimonial needs its own, explicit
-        consent; this list only says whom to ask.
+        The columns of :func:`recovery_list`; ``due`` is ``RESPONSE_DAYS["testimonial"]`` days
+        after the ticket was opened and ``why_listed`` e.g. "Ticket rated 5 of 5 (testimonial
+        request for ratings 4–5)".  Sorted by ``due`` then id.  Asking for a published
+        testimonial needs its own, explicit consent; this list only says whom to ask.
     """
     cols = _resolve(transactions, "testimonial", "testimonial_list: transactions")
     score, scale = _score(transactions, cols.score)
     _, bound = _bounds(scale, None, csat_min)
     keep = (score >= bound).fillna(False).to_numpy(dtype=bool)
-    return _ticket_list(transactions, cols, keep, newest_first=True)
+    rule = f"testimonial request for {_span(bound, scale[1])}"
+    return _ticket_list(transactions, cols, keep, list_name="testimonial", rule=rule, top=scale[1])
 
 
 def _has_text(df: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -288,34 +348,41 @@ def _has_text(df: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
 
 
 def callback_list(responses: pd.DataFrame, *, include_competitors: bool = False) -> pd.DataFrame:
-    """Relationship-survey complaints to call back, in order of submission (oldest first).
+    """Relationship-survey complaints to call back, earliest due first.
 
     Parameters
     ----------
     responses : pandas.DataFrame
         Processed relationship survey with its codebook roles in ``attrs``: the response id
         (role ``id``), ``country``, the complaint (role ``complaint``), the permission (role
-        ``contact_ok``) and the contact details (role ``contact``); optional a date, the
-        account, the segment and ``competitor`` (only with a brand column).
+        ``contact_ok``) and the contact details (role ``contact``); optional a date, the wave,
+        the account, the segment and ``competitor`` (only with a brand column).
     include_competitors : bool
         Keep competitors' customers (default no: their complaint is about another supplier).
 
     Returns
     -------
     pandas.DataFrame
-        One row per respondent with a non-empty complaint who allowed contact: ``country``, the
-        account, the segment, the id, the date, the complaint(s) and the contact columns, each
-        under its canonical name and only if the study has it (the sample: ``country, account,
-        segment, response_id, date, complaint, contact_name, contact_email``).  Sorted by date
-        (submission time) then id.  No other verbatim and no score travels.
+        One row per respondent with a non-empty complaint who allowed contact: the account,
+        ``country``, the segment, the id, the date, ``due`` (the submission day plus
+        ``RESPONSE_DAYS["callback"]`` days; only with a date), ``why_listed`` ("Complaint in
+        the relationship survey, wave 2026-Q3 (callback when a complaint is written and contact
+        is allowed)"; without a wave column the wave is not named), the complaint(s) and the
+        contact columns, each under its canonical name and only if the study has it (the
+        sample: ``account, country, segment, response_id, date, due, why_listed, complaint,
+        contact_name, contact_email``).  Sorted by ``due`` (submission time) then id.  No other
+        verbatim and no score travels.  Every wave is listed: :func:`write_followup_lists`
+        keeps the report's (:func:`callback_wave`).
     """
     cols = _resolve(responses, "callback", "callback_list: responses")
     r = _own_brand(responses, include_competitors)
     r = r[_has_text(r, cols.texts) & _permission(r, cols.contact_ok)]
-    order = ["country", cols.account, cols.segment, cols.id, cols.date, *cols.texts, *cols.contacts]
-    out = r[[c for c in dict.fromkeys(order) if c is not None]].copy()
-    out = out.sort_values([c for c in (cols.date, cols.id) if c is not None], kind="stable")
-    return out.reset_index(drop=True)
+    why: np.ndarray | str = f"Complaint in the relationship survey ({_CALLBACK_RULE})"
+    if cols.wave is not None:
+        wave = r[cols.wave].astype("string").fillna("unknown")
+        survey = "Complaint in the relationship survey, wave " + wave
+        why = (survey + f" ({_CALLBACK_RULE})").to_numpy(dtype=object)
+    return _listed(r, cols, why, "callback")
 
 
 def _counted(table: pd.DataFrame | None, list_name: ListName, what: str) -> bool:
@@ -330,6 +397,55 @@ def _counted(table: pd.DataFrame | None, list_name: ListName, what: str) -> bool
     return not missing_roles(table, list_name)
 
 
+def _ticket_rows(
+    transactions: pd.DataFrame, csat_max: int | None, csat_min: int | None
+) -> list[pd.DataFrame]:
+    """One row per ticket and ticket list: region, country, eligible, listed (with permission)."""
+    cols = _resolve(transactions, "recovery", "followup_counts: transactions")
+    score, scale = _score(transactions, cols.score)
+    low, high = _bounds(scale, csat_max, csat_min)
+    ok = _permission(transactions, cols.contact_ok)
+    region = (
+        transactions[cols.region].astype("string").to_numpy()
+        if cols.region
+        else pd.array([pd.NA] * len(transactions), dtype="string")
+    )
+    country = transactions["country"].astype("string").to_numpy()
+    parts = []
+    for name, eligible in (
+        ("recovery", (score <= low).fillna(False).to_numpy(dtype=bool)),
+        ("testimonial", (score >= high).fillna(False).to_numpy(dtype=bool)),
+    ):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "list": name,
+                    "region": region,
+                    "country": country,
+                    "eligible": eligible,
+                    "listed": eligible & ok,
+                }
+            )
+        )
+    return parts
+
+
+def _callback_rows(responses: pd.DataFrame, include_competitors: bool) -> pd.DataFrame:
+    """One row per (own-brand) respondent: country, eligible (a complaint), listed."""
+    cols = _resolve(responses, "callback", "followup_counts: responses")
+    r = _own_brand(responses, include_competitors)
+    eligible = _has_text(r, cols.texts)
+    return pd.DataFrame(
+        {
+            "list": "callback",
+            "region": pd.array([pd.NA] * len(r), dtype="string"),
+            "country": r["country"].astype("string").to_numpy(),
+            "eligible": eligible,
+            "listed": eligible & _permission(r, cols.contact_ok),
+        }
+    )
+
+
 def followup_counts(
     transactions: pd.DataFrame | None = None,
     responses: pd.DataFrame | None = None,
@@ -338,19 +454,32 @@ def followup_counts(
     csat_max: int | None = None,
     csat_min: int | None = None,
     include_competitors: bool = False,
+    window_days: int | None = TICKET_WINDOW_DAYS,
+    wave: str | None = "",
 ) -> pd.DataFrame:
     """How many follow-ups each list holds and how many were withheld for lack of permission.
+
+    Counts the rows :func:`write_followup_lists` writes with the same arguments: open items
+    only (tickets of the window, complaints of the wave), and ``listed`` is the number of rows
+    of the list.
 
     Parameters
     ----------
     transactions, responses : pandas.DataFrame, optional
         As for :func:`recovery_list` and :func:`callback_list`; either may be omitted.  A table
         whose study lacks a role a list needs (:func:`missing_roles`, e.g. no complaint column)
-        adds no rows for that list.
+        adds no rows for that list.  Pass every country's rows and ``country=`` for one country:
+        the window and the wave are those of the tables given.
     country : str, optional
         Keep one country (ISO alpha-2), for a country report.
     csat_max, csat_min, include_competitors
         As in the list functions.
+    window_days : int or None
+        Count the tickets of the last ``window_days`` days up to the newest ticket of
+        ``transactions`` (default :data:`TICKET_WINDOW_DAYS`); None counts every ticket.
+    wave : str or None
+        Count the complaints of this wave; ``""`` (default) the latest wave of ``responses``,
+        None every wave (:func:`callback_wave`).
 
     Returns
     -------
@@ -364,45 +493,11 @@ def followup_counts(
         raise DataError("followup_counts: expected transactions and/or responses, found neither")
     parts = []
     if _counted(transactions, "recovery", "followup_counts: transactions"):
-        cols = _resolve(transactions, "recovery", "followup_counts: transactions")
-        score, scale = _score(transactions, cols.score)
-        low, high = _bounds(scale, csat_max, csat_min)
-        ok = _permission(transactions, cols.contact_ok)
-        region = (
-            transactions[cols.region].astype("string").to_numpy()
-            if cols.region
-            else pd.array([pd.NA] * len(transactions), dtype="string")
-        )
-        for name, eligible in (
-            ("recovery", (score <= low).fillna(False).to_numpy(dtype=bool)),
-            ("testimonial", (score >= high).fillna(False).to_numpy(dtype=bool)),
-        ):
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "list": name,
-                        "region": region,
-                        "country": transactions["country"].astype("string").to_numpy(),
-                        "eligible": eligible,
-                        "listed": eligible & ok,
-                    }
-                )
-            )
+        recent = _recent(transactions, window_days, what="followup_counts")
+        parts += _ticket_rows(recent, csat_max, csat_min)
     if _counted(responses, "callback", "followup_counts: responses"):
-        cols = _resolve(responses, "callback", "followup_counts: responses")
-        r = _own_brand(responses, include_competitors)
-        eligible = _has_text(r, cols.texts)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "list": "callback",
-                    "region": pd.array([pd.NA] * len(r), dtype="string"),
-                    "country": r["country"].astype("string").to_numpy(),
-                    "eligible": eligible,
-                    "listed": eligible & _permission(r, cols.contact_ok),
-                }
-            )
-        )
+        current = _in_wave(responses, wave)
+        parts.append(_callback_rows(current, include_competitors))
     columns = ["list", "region", "country", "eligible", "listed", "withheld_no_permission"]
     if not parts:
         return pd.DataFrame({c: [] for c in columns})
@@ -423,11 +518,13 @@ def followup_counts(
     return out[columns].reset_index(drop=True)
 
 
-def _recent(transactions: pd.DataFrame, window_days: int | None) -> pd.DataFrame:
+def _recent(transactions: pd.DataFrame, window_days: int | None, *, what: str) -> pd.DataFrame:
     """Tickets of the last ``window_days`` days up to the newest one; all without a date role.
 
     A ticket without a date cannot be placed in the window and is left out.
     """
+    if window_days is not None:
+        window_days = check_min_n(window_days, func=what, param="window_days")
     date = _first(transactions, "date")
     if window_days is None or date is None:
         return transactions
@@ -437,6 +534,58 @@ def _recent(transactions: pd.DataFrame, window_days: int | None) -> pd.DataFrame
     since = when.max() - pd.Timedelta(days=window_days)
     keep = transactions[(when >= since).fillna(False).to_numpy(dtype=bool)]
     keep.attrs = transactions.attrs
+    return keep
+
+
+def callback_wave(responses: pd.DataFrame, wave: str | None = "") -> str | None:
+    """The wave whose complaints the callback list holds: the report's wave.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        Processed relationship survey (every wave; its wave column has role ``wave``).
+    wave : str or None
+        A wave label such as ``"2026-Q3"``; ``""`` (default) the latest wave in ``responses``
+        (:func:`csatlib.roles.wave_order`), as a report without a wave parameter shows; None:
+        no wave (every complaint is kept).
+
+    Returns
+    -------
+    str or None
+        The wave, or None: ``wave`` is None, or the survey has no wave column or no wave.
+
+    Raises
+    ------
+    DataError
+        ``wave`` is not a string or None, names a wave the data do not hold, or is given for a
+        survey without a wave column.
+    """
+    if wave is not None and not isinstance(wave, str):
+        raise DataError(f"wave: expected a label such as '2026-Q3', '' or None, found {wave!r}")
+    column = _wave_column(responses) if wave is not None else None
+    if column is None:
+        if wave:
+            raise DataError(f"wave: {wave!r} given, but the relationship survey has no wave column")
+        return None
+    order = roles.wave_order(responses[column])
+    if not wave:
+        return order[-1] if order else None
+    if wave not in order:
+        raise DataError(
+            f"wave: {wave!r} is not a wave of the relationship survey; found "
+            f"{', '.join(order) or 'none'}"
+        )
+    return wave
+
+
+def _in_wave(responses: pd.DataFrame, wave: str | None) -> pd.DataFrame:
+    """The responses of :func:`callback_wave` (all of them when it is None)."""
+    chosen = callback_wave(responses, wave)
+    if chosen is None:
+        return responses
+    column = _wave_column(responses)
+    keep = responses[responses[column].astype("string").eq(chosen).fillna(False).to_numpy()]
+    keep.attrs = responses.attrs
     return keep
 
 
@@ -462,7 +611,8 @@ def _country_labels(codes: pd.Series) -> pd.Series:
 
 def _for_people(frame: pd.DataFrame, table: pd.DataFrame, list_name: ListName) -> pd.DataFrame:
     """``frame`` under headers people read: the codebook's labels, "Opened" for a ticket's date,
-    "Submitted" for a complaint's, the rating with its scale, and "Germany (DE)" for a code."""
+    "Submitted" for a complaint's, "Due", "Why listed", the rating with its scale, and
+    "Germany (DE)" for a code."""
     labels = roles.labels(table)
     declared = roles.roles(table)
     scales = roles.scales(table)
@@ -473,6 +623,8 @@ def _for_people(frame: pd.DataFrame, table: pd.DataFrame, list_name: ListName) -
         role = declared.get(column)
         if column == "country":
             names[column] = "Country"
+        elif column in (_DUE, _WHY):
+            names[column] = "Due" if column == _DUE else "Why listed"
         elif role == "date":
             names[column] = "Submitted" if list_name == "callback" else "Opened"
         elif role == "id":
@@ -528,8 +680,9 @@ def write_followup_lists(
     csat_min: int | None = None,
     include_competitors: bool = False,
     window_days: int | None = TICKET_WINDOW_DAYS,
+    wave: str | None = "",
 ) -> tuple[Path, ...]:
-    """Write the follow-up lists, per country and all, and their counts through the safe writer.
+    """Write the open follow-ups, per country and all, and their counts through the safe writer.
 
     Parameters
     ----------
@@ -544,7 +697,10 @@ def write_followup_lists(
         Recovery and testimonial lists (and their counts) hold only the tickets of the last
         ``window_days`` days up to the newest ticket in the data (default
         :data:`TICKET_WINDOW_DAYS`); None, or a survey without a date role, keeps every ticket.
-        Callbacks are not windowed: every complaint waits for its call, oldest first.
+    wave : str or None
+        Callback lists (and their counts) hold only the complaints of this wave: ``""``
+        (default) the latest wave in the data, the report's; None every wave
+        (:func:`callback_wave`).  A complaint of an earlier wave was due in its own wave.
 
     Returns
     -------
@@ -552,37 +708,45 @@ def write_followup_lists(
         ``recovery_<CC>.csv`` for every country of the transactions (header only when a
         country has nobody to call) and ``recovery_all.csv``; the same for ``testimonial``;
         ``callback_<CC>.csv`` and ``callback_all.csv`` for the countries of the responses;
-        ``followup_counts.csv``.
+        ``followup_counts.csv`` (:func:`followup_counts` of the same rows).
 
     Notes
     -----
     The files are read by the people who call customers back, so their headers are words: the
     codebook's labels, ``Country`` ("Germany (DE)"), ``Opened`` (a ticket's date) or
-    ``Submitted`` (a complaint's), and the rating with its scale ("Ticket satisfaction (1-5)").
+    ``Submitted`` (a complaint's), ``Due`` (the day to act by, :data:`RESPONSE_DAYS` after
+    it), ``Why listed`` (the rule that put the row there) and the rating with its scale
+    ("Ticket satisfaction (1-5)"); rows come earliest ``Due`` first.  Every file of a list has
+    the same columns; the transaction survey's region is not one of them (the unit is the
+    country, and the region follows from it).
     """
+    what = "write_followup_lists"
     out = Path(out_dir)
     paths: list[Path] = []
     if transactions is not None:
         countries = _countries(transactions)
-        recent = _recent(transactions, window_days)
+        transactions = _recent(transactions, window_days, what=what)
         lists = {
-            "recovery": recovery_list(recent, csat_max=csat_max),
-            "testimonial": testimonial_list(recent, csat_min=csat_min),
+            "recovery": recovery_list(transactions, csat_max=csat_max),
+            "testimonial": testimonial_list(transactions, csat_min=csat_min),
         }
         for name, frame in lists.items():
             people = _for_people(frame, transactions, name)
             paths += _per_country(frame, people, countries, out, name)
-        transactions = recent
     if responses is not None:
+        countries = _countries(responses)
+        responses = _in_wave(responses, wave)
         frame = callback_list(responses, include_competitors=include_competitors)
         people = _for_people(frame, responses, "callback")
-        paths += _per_country(frame, people, _countries(responses), out, "callback")
+        paths += _per_country(frame, people, countries, out, "callback")
     counts = followup_counts(
         transactions,
         responses,
         csat_max=csat_max,
         csat_min=csat_min,
         include_competitors=include_competitors,
+        window_days=None,  # the tables are already the open items
+        wave=None,
     )
     paths.append(write_csv_safely(_counts_for_people(counts), out / "followup_counts.csv"))
     return tuple(paths)

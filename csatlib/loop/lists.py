@@ -42,6 +42,7 @@ _WINDOW = (
     f"opened in the {followup.TICKET_WINDOW_DAYS} days up to the newest ticket in the data "
     "(older tickets are left out: no longer open)"
 )
+_DAYS = followup.RESPONSE_DAYS
 _FILES = {
     "at_risk": (
         "Accounts at risk, one file per country and at_risk_all.csv with all, for account "
@@ -54,20 +55,23 @@ _FILES = {
         "(an alias line settles a pair)."
     ),
     "recovery": (
-        f"Tickets with the lowest ratings, {_WINDOW}, to call back: one file per country and "
+        f"Tickets with the lowest ratings, {_WINDOW}, to call back within "
+        f"{_DAYS['recovery']} days of the ticket's opening: one file per country and "
         "recovery_all.csv with all; contact details only for respondents who gave permission."
     ),
     "testimonial": (
-        f"Tickets with the highest ratings, {_WINDOW}: whom to ask for a testimonial (publishing "
-        "one needs its own consent); one file per country and testimonial_all.csv with all."
+        f"Tickets with the highest ratings, {_WINDOW}: whom to ask for a testimonial within "
+        f"{_DAYS['testimonial']} days of the ticket's opening (publishing one needs its own "
+        "consent); one file per country and testimonial_all.csv with all."
     ),
     "callback": (
-        "Complaints to call back, oldest first, whatever their age: one file per country and "
+        "Complaints of the report's wave (see FOLLOW-UP RULES) to call back within "
+        f"{_DAYS['callback']} days of the survey's submission: one file per country and "
         "callback_all.csv with all; only respondents who gave permission."
     ),
     "followup_counts": (
-        "How many follow-ups each list holds and how many were withheld for lack of permission "
-        f"(tickets: the same {followup.TICKET_WINDOW_DAYS} days)."
+        "How many follow-ups each list holds and how many were withheld for lack of permission: "
+        "the same tickets and complaints as the lists (eligible = listed + withheld)."
     ),
     "unmatched_revenue": "Accounts in the revenue table that no survey row matches.",
     "unmatched_survey": "Surveyed accounts without revenue.",
@@ -174,8 +178,54 @@ def _file_kind(path: Path) -> str:
     return next((k for k in _FILES if stem == k or stem.startswith(f"{k}_")), stem)
 
 
-def _readme(written: Sequence[Path], skipped: Sequence[str], rule: str | None) -> str:
-    """README.txt: the files by kind, the lists not built and why, the at-risk rule."""
+def _followup_rules(tickets: bool, callbacks: bool, wave: str | None, *, given: bool) -> list[str]:
+    """The follow-up lists' rules for README.txt, one paragraph each (none without the lists)."""
+    if not (tickets or callbacks):
+        return []
+    days = followup.RESPONSE_DAYS
+    due = []
+    if tickets:
+        due += [
+            f"{days['recovery']} days after the ticket was opened for a recovery call",
+            f"{days['testimonial']} for a testimonial request",
+        ]
+    if callbacks:
+        due.append(f"{days['callback']} days after the survey was submitted for a callback")
+    rules = [
+        "Why listed: every row states, in words, the rule that put it there (for a ticket, its "
+        "rating and the ratings that call for a recovery call or a testimonial request).",
+        f"Due: the day by which to act, in calendar days: {'; '.join(due)}. Rows come earliest "
+        "Due first; a Due in the past is overdue.",
+    ]
+    if tickets:
+        rules.append(
+            f"Open items only. Tickets: those {_WINDOW}; a survey without ticket dates keeps "
+            "every ticket and has no Due."
+        )
+    if callbacks:
+        which = "the wave asked for" if given else "the latest wave in the data"
+        rules.append(
+            f"Open items only. Complaints: those of wave {wave} ({which}); complaints of earlier "
+            "waves were due in their own wave and are left out."
+            if wave is not None
+            else "Complaints: every complaint (the relationship survey has no wave column)."
+        )
+    rules.append(
+        "followup_counts.csv counts the same rows as the lists. Every file of a list has the "
+        "same columns; the region is not one of them (a list is per country, and the country "
+        "gives the region)."
+    )
+    return rules
+
+
+def _readme(
+    written: Sequence[Path],
+    skipped: Sequence[str],
+    rule: str | None,
+    followups: Sequence[str] = (),
+) -> str:
+    """README.txt: the files by kind, the lists not built and why, the at-risk rule, the
+    follow-up lists' rules (:func:`_followup_rules`)."""
 
     def para(text: str, indent: str = "") -> list[str]:
         return textwrap.wrap(text, 88, initial_indent=indent, subsequent_indent=indent)
@@ -198,6 +248,10 @@ def _readme(written: Sequence[Path], skipped: Sequence[str], rule: str | None) -
             f"{accounts.DEFAULT_ACCOUNT_MIN_N} respondents show neither scores nor a flag: "
             "their numbers would be one or two people's answers."
         )
+    if followups:
+        lines += ["", "FOLLOW-UP RULES"]
+        for paragraph in followups:
+            lines += textwrap.wrap(paragraph, 88, initial_indent="  - ", subsequent_indent="    ")
     lines += [""] + para(
         "Every CSV is UTF-8 (with BOM) and spreadsheet-safe: a text cell starting with = + - @ "
         "gets a leading apostrophe. The rules and why: docs/closing_the_loop.md."
@@ -206,7 +260,7 @@ def _readme(written: Sequence[Path], skipped: Sequence[str], rule: str | None) -
 
 
 def build_lists(
-    processed_dir: Path, lists_dir: Path, *, aliases_path: Path | None = None
+    processed_dir: Path, lists_dir: Path, *, aliases_path: Path | None = None, wave: str = ""
 ) -> ListsResult:
     """Write every closing-the-loop list the study's tables allow into ``lists_dir``.
 
@@ -222,6 +276,10 @@ def build_lists(
         The account alias file (``alias,canonical``; the project's is
         ``csatlib.config.ACCOUNT_ALIASES``).  None matches account names without one; a path
         that does not exist is an error.
+    wave : str
+        The report's wave, such as ``"2026-Q3"``: the complaint callbacks hold its complaints
+        only.  Empty (default) means the latest wave in the data, as a report without a wave
+        parameter shows (:func:`csatlib.loop.followup.callback_wave`).
 
     Returns
     -------
@@ -240,13 +298,15 @@ def build_lists(
       ``testimonial_all.csv`` (tickets of the last
       :data:`csatlib.loop.followup.TICKET_WINDOW_DAYS` days up to the newest): a transaction
       survey with the roles :data:`csatlib.loop.followup.LIST_ROLES` names;
-      ``followup/callback_<CC>.csv`` and ``callback_all.csv``: a complaint column with contact
-      details and permission; ``followup/followup_counts.csv`` with either
-      (:func:`csatlib.loop.followup.write_followup_lists`).
+      ``followup/callback_<CC>.csv`` and ``callback_all.csv`` (complaints of ``wave``): a
+      complaint column with contact details and permission; ``followup/followup_counts.csv``
+      with either (:func:`csatlib.loop.followup.write_followup_lists`; every row with its
+      ``Due`` day and ``Why listed``).
     - ``revenue/unmatched_revenue.csv`` and ``unmatched_survey.csv``
       (:func:`csatlib.loop.accounts.revenue_linkage`): an account column and a revenue table.
-    - ``README.txt``: what is in the folder, what is not and why (the ``skipped`` lines), and
-      the at-risk rule as applied to the study (:func:`csatlib.loop.accounts.study_rule`).
+    - ``README.txt``: what is in the folder, what is not and why (the ``skipped`` lines), the
+      at-risk rule as applied to the study (:func:`csatlib.loop.accounts.study_rule`) and the
+      follow-up lists' rules (Why listed, Due, which tickets and which wave).
 
     Every CSV goes through :func:`csatlib.safety.write_csv_safely` (formula cells neutralized).
     """
@@ -270,12 +330,16 @@ def build_lists(
 
     tickets_skip, callback_skip = _tickets_skip(transactions), _callback_skip(responses)
     skipped += [line for line in (tickets_skip, callback_skip) if line is not None]
-    if tickets_skip is None or callback_skip is None:
+    tickets, callbacks = tickets_skip is None, callback_skip is None
+    if tickets or callbacks:
         written += followup.write_followup_lists(
-            transactions if tickets_skip is None else None,
-            responses if callback_skip is None else None,
+            transactions if tickets else None,
+            responses if callbacks else None,
             lists_dir / "followup",
+            wave=wave,
         )
+    callback_wave = followup.callback_wave(responses, wave) if callbacks else None
+    followups = _followup_rules(tickets, callbacks, callback_wave, given=bool(wave))
 
     if revenue is None:
         skipped.append(f"{_REVENUE}: not built — the study has no revenue table (kind `revenue`).")
@@ -289,5 +353,5 @@ def build_lists(
 
     readme = lists_dir / "README.txt"
     readme.parent.mkdir(parents=True, exist_ok=True)
-    readme.write_text(_readme(written, skipped, rule), encoding="utf-8")
+    readme.write_text(_readme(written, skipped, rule, followups), encoding="utf-8")
     return ListsResult(written=(*written, readme), skipped=tuple(skipped))

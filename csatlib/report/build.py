@@ -140,6 +140,7 @@ class _ListsJob:
     reports_dir: Path
     fingerprint: str
     build_id: str = ""
+    wave: str = ""  # the complaints of this wave get callbacks; "" the latest
 
 
 @dataclass(frozen=True)
@@ -469,12 +470,12 @@ def _plan(
                 )
             )
     lists_print = stamps.input_fingerprint(
-        [config.ACCOUNT_ALIASES], processed_dir, {"kind": LISTS_NAME}
+        [config.ACCOUNT_ALIASES], processed_dir, {"kind": LISTS_NAME, "wave": wave}
     )
     if not force and stamps.read_stamp(reports_dir, LISTS_NAME).get("fingerprint") == lists_print:
         plan.outcomes[LISTS_NAME] = CountryOutcome(LISTS_NAME, "up to date")
     else:
-        plan.lists_job = _ListsJob(processed_dir, reports_dir, lists_print, build_id)
+        plan.lists_job = _ListsJob(processed_dir, reports_dir, lists_print, build_id, wave)
     return plan
 
 
@@ -666,7 +667,7 @@ def _run_lists(job: _ListsJob) -> CountryOutcome:
     try:
         from csatlib.loop.lists import build_lists
 
-        build_lists(job.processed_dir, stage / "new", aliases_path=_aliases_path())
+        build_lists(job.processed_dir, stage / "new", aliases_path=_aliases_path(), wave=job.wave)
         stamps.drop_stamp(reports_dir, LISTS_NAME)
         target = reports_dir / "lists"
         target.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -333,15 +333,33 @@ class CountryContext(CodebookView):
         )
         return at_risk_counts(summary, country=self.country)
 
+    @property
+    def at_risk_rule(self) -> str:
+        """The at-risk rule this study applies, in one sentence
+        (:meth:`csatlib.loop.accounts.AtRiskRule.sentence` of its
+        :func:`~csatlib.loop.accounts.study_rule`)."""
+        from csatlib.loop.accounts import study_rule
+
+        return study_rule(self.responses).sentence(nps_label=self.nps_label)
+
     @cached_property
     def followup_counts(self) -> pd.DataFrame | None:
-        """Follow-ups of this country: recovery calls, testimonials, complaint callbacks
-        (:func:`csatlib.loop.followup.followup_counts`); None when the study can have none."""
+        """Follow-ups of this country open now: recovery calls and testimonials for the tickets
+        of the study's last 30 days, complaint callbacks of the report's wave
+        (:func:`csatlib.loop.followup.followup_counts`, the rows of the country's lists); None
+        when the study can have none."""
         from csatlib.loop.followup import followup_counts
 
         if not self.sections.has("followups"):
             return None
-        return followup_counts(self.country_transactions(), self.country_own)
+        # every country's rows, so that the ticket window and the wave are the study's, as in
+        # the lists (reports/lists): the counts are the rows of this country's files
+        return followup_counts(
+            self.optional_table("transactions"),
+            self.responses,
+            country=self.country,
+            wave=self.wave,
+        )
 
     def country_transactions(self) -> pd.DataFrame | None:
         """This country's transaction-survey tickets (all months); None without that survey."""
@@ -359,6 +377,16 @@ class CountryContext(CodebookView):
             if found:
                 out[field] = found[0]
         return out
+
+    @cached_property
+    def coded_incidents(self) -> Any:
+        """This wave's likes and dislikes of the country, split into incidents and rule-coded
+        with the study's CIT codebook (:func:`csatlib.text.coding.code_responses`)."""
+        from csatlib.text.coding import code_responses
+
+        return code_responses(
+            self.current, fields=self.text_fields, codebook_path=config.CIT_CODEBOOK
+        )
 
     @property
     def transaction_scale(self) -> tuple[int, int] | None:

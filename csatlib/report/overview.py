@@ -7,7 +7,7 @@ statistics come from :mod:`csatlib.stats.nps`, :mod:`csatlib.stats.scores`,
 (:func:`load_study`), joins per-country results into one row per country (:func:`league_table`,
 :func:`problems_by_country`), reshapes them for a chart (:func:`attribute_means`,
 :func:`country_trends`) and formats them for reading (:func:`league_display`,
-:func:`problems_display`). The headline figures as JSON:
+:func:`problems_table`). The headline figures as JSON:
 :func:`csatlib.report.metrics.study_metrics`. A country below the small-cell minimum (the
 sample's Namibia, ``"NA"``) appears with its ``n`` and the word "suppressed", never with an
 estimate.
@@ -34,12 +34,12 @@ from csatlib.report.context import (
     with_account_key,
     with_competitor,
 )
-from csatlib.report.display import SafeHTML, heading
+from csatlib.report.display import SafeHTML, escape, heading
 from csatlib.report.sections import StudySections
 from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
 from csatlib.stats.nps import NPSResult, nps, nps_by_group, nps_vs_rest, nps_wave_change
 from csatlib.stats.scores import scores_by_group, trends
-from csatlib.validation import check_alpha, check_conf, check_min_n
+from csatlib.validation import check_alpha, check_conf, check_min_n, require_columns
 
 if TYPE_CHECKING:
     from csatlib.stats.multiplicity import CountryFamily
@@ -52,14 +52,17 @@ __all__ = [
     "country_labels",
     "league_table",
     "league_display",
-    "league_halves",
     "with_policy_verdicts",
-    "nps_trend_chart",
     "country_trends",
-    "trend_labels",
     "attribute_means",
     "problems_by_country",
-    "problems_display",
+    "country_panel_labels",
+    "folded_table",
+    "problems_table",
+    "problems_note",
+    "text_table",
+    "loyalty_table",
+    "transaction_chart",
 ]
 
 # --------------------------------------------------------------------------- context
@@ -614,8 +617,12 @@ def _difference_cell(value: object, significant: object) -> str:
     return fmt_number(value, 1, signed=True) + arrow
 
 
-def league_display(league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+def league_display(league: pd.DataFrame, *, min_n: int, evidence: bool = True) -> pd.DataFrame:
     """The league table (:func:`league_table`) for reading: one row per country, strings.
+
+    ``evidence=False`` (the manager's version) leaves out the two q-value columns: the ▲/▼
+    says which changes and differences are significant, and the reviewer's version shows the
+    values they rest on.
 
     Columns ``n``, ``NPS``, ``95% CI``, ``Change vs <wave>``, ``Change q-value``, ``vs other
     countries``, ``vs others q-value`` (the q-values of the multiplicity policy that decide the
@@ -684,9 +691,10 @@ def league_display(league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
                 )
             ],
         },
-        index=pd.Index(list(country_labels(league["country"]).values()), name="Country"),
+        index=pd.Index(list(country_labels(league["country"]).values())),
     )
-    return out
+    out.columns.name = "Country"  # heads the row labels: one header row
+    return out if evidence else out.drop(columns=["Change q-value", "vs others q-value"])
 
 
 # --------------------------------------------------------------------------- trends
@@ -753,54 +761,6 @@ def country_trends(
         table = table.iloc[np.argsort(rank[table["measure"]].to_numpy(), kind="stable")]
         table = table.reset_index(drop=True)
     return table
-
-
-def league_halves(league: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """The countries of a :func:`league_table` in its order, split into an upper and a lower half.
-
-    The upper half has ``ceil(k / 2)`` countries; suppressed countries sort last, so they are in
-    the lower half. Used to draw the trends in two charts of at most seven lines each for the
-    sample's thirteen countries (matplotlib's default colour cycle has ten colours).
-    """
-    codes = [str(c) for c in league["country"]]
-    middle = (len(codes) + 1) // 2
-    return codes[:middle], codes[middle:]
-
-
-def trend_labels(trends_table: pd.DataFrame) -> dict[str, str]:
-    """Legend labels for :func:`country_trends`: ``"Germany (DE)"``, and ``"Namibia (NA),
-    suppressed"`` for a country suppressed in every wave (it has no line)."""
-    sup = trends_table["suppressed"].astype(bool).groupby(trends_table["measure"]).all()
-    return country_labels(
-        dict.fromkeys(trends_table["measure"].astype(str)), suppressed=sup.index[sup.to_numpy()]
-    )
-
-
-def nps_trend_chart(
-    trends_table: pd.DataFrame,
-    league: pd.DataFrame,
-    *,
-    half: Literal["upper", "lower"],
-    wave: str,
-) -> Any:
-    """The NPS-by-wave chart of one half of the league table (:func:`league_halves`).
-
-    Two halves keep each line its own colour; the lines come from :func:`country_trends`
-    (``trends_table``), labelled by :func:`trend_labels`. Returns the matplotlib Figure.
-    """
-    from csatlib.report.plots import trend_chart
-
-    if half not in ("upper", "lower"):
-        raise DataError(f"half: expected 'upper' or 'lower', found {half!r}")
-    upper, lower = league_halves(league)
-    return trend_chart(
-        trends_table,
-        measures=upper if half == "upper" else lower,
-        title=f"NPS by wave: {half} half of the {wave} league table",
-        ylabel="Net Promoter Score (points)",
-        labels=trend_labels(trends_table),
-        statistic="nps",
-    )
 
 
 # --------------------------------------------------------------------------- heatmap
@@ -913,32 +873,196 @@ def problems_by_country(
     )
 
 
-def problems_display(
-    problems: pd.DataFrame, *, labels: Mapping[str, str] | None, min_n: int
-) -> pd.DataFrame:
-    """:func:`problems_by_country` for reading: attribute labels joined, ``"none"`` when empty,
-    ``"suppressed (n = 16 < 30)"`` for a country below the minimum; indexed by ``"Germany
-    (DE)"``. A ``Wave`` column only when the countries were screened in different waves."""
-    sup = problems["suppressed"].to_numpy(dtype=bool)
+# --------------------------------------------------------------------------- compact views
 
-    def cell(names: tuple[str, ...], n: int, s: bool) -> str:
-        if s:
-            return suppressed_text(n, min_n)
-        return ", ".join(label(a, labels) for a in names) if names else "none"
 
-    out = pd.DataFrame(
-        {
-            "Wave": problems["wave"].astype(str).to_numpy(),
-            "Problems": [
-                cell(v, n, s)
-                for v, n, s in zip(problems["problems"], problems["n"], sup, strict=True)
-            ],
-            "Best practices": [
-                cell(v, n, s)
-                for v, n, s in zip(problems["best_practices"], problems["n"], sup, strict=True)
-            ],
-        },
-        index=pd.Index(list(country_labels(problems["country"]).values()), name="Country"),
+def _in_league_order(frame: pd.DataFrame, league: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (a ``country`` column) in the league table's order; countries the
+    league does not list keep their order after it."""
+    codes = frame["country"].astype(str).to_numpy()
+    rank = {str(c): i for i, c in enumerate(league["country"])}
+    keys = np.array([rank.get(c, len(rank)) for c in codes])
+    return frame.iloc[np.argsort(keys, kind="stable")].reset_index(drop=True)
+
+
+def country_panel_labels(league: pd.DataFrame) -> dict[str, str]:
+    """Panel titles of a chart with one panel per country: ``"Germany (DE)"``, and for a country
+    suppressed in the league's wave its n and the word: ``"Namibia (NA)\\nn = 16, suppressed"``."""
+    names = country_labels(league["country"])
+    sup = league["suppressed"].fillna(True).to_numpy(dtype=bool)
+    return {
+        code: f"{names[code]}\nn = {int(n):,}, suppressed" if s else names[code]
+        for code, n, s in zip(names, league["n"], sup, strict=True)
+    }
+
+
+def folded_table(table: pd.DataFrame, *, summary: str) -> SafeHTML:
+    """A display table inside a closed ``<details>`` fold whose ``<summary>`` is ``summary``.
+
+    The chart above it carries the message; the fold keeps every number on the page for the
+    reader who wants it (and prints open: the report's print style opens every fold). Text is
+    escaped (pandas escapes the table's cells and labels); an empty table reads "none".
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"folded_table: expected a DataFrame, found {type(table).__name__}")
+    body = table.to_html(escape=True) if len(table) else "<p>none</p>"
+    return SafeHTML(
+        f'<details class="csat-fold"><summary>{escape(summary)}</summary>{body}</details>'
     )
-    # one wave for every country (the notebook passes it): said in the heading, not per row
-    return out if out["Wave"].nunique() > 1 else out.drop(columns="Wave")
+
+
+_VERDICT_COLUMNS = {
+    "priority": ("problems", "Priorities (most important first)", "a priority"),
+    "strength": ("best_practices", "Best practices (most important first)", "a best practice"),
+}
+
+
+def problems_table(
+    problems: pd.DataFrame,
+    league: pd.DataFrame,
+    *,
+    verdict: Literal["priority", "strength"],
+    labels: Mapping[str, str] | None,
+    n_attributes: int | None = None,
+) -> pd.DataFrame:
+    """The countries with at least one attribute of one verdict, in league order, one row each.
+
+    Parameters
+    ----------
+    problems : pandas.DataFrame
+        :func:`problems_by_country` (the verdicts of the country reports).
+    league : pandas.DataFrame
+        :func:`league_table`; gives the order of the rows.
+    verdict : {"priority", "strength"}, keyword-only
+        Which list to show.
+    labels : mapping, keyword-only
+        Attribute name -> label (the codebook's).
+    n_attributes : int, optional, keyword-only
+        The number of attributes screened; adds a column ``"3 of 8"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``"Germany (DE)"`` (index name ``Country``): the attribute labels joined in
+        the country report's order, after ``How many`` (``"3 of 8"``, with ``n_attributes``).
+        A suppressed country or one without that verdict has no row (:func:`problems_note`
+        names them); when no country has one, a single row says so.
+    """
+    if verdict not in _VERDICT_COLUMNS:
+        raise DataError(
+            f"problems_table: verdict must be 'priority' or 'strength'; got {verdict!r}"
+        )
+    source, header, words = _VERDICT_COLUMNS[verdict]
+    rows = _in_league_order(problems, league)
+    keep = ~rows["suppressed"].to_numpy(dtype=bool) & (rows[source].map(len) > 0).to_numpy()
+    rows = rows.loc[keep]
+    if rows.empty:
+        return pd.DataFrame(
+            {header: [f"none: no country has {words}"]},
+            index=pd.Index(["All countries"], name="Country"),
+        )
+    out = pd.DataFrame(
+        {header: [", ".join(label(a, labels) for a in names) for names in rows[source]]},
+        index=pd.Index(list(country_labels(rows["country"]).values()), name="Country"),
+    )
+    if n_attributes is not None:
+        out.insert(0, "How many", [f"{len(names)} of {n_attributes}" for names in rows[source]])
+    return out
+
+
+def text_table(table: pd.DataFrame) -> SafeHTML:
+    """A table of words (e.g. :func:`problems_table`) left-aligned for reading, its index as the
+    first column; every label and cell is escaped.
+
+    Report tables are right-aligned (JupyterLab's style, right for numbers); lists of attributes
+    read from the left. Only the last column wraps, so a country's name stays on one line.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"text_table: expected a DataFrame, found {type(table).__name__}")
+    frame = table.reset_index().astype(str)
+    last = frame.shape[1] - 1
+    style = ['style="text-align: left; white-space: nowrap;"'] * last
+    style.append('style="text-align: left;"')
+    head = "".join(f"<th {s}>{escape(c)}</th>" for s, c in zip(style, frame.columns, strict=True))
+    rows = "".join(
+        "<tr>" + "".join(f"<td {s}>{escape(v)}</td>" for s, v in zip(style, row, strict=True))
+        for row in frame.itertuples(index=False)
+    )
+    return SafeHTML(
+        f'<table class="dataframe"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def problems_note(problems: pd.DataFrame, league: pd.DataFrame, *, min_n: int) -> SafeHTML:
+    """The countries :func:`problems_table` leaves out, in league order, in one paragraph:
+    those with neither a priority nor a best practice, and the suppressed ones with their n."""
+    rows = _in_league_order(problems, league)
+    sup = rows["suppressed"].to_numpy(dtype=bool)
+    empty = ~sup & (rows["problems"].map(len) == 0).to_numpy()
+    empty &= (rows["best_practices"].map(len) == 0).to_numpy()
+    names = country_labels(rows["country"])
+    parts = []
+    if empty.any():
+        neither = ", ".join(names[c] for c in rows.loc[empty, "country"])
+        parts.append(f"Neither a priority nor a best practice: {neither}.")
+    if sup.any():
+        small = ", ".join(
+            f"{names[c]}, n = {int(n):,}"
+            for c, n in zip(rows.loc[sup, "country"], rows.loc[sup, "n"], strict=True)
+        )
+        parts.append(f"Suppressed (fewer than {min_n} respondents): {small}.")
+    if not parts:
+        parts.append("Every country has a priority or a best practice.")
+    return SafeHTML(f'<p class="csat-note">{escape(" ".join(parts))}</p>')
+
+
+def loyalty_table(loyalty: pd.DataFrame, league: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+    """The loyalty index by country for reading, in league order, each country named as in the
+    league table (``"Germany (DE)"``).
+
+    :func:`csatlib.report.tables.loyalty_display` of :func:`csatlib.stats.loyalty.loyalty_summary`
+    by country: ``n``, the index with its 95% interval, Cronbach's alpha and, where the summary
+    has one, the design effect of the clustered interval (``Design effect``). A suppressed
+    country reads ``"suppressed (n = 16 < 30)"`` and has no other figure.
+    """
+    from csatlib.report.tables import loyalty_display
+
+    require_columns(loyalty, ["country", "n", "score", "suppressed"], "loyalty_table")
+    rows = _in_league_order(loyalty, league)
+    named = rows.assign(country=list(country_labels(rows["country"]).values()))
+    out = loyalty_display(named, min_n=min_n)
+    if "deff" in rows.columns and "Design effect" not in out.columns:
+        sup = rows["suppressed"].fillna(True).to_numpy(dtype=bool)
+        out["Design effect"] = [
+            "" if s else fmt_number(v, 1) for v, s in zip(rows["deff"], sup, strict=True)
+        ]
+    return out
+
+
+def transaction_chart(
+    summary: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    title: str,
+    min_n: int,
+    scale: tuple[int, int] | None = None,
+) -> Any:
+    """The transaction survey's mean by month: one panel per region
+    (:func:`csatlib.report.plots.group_month_chart`) when the summary is by region and month,
+    one line (:func:`csatlib.report.plots.transaction_chart`) when by month only; a note when
+    the summary has no month. ``summary`` is :func:`csatlib.stats.scores.transaction_summary`
+    by ``by``; ``scale`` (the score's (min, max)) is named on the y-axis."""
+    from csatlib.report import plots
+
+    groups = [str(b) for b in by]
+    ylabel = f"Mean rating ({scale[0]}–{scale[1]})" if scale else "Mean rating"
+    if "month" not in groups or len(groups) > 2:
+        return SafeHTML(
+            f'<p class="csat-note">{escape("No chart: the transaction table has no month.")}</p>'
+            if "month" not in groups
+            else f'<p class="csat-note">{escape("No chart: more than one grouping.")}</p>'
+        )
+    if groups == ["month"]:
+        return plots.transaction_chart(summary, title=title, min_n=min_n, ylabel=ylabel)
+    group = next(g for g in groups if g != "month")
+    return plots.group_month_chart(summary, group=group, title=title, min_n=min_n, ylabel=ylabel)

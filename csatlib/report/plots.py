@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from csatlib.errors import DataError
+from csatlib.errors import DataError, require_columns
 
 __all__ = [
     "PALETTE",
@@ -45,6 +45,9 @@ __all__ = [
     "small_multiples_chart",
     "nps_by_wave_chart",
     "transaction_chart",
+    "nps_trend_multiples",
+    "country_interval_chart",
+    "group_month_chart",
     "DISPLAY_DPI",
     "RENDER_DPI",
     "HEATMAP_CMAP",
@@ -425,11 +428,25 @@ def pareto_chart(
     cutoff: float = 0.8,
 ) -> Figure:
     """Pareto of dissatisfaction from :func:`csatlib.stats.drivers.dissatisfaction_pareto`: each
-    attribute's share of all low scores (bars, vital few highlighted) and the cumulative line."""
+    attribute's share of all low scores (bars, vital few highlighted) and the cumulative line.
+
+    When the wave has too few low scores in all to rank the attributes (fewer than the Pareto's
+    ``min_n``), the chart is the one sentence of :func:`csatlib.report.tables.pareto_note`
+    under its title, the same the table shows, and no bar."""
+    from csatlib.report.tables import pareto_note
+
     shown = pareto.loc[~pareto["suppressed"].fillna(True).astype(bool)]
     n = int(pareto["n"].max()) if len(pareto) else 0
     if shown.empty:
         return suppressed_figure(title, n=n, min_n=min_n)
+    note = pareto_note(pareto)
+    if note:
+        fig = new_figure(height=1.6)
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.set_title(f"{title} (n = {n:,})")
+        ax.text(0.5, 0.4, note, ha="center", va="center", fontsize=11, color="#555555")
+        return fig
     fig = new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     names = [_label(i, labels) for i in shown.index]
@@ -584,15 +601,6 @@ def attribute_heatmap(
     return fig
 
 
-def _rows_of(table: pd.DataFrame, func: str, required: Sequence[str]) -> None:
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{func}: expected columns {list(required)}; {missing} missing, "
-            f"found {[str(c) for c in table.columns]}"
-        )
-
-
 def _interval_line(
     ax: object, xs: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray, **kw: object
 ) -> None:
@@ -652,10 +660,10 @@ def small_multiples_chart(
     A suppressed cell is a gap in its panel's line and band; a panel whose every wave is
     suppressed says so.
     """
-    _rows_of(
+    require_columns(
         trends_table,
-        "small_multiples_chart",
         ["measure", "wave", "statistic", "n", "value", "ci_low", "ci_high", "suppressed"],
+        "small_multiples_chart",
     )
     if not isinstance(ncols, int | np.integer) or isinstance(ncols, bool) or ncols < 1:
         raise DataError(f"small_multiples_chart: ncols must be an int >= 1; got {ncols!r}")
@@ -734,10 +742,10 @@ def nps_by_wave_chart(
     -----
     A suppressed wave is a gap in the line and the band, named in a note under the chart.
     """
-    _rows_of(
+    require_columns(
         trends_table,
-        "nps_by_wave_chart",
         ["measure", "wave", "statistic", "n", "value", "ci_low", "ci_high", "suppressed"],
+        "nps_by_wave_chart",
     )
     rows = trends_table.loc[trends_table["statistic"] == "nps"]
     found = list(dict.fromkeys(rows["measure"].astype(str)))
@@ -806,7 +814,7 @@ def transaction_chart(
         )
     prefix = "" if statistic == "mean" else "top_box_"
     columns = [statistic, f"{prefix}ci_low", f"{prefix}ci_high"]
-    _rows_of(summary, "transaction_chart", ["month", "n", *columns, "suppressed"])
+    require_columns(summary, ["month", "n", *columns, "suppressed"], "transaction_chart")
     months = summary["month"].astype(str).tolist()
     repeated = sorted({m for m in months if months.count(m) > 1})
     if repeated:
@@ -829,4 +837,234 @@ def transaction_chart(
     total = int(summary["n"].fillna(0).sum())
     ax.set_title(f"{title} (n = {total:,} transactions)")
     ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def _check_order(table: pd.DataFrame, countries: Sequence[str], func: str) -> list[str]:
+    """``countries`` as str, each of them a row of ``table`` (its ``country`` column)."""
+    order = [str(c) for c in countries]
+    found = set(table["country"].astype(str))
+    unknown = [c for c in order if c not in found]
+    if unknown or not order:
+        raise DataError(
+            f"{func}: countries {unknown or order} have no rows in column 'country'; "
+            f"found {sorted(found)}"
+        )
+    return order
+
+
+def nps_trend_multiples(
+    trends_table: pd.DataFrame,
+    *,
+    countries: Sequence[str],
+    labels: Mapping[str, str] | None,
+    title: str,
+    ncols: int = 5,
+) -> Figure:
+    """NPS by wave, one small panel per country in the given order (e.g. the league table's),
+    with the 95% interval as a band and every significant change marked.
+
+    Parameters
+    ----------
+    trends_table
+        NPS rows of :func:`csatlib.stats.scores.trends` with ``measure`` set to the country
+        code (:attr:`csatlib.report.overview.StudyContext.nps_trends`; columns ``measure, wave,
+        statistic, n, value, ci_low, ci_high, change, significant, suppressed``).
+    countries
+        Country codes, one panel each, in this order.
+    labels
+        Country code -> panel title (e.g.
+        :func:`csatlib.report.overview.country_panel_labels`, which names the n of a suppressed
+        country).
+    title
+        Figure title (the caller names the number of respondents in it).
+    ncols
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per country, sharing both axes; a line at zero in each.
+
+    Notes
+    -----
+    The panels are :func:`small_multiples_chart`'s (a suppressed wave is a gap, a country
+    suppressed in every wave says "suppressed"). A change flagged ``significant`` (the verdict
+    of the report's multiplicity policy) gets a black triangle on its point, up for an increase
+    and down for a decrease: shape, not colour, carries the verdict.
+    """
+    require_columns(trends_table, ["change", "significant"], "nps_trend_multiples")
+    order = [str(c) for c in countries]
+    fig = small_multiples_chart(
+        trends_table,
+        measures=order,
+        labels={c: str((labels or {}).get(c, c)) for c in order},  # a code stays "US", not "Us"
+        title=title,
+        ylabel="Net Promoter Score (points)",
+        statistic="nps",
+        ncols=ncols,
+    )
+    nrows = -(-len(order) // min(ncols, len(order)))
+    fig.set_size_inches(9.0, 0.9 + 1.45 * nrows)
+    rows = trends_table.loc[trends_table["statistic"] == "nps"]
+    waves = list(dict.fromkeys(rows["wave"].astype(str)))
+    for ax, country in zip(fig.axes, order, strict=True):
+        mine = rows.loc[rows["measure"].astype(str) == country]
+        ax.axhline(0, color="#999999", lw=0.8, zorder=0)
+        flagged = (
+            mine["significant"].fillna(False).astype(bool).to_numpy()
+            & ~mine["suppressed"].fillna(True).astype(bool).to_numpy()
+        )
+        rising = mine["change"].astype(float).to_numpy() > 0
+        xs = np.array([waves.index(str(w)) for w in mine["wave"]], dtype=float)
+        value = mine["value"].astype(float).to_numpy()
+        for keep, marker in ((flagged & rising, "^"), (flagged & ~rising, "v")):
+            if keep.any():
+                ax.scatter(xs[keep], value[keep], marker=marker, s=45, color="black", zorder=5)
+    fig.suptitle(title, fontsize=10)
+    fig.supxlabel("Wave  (▲ / ▼: significant change since the previous wave, q < 0.05)", fontsize=9)
+    return fig
+
+
+def country_interval_chart(
+    table: pd.DataFrame,
+    *,
+    countries: Sequence[str],
+    title: str,
+    xlabel: str,
+    min_n: int,
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """A score by country with its 95% interval (dot and line), countries from top to bottom in
+    the given order (e.g. the league table's).
+
+    Parameters
+    ----------
+    table
+        One row per country: ``country, n, score, ci_low, ci_high, suppressed`` (e.g.
+        :func:`csatlib.stats.loyalty.loyalty_summary` by country).
+    countries
+        Country codes, top to bottom.
+    title, xlabel
+        Chart title and x-axis label.
+    min_n
+        The small-cell minimum the table was computed with (named in the axis label).
+    labels
+        Country code -> name on the y-axis (default the code); n is appended.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    A suppressed country is named with its n and "suppressed" and has no point; its estimates
+    are never drawn.
+    """
+    require_columns(
+        table,
+        ["country", "n", "score", "ci_low", "ci_high", "suppressed"],
+        "country_interval_chart",
+    )
+    order = _check_order(table, countries, "country_interval_chart")
+    rows = table.set_axis(table["country"].astype(str).to_numpy()).loc[order]
+    shown = _shown(rows, ["score", "ci_low", "ci_high"])
+    ys = np.arange(len(order))[::-1]  # the first country at the top
+    fig = new_figure(7.5, 0.25 * len(order) + 1.0)
+    ax = fig.add_subplot()
+    ax.errorbar(
+        shown["score"],
+        ys,
+        xerr=np.vstack([shown["score"] - shown["ci_low"], shown["ci_high"] - shown["score"]]),
+        fmt="o",
+        color=_LINE_COLOUR,
+        capsize=3,
+    )
+    sup = rows["suppressed"].fillna(True).to_numpy(dtype=bool) | np.isnan(shown["score"])
+    names = [
+        f"{(labels or {}).get(c, c)}, n = {int(n):,}" + (", suppressed" if s else "")
+        for c, n, s in zip(order, rows["n"], sup, strict=True)
+    ]
+    ax.set_yticks(ys, names, fontsize=9)
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    ax.grid(axis="x", color="#EEEEEE", lw=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(f"{xlabel} (min n = {min_n})")
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def group_month_chart(
+    summary: pd.DataFrame,
+    *,
+    group: str,
+    title: str,
+    min_n: int,
+    ylabel: str = "Mean rating",
+    ncols: int = 3,
+) -> Figure:
+    """The transaction survey's mean by month with its 95% interval, one small panel per group
+    (e.g. region), from :func:`csatlib.stats.scores.transaction_summary` by ``[group, "month"]``.
+
+    Parameters
+    ----------
+    summary
+        Columns ``<group>, month, n, mean, ci_low, ci_high, suppressed``, in the order to draw.
+    group
+        The column whose values get a panel each, in order of appearance.
+    title
+        Chart title; the number of transactions is appended.
+    min_n
+        The small-cell minimum the summary was computed with (named in the note on gaps).
+    ylabel
+        Y-axis label.
+    ncols
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per group, sharing both axes; every third month is labelled.
+
+    Notes
+    -----
+    The panels are :func:`small_multiples_chart`'s; a suppressed month is a gap, named with its
+    n in a note under the chart, and never drawn.
+    """
+    require_columns(
+        summary,
+        [group, "month", "n", "mean", "ci_low", "ci_high", "suppressed"],
+        "group_month_chart",
+    )
+    panels = summary.rename(columns={"mean": "value"}).assign(
+        measure=summary[group].astype(str).to_numpy(),
+        wave=summary["month"].astype(str).to_numpy(),
+        statistic="mean",
+    )
+    groups = list(dict.fromkeys(panels["measure"]))
+    fig = small_multiples_chart(
+        panels,
+        measures=groups,
+        labels={g: g for g in groups},  # the group's own values ("EMEA"), never recased
+        title=title,
+        ylabel=ylabel,
+        ncols=ncols,
+    )
+    nrows = -(-len(groups) // min(ncols, len(groups)))
+    fig.set_size_inches(7.5, 1.3 + 1.6 * nrows)
+    months = list(dict.fromkeys(panels["wave"]))
+    fig.axes[0].set_xticks(range(0, len(months), 3), months[::3])
+    for ax in fig.axes:
+        ax.tick_params(axis="x", labelrotation=0)
+    sup = panels["suppressed"].fillna(True).astype(bool).to_numpy()
+    gaps = [
+        f"{g} {m} (n = {int(n)})"
+        for g, m, n in zip(
+            panels["measure"][sup], panels["wave"][sup], panels["n"][sup], strict=True
+        )
+    ]
+    total = int(summary["n"].fillna(0).sum())
+    fig.suptitle(f"{title} (n = {total:,} transactions)", fontsize=10)
+    fig.supxlabel(_axis_with_gaps("Month", gaps, min_n=min_n), fontsize=9)
     return fig

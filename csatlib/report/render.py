@@ -36,13 +36,29 @@ def _skip_iri_grammars() -> None:
 
 _skip_iri_grammars()
 
-__all__ = ["REVIEW_ONLY_TAG", "SECTION_METADATA", "render_html"]
+__all__ = [
+    "DISTRIBUTION_ONLY_TAG",
+    "HIDDEN_METADATA",
+    "REVIEW_ONLY_TAG",
+    "SECTION_METADATA",
+    "SECTION_TAG",
+    "render_html",
+]
 
 #: Cells with this tag appear only in the reviewer version (``reports/review``).
 REVIEW_ONLY_TAG = "review-only"
+#: Cells with this tag appear only in the distribution version (``reports/html``): the manager's
+#: version of a table whose reviewer version (tagged :data:`REVIEW_ONLY_TAG`) shows p-values.
+DISTRIBUTION_ONLY_TAG = "distribution-only"
 #: Cell metadata key, set on the copy being rendered only, that marks where a folded section
 #: starts (read by the template "csat").
 SECTION_METADATA = "csat_section"
+#: Output-metadata key (list of section keys) of the block that says what a small country's
+#: report cannot show (:func:`csatlib.report.coverage.coverage_block`): cells tagged only with
+#: those sections (``section:<key>``) are left out of both versions of the page.
+HIDDEN_METADATA = "csatlib_hidden_sections"
+#: Notebook cells of a report section carry the tag ``section:<key>``.
+SECTION_TAG = "section:"
 # nbconvert template "csat": lab's look without CDN scripts or MathJax (see its index.html.j2).
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -51,22 +67,46 @@ def render_html(nb: Any, *, with_code: bool, title: str) -> str:
     """Render an executed notebook to a standalone HTML page.
 
     The distribution version hides code cells, prompts and every cell tagged
-    :data:`REVIEW_ONLY_TAG` (method notes, the metrics hand-over); the reviewer version keeps
-    them all. Both get a contents list and folding sections (:func:`_fold_sections`): closed in
-    the distribution version, open in the reviewer version. MathJax is left out on purpose:
+    :data:`REVIEW_ONLY_TAG` (method notes, p- and q-values, the metrics hand-over); the reviewer
+    version hides the cells tagged :data:`DISTRIBUTION_ONLY_TAG` (the manager's words for what
+    the reviewer sees as p- and q-values) and keeps the rest. Neither shows the sections that a
+    coverage block (:data:`HIDDEN_METADATA`) says have nothing to show. Both get a contents list
+    and folding sections (:func:`_fold_sections`): closed in the distribution version, open in
+    the reviewer version. MathJax is left out on purpose:
     customer text such as "$5 and $10" must never be typeset. The two exporters are made once
     per thread and reused (compiling the templates costs more than rendering one page).
     """
     from nbformat import NotebookNode
 
-    cells = nb.cells
-    if not with_code:
-        cells = [c for c in cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
+    cells = _without_hidden_sections(nb.cells)
+    left_out = DISTRIBUTION_ONLY_TAG if with_code else REVIEW_ONLY_TAG
+    cells = [c for c in cells if left_out not in c.metadata.get("tags", [])]
     cells, contents = _fold_sections(cells, open_sections=with_code)
     nb = NotebookNode({**nb, "cells": cells})  # a new top level; the exporter deep-copies it
     resources = {"metadata": {"name": title}, "csat_contents": contents}
     body, _ = _exporter(with_code).from_notebook_node(nb, resources=resources)
     return body
+
+
+def _without_hidden_sections(cells: list[Any]) -> list[Any]:
+    """The cells, less those whose every ``section:<key>`` tag names a hidden section.
+
+    Hidden sections are those listed under :data:`HIDDEN_METADATA` in any output's metadata;
+    the executed notebook itself keeps every cell.
+    """
+    hidden: set[str] = set()
+    for cell in cells:
+        for output in cell.get("outputs", []) or []:
+            hidden.update((output.get("metadata") or {}).get(HIDDEN_METADATA, []) or [])
+    if not hidden:
+        return list(cells)
+    kept = []
+    for cell in cells:
+        tags = cell.get("metadata", {}).get("tags", []) or []
+        keys = {t[len(SECTION_TAG) :] for t in tags if str(t).startswith(SECTION_TAG)}
+        if not keys or not keys <= hidden:
+            kept.append(cell)
+    return kept
 
 
 # An ATX heading of level 2 ("## Title", optional closing hashes) and a code fence's opening line.

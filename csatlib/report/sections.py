@@ -22,6 +22,7 @@ import pandas as pd
 
 from csatlib import roles
 from csatlib.loop.followup import missing_roles
+from csatlib.report.render import SECTION_TAG
 
 __all__ = [
     "SECTIONS",
@@ -33,9 +34,6 @@ __all__ = [
     "sections_of",
 ]
 
-#: Notebook cells of a section carry the tag ``section:<key>``.
-SECTION_TAG = "section:"
-
 
 @dataclass(frozen=True)
 class Section:
@@ -46,14 +44,22 @@ class Section:
     needs: str
 
 
-#: Every optional section, in report order. Sections without a tag are always shown.
+#: Every section that a study or a country may lack, in report order (``nps`` and ``trends``
+#: every study has; a small country may not show them: :mod:`csatlib.report.coverage`).
+#: Sections without a tag are always shown.
 SECTIONS: tuple[Section, ...] = (
+    Section(
+        "nps",
+        "Net Promoter Score and how customers answered",
+        "the recommend question (role `nps`)",
+    ),
     Section("overall", "Overall satisfaction", "an overall satisfaction question (role `overall`)"),
     Section(
         "attributes",
         "Satisfaction with each attribute",
         "attribute ratings or an overall satisfaction question (role `attribute` or `overall`)",
     ),
+    Section("trends", "Trends", "the recommend question (role `nps`)"),
     Section(
         "attribute_ratings", "Attribute ratings by wave", "attribute ratings (role `attribute`)"
     ),
@@ -150,6 +156,8 @@ def study_sections(
     attributes = roles.names(responses, "attribute")
     has_tx = "transactions" in tables and (transactions is None or _transaction_score(transactions))
     checks = {
+        "nps": True,  # every study has the recommend question (the ingest requires it)
+        "trends": True,
         "overall": bool(roles.names(responses, "overall")),
         "attributes": bool(attributes) or bool(roles.names(responses, "overall")),
         "attribute_ratings": bool(attributes),

@@ -31,6 +31,7 @@ __all__ = [
     "POLICY_SHORT",
     "executive_summary",
     "priority_sentence",
+    "verdict_words",
     "who_to_call",
     "evidence_text",
     "driver_notes",
@@ -207,12 +208,14 @@ def fmt_points(value: float | None, *, signed: bool = True) -> str:
     return f"{value:+.1f}" if signed else f"{value:.1f}"
 
 
-def headline_table(h: NPSHeadline) -> pd.DataFrame:
+def headline_table(h: NPSHeadline, *, evidence: bool = True) -> pd.DataFrame:
     """Display table of the headline: one row per estimate or comparison, strings formatted.
 
-    Columns: ``n``, ``NPS``, ``95% CI``, ``p-value`` and, where the report's multiplicity policy
-    adjusted a comparison, ``q-value`` (the value its verdict rests on). Suppressed cells say so
-    instead of a number.
+    Columns: ``n``, ``NPS``, ``95% CI`` and, for the reviewer (``evidence=True``), ``p-value``
+    and, where the report's multiplicity policy adjusted a comparison, ``q-value`` (the value
+    its verdict rests on); for the manager (``evidence=False``) the verdict in words instead
+    (``Verdict``: "no significant change", "significantly below", ...), from the same value.
+    Suppressed cells say so instead of a number.
     """
     rows: list[dict[str, Any]] = []
 
@@ -229,26 +232,29 @@ def headline_table(h: NPSHeadline) -> pd.DataFrame:
                 }
             )
 
-    def diff_row(name: str, diff: NPSDifference | None, q: float | None) -> None:
+    def diff_row(name: str, diff: NPSDifference | None, q: float | None, kind: str) -> None:
         if diff is None:
             rows.append({"": name, "NPS": "not tested (a cell is suppressed or missing)"})
+            return
+        shown = {
+            "": name,
+            "NPS": fmt_points(diff.diff),
+            "95% CI": fmt_interval(diff.ci_low, diff.ci_high, 1, signed=True),
+        }
+        if evidence:
+            shown["p-value"] = fmt_p(diff.p_value)
+            if q is not None:
+                shown["q-value"] = fmt_p(q)
         else:
-            rows.append(
-                {
-                    "": name,
-                    "NPS": fmt_points(diff.diff),
-                    "95% CI": fmt_interval(diff.ci_low, diff.ci_high, 1, signed=True),
-                    "p-value": fmt_p(diff.p_value),
-                    **({"q-value": fmt_p(q)} if q is not None else {}),
-                }
-            )
+            shown["Verdict"] = verdict_words(diff, q, kind=kind)
+        rows.append(shown)
 
     estimate_row(f"{h.country} {h.wave}", h.current, h.n)
     if h.previous_wave:
         estimate_row(f"{h.country} {h.previous_wave}", h.previous, h.n_previous)
-        diff_row(f"Change since {h.previous_wave}", h.change, h.change_q)
+        diff_row(f"Change since {h.previous_wave}", h.change, h.change_q, "change")
     estimate_row(f"All other countries {h.wave}", h.rest, h.n_rest)
-    diff_row("Difference vs other countries", h.vs_rest, h.vs_rest_q)
+    diff_row("Difference vs other countries", h.vs_rest, h.vs_rest_q, "difference")
     table = pd.DataFrame(rows, dtype=object).set_index("").fillna("")
     table["n"] = table["n"].map(lambda v: "" if v == "" else f"{int(v):,}")
     table.index.name = None
@@ -306,24 +312,28 @@ SCREEN_PHRASES: dict[str, tuple[str, str]] = {
 
 def _gap(screens: pd.DataFrame, attribute: str, screen: str) -> str:
     diff = screens.loc[attribute, f"{screen}_diff"] if f"{screen}_diff" in screens else None
-    q = screens.loc[attribute, f"{screen}_q_value"] if f"{screen}_q_value" in screens else None
     if diff is None or pd.isna(diff):
         return ""
-    q_text = f", q {fmt_p(q)}" if q is not None and pd.notna(q) else ""
-    return f" by {abs(float(diff)):.2f} points{q_text}"
+    return f" by {abs(float(diff)):.2f} points"
 
 
 def evidence_text(
     ctx: CountryContext, attribute: str, screens_: tuple[str, ...], side: int
 ) -> list[str]:
-    """The findings behind a verdict as phrases ("below the other countries by 0.37 points, q
-    <0.001"); ``side`` 0 for shortfalls, 1 for advantages."""
+    """The findings behind a verdict as phrases ("below the other countries by 0.37 points");
+    ``side`` 0 for shortfalls, 1 for advantages. Each is significant under the report's
+    multiplicity policy; its q-value is in the screens table of the reviewer version."""
     previous = ctx.previous_wave or "the previous wave"
     return [
         SCREEN_PHRASES[name][side].format(previous=previous)
         + _gap(ctx.screen_table, attribute, name)
         for name in screens_
     ]
+
+
+def _lower(text: str) -> str:
+    """``text`` with a lower-case first letter, unless it starts with an acronym ("NPS")."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def priority_sentence(ctx: CountryContext, attribute: str) -> str:
@@ -340,7 +350,7 @@ def priority_sentence(ctx: CountryContext, attribute: str) -> str:
     if other:
         text += f"; but {' and '.join(other)}"
     if pd.notna(row["share"]):
-        text += f"; {100 * float(row['share']):.0f}% of what explains likelihood to recommend"
+        text += f"; {100 * float(row['share']):.0f}% of what explains {_lower(ctx.nps_label)}"
         if pd.notna(row["importance_ci_low"]) and float(row["importance"]) > 0:
             scale = 100 * float(row["share"]) / float(row["importance"])
             low, high = scale * row["importance_ci_low"], scale * row["importance_ci_high"]
@@ -382,8 +392,8 @@ def _nps_sentence(ctx: CountryContext, headline: NPSHeadline) -> str:
     cur = headline.current
     if cur is None:
         return (
-            f"Net Promoter Score for {ctx.wave}: suppressed, {headline.n} respondents is below "
-            f"the minimum of {ctx.min_n}."
+            f"Net Promoter Score for {ctx.wave}: not shown; {headline.n:,} respondents, fewer "
+            f"than the {ctx.min_n:,} a figure needs."
         )
     interval = fmt_interval(cur.ci_low, cur.ci_high, 1, signed=True)
     ci = f"95% CI {interval}" if interval else f"no confidence interval with n = {cur.n:,}"
@@ -397,11 +407,29 @@ def _untested(d: NPSDifference) -> str | None:
     return None
 
 
-def _evidence_value(p: float, q: float | None) -> tuple[str, float]:
-    """("q = 0.106" or "p = 0.150", the value that decides): q when a family adjusted it."""
-    value, name = (q, "q") if q is not None and pd.notna(q) else (p, "p")
-    shown = fmt_p(value) if value < 0.001 else "= " + fmt_p(value)
-    return f"{name} {shown}", value
+def _decisive(p: float, q: float | None) -> float:
+    """The value a verdict rests on: the q-value when a family adjusted it, else the p-value."""
+    return float(q) if q is not None and pd.notna(q) else float(p)
+
+
+def verdict_words(d: NPSDifference, q: float | None = None, *, kind: str = "change") -> str:
+    """A change or difference in words, significant when its q-value (else p-value) < 0.05.
+
+    ``kind="change"``: "a significant rise", "a significant fall" or "no significant change";
+    ``kind="difference"``: "significantly above", "significantly below" or "not significantly
+    different"; a difference without a p-value (too few answers for a variance) is "not
+    tested". The words a manager reads; the reviewer's table shows the p- and q-values.
+    """
+    if _untested(d):
+        return "not tested (too few answers)"
+    significant = _decisive(d.p_value, q) < 0.05
+    if kind == "change":
+        if not significant:
+            return "no significant change"
+        return "a significant rise" if d.diff > 0 else "a significant fall"
+    if not significant:
+        return "not significantly different"
+    return "significantly above" if d.diff > 0 else "significantly below"
 
 
 def _change_sentence(ctx: CountryContext, d: NPSDifference, q: float | None = None) -> str:
@@ -409,13 +437,7 @@ def _change_sentence(ctx: CountryContext, d: NPSDifference, q: float | None = No
     untested = _untested(d)
     if untested:
         return f"{start}, {untested}."
-    text, value = _evidence_value(d.p_value, q)
-    verdict = (
-        ("a significant rise" if d.diff > 0 else "a significant fall")
-        if value < 0.05
-        else "no significant change"
-    )
-    return f"{start} ({text}): {verdict}."
+    return f"{start}: {verdict_words(d, q, kind='change')}."
 
 
 def _rest_sentence(rest: NPSResult, d: NPSDifference, q: float | None = None) -> str:
@@ -425,13 +447,13 @@ def _rest_sentence(rest: NPSResult, d: NPSDifference, q: float | None = None) ->
     untested = _untested(d)
     if untested:
         return f"{start}, {untested}."
-    text, value = _evidence_value(d.p_value, q)
-    verdict = (
-        ("significantly above" if d.diff > 0 else "significantly below")
-        if value < 0.05
-        else "not significantly different from"
-    )
-    return f"{start} ({text}), {verdict} them." if q is not None else f"{start}, {verdict} them."
+    words = verdict_words(d, q, kind="difference")
+    return f"{start}, {words} {'from them' if words.startswith('not') else 'them'}."
+
+
+def _money(value: float) -> str:
+    """USD for a sentence: "5.6 million" from a million on, else "48,200"."""
+    return f"{value / 1e6:.1f} million" if value >= 1e6 else f"{value:,.0f}"
 
 
 _FOLLOWUP_WORDS = {
@@ -450,11 +472,11 @@ def who_to_call(ctx: CountryContext) -> str:
     if counts is not None and ctx.country in counts.index:
         row = counts.loc[ctx.country]
         text = f"{int(row['at_risk'])} of {int(row['accounts_assessed'])} accounts at risk"
-        if float(row.get("revenue_at_stake_usd", 0) or 0) > 0:
-            text += (
-                f" (revenue at stake USD {float(row['revenue_at_stake_usd']) / 1e6:.1f} million)"
-            )
-        parts.append(text)
+        money = float(row.get("revenue_at_stake_usd", 0) or 0)
+        unknown = int(row.get("at_risk_no_revenue", 0) or 0)
+        said = [f"revenue at stake USD {_money(money)}"] if money > 0 else []
+        said += [f"{unknown} of them without revenue on file"] if unknown else []
+        parts.append(text + (f" ({'; '.join(said)})" if said else ""))
     followups = ctx.followup_counts
     if followups is not None and len(followups):
         listed = followups.groupby("list")["listed"].sum()
@@ -495,19 +517,40 @@ def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
 
 
 def driver_notes(results: pd.DataFrame, *, labels: dict[str, str]) -> SafeHTML:
-    """What the key-driver table rests on: n, R², dropped drivers, and which drivers' intervals
-    overlap (their order is not established)."""
+    """What the key-driver table rests on, in words and with the codebook's labels: n, R², the
+    drivers left out, and the neighbours in importance whose order the data cannot establish.
+
+    The neighbours are those of :func:`csatlib.stats.drivers.overlap_notes`: drivers adjacent
+    in importance whose paired bootstrap difference (``attrs["differences"]``) does not
+    separate them, each said as "Product quality and On-site service: the data cannot tell
+    which matters more (their order reverses in 3% of bootstrap resamples)."."""
     attrs = results.attrs
     if attrs.get("suppressed"):
         reason = escape("Key drivers suppressed: " + str(attrs.get("reason", "")))
         return SafeHTML(f'<p class="csat-suppressed">{reason}</p>')
+    r2 = attrs.get("r2")
+    explained = (
+        f"The attributes together explain {fmt_number(100 * float(r2), 0)}% of the variation "
+        f"in the answers (R² = {fmt_number(r2, 3)}), shared among them by a Shapley "
+        "decomposition"
+        if r2 is not None and pd.notna(r2)
+        else "Shapley decomposition of R²"
+    )
     notes = [
-        f"Shapley decomposition of R² = {fmt_number(attrs.get('r2'), 3)} "
-        f"(n = {int(attrs.get('n', 0)):,}, {int(attrs.get('n_boot', 0))} bootstrap resamples "
-        "for the 95% intervals)."
+        f"{explained}; n = {int(attrs.get('n', 0)):,} respondents, 95% intervals from "
+        f"{int(attrs.get('n_boot', 0))} bootstrap resamples."
     ]
     for driver, reason in (attrs.get("dropped") or {}).items():
         notes.append(f"{label(driver, labels)} left out: {reason}.")
-    notes += [str(n) for n in attrs.get("overlap_notes", [])]
+    pairs = {frozenset((r["driver_a"], r["driver_b"])): r for r in attrs.get("differences", [])}
+    order = list(results["importance"].dropna().sort_values(ascending=False).index)
+    for a, b in zip(order, order[1:], strict=False):
+        record = pairs.get(frozenset((a, b)))
+        if record is not None and record["separated"] is False:
+            notes.append(
+                f"{label(a, labels)} and {label(b, labels)}: the data cannot tell which matters "
+                f"more (their order reverses in {float(record['share_reversed']):.0%} of "
+                "bootstrap resamples)."
+            )
     items = "".join(f"<li>{escape(t)}</li>" for t in notes)
     return SafeHTML(f'<ul class="csat-note">{items}</ul>')

@@ -9,10 +9,18 @@ never reach a table. Customer text stays plain text: pandas escapes it when the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+
+from csatlib import roles
+from csatlib.ingest.countries import country_name
+from csatlib.loop.accounts import DEFAULT_ACCOUNT_MIN_N
+
+if TYPE_CHECKING:
+    from csatlib.report.display import SafeHTML
+    from csatlib.text.accuracy import CoderAccuracy
 
 __all__ = [
     "fmt_number",
@@ -28,9 +36,11 @@ __all__ = [
     "loyalty_display",
     "expectation_display",
     "pareto_display",
+    "pareto_note",
     "ipa_display",
     "stated_vs_derived_display",
     "cit_display",
+    "coder_accuracy_note",
     "transaction_display",
     "account_counts_display",
     "followup_display",
@@ -95,15 +105,39 @@ def _is_suppressed(frame: pd.DataFrame) -> np.ndarray:
     return frame["suppressed"].fillna(True).to_numpy(dtype=bool)
 
 
+def _country(code: object) -> str:
+    """A country code's English short name (``"DE"`` -> ``"Germany"``); other values as given."""
+    try:
+        return country_name(str(code))
+    except KeyError:
+        return str(code)
+
+
+def _by_rows(out: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``out`` indexed by its ``keys`` columns, with a header of one row of plain labels.
+
+    pandas shows an index's name as a second header row under the column labels (``month``,
+    ``country``). Here the index is unnamed: a single key's label (``"Month"``) heads the row
+    labels in the header row's first cell instead, and the values of several keys (a region, a
+    month) say what they are. Country codes read as country names (``"Germany"``).
+    """
+    keys = list(keys)
+    shown = out.assign(**{k: [_country(v) for v in out[k]] for k in keys if k == "country"})
+    indexed = shown.set_index(keys)
+    indexed.index.names = [None] * len(keys)
+    indexed.columns.name = label(keys[0], None) if len(keys) == 1 else None
+    return indexed
+
+
 def attribute_scores(
     scores: pd.DataFrame, *, labels: Mapping[str, str] | None, min_n: int, box_label: str
 ) -> pd.DataFrame:
     """Table of :func:`csatlib.stats.scores.scores_by_group` rows: mean with CI and top-box
-    share."""
+    share, one row per rating named by its label (the index has no name: no second header
+    row)."""
     sup = _is_suppressed(scores)
     out = pd.DataFrame(
         {
-            "Attribute": _relabel(scores["measure"], labels),
             "n": scores["n"].astype("Int64").astype(str).to_numpy(),
             "Mean": [fmt_number(v, 2) for v in scores["mean"]],
             "95% CI": [
@@ -115,11 +149,29 @@ def attribute_scores(
                 fmt_interval(100 * a, 100 * b, 1)
                 for a, b in zip(scores["top_box_ci_low"], scores["top_box_ci_high"], strict=True)
             ],
-        }
+        },
+        index=_relabel(scores["measure"], labels),
     )
     out.loc[sup, "Mean"] = [suppressed_text(n, min_n) for n in scores.loc[sup, "n"]]
     out.loc[sup, ["95% CI", box_label, f"{box_label} 95% CI"]] = ""
-    return out.set_index("Attribute")
+    return out
+
+
+def _recommend_labels(
+    trends: pd.DataFrame, rows: pd.DataFrame, labels: Mapping[str, str] | None, statistic: str
+) -> list[str]:
+    """Row labels of :func:`trend_table`: the codebook's, except for the recommend question."""
+    names = _relabel(rows["measure"], labels)
+    if "statistic" not in trends or statistic not in ("nps", "mean"):
+        return names
+    by_statistic = trends.groupby("statistic", observed=True)["measure"].agg(set)
+    recommend = by_statistic.get("nps", set()) & by_statistic.get("mean", set())
+    low, high = roles.NPS_SCALE
+    own = "Net Promoter Score" if statistic == "nps" else "{} (mean, " + f"{low}–{high})"
+    return [
+        own.format(name) if m in recommend else name
+        for m, name in zip(rows["measure"], names, strict=True)
+    ]
 
 
 def trend_table(
@@ -133,6 +185,13 @@ def trend_table(
 
     A cell reads ``"7.85 ▲"`` when the change from the previous wave is significant, and
     ``"suppressed (n = 12 < 30)"`` below the minimum.
+
+    Rows are named by ``labels``, except the recommend question's: ``trends`` gives the
+    measure with an NPS (role ``nps``) both its NPS and its mean, and such a measure's NPS row
+    reads ``"Net Promoter Score"`` and its mean row ``"Likelihood to recommend (mean, 0–10)"``
+    (the label, the statistic and the 0–10 scale of :data:`csatlib.roles.NPS_SCALE`), so that
+    the two tables never show one label for two figures. A table of NPS rows only (the global
+    summary's, one row per country) keeps the labels given.
     """
     rows = trends.loc[trends["statistic"] == statistic] if "statistic" in trends else trends
     if rows.empty:
@@ -149,7 +208,11 @@ def trend_table(
             arrow = (" ▲" if d > 0 else " ▼") if flag else ""
             cells.append(fmt_number(value, digits, signed=statistic == "nps") + arrow)
     table = pd.DataFrame(
-        {"measure": _relabel(rows["measure"], labels), "wave": rows["wave"].astype(str), "v": cells}
+        {
+            "measure": _recommend_labels(trends, rows, labels, statistic),
+            "wave": rows["wave"].astype(str),
+            "v": cells,
+        }
     )
     order = list(dict.fromkeys(table["measure"]))
     wide = table.pivot(index="measure", columns="wave", values="v").reindex(order)
@@ -168,10 +231,13 @@ def driver_display(
 
     With ``verdicts`` (attribute -> the verdict of :func:`csatlib.stats.priorities.priorities`)
     the last column is each attribute's verdict, as everywhere in the report; without it, the
-    importance-performance quadrant."""
+    importance-performance quadrant. ``Effect of +1 SD (95% CI)`` is the standardized
+    regression coefficient (``std_beta``, HC3 interval): by how many standard deviations the
+    outcome moves when the attribute's rating is one standard deviation higher and the others
+    stay the same."""
     if table.attrs.get("suppressed") or table.empty:
         reason = table.attrs.get("reason", "too few complete responses")
-        return pd.DataFrame({"Key drivers": [f"suppressed: {reason}"]})
+        return pd.DataFrame({"Key drivers": [f"suppressed: {reason}"]}, index=[""])
     out = pd.DataFrame(
         {
             "Rank": [
@@ -186,7 +252,7 @@ def driver_display(
                 fmt_interval(100 * a, 100 * b, 1)
                 for a, b in zip(table["ci_low"], table["ci_high"], strict=True)
             ],
-            "Std. beta (HC3 95% CI)": [
+            "Effect of +1 SD (95% CI)": [
                 f"{fmt_number(b, 2)} ({fmt_interval(lo, hi, 2)})"
                 for b, lo, hi in zip(
                     table["std_beta"], table["std_ci_low"], table["std_ci_high"], strict=False
@@ -226,13 +292,16 @@ def screens_display(
     labels: Mapping[str, str] | None,
     min_n: int,
     verdicts: Mapping[str, str] | None = None,
+    evidence: bool = True,
 ) -> pd.DataFrame:
     """The four-screen table of :func:`csatlib.stats.screens.four_screens`, one row per
     attribute, with each attribute's verdict (``verdicts``: attribute -> the verdict of
     :func:`csatlib.stats.priorities.priorities`, the one every section of the report shows;
     without it, the screens' own class).
 
-    A screen reads its verdict with the evidence, ``"▼ deteriorated (-0.30, q 0.010)"``; an
+    A screen reads its verdict with the evidence, ``"▼ deteriorated (-0.30, q 0.010)"`` for the
+    reviewer; for the manager (``evidence=False``) the verdict and the difference only,
+    ``"▼ deteriorated (-0.30)"`` (the words already say whether it is significant). An
     attribute below the minimum reads ``"suppressed (n = 12 < 30)"`` and its screens show no
     difference."""
     sup = _is_suppressed(table)
@@ -248,7 +317,8 @@ def screens_display(
         ):
             text = _VERDICT_MARK.get(str(v), str(v))
             if not s and pd.notna(d) and str(v) not in {"suppressed", "no previous wave"}:
-                text += f" ({fmt_number(d, digits, signed=True)}, q {fmt_p(q)})"
+                shown = fmt_number(d, digits, signed=True)
+                text += f" ({shown}, q {fmt_p(q)})" if evidence else f" ({shown})"
             out.append(text)
         return out
 
@@ -281,7 +351,7 @@ def screens_display(
 
 def nps_table(groups: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.DataFrame:
     """NPS by group (:func:`csatlib.stats.nps.nps_by_group`) with interval and shares, for
-    reading."""
+    reading: one row per group, a country named (``"Germany"``), the index unnamed."""
     sup = _is_suppressed(groups)
     out = groups[list(by)].astype(str).copy()
     out["n"] = groups["n"].astype("Int64").astype(str).to_numpy()
@@ -297,18 +367,20 @@ def nps_table(groups: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.Data
         out[f"{share.capitalize()} (%)"] = [
             "" if s else fmt_number(100 * v, 1) for v, s in zip(groups[share], sup, strict=True)
         ]
-    return out.set_index(list(by))
+    return _by_rows(out, by)
 
 
 def loyalty_display(summary: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
-    """Loyalty index (0–100) with CI and Cronbach's alpha, from :func:`loyalty_summary`."""
+    """Loyalty index (0–100) with CI and Cronbach's alpha, from
+    :func:`csatlib.stats.loyalty.loyalty_summary`: one row per group (the columns before
+    ``n``), a country named (``"Germany"``), not by its code.
+
+    Columns ``n``, ``Loyalty index (0–100)``, ``95% CI``, ``Cronbach's alpha`` (two decimals)
+    and, where the summary has the design effect of a clustered interval (``deff``),
+    ``Design effect`` (one decimal). A suppressed group shows its n and no figure.
+    """
     sup = _is_suppressed(summary)
-    keys = [
-        c
-        for c in summary.columns
-        if c
-        not in {"n", "score", "sd", "se", "ci_low", "ci_high", "alpha", "alpha_n", "suppressed"}
-    ]
+    keys = [str(c) for c in summary.columns[: summary.columns.get_loc("n")]]
     out = summary[keys].astype(str).copy()
     out["n"] = summary["n"].astype("Int64").astype(str).to_numpy()
     out["Loyalty index (0–100)"] = [
@@ -322,7 +394,11 @@ def loyalty_display(summary: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     out["Cronbach's alpha"] = [
         "" if s else fmt_number(v, 2) for v, s in zip(summary["alpha"], sup, strict=True)
     ]
-    return out.set_index(keys) if keys else out
+    if "deff" in summary:
+        out["Design effect"] = [
+            "" if s else fmt_number(v, 1) for v, s in zip(summary["deff"], sup, strict=True)
+        ]
+    return _by_rows(out, keys) if keys else out
 
 
 def expectation_display(
@@ -356,13 +432,22 @@ def expectation_display(
 def pareto_display(
     pareto: pd.DataFrame, *, labels: Mapping[str, str] | None, min_n: int
 ) -> pd.DataFrame:
-    """The Pareto of dissatisfaction (:func:`csatlib.stats.drivers.dissatisfaction_pareto`)."""
+    """The Pareto of dissatisfaction (:func:`csatlib.stats.drivers.dissatisfaction_pareto`).
+
+    One row per attribute: ``n`` (respondents who rated it), its ``Low scores`` and their share
+    of its n, its share of all low scores, the cumulative share and whether it is among the
+    vital few. When the wave has too few low scores in all to rank the attributes, the table
+    is the one sentence of :func:`pareto_note` instead; a suppressed attribute shows its n and
+    no figure."""
     sup = _is_suppressed(pareto)
+    note = pareto_note(pareto)
+    if note and not sup.all():
+        return _nothing(note)
     out = pd.DataFrame(
         {
             "n": pareto["n"].astype("Int64").astype(str).to_numpy(),
-            "Low scorers": pareto["n_low"].astype("Int64").astype(str).to_numpy(),
-            "Share low (%)": [fmt_number(100 * v, 1) for v in pareto["share_low"]],
+            "Low scores": pareto["n_low"].astype("Int64").astype(str).to_numpy(),
+            "Low scores (% of n)": [fmt_number(100 * v, 1) for v in pareto["share_low"]],
             "Share of all low scores (%)": [
                 fmt_number(100 * v, 1) for v in pareto["share_of_all_low"]
             ],
@@ -371,9 +456,25 @@ def pareto_display(
         },
         index=_relabel(pareto.index, labels),
     )
-    out.loc[sup, "Low scorers"] = [suppressed_text(n, min_n) for n in pareto.loc[sup, "n"]]
+    out.loc[sup, "Low scores"] = [suppressed_text(n, min_n) for n in pareto.loc[sup, "n"]]
     out.loc[sup, out.columns[2:]] = ""
     return out
+
+
+def pareto_note(pareto: pd.DataFrame) -> str:
+    """The one sentence the Pareto's table and chart show when it ranks nothing, else ``""``.
+
+    :func:`csatlib.stats.drivers.dissatisfaction_pareto` ranks the attributes only when the
+    low scores of all attributes shown add up to its ``min_n`` (``attrs["ranked"]``); below,
+    ``"14 low scores in all this wave: too few to rank (fewer than 30)."``. A Pareto without
+    that attribute (made by hand) counts as ranked.
+    """
+    attrs = pareto.attrs
+    if attrs.get("ranked", True):
+        return ""
+    total = int(attrs.get("total_low", 0))
+    scores = "low score" if total == 1 else "low scores"
+    return f"{total} {scores} in all this wave: too few to rank (fewer than {attrs['min_n']})."
 
 
 def ipa_display(ipa: pd.DataFrame, *, labels: Mapping[str, str] | None) -> pd.DataFrame:
@@ -390,20 +491,36 @@ def ipa_display(ipa: pd.DataFrame, *, labels: Mapping[str, str] | None) -> pd.Da
 
 
 def stated_vs_derived_display(
-    table: pd.DataFrame, *, labels: Mapping[str, str] | None
+    table: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None,
+    stated_scale: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Stated vs derived importance ranks (:func:`csatlib.stats.drivers.stated_vs_derived`).
 
-    With no row to compare (the key drivers or the stated importance are suppressed), one line
-    says so instead of a table with headers only."""
+    Derived importance is in R² points (100 × the attribute's Shapley importance), the unit of
+    the key-driver table's ``Importance (R² points)`` column; stated importance is the mean
+    answer to the importance question, with its scale in the header when ``stated_scale``
+    (lowest, highest point) is given. With no row to compare (the key drivers or the stated
+    importance are suppressed), one line says so instead of a table with headers only."""
     if table.empty:
         return _nothing("not compared: the key drivers or the stated importance are suppressed")
-    cols = {c: c.replace("_", " ").capitalize() for c in table.columns}
-    out = table.rename(columns=cols).copy()
-    for c in out.columns:
-        if pd.api.types.is_float_dtype(out[c]):
-            out[c] = [fmt_number(v, 2) for v in out[c]]
-    out.index = _relabel(table.index, labels)
+    scale = f", {stated_scale[0]}–{stated_scale[1]}" if stated_scale is not None else ""
+    out = pd.DataFrame(
+        {
+            "Derived importance (R² points)": [
+                fmt_number(100 * v, 1) for v in table["derived_importance"]
+            ],
+            "Derived rank": table["derived_rank"].to_numpy(),
+            f"Stated importance (mean{scale})": [
+                fmt_number(v, 2) for v in table["stated_importance"]
+            ],
+            "Stated rank": table["stated_rank"].to_numpy(),
+            "Rank difference": table["rank_difference"].to_numpy(),
+            "Reading": table["reading"].astype(str).to_numpy(),
+        },
+        index=_relabel(table.index, labels),
+    )
     return out
 
 
@@ -419,8 +536,13 @@ def cit_display(
     joined.
 
     One row per benefit: mentions, share of the incidents, and the example quotes as plain text
-    (pandas escapes them when shown). Suppressed cells show no share and no quote.
+    (pandas escapes them when shown). Suppressed cells show no share and no quote. A like is
+    named by its benefit ("Good value"); a dislike by its benefit and what went wrong on it,
+    ``top["problem"]`` ("Good value — too expensive, unfair or complicated licence terms"), or
+    :func:`csatlib.text.cit_codebook.default_problem` of the benefit where that is missing.
     """
+    from csatlib.text.cit_codebook import default_problem
+
     if top.empty:
         return _nothing("no incidents in this cell")
     if top["benefit"].isna().all():  # the whole cell is below the minimum
@@ -428,31 +550,37 @@ def cit_display(
     rows = []
     for (rank, benefit_label), group in top.groupby(["rank", "label"], sort=True):
         first = group.iloc[0]
+        name = str(benefit_label)
+        if valence == "negative":  # named for what went wrong, not by the benefit's positive name
+            problem = first.get("problem", pd.NA)
+            name += f" — {problem if pd.notna(problem) else default_problem(name)}"
         if bool(first["suppressed"]):
-            rows.append((int(rank), benefit_label, suppressed_text(first["n"], min_n), "", ""))
+            rows.append((int(rank), name, suppressed_text(first["n"], min_n), "", ""))
             continue
         quotes = " · ".join(f"“{q}”" for q in group["quote"].dropna().astype(str))
         rows.append(
             (
                 int(rank),
-                benefit_label,
+                name,
                 str(int(first["count"])),
                 fmt_number(100 * first["share"], 1),
                 quotes,
             )
         )
-    benefit = "Benefit" if valence == "positive" else "Benefit let down"
+    benefit = "Benefit" if valence == "positive" else "Benefit — what went wrong"
+    what = "likes" if valence == "positive" else "dislikes"
     out = pd.DataFrame(
-        rows, columns=["Rank", benefit, "Mentions", "Share of incidents (%)", "Example quotes"]
+        rows, columns=["Rank", benefit, "Mentions", f"Share of {what} (%)", "Example quotes"]
     )
-    if valence == "negative":  # named for what went wrong, not by the benefit's positive name
-        out[benefit] = [f"{b}: let down" for b in out[benefit]]
-    return out.set_index("Rank")
+    out = out.set_index("Rank")
+    out.index.name = None  # one header row: the rank is the row label
+    return out
 
 
 def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.DataFrame:
     """Transaction CSAT by group (:func:`csatlib.stats.scores.transaction_summary`): the mean on
-    the rating's scale and the top-2-box share, each with its 95% interval."""
+    the rating's scale and the top-2-box share, each with its 95% interval. One row per group;
+    a single key's label heads the row labels (``"Month"``), the index is unnamed."""
     sup = _is_suppressed(summary)
     out = summary[list(by)].astype(str).copy()
     out["n"] = summary["n"].astype("Int64").astype(str).to_numpy()
@@ -471,63 +599,156 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
         "" if s else fmt_interval(100 * a, 100 * b, 1)
         for a, b, s in zip(summary["top_box_ci_low"], summary["top_box_ci_high"], sup, strict=True)
     ]
-    return out.set_index(list(by))
+    return _by_rows(out, by)
 
 
 def account_counts_display(counts: pd.DataFrame) -> pd.DataFrame:
-    """At-risk account counts (:func:`csatlib.loop.accounts.at_risk_counts`), for reading."""
+    """At-risk account counts (:func:`csatlib.loop.accounts.at_risk_counts`), for reading: one
+    row per country, named (``"Germany"``), not by its code; the index is unnamed."""
     out = pd.DataFrame(
         {
             "Accounts assessed": counts["accounts_assessed"].astype(int).astype(str),
             "At risk": counts["at_risk"].astype(int).astype(str),
-            "Revenue at stake (USD)": [f"{v:,.0f}" for v in counts["revenue_at_stake_usd"]],
-            "Not assessed (fewer than 3 respondents)": counts["not_assessed"]
+            "Revenue at stake (USD)": [
+                f"{v:,.0f}" + (f" (+{k} at risk without revenue on file)" if k else "")
+                for v, k in zip(
+                    counts["revenue_at_stake_usd"],
+                    counts.get("at_risk_no_revenue", pd.Series(0, index=counts.index)),
+                    strict=True,
+                )
+            ],
+            f"Not assessed (fewer than {DEFAULT_ACCOUNT_MIN_N} respondents)": counts["not_assessed"]
             .astype(int)
             .astype(str),
         },
         index=counts.index,
     )
-    out.index.name = None
+    key = counts.index.name
+    out.index = pd.Index([_country(c) if key == "country" else str(c) for c in counts.index])
+    out.columns.name = label(key, None) if key else None
     return out
 
 
 _LIST_NAMES = {
-    "recovery": "Recovery calls (transaction score 1–2)",
-    "testimonial": "Testimonials / best practice (score 4–5)",
+    "recovery": "Recovery calls for low ticket ratings",
+    "testimonial": "Testimonial requests for high ticket ratings",
     "callback": "Complaint callbacks (relationship survey)",
 }
 
 
-def followup_display(counts: pd.DataFrame) -> pd.DataFrame:
-    """Follow-ups due (:func:`csatlib.loop.followup.followup_counts`): counts only, never names."""
-    return pd.DataFrame(
+def followup_display(counts: pd.DataFrame) -> pd.DataFrame | SafeHTML:
+    """Follow-ups due (:func:`csatlib.loop.followup.followup_counts`): counts only, never names.
+
+    One row per list, summed over the rows of ``counts``: a country report passes its own
+    country's counts, and a region (the transaction survey's, none for callbacks) is not a
+    split the report's reader acts on, so it is not shown. With nothing open, one sentence
+    instead of a table with headers only."""
+    if counts is None or counts.empty:
+        from csatlib.loop.followup import TICKET_WINDOW_DAYS
+        from csatlib.report.display import note
+
+        return note(
+            "No follow-up is open: no low or high ticket rating in the last "
+            f"{TICKET_WINDOW_DAYS} days and no complaint in this wave."
+        )
+    counted = ["eligible", "listed", "withheld_no_permission"]
+    totals = counts.groupby("list", sort=False, observed=True)[counted].sum()
+    out = pd.DataFrame(
         {
-            "List": [_LIST_NAMES.get(str(v), str(v)) for v in counts["list"]],
-            "Region": counts["region"].astype("string").fillna("all").to_numpy(),
-            "Due": counts["eligible"].astype(int).to_numpy(),
-            "Listed with contact details": counts["listed"].astype(int).to_numpy(),
-            "Counted only (no permission to contact)": counts["withheld_no_permission"]
+            "Open": totals["eligible"].astype(int).to_numpy(),
+            "Listed with contact details": totals["listed"].astype(int).to_numpy(),
+            "Counted only (no permission to contact)": totals["withheld_no_permission"]
             .astype(int)
             .to_numpy(),
-        }
-    ).set_index("List")
+        },
+        index=pd.Index([_LIST_NAMES.get(str(v), str(v)) for v in totals.index]),
+    )
+    out.columns.name = "Follow-up list"
+    return out
+
+
+#: The cleaning log's reasons (csatlib.ingest.clean) as a reader reads them.
+_QUALITY_WORDS = {
+    "missing_id": "no response id",
+    "duplicate_id": "the same response id twice (the first is kept)",
+    "empty_response": "no question answered",
+    "missing_country": "no country",
+    "unknown_country": "a country the survey does not know",
+    "speeder": "answered implausibly fast",
+    "straightliner": "the same rating for every attribute",
+    "out_of_range": "a value outside the question's scale",
+    "non_numeric": "text where a rating was expected",
+    "missing_code": 'a code for no answer (such as 99 or "don\'t know")',
+}
 
 
 def quality_display(note: pd.DataFrame) -> pd.DataFrame:
     """The cleaning note (:func:`csatlib.ingest.clean.data_quality_note`) without the zero rows:
-    what was received, kept, excluded, flagged and set missing, per source file."""
+    what was received, kept, excluded, flagged and set missing, per source file (rows named by
+    the file and the step, the index unnamed)."""
     keep = (note["n"] > 0) | note["measure"].isin(["raw_rows", "kept"])
     rows = note.loc[keep]
-    return pd.DataFrame(
+    shown = pd.DataFrame(
         {
-            "Source": rows["source"].astype(str).to_numpy(),
-            "Measure": rows["measure"].astype(str).str.replace("_", " ").to_numpy(),
-            "Detail": rows["detail"].astype("string").fillna("").str.replace("_", " ").to_numpy(),
+            "source": rows["source"].astype(str).to_numpy(),
+            "measure": rows["measure"]
+            .astype(str)
+            .str.replace("_", " ")
+            .str.capitalize()
+            .to_numpy(),
+            "Detail": [
+                _QUALITY_WORDS.get(d, d.replace("_", " "))
+                for d in rows["detail"].astype("string").fillna("")
+            ],
             "Rows or values": [f"{int(v):,}" for v in rows["n"]],
         }
-    ).set_index(["Source", "Measure"])
+    )
+    return _by_rows(shown, ["source", "measure"])
 
 
 def show_full_text() -> None:
     """Let pandas show whole cells (quotes, notes) instead of cutting them at 50 characters."""
     pd.set_option("display.max_colwidth", None)
+
+
+def coder_accuracy_note(accuracy: CoderAccuracy | None) -> SafeHTML:
+    """One sentence on how right the rule coder is
+    (:func:`csatlib.text.accuracy.rule_coder_accuracy`): its precision with the 95% interval and
+    n, and its recall; or, without a hand-coded sample, that it has not been measured and how to
+    measure it."""
+    from csatlib.report.display import note
+
+    if accuracy is None:
+        return note(
+            "The rule coder's precision has not been measured on this study: there is no "
+            "hand-coded sample of its incidents (cit_hand_codes.csv in the study's raw data "
+            "folder). To measure it, have a random sample of incidents coded by hand and compare "
+            "them with the rule codes as in "
+            'notebooks/cit_coding.ipynb (docs/cit.md, "Rule coder\'s precision").'
+        )
+    level = f"{100 * accuracy.conf:.0f}% CI"
+    sample = (
+        f"Measured on a hand-coded sample of {accuracy.n_incidents:,} items from the whole "
+        f"study ({accuracy.n_coders} coder{'s' if accuracy.n_coders != 1 else ''})"
+    )
+    if accuracy.n_assigned == 0:
+        return note(f"{sample}, the rule coder assigned no attribute: its precision is undefined.")
+    precision = (
+        f"the rule coder agreed with the hand coders on {100 * accuracy.precision:.0f}% of the "
+        f"attributes it assigned (precision, {level} "
+        f"{100 * accuracy.precision_ci_low:.0f}–{100 * accuracy.precision_ci_high:.0f}%, "
+        f"{accuracy.n_assigned:,} attributes assigned)"
+    )
+    recall = (
+        f" and found {100 * accuracy.recall:.0f}% of theirs (recall, {level} "
+        f"{100 * accuracy.recall_ci_low:.0f}–{100 * accuracy.recall_ci_high:.0f}%)"
+        if accuracy.n_hand > 0
+        else ""
+    )
+    missing = (
+        f" {accuracy.n_not_found:,} hand-coded items are no longer in the data and were left "
+        "out of this comparison."
+        if accuracy.n_not_found
+        else ""
+    )
+    return note(f"{sample}, {precision}{recall}.{missing}")

@@ -6,6 +6,8 @@
 - :mod:`~csatlib.stats.drivers`: key drivers (Shapley/LMG, relative weights, OLS, logit),
   importance-performance, the Pareto of dissatisfaction.
 - :mod:`~csatlib.stats.screens`: the four screens with Benjamini-Hochberg q-values.
+- :mod:`~csatlib.stats.crosstab`: banner tables (NPS, means, top-box shares per row group x
+  banner column) with significance letters, clustered by account and multiplicity-corrected.
 
 May import: the ground floor and each other. Never ingest, text, loop, report or sample, and no
 plotting or notebook package (matplotlib, seaborn, papermill, nbconvert, nbformat, nbclient,

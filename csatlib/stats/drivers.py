@@ -2019,22 +2019,33 @@ def dissatisfaction_pareto(
     cutoff : float
         Cumulative share of all low ratings that defines the "vital few" (Juran's 80%).
     min_n : int, optional
-        Attributes with fewer answers are suppressed; an int >= 1 (default ``DEFAULT_MIN_N``).
+        An int >= 1 (default ``DEFAULT_MIN_N``). Attributes with fewer answers are suppressed,
+        and the attributes are ranked (a vital few marked) only when the low ratings of the
+        attributes shown add up to at least ``min_n`` (see Notes).
 
     Returns
     -------
     DataFrame
         Indexed by ``attribute``, sorted by ``n_low`` descending (suppressed rows last):
-        ``n`` (answers), ``n_low``, ``share_low`` (n_low / n), ``share_of_all_low``
-        (n_low / total low ratings), ``cumulative``, ``vital_few`` (True up to and including
-        the attribute where ``cumulative`` first reaches ``cutoff``), ``suppressed``.
+        ``n`` (respondents who rated the attribute), ``n_low`` (their low ratings of it),
+        ``share_low`` (n_low / n), ``share_of_all_low`` (n_low / total low ratings),
+        ``cumulative``, ``vital_few`` (see Notes), ``suppressed``.
         ``attrs``: ``low_max`` (highest "low" value; a mapping attribute -> value when the
         scales differ), ``low_range`` (attribute -> (lowest, highest) "low" value),
-        ``total_low``, ``cutoff``.
+        ``total_low``, ``cutoff``, ``min_n`` and ``ranked`` (False when ``total_low`` is below
+        ``min_n``: no vital few are marked).
 
     Notes
     -----
     Counts, not weighted shares, as a Pareto chart of complaints. Tested on hand-counted data.
+
+    The vital few are the attributes up to and including the one where ``cumulative`` first
+    reaches ``cutoff``, with two exceptions. First, the ranking is only made when the total of
+    low ratings reaches ``min_n``, the same small-cell minimum as every other share: with a
+    handful of low ratings in all, one answer moves an attribute's share by several points and
+    the order says nothing, so below ``min_n`` no attribute is marked and ``ranked`` is False
+    (the report says so in one sentence). Second, an attribute without a single low rating is
+    never among the vital few.
 
     References
     ----------
@@ -2074,16 +2085,17 @@ def dissatisfaction_pareto(
     )
     out = out.sort_values(["suppressed", "n_low"], ascending=[True, False], kind="stable")
     total = float(np.nansum(out["n_low"]))
+    ranked = total >= floor  # floor >= 1, so a ranked Pareto has low ratings to rank
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share_low"] = out["n_low"] / out["n"]
         out["share_of_all_low"] = out["n_low"] / total if total > 0 else np.nan
     out["cumulative"] = out["share_of_all_low"].cumsum().where(~out["suppressed"])
     reached = (out["cumulative"] >= cutoff - 1e-12).to_numpy()
     vital = np.zeros(len(out), dtype=bool)
-    if total > 0:
+    if ranked:
         last = int(np.argmax(reached)) if reached.any() else int((~out["suppressed"]).sum()) - 1
         vital[: last + 1] = True
-        vital &= ~out["suppressed"].to_numpy()
+        vital &= ~out["suppressed"].to_numpy() & (out["n_low"].fillna(0).to_numpy() > 0)
     out["vital_few"] = vital
     out = out[
         ["n", "n_low", "share_low", "share_of_all_low", "cumulative", "vital_few", "suppressed"]
@@ -2099,6 +2111,8 @@ def dissatisfaction_pareto(
             },
             "total_low": int(total),
             "cutoff": cutoff,
+            "min_n": floor,
+            "ranked": bool(ranked),
         }
     )
     return out

@@ -11,9 +11,11 @@ In the order of the workflow (docs/cit.md):
 - :mod:`~csatlib.text.hand_coding`: the coding sheet for people and the hand codes read back.
 - :mod:`~csatlib.text.agreement`: agreement between coders (Cohen's kappa, Krippendorff's
   alpha, per attribute).
+- :mod:`~csatlib.text.accuracy`: the rule coder's precision and recall against hand codes,
+  with Wilson intervals (stated in the country report).
 - :mod:`~csatlib.text.assistant`: the assisted-coding model (train, cross-validate, suggest).
 - :mod:`~csatlib.text.frequencies`: mentions of each benefit and attribute, top incidents with
-  quotes, small cells suppressed.
+  quotes and what went wrong on each disliked benefit, small cells suppressed.
 - :mod:`~csatlib.text.workflow`: the notebook's steps of the coding loop (parameters, uncoded
   incidents, one coder's codes).
 

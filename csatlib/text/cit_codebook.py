@@ -21,17 +21,24 @@ Codebook format (YAML)
       <attribute_id>:
         benefit: <benefit_id>           # required, must be declared under benefits
         label: str                      # required
+        problem: str                    # optional: what went wrong, names a dislike row
         description: str
         examples: [str, ...]
         patterns: [p, ...]              # any language, or per language:
         patterns: {en: [p, ...], de: [...], fr: [...], ja: [...]}
 
+``problem`` words a complaint about the attribute ("late or incomplete deliveries"); a dislike
+is named by its benefit and the problems of its most mentioned attributes ("Good value — too
+expensive"). Without it, :func:`default_problem` makes one from the label ("problems with
+pricing").
+
 A pattern is a *keyword* (``*`` = rest of a word, a space or hyphen matches any run of spaces or
 hyphens or none) or, with the prefix ``re:``, a Python regular expression. Both are matched in
 normalized text (see :func:`csatlib.text.normalize.normalize_text`) and, for Latin script, as
 whole words. Unknown keys, duplicate keys, an attribute whose benefit is missing or undeclared,
-and a pattern that does not compile (or matches the empty text) raise
-:class:`~csatlib.errors.CodebookError` naming the file and the entry.
+a label or problem that is not a non-empty text, and a pattern that does not compile (or
+matches the empty text) raise :class:`~csatlib.errors.CodebookError` naming the file and the
+entry.
 """
 
 from __future__ import annotations
@@ -58,14 +65,14 @@ from csatlib.text.normalize import (
     _pattern_to_regex,
 )
 
-__all__ = ["LANGUAGES", "CitCodebook", "load_cit_codebook"]
+__all__ = ["LANGUAGES", "CitCodebook", "default_problem", "load_cit_codebook"]
 
 #: Languages a codebook may key patterns and negation lists by.
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "ja")
 
 _TOP_KEYS = {"version", "description", "negation", "benefits", "attributes"}
 _BENEFIT_KEYS = {"label", "description"}
-_ATTRIBUTE_KEYS = {"benefit", "label", "description", "examples", "patterns"}
+_ATTRIBUTE_KEYS = {"benefit", "label", "problem", "description", "examples", "patterns"}
 _NEGATION_KEYS = {"window", "window_ja", "negators", "negative_words", "pseudo"}
 
 _DEFAULT_NEGATION: dict[str, Any] = {
@@ -154,8 +161,9 @@ class CitCodebook:
     benefits
         DataFrame ``benefit, label, description`` in file order.
     attributes
-        DataFrame ``attribute, benefit, label, benefit_label, description, examples,
-        n_patterns`` in file order.
+        DataFrame ``attribute, benefit, label, benefit_label, problem, description, examples,
+        n_patterns`` in file order; ``problem`` is the codebook's wording of what went wrong,
+        or :func:`default_problem` of the label where the codebook gives none.
     patterns
         DataFrame ``attribute, language, pattern, regex, script`` (``script`` is ``latin`` or
         ``cjk``), one row per pattern.
@@ -190,6 +198,26 @@ class CitCodebook:
     def benefit_of(self) -> dict[str, str]:
         """Return the mapping attribute -> benefit."""
         return dict(zip(self.attributes["attribute"], self.attributes["benefit"], strict=True))
+
+
+def default_problem(label: str) -> str:
+    """What went wrong on an attribute whose codebook entry has no ``problem``.
+
+    Parameters
+    ----------
+    label
+        The attribute's label (``"Pricing"``, ``"On-time delivery"``, ``"ERP integration"``).
+
+    Returns
+    -------
+    str
+        ``"problems with <label>"``, the label's first letter in lower case unless the label
+        starts with an acronym: ``"problems with pricing"``, ``"problems with ERP integration"``.
+    """
+    text = " ".join(str(label).split())
+    if text[:1].isupper() and not text[1:2].isupper():
+        text = text[0].lower() + text[1:]
+    return f"problems with {text}"
 
 
 def _fail(where: str, message: str) -> CodebookError:
@@ -331,8 +359,9 @@ def load_cit_codebook(path: str | Path | Mapping[str, Any]) -> CitCodebook:
     ------
     CodebookError
         File missing or not YAML; duplicate key (benefit, attribute, language ...); unknown key;
-        attribute without a declared benefit; missing label; pattern that does not compile or
-        matches the empty text (attribute, language and pattern named); unquoted YAML booleans.
+        attribute without a declared benefit; missing label; a ``problem`` that is not a
+        non-empty text; pattern that does not compile or matches the empty text (attribute,
+        language and pattern named); unquoted YAML booleans.
 
     Notes
     -----
@@ -437,6 +466,7 @@ def _check_attribute(
         )
     if not isinstance(spec.get("label"), str) or not spec["label"].strip():
         raise _fail(where, f"{entry} needs a label")
+    problem = _problem(where, entry, spec)
     examples = _string_list(where, f"{entry}.examples", spec.get("examples"))
     pairs = _by_language(where, f"{entry}.patterns", spec.get("patterns"))
     row = (
@@ -444,11 +474,32 @@ def _check_attribute(
         benefit,
         spec["label"],
         benefit_label[benefit],
+        problem,
         str(spec.get("description") or ""),
         tuple(examples),
         len(pairs),
     )
     return row, pairs
+
+
+def _problem(where: str, entry: str, spec: dict) -> str:
+    """The attribute's ``problem`` (checked), or :func:`default_problem` of its label."""
+    if "problem" not in spec:
+        return default_problem(spec["label"])
+    problem = spec["problem"]
+    if isinstance(problem, bool):
+        raise _fail(
+            where,
+            f"{entry}.problem is {problem!r}: YAML reads unquoted no/yes/on/off/true/false as "
+            'booleans; quote it ("no stock")',
+        )
+    if not isinstance(problem, str) or not problem.strip():
+        raise _fail(
+            where,
+            f"{entry}.problem must be a non-empty text saying what went wrong (e.g. 'late "
+            f"deliveries'), found {problem!r}; leave it out for 'problems with <label>'",
+        )
+    return " ".join(problem.split())
 
 
 def _attribute_regexes(
@@ -491,6 +542,7 @@ def _compile_attributes(
             "benefit",
             "label",
             "benefit_label",
+            "problem",
             "description",
             "examples",
             "n_patterns",

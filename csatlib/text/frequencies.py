@@ -2,7 +2,8 @@
 
 :func:`cit_frequencies` counts mentions per group and valence with small-cell suppression;
 :func:`share_table` shows those shares as one row per group and valence, one column per
-category; :func:`top_incidents` picks one country's most mentioned benefits with example quotes.
+category; :func:`top_incidents` picks one country's most mentioned benefits with example quotes
+and, for dislikes, what went wrong on each (the problems of its most mentioned attributes).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pandas as pd
 
 from csatlib.config import DEFAULT_MIN_N
 from csatlib.errors import DataError, require_columns
-from csatlib.text.cit_codebook import CitCodebook
+from csatlib.text.cit_codebook import CitCodebook, default_problem
 from csatlib.text.code_tables import _standardize_codes
+from csatlib.validation import check_min_n
 
 __all__ = ["cit_frequencies", "share_table", "top_incidents"]
 
@@ -173,6 +175,7 @@ def top_incidents(
     valence: Literal["positive", "negative"],
     k: int = 3,
     quotes: int = 2,
+    problems: int = 2,
     min_n: int = DEFAULT_MIN_N,
     seed: int = 0,
     codebook: CitCodebook | None = None,
@@ -191,32 +194,43 @@ def top_incidents(
         Number of benefits.
     quotes
         Example incidents per benefit, drawn at random (``seed``) among those coded with it.
+    problems
+        Dislikes only: how many of a benefit's most mentioned attributes name what went wrong.
     min_n
         Nothing but ``n`` is shown when the country has fewer incidents of this valence.
     seed
         Seed of the quote draw.
     codebook
-        Optional; adds the benefit ``label``.
+        Optional; adds the benefit ``label`` and words each attribute's problem (its
+        ``problem`` entry).
 
     Returns
     -------
     pandas.DataFrame
-        ``rank, benefit, [label,] n, count, share, quote, suppressed``, one row per quote (a
-        benefit with fewer coded incidents than ``quotes`` has fewer rows). ``quote`` is the raw
-        incident text: escape it before rendering. No response, incident or account ids. When
-        ``n < min_n``: a single row with ``n``, ``suppressed=True`` and missing everything else.
+        ``rank, benefit, [label,] problem, n, count, share, quote, suppressed``, one row per
+        quote (a benefit with fewer coded incidents than ``quotes`` has fewer rows). ``quote`` is
+        the raw incident text: escape it before rendering. ``problem`` (dislikes; missing for
+        likes) says what went wrong on the benefit in this country: the problem wordings of its
+        ``problems`` most mentioned attributes among this valence's codes, most mentioned first
+        (ties by attribute id), joined by ``", "`` — e.g. ``"too expensive, unfair or
+        complicated licence terms"``. An attribute without a ``problem`` in the codebook, or
+        every attribute when no codebook is given, is worded by
+        :func:`~csatlib.text.cit_codebook.default_problem`. No response, incident or account
+        ids. When ``n < min_n``: a single row with ``n``, ``suppressed=True`` and missing
+        everything else.
     """
     if valence not in ("positive", "negative"):
         raise DataError(f"top_incidents: valence must be positive or negative, found {valence!r}")
     require_columns(incidents, ["incident_id", "country", "valence", "text"], "top_incidents")
+    problems = check_min_n(problems, func="top_incidents", param="problems")
     inc = incidents[incidents["country"].astype("string") == country]
     freq = cit_frequencies(
         inc, codes, by=("country",), level="benefit", min_n=min_n, codebook=codebook
     )
     freq = freq[freq["valence"] == valence]
     has_label = codebook is not None
-    columns = ["rank", "benefit", *(["label"] if has_label else []), "n", "count", "share",
-               "quote", "suppressed"]  # fmt: skip
+    columns = ["rank", "benefit", *(["label"] if has_label else []), "problem", "n", "count",
+               "share", "quote", "suppressed"]  # fmt: skip
     n = int(freq["n"].iloc[0]) if len(freq) else 0
     if n < min_n:
         row = {c: pd.NA for c in columns}
@@ -224,6 +238,12 @@ def top_incidents(
         return pd.DataFrame([row], columns=columns).astype({"n": "int64", "suppressed": bool})
     top = freq[freq["count"] > 0].sort_values(["count", "benefit"], ascending=[False, True]).head(k)
     top = top.assign(rank=np.arange(1, len(top) + 1))
+    wording = (
+        _benefit_problems(inc, codes, valence=valence, problems=problems, codebook=codebook)
+        if valence == "negative"
+        else pd.Series(dtype="string")
+    )
+    top["problem"] = top["benefit"].map(wording).astype("string")
     codes = _standardize_codes(codes).dropna(subset=["attribute"])
     pool = (
         codes.loc[
@@ -240,3 +260,27 @@ def top_incidents(
     out = out.sort_values(["rank"], kind="stable")
     out["suppressed"] = False
     return out[columns].reset_index(drop=True)
+
+
+def _benefit_problems(
+    incidents: pd.DataFrame,
+    codes: pd.DataFrame,
+    *,
+    valence: str,
+    problems: int,
+    codebook: CitCodebook | None,
+) -> pd.Series:
+    """Benefit -> the problem wordings of its ``problems`` most mentioned attributes, joined."""
+    freq = cit_frequencies(incidents, codes, by=(), level="attribute", min_n=1, codebook=codebook)
+    freq = freq[(freq["valence"] == valence) & (freq["count"] > 0)]
+    freq = freq.sort_values(
+        ["benefit", "count", "attribute"], ascending=[True, False, True], kind="stable"
+    )
+    top = freq.groupby("benefit", sort=False).head(problems)
+    given = (
+        dict(zip(codebook.attributes["attribute"], codebook.attributes["problem"], strict=True))
+        if codebook is not None
+        else {}
+    )
+    wording = [given.get(a) or default_problem(str(a).replace("_", " ")) for a in top["attribute"]]
+    return pd.Series(wording, index=top.index).groupby(top["benefit"]).agg(", ".join)

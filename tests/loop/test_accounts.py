@@ -469,6 +469,19 @@ def test_at_risk_rule_min_respondents_and_validation() -> None:
     assert "account NPS < 0" in AtRiskRule().describe()
 
 
+def test_at_risk_rule_in_a_readers_words() -> None:
+    assert AtRiskRule().sentence() == (
+        "An account is at risk when its NPS is below 0, its mean likelihood to recommend is "
+        "below 6.5 (0–10) or its loyalty index is below 50 (0–100), over all its respondents in "
+        "the survey's waves; accounts with fewer than 3 respondents are not assessed."
+    )
+    one = AtRiskRule(ltr_below=None, loyalty_below=None, min_respondents=5)
+    assert one.sentence(account_min_n=3, nps_label="Recommend") == (
+        "An account is at risk when its NPS is below 0, over all its respondents in the survey's "
+        "waves; accounts with fewer than 5 respondents are not assessed."
+    )
+
+
 def test_country_weakest_attributes_suppressed_below_min_n(responses: pd.DataFrame) -> None:
     cw = country_weakest_attributes(responses, min_n=6).set_index("country")
     assert cw.loc["DE", "n"] == 8 and cw.loc["FR", "n"] == 5
@@ -695,10 +708,12 @@ def test_at_risk_counts_count_only_assessed_accounts() -> None:
         "accounts_assessed": 2,
         "at_risk": 1,
         "revenue_at_stake_usd": 100.0,
+        "at_risk_no_revenue": 0,
         "not_assessed": 1,
     }
     both = at_risk_counts(summary)
     assert both.loc["FR", "at_risk"] == 1 and both.loc["FR", "revenue_at_stake_usd"] == 0.0
+    assert both.loc["FR", "at_risk_no_revenue"] == 1  # no revenue on file: counted, not dropped
     assert at_risk_counts(summary, country="JP").loc["JP", "accounts_assessed"] == 0
 
 

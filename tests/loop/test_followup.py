@@ -10,7 +10,9 @@ import pytest
 
 from csatlib.errors import DataError
 from csatlib.loop.followup import (
+    RESPONSE_DAYS,
     callback_list,
+    callback_wave,
     followup_counts,
     missing_roles,
     recovery_list,
@@ -35,11 +37,12 @@ def _live_formula(cell: str) -> bool:
 
 # The sample's list columns (data/raw/*.codebook.yaml): the module reads them from the roles.
 RECOVERY_COLUMNS = (
-    "region",
-    "country",
     "account",
+    "country",
     "ticket_id",
     "date",
+    "due",
+    "why_listed",
     "product",
     "csat",
     "comment",
@@ -47,11 +50,13 @@ RECOVERY_COLUMNS = (
     "contact_email",
 )
 CALLBACK_COLUMNS = (
-    "country",
     "account",
+    "country",
     "segment",
     "response_id",
     "date",
+    "due",
+    "why_listed",
     "complaint",
     "contact_name",
     "contact_email",
@@ -148,27 +153,53 @@ def _responses() -> pd.DataFrame:
     return df
 
 
-def test_recovery_list_only_with_permission_oldest_first() -> None:
+def test_the_documented_response_times() -> None:
+    # docs/closing_the_loop.md section 3 and the lists' README state these days
+    assert dict(RESPONSE_DAYS) == {"recovery": 2, "callback": 5, "testimonial": 14}
+
+
+def test_recovery_list_only_with_permission_earliest_due_first() -> None:
     rec = recovery_list(_transactions())
     assert tuple(rec.columns) == RECOVERY_COLUMNS
-    assert rec["ticket_id"].tolist() == ["T05", "T02", "T01"]  # AMER, then EMEA by date
+    # opened 03-01 (T02), 03-04 (T05), 03-05 (T01): due 2 days later, whatever the region
+    assert rec["ticket_id"].tolist() == ["T02", "T05", "T01"]
+    assert rec["due"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-03", "2026-03-06", "2026-03-07"]
+    assert rec["why_listed"].tolist() == [
+        "Ticket rated 2 of 5 (recovery call for ratings 1–2)",
+        "Ticket rated 2 of 5 (recovery call for ratings 1–2)",
+        "Ticket rated 1 of 5 (recovery call for ratings 1–2)",
+    ]
     assert set(rec["contact_email"]) == {"t04@example.com", "t01@example.com", "t00@example.com"}
     assert "T03" not in set(rec["ticket_id"]) and "T04" not in set(rec["ticket_id"])
+    one = recovery_list(_transactions(), csat_max=1)
+    assert one["why_listed"].tolist() == ["Ticket rated 1 of 5 (recovery call for a rating of 1)"]
 
 
-def test_testimonial_list_newest_first() -> None:
+def test_testimonial_list_earliest_due_first() -> None:
     tes = make_testimonial_list(_transactions())
-    assert tes["ticket_id"].tolist() == ["T07", "T10", "T09"]
-    assert make_testimonial_list(_transactions(), csat_min=5)["ticket_id"].tolist() == [
-        "T07",
-        "T10",
-    ]
+    # opened 03-06 (T07), 03-08 (T09), 03-09 (T10): due 14 days later
+    assert tes["ticket_id"].tolist() == ["T07", "T09", "T10"]
+    assert tes["due"].iloc[0] == pd.Timestamp("2026-03-20")
+    assert tes["why_listed"].iloc[1] == (
+        "Ticket rated 4 of 5 (testimonial request for ratings 4–5)"
+    )
+    five = make_testimonial_list(_transactions(), csat_min=5)
+    assert five["ticket_id"].tolist() == ["T07", "T10"]
+    assert set(five["why_listed"]) == {
+        "Ticket rated 5 of 5 (testimonial request for a rating of 5)"
+    }
 
 
-def test_callback_list_ordered_by_submission_time() -> None:
+def test_callback_list_ordered_by_due() -> None:
     cb = callback_list(_responses())
     assert tuple(cb.columns) == CALLBACK_COLUMNS
     assert cb["response_id"].tolist() == ["R2", "R1"]
+    # submitted 2026-02-01 09:00: due on the day 5 days later
+    assert cb["due"].iloc[0] == pd.Timestamp("2026-02-06")
+    assert set(cb["why_listed"]) == {
+        "Complaint in the relationship survey (callback when a complaint is written and "
+        "contact is allowed)"
+    }  # the fixture has no wave column: no wave named
     with_competitors = callback_list(_responses(), include_competitors=True)
     assert with_competitors["response_id"].tolist() == ["R2", "R1", "R6"]
 
@@ -228,9 +259,28 @@ def test_write_followup_lists_safe_and_complete(tmp_path) -> None:
     rec = pd.read_csv(tmp_path / "recovery_DE.csv", encoding="utf-8-sig")
     assert "'+cmd|' /C calc'!A0" in set(rec["Comment"])
     assert set(rec["Country"]) == {"Germany (DE)"} and rec["Ticket"].tolist() == ["T02", "T01"]
+    assert list(rec.columns) == [
+        "Account",
+        "Country",
+        "Ticket",
+        "Opened",
+        "Due",
+        "Why listed",
+        "Product",
+        "Csat (1-5)",
+        "Comment",
+        "Contact name",
+        "Contact email",
+    ]  # the fixture has no labels: the names in words
+    assert rec["Due"].tolist() == ["2026-03-03", "2026-03-07"]  # a day, not a time
+    assert rec["Why listed"].iloc[0] == "Ticket rated 2 of 5 (recovery call for ratings 1–2)"
+    for path in paths[:-1]:  # the unit is the country, in every file of a list
+        assert "Region" not in pd.read_csv(path, encoding="utf-8-sig", nrows=0).columns
     cb = pd.read_csv(tmp_path / "callback_all.csv", encoding="utf-8-sig")
     assert cb["Complaint"].iloc[0] == "'@SUM(1) billing wrong"
-    assert list(cb.columns[:5]) == ["Country", "Account", "Segment", "Response", "Submitted"]
+    assert list(cb.columns[:7]) == [
+        "Account", "Country", "Segment", "Response", "Submitted", "Due", "Why listed"
+    ]  # fmt: skip
     # Namibia's only complainant gave no permission: a file with a header and no row
     na = pd.read_csv(tmp_path / "callback_NA.csv", encoding="utf-8-sig", keep_default_na=False)
     assert len(na) == 0
@@ -308,9 +358,22 @@ def test_ticket_lists_of_any_study(tmp_path) -> None:
     rec = recovery_list(tickets)
     # default: the two lowest points of the 1-10 scale, oldest first; C6 gave no permission
     assert rec["case"].tolist() == ["C2", "C1"]
-    assert list(rec.columns) == ["country", "case", "closed", "ticket_score", "phone"]
-    assert make_testimonial_list(tickets)["case"].tolist() == ["C5", "C4"]  # 9-10, newest first
-    assert recovery_list(tickets, csat_max=3)["case"].tolist() == ["C2", "C3", "C1"]
+    assert list(rec.columns) == [
+        "country", "case", "closed", "due", "why_listed", "ticket_score", "phone"
+    ]  # fmt: skip
+    # the rule in words follows the scale and the bounds, not the sample's 1-5
+    assert rec["why_listed"].tolist() == [
+        "Ticket rated 2 of 10 (recovery call for ratings 1–2)",
+        "Ticket rated 1 of 10 (recovery call for ratings 1–2)",
+    ]
+    tes = make_testimonial_list(tickets)
+    assert tes["case"].tolist() == ["C4", "C5"]  # 9-10, earliest due first
+    assert tes["why_listed"].iloc[1] == (
+        "Ticket rated 10 of 10 (testimonial request for ratings 9–10)"
+    )
+    wider = recovery_list(tickets, csat_max=3)
+    assert wider["case"].tolist() == ["C2", "C3", "C1"]
+    assert wider["why_listed"].iloc[1] == "Ticket rated 3 of 10 (recovery call for ratings 1–3)"
     paths = write_followup_lists(tickets, None, tmp_path)
     assert [p.name for p in paths] == [
         "recovery_GB.csv", "recovery_IE.csv", "recovery_all.csv",
@@ -347,3 +410,84 @@ def test_missing_roles_say_what_a_list_lacks() -> None:
         recovery_list(bare)
     with pytest.raises(DataError, match="no codebook roles"):
         followup_counts(bare)
+
+
+# ---------------------------------------------------------------------------------------------
+# open and due items only, and counts of the same rows
+# ---------------------------------------------------------------------------------------------
+def _responses_in_waves() -> pd.DataFrame:
+    """_responses() in two waves: R2 (DE, permission), R3 (FR, none) and R5, R6 in 2026-Q2."""
+    df = _responses()
+    df["wave"] = pd.Categorical(
+        ["2026-Q1", "2026-Q2", "2026-Q2", "2026-Q1", "2026-Q2", "2026-Q2", "2026-Q1"],
+        categories=["2026-Q1", "2026-Q2"],
+        ordered=True,
+    )
+    df.attrs["roles"] = {**RESPONSE_ROLES, "wave": "wave"}
+    return df
+
+
+def test_callbacks_hold_the_report_wave_only(tmp_path) -> None:
+    resp = _responses_in_waves()
+    assert callback_wave(resp) == "2026-Q2"  # the latest wave in the data
+    write_followup_lists(None, resp, tmp_path / "latest")
+    cb = pd.read_csv(tmp_path / "latest" / "callback_all.csv", encoding="utf-8-sig")
+    assert cb["Response"].tolist() == ["R2"]  # R1 (DE) is of 2026-Q1: no longer open
+    assert cb["Why listed"].tolist() == [
+        "Complaint in the relationship survey, wave 2026-Q2 (callback when a complaint is "
+        "written and contact is allowed)"
+    ]
+    # Namibia's complaint is of 2026-Q1: its file is there, with a header and no row
+    na = pd.read_csv(tmp_path / "latest" / "callback_NA.csv", encoding="utf-8-sig")
+    assert len(na) == 0
+    counts = followup_counts(None, resp).set_index("country")
+    assert counts["eligible"].to_dict() == {"DE": 1, "FR": 1}  # R2; R3 without permission
+    write_followup_lists(None, resp, tmp_path / "q1", wave="2026-Q1")
+    q1 = pd.read_csv(tmp_path / "q1" / "callback_all.csv", encoding="utf-8-sig")
+    assert q1["Response"].tolist() == ["R1"]
+    every = callback_list(resp)
+    assert every["response_id"].tolist() == ["R2", "R1"]  # the list function keeps every wave
+    assert followup_counts(None, resp, wave=None)["eligible"].sum() == 4  # R1, R2, R3, R7
+    with pytest.raises(DataError, match="'2026-Q4' is not a wave .* found 2026-Q1, 2026-Q2"):
+        write_followup_lists(None, resp, tmp_path / "bad", wave="2026-Q4")
+    with pytest.raises(DataError, match="no wave column"):
+        followup_counts(None, _responses(), wave="2026-Q1")
+    assert callback_wave(_responses()) is None  # no wave column: every complaint
+    with pytest.raises(DataError, match="window_days.*must be an int >= 1; got 0"):
+        followup_counts(_transactions(), window_days=0)
+
+
+LIST_WORDS = {
+    "recovery": "recovery calls",
+    "testimonial": "testimonial requests",
+    "callback": "complaint callbacks",
+}
+
+
+def _listed_rows(path) -> int:
+    return len(pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False))
+
+
+def test_counts_count_the_rows_the_lists_hold(tmp_path) -> None:
+    tx, resp = _transactions(), _responses_in_waves()
+    # 3 days up to the newest ticket (03-09): from 03-06 on, in every country
+    paths = write_followup_lists(tx, resp, tmp_path, window_days=3)
+    written = pd.read_csv(paths[-1], encoding="utf-8-sig")
+    for path in paths[:-1]:
+        name, code = path.stem.split("_")
+        if code == "all":
+            continue
+        counted = followup_counts(tx, resp, country=code, window_days=3)
+        listed = int(counted.loc[counted["list"] == name, "listed"].sum())
+        assert _listed_rows(path) == listed, path.name
+        in_file = written[
+            written["List"].eq(LIST_WORDS[name]) & written["Country"].str.endswith(f"({code})")
+        ]
+        assert int(in_file["Listed (permission to contact)"].sum()) == listed, path.name
+    assert _listed_rows(tmp_path / "testimonial_all.csv") == 3  # T07 (03-06), T09, T10
+    assert _listed_rows(tmp_path / "recovery_all.csv") == 0  # T05 (03-04), T01 (03-05): too old
+    assert _listed_rows(tmp_path / "callback_all.csv") == 1  # R2, wave 2026-Q2
+    # Why the counts take every country's rows and country=: the US's newest ticket is of 03-07,
+    # and a window counted from it would count T05, which the list does not hold.
+    us_only = followup_counts(tx[tx["country"] == "US"], None, window_days=3)
+    assert us_only.loc[us_only["list"] == "recovery", "listed"].tolist() == [1]

@@ -19,7 +19,8 @@ import yaml
 
 from csatlib import config
 from csatlib.errors import DataError
-from csatlib.ingest.clean import build_processed
+from csatlib.ingest.clean import build_processed, load_processed
+from csatlib.loop.followup import RESPONSE_DAYS, TICKET_WINDOW_DAYS, followup_counts
 from csatlib.loop.lists import ListsResult, build_lists
 
 NO_ACCOUNTS = "At-risk accounts: not built — the study has no account column (role `account`)."
@@ -235,18 +236,26 @@ def test_complaint_study_lists_only_permitted_callbacks_and_leaks_nothing(tmp_pa
     ]
     assert result.skipped == (NO_TICKETS, NO_REVENUE)
     callback = pd.read_csv(out / "followup" / "callback_all.csv", encoding="utf-8-sig")
-    # oldest first; RESP-0002 said no, RESP-0005 did not answer, RESP-0003 has no complaint
+    # earliest due first; RESP-0002 said no, RESP-0005 did not answer, RESP-0003 has no complaint
     assert callback["Response id"].tolist() == ["RESP-0004", "RESP-0001"]
     assert callback["Complaint"].tolist() == ['\'=HYPERLINK("http://x")', "Parcel arrived broken"]
     assert list(callback.columns) == [
-        "Country",
         "Customer",
+        "Country",
         "Response id",
         "Submitted",
+        "Due",
+        "Why listed",
         "Complaint",
         "Full name",
         "Email address",
     ]  # fmt: skip  (the codebook's labels where it has them, else the names in words)
+    # submitted 2026-02-01 and 02-05 (one wave, 2026-Q1): a callback is due 5 days later
+    assert callback["Due"].tolist() == ["2026-02-06", "2026-02-10"]
+    assert set(callback["Why listed"]) == {
+        "Complaint in the relationship survey, wave 2026-Q1 (callback when a complaint is "
+        "written and contact is allowed)"
+    }
     de = pd.read_csv(out / "followup" / "callback_DE.csv", encoding="utf-8-sig")
     assert de["Response id"].tolist() == ["RESP-0001"] and de["Country"].tolist() == [
         "Germany (DE)"
@@ -366,3 +375,61 @@ def test_sample_study_builds_every_list(sample_lists: tuple[ListsResult, Path]) 
     recovery = pd.read_csv(out / "followup" / "recovery_all.csv", encoding="utf-8-sig")
     opened = pd.to_datetime(recovery["Opened"])
     assert len(recovery) > 0 and (opened >= newest - pd.Timedelta(days=30)).all()
+
+
+def test_sample_follow_up_lists_are_open_items_with_their_rule(
+    sample_lists: tuple[ListsResult, Path],
+) -> None:
+    _, out = sample_lists
+    processed = out.parent / "processed"
+    tickets = load_processed("transactions", processed)
+    responses = load_processed("responses", processed)
+    followup = out / "followup"
+    recovery = pd.read_csv(followup / "recovery_DE.csv", encoding="utf-8-sig")
+    assert list(recovery.columns) == [
+        "Account",
+        "Country",
+        "Ticket",
+        "Opened",
+        "Due",
+        "Why listed",
+        "Product line",
+        "Ticket satisfaction (1-5)",
+        "Comment",
+        "Contact name",
+        "Contact e-mail",
+    ]  # the sample codebook's labels; no Region: the file is one country's
+    days = pd.to_datetime(recovery["Due"]) - pd.to_datetime(recovery["Opened"]).dt.normalize()
+    assert (days == pd.Timedelta(days=RESPONSE_DAYS["recovery"])).all()
+    assert recovery["Due"].is_monotonic_increasing
+    assert (
+        recovery["Why listed"]
+        .str.fullmatch(r"Ticket rated [12] of 5 \(recovery call for ratings 1–2\)")
+        .all()
+    )  # the sample's 1-5 rating: the two lowest points
+    # complaints of the latest wave only (the issue's example: 2025-10-07 in a 2026-Q3 report)
+    callbacks = pd.read_csv(followup / "callback_all.csv", encoding="utf-8-sig")
+    latest = str(responses["wave"].cat.categories[-1])
+    assert latest == "2026-Q3" and len(callbacks) > 0
+    assert callbacks["Why listed"].str.contains(f"wave {latest} ", regex=False).all()
+    first_day = responses.loc[responses["wave"] == latest, "date"].min().normalize()
+    assert (pd.to_datetime(callbacks["Submitted"]) >= first_day).all()
+    # the counts count the rows of every country's files (read with every country's tables)
+    counts = pd.read_csv(followup / "followup_counts.csv", encoding="utf-8-sig")
+    for name, words in (
+        ("recovery", "recovery calls"),
+        ("testimonial", "testimonial requests"),
+        ("callback", "complaint callbacks"),
+    ):
+        for code in sorted(set(responses["country"].astype(str))):
+            rows = len(pd.read_csv(followup / f"{name}_{code}.csv", encoding="utf-8-sig"))
+            counted = followup_counts(tickets, responses, country=code)
+            assert rows == counted.loc[counted["list"] == name, "listed"].sum(), (name, code)
+            mine = counts["List"].eq(words) & counts["Country"].str.endswith(f"({code})")
+            assert rows == counts.loc[mine, "Listed (permission to contact)"].sum(), (name, code)
+    words = " ".join((out / "README.txt").read_text(encoding="utf-8").split())
+    assert f"Complaints: those of wave {latest} (the latest wave in the data)" in words
+    assert (
+        f"{RESPONSE_DAYS['recovery']} days after the ticket was opened for a recovery call" in words
+    )
+    assert f"opened in the {TICKET_WINDOW_DAYS} days up to the newest ticket" in words

@@ -192,3 +192,37 @@ def test_distribution_report_shows_chart_and_no_code(
     leaked = [s for s in ("<Figure size", "PosixPath(", ".staging") if s in html.text]
     assert leaked == [], f"Python object reprs visible in the distribution report: {leaked}"
     assert html.images >= 1, "no chart drawn in html/DE.html"
+
+
+#: The distribution version of a typical country, sections folded, fits five 1280 x 800 screens.
+SCREEN_HEIGHT, SCREENS = 800, 5
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_a_managers_page_fits_five_screens_and_has_no_code_or_empty_tables(
+    chromium: Path, reports: Path, tmp_path: Path, country: str
+) -> None:
+    import re
+
+    import pandas as pd
+
+    check = _open(reports, f"html/{country}.html", chromium, tmp_path)
+    assert check.height <= SCREENS * SCREEN_HEIGHT, (
+        f"html/{country}.html is {check.height} px high, more than {SCREENS} screens of "
+        f"{SCREEN_HEIGHT} px (screenshot {check.screenshot})"
+    )
+    assert check.empty_tables == 0, "a table with headers only"
+    words = set(re.findall(r"[\w.-]+", check.text))
+    assert not words & {"nan", "NaN", "None", "NaT", "<NA>"}, words & {"nan", "None", "NaN"}
+    columns = pd.read_parquet(reports.parent / "processed" / "responses.parquet").columns
+    canonical = {c for c in columns if "_" in c}  # plain words like "wave" may be prose
+    assert not canonical & words, f"codebook names in the manager's text: {canonical & words}"
+
+
+def test_a_small_countrys_page_says_once_what_it_cannot_show(
+    chromium: Path, reports: Path, tmp_path: Path
+) -> None:
+    check = _open(reports, "html/NA.html", chromium, tmp_path)
+    assert check.text.count("Too few answers for part of this report") == 1
+    assert "suppressed (n =" not in check.text  # no section of suppressed cells
+    assert "Data quality" in check.text  # what the answers allow is still shown

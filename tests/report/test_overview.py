@@ -285,12 +285,10 @@ def test_league_display_shows_no_number_for_a_suppressed_country(
     text = shown.loc["Germany (DE)", "vs other countries"]
     assert text.startswith(f"{de['diff_rest']:+.1f}")
     assert text.endswith(("▲", "▼")) == bool(de["diff_rest_p_value"] < 0.05)
-
-
-def test_league_halves_keep_the_league_order(league: pd.DataFrame) -> None:
-    upper, lower = overview.league_halves(league)
-    assert upper + lower == list(league["country"])
-    assert len(upper) == 2 and lower[-1] == "NA"
+    manager = overview.league_display(league, min_n=MIN_N, evidence=False)
+    assert [c for c in manager.columns if "q-value" in c] == []  # the ▲/▼ says it in words
+    assert manager.index.name is None and manager.columns.name == "Country"
+    assert (manager["vs other countries"] == shown["vs other countries"]).all()
 
 
 # --------------------------------------------------------------------------- trends
@@ -306,12 +304,6 @@ def test_country_trends_are_one_row_per_country_and_wave(ctx: overview.StudyCont
     assert gb["value"] == pytest.approx(100 * ((scores >= 9).mean() - (scores <= 6).mean()))
     assert table.loc[table["measure"] == "NA", "suppressed"].all()
     assert table.loc[table["measure"] == "NA", "value"].isna().all()
-    labels = overview.trend_labels(table)
-    assert labels == {
-        "GB": "United Kingdom (GB)",
-        "NA": "Namibia (NA), suppressed",
-        "DE": "Germany (DE)",
-    }
     with pytest.raises(DataError, match=r"\['XX'\]"):
         overview.country_trends(ctx.history, countries=["DE", "XX"], min_n=MIN_N)
 
@@ -359,22 +351,203 @@ def test_problems_listed_are_exactly_the_country_reports_verdicts(screens: pd.Da
     assert by.loc["NA", "n"] == 12
 
 
-def test_problems_display_uses_labels_and_says_suppressed(screens: pd.DataFrame) -> None:
-    table = overview.problems_by_country(screens)
-    labels = {"delivery": "Delivery <on time>"}
-    shown = overview.problems_display(table, labels=labels, min_n=MIN_N)
-    assert list(shown.columns) == ["Problems", "Best practices"]  # one wave: no Wave column
-    assert "Delivery <on time>" in shown.loc["France (FR)", "Problems"]
-    assert (shown.loc["Namibia (NA)"] == "suppressed (n = 12 < 30)").all()
-    empty = table.assign(problems=[()] * len(table), suppressed=False)
-    assert (overview.problems_display(empty, labels=None, min_n=MIN_N)["Problems"] == "none").all()
-    html = shown.to_html()
-    assert "<on time>" not in html and "&lt;on time&gt;" in html  # pandas escapes labels
-
-
 def test_problems_by_country_names_missing_columns() -> None:
     with pytest.raises(DataError, match="missing \\['wave', 'n'\\]"):
         overview.problems_by_country(pd.DataFrame({"country": ["DE"], "attribute": ["x"]}))
+
+
+def _labels() -> dict[str, str]:
+    return {a: a.replace("_", " ").capitalize() for a in ATTRIBUTES}
+
+
+def test_problems_tables_are_in_league_order_with_one_row_per_country(
+    screens: pd.DataFrame, league: pd.DataFrame
+) -> None:
+    problems = overview.problems_by_country(screens)  # alphabetical: DE, FR, GB, NA
+    order = [overview.country_labels([c])[c] for c in league["country"]]
+    by = problems.set_index("country")
+    for verdict, column in (("priority", "problems"), ("strength", "best_practices")):
+        shown = overview.problems_table(
+            problems, league, verdict=verdict, labels=_labels(), n_attributes=len(ATTRIBUTES)
+        )
+        assert shown.index.is_unique and shown.index.name == "Country"
+        assert list(shown.index) == [c for c in order if c in set(shown.index)]  # league order
+        assert "Namibia (NA)" not in shown.index  # suppressed: named in the note instead
+        for name, row in shown.iterrows():
+            code = name[-3:-1]
+            assert row.iloc[-1] == ", ".join(_labels()[a] for a in by.loc[code, column])
+            assert row["How many"] == f"{len(by.loc[code, column])} of {len(ATTRIBUTES)}"
+        assert "_" not in shown.to_html()  # labels, never canonical names
+    strengths = overview.problems_table(problems, league, verdict="strength", labels=_labels())
+    # planted: DE's product quality; GB is above DE in the league
+    assert list(strengths.index) == ["United Kingdom (GB)", "Germany (DE)"]
+    assert "Product quality" in strengths.loc["Germany (DE)"].iloc[0]
+    assert "How many" not in strengths.columns  # only with n_attributes
+
+
+def test_problems_table_is_never_header_only(screens: pd.DataFrame, league: pd.DataFrame) -> None:
+    problems = overview.problems_by_country(screens)
+    nothing = problems.assign(problems=[()] * len(problems))
+    shown = overview.problems_table(nothing, league, verdict="priority", labels=None)
+    assert shown.shape == (1, 1) and shown.iloc[0, 0] == "none: no country has a priority"
+    with pytest.raises(DataError, match="verdict must be 'priority' or 'strength'; got 'worst'"):
+        overview.problems_table(problems, league, verdict="worst", labels=None)
+
+
+def test_problems_note_names_the_other_countries_and_the_suppressed_with_n(
+    screens: pd.DataFrame, league: pd.DataFrame
+) -> None:
+    problems = overview.problems_by_country(screens)
+    text = str(overview.problems_note(problems, league, min_n=MIN_N))
+    assert text.count("Namibia (NA), n = 12") == 1 and "Suppressed (fewer than 30" in text
+    assert "Neither" not in text  # every other country has a priority or a best practice
+    calm = problems["country"].isin(["GB", "DE"]).to_numpy()  # neither, in this copy
+    quiet = problems.assign(
+        problems=[() if c else v for c, v in zip(calm, problems["problems"], strict=True)],
+        best_practices=[
+            () if c else v for c, v in zip(calm, problems["best_practices"], strict=True)
+        ],
+    )
+    text = str(overview.problems_note(quiet, league, min_n=MIN_N))
+    assert "Neither a priority nor a best practice: United Kingdom (GB), Germany (DE)." in text
+
+
+def _screens_of(advantage: str, rank: str) -> pd.DataFrame:
+    """One country's screens: every attribute with the same trend verdict and rank."""
+    return pd.DataFrame(
+        {
+            "country": "BR",
+            "attribute": ATTRIBUTES,
+            "wave": "2026-Q3",
+            "n": 300,
+            "suppressed": False,
+            "trend_verdict": advantage,
+            "vs_countries_verdict": "no difference",
+            "vs_competitors_verdict": "no difference",
+            "rank_verdict": rank,
+        }
+    )
+
+
+def test_every_attribute_a_best_practice_comes_from_significance_not_a_ranking(
+    league: pd.DataFrame,
+) -> None:
+    ranked = overview.problems_by_country(_screens_of("no change", "top"))
+    assert ranked.loc[0, "best_practices"] == ()  # top of its own ranking is no finding
+    improved = overview.problems_by_country(_screens_of("improved", "bottom"))
+    assert set(improved.loc[0, "best_practices"]) == set(ATTRIBUTES)
+    shown = overview.problems_table(
+        improved, league, verdict="strength", labels=None, n_attributes=len(ATTRIBUTES)
+    )
+    assert shown.loc["Brazil (BR)", "How many"] == "4 of 4"
+
+
+def test_every_best_practice_of_the_study_has_a_significant_advantage(
+    ctx: overview.StudyContext,
+) -> None:
+    from csatlib.stats.multiplicity import ALPHA
+    from csatlib.stats.priorities import SCREENS
+
+    for row in ctx.problems.itertuples():
+        screens = ctx.families[row.country].screens
+        for attribute in row.best_practices:
+            q = [
+                screens.loc[attribute, f"{name}_q_value"]
+                for name, (_, better) in SCREENS.items()
+                if screens.loc[attribute, f"{name}_verdict"] == better
+            ]
+            assert q and min(q) < ALPHA, (row.country, attribute)
+
+
+def test_text_table_is_left_aligned_and_escaped() -> None:
+    table = pd.DataFrame(
+        {"Best practices": ["Delivery <on time>", "none"]},
+        index=pd.Index(["Germany (DE)", "France (FR)"], name="Country"),
+    )
+    markup = str(overview.text_table(table))
+    assert "<on time>" not in markup and "&lt;on time&gt;" in markup
+    assert markup.count("text-align: left") == 3 * 2  # two columns, header and two rows
+    assert markup.index("Germany (DE)") < markup.index("France (FR)")
+    assert markup.count("nowrap") == 3  # the country column only; the list wraps
+
+
+def test_folded_table_keeps_every_row_inside_a_closed_fold(league: pd.DataFrame) -> None:
+    shown = overview.league_display(league, min_n=MIN_N)
+    markup = str(overview.folded_table(shown, summary="The figures <all>"))
+    assert markup.startswith('<details class="csat-fold"><summary>The figures &lt;all&gt;')
+    assert markup.endswith("</table></details>") and " open" not in markup
+    assert all(name in markup for name in shown.index)
+    assert "suppressed (n = 12 &lt; 30)" in markup
+    empty = str(overview.folded_table(shown.iloc[:0], summary="T"))
+    assert "<table" not in empty and "none" in empty  # never a header-only table
+
+
+def test_country_panel_labels_name_a_suppressed_country_with_its_n(league: pd.DataFrame) -> None:
+    assert overview.country_panel_labels(league) == {
+        "GB": "United Kingdom (GB)",
+        "FR": "France (FR)",
+        "DE": "Germany (DE)",
+        "NA": "Namibia (NA)\nn = 12, suppressed",
+    }
+
+
+def test_loyalty_table_is_in_league_order_without_a_number_for_a_suppressed_country(
+    ctx: overview.StudyContext, league: pd.DataFrame
+) -> None:
+    from csatlib.stats.loyalty import loyalty_summary
+
+    loyalty = loyalty_summary(ctx.current, by="country", min_n=MIN_N)  # alphabetical
+    loyalty = loyalty.assign(deff=[1.5, 2.5, 1.25, 0.75])  # as with accounts as clusters
+    shown = overview.loyalty_table(loyalty, league, min_n=MIN_N)
+    assert list(shown.index) == [
+        "United Kingdom (GB)",
+        "France (FR)",
+        "Germany (DE)",
+        "Namibia (NA)",
+    ]
+    assert shown.index.nlevels == 1  # the design effect is a column, never an index level
+    na = shown.loc["Namibia (NA)"]
+    assert na["n"] == "12" and na["Loyalty index (0–100)"] == "suppressed (n = 12 < 30)"
+    assert (na.drop(["n", "Loyalty index (0–100)"]) == "").all()
+    de = loyalty.set_index("country").loc["DE"]
+    assert shown.loc["Germany (DE)", "Loyalty index (0–100)"] == f"{de['score']:.1f}"
+    assert shown.loc["Germany (DE)", "Design effect"] == "1.5"
+    with pytest.raises(DataError, match=r"loyalty_table: .* missing \['score'\]"):
+        overview.loyalty_table(loyalty.drop(columns="score"), league, min_n=MIN_N)
+
+
+def _transaction_summary() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "region": ["EMEA", "EMEA", "APJ", "APJ"],
+            "month": ["2026-01", "2026-02"] * 2,
+            "n": [80, 75, 9, 70],
+            "mean": [4.1, 4.2, 2.345, 4.3],  # APJ's January is planted
+            "top_box": [0.8, 0.82, 0.1, 0.85],
+        }
+    )
+    return frame.assign(
+        ci_low=frame["mean"] - 0.2,
+        ci_high=frame["mean"] + 0.2,
+        top_box_ci_low=frame["top_box"] - 0.05,
+        top_box_ci_high=frame["top_box"] + 0.05,
+        suppressed=frame["n"] < MIN_N,
+    )
+
+
+def test_transaction_chart_has_a_panel_per_region_or_one_line_by_month() -> None:
+    summary = _transaction_summary()
+    fig = overview.transaction_chart(
+        summary, by=["region", "month"], title="Tickets", min_n=MIN_N, scale=(1, 5)
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["EMEA", "APJ"]
+    assert "Mean rating (1–5)" in fig.get_supylabel()
+    assert "APJ 2026-01 (n = 9)" in fig.get_supxlabel()  # the suppressed month, named
+    by_month = summary.loc[summary["region"] == "EMEA"].drop(columns="region")
+    fig = overview.transaction_chart(by_month, by=["month"], title="Tickets", min_n=MIN_N)
+    assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "Mean rating"
+    note = overview.transaction_chart(summary, by=["region"], title="T", min_n=MIN_N)
+    assert "has no month" in str(note)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -453,7 +626,7 @@ def test_global_notebook_runs_on_the_sample(tmp_path: Path) -> None:
 
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     pngs = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(pngs) == 4  # league chart, two trend charts, heatmap
+    assert len(pngs) == 5  # league chart, trend panels, heatmap, loyalty, transactions
     tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     league_html = next(t for t in tables if "vs other countries" in t)
     row = league_html.split("Namibia (NA)")[1].split("</tr>")[0]

@@ -215,6 +215,15 @@ def test_pareto_chart_of_a_suppressed_cell_is_a_notice() -> None:
     assert not fig.axes[0].patches
 
 
+def test_pareto_chart_with_too_few_low_scores_in_all_says_so_and_draws_no_bar() -> None:
+    few = _pareto().assign(vital_few=False)
+    few.attrs.update(total_low=14, min_n=30, ranked=False)  # dissatisfaction_pareto's verdict
+    fig = plots.pareto_chart(few, title="Pareto", min_n=30)
+    assert "14 low scores in all this wave: too few to rank (fewer than 30)." in _texts(fig)
+    assert not fig.axes[0].patches and len(fig.axes) == 1  # no bar, no cumulative line
+    assert fig.axes[0].get_title() == "Pareto (n = 200)"
+
+
 def test_attribute_heatmap_annotates_means_and_marks_suppressed_cells() -> None:
     means = pd.DataFrame(
         {"DE": [7.84, 6.21], "NA": [np.nan, np.nan], "FR": [8.05, np.nan]},
@@ -459,3 +468,163 @@ def test_transaction_chart_wants_one_row_per_month() -> None:
     twice = pd.concat([_transactions(), _transactions()])
     with pytest.raises(DataError, match="one row per month"):
         plots.transaction_chart(twice, title="Tickets", min_n=30)
+
+
+# --------------------------------------------------------------------------- global summary charts
+
+
+def _boxes_overlap(texts: list) -> bool:
+    """Whether any two of the drawn texts' boxes (in pixels, after the layout) overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    shown = [t for t in texts if t.get_text()]
+    renderer = FigureCanvasAgg(shown[0].figure).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in shown]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def _country_trends() -> pd.DataFrame:
+    """NPS rows of five countries and three waves; "NA" suppressed in every wave (planted
+    -77.7), "FR" suppressed in the middle wave (planted 55.5); FR's last change significant."""
+    rows = []
+    for k, country in enumerate(("US", "GB", "NL", "FR", "NA")):
+        for i, wave in enumerate(("2026-Q1", "2026-Q2", "2026-Q3")):
+            rows.append((country, wave, 20.0 - 5 * k + 2 * i, 300))
+    table = pd.DataFrame(rows, columns=["measure", "wave", "value", "n"])
+    table = table.assign(
+        statistic="nps",
+        ci_low=table["value"] - 8,
+        ci_high=table["value"] + 8,
+        change=2.0,
+        significant=False,
+        suppressed=False,
+    )
+    na = table["measure"] == "NA"
+    table.loc[na, ["value", "n", "suppressed"]] = [-77.7, 12, True]
+    fr_q2 = (table["measure"] == "FR") & (table["wave"] == "2026-Q2")
+    table.loc[fr_q2, ["value", "n", "suppressed"]] = [55.5, 20, True]
+    fr_q3 = (table["measure"] == "FR") & (table["wave"] == "2026-Q3")
+    table.loc[fr_q3, ["change", "significant"]] = [-9.0, True]
+    return table
+
+
+def test_nps_trend_multiples_draw_one_panel_per_country_in_the_given_order() -> None:
+    order = ["NL", "US", "FR", "GB", "NA"]  # a league order, not the table's
+    labels = {"NL": "Netherlands (NL)", "NA": "Namibia (NA)\nn = 12, suppressed"}
+    fig = plots.nps_trend_multiples(
+        _country_trends(), countries=order, labels=labels, title="NPS by wave", ncols=3
+    )
+    assert len(fig.axes) == 5
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Netherlands (NL)", "US", "FR", "GB", "Namibia (NA)\nn = 12, suppressed"]
+    assert len({ax.get_ylim() for ax in fig.axes}) == 1  # one y-axis for every country
+    assert plots.figure_title(fig) == "NPS by wave"
+    # only FR's last wave is significant: one downward triangle there, no mark elsewhere
+    from matplotlib.collections import PathCollection
+    from matplotlib.markers import MarkerStyle
+
+    marks = [[c for c in ax.collections if isinstance(c, PathCollection)] for ax in fig.axes]
+    assert [len(m) for m in marks] == [0, 0, 1, 0, 0]
+    assert tuple(marks[2][0].get_offsets()[0]) == pytest.approx((2.0, 9.0))
+    down = MarkerStyle("v")
+    expected = down.get_path().transformed(down.get_transform()).vertices
+    assert np.allclose(marks[2][0].get_paths()[0].vertices, expected)
+    fr = fig.axes[2].lines[0].get_ydata()
+    assert np.isnan(fr[1]) and not np.isnan(fr[[0, 2]]).any()  # the suppressed wave: a gap
+    assert "suppressed" in _texts(fig)  # NA's empty panel says why
+    assert not np.isclose(_drawn_values(fig), -77.7).any()
+    assert not np.isclose(_drawn_values(fig), 55.5).any()
+    assert fig.get_size_inches()[0] * plots.DISPLAY_DPI == 900 and fig.dpi == plots.RENDER_DPI
+
+
+def test_nps_trend_multiples_panel_titles_do_not_overlap() -> None:
+    names = ["United Kingdom (GB)", "United States (US)", "Netherlands (NL)", "France (FR)"]
+    labels = dict(zip(("GB", "US", "NL", "FR"), names, strict=True))
+    labels["NA"] = "Namibia (NA)\nn = 12, suppressed"
+    fig = plots.nps_trend_multiples(
+        _country_trends(), countries=["GB", "US", "NL", "FR", "NA"], labels=labels, title="T"
+    )
+    plots.figure_png(fig)  # lays the figure out as the report does
+    assert not _boxes_overlap([ax.title for ax in fig.axes])
+
+
+def test_nps_trend_multiples_wants_the_verdict_columns() -> None:
+    with pytest.raises(DataError, match=r"missing \['significant'\]"):
+        plots.nps_trend_multiples(
+            _country_trends().drop(columns="significant"), countries=["US"], labels=None, title="T"
+        )
+
+
+def _loyalty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "country": ["DE", "FR", "NA", "GB"],
+            "n": [400, 380, 16, 420],
+            "score": [70.0, 64.0, 12.34, 72.0],  # NA's estimate is planted
+            "ci_low": [67.0, 61.0, 1.0, 69.0],
+            "ci_high": [73.0, 67.0, 23.0, 75.0],
+            "suppressed": [False, False, True, False],
+        }
+    )
+
+
+def test_country_interval_chart_follows_the_given_order_and_names_suppressed_countries() -> None:
+    fig = plots.country_interval_chart(
+        _loyalty(),
+        countries=["GB", "DE", "FR", "NA"],
+        labels={"GB": "United Kingdom (GB)"},
+        title="Loyalty",
+        xlabel="Loyalty index (0–100)",
+        min_n=30,
+    )
+    ax = fig.axes[0]
+    ticks = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])  # top first
+    assert [t.get_text() for t in ticks] == [
+        "United Kingdom (GB), n = 420",
+        "DE, n = 400",
+        "FR, n = 380",
+        "NA, n = 16, suppressed",
+    ]
+    points = ax.lines[0]
+    assert list(points.get_xdata()[:3]) == [72.0, 70.0, 64.0] and np.isnan(points.get_xdata()[3])
+    assert list(points.get_ydata()) == [3, 2, 1, 0]  # GB at the top
+    assert not np.isclose(_drawn_values(fig), 12.34).any()
+    assert not any(np.isclose(line.get_xdata(), 12.34).any() for line in ax.lines)
+    assert ax.get_title() == "Loyalty" and "min n = 30" in ax.get_xlabel()
+    plots.figure_png(fig)
+    assert not _boxes_overlap(ax.get_yticklabels())
+
+
+def test_country_interval_chart_refuses_a_country_without_a_row() -> None:
+    with pytest.raises(DataError, match=r"countries \['XX'\] have no rows"):
+        plots.country_interval_chart(
+            _loyalty(), countries=["DE", "XX"], title="L", xlabel="x", min_n=30
+        )
+
+
+def _region_months() -> pd.DataFrame:
+    months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+    frame = pd.DataFrame(
+        {
+            "region": ["EMEA"] * 4 + ["APJ"] * 4,
+            "month": months * 2,
+            "n": [80, 75, 90, 85, 60, 9, 70, 65],
+            "mean": [4.1, 4.2, 4.0, 4.3, 4.2, 2.345, 4.1, 4.4],  # APJ's February is planted
+        }
+    )
+    return frame.assign(
+        ci_low=frame["mean"] - 0.2, ci_high=frame["mean"] + 0.2, suppressed=frame["n"] < 30
+    )
+
+
+def test_group_month_chart_draws_a_panel_per_region_and_names_the_gaps_with_n() -> None:
+    fig = plots.group_month_chart(_region_months(), group="region", title="Tickets", min_n=30)
+    assert [ax.get_title() for ax in fig.axes] == ["EMEA", "APJ"]  # never recased ("Emea")
+    apj = fig.axes[1].lines[0].get_ydata()
+    assert np.isnan(apj[1]) and list(apj[[0, 2, 3]]) == pytest.approx([4.2, 4.1, 4.4])
+    assert not np.isclose(_drawn_values(fig), 2.345).any()
+    note = fig.get_supxlabel()
+    assert "APJ 2026-02 (n = 9)" in note and "fewer than 30" in note
+    assert plots.figure_title(fig) == "Tickets (n = 534 transactions)"
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["2026-01", "2026-04"]  # every third month

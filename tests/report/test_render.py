@@ -8,7 +8,13 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from csatlib.report.render import REVIEW_ONLY_TAG, SECTION_METADATA, _fold_sections, render_html
+from csatlib.report.render import (
+    DISTRIBUTION_ONLY_TAG,
+    REVIEW_ONLY_TAG,
+    SECTION_METADATA,
+    _fold_sections,
+    render_html,
+)
 
 PAYLOAD = "<img src=x onerror=alert(1)> we paid $5 and now $10"
 
@@ -29,6 +35,8 @@ def _report() -> nbformat.NotebookNode:
     nb.cells = [
         _markdown("# Customer satisfaction report\n\nWhat this page is."),
         _markdown("## Executive summary\n\nThe headline."),
+        _code("table(evidence=False)", "no significant change", DISTRIBUTION_ONLY_TAG),
+        _code("table()", "p-value 0.031", REVIEW_ONLY_TAG),
         _code("summary()", "NPS +12.0"),
         _markdown("## Method notes\n\nAdjusted Wald.", REVIEW_ONLY_TAG),
         _markdown("## Loyalty\n\nThe loyalty index."),
@@ -111,7 +119,7 @@ def test_customer_text_in_a_folded_section_stays_escaped(with_code: bool) -> Non
 
 def test_a_report_with_one_section_has_no_contents_and_nothing_folded() -> None:
     nb = _report()
-    nb.cells = nb.cells[:3]
+    nb.cells = nb.cells[:5]
     html = render_html(nb, with_code=False, title="t")
     assert "<details" not in html and "<nav" not in html
     assert "NPS +12.0" in html
@@ -142,3 +150,9 @@ def test_repeated_titles_get_distinct_ids() -> None:
         {"id": "section-loyalty", "title": "Loyalty"},
         {"id": "section-loyalty-2", "title": "Loyalty"},
     ]
+
+
+def test_managers_read_words_and_reviewers_read_p_values() -> None:
+    manager, reviewer = _text(_page(with_code=False)), _text(_page(with_code=True))
+    assert "no significant change" in manager and "p-value 0.031" not in manager
+    assert "p-value 0.031" in reviewer and "no significant change" not in reviewer

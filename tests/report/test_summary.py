@@ -183,6 +183,38 @@ def test_headline_table_rows_and_figures() -> None:
     assert table.loc["Difference vs other countries", "p-value"] == "<0.001"
 
 
+def test_the_managers_headline_table_says_the_verdicts_in_words() -> None:
+    # the q-values of the family decide where there are any: p = 0.031 but q = 0.09
+    h = _headline(change_q=0.09, vs_rest_q=0.0004)
+    table = summary.headline_table(h, evidence=False)
+    assert list(table.columns) == ["n", "NPS", "95% CI", "Verdict"]
+    assert table.loc["Change since 2026-Q1", "Verdict"] == "no significant change"
+    assert table.loc["Difference vs other countries", "Verdict"] == "significantly above"
+    assert "0.031" not in table.to_string() and "q" not in "".join(table.columns)
+    reviewer = summary.headline_table(h)
+    assert reviewer.loc["Change since 2026-Q1", ["p-value", "q-value"]].tolist() == [
+        "0.031",
+        "0.090",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("diff", "p", "q", "kind", "words"),
+    [
+        (5.2, 0.031, None, "change", "a significant rise"),
+        (-5.2, 0.031, None, "change", "a significant fall"),
+        (-5.2, 0.031, 0.06, "change", "no significant change"),
+        (5.2, 0.2, 0.01, "change", "a significant rise"),  # the q-value decides
+        (12.0, 0.001, None, "difference", "significantly above"),
+        (-12.0, 0.001, None, "difference", "significantly below"),
+        (-12.0, 0.3, None, "difference", "not significantly different"),
+        (3.0, np.nan, None, "change", "not tested (too few answers)"),
+    ],
+)
+def test_verdict_words(diff: float, p: float, q: float | None, kind: str, words: str) -> None:
+    assert summary.verdict_words(_difference(diff, p), q, kind=kind) == words
+
+
 def test_headline_table_without_a_previous_wave_has_three_rows() -> None:
     h = _headline(previous_wave=None, previous=None, change=None, n_previous=0)
     assert list(summary.headline_table(h).index) == [
@@ -269,7 +301,7 @@ def test_executive_summary_says_each_figure_and_its_verdict() -> None:
     items = _items(summary.executive_summary(ctx, _headline()))
     assert items == [
         "Net Promoter Score +23.4 (95% CI +15.0 to +31.7), n = 412, wave 2026-Q2.",
-        "Change since 2026-Q1: +5.2 points (p = 0.031): a significant rise.",
+        "Change since 2026-Q1: +5.2 points: a significant rise.",
         "Compared with all other countries (+11.4): +12.0 points, significantly above them.",
         # without key drivers: most significant shortfalls first (invoicing fails three), then
         # the order of the screens; the rank among the country's attributes is no finding
@@ -296,7 +328,7 @@ def test_executive_summary_escapes_labels() -> None:
             _difference(-7.9, 0.0002),
             _difference(-3.0, 0.04),
             [
-                "Change since 2026-Q1: -7.9 points (p <0.001): a significant fall.",
+                "Change since 2026-Q1: -7.9 points: a significant fall.",
                 "Compared with all other countries (+11.4): -3.0 points, significantly below them.",
             ],
         ),
@@ -304,7 +336,7 @@ def test_executive_summary_escapes_labels() -> None:
             _difference(1.0, 0.2),
             _difference(0.5, 0.05),  # p = 0.05 is not below 0.05
             [
-                "Change since 2026-Q1: +1.0 points (p = 0.200): no significant change.",
+                "Change since 2026-Q1: +1.0 points: no significant change.",
                 "Compared with all other countries (+11.4): +0.5 points, not significantly "
                 "different from them.",
             ],
@@ -330,7 +362,8 @@ def test_executive_summary_of_a_suppressed_country_has_no_estimate() -> None:
     screens = _screens().assign(suppressed=True)
     items = _items(summary.executive_summary(_ctx_with(screens), h))
     assert items == [
-        "Net Promoter Score for 2026-Q2: suppressed, 3 respondents is below the minimum of 5.",
+        "Net Promoter Score for 2026-Q2: not shown; 3 respondents, fewer than the 5 a figure "
+        "needs.",
         # too few respondents is not "no problem"
         "What to fix: not enough data to tell; every attribute has too few answers in this wave "
         "(fewer than 5) or nothing to compare with.",
@@ -362,22 +395,42 @@ def test_executive_summary_of_one_respondent_has_no_interval() -> None:
 # --------------------------------------------------------------------------- driver notes
 
 
-def test_driver_notes_say_what_the_table_rests_on() -> None:
-    results = pd.DataFrame({"importance": [0.2]}, index=["delivery"])
+def test_driver_notes_say_what_the_table_rests_on_in_words() -> None:
+    results = pd.DataFrame(
+        {"importance": [0.3, 0.28, 0.1]}, index=["product_quality", "on_site_service", "delivery"]
+    )
+    pair = {"diff": 0.02, "ci_low": -0.01, "ci_high": 0.05}
     results.attrs.update(
         r2=0.45678,
         n=1234,
         n_boot=500,
         dropped={"pricing": "no variation in this sample"},
-        overlap_notes=["Delivery and Support: their order is not established."],
+        differences=[
+            {"driver_a": "product_quality", "driver_b": "on_site_service", **pair}
+            | {"share_reversed": 0.031, "separated": False},
+            {"driver_a": "on_site_service", "driver_b": "delivery", **pair}
+            | {"share_reversed": 0.0, "separated": True},
+            # not neighbours in importance: the table's "Cannot be separated from" says it
+            {"driver_a": "product_quality", "driver_b": "delivery", **pair}
+            | {"share_reversed": 0.2, "separated": False},
+        ],
+        overlap_notes=["product_quality and on_site_service cannot be separated: ..."],
     )
-    items = _items(summary.driver_notes(results, labels={"pricing": "Price <level>"}))
+    labels = {
+        "pricing": "Price <level>",
+        "product_quality": "Product quality",
+        "on_site_service": "On-site service",
+    }
+    items = _items(summary.driver_notes(results, labels=labels))
     assert items == [
-        "Shapley decomposition of R² = 0.457 (n = 1,234, 500 bootstrap resamples for the 95% "
-        "intervals).",
+        "The attributes together explain 46% of the variation in the answers (R² = 0.457), "
+        "shared among them by a Shapley decomposition; n = 1,234 respondents, 95% intervals "
+        "from 500 bootstrap resamples.",
         "Price <level> left out: no variation in this sample.",
-        "Delivery and Support: their order is not established.",
+        "Product quality and On-site service: the data cannot tell which matters more (their "
+        "order reverses in 3% of bootstrap resamples).",
     ]
+    assert "_" not in " ".join(items)  # no canonical name reaches the reader
     assert "&lt;level&gt;" in str(summary.driver_notes(results, labels={"pricing": "<level>"}))
 
 
@@ -415,3 +468,11 @@ def test_who_to_call_counts_accounts_and_follow_ups() -> None:
     )
     assert _items(summary.executive_summary(ctx, _headline()))[-1].startswith("Who to call: 11")
     assert summary.who_to_call(_ctx_with(_screens())) == ""
+    # revenue below a million in dollars; at-risk accounts without revenue are said, not dropped
+    ctx.__dict__["at_risk_counts"] = ctx.at_risk_counts.assign(
+        revenue_at_stake_usd=[48_200.4], at_risk_no_revenue=[2]
+    )
+    assert summary.who_to_call(ctx).startswith(
+        "Who to call: 11 of 20 accounts at risk (revenue at stake USD 48,200; 2 of them without "
+        "revenue on file); 59 recovery"
+    )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from csatlib.report import tables
 
@@ -72,8 +76,40 @@ def test_trend_table_marks_significant_changes_and_suppression() -> None:
     assert "9.9" not in out.to_string()
 
 
-def test_screens_display_shows_verdicts_with_evidence() -> None:
-    screens = pd.DataFrame(
+def _recommend_trends() -> pd.DataFrame:
+    """trends() of a study whose recommend question has its NPS and its mean, and one attribute
+    with its mean, over two waves."""
+    return pd.DataFrame(
+        {
+            "country": "DE",
+            "wave": ["2026-Q1", "2026-Q2"] * 3,
+            "measure": ["likelihood_to_recommend"] * 4 + ["delivery"] * 2,
+            "statistic": ["mean", "mean", "nps", "nps", "mean", "mean"],
+            "n": 100,
+            "value": [7.12, 7.31, -10.4, -5.0, 6.9, 7.0],
+            "change": [np.nan, 0.19, np.nan, 5.4, np.nan, 0.1],
+            "significant": [pd.NA, False, pd.NA, False, pd.NA, False],
+            "suppressed": False,
+        }
+    )
+
+
+def test_trend_table_names_the_nps_and_the_recommend_mean_apart() -> None:
+    labels = {"likelihood_to_recommend": "Likelihood to recommend", "delivery": "Delivery"}
+    nps = tables.trend_table(_recommend_trends(), labels=labels, min_n=30, statistic="nps")
+    assert list(nps.index) == ["Net Promoter Score"]
+    assert nps.loc["Net Promoter Score"].tolist() == ["-10.4", "-5.0"]
+    means = tables.trend_table(_recommend_trends(), labels=labels, min_n=30)
+    # the recommend question's mean says its statistic and its 0-10 scale (roles.NPS_SCALE)
+    assert list(means.index) == ["Likelihood to recommend (mean, 0–10)", "Delivery"]
+    # NPS by country (the global summary's): the rows are countries, named by the labels given
+    by_country = _recommend_trends().loc[lambda t: t["statistic"] == "nps"].assign(measure="DE")
+    shown = tables.trend_table(by_country, labels={"DE": "Germany (DE)"}, min_n=30, statistic="nps")
+    assert list(shown.index) == ["Germany (DE)"]
+
+
+def _screens() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "n": [200],
             "mean": [6.9],
@@ -92,12 +128,15 @@ def test_screens_display_shows_verdicts_with_evidence() -> None:
         },
         index=["delivery"],
     )
-    out = tables.screens_display(screens, labels=None, min_n=30)
+
+
+def test_screens_display_shows_verdicts_with_evidence() -> None:
+    out = tables.screens_display(_screens(), labels=None, min_n=30)
     assert out.loc["Delivery", "1. vs last wave"] == "▼ deteriorated (-0.30, q 0.010)"
     assert out.loc["Delivery", "3. vs competitors' customers"] == "suppressed"
     assert out.loc["Delivery", "Verdict"] == "problem"  # without verdicts: the screens' class
     verdicts = tables.screens_display(
-        screens, labels=None, min_n=30, verdicts={"delivery": "priority"}
+        _screens(), labels=None, min_n=30, verdicts={"delivery": "priority"}
     )
     assert verdicts.loc["Delivery", "Verdict"] == "priority"
 
@@ -122,8 +161,8 @@ def test_cit_display_joins_quotes_and_hides_suppressed_cells() -> None:
     assert "&lt;b&gt;fast" in out.to_html()
 
 
-def test_quality_display_drops_zero_rows_but_keeps_the_accounting() -> None:
-    note = pd.DataFrame(
+def _quality_note() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "source": ["a.csv"] * 4,
             "kind": ["responses"] * 4,
@@ -132,8 +171,12 @@ def test_quality_display_drops_zero_rows_but_keeps_the_accounting() -> None:
             "n": [10, 9, 1, 0],
         }
     )
-    out = tables.quality_display(note)
+
+
+def test_quality_display_drops_zero_rows_but_keeps_the_accounting() -> None:
+    out = tables.quality_display(_quality_note())
     assert list(out["Rows or values"]) == ["10", "9", "1"]
+    assert list(out.index) == [("a.csv", "Raw rows"), ("a.csv", "Kept"), ("a.csv", "Excluded")]
 
 
 # --------------------------------------------------------------------------- suppression
@@ -149,8 +192,8 @@ def _leaks(table: pd.DataFrame) -> bool:
     return any(s in text for s in ("6.43", "6.4", "643.2", "64.3"))
 
 
-def test_nps_table_formats_score_interval_and_shares() -> None:
-    groups = pd.DataFrame(
+def _nps_groups() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "country": ["DE", "NA"],
             "n": [412, 16],
@@ -163,8 +206,11 @@ def test_nps_table_formats_score_interval_and_shares() -> None:
             "suppressed": [False, True],
         }
     )
-    out = tables.nps_table(groups, by=["country"], min_n=30)
-    assert out.loc["DE"].to_dict() == {
+
+
+def test_nps_table_formats_score_interval_and_shares() -> None:
+    out = tables.nps_table(_nps_groups(), by=["country"], min_n=30)
+    assert out.loc["Germany"].to_dict() == {
         "n": "412",
         "NPS": "+23.4",
         "95% CI": "+15.0 to +31.7",
@@ -172,18 +218,21 @@ def test_nps_table_formats_score_interval_and_shares() -> None:
         "Passives (%)": "33.4",
         "Detractors (%)": "21.6",
     }
-    assert out.loc["NA", "NPS"] == "suppressed (n = 16 < 30)"
-    assert (out.loc["NA"].drop(["n", "NPS"]) == "").all() and not _leaks(out)
+    assert out.loc["Namibia", "NPS"] == "suppressed (n = 16 < 30)"  # "NA" is Namibia
+    assert (out.loc["Namibia"].drop(["n", "NPS"]) == "").all() and not _leaks(out)
 
 
-def test_loyalty_display_formats_index_interval_and_alpha() -> None:
-    summary = pd.DataFrame(
+def _loyalty_summary() -> pd.DataFrame:
+    """loyalty_summary(by="country", cluster=...) rows: DE with its design effect (the
+    3.6163431894915057 of the DE report), NA suppressed with its figures planted."""
+    return pd.DataFrame(
         {
             "country": ["DE", "NA"],
             "n": [150, 9],
             "score": [71.26, PLANTED],
             "sd": [12.0, PLANTED],
             "se": [0.98, PLANTED],
+            "deff": [3.6163431894915057, PLANTED],
             "ci_low": [69.31, PLANTED],
             "ci_high": [73.2, PLANTED],
             "alpha": [0.8149, PLANTED],
@@ -191,21 +240,27 @@ def test_loyalty_display_formats_index_interval_and_alpha() -> None:
             "suppressed": [False, True],
         }
     )
-    out = tables.loyalty_display(summary, min_n=30)
-    assert list(out.index) == ["DE", "NA"]  # the group columns become the index
-    assert out.loc["DE"].to_dict() == {
+
+
+def test_loyalty_display_formats_index_interval_and_alpha() -> None:
+    out = tables.loyalty_display(_loyalty_summary(), min_n=30)
+    assert list(out.index) == ["Germany", "Namibia"]  # countries by name, not by code
+    assert out.loc["Germany"].to_dict() == {
         "n": "150",
         "Loyalty index (0–100)": "71.3",
         "95% CI": "69.3 to 73.2",
         "Cronbach's alpha": "0.81",
+        "Design effect": "3.6",
     }
-    assert out.loc["NA", "Loyalty index (0–100)"] == "suppressed (n = 9 < 30)"
-    assert out.loc["NA", "95% CI"] == "" and out.loc["NA", "Cronbach's alpha"] == ""
+    assert out.loc["Namibia", "Loyalty index (0–100)"] == "suppressed (n = 9 < 30)"
+    assert (out.loc["Namibia"].drop(["n", "Loyalty index (0–100)"]) == "").all()
     assert not _leaks(out)
+    unclustered = tables.loyalty_display(_loyalty_summary().drop(columns="deff"), min_n=30)
+    assert "Design effect" not in unclustered.columns
 
 
-def test_expectation_display_formats_gap_and_ratio() -> None:
-    gap = pd.DataFrame(
+def _gap() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "attribute": ["delivery", "pricing"],
             "n": [120, 8],
@@ -220,7 +275,10 @@ def test_expectation_display_formats_gap_and_ratio() -> None:
             "suppressed": [False, True],
         }
     )
-    out = tables.expectation_display(gap, labels={"delivery": "Delivery"}, min_n=30)
+
+
+def test_expectation_display_formats_gap_and_ratio() -> None:
+    out = tables.expectation_display(_gap(), labels={"delivery": "Delivery"}, min_n=30)
     assert out.loc["Delivery"].to_dict() == {
         "n": "120",
         "Perceived": "7.10",
@@ -234,7 +292,9 @@ def test_expectation_display_formats_gap_and_ratio() -> None:
     assert (out.loc["Pricing"].drop(["n", "Perceived"]) == "").all() and not _leaks(out)
 
 
-def test_pareto_display_formats_shares_and_the_vital_few() -> None:
+def _pareto() -> pd.DataFrame:
+    """dissatisfaction_pareto() of 80 low scores (delivery 60, pricing 20) and a suppressed
+    attribute with its figures planted."""
     pareto = pd.DataFrame(
         {
             "n": [200, 180, 12],
@@ -247,23 +307,41 @@ def test_pareto_display_formats_shares_and_the_vital_few() -> None:
         },
         index=pd.Index(["delivery", "pricing", "support"], name="attribute"),
     )
-    out = tables.pareto_display(pareto, labels=None, min_n=30)
+    pareto.attrs.update(total_low=80, cutoff=0.8, min_n=30, ranked=True)
+    return pareto
+
+
+def test_pareto_display_formats_shares_and_the_vital_few() -> None:
+    out = tables.pareto_display(_pareto(), labels=None, min_n=30)
     assert out.loc["Delivery"].to_dict() == {
         "n": "200",
-        "Low scorers": "60",
-        "Share low (%)": "30.0",
+        "Low scores": "60",
+        "Low scores (% of n)": "30.0",
         "Share of all low scores (%)": "75.0",
         "Cumulative (%)": "75.0",
         "Vital few": "yes",
     }
-    assert out.loc["Pricing", "Vital few"] == "" and out.loc["Pricing", "Share low (%)"] == "11.1"
+    assert out.loc["Pricing", "Vital few"] == ""
+    assert out.loc["Pricing", "Low scores (% of n)"] == "11.1"
     support = out.loc["Support"]
-    assert support["Low scorers"] == "suppressed (n = 12 < 30)"  # not its 5 low scorers
-    assert (support.drop(["n", "Low scorers"]) == "").all() and not _leaks(out)
+    assert support["Low scores"] == "suppressed (n = 12 < 30)"  # not its 5 low scores
+    assert (support.drop(["n", "Low scores"]) == "").all() and not _leaks(out)
 
 
-def test_transaction_display_formats_mean_interval_and_top_box() -> None:
-    summary = pd.DataFrame(
+def test_pareto_with_too_few_low_scores_in_all_is_one_sentence() -> None:
+    # the DE wave that showed the bug: 14 low scores in all, one attribute's share a single one
+    few = _pareto()
+    few.attrs.update(total_low=14, ranked=False)
+    out = tables.pareto_display(few, labels=None, min_n=30)
+    sentence = "14 low scores in all this wave: too few to rank (fewer than 30)."
+    assert out.to_dict("list") == {"": [sentence]}
+    assert tables.pareto_note(few) == sentence and tables.pareto_note(_pareto()) == ""
+    few.attrs.update(total_low=1)
+    assert tables.pareto_note(few).startswith("1 low score in all this wave")
+
+
+def _transactions() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "month": ["2026-01", "2026-02"],
             "n": [85, 4],
@@ -276,7 +354,11 @@ def test_transaction_display_formats_mean_interval_and_top_box() -> None:
             "suppressed": [False, True],
         }
     )
-    out = tables.transaction_display(summary, by=["month"], min_n=30)
+
+
+def test_transaction_display_formats_mean_interval_and_top_box() -> None:
+    out = tables.transaction_display(_transactions(), by=["month"], min_n=30)
+    assert out.columns.name == "Month" and out.index.name is None  # no "month" header row
     assert out.loc["2026-01"].to_dict() == {
         "n": "85",
         "Mean": "4.12",
@@ -376,7 +458,7 @@ def test_driver_display_formats_rank_importance_and_beta() -> None:
         "Share of R² (%)": "73.0",
         "Importance (R² points)": "12.3",
         "95% CI": "8.0 to 17.0",
-        "Std. beta (HC3 95% CI)": "0.31 (0.20 to 0.42)",
+        "Effect of +1 SD (95% CI)": "0.31 (0.20 to 0.42)",
         "Performance (mean)": "7.12",
         "Quadrant": "Concentrate here",
         "Cannot be separated from": "Price",
@@ -415,8 +497,8 @@ def test_cit_display_of_a_cell_below_the_minimum_is_one_line() -> None:
     assert tables.cit_display(top.iloc[:0], min_n=30).iloc[0, 0] == "no incidents in this cell"
 
 
-def test_ipa_display_formats_importance_and_performance() -> None:
-    ipa = pd.DataFrame(
+def _ipa() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "importance": [0.1234, 0.02],
             "performance": [7.456, 8.1],
@@ -424,7 +506,10 @@ def test_ipa_display_formats_importance_and_performance() -> None:
         },
         index=["delivery", "pricing"],
     )
-    out = tables.ipa_display(ipa, labels={"delivery": "Delivery <on time>"})
+
+
+def test_ipa_display_formats_importance_and_performance() -> None:
+    out = tables.ipa_display(_ipa(), labels={"delivery": "Delivery <on time>"})
     assert out.loc["Delivery <on time>"].to_dict() == {
         "Importance (R² points)": "12.3",
         "Performance (mean)": "7.46",
@@ -433,8 +518,8 @@ def test_ipa_display_formats_importance_and_performance() -> None:
     assert out.loc["Pricing", "Importance (R² points)"] == "2.0"
 
 
-def test_stated_vs_derived_display_rounds_and_says_when_nothing_is_compared() -> None:
-    table = pd.DataFrame(
+def _stated_vs_derived() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "derived_importance": [0.12345, 0.0456],
             "derived_rank": [1, 2],
@@ -443,28 +528,35 @@ def test_stated_vs_derived_display_rounds_and_says_when_nothing_is_compared() ->
             "rank_difference": [1, -1],
             "reading": ["more important than stated", "less important than stated"],
         },
-        index=["delivery", "pricing"],
+        index=pd.Index(["delivery", "pricing"], name="driver"),
     )
+
+
+def test_stated_vs_derived_display_rounds_and_says_when_nothing_is_compared() -> None:
+    table = _stated_vs_derived()
     out = tables.stated_vs_derived_display(table, labels=None)
     assert list(out.columns) == [
-        "Derived importance",
+        "Derived importance (R² points)",
         "Derived rank",
-        "Stated importance",
+        "Stated importance (mean)",
         "Stated rank",
         "Rank difference",
         "Reading",
     ]
-    assert out.loc["Delivery", "Derived importance"] == "0.12"
-    assert out.loc["Delivery", "Stated importance"] == "8.46"
+    # the driver table's unit: 0.12345 of R² is 12.3 R² points, as its "Importance" column
+    assert out.loc["Delivery", "Derived importance (R² points)"] == "12.3"
+    assert out.loc["Delivery", "Stated importance (mean)"] == "8.46"
     assert out.loc["Pricing", "Stated rank"] == 1  # integers are left as they are
+    scaled = tables.stated_vs_derived_display(table, labels=None, stated_scale=(1, 10))
+    assert scaled.loc["Pricing", "Stated importance (mean, 1–10)"] == "9.10"
     nothing = tables.stated_vs_derived_display(table.iloc[:0], labels=None)
     assert nothing.to_dict("list") == {
         "": ["not compared: the key drivers or the stated importance are suppressed"]
     }
 
 
-def test_account_counts_display_formats_counts_and_revenue() -> None:
-    counts = pd.DataFrame(
+def _at_risk() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "accounts_assessed": [12],
             "at_risk": [3],
@@ -473,35 +565,117 @@ def test_account_counts_display_formats_counts_and_revenue() -> None:
         },
         index=pd.Index(["DE"], name="country"),
     )
-    out = tables.account_counts_display(counts)
-    assert out.loc["DE"].to_dict() == {
+
+
+def test_account_counts_display_formats_counts_and_revenue() -> None:
+    out = tables.account_counts_display(_at_risk())
+    assert out.loc["Germany"].to_dict() == {
         "Accounts assessed": "12",
         "At risk": "3",
         "Revenue at stake (USD)": "1,234,568",
         "Not assessed (fewer than 3 respondents)": "5",
     }
-    assert out.index.name is None
+    assert out.index.name is None and out.columns.name == "Country"
+
+
+def _followups() -> pd.DataFrame:
+    """followup_counts() of one country whose tickets come from two regions."""
+    return pd.DataFrame(
+        {
+            "list": ["recovery", "recovery", "callback"],
+            "region": pd.array(["North", "South", pd.NA], dtype="string"),
+            "country": ["DE", "DE", "DE"],
+            "eligible": [5, 1, 2],
+            "listed": [3, 1, 2],
+            "withheld_no_permission": [2, 0, 0],
+        }
+    )
 
 
 def test_followup_display_names_the_lists_and_counts_only() -> None:
-    counts = pd.DataFrame(
-        {
-            "list": ["recovery", "callback"],
-            "region": pd.array(["North", pd.NA], dtype="string"),
-            "country": ["DE", "DE"],
-            "eligible": [5, 2],
-            "listed": [3, 2],
-            "withheld_no_permission": [2, 0],
-        }
-    )
-    out = tables.followup_display(counts)
+    out = tables.followup_display(_followups())
     assert list(out.index) == [
-        "Recovery calls (transaction score 1–2)",
+        "Recovery calls for low ticket ratings",
         "Complaint callbacks (relationship survey)",
     ]
-    assert list(out["Region"]) == ["North", "all"]
-    assert list(out["Due"]) == [5, 2] and list(out["Listed with contact details"]) == [3, 2]
+    assert "Region" not in out.columns  # the counts are the country's, over its regions
+    assert list(out["Open"]) == [6, 2] and list(out["Listed with contact details"]) == [4, 2]
     assert list(out["Counted only (no permission to contact)"]) == [2, 0]
+    nothing = str(tables.followup_display(_followups().iloc[:0]))
+    assert (
+        nothing.startswith('<p class="csat-note">No follow-up is open') and "<table" not in nothing
+    )
+
+
+# --------------------------------------------------------------------------- one header row
+# pandas writes an index's name as a second header row ("month", "country", "List"): every
+# display's header is one row of plain labels, with no canonical name in it or in its rows.
+
+DISPLAYS = {
+    "attribute_scores": lambda: tables.attribute_scores(
+        _scores(False), labels=None, min_n=30, box_label="Top-2-box (%)"
+    ),
+    "trend_table": lambda: tables.trend_table(
+        _recommend_trends(), labels=None, min_n=30, statistic="nps"
+    ),
+    "driver_display": lambda: tables.driver_display(
+        _driver_table(), labels=None, verdicts={"delivery": "priority"}
+    ),
+    "screens_display": lambda: tables.screens_display(_screens(), labels=None, min_n=30),
+    "nps_table": lambda: tables.nps_table(_nps_groups(), by=["country"], min_n=30),
+    "loyalty_display": lambda: tables.loyalty_display(_loyalty_summary(), min_n=30),
+    "expectation_display": lambda: tables.expectation_display(_gap(), labels=None, min_n=30),
+    "pareto_display": lambda: tables.pareto_display(_pareto(), labels=None, min_n=30),
+    "ipa_display": lambda: tables.ipa_display(_ipa(), labels=None),
+    "stated_vs_derived_display": lambda: tables.stated_vs_derived_display(
+        _stated_vs_derived(), labels=None
+    ),
+    "transaction_display": lambda: tables.transaction_display(
+        _transactions(), by=["month"], min_n=30
+    ),
+    "transaction_display by region": lambda: tables.transaction_display(
+        _transactions().assign(region=["North", "South"]), by=["region", "month"], min_n=30
+    ),
+    "account_counts_display": lambda: tables.account_counts_display(_at_risk()),
+    "followup_display": lambda: tables.followup_display(_followups()),
+    "quality_display": lambda: tables.quality_display(_quality_note()),
+    "cit_display": lambda: tables.cit_display(
+        pd.DataFrame(
+            {
+                "rank": [1],
+                "benefit": ["good_value"],
+                "label": ["Good value"],
+                "n": [100],
+                "count": [40],
+                "share": [0.4],
+                "quote": ["fair"],
+                "suppressed": [False],
+            }
+        ),
+        min_n=30,
+    ),  # fmt: skip
+}
+# the canonical names the fixtures above carry, as pandas would show them
+RAW_NAMES = {"attribute", "measure", "month", "country", "deff", "list", "region", "source"}
+RAW_NAMES |= {"driver", "DE", "NA", "List", "Attribute", "Source", "Measure"}
+
+
+def _cells(markup: str, part: str) -> list[str]:
+    """The texts of the header cells (``<th>``) of ``part`` (``thead`` or ``tbody``)."""
+    found = re.search(rf"<{part}>(.*?)</{part}>", markup, re.S)
+    assert found, markup
+    cells = re.findall(r"<th[^>]*>(.*?)</th>", found.group(1), re.S)
+    return [html.unescape(c).replace("\xa0", " ").strip() for c in cells]
+
+
+@pytest.mark.parametrize("name", list(DISPLAYS))
+def test_every_display_has_one_header_row_of_plain_labels(name: str) -> None:
+    table = DISPLAYS[name]()
+    for markup in (table._repr_html_(), table.style.to_html()):  # the notebook's; a Styler's
+        head = re.search(r"<thead>(.*?)</thead>", markup, re.S)
+        assert head and head.group(1).count("<tr") == 1, markup
+        shown = _cells(markup, "thead") + _cells(markup, "tbody")
+        assert not [c for c in shown if c in RAW_NAMES or "_" in c], shown
 
 
 def test_show_full_text_lifts_the_column_width_limit() -> None:
@@ -516,6 +690,7 @@ def test_dislikes_are_named_for_the_benefit_let_down() -> None:
             "rank": [1],
             "benefit": ["good_value"],
             "label": ["Good value"],
+            "problem": ["too expensive, unfair or complicated licence terms"],
             "n": [120],
             "count": [40],
             "share": [0.33],
@@ -526,5 +701,76 @@ def test_dislikes_are_named_for_the_benefit_let_down() -> None:
     likes = tables.cit_display(top, min_n=30)
     dislikes = tables.cit_display(top, min_n=30, valence="negative")
     assert likes.loc[1, "Benefit"] == "Good value"
-    # a dislike never reads as praise: "Good value" for "too expensive" is "Good value: let down"
-    assert dislikes.loc[1, "Benefit let down"] == "Good value: let down"
+    # a dislike never reads as praise: it names the benefit and what went wrong on it
+    assert dislikes.loc[1, "Benefit — what went wrong"] == (
+        "Good value — too expensive, unfair or complicated licence terms"
+    )
+
+
+def test_a_dislike_without_its_problem_is_worded_from_the_benefit() -> None:
+    # a frame made without top_incidents' "problem" column, and a suppressed dislike
+    top = pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "benefit": ["good_value", "partnership"],
+            "label": ["Good value", "Partnership"],
+            "n": [120, 120],
+            "count": [40, 3],
+            "share": [0.33, 0.03],
+            "quote": ["Too expensive", "secret"],
+            "suppressed": [False, True],
+        }
+    )
+    out = tables.cit_display(top, min_n=30, valence="negative")
+    assert out["Benefit — what went wrong"].tolist() == [
+        "Good value — problems with good value",
+        "Partnership — problems with partnership",
+    ]
+    assert out.loc[2, "Mentions"] == "suppressed (n = 120 < 30)"
+
+
+def _accuracy(**changes: object):
+    from dataclasses import replace
+
+    from csatlib.text.accuracy import CoderAccuracy
+
+    measured = CoderAccuracy(
+        precision=0.8631,
+        precision_ci_low=0.8345,
+        precision_ci_high=0.8874,
+        recall=0.8578,
+        recall_ci_low=0.8289,
+        recall_ci_high=0.8825,
+        n_assigned=650,
+        n_hand=654.0,
+        matches=561.0,
+        n_incidents=1688,
+        n_coders=2,
+        conf=0.95,
+    )
+    return replace(measured, **changes)
+
+
+def test_coder_accuracy_note_states_precision_with_interval_and_n() -> None:
+    text = str(tables.coder_accuracy_note(_accuracy()))
+    assert text == (
+        '<p class="csat-note">Measured on a hand-coded sample of 1,688 items from the whole '
+        "study (2 coders), the rule coder agreed with the hand coders on 86% of the attributes it "
+        "assigned (precision, 95% CI 83–89%, 650 attributes assigned) and found 86% of theirs "
+        "(recall, 95% CI 83–88%).</p>"
+    )
+    one = str(tables.coder_accuracy_note(_accuracy(n_coders=1, conf=0.9)))
+    assert "(1 coder)" in one and "precision, 90% CI" in one
+    none = str(tables.coder_accuracy_note(_accuracy(n_assigned=0)))
+    assert "assigned no attribute" in none and "%" not in none
+    edited = str(tables.coder_accuracy_note(_accuracy(n_not_found=5)))
+    assert edited.endswith(
+        "5 hand-coded items are no longer in the data and were left out of this comparison.</p>"
+    )
+
+
+def test_coder_accuracy_note_without_hand_codes_says_how_to_measure() -> None:
+    text = str(tables.coder_accuracy_note(None))
+    assert "precision has not been measured on this study" in text
+    assert "notebooks/cit_coding.ipynb" in text and "docs/cit.md" in text
+    assert "&#x27;" in text  # escaped: the note is built by csatlib.report.display.note

@@ -951,7 +951,7 @@ def test_importance_performance_quadrants():
 
 
 def test_dissatisfaction_pareto_counts_and_vital_few():
-    # Low = 1 or 2 on 1-10. Counted by hand: a 6 low, b 3, c 1, d 0 (total 10).
+    # Low = 1 or 2 on 1-10. Counted by hand: a 6 low, b 3, c 1, d 0 (total 10, min_n 10).
     frame = pd.DataFrame(
         {
             "a": [1, 2, 1, 2, 1, 2] + [8] * 34,
@@ -962,9 +962,10 @@ def test_dissatisfaction_pareto_counts_and_vital_few():
         }
     )
     table = drivers.dissatisfaction_pareto(
-        frame, ["a", "b", "c", "d", "e"], scale=(1, 10), min_n=30
+        frame, ["a", "b", "c", "d", "e"], scale=(1, 10), min_n=10
     )
     assert list(table.index) == ["a", "b", "c", "d", "e"]
+    assert table.attrs["ranked"] and table.attrs["min_n"] == 10
     assert table["n_low"].iloc[:4].tolist() == [6, 3, 1, 0]
     assert table["share_of_all_low"].iloc[:4].to_numpy() == pytest.approx([0.6, 0.3, 0.1, 0.0])
     assert table["cumulative"].iloc[:4].to_numpy() == pytest.approx([0.6, 0.9, 1.0, 1.0])
@@ -973,6 +974,34 @@ def test_dissatisfaction_pareto_counts_and_vital_few():
     assert table.loc["a", "share_low"] == pytest.approx(6 / 40)
     with pytest.raises(DataError, match=r"'b'.*99.*outside"):
         drivers.dissatisfaction_pareto(frame.assign(b=99), ["a", "b"], scale=(1, 10))
+    # cutoff 100%: every attribute with a low score is needed, the one without none is not
+    every = drivers.dissatisfaction_pareto(
+        frame, ["a", "b", "c", "d"], scale=(1, 10), min_n=10, cutoff=1.0
+    )
+    assert every["vital_few"].tolist() == [True, True, True, False]
+
+
+def _low_scores(counts: list[int], n: int = 40) -> pd.DataFrame:
+    """One attribute per count: that many ratings of 1 (low) and the rest 9, n ratings each."""
+    return pd.DataFrame({f"q{i}": [1] * k + [9] * (n - k) for i, k in enumerate(counts)})
+
+
+def test_pareto_ranks_nothing_below_min_n_low_scores_in_all():
+    # the DE wave that showed the bug: 14 low scores in all (7, 2, 2, 1, 1, 1, 0, 0), min_n 30;
+    # the "vital few" then included an attribute with 1 low score of the 14
+    counts = [7, 2, 2, 1, 1, 1, 0, 0]
+    frame = _low_scores(counts)
+    frame.loc[30:, "q1"] = np.nan  # 10 did not rate q1: its n is 30
+    few = drivers.dissatisfaction_pareto(frame, list(frame.columns), scale=(1, 10), min_n=30)
+    assert few["n_low"].tolist() == counts
+    assert few.loc["q1", "n"] == 30 and few.loc["q1", "share_low"] == pytest.approx(2 / 30)
+    assert not few["vital_few"].any()
+    assert few.attrs["total_low"] == 14 and few.attrs["min_n"] == 30
+    assert few.attrs["ranked"] is False
+    # the same low scores with min_n 14 reach it: ranked, 7/14, 9/14, 11/14 < 80% <= 12/14
+    ranked = drivers.dissatisfaction_pareto(frame, list(frame.columns), scale=(1, 10), min_n=14)
+    assert ranked.attrs["ranked"] is True
+    assert ranked["vital_few"].tolist() == [True] * 4 + [False] * 4
 
 
 def test_pareto_reads_each_attribute_scale():

@@ -59,7 +59,10 @@ _INSPECT = """(() => {
     title: document.title,
     text: document.body ? document.body.innerText : "",
     tables: [...document.querySelectorAll("table")].filter(shown).length,
+    emptyTables: [...document.querySelectorAll("table")].filter(
+      (t) => shown(t) && t.querySelectorAll("tbody tr").length === 0).length,
     images: imgs.length + svgs.length,
+    height: document.documentElement.scrollHeight,
   };
 })()"""
 
@@ -114,6 +117,10 @@ class PageCheck:
     images
         Number of charts drawn: loaded ``<img>`` with a non-zero size, plus ``<svg>`` at least
         50 px wide (smaller ones are icons).
+    empty_tables
+        Visible tables without a single body row (a header-only table).
+    height
+        The page's height in CSS pixels as loaded (``<details>`` as the page opens them).
     errors
         One line per JavaScript problem: uncaught exceptions (``Runtime.exceptionThrown``),
         ``console.error`` / failed ``console.assert`` calls, and error entries of the browser log
@@ -134,6 +141,8 @@ class PageCheck:
     text: str
     tables: int
     images: int
+    empty_tables: int
+    height: int
     errors: tuple[str, ...]
     requests_blocked: tuple[str, ...]
     requests_failed: tuple[str, ...]
@@ -594,6 +603,8 @@ def _visit(
         text=str(seen.get("text", "")),
         tables=int(seen.get("tables", 0)),
         images=int(seen.get("images", 0)),
+        empty_tables=int(seen.get("emptyTables", 0)),
+        height=int(seen.get("height", 0)),
         errors=tuple(events.errors),
         requests_blocked=tuple(events.blocked),
         requests_failed=tuple(events.failed),

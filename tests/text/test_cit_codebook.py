@@ -121,3 +121,40 @@ def test_codebook_file_is_compiled_once_per_version(tmp_path) -> None:
     time.sleep(0.01)
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # a new version
     assert cit_codebook.load_cit_codebook(path) is not first
+
+
+def test_every_shipped_attribute_says_what_went_wrong(codebook: cit_codebook.CitCodebook) -> None:
+    problems = codebook.attributes.set_index("attribute")["problem"]
+    assert problems["pricing"] == "too expensive"
+    assert not problems.str.startswith("problems with").any()  # none falls back to the label
+    assert not problems.str.contains(",").any()  # two problems are joined with a comma
+
+
+def _with_problem(value: str) -> str:
+    return MINIMAL.replace("    label: Pricing\n", f"    label: Pricing\n    problem: {value}\n")
+
+
+def test_problem_is_optional_and_falls_back_to_the_label(tmp_path: Path) -> None:
+    book = cit_codebook.load_cit_codebook(_write(tmp_path, MINIMAL))
+    assert book.attributes["problem"].tolist() == ["problems with pricing"]
+    given = cit_codebook.load_cit_codebook(_write(tmp_path, _with_problem("too  dear")))
+    assert given.attributes["problem"].tolist() == ["too dear"]  # one space, as a folded line
+    assert cit_codebook.default_problem("On-time delivery") == "problems with on-time delivery"
+    assert cit_codebook.default_problem("ERP integration") == "problems with ERP integration"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('""', r"attribute 'pricing'.problem must be a non-empty text.*found ''"),
+        ("no", r"attribute 'pricing'.problem is False: YAML reads unquoted no"),
+        ("[too, dear]", r"attribute 'pricing'.problem must be a non-empty text.*\['too', 'dear'\]"),
+        ("", r"attribute 'pricing'.problem must be a non-empty text.*found None"),
+    ],
+    ids=["empty", "yaml-boolean", "list", "blank"],
+)
+def test_a_bad_problem_names_file_and_attribute(tmp_path: Path, value: str, message: str) -> None:
+    path = _write(tmp_path, _with_problem(value))
+    with pytest.raises(CodebookError, match=message) as info:
+        cit_codebook.load_cit_codebook(path)
+    assert str(path) in str(info.value)

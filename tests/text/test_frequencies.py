@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from csatlib.errors import DataError
 from csatlib.text import coding, frequencies
 
 
@@ -91,3 +92,46 @@ def test_top_incidents(result_data, codebook) -> None:
     small = frequencies.top_incidents(incidents, codes, country="NA", valence="positive", min_n=30)
     assert len(small) == 1 and bool(small["suppressed"].iloc[0]) and small["n"].iloc[0] == 4
     assert small["quote"].isna().all() and small["benefit"].isna().all()
+
+
+def test_top_dislikes_say_what_went_wrong(make_incidents, codebook) -> None:
+    # Dislikes of good value: 12 about prices, 6 about licences; of easy to do business with:
+    # 8 late deliveries, 4 wrong invoices, 1 hard ordering (third: left out with problems=2).
+    texts = (
+        ["too expensive"] * 12 + ["complicated licensing"] * 6 + ["late delivery"] * 8
+        + ["wrong invoices"] * 4 + ["ordering is a pain"]
+    )  # fmt: skip
+    incidents = make_incidents(texts, "negative")
+    incidents["incident_id"] = [f"i{i}" for i in range(len(incidents))]
+    codes = coding.code_incidents(incidents, codebook)
+    top = frequencies.top_incidents(
+        incidents, codes, country="DE", valence="negative", quotes=1, min_n=30, codebook=codebook
+    ).set_index("benefit")
+    assert top.loc["good_value", "problem"] == "too expensive, unfair or complicated licence terms"
+    assert top.loc["easy_to_do_business_with", "problem"] == (
+        "late or incomplete deliveries, wrong or incomplete invoices"
+    )
+    one = frequencies.top_incidents(
+        incidents, codes, country="DE", valence="negative", quotes=1, problems=1, min_n=30,
+        codebook=codebook,
+    ).set_index("benefit")  # fmt: skip
+    assert one.loc["good_value", "problem"] == "too expensive"
+    # without a codebook every attribute is worded from its id
+    bare = frequencies.top_incidents(
+        incidents, codes, country="DE", valence="negative", quotes=1, min_n=30
+    ).set_index("benefit")
+    assert bare.loc["good_value", "problem"] == (
+        "problems with pricing, problems with licensing terms"
+    )
+
+
+def test_top_likes_have_no_problem(result_data, codebook) -> None:
+    incidents, codes = result_data
+    top = frequencies.top_incidents(
+        incidents, codes, country="DE", valence="positive", min_n=30, codebook=codebook
+    )
+    assert top["problem"].isna().all()
+    with pytest.raises(DataError, match="'problems' parameter of top_incidents"):
+        frequencies.top_incidents(
+            incidents, codes, country="DE", valence="positive", problems=0, min_n=30
+        )
