@@ -16,6 +16,8 @@ KERNEL_SPEC := $(VENV)/share/jupyter/kernels/csat/kernel.json
 # The study to read: exports and their *.codebook.yaml. Another study: make reports RAW_DIR=~/my_study
 # (absolute, or relative to this folder). csatlib reads it from CSAT_RAW_DIR (csatlib/config.py).
 RAW_DIR ?= data/raw
+# One report per value of these dimensions: make reports BY=country,business_unit
+BY ?= country
 RAW_DIR_ABS := $(abspath $(patsubst ~/%,$(HOME)/%,$(RAW_DIR)))
 export CSAT_RAW_DIR := $(RAW_DIR_ABS)
 RAW := $(wildcard $(addprefix $(RAW_DIR_ABS)/,*.csv *.txt *.yaml *.xlsx *.sav))
@@ -32,6 +34,7 @@ BYTECODE_STAMP := $(VENV)/.compiled
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  RAW_DIR=folder   the study's exports and codebooks (default data/raw; now $(RAW_DIR))"
+	@echo "  BY=dimensions    one report per value of each (default country; e.g. country,segment)"
 
 setup: $(SETUP_STAMP) $(KERNEL_SPEC) ## Create .venv and install csatlib with its dev tools
 
@@ -66,7 +69,7 @@ $(RAW_DIR_STAMP): FORCE
 FORCE:
 
 reports: data setup $(BYTECODE_STAMP) ## Build every country report into reports/ (only what changed)
-	$(CSAT) reports
+	$(CSAT) reports --by $(BY)
 
 sample: setup ## Draw the deployment list for the next wave into reports/lists/deployment
 	$(CSAT) sample --rate AMER=0.3 --rate EMEA=0.5 --rate APJ=1.0 --as-of 2026-10-01

@@ -50,6 +50,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         scheduler=args.scheduler,
         progress=not args.no_progress,
+        by=args.by,
     )
     for line in result.describe():
         print(line)
@@ -92,6 +93,19 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from csatlib.ingest.clean import load_processed
+    from csatlib.ingest.extract import write_extract
+    from csatlib.report.context import with_account_key
+
+    # The matched accounts (one customer's spellings merged) are what the extract codes.
+    responses = with_account_key(load_processed("responses", Path(args.processed_dir)))
+    written = write_extract(responses, Path(args.out), verbatims=args.verbatims)
+    for line in written.describe():
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``csat`` command."""
     parser = argparse.ArgumentParser(
@@ -117,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (optional)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--by",
+        default="country",
+        help="one report per value of these comma-separated dimensions "
+        "(default country; e.g. country,business_unit or segment)",
+    )
     p.set_defaults(func=_cmd_reports)
 
     p = sub.add_parser("synth", help="regenerate the synthetic sample data (writes data/raw)")
@@ -133,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default="", help="reference date YYYY-MM-DD (default today)")
     p.add_argument("--fatigue-days", type=int, default=90)
     p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser(
+        "extract", help="write a de-identified analysis table and its data dictionary"
+    )
+    p.add_argument("--processed-dir", default=str(config.PROCESSED_DIR))
+    p.add_argument("--out", default=str(config.REPORTS_DIR / "extract"), help="output folder")
+    p.add_argument(
+        "--verbatims", action="store_true", help="include free-text answers (identifiers masked)"
+    )
+    p.set_defaults(func=_cmd_extract)
     return parser
 
 

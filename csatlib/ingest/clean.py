@@ -54,6 +54,17 @@ their codebooks declare the same columns (name, role, scale), or the same ``stud
 Anything else stops the build with a CodebookError saying what differs (one study per raw
 folder). A ``<kind>.parquet`` left in the output folder by an earlier build whose kind is no
 longer in the raw folder is removed, so a study never picks up another study's table.
+
+Organisation
+------------
+When the raw folder has an ``organisation.yaml`` (:mod:`csatlib.ingest.organisation`), it is
+validated against the codebooks before any export is read, written as the tables
+``organisation_codes``, ``organisation_accounts``, ``organisation_products`` and
+``organisation_attributes``, and checked against the cleaned tables: what the mapping and the data
+do not agree on is a ``warning`` row of the log (never an exclusion). Every table with a product
+column gets a ``function`` column (role ``function``) from it. No row is added or removed: an
+account in two business units stays one row (see
+:func:`~csatlib.ingest.organisation.unit_membership`).
 """
 
 from __future__ import annotations
@@ -66,16 +77,17 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from csatlib.config import PROCESSED_DIR, RAW_DIR
+from csatlib.config import ACCOUNT_ALIASES, ORGANISATION, PROCESSED_DIR, RAW_DIR
 from csatlib.errors import CodebookError, DataError, ExportError
 from csatlib.ingest.codebook import (
+    ORGANISATION_ROLES,
     SCALE_ROLES,
     Codebook,
     ColumnSpec,
@@ -84,6 +96,14 @@ from csatlib.ingest.codebook import (
 )
 from csatlib.ingest.countries import to_alpha2
 from csatlib.ingest.io import RawExport, column_letter, read_export
+from csatlib.ingest.organisation import (
+    ORGANISATION_TABLES,
+    Organisation,
+    check_organisation,
+    load_organisation,
+    read_aliases,
+    with_functions,
+)
 
 __all__ = [
     "CleanResult",
@@ -135,7 +155,7 @@ _TRUE = ("true", "yes", "y", "1", "t")
 _FALSE = ("false", "no", "n", "0", "f")
 _WHOLE = r"[+-]?\d+(?:\.0+)?"
 _IMPORT_ID = r'^\s*\{\s*"ImportId"\s*:'
-_CATEGORY_ROLES = frozenset({"country", "segment", "brand", "region"})
+_CATEGORY_ROLES = frozenset({"country", "segment", "brand", "region"}) | ORGANISATION_ROLES
 _NUMERIC_OTHER = frozenset({"int", "float"})
 
 
@@ -174,6 +194,9 @@ class BuildSummary:
     summary: dict[str, Any]
     seconds: float
     removed: tuple[Path, ...] = ()
+    #: The tables written from the organisation mapping (:data:`ORGANISATION_TABLES` -> path);
+    #: empty when the raw folder has no ``organisation.yaml``.
+    organisation_outputs: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def raw_rows(self) -> int:
@@ -211,8 +234,21 @@ class BuildSummary:
             )
         for kind, path in self.outputs.items():
             lines.append(f"{path.name}: {self.summary['kinds'][kind]['rows']:,} rows")
+        organisation = self.summary.get("organisation")
+        for name, path in self.organisation_outputs.items():
+            lines.append(f"{path.name}: {organisation['tables'][name]:,} rows")
+        if organisation is not None:
+            lines.append(
+                f"{organisation['file']}: warnings in the cleaning log: "
+                f"{counts(organisation['warnings'])}"
+            )
         for path in self.removed:
-            lines.append(f"{path.name}: removed (its kind is not in the raw folder any more)")
+            why = (
+                "the raw folder has no organisation.yaml any more"
+                if path.stem in ORGANISATION_TABLES
+                else "its kind is not in the raw folder any more"
+            )
+            lines.append(f"{path.name}: removed ({why})")
         lines.append(f"{self.log_path.name}, {self.summary_path.name}")
         return lines
 
@@ -996,7 +1032,7 @@ def _assemble(
     for name, spec in codebook.columns.items():
         if spec.role == "id":
             continue
-        if spec.role in ("country", "segment", "brand", "region", "wave"):
+        if spec.role in _CATEGORY_ROLES or spec.role == "wave":
             column = take(columns[name])
             column = column.cat.remove_unused_categories()
             ordered[name] = _ordered(column.astype("string")) if spec.role == "wave" else column
@@ -1522,13 +1558,16 @@ def build_processed(
     Returns
     -------
     BuildSummary
+        With ``organisation_outputs`` and ``summary["organisation"]`` (tables, rows, warnings by
+        rule) when ``raw_dir`` has an ``organisation.yaml``.
 
     Raises
     ------
     CodebookError
         Exports of one kind that are not the same study (different columns and no shared
-        ``study`` name, or different ``study`` names), checked before any export is read; or
-        from reading and cleaning.
+        ``study`` name, or different ``study`` names), or an invalid ``organisation.yaml``
+        (:class:`~csatlib.ingest.organisation.OrganisationError`), checked before any export
+        is read; or from reading and cleaning.
     ExportError
         From reading and cleaning (the first failing export stops the build).
     DataError
@@ -1557,6 +1596,7 @@ def build_processed(
             f"out_dir {str(out_dir)!r} is the raw data folder; raw data is never written"
         )
     books = _codebooks(raw_dir)
+    organisation = _organisation(raw_dir, books)
     by_kind = _clean_every_export(
         books, exclude_speeders=exclude_speeders, exclude_straightliners=exclude_straightliners
     )
@@ -1584,7 +1624,10 @@ def build_processed(
     for source in summary["sources"]:
         if source["kept"] + sum(source["excluded"].values()) != source["raw_rows"]:
             raise DataError(f"{source['source']}: kept + excluded != raw rows; please report this")
-    stale = _replace_outputs(out_dir, tables, log, summary)
+    extra: dict[str, pd.DataFrame] = {}
+    if organisation is not None:
+        tables, extra, log = _with_organisation(organisation, tables, log, books, raw_dir, summary)
+    stale = _replace_outputs(out_dir, {**tables, **extra}, log, summary)
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
@@ -1593,7 +1636,59 @@ def build_processed(
         summary=summary,
         seconds=time.perf_counter() - started,
         removed=stale,
+        organisation_outputs={name: out_dir / f"{name}.parquet" for name in extra},
     )
+
+
+def _organisation(raw_dir: Path, books: Mapping[Path, Codebook]) -> Organisation | None:
+    """The raw folder's organisation mapping, validated against its codebooks; None without one.
+
+    Read before any export, so that a broken mapping stops the build at once.
+    """
+    path = raw_dir / ORGANISATION.name
+    if not path.is_file():
+        return None
+    clash = sorted({b.kind for b in books.values()} & set(ORGANISATION_TABLES))
+    if clash:
+        raise CodebookError(
+            f"codebook kind(s) {', '.join(map(repr, clash))} would overwrite the organisation "
+            f"tables written from {path.name}; rename the kind"
+        )
+    return load_organisation(path, attributes=_study_attributes(books))
+
+
+def _study_attributes(books: Mapping[Path, Codebook]) -> list[str]:
+    """Attribute columns (role ``attribute``) of every codebook, in codebook order."""
+    return list(dict.fromkeys(n for book in books.values() for n in book.names("attribute")))
+
+
+def _with_organisation(
+    organisation: Organisation,
+    tables: Mapping[str, pd.DataFrame],
+    log: pd.DataFrame,
+    books: Mapping[Path, Codebook],
+    raw_dir: Path,
+    summary: dict[str, Any],
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tables with a ``function`` from their product, the organisation's own tables, and
+    the log with the mapping's warnings (:func:`~csatlib.ingest.organisation.check_organisation`);
+    ``summary["organisation"]`` says what was written and warned."""
+    with_function = {kind: with_functions(table, organisation) for kind, table in tables.items()}
+    warnings = check_organisation(
+        organisation,
+        with_function,
+        attributes=_study_attributes(books),
+        aliases=read_aliases(raw_dir / ACCOUNT_ALIASES.name),
+    )
+    extra = organisation.tables()
+    summary["organisation"] = {
+        "file": ORGANISATION.name,
+        "tables": {name: int(len(frame)) for name, frame in extra.items()},
+        "function_added": [k for k, t in with_function.items() if t is not tables[k]],
+        "warnings": {str(k): int(v) for k, v in warnings["rule"].value_counts(sort=False).items()},
+    }
+    log = _typed_log(pd.concat([log, warnings], ignore_index=True)) if len(warnings) else log
+    return with_function, extra, log
 
 
 def _codebooks(raw_dir: Path) -> dict[Path, Codebook]:

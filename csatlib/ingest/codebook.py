@@ -43,6 +43,8 @@ __all__ = [
     "parse_codebook",
     "RESERVED_NAMES",
     "NPS_SCALE",
+    "ORGANISATION_ROLES",
+    "read_yaml",
 ]
 
 Role = Literal[
@@ -52,6 +54,10 @@ Role = Literal[
     "date",
     "account",
     "segment",
+    "business_unit",
+    "function",
+    "business_process",
+    "product",
     "brand",
     "weight",
     "duration",
@@ -77,9 +83,19 @@ SCALE_ROLES: frozenset[str] = frozenset(
 )
 #: Free-text roles: trimmed and NFC-normalized, never copied into the cleaning log.
 TEXT_ROLES: frozenset[str] = frozenset({"text_like", "text_dislike", "complaint", "comment"})
-#: Roles of which a codebook may have at most one column.
+#: Organisation dimensions a row can carry (category columns, like ``segment``): the business
+#: unit, function and business process a response or ticket is about, and its product. The
+#: organisation mapping (:mod:`csatlib.ingest.organisation`) links accounts, products and
+#: attributes to them when the exports do not carry them.
+ORGANISATION_ROLES: frozenset[str] = frozenset(
+    {"business_unit", "function", "business_process", "product"}
+)
+#: Roles of which a codebook may have at most one column: a response or ticket is about one
+#: business unit, function, business process and product (a question listing several products
+#: is several ``other`` columns).
 _SINGLE_ROLES: frozenset[str] = frozenset(
     {"id", "country", "wave", "brand", "duration", "weight", "contact_ok", "segment", "region"}
+    | ORGANISATION_ROLES
 )
 ValueType = Literal["int", "float", "string", "category", "bool", "date"]
 _TYPES: tuple[str, ...] = get_args(ValueType)
@@ -359,20 +375,61 @@ def load_codebook(path: str | Path) -> Codebook:
         twice (duplicate canonical name), or :func:`parse_codebook` rejects the content.
     """
     path = Path(path)
+    content = read_yaml(
+        path, what="codebook", unique="canonical column names and keys must be unique"
+    )
+    return parse_codebook(content, path=path)
+
+
+def read_yaml(
+    path: str | Path,
+    *,
+    what: str,
+    unique: str = "keys must be unique",
+    error: type[CodebookError] = CodebookError,
+) -> Any:
+    """Read a hand-maintained YAML file with YAML 1.2 scalars, refusing duplicate keys.
+
+    Every mapping in the result remembers the line of each key (``mapping.lines[key]``, 1-based)
+    so that validation messages can name the line.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (UTF-8, a BOM allowed).
+    what : str
+        What the file is, for messages (``"codebook"``, ``"organisation file"``).
+    unique : str, default "keys must be unique"
+        The end of the message about a key given twice.
+    error : type of CodebookError, default CodebookError
+        The exception raised.
+
+    Returns
+    -------
+    Any
+        The parsed content (mappings are dicts with a ``lines`` attribute).
+
+    Raises
+    ------
+    CodebookError (or ``error``)
+        The file is missing, not UTF-8, not valid YAML (line and column of the YAML error), or a
+        key appears twice in one mapping (both lines named).
+    """
+    path = Path(path)
     if not path.is_file():
-        raise CodebookError(f"codebook {str(path)!r} not found")
+        raise error(f"{what} {str(path)!r} not found")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise CodebookError(
-            f"codebook {path.name!r}: not UTF-8 (byte offset {err.start}); save it as UTF-8"
+        raise error(
+            f"{what} {path.name!r}: not UTF-8 (byte offset {err.start}); save it as UTF-8"
         ) from None
     try:
-        content = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except _DuplicateKey as dup:
-        raise CodebookError(
-            f"codebook {path.name!r}, line {dup.line}: key {dup.key!r} appears twice (first on "
-            f"line {dup.first}); canonical column names and keys must be unique"
+        raise error(
+            f"{what} {path.name!r}, line {dup.line}: key {dup.key!r} appears twice (first on "
+            f"line {dup.first}); {unique}"
         ) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
@@ -380,8 +437,7 @@ def load_codebook(path: str | Path) -> Codebook:
         problem = getattr(err, "problem", None) or str(err)
         context = getattr(err, "context", None)
         detail = f"{problem} ({context})" if context else problem
-        raise CodebookError(f"codebook {path.name!r}{where}: not valid YAML: {detail}") from None
-    return parse_codebook(content, path=path)
+        raise error(f"{what} {path.name!r}{where}: not valid YAML: {detail}") from None
 
 
 def parse_codebook(content: Any, *, path: str | Path | None = None) -> Codebook:

@@ -55,6 +55,8 @@ __all__ = [
     "country_weakest_attributes",
     "at_risk_list",
     "at_risk_counts",
+    "ROUTING_HEADERS",
+    "account_list_for_people",
     "write_account_lists",
     "revenue_linkage",
 ]
@@ -1242,7 +1244,17 @@ AT_RISK_LIST_COLUMNS: tuple[str, ...] = (
     "drivers_source",
     "revenue_year",
     "revenue_usd",
+    # routing, from the organisation mapping (csatlib.loop.routing.with_account_routes)
+    "business_units",
+    "account_manager",
+    "manager_email",
 )
+#: Headers of the routing columns in the written lists.
+ROUTING_HEADERS: Mapping[str, str] = {
+    "business_units": "Business unit(s)",
+    "account_manager": "Account manager",
+    "manager_email": "Manager e-mail",
+}
 _SCORE_COLUMNS = ("ltr_mean", "nps", "loyalty_index")
 
 
@@ -1459,7 +1471,8 @@ def _for_people(at_risk: pd.DataFrame, account_min_n: int) -> pd.DataFrame:
 
     Columns: ``Account``, ``Country`` ("Germany (DE)"), ``Respondents``, ``Why at risk``, the
     scores the study has, ``Weakest attributes`` (the country's, said so, for a small
-    account) and, with a revenue table, ``Revenue at stake (USD)`` and ``Revenue year``.
+    account) and, with a revenue table, ``Revenue at stake (USD)`` and ``Revenue year``; with
+    an organisation mapping :data:`ROUTING_HEADERS` last.
     """
     out = pd.DataFrame(index=at_risk.index)
     out["Account"] = at_risk.get("account_name", pd.NA)
@@ -1482,47 +1495,32 @@ def _for_people(at_risk: pd.DataFrame, account_min_n: int) -> pd.DataFrame:
     if "revenue_usd" in at_risk.columns and at_risk["revenue_usd"].notna().any():
         out["Revenue at stake (USD)"] = at_risk["revenue_usd"]
         out["Revenue year"] = at_risk.get("revenue_year", pd.NA)
+    for column, header in ROUTING_HEADERS.items():  # last: the columns of every study stay put
+        if column in at_risk.columns:
+            out[header] = at_risk[column].astype("string")
     return out.reset_index(drop=True)
 
 
-def write_account_lists(
-    at_risk: pd.DataFrame,
-    out_dir: str | Path,
-    *,
-    account_min_n: int = DEFAULT_ACCOUNT_MIN_N,
-    countries: Sequence[str] | None = None,
-) -> tuple[Path, ...]:
-    """Write ``at_risk_<CC>.csv`` per country and ``at_risk_all.csv`` through the safe writer.
+def account_list_for_people(
+    at_risk: pd.DataFrame, *, account_min_n: int = DEFAULT_ACCOUNT_MIN_N
+) -> pd.DataFrame:
+    """The at-risk list as it is written: checked, under the headers an account manager reads.
 
     Parameters
     ----------
     at_risk : pandas.DataFrame
-        Output of :func:`at_risk_list`.  Refused if it carries a column outside
-        :data:`AT_RISK_LIST_COLUMNS` (a respondent's name, e-mail or verbatim cannot slip in) or
-        a score for an account below ``account_min_n``.  ``loyalty_index``,
-        ``weakest_attributes`` and ``drivers_source`` may be absent (a study without them).
-    out_dir : str or pathlib.Path
-        Folder, created if missing (reports/lists/accounts).
+        Output of :func:`at_risk_list`, with the routing columns of
+        :func:`csatlib.loop.routing.with_account_routes` or without.  Refused if it carries a
+        column outside :data:`AT_RISK_LIST_COLUMNS` (a respondent's name, e-mail or verbatim
+        cannot slip in) or a score for an account below ``account_min_n``.
     account_min_n : int
         The minimum used to build ``at_risk``; checked again here.
-    countries : sequence of str, optional
-        Countries that get a file even when they have no row (a header-only file says "none"
-        more clearly than a missing file).  Default the countries in ``at_risk``.
 
     Returns
     -------
-    tuple of pathlib.Path
-        The files written, per country in order, then ``at_risk_all.csv``.
-
-    Notes
-    -----
-    The files are for account managers, so their headers are words, not code names:
-    ``Account``, ``Country`` ("Germany (DE)"), ``Respondents``, ``Why at risk`` (the criteria
-    the account met, e.g. "NPS below 0 (-33.3); mean likelihood to recommend below 6.5
-    (4.67)"), ``Mean likelihood to recommend (0-10)``, ``NPS (-100 to +100)``, ``Loyalty index
-    (0-100)`` and ``Weakest attributes`` where the study has them, and with revenue
-    ``Revenue at stake (USD)`` and ``Revenue year``.  ``account_key``, ``at_risk`` (the
-    reason says it) and ``drivers_source`` (folded into ``Weakest attributes``) stay out.
+    pandas.DataFrame
+        One row per row of ``at_risk`` (same order, index reset), columns as
+        :func:`write_account_lists` describes.
     """
     need = ["country", "n_respondents", "at_risk", "at_risk_reasons", "ltr_mean", "nps"]
     require_columns(at_risk, need, "write_account_lists")
@@ -1543,9 +1541,56 @@ def write_account_lists(
             f"n_respondents = {at_risk.loc[row, 'n_respondents']} < account_min_n = "
             f"{account_min_n} but carries scores; build the list with at_risk_list()"
         )
+    return _for_people(at_risk, account_min_n)
+
+
+def write_account_lists(
+    at_risk: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    account_min_n: int = DEFAULT_ACCOUNT_MIN_N,
+    countries: Sequence[str] | None = None,
+) -> tuple[Path, ...]:
+    """Write ``at_risk_<CC>.csv`` per country and ``at_risk_all.csv`` through the safe writer.
+
+    Parameters
+    ----------
+    at_risk : pandas.DataFrame
+        Output of :func:`at_risk_list` (with the routing columns of
+        :func:`csatlib.loop.routing.with_account_routes` when the study has an organisation
+        mapping).  Refused if it carries a column outside :data:`AT_RISK_LIST_COLUMNS` (a
+        respondent's name, e-mail or verbatim cannot slip in) or a score for an account below
+        ``account_min_n``.  ``loyalty_index``, ``weakest_attributes`` and ``drivers_source``
+        may be absent (a study without them).
+    out_dir : str or pathlib.Path
+        Folder, created if missing (reports/lists/accounts).
+    account_min_n : int
+        The minimum used to build ``at_risk``; checked again here.
+    countries : sequence of str, optional
+        Countries that get a file even when they have no row (a header-only file says "none"
+        more clearly than a missing file).  Default the countries in ``at_risk``.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The files written, per country in order, then ``at_risk_all.csv``.
+
+    Notes
+    -----
+    The files are for account managers, so their headers are words, not code names:
+    ``Account``, ``Country`` ("Germany (DE)"), ``Respondents``, ``Why at risk`` (the criteria
+    the account met, e.g. "NPS below 0 (-33.3); mean likelihood to recommend below 6.5
+    (4.67)"), ``Mean likelihood to recommend (0-10)``, ``NPS (-100 to +100)``, ``Loyalty index
+    (0-100)`` and ``Weakest attributes`` where the study has them, with revenue ``Revenue at
+    stake (USD)`` and ``Revenue year``, and with an organisation mapping ``Business unit(s)``,
+    ``Account manager`` and ``Manager e-mail`` (:data:`ROUTING_HEADERS`; empty for an account
+    the mapping does not name).  ``account_key``, ``at_risk`` (the reason says it) and
+    ``drivers_source`` (folded into ``Weakest attributes``) stay out.  The files per account
+    manager and business unit are :func:`csatlib.loop.routing.write_routed_account_lists`'s.
+    """
+    people = account_list_for_people(at_risk, account_min_n=account_min_n)
     out = Path(out_dir)
     country = at_risk["country"].astype("string")
-    people = _for_people(at_risk, account_min_n)
     wanted = sorted(set(country.dropna()) | set(countries or []))
     paths = []
     for cc in wanted:  # one file per country, a handful of countries

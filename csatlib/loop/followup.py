@@ -15,10 +15,14 @@ survey submitted); rows come earliest ``due`` first.  The written lists hold ope
 tickets of the last :data:`TICKET_WINDOW_DAYS` days and complaints of the report's wave
 (:func:`callback_wave`); :func:`followup_counts` counts the same rows.
 
-These lists are for the teams that call customers back, so they carry what a call needs (the
-ticket comment or the complaint text and the contact details).  Account managers get
-:func:`csatlib.loop.accounts.at_risk_list` instead, which never carries any of it.  Country reports
-show :func:`followup_counts` only.
+These lists are for the people who call customers back, so they carry what a call needs (the
+ticket comment or the complaint text and the contact details) of the customers who agreed to be
+contacted.  With an organisation mapping, :func:`write_followup_lists` also splits them by who
+calls (``routing=``, :mod:`csatlib.loop.routing`): a ticket goes to the owner of its product, a
+complaint to the account manager of the respondent's account, who calls back with that
+permission.  The account-manager list of accounts at risk,
+:func:`csatlib.loop.accounts.at_risk_list`, never carries any of it.  Country reports show
+:func:`followup_counts` only.
 
 Which columns are the id, the rating, the comment, the complaint, the permission and the contact
 details is read from the tables' codebook roles (``df.attrs``, :mod:`csatlib.roles`);
@@ -39,6 +43,7 @@ import pandas as pd
 
 from csatlib import roles
 from csatlib.errors import DataError, require_columns
+from csatlib.loop.recipients import UNROUTED, Routing, write_by_recipient
 from csatlib.safety import write_csv_safely
 from csatlib.validation import check_min_n
 
@@ -667,6 +672,33 @@ def _per_country(
     return paths
 
 
+def _write_list(
+    frame: pd.DataFrame,
+    table: pd.DataFrame,
+    countries: list[str],
+    out: Path,
+    name: ListName,
+    route: Routing | None,
+) -> list[Path]:
+    """One list's files: per country and ``_all``; with ``route`` its columns appended and
+    ``<folder>/<name>_<recipient>.csv`` per recipient plus ``<name>_unrouted.csv``."""
+    people = _for_people(frame, table, name)
+    if route is not None:
+        id_column = next(c for c, r in roles.roles(table).items() if r == "id")
+        people = route.appended(people, frame[id_column])
+    paths = _per_country(frame, people, countries, out, name)
+    if route is not None:
+        files = {who: f"{name}_{stem}.csv" for who, stem in route.stems.items()}
+        paths += write_by_recipient(
+            people,
+            people[route.recipient],
+            out / route.folder,
+            files=files,
+            unrouted=f"{name}_{UNROUTED}.csv",
+        )
+    return paths
+
+
 def _countries(table: pd.DataFrame) -> list[str]:
     return sorted(set(table["country"].dropna().astype(str)))
 
@@ -681,6 +713,7 @@ def write_followup_lists(
     include_competitors: bool = False,
     window_days: int | None = TICKET_WINDOW_DAYS,
     wave: str | None = "",
+    routing: Mapping[str, Routing] | None = None,
 ) -> tuple[Path, ...]:
     """Write the open follow-ups, per country and all, and their counts through the safe writer.
 
@@ -701,14 +734,20 @@ def write_followup_lists(
         Callback lists (and their counts) hold only the complaints of this wave: ``""``
         (default) the latest wave in the data, the report's; None every wave
         (:func:`callback_wave`).  A complaint of an earlier wave was due in its own wave.
+    routing : mapping of list name to Routing, optional
+        Lists routed to people (:func:`csatlib.loop.routing.ticket_routing`,
+        :func:`csatlib.loop.routing.callback_routing`): their columns are appended to every
+        file of the list, and each recipient gets ``<folder>/<list>_<stem>.csv`` (header only
+        when none of the rows is theirs), the rows without one ``<folder>/<list>_unrouted.csv``.
 
     Returns
     -------
     tuple of pathlib.Path
         ``recovery_<CC>.csv`` for every country of the transactions (header only when a
-        country has nobody to call) and ``recovery_all.csv``; the same for ``testimonial``;
-        ``callback_<CC>.csv`` and ``callback_all.csv`` for the countries of the responses;
-        ``followup_counts.csv`` (:func:`followup_counts` of the same rows).
+        country has nobody to call) and ``recovery_all.csv``, then its routed files; the same
+        for ``testimonial``; ``callback_<CC>.csv`` and ``callback_all.csv`` for the countries
+        of the responses, then its routed files; ``followup_counts.csv`` (:func:`followup_counts`
+        of the same rows).
 
     Notes
     -----
@@ -717,11 +756,16 @@ def write_followup_lists(
     ``Submitted`` (a complaint's), ``Due`` (the day to act by, :data:`RESPONSE_DAYS` after
     it), ``Why listed`` (the rule that put the row there) and the rating with its scale
     ("Ticket satisfaction (1-5)"); rows come earliest ``Due`` first.  Every file of a list has
-    the same columns; the transaction survey's region is not one of them (the unit is the
-    country, and the region follows from it).
+    the same columns (a routed list's included: its routing columns come last); the transaction
+    survey's region is not one of them (the unit is the country, and the region follows from
+    it).  The permission rule holds in the routed files too: they split the list's rows.
     """
     what = "write_followup_lists"
     out = Path(out_dir)
+    routes = dict(routing or {})
+    unknown = sorted(set(routes) - set(LIST_ROLES))
+    if unknown:
+        raise DataError(f"routing: expected list names among {sorted(LIST_ROLES)}, found {unknown}")
     paths: list[Path] = []
     if transactions is not None:
         countries = _countries(transactions)
@@ -731,14 +775,14 @@ def write_followup_lists(
             "testimonial": testimonial_list(transactions, csat_min=csat_min),
         }
         for name, frame in lists.items():
-            people = _for_people(frame, transactions, name)
-            paths += _per_country(frame, people, countries, out, name)
+            route = routes.get(name)
+            paths += _write_list(frame, transactions, countries, out, name, route)
     if responses is not None:
         countries = _countries(responses)
         responses = _in_wave(responses, wave)
         frame = callback_list(responses, include_competitors=include_competitors)
-        people = _for_people(frame, responses, "callback")
-        paths += _per_country(frame, people, countries, out, "callback")
+        route = routes.get("callback")
+        paths += _write_list(frame, responses, countries, out, "callback", route)
     counts = followup_counts(
         transactions,
         responses,

@@ -1,9 +1,12 @@
 """The closing-the-loop lists of a study: every list its tables allow, and a README for the rest.
 
-:func:`build_lists` reads the processed tables (``responses`` always; ``transactions`` and
-``revenue`` only when the study has them), writes the at-risk account lists, the follow-up lists
-and the revenue-linkage lists that the study's codebook roles allow, and says in one plain line
-per list why any other was not built, both in its result and in ``README.txt`` in the folder.
+:func:`build_lists` reads the processed tables (``responses`` always; ``transactions``,
+``revenue`` and the organisation mapping only when the study has them), writes the at-risk
+account lists, the follow-up lists and the revenue-linkage lists that the study's codebook roles
+allow, and says in one plain line per list why any other was not built, both in its result and
+in ``README.txt`` in the folder.  With an organisation mapping the lists are also routed: one
+file per account manager, business unit and product owner (:mod:`csatlib.loop.routing`), and
+README.txt says which field of the mapping decides and counts the rows it could not place.
 What each list holds and why is docs/closing_the_loop.md.
 """
 
@@ -19,7 +22,9 @@ import pandas as pd
 from csatlib import roles, safety
 from csatlib.errors import DataError
 from csatlib.ingest.clean import load_processed
-from csatlib.loop import accounts, followup
+from csatlib.ingest.organisation import Organisation, read_organisation
+from csatlib.loop import accounts, followup, routing
+from csatlib.loop.recipients import UNROUTED, Routing
 
 __all__ = ["ListsResult", "build_lists"]
 
@@ -75,6 +80,25 @@ _FILES = {
     ),
     "unmatched_revenue": "Accounts in the revenue table that no survey row matches.",
     "unmatched_survey": "Surveyed accounts without revenue.",
+    # the routed lists (see ROUTING in README.txt), keyed by their folder
+    "accounts/by_manager": (
+        "The at-risk accounts of each account manager of the organisation mapping, every "
+        "country in one file (header only when none is at risk); unrouted.csv: the at-risk "
+        "accounts the mapping does not name."
+    ),
+    "accounts/by_unit": (
+        "The at-risk accounts of each business unit (at_risk_<unit code>.csv; an account in two "
+        "units is in both); unrouted.csv: the at-risk accounts the mapping does not name."
+    ),
+    "followup/by_owner": (
+        "The recovery calls (recovery_<owner>.csv) and testimonial requests "
+        "(testimonial_<owner>.csv) of each product owner of the organisation mapping; "
+        "*_unrouted.csv: tickets whose product the mapping does not list."
+    ),
+    "followup/by_manager": (
+        "The complaint callbacks of each account manager (callback_<manager>.csv); "
+        "callback_unrouted.csv: complaints whose account the mapping does not name."
+    ),
 }
 
 
@@ -153,9 +177,18 @@ def _account_lists(
     revenue: pd.DataFrame | None,
     match: accounts.AccountMatch,
     lists_dir: Path,
+    routed: tuple[pd.DataFrame, Organisation] | None = None,
 ) -> list[Path]:
+    """The at-risk lists (per country, all; with ``routed`` = (routes, mapping) also per
+    account manager and business unit) and the review pairs."""
     at_risk = accounts.at_risk_list(responses, match, revenue=revenue)
+    if routed is not None:
+        at_risk = routing.with_account_routes(at_risk, routed[0])
     written = list(accounts.write_account_lists(at_risk, lists_dir / "accounts"))
+    if routed is not None:
+        written += routing.write_routed_account_lists(
+            at_risk, routed[0], routed[1], lists_dir / "accounts"
+        )
     written.append(
         safety.write_csv_safely(match.review, lists_dir / "accounts" / "review_pairs.csv")
     )
@@ -174,6 +207,8 @@ def _revenue_lists(
 
 
 def _file_kind(path: Path) -> str:
+    if path.parent.name.startswith("by_"):  # a routed list: its folder says what it is
+        return f"{path.parent.parent.name}/{path.parent.name}"
     stem = path.stem
     return next((k for k in _FILES if stem == k or stem.startswith(f"{k}_")), stem)
 
@@ -218,26 +253,180 @@ def _followup_rules(tickets: bool, callbacks: bool, wave: str | None, *, given: 
     return rules
 
 
+@dataclass(frozen=True)
+class _RoutingPlan:
+    """What the organisation mapping routes in this study, and why not the rest."""
+
+    routes: pd.DataFrame | None  # routing.account_routes, when the at-risk lists are routed
+    followups: dict[str, Routing]
+    not_routed: tuple[str, ...]
+
+
+def _plan_routing(
+    organisation: Organisation | None,
+    match: accounts.AccountMatch | None,
+    aliases: pd.DataFrame | None,
+    responses: pd.DataFrame,
+    transactions: pd.DataFrame | None,
+    *,
+    tickets: bool,
+    callbacks: bool,
+) -> _RoutingPlan | None:
+    """The routing of the lists that are built; None without an organisation mapping."""
+    if organisation is None:
+        return None
+    not_routed: list[str] = []
+    no_accounts = "not routed — the organisation mapping lists no accounts."
+    routes = None
+    if match is not None and organisation.accounts:
+        routes = routing.account_routes(match, organisation, aliases=aliases)
+    elif match is not None:
+        not_routed.append(f"{_AT_RISK}: {no_accounts}")
+    followups: dict[str, Routing] = {}
+    if tickets:
+        ticket = routing.ticket_routing(transactions, organisation)
+        if ticket is not None:
+            followups.update(recovery=ticket, testimonial=ticket)
+        elif not organisation.products:
+            not_routed.append(
+                f"{_TICKETS}: not routed — the organisation mapping lists no products."
+            )
+        else:
+            not_routed.append(
+                f"{_TICKETS}: not routed — the transaction survey has no product column (role "
+                "`product`, or a column named `product`)."
+            )
+    callback = None
+    if callbacks and match is not None and routes is not None:
+        callback = routing.callback_routing(responses, match, routes, organisation)
+    if callback is not None:
+        followups["callback"] = callback
+    elif callbacks:
+        why = (
+            no_accounts
+            if match is not None
+            else ("not routed — the relationship survey has no account column (role `account`).")
+        )
+        not_routed.append(f"{_CALLBACK}: {why}")
+    return _RoutingPlan(routes, followups, tuple(not_routed))
+
+
+def _rows(path: Path) -> int:
+    """Data rows of a CSV the lists wrote (a quoted line break stays in its cell)."""
+    return len(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+
+
+def _split_counts(
+    written: Sequence[Path], whole: Path, folder: Path, prefix: str
+) -> tuple[int, int, int, int]:
+    """Counted in the files written: rows of the list, rows routed, recipients with a row,
+    rows unrouted (``<folder>/<prefix>unrouted.csv``)."""
+    unrouted = folder / f"{prefix}{UNROUTED}.csv"
+    split = [
+        _rows(p)
+        for p in written
+        if p.parent == folder and p.name.startswith(prefix) and p != unrouted
+    ]
+    return _rows(whole), sum(split), sum(1 for n in split if n), _rows(unrouted)
+
+
+def _routing_rules(lists_dir: Path, written: Sequence[Path], plan: _RoutingPlan) -> list[str]:
+    """README.txt's ROUTING: which mapping field decides who gets a row, with the counts."""
+    rules = [
+        "Who gets a row is decided by the organisation mapping (organisation.yaml in the raw "
+        "folder, see docs/organisation.md), as `csat data` wrote it to the processed folder. A "
+        "row the mapping cannot place is never dropped: it goes to the unrouted file of its "
+        "folder, counted here."
+    ]
+    folder = lists_dir / "accounts"
+    if plan.routes is not None:
+        n, routed, people, unrouted = _split_counts(
+            written, folder / "at_risk_all.csv", folder / "by_manager", ""
+        )
+        rules.append(
+            "At-risk accounts go to the account manager the mapping names for the account "
+            "(`account_manager` under `accounts`): accounts/by_manager/<manager>.csv, one file "
+            "per account manager of the mapping with their accounts of every country; and to "
+            "each business unit of the account (`business_units`): "
+            "accounts/by_unit/at_risk_<unit>.csv, an account in two units in both. Account "
+            "names are matched as the lists match them (case, accents, punctuation and legal "
+            f"forms ignored, the alias file applied). {n} at-risk rows: {routed} routed to "
+            f"{people} account managers, {unrouted} not in the organisation mapping (no unit, "
+            "no manager: those columns empty) in accounts/by_manager/unrouted.csv and "
+            "accounts/by_unit/unrouted.csv."
+        )
+    folder = lists_dir / "followup"
+    counted = []
+    for name, words in (("recovery", "Recovery calls"), ("testimonial", "Testimonial requests")):
+        if name in plan.followups:
+            n, routed, people, unrouted = _split_counts(
+                written, folder / f"{name}_all.csv", folder / "by_owner", f"{name}_"
+            )
+            counted.append(
+                f"{words}: {n} rows, {routed} routed to {people} owners, {unrouted} whose "
+                f"product is not in the organisation mapping in "
+                f"followup/by_owner/{name}_{UNROUTED}.csv."
+            )
+    if counted:
+        rules.append(
+            "Recovery calls and testimonial requests go to the owner of the ticket's product "
+            "(`owner` under `products`; Function is the product's `function`): "
+            "followup/by_owner/recovery_<owner>.csv and testimonial_<owner>.csv, one of each "
+            "per product owner of the mapping (two files, not one with a list column: a "
+            f"recovery call is due within {_DAYS['recovery']} days, a testimonial request "
+            f"within {_DAYS['testimonial']}). " + " ".join(counted)
+        )
+    if "callback" in plan.followups:
+        n, routed, people, unrouted = _split_counts(
+            written, folder / "callback_all.csv", folder / "by_manager", "callback_"
+        )
+        rules.append(
+            "Complaint callbacks go to the account manager of the respondent's account "
+            "(`account_manager` under `accounts`, the account matched as for the at-risk "
+            f"lists): followup/by_manager/callback_<manager>.csv. {n} rows, {routed} routed to "
+            f"{people} account managers, {unrouted} whose account is not in the organisation "
+            f"mapping in followup/by_manager/callback_{UNROUTED}.csv."
+        )
+    rules += list(plan.not_routed)
+    rules.append(
+        "In each folder the rows routed plus the rows unrouted are the rows of the list's _all "
+        "file (the business-unit files hold more when an account is in two units). A routed "
+        "file holds rows of the list it splits, under that list's rules: account-level "
+        "aggregates only under accounts/, contact details only of customers who agreed to be "
+        "contacted under followup/."
+    )
+    return rules
+
+
 def _readme(
     written: Sequence[Path],
     skipped: Sequence[str],
     rule: str | None,
     followups: Sequence[str] = (),
+    routes: Sequence[str] = (),
 ) -> str:
     """README.txt: the files by kind, the lists not built and why, the at-risk rule, the
-    follow-up lists' rules (:func:`_followup_rules`)."""
+    follow-up lists' rules (:func:`_followup_rules`), the routing (:func:`_routing_rules`)."""
 
-    def para(text: str, indent: str = "") -> list[str]:
-        return textwrap.wrap(text, 88, initial_indent=indent, subsequent_indent=indent)
+    def para(text: str, indent: str = "", *, hyphens: bool = True) -> list[str]:
+        return textwrap.wrap(
+            text, 88, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=hyphens
+        )
 
     groups: dict[str, list[str]] = {}
     for path in written:
-        groups.setdefault(_file_kind(path), []).append(f"{path.parent.name}/{path.name}")
+        kind = _file_kind(path)
+        routed = "/" in kind  # a folder of routed files: named once, then its files
+        groups.setdefault(kind, []).append(
+            path.name if routed else f"{path.parent.name}/{path.name}"
+        )
     lines = ["Closing-the-loop lists of this study", "", "IN THIS FOLDER"]
     if not groups:
         lines += para("No lists: the study's tables allow none of them (see below).", "  ")
     for kind, names in groups.items():
-        lines += para(", ".join(names), "  ") + para(_FILES.get(kind, ""), "      ")
+        head = f"{kind}/: " if "/" in kind else ""  # file names of people: never split
+        lines += para(head + ", ".join(names), "  ", hyphens=not head)
+        lines += para(_FILES.get(kind, ""), "      ")
     lines += ["", "NOT IN THIS FOLDER"]
     lines += [f"  {line}" for line in skipped]  # one line each, as in ListsResult.skipped
     if not skipped:
@@ -251,6 +440,10 @@ def _readme(
     if followups:
         lines += ["", "FOLLOW-UP RULES"]
         for paragraph in followups:
+            lines += textwrap.wrap(paragraph, 88, initial_indent="  - ", subsequent_indent="    ")
+    if routes:
+        lines += ["", "ROUTING"]
+        for paragraph in routes:
             lines += textwrap.wrap(paragraph, 88, initial_indent="  - ", subsequent_indent="    ")
     lines += [""] + para(
         "Every CSV is UTF-8 (with BOM) and spreadsheet-safe: a text cell starting with = + - @ "
@@ -302,11 +495,21 @@ def build_lists(
       complaint column with contact details and permission; ``followup/followup_counts.csv``
       with either (:func:`csatlib.loop.followup.write_followup_lists`; every row with its
       ``Due`` day and ``Why listed``).
+    - with an organisation mapping (``organisation_*.parquet``,
+      :func:`csatlib.ingest.organisation.read_organisation`): the at-risk lists gain
+      ``Business unit(s)``, ``Account manager`` and ``Manager e-mail`` and are written again
+      as ``accounts/by_manager/<manager>.csv`` and ``accounts/by_unit/at_risk_<unit>.csv``;
+      the recovery and testimonial lists gain ``Function``, ``Owner`` and ``Owner e-mail``
+      (``followup/by_owner/recovery_<owner>.csv``, ``testimonial_<owner>.csv``); the callbacks
+      ``Account manager`` and ``Manager e-mail`` (``followup/by_manager/callback_<manager>.csv``).
+      Rows the mapping cannot place go to the folder's ``unrouted.csv`` (``<list>_unrouted.csv``)
+      (:mod:`csatlib.loop.routing`).  Without a mapping nothing of this is written.
     - ``revenue/unmatched_revenue.csv`` and ``unmatched_survey.csv``
       (:func:`csatlib.loop.accounts.revenue_linkage`): an account column and a revenue table.
     - ``README.txt``: what is in the folder, what is not and why (the ``skipped`` lines), the
-      at-risk rule as applied to the study (:func:`csatlib.loop.accounts.study_rule`) and the
-      follow-up lists' rules (Why listed, Due, which tickets and which wave).
+      at-risk rule as applied to the study (:func:`csatlib.loop.accounts.study_rule`), the
+      follow-up lists' rules (Why listed, Due, which tickets and which wave) and, with a
+      mapping, the routing (which field decides, rows routed and unrouted per list).
 
     Every CSV goes through :func:`csatlib.safety.write_csv_safely` (formula cells neutralized).
     """
@@ -315,28 +518,37 @@ def build_lists(
     responses = load_processed("responses", processed_dir)
     transactions = _optional_table("transactions", processed_dir)
     revenue = _optional_table("revenue", processed_dir)
+    organisation = read_organisation(processed_dir)
     written: list[Path] = []
     skipped: list[str] = []
     rule = None
 
     account_column = next(iter(roles.names(responses, "account")), None)
     match = None
-    if account_column is None:
+    if account_column is not None:
+        match = accounts.match_accounts(responses[account_column], aliases=aliases)
+    tickets_skip, callback_skip = _tickets_skip(transactions), _callback_skip(responses)
+    tickets, callbacks = tickets_skip is None, callback_skip is None
+    plan = _plan_routing(
+        organisation, match, aliases, responses, transactions, tickets=tickets, callbacks=callbacks
+    )
+    if match is None:
         skipped.append(f"{_AT_RISK}: not built — the study has no account column (role `account`).")
     else:
-        match = accounts.match_accounts(responses[account_column], aliases=aliases)
-        written += _account_lists(responses, revenue, match, lists_dir)
+        routed = None
+        if plan is not None and plan.routes is not None and organisation is not None:
+            routed = (plan.routes, organisation)
+        written += _account_lists(responses, revenue, match, lists_dir, routed)
         rule = accounts.study_rule(responses).describe()
 
-    tickets_skip, callback_skip = _tickets_skip(transactions), _callback_skip(responses)
     skipped += [line for line in (tickets_skip, callback_skip) if line is not None]
-    tickets, callbacks = tickets_skip is None, callback_skip is None
     if tickets or callbacks:
         written += followup.write_followup_lists(
             transactions if tickets else None,
             responses if callbacks else None,
             lists_dir / "followup",
             wave=wave,
+            routing=plan.followups if plan is not None else None,
         )
     callback_wave = followup.callback_wave(responses, wave) if callbacks else None
     followups = _followup_rules(tickets, callbacks, callback_wave, given=bool(wave))
@@ -353,5 +565,6 @@ def build_lists(
 
     readme = lists_dir / "README.txt"
     readme.parent.mkdir(parents=True, exist_ok=True)
-    readme.write_text(_readme(written, skipped, rule, followups), encoding="utf-8")
+    routes = _routing_rules(lists_dir, written, plan) if plan is not None else []
+    readme.write_text(_readme(written, skipped, rule, followups, routes), encoding="utf-8")
     return ListsResult(written=(*written, readme), skipped=tuple(skipped))

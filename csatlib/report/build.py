@@ -41,8 +41,9 @@ Executors
     imported. With
     ``scheduler=`` (``csat reports --scheduler ADDRESS``) the tasks run on a Dask distributed
     cluster (optional extra ``dask``), on plain kernels; so does any ``executor=`` given. Workers
-    must see the same file system paths (processed data, notebooks, reports) and have csatlib and
-    the ``csat`` kernel's environment installed.
+    must see the same file system paths (processed data, notebooks, reports, the study's raw
+    folder), have csatlib and the ``csat`` kernel's environment installed, and read the build's
+    study (``CSAT_RAW_DIR``): a job on a worker that reads another fails, saying so.
 
 Importing this module imports :mod:`csatlib.report.render`, whose one side effect on the process
 is that jsonschema, when imported later, skips its "iri" format checkers (2.6 s per process).
@@ -132,6 +133,11 @@ class CountryJob:
     kind: JobKind = "country"
     wave: str = ""
     build_id: str = ""
+    dimension: str = "country"  # a report by another dimension: its name ...
+    value: str = ""  # ... and the value this report is about (``country`` is the file name)
+    # The study's raw folder where the job is made (the build's process), checked where it runs:
+    # a Dask worker's kernels read the CIT codebook, hand codes and aliases from their own.
+    raw_dir: Path = field(default_factory=lambda: config.RAW_DIR)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ class _ListsJob:
     fingerprint: str
     build_id: str = ""
     wave: str = ""  # the complaints of this wave get callbacks; "" the latest
+    # The build's account aliases, as the process making the job sees them (not a worker).
+    aliases_path: Path | None = field(default_factory=lambda: _aliases_path())
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,44 @@ def discover_countries(processed_dir: Path) -> list[str]:
     return sorted({str(c) for c in own})
 
 
+#: A report by another dimension than the country is published as ``<dimension>--<slug>``.
+_SLICE_NAME = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)--(?P<slug>[a-z0-9-]+)$")
+
+
+def slice_name(dimension: str, value: str) -> str:
+    """The file name of a report by ``dimension`` ("segment--enterprise" for "Enterprise"):
+    lower-case letters, digits and hyphens, distinct from the ISO codes of country reports."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "blank"
+    return f"{dimension}--{slug}"
+
+
+def discover_slices(processed_dir: Path, dimension: str) -> dict[str, str]:
+    """File name -> value of every report by ``dimension`` the processed study allows.
+
+    Raises
+    ------
+    ReportError
+        When the study has no such dimension, or two values would share one file name.
+    """
+    from csatlib.errors import DataError
+    from csatlib.report.context import load_responses, slice_values
+
+    try:
+        values = slice_values(load_responses(processed_dir), dimension, processed_dir)
+    except DataError as exc:
+        raise ReportError(str(exc)) from exc
+    names: dict[str, str] = {}
+    for value in values:
+        name = slice_name(dimension, value)
+        if name in names:
+            raise ReportError(
+                f"report dimension {dimension!r}: values {names[name]!r} and {value!r} would "
+                f"both be published as {name}.html; rename one in the data"
+            )
+        names[name] = value
+    return names
+
+
 # ------------------------------------------------------------------------------ the build
 
 
@@ -265,6 +311,7 @@ def build_reports(
     scheduler: str | None = None,
     executor: Executor | None = None,
     progress: bool = True,
+    by: Sequence[str] = ("country",),
 ) -> BuildResult:
     """Build the country reports, the global summary and the lists (only what changed); index.
 
@@ -299,6 +346,12 @@ def build_reports(
         not shut down. Kernels are plain (not pre-warmed) on any executor but the default pool.
     progress
         Show a progress bar (tasks done / total) on stderr.
+    by
+        What to build one report per value of: ``"country"`` (the default) and/or any other
+        dimension of the study (``"segment"``, ``"business_unit"``, ...: see
+        :func:`csatlib.report.context.slice_dimensions`), each with the same notebook,
+        published as ``<dimension>--<value>`` (:func:`slice_name`). ``countries`` selects
+        among the country reports only.
 
     Returns
     -------
@@ -314,10 +367,18 @@ def build_reports(
     notebook = Path(notebook or config.NOTEBOOKS_DIR / COUNTRY_NOTEBOOK).resolve()
     summary_nb = Path(summary_notebook or config.NOTEBOOKS_DIR / SUMMARY_NOTEBOOK).resolve()
     start = time.perf_counter()
+    by = _check_by(by)
     available = discover_countries(processed_dir)
-    selected = _selected(countries, available, processed_dir)
+    selected = _selected(countries, available, processed_dir) if "country" in by else []
+    slices = {
+        name: (dimension, value)
+        for dimension in by
+        if dimension != "country"
+        for name, value in discover_slices(processed_dir, dimension).items()
+    }
     plan = _plan(
         selected,
+        slices=slices,
         notebook=notebook,
         summary_notebook=summary_nb if summary else None,
         processed_dir=processed_dir,
@@ -340,8 +401,9 @@ def build_reports(
             for outcome in _run_all(pool, plan.tasks(prewarm=prewarm), progress=progress):
                 outcomes[outcome.country] = outcome
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
-    notes = [*plan.notes, *_remove_stale_reports(reports_dir, available)]
+    notes = [*plan.notes, *_remove_stale_reports(reports_dir, available, slices, by)]
     listed = [outcomes.get(c) or _earlier_outcome(reports_dir, c) for c in available]
+    groups = _slice_groups(reports_dir, processed_dir, outcomes, slices)
     summary_outcome = outcomes.get(SUMMARY_NAME)
     lists_outcome = outcomes[LISTS_NAME]
     index = write_index(
@@ -350,9 +412,10 @@ def build_reports(
         seconds=time.perf_counter() - start,
         summary=summary_outcome,
         lists=lists_outcome,
+        groups=groups,
     )
     return BuildResult(
-        tuple(outcomes[c] for c in selected),
+        tuple(outcomes[c] for c in [*selected, *slices]),
         time.perf_counter() - start,
         index,
         summary=summary_outcome,
@@ -364,6 +427,50 @@ def build_reports(
 def _check_whole_number(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ReportError(f"{name} must be a whole number of at least 1, found {value!r}")
+
+
+def _check_by(by: Sequence[str] | str) -> tuple[str, ...]:
+    """The dimensions to build reports by, in order, without repeats (a string is split on
+    commas: ``"country,business_unit"``)."""
+    items = by.split(",") if isinstance(by, str) else list(by)
+    out = tuple(dict.fromkeys(str(d).strip() for d in items if str(d).strip()))
+    bad = [d for d in out if not re.fullmatch(r"[a-z][a-z0-9_]*", d)]
+    if not out or bad:
+        raise ReportError(
+            f"by: expected dimension names such as 'country' or 'business_unit', found {by!r}"
+        )
+    return out
+
+
+def _slice_groups(
+    reports_dir: Path,
+    processed_dir: Path,
+    outcomes: Mapping[str, CountryOutcome],
+    slices: Mapping[str, tuple[str, str]],
+) -> dict[str, list[tuple[CountryOutcome, str]]]:
+    """Reports by other dimensions for the index: dimension -> (outcome, label) in label order;
+    those of this build, and those an earlier build published for dimensions not built now."""
+    from csatlib.report.context import unit_label
+
+    groups: dict[str, list[tuple[CountryOutcome, str]]] = {}
+    for name, (dimension, value) in slices.items():
+        groups.setdefault(dimension, []).append((outcomes[name], value))
+    built = set(groups)
+    for name in stamps.stamped_names(reports_dir):
+        found = _SLICE_NAME.match(name)
+        if found is None or name in slices or found["dimension"] in built:
+            continue
+        value = str(stamps.read_stamp(reports_dir, name).get("value") or found["slug"])
+        groups.setdefault(found["dimension"], []).append(
+            (_earlier_outcome(reports_dir, name), value)
+        )
+    return {
+        dimension: sorted(
+            ((o, unit_label(dimension, value, processed_dir)) for o, value in rows),
+            key=lambda r: r[1],
+        )
+        for dimension, rows in sorted(groups.items())
+    }
 
 
 def _selected(
@@ -411,6 +518,7 @@ class _Plan:
 def _plan(
     selected: Sequence[str],
     *,
+    slices: Mapping[str, tuple[str, str]],
     notebook: Path,
     summary_notebook: Path | None,
     processed_dir: Path,
@@ -469,6 +577,28 @@ def _plan(
                     build_id=build_id,
                 )
             )
+    for name, (dimension, value) in slices.items():
+        slice_print = stamps.input_fingerprint(
+            [notebook], processed_dir, {**params, "dimension": dimension, "value": value}
+        )
+        if not force and stamps.is_fresh(reports_dir, name, slice_print):
+            plan.outcomes[name] = CountryOutcome(name, "up to date")
+            continue
+        plan.notebook_jobs.append(
+            CountryJob(
+                name,
+                notebook,
+                processed_dir,
+                reports_dir,
+                min_n,
+                timeout,
+                slice_print,
+                wave=wave,
+                build_id=build_id,
+                dimension=dimension,
+                value=value,
+            )
+        )
     lists_print = stamps.input_fingerprint(
         [config.ACCOUNT_ALIASES], processed_dir, {"kind": LISTS_NAME, "wave": wave}
     )
@@ -511,17 +641,26 @@ def _run_all(pool: Executor, tasks: Sequence[_Task], *, progress: bool) -> Itera
             yield outcome
 
 
-def _remove_stale_reports(reports_dir: Path, countries: Sequence[str]) -> list[str]:
-    """Remove the published reports of countries the study no longer has.
+def _remove_stale_reports(
+    reports_dir: Path,
+    countries: Sequence[str],
+    slices: Mapping[str, tuple[str, str]] | None = None,
+    by: Sequence[str] = ("country",),
+) -> list[str]:
+    """Remove the published reports of countries (and values of the dimensions built now)
+    the study no longer has.
 
     After a switch of study (``make reports RAW_DIR=...``), the earlier study's countries would
     otherwise stay in reports/html, openable though listed nowhere. Only files this build
-    publishes for a country (its two pages, notebook, metrics, stamp and failed notebook) go.
+    publishes for a report (its two pages, notebook, metrics, stamp and failed notebook) go.
+    Reports by a dimension this build does not build stay as they are.
     """
-    keep = set(countries)
+    keep = set(countries) | set(slices or {})
     gone = []
     for name in stamps.stamped_names(reports_dir):
-        if not _ISO2_NAME.match(name) or name in keep:
+        found = _SLICE_NAME.match(name)
+        ours = _ISO2_NAME.match(name) or (found is not None and found["dimension"] in by)
+        if not ours or name in keep:
             continue
         for path in (
             *stamps.published_paths(reports_dir, name).values(),
@@ -555,6 +694,7 @@ def run_country(job: CountryJob) -> CountryOutcome:
     """
     start = time.perf_counter()
     try:
+        _check_study(job)
         try:
             _build_once(job)
         except KernelTrouble:
@@ -570,6 +710,22 @@ def run_country(job: CountryJob) -> CountryOutcome:
             message = traceback.format_exc()
         stamps.record_failure(job.reports_dir, job.country, message)
         return CountryOutcome(job.country, "failed", time.perf_counter() - start, message)
+
+
+def _check_study(job: CountryJob) -> None:
+    """Raise unless the kernels started here read the build's study (``job.raw_dir``).
+
+    A kernel takes the study's CIT codebook, hand codes and account aliases from the raw folder
+    its environment names (``CSAT_RAW_DIR``, inherited from this process). A Dask worker started
+    without the build's would otherwise build the report from another study's files, silently.
+    """
+    here = config.raw_dir().resolve()
+    if here != Path(job.raw_dir).resolve():
+        raise ReportError(
+            f"this worker reads the study in {here}, not the build's {job.raw_dir} (its kernels "
+            "would take the CIT codebook, hand codes and account aliases from there): start "
+            f"the Dask workers with CSAT_RAW_DIR={job.raw_dir}"
+        )
 
 
 def _publish_parameters(nb: Any, parameters: dict[str, Any]) -> bool:
@@ -627,7 +783,11 @@ def _build_once(job: CountryJob) -> None:
                     "the notebook wrote no metrics file "
                     f"(parameter metrics_path={staged['metrics']})"
                 )
-            title = "CSAT global summary" if job.kind == "summary" else f"CSAT report {job.country}"
+            title = (
+                "CSAT global summary"
+                if job.kind == "summary"
+                else f"CSAT report {job.value or job.country}"
+            )
             staged["html"].write_text(render_html(nb, with_code=False, title=title), "utf-8")
             staged["review"].write_text(render_html(nb, with_code=True, title=title), "utf-8")
         except BaseException:
@@ -636,14 +796,22 @@ def _build_once(job: CountryJob) -> None:
                 failed.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(staged["notebook"], failed)
             raise
-        _publish(job.reports_dir, job.country, staged, job.fingerprint)
+        about = {"dimension": job.dimension, "value": job.value} if job.value else {}
+        _publish(job.reports_dir, job.country, staged, job.fingerprint, about)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _publish(reports_dir: Path, name: str, staged: Mapping[str, Path], fingerprint: str) -> None:
+def _publish(
+    reports_dir: Path,
+    name: str,
+    staged: Mapping[str, Path],
+    fingerprint: str,
+    about: Mapping[str, str] | None = None,
+) -> None:
     """Move everything staged into place. The stamp goes first and comes back last, so that a
-    publish interrupted half-way is rebuilt by the next run."""
+    publish interrupted half-way is rebuilt by the next run; ``about`` (a report by another
+    dimension: its dimension and value) is kept in the stamp for the index."""
     published = stamps.published_paths(reports_dir, name)
     stamps.drop_stamp(reports_dir, name)
     for key, src in staged.items():
@@ -652,7 +820,7 @@ def _publish(reports_dir: Path, name: str, staged: Mapping[str, Path], fingerpri
             continue
         published[key].parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, published[key])
-    stamps.write_stamp(reports_dir, name, fingerprint)
+    stamps.write_stamp(reports_dir, name, fingerprint, about)
 
 
 def _aliases_path() -> Path | None:
@@ -667,7 +835,7 @@ def _run_lists(job: _ListsJob) -> CountryOutcome:
     try:
         from csatlib.loop.lists import build_lists
 
-        build_lists(job.processed_dir, stage / "new", aliases_path=_aliases_path(), wave=job.wave)
+        build_lists(job.processed_dir, stage / "new", aliases_path=job.aliases_path, wave=job.wave)
         stamps.drop_stamp(reports_dir, LISTS_NAME)
         target = reports_dir / "lists"
         target.mkdir(parents=True, exist_ok=True)

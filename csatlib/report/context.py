@@ -18,7 +18,7 @@ import pandas as pd
 
 from csatlib import config, roles
 from csatlib.errors import DataError
-from csatlib.report.sections import StudySections, study_sections
+from csatlib.report.sections import StudySections, study_sections, unit_words
 from csatlib.validation import check_min_n
 
 if TYPE_CHECKING:
@@ -141,7 +141,8 @@ class CountryContext(CodebookView):
     Attributes
     ----------
     country, country_name
-        ISO 3166 alpha-2 code and English short name.
+        ISO 3166 alpha-2 code and English short name; for a report by another dimension
+        (``dimension``, e.g. a business unit) the value and its name.
     wave, previous_wave
         The report's wave and the wave before it in the data (None for the first wave).
     waves
@@ -149,7 +150,12 @@ class CountryContext(CodebookView):
     min_n
         Small-cell minimum: groups with fewer respondents are suppressed.
     responses
-        Every cleaned response (all countries, all brands, all waves).
+        Every cleaned response (all countries, all brands, all waves). In a report by another
+        dimension, its ``country`` column holds that dimension's value (the respondent's own
+        country moves to ``home_country``), so that every comparison "with the others" is
+        with the other values of the dimension (:func:`slice_responses`).
+    dimension
+        What the report is cut by: ``"country"`` or another categorical column of the study.
 
     The subsets (``own``, ``country_own``, ``current``, ``previous``, ``others_current``,
     ``driver_sample``) are computed once and then shared by every cell that reads them: treat
@@ -164,6 +170,34 @@ class CountryContext(CodebookView):
     min_n: int
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
+    dimension: str = "country"
+
+    @property
+    def unit(self) -> tuple[str, str]:
+        """What the report is about, singular and plural: ("country", "countries"), or for a
+        report by another dimension its words (("business unit", "business units"))."""
+        return unit_words(self.dimension)
+
+    @property
+    def others(self) -> str:
+        """The comparison group in words: "other countries", "other business units"."""
+        return f"other {self.unit[1]}"
+
+    @property
+    def study_rows(self) -> pd.DataFrame:
+        """Every response once: :attr:`responses` less the repeats a report by business unit
+        makes for accounts in two units (the whole study, for study-wide measures such as the
+        rule coder's precision)."""
+        if self.dimension == "country":
+            return self.responses
+        ids = roles.names(self.responses, "id") or ["response_id"]
+        return self.responses.drop_duplicates(subset=ids[0])
+
+    @property
+    def quality_country(self) -> str | None:
+        """The country whose cleaning figures the data-quality section shows: the report's
+        own, or None (the whole study) for a report by another dimension."""
+        return self.country if self.dimension == "country" else None
 
     @cached_property
     def driver_sample(self) -> pd.DataFrame:
@@ -185,7 +219,9 @@ class CountryContext(CodebookView):
         """Which optional report sections the study has (:mod:`csatlib.report.sections`)."""
         tables = {p.stem for p in Path(self.processed_dir).glob("*.parquet")} - {"responses"}
         tx = self.optional_table("transactions")
-        return study_sections(self.responses, tables=tables, transactions=tx)
+        return study_sections(
+            self.responses, tables=tables, transactions=tx, dimension=self.dimension
+        )
 
     @cached_property
     def to_wave(self) -> pd.DataFrame:
@@ -328,10 +364,21 @@ class CountryContext(CodebookView):
 
         if not self.sections.has("accounts"):
             return None
+        if self.dimension == "country":
+            summary = account_summary(
+                self.responses, self.account_matches(), revenue=self.optional_table("revenue")
+            )
+            return at_risk_counts(summary, country=self.country)
+        # a report by another dimension: this unit's respondents, each account in each of its
+        # own countries (where its revenue is booked), the counts summed over the countries
+        mine = self.responses.loc[self.responses["country"].astype(str) == self.country]
+        home = mine.drop(columns="country").rename(columns={"home_country": "country"})
         summary = account_summary(
-            self.responses, self.account_matches(), revenue=self.optional_table("revenue")
+            home, self.account_matches(), revenue=self.optional_table("revenue")
         )
-        return at_risk_counts(summary, country=self.country)
+        counts = at_risk_counts(summary).sum(numeric_only=True).to_frame(self.country).T
+        counts.index.name = "country"
+        return counts.astype({c: int for c in counts.columns if c != "revenue_at_stake_usd"})
 
     @property
     def at_risk_rule(self) -> str:
@@ -355,18 +402,34 @@ class CountryContext(CodebookView):
         # every country's rows, so that the ticket window and the wave are the study's, as in
         # the lists (reports/lists): the counts are the rows of this country's files
         return followup_counts(
-            self.optional_table("transactions"),
+            self.study_transactions(),
             self.responses,
             country=self.country,
             wave=self.wave,
         )
 
     def country_transactions(self) -> pd.DataFrame | None:
-        """This country's transaction-survey tickets (all months); None without that survey."""
-        tx = self.optional_table("transactions")
+        """This country's transaction-survey tickets (all months); None without that survey
+        (or, in a report by another dimension, when the tickets do not record it)."""
+        tx = self.study_transactions()
         if tx is None:
             return None
-        return tx.loc[tx["country"] == self.country]
+        return tx.loc[tx["country"].astype(str) == self.country]
+
+    def study_transactions(self) -> pd.DataFrame | None:
+        """Every ticket, keyed like :attr:`responses`: in a report by another dimension its
+        value is in ``country`` (the ticket's own country in ``home_country``); None without a
+        transaction survey or when the tickets do not record the dimension."""
+        tx = self.optional_table("transactions")
+        if tx is None or self.dimension == "country":
+            return tx
+        if self.dimension in tx.columns:
+            return slice_responses(tx, self.dimension)
+        try:  # business units through the tickets' accounts, where the tickets have them
+            expanded = _with_units(tx, self.dimension, self.processed_dir)
+        except DataError:
+            expanded = None
+        return None if expanded is None else slice_responses(expanded, self.dimension)
 
     @property
     def text_fields(self) -> dict[str, str]:
@@ -504,6 +567,112 @@ def load_responses(processed_dir: str | Path = "") -> pd.DataFrame:
     return load_processed("responses", folder)
 
 
+def slice_responses(
+    responses: pd.DataFrame, dimension: str, processed_dir: str | Path | None = None
+) -> pd.DataFrame:
+    """The responses re-keyed for a report by ``dimension``: its value becomes ``country``.
+
+    Every comparison of a report is with "the others" of the column ``country`` (the rest of
+    the study, the league of the global summary); a report by business unit or segment makes
+    the same comparisons among the values of its own dimension by putting them in that column.
+    The respondent's own country is kept as ``home_country``. Rows without a value for the
+    dimension belong to no slice and are left out (they stay in the study's other reports).
+
+    A business unit is no column of the survey: it comes from the organisation mapping
+    (:func:`csatlib.ingest.organisation.unit_membership`, account names matched as the
+    closing-the-loop lists match them), read from ``processed_dir``. A respondent of an account
+    in two units is in both units' reports: the row appears once per unit, and the account
+    clusters keep the two copies' dependence in every interval and test.
+
+    Raises
+    ------
+    DataError
+        When the study has no such dimension (the ones it could be cut by are listed).
+    """
+    if dimension == "country":
+        return responses
+    if dimension not in responses.columns:
+        expanded = _with_units(responses, dimension, processed_dir)
+        if expanded is None:
+            raise DataError(
+                f"report dimension {dimension!r}: expected a column of the responses or the "
+                f"organisation mapping's business units; the study can be cut by: "
+                f"{', '.join(slice_dimensions(responses, processed_dir))}"
+            )
+        responses = expanded
+    values = responses[dimension].astype("string").str.strip()
+    keep = values.notna() & (values != "")
+    out = responses.loc[keep.to_numpy()].rename(columns={"country": "home_country"})
+    out = out.assign(country=values[keep].astype(str).to_numpy())
+    out.attrs = dict(responses.attrs)
+    return out
+
+
+def _organisation(processed_dir: str | Path | None) -> Any:
+    """The study's organisation mapping (or None without one)."""
+    from csatlib.ingest.organisation import read_organisation
+
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    return read_organisation(folder)
+
+
+def _with_units(
+    table: pd.DataFrame, dimension: str, processed_dir: str | Path | None
+) -> pd.DataFrame | None:
+    """``table`` with a ``business_unit`` column from the organisation mapping, a row per
+    unit of the row's account (rows of accounts in no unit left out); None when
+    ``dimension`` is not the business unit or the study has no mapping."""
+    if dimension != "business_unit":
+        return None
+    org = _organisation(processed_dir)
+    if org is None:
+        return None
+    from csatlib.ingest.organisation import unit_membership
+    from csatlib.loop.accounts import normalize_account_name
+
+    members = unit_membership(table, org, key=normalize_account_name, aliases=_account_aliases())
+    id_column = str(members.columns[0])
+    units = members[[id_column, "business_unit"]].astype(str)
+    keyed = table.assign(_unit_id=table[id_column].astype(str).to_numpy())
+    out = keyed.merge(units.rename(columns={id_column: "_unit_id"}), on="_unit_id")
+    out = out.drop(columns="_unit_id")
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def slice_dimensions(responses: pd.DataFrame, processed_dir: str | Path | None = None) -> list[str]:
+    """Columns a report can be cut by: the country, each categorical role column present
+    (segment, function, business process, product, region) and the business unit when the
+    study has an organisation mapping."""
+    found = ["country"]
+    for role in ("segment", "business_unit", "function", "business_process", "product", "region"):
+        found += [c for c in roles.names(responses, role) if c in responses.columns]
+    if "business_unit" not in found and _organisation(processed_dir) is not None:
+        found.append("business_unit")
+    return list(dict.fromkeys(found))
+
+
+def slice_values(
+    responses: pd.DataFrame, dimension: str, processed_dir: str | Path | None = None
+) -> list[str]:
+    """The values of ``dimension`` with own-brand responses, sorted (a report each)."""
+    sliced = slice_responses(responses, dimension, processed_dir)
+    own = roles.own_customers(with_competitor(sliced))
+    return sorted({str(v) for v in own["country"].dropna().unique()})
+
+
+def unit_label(dimension: str, value: str, processed_dir: str | Path | None = None) -> str:
+    """How a report names its unit: the country's name, a business unit's label from the
+    organisation mapping ("Enterprise Storage"), else the value itself."""
+    if dimension == "country":
+        return _country_name(value)
+    if dimension == "business_unit":
+        org = _organisation(processed_dir)
+        if org is not None:
+            return str(org.business_units.get(value, value))
+    return value
+
+
 def load_country(
     country: str,
     *,
@@ -511,13 +680,16 @@ def load_country(
     processed_dir: str | Path = "",
     min_n: int = config.DEFAULT_MIN_N,
     responses: pd.DataFrame | None = None,
+    dimension: str = "country",
+    value: str = "",
 ) -> CountryContext:
     """Validate the report parameters and return the country's :class:`CountryContext`.
 
     Parameters
     ----------
     country
-        ISO 3166 alpha-2 code, e.g. ``"DE"`` (``"NA"`` is Namibia).
+        ISO 3166 alpha-2 code, e.g. ``"DE"`` (``"NA"`` is Namibia); ignored in a report by
+        another dimension.
     wave
         Wave label such as ``"2026-Q3"``; empty means the country's latest wave.
     processed_dir
@@ -526,13 +698,18 @@ def load_country(
         Small-cell minimum (a whole number >= 1).
     responses
         Already loaded responses (skips reading the file; used by tests and the global notebook).
+    dimension, value
+        A report by another dimension than the country (``dimension="segment"``,
+        ``value="Enterprise"``): every figure is for the respondents with that value, compared
+        with those of the other values (:func:`slice_responses`).
 
     Raises
     ------
     DataError
-        When a parameter has the wrong form or names a country or wave absent from the data.
+        When a parameter has the wrong form or names a country, value or wave absent from the
+        data.
     """
-    if not isinstance(country, str) or not _ISO2.match(country):
+    if dimension == "country" and (not isinstance(country, str) or not _ISO2.match(country)):
         raise DataError(
             f"parameter country: expected an ISO 3166 alpha-2 code such as 'DE', found {country!r}"
         )
@@ -540,37 +717,48 @@ def load_country(
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    data = with_account_key(
-        with_competitor(load_responses(folder) if responses is None else responses)
-    )
+    raw = load_responses(folder) if responses is None else responses
+    data = with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
     roles.nps_column(data)  # every report needs the recommend question
-    own = roles.own_customers(data)
-    countries = sorted({str(c) for c in own["country"].dropna().unique()})
-    if country not in countries:
-        raise DataError(
-            f"parameter country: {country!r} has no own-brand responses; "
-            f"countries in the data: {', '.join(countries)}"
-        )
-    waves = tuple(str(w) for w in roles.wave_order(data["wave"]))
-    country_waves = [w for w in waves if ((own["country"] == country) & (own["wave"] == w)).any()]
-    if not wave:
-        wave = country_waves[-1]
-    elif wave not in country_waves:
-        raise DataError(
-            f"parameter wave: {wave!r} has no responses for {country}; "
-            f"waves for {country}: {', '.join(country_waves)}"
-        )
-    previous = roles.previous_wave(list(waves), wave)
+    unit = country if dimension == "country" else str(value)
+    wave, waves = _report_wave(data, unit, wave, dimension)
     return CountryContext(
-        country=country,
-        country_name=_country_name(country),
+        country=unit,
+        country_name=unit_label(dimension, unit, folder),
         wave=wave,
-        previous_wave=previous,
+        previous_wave=roles.previous_wave(list(waves), wave),
         waves=waves,
         min_n=min_n,
         responses=data,
         processed_dir=folder,
+        dimension=dimension,
     )
+
+
+def _report_wave(
+    data: pd.DataFrame, unit: str, wave: str, dimension: str
+) -> tuple[str, tuple[str, ...]]:
+    """The report's wave (the unit's latest when none is asked for) and every wave, oldest
+    first; a unit or wave without own-brand responses is an error naming what there is."""
+    own = roles.own_customers(data)
+    units = sorted({str(c) for c in own["country"].dropna().unique()})
+    param, name = ("country", "countries") if dimension == "country" else ("value", dimension)
+    if unit not in units:
+        raise DataError(
+            f"parameter {param}: {unit!r} has no own-brand responses; {name} in the data: "
+            f"{', '.join(units)}"
+        )
+    waves = tuple(str(w) for w in roles.wave_order(data["wave"]))
+    mine = own["country"].astype(str) == unit
+    unit_waves = [w for w in waves if (mine & (own["wave"] == w)).any()]
+    if not wave:
+        return unit_waves[-1], waves
+    if wave not in unit_waves:
+        raise DataError(
+            f"parameter wave: {wave!r} has no responses for {unit}; "
+            f"waves for {unit}: {', '.join(unit_waves)}"
+        )
+    return wave, waves
 
 
 def study_trends(

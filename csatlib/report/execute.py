@@ -228,6 +228,9 @@ def _parameters(job: CountryJob, metrics_path: Path) -> dict[str, Any]:
     }
     if job.wave:  # the notebook's own default (empty: latest wave) otherwise
         params["wave"] = job.wave
+    if job.dimension != "country":  # a report by business unit, segment, ...
+        params["dimension"] = job.dimension
+        params["value"] = job.value
     return params
 
 
@@ -238,7 +241,9 @@ def _study_notebook(job: CountryJob) -> Any:
     from csatlib.report.sections import prepare_notebook, sections_of
 
     nb = nbformat.read(job.notebook, as_version=4)
-    return prepare_notebook(nb, sections_of(job.processed_dir))
+    return prepare_notebook(
+        nb, sections_of(job.processed_dir, job.dimension), dimension=job.dimension
+    )
 
 
 def _register_engine() -> str:

@@ -107,6 +107,7 @@ def write_index(
     seconds: float,
     summary: CountryOutcome | None = None,
     lists: CountryOutcome | None = None,
+    groups: Mapping[str, Sequence[tuple[CountryOutcome, str]]] | None = None,
 ) -> Path:
     """Write ``reports/index.html``: the global summary, every country, headline figures, failures.
 
@@ -118,13 +119,17 @@ def write_index(
     links to both versions, when the published report was built, and the status with any error
     (escaped).  A failed country shows no figures, only a link to its previous report if one is
     published.  Figures come from ``reports/metrics/<CC>.json``; keys it does not know are
-    ignored.  Plain HTML and CSS, no script.
+    ignored.  Reports by other dimensions (``groups``: dimension -> (outcome, value), e.g.
+    business units) follow in one table per dimension, with the same columns.  Plain HTML and
+    CSS, no script.
     """
     reports_dir = Path(reports_dir)
     summary_page = published_paths(reports_dir, SUMMARY_NAME)["html"]
     summary_failed = summary is not None and summary.status == "failed"
     lists_failed = lists is not None and lists.status == "failed"
-    reports = [*outcomes, *([summary] if summary is not None else [])]
+    groups = groups or {}
+    sliced = [o for rows in groups.values() for o, _ in rows]
+    reports = [*outcomes, *sliced, *([summary] if summary is not None else [])]
     template = _environment().get_template("index.html.j2")
     page = template.render(
         built=timestamp(),
@@ -135,7 +140,11 @@ def write_index(
         summary_error=_error(summary.error) if summary_failed else None,
         summary_built=_built_at(summary_page) if summary_page.exists() else None,
         rows=[_row(reports_dir, outcome) for outcome in outcomes],
-        failures=_failures(outcomes, summary, lists),
+        groups=[
+            (_group_title(dimension), [_row(reports_dir, o, value) for o, value in rows])
+            for dimension, rows in groups.items()
+        ],
+        failures=_failures([*outcomes, *sliced], summary, lists),
         lists_error=_error(lists.error) if lists_failed else None,
         lists_published=(reports_dir / "lists").is_dir(),
     )
@@ -154,6 +163,14 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+
+
+def _group_title(dimension: str) -> tuple[str, str]:
+    """("By business unit", "Business unit"): a group's heading and its first column."""
+    from csatlib.report.sections import unit_words
+
+    one = unit_words(dimension)[0]
+    return f"By {one}", one[:1].upper() + one[1:]
 
 
 def _country_label(code: str) -> str:
@@ -180,11 +197,11 @@ def _failures(
     return [_Failure(what, _error(o.error)) for what, o in named if o.status == "failed"]
 
 
-def _row(reports_dir: Path, outcome: CountryOutcome) -> _Row:
+def _row(reports_dir: Path, outcome: CountryOutcome, label: str | None = None) -> _Row:
     html = published_paths(reports_dir, outcome.country)["html"]
     published = html.exists()
     built = _built_at(html) if published else ""
-    name = _country_label(outcome.country)
+    name = label if label is not None else _country_label(outcome.country)
     if outcome.status == "failed":
         return _Row(outcome.country, name, published, built, "failed", _error(outcome.error))
     status = _STATUS.get(outcome.status, outcome.status)

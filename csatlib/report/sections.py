@@ -13,6 +13,7 @@ same decision.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ __all__ = [
     "study_sections",
     "prepare_notebook",
     "sections_of",
+    "unit_text",
+    "unit_words",
+    "UNIT_WORDS",
 ]
 
 
@@ -134,7 +138,11 @@ def _transaction_score(transactions: pd.DataFrame | None) -> bool:
 
 
 def study_sections(
-    responses: pd.DataFrame, *, tables: Iterable[str] = (), transactions: Any = None
+    responses: pd.DataFrame,
+    *,
+    tables: Iterable[str] = (),
+    transactions: Any = None,
+    dimension: str = "country",
 ) -> StudySections:
     """Decide the optional report sections of a study from its roles and tables.
 
@@ -147,6 +155,10 @@ def study_sections(
     transactions : DataFrame, optional, keyword-only
         The transaction table, when the study has one (its score column is its ``overall``);
         needed for the sections that read it.
+    dimension : str, keyword-only
+        What the report is cut by. The transaction survey's sections need the tickets to carry
+        that dimension too (they carry the country; a business unit or segment only when the
+        transaction table has the column).
 
     Returns
     -------
@@ -174,23 +186,36 @@ def study_sections(
         or not missing_roles(responses, "callback"),
         "transactions": has_tx,
     }
-    available = tuple(s.key for s in SECTIONS if checks[s.key])
     missing = {
         s.key: f"{s.title}: not in this study; it needs {s.needs}."
         for s in SECTIONS
         if not checks[s.key]
     }
+    columns = set(getattr(transactions, "columns", ()))
+    # a business unit reaches the tickets through their account (the organisation mapping)
+    cuttable = dimension in columns or (dimension == "business_unit" and "account" in columns)
+    uncut = dimension != "country" and (transactions is None or not cuttable)
+    if uncut and checks["transactions"]:
+        word = dimension.replace("_", " ")
+        checks["transactions"] = False
+        missing["transactions"] = (
+            f"Transaction survey: not in a report by {word}; the tickets do not record it."
+        )
+    available = tuple(s.key for s in SECTIONS if checks[s.key])
     return StudySections(available=available, missing=missing)
 
 
-def sections_of(processed_dir: Path) -> StudySections:
-    """:func:`study_sections` of the processed study in ``processed_dir``."""
+def sections_of(processed_dir: Path, dimension: str = "country") -> StudySections:
+    """:func:`study_sections` of the processed study in ``processed_dir`` (cut by
+    ``dimension``)."""
     from csatlib.ingest.clean import load_processed
 
     folder = Path(processed_dir)
     tables = {p.stem for p in folder.glob("*.parquet")} - {"responses"}
     tx = load_processed("transactions", folder) if "transactions" in tables else None
-    return study_sections(load_processed("responses", folder), tables=tables, transactions=tx)
+    return study_sections(
+        load_processed("responses", folder), tables=tables, transactions=tx, dimension=dimension
+    )
 
 
 def _cell_sections(cell: Any) -> list[str]:
@@ -198,8 +223,12 @@ def _cell_sections(cell: Any) -> list[str]:
     return [t[len(SECTION_TAG) :] for t in tags if str(t).startswith(SECTION_TAG)]
 
 
-def prepare_notebook(nb: Any, sections: StudySections) -> Any:
+def prepare_notebook(nb: Any, sections: StudySections, *, dimension: str = "country") -> Any:
     """A copy of ``nb`` without the cells of the sections the study lacks.
+
+    In a report by another dimension than the country, the markdown cells' words for the
+    report's unit ("country", "countries") become the dimension's (:func:`unit_text`); code
+    cells are never changed.
 
     A cell tagged with several sections is kept when the study has any of them. In place of the
     first removed cell of each absent section comes one markdown cell with its sentence (tagged
@@ -227,5 +256,51 @@ def prepare_notebook(nb: Any, sections: StudySections) -> Any:
             note = nbformat.v4.new_markdown_cell(f"*{text}*")
             note.metadata["tags"] = ["section-note"]
             cells.append(note)
+    if dimension != "country":
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                cell.source = unit_text(cell.source, dimension)
     out.cells = cells
     return out
+
+
+#: Words for the dimensions a report can be cut by; any other column reads as its own name.
+UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "country": ("country", "countries"),
+    "business_unit": ("business unit", "business units"),
+    "function": ("function", "functions"),
+    "segment": ("segment", "segments"),
+    "business_process": ("business process", "business processes"),
+    "product": ("product", "products"),
+    "region": ("region", "regions"),
+}
+
+
+def unit_words(dimension: str) -> tuple[str, str]:
+    """("business unit", "business units") for ``"business_unit"``: how a report names its
+    unit; an unlisted column reads as its name with spaces, plural with an "s"."""
+    if dimension in UNIT_WORDS:
+        return UNIT_WORDS[dimension]
+    word = dimension.replace("_", " ")
+    return word, word + "s"
+
+
+_UNIT_WORD = re.compile(r"\b([Cc]ountr(?:y's|y|ies))\b")
+
+
+def unit_text(text: str, dimension: str) -> str:
+    """``text`` with "country", "country's" and "countries" (whole words, any case of the
+    first letter) said of ``dimension`` instead: "this country's customers" becomes "this
+    business unit's customers". Words inside backquoted code stay."""
+    one, many = unit_words(dimension)
+    words = {"country": one, "country's": f"{one}'s", "countries": many}
+
+    def swap(match: re.Match[str]) -> str:
+        found = match.group(1)
+        new = words[found.lower()]
+        return new[:1].upper() + new[1:] if found[:1].isupper() else new
+
+    parts = text.split("`")
+    return "`".join(
+        _UNIT_WORD.sub(swap, part) if i % 2 == 0 else part for i, part in enumerate(parts)
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,9 +42,23 @@ _DATA_FILES = (
     "transactions.parquet",
     "revenue.parquet",
     "cleaning_summary.json",
+    # the organisation mapping (csatlib.ingest.organisation): who belongs to which unit
+    "organisation_codes.parquet",
+    "organisation_accounts.parquet",
+    "organisation_products.parquet",
+    "organisation_attributes.parquet",
 )
-# The report package's own sources: a change to any of them rebuilds every report.
-_SOURCES = Path(__file__).resolve().parent
+# csatlib's sources and the report templates: a change to any of them (a statistic, a list, a
+# table) rebuilds every report and the lists.
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def _sources() -> list[Path]:
+    return [
+        p
+        for p in (*_PACKAGE.rglob("*.py"), *_PACKAGE.rglob("*.j2"))
+        if "__pycache__" not in p.parts
+    ]
 
 
 def timestamp() -> str:
@@ -55,15 +69,18 @@ def timestamp() -> str:
 def _hash_files(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(str(path.name).encode())
+        digest.update(
+            str(path.relative_to(_PACKAGE) if path.is_relative_to(_PACKAGE) else path.name).encode()
+        )
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def input_fingerprint(files: Sequence[Path], processed_dir: Path, params: dict[str, Any]) -> str:
-    """Hash of a task's inputs: ``files``, the report sources, the processed data, ``params``."""
-    sources = _hash_files(_SOURCES.glob("*.py"))
+    """Hash of a task's inputs: ``files``, csatlib's sources and templates, the processed data,
+    ``params``."""
+    sources = _hash_files(_sources())
     data = _hash_files(processed_dir / name for name in _DATA_FILES)
     own = _hash_files(files)
     return hashlib.sha256(
@@ -115,11 +132,14 @@ def drop_stamp(reports_dir: Path, name: str) -> None:
     _stamp_path(reports_dir, name).unlink(missing_ok=True)
 
 
-def write_stamp(reports_dir: Path, name: str, fingerprint: str) -> None:
-    """Record a finished publish: the task is up to date until its inputs change."""
+def write_stamp(
+    reports_dir: Path, name: str, fingerprint: str, about: Mapping[str, str] | None = None
+) -> None:
+    """Record a finished publish: the task is up to date until its inputs change. ``about``
+    (e.g. a report's dimension and value) is kept beside the fingerprint."""
     write_text_atomic(
         _stamp_path(reports_dir, name),
-        json.dumps({"fingerprint": fingerprint, "built": timestamp()}),
+        json.dumps({**(about or {}), "fingerprint": fingerprint, "built": timestamp()}),
     )
 
 

@@ -60,6 +60,8 @@ class NPSHeadline:
     change_q: float | None = None
     vs_rest_q: float | None = None
     unit: str = "respondents"
+    others: str = "other countries"  # the comparison group in words (ctx.others)
+    label: str = ""  # how the table names the unit; the code (``country``) when empty
 
 
 def _valid(scores: pd.Series) -> pd.Series:
@@ -109,6 +111,8 @@ def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadlin
         change_q=change_q,
         vs_rest_q=vs_rest_q,
         unit="accounts" if ctx.cluster else "respondents",
+        others=ctx.others,
+        label=ctx.country if ctx.dimension == "country" else ctx.country_name,
     )
 
 
@@ -249,12 +253,13 @@ def headline_table(h: NPSHeadline, *, evidence: bool = True) -> pd.DataFrame:
             shown["Verdict"] = verdict_words(diff, q, kind=kind)
         rows.append(shown)
 
-    estimate_row(f"{h.country} {h.wave}", h.current, h.n)
+    name = h.label or h.country
+    estimate_row(f"{name} {h.wave}", h.current, h.n)
     if h.previous_wave:
-        estimate_row(f"{h.country} {h.previous_wave}", h.previous, h.n_previous)
+        estimate_row(f"{name} {h.previous_wave}", h.previous, h.n_previous)
         diff_row(f"Change since {h.previous_wave}", h.change, h.change_q, "change")
-    estimate_row(f"All other countries {h.wave}", h.rest, h.n_rest)
-    diff_row("Difference vs other countries", h.vs_rest, h.vs_rest_q, "difference")
+    estimate_row(f"All {h.others} {h.wave}", h.rest, h.n_rest)
+    diff_row(f"Difference vs {h.others}", h.vs_rest, h.vs_rest_q, "difference")
     table = pd.DataFrame(rows, dtype=object).set_index("").fillna("")
     table["n"] = table["n"].map(lambda v: "" if v == "" else f"{int(v):,}")
     table.index.name = None
@@ -266,8 +271,12 @@ def report_heading(ctx: CountryContext) -> SafeHTML:
     NPS design effect, the small-cell rule and the multiplicity policy."""
     n = len(ctx.current)
     whose = "own-brand respondents" if "brand" in ctx.roles.values() else "respondents"
+    if ctx.dimension == "country":
+        title = f"{ctx.country_name} ({ctx.country}), wave {ctx.wave}"
+    else:
+        title = f"{ctx.unit[0][:1].upper()}{ctx.unit[0][1:]} {ctx.country_name}, wave {ctx.wave}"
     return heading(
-        f"{ctx.country_name} ({ctx.country}), wave {ctx.wave}",
+        title,
         subtitle=(
             f"{n:,} {whose} in this wave; previous wave: "
             f"{ctx.previous_wave or 'none'}; cells below {ctx.min_n} respondents are suppressed. "
@@ -305,7 +314,7 @@ def unit_note(ctx: CountryContext) -> str:
 #: How each screen's finding reads in a sentence (shortfall, advantage).
 SCREEN_PHRASES: dict[str, tuple[str, str]] = {
     "trend": ("deteriorated since {previous}", "improved since {previous}"),
-    "vs_countries": ("below the other countries", "above the other countries"),
+    "vs_countries": ("below the {others}", "above the {others}"),
     "vs_competitors": ("below competitors' customers", "above competitors' customers"),
 }
 
@@ -325,7 +334,7 @@ def evidence_text(
     multiplicity policy; its q-value is in the screens table of the reviewer version."""
     previous = ctx.previous_wave or "the previous wave"
     return [
-        SCREEN_PHRASES[name][side].format(previous=previous)
+        SCREEN_PHRASES[name][side].format(previous=previous, others=ctx.others)
         + _gap(ctx.screen_table, attribute, name)
         for name in screens_
     ]
@@ -373,8 +382,8 @@ def _priority_sentences(ctx: CountryContext) -> list[str | tuple[str, list[str]]
         out.append(("What to fix first:", [priority_sentence(ctx, a) + "." for a in fix]))
     else:
         out.append(
-            "What to fix: no attribute is significantly worse than the previous wave, the other "
-            "countries or competitors' customers."
+            "What to fix: no attribute is significantly worse than the previous wave, the "
+            f"{ctx.others} or competitors' customers."
         )
     keep = table.index[table["verdict"] == "strength"][:2]
     if len(keep):
@@ -440,10 +449,10 @@ def _change_sentence(ctx: CountryContext, d: NPSDifference, q: float | None = No
     return f"{start}: {verdict_words(d, q, kind='change')}."
 
 
-def _rest_sentence(rest: NPSResult, d: NPSDifference, q: float | None = None) -> str:
-    start = (
-        f"Compared with all other countries ({fmt_points(rest.score)}): {fmt_points(d.diff)} points"
-    )
+def _rest_sentence(
+    rest: NPSResult, d: NPSDifference, q: float | None = None, others: str = "other countries"
+) -> str:
+    start = f"Compared with all {others} ({fmt_points(rest.score)}): {fmt_points(d.diff)} points"
     untested = _untested(d)
     if untested:
         return f"{start}, {untested}."
@@ -502,7 +511,9 @@ def executive_summary(ctx: CountryContext, headline: NPSHeadline) -> SafeHTML:
     if headline.change is not None:
         sentences.append(_change_sentence(ctx, headline.change, headline.change_q))
     if headline.vs_rest is not None and headline.rest is not None:
-        sentences.append(_rest_sentence(headline.rest, headline.vs_rest, headline.vs_rest_q))
+        sentences.append(
+            _rest_sentence(headline.rest, headline.vs_rest, headline.vs_rest_q, headline.others)
+        )
     sentences += _priority_sentences(ctx)
     call = who_to_call(ctx)
     if call:

@@ -68,6 +68,11 @@ def fmt_interval(low: object, high: object, digits: int = 1, *, signed: bool = F
     return f"{a} to {b}" if a and b else ""
 
 
+def _counts(n: pd.Series) -> np.ndarray:
+    """Counts for a table: "1,234" (thousands separated), "" where missing."""
+    return np.array(["" if pd.isna(v) else f"{int(v):,}" for v in n], dtype=object)
+
+
 def fmt_p(value: object) -> str:
     """p-values for people: ``"<0.001"`` below a thousandth, else three decimals."""
     if value is None or value is pd.NA:
@@ -138,7 +143,7 @@ def attribute_scores(
     sup = _is_suppressed(scores)
     out = pd.DataFrame(
         {
-            "n": scores["n"].astype("Int64").astype(str).to_numpy(),
+            "n": _counts(scores["n"]),
             "Mean": [fmt_number(v, 2) for v in scores["mean"]],
             "95% CI": [
                 fmt_interval(a, b, 2)
@@ -293,6 +298,7 @@ def screens_display(
     min_n: int,
     verdicts: Mapping[str, str] | None = None,
     evidence: bool = True,
+    others: str = "other countries",
 ) -> pd.DataFrame:
     """The four-screen table of :func:`csatlib.stats.screens.four_screens`, one row per
     attribute, with each attribute's verdict (``verdicts``: attribute -> the verdict of
@@ -303,7 +309,8 @@ def screens_display(
     reviewer; for the manager (``evidence=False``) the verdict and the difference only,
     ``"▼ deteriorated (-0.30)"`` (the words already say whether it is significant). An
     attribute below the minimum reads ``"suppressed (n = 12 < 30)"`` and its screens show no
-    difference."""
+    difference. ``others`` names screen 2's comparison group ("other business units" in a
+    report by business unit)."""
     sup = _is_suppressed(table)
 
     def verdict(prefix: str, digits: int = 2) -> list[str]:
@@ -324,13 +331,13 @@ def screens_display(
 
     out = pd.DataFrame(
         {
-            "n": table["n"].astype("Int64").astype(str).to_numpy(),
+            "n": _counts(table["n"]),
             "Mean": [
                 suppressed_text(n, min_n) if s else fmt_number(m, 2)
                 for m, n, s in zip(table["mean"], table["n"], sup, strict=True)
             ],
             "1. vs last wave": verdict("trend"),
-            "2. vs other countries": verdict("vs_countries"),
+            f"2. vs {others}": verdict("vs_countries"),
             "3. vs competitors' customers": (
                 verdict("vs_competitors")
                 if "competitors_n" not in table or table["competitors_n"].sum() > 0
@@ -354,7 +361,7 @@ def nps_table(groups: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.Data
     reading: one row per group, a country named (``"Germany"``), the index unnamed."""
     sup = _is_suppressed(groups)
     out = groups[list(by)].astype(str).copy()
-    out["n"] = groups["n"].astype("Int64").astype(str).to_numpy()
+    out["n"] = _counts(groups["n"])
     out["NPS"] = [
         suppressed_text(n, min_n) if s else fmt_number(v, 1, signed=True)
         for v, n, s in zip(groups["score"], groups["n"], sup, strict=True)
@@ -382,7 +389,7 @@ def loyalty_display(summary: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     sup = _is_suppressed(summary)
     keys = [str(c) for c in summary.columns[: summary.columns.get_loc("n")]]
     out = summary[keys].astype(str).copy()
-    out["n"] = summary["n"].astype("Int64").astype(str).to_numpy()
+    out["n"] = _counts(summary["n"])
     out["Loyalty index (0–100)"] = [
         suppressed_text(n, min_n) if s else fmt_number(v, 1)
         for v, n, s in zip(summary["score"], summary["n"], sup, strict=True)
@@ -408,7 +415,7 @@ def expectation_display(
     sup = _is_suppressed(gap)
     out = pd.DataFrame(
         {
-            "n": gap["n"].astype("Int64").astype(str).to_numpy(),
+            "n": _counts(gap["n"]),
             "Perceived": [fmt_number(v, 2) for v in gap["perceived"]],
             "Expected": [fmt_number(v, 2) for v in gap["expected"]],
             "Gap (perceived − expected)": [fmt_number(v, 2, signed=True) for v in gap["gap"]],
@@ -445,7 +452,7 @@ def pareto_display(
         return _nothing(note)
     out = pd.DataFrame(
         {
-            "n": pareto["n"].astype("Int64").astype(str).to_numpy(),
+            "n": _counts(pareto["n"]),
             "Low scores": pareto["n_low"].astype("Int64").astype(str).to_numpy(),
             "Low scores (% of n)": [fmt_number(100 * v, 1) for v in pareto["share_low"]],
             "Share of all low scores (%)": [
@@ -583,7 +590,7 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
     a single key's label heads the row labels (``"Month"``), the index is unnamed."""
     sup = _is_suppressed(summary)
     out = summary[list(by)].astype(str).copy()
-    out["n"] = summary["n"].astype("Int64").astype(str).to_numpy()
+    out["n"] = _counts(summary["n"])
     out["Mean"] = [
         suppressed_text(n, min_n) if s else fmt_number(v, 2)
         for v, n, s in zip(summary["mean"], summary["n"], sup, strict=True)

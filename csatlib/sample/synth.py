@@ -1,8 +1,9 @@
 """Synthetic sample data with a known truth: the exports, codebooks and lists in ``data/raw/``.
 
 ``generate(out_dir)`` writes a Qualtrics-style relationship survey, a transactional (ticket) survey,
-revenue by account, a contact master, account aliases, a hand-coded CIT sample, the codebooks, a
-README and ``ground_truth.json``, byte-identical for the same seed (``csatlib.config.SYNTH_SEED``).
+revenue by account, a contact master, account aliases, a hand-coded CIT sample, the codebooks, the
+organisation mapping, a README and ``ground_truth.json``, byte-identical for the same seed
+(``csatlib.config.SYNTH_SEED``).
 Every record is fictional: company names are invented, e-mail addresses use example.com/.org.
 
 Generative model of the relationship survey (respondent i, country c, wave t, account j)::
@@ -1796,6 +1797,137 @@ def _hand_codes(
 
 
 # --------------------------------------------------------------------------------------------
+# Organisation: business units, functions, business processes and their owners
+# --------------------------------------------------------------------------------------------
+
+#: Business units (code -> label); the last one is small: too few respondents for a report.
+_BUSINESS_UNITS: Final = {
+    "enterprise_storage": "Enterprise Storage", "compute": "Compute", "networking": "Networking",
+    "services": "Services", "edge_labs": "Edge Labs",
+}  # fmt: skip
+_UNIT_SHARE: Final = (0.3, 0.3, 0.2, 0.2)  # of the accounts in the four large units
+_FUNCTIONS: Final = {
+    "storage": "Storage", "servers": "Servers", "networking": "Networking", "support": "Support",
+}  # fmt: skip
+#: Product -> function; the last product is new and has no tickets yet.
+_PRODUCT_FUNCTION: Final = {
+    "Edge Servers": "servers", "Storage Arrays": "storage", "Network Switches": "networking",
+    "Managed Services": "support", "Edge Gateways": "networking",
+}  # fmt: skip
+_BUSINESS_PROCESSES: Final = {
+    "product_engineering": "Product engineering", "quote_to_contract": "Quote to contract",
+    "issue_to_resolution": "Issue to resolution", "field_service": "Field service",
+    "order_to_cash": "Order to cash", "customer_relationship": "Customer relationship",
+}  # fmt: skip
+_ATTRIBUTE_PROCESS: Final = {
+    "product_quality": "product_engineering", "total_cost_of_ownership": "quote_to_contract",
+    "post_sales_support": "issue_to_resolution", "on_site_service": "field_service",
+    "delivery": "order_to_cash", "invoicing_accuracy": "order_to_cash",
+    "ease_of_ordering": "order_to_cash", "account_management": "customer_relationship",
+}  # fmt: skip
+_TWO_UNIT_ACCOUNTS: Final = 4  # Acme Holdings and three drawn ones belong to two units
+_SMALL_UNIT_ACCOUNTS, _SMALL_UNIT_MAX = 4, 25  # latest-wave respondents stay below 25 (< 30)
+_MANAGERS_PER_HOME: Final = 2
+
+
+def _small_unit(accounts: pd.DataFrame, latest: np.ndarray) -> np.ndarray:
+    """Accounts of the small unit: those surveyed only in Namibia (the small-cell country), then
+    the surveyed accounts with the fewest latest-wave respondents, while the unit stays small."""
+    only_na = accounts["countries"].map(lambda c: tuple(c) == ("NA",)).to_numpy()
+    small = only_na.copy()
+    total = int(latest[small].sum())
+    surveyed = accounts["in_survey"].to_numpy()
+    for j in np.lexsort((np.arange(latest.size), latest)):  # fewest first; ~130 accounts
+        if small.sum() >= _SMALL_UNIT_ACCOUNTS or total + latest[j] >= _SMALL_UNIT_MAX:
+            break
+        if not small[j] and surveyed[j] and latest[j] > 0:
+            small[j] = True
+            total += int(latest[j])
+    return small
+
+
+def _people(rng: np.random.Generator, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fake people, one per name pool given, with distinct names and addresses at example.org.
+
+    Each person is the first of four draws whose address is still free (else the first draw
+    with a number added to the address): a handful of managers and owners, not rows.
+    """
+    n, tries = pools.size, 4
+    name, email = _names(rng, np.tile(pools, tries))
+    local = pd.Series(email, dtype=object).str.partition("@")[0].to_numpy(dtype=object)
+    taken: set[str] = set()
+    chosen = np.empty(n, dtype=np.int64)
+    address = np.empty(n, dtype=object)
+    for i in range(n):
+        free = [i + t * n for t in range(tries) if local[i + t * n] not in taken]
+        chosen[i] = free[0] if free else i
+        address[i] = local[chosen[i]] if free else f"{local[i]}{len(taken) + 1}"
+        taken.add(address[i])
+    return name[chosen], address + "@example.org"
+
+
+def _organisation(
+    rng: np.random.Generator, accounts: pd.DataFrame, sample: dict
+) -> tuple[str, dict[str, int]]:
+    """organisation.yaml (text) and its counts for the README.
+
+    Each account is in one of the four large units (shares ``_UNIT_SHARE``) or in the small
+    one (:func:`_small_unit`); Acme Holdings and three drawn accounts are in two large units.
+    Two account managers per home country, each account drawn one of its home's.
+    """
+    n = len(accounts)
+    latest = np.bincount(sample["account_id"][sample["wave"] == len(WAVES) - 1], minlength=n)
+    units = np.asarray(list(_BUSINESS_UNITS), dtype=object)
+    first = rng.choice(len(_UNIT_SHARE), size=n, p=_UNIT_SHARE)
+    small = _small_unit(accounts, latest)
+    first[small] = len(units) - 1
+    names = accounts["account"].to_numpy(dtype=object)
+    acme = int(np.flatnonzero(names == "Acme Holdings Inc.")[0])
+    pool = np.flatnonzero(accounts["in_survey"].to_numpy() & ~small & (np.arange(n) != acme))
+    two = np.concatenate([[acme], rng.choice(pool, _TWO_UNIT_ACCOUNTS - 1, replace=False)])
+    second = np.full(n, -1)
+    step = 1 + rng.integers(0, len(_UNIT_SHARE) - 1, two.size)
+    second[two] = (first[two] + step) % len(_UNIT_SHARE)
+    homes = [c for c in COUNTRIES if c in set(accounts["home"])]
+    # managers (by home country), product owners, process owners: all different people
+    n_owners, n_leads = len(_PRODUCT_FUNCTION), len(_BUSINESS_PROCESSES)
+    pools = np.repeat([_NAME_POOL[h] for h in homes], _MANAGERS_PER_HOME).astype(object)
+    person, person_email = _people(rng, np.append(pools, ["en"] * (n_owners + n_leads)))
+    manager, manager_email = person[: pools.size], person_email[: pools.size]
+    owner, owner_email = person[pools.size :][:n_owners], person_email[pools.size :][:n_owners]
+    lead, lead_email = person[-n_leads:], person_email[-n_leads:]
+    home = np.array([homes.index(h) for h in accounts["home"]])
+    pick = home * _MANAGERS_PER_HOME + rng.integers(0, _MANAGERS_PER_HOME, n)
+    lines = [
+        "# Organisation of the synthetic study: business units, functions, business processes,",
+        "# and who owns each account, product and rated attribute (see docs/organisation.md).",
+        "# Written by csatlib.sample.synth.generate (`csat synth`); do not edit by hand.",
+    ]
+    for key, codes in (("business_units", _BUSINESS_UNITS), ("functions", _FUNCTIONS),
+                       ("business_processes", _BUSINESS_PROCESSES)):  # fmt: skip
+        lines += [f"{key}:"] + [f"  {c}: {_yaml_value(label)}" for c, label in codes.items()]
+    lines.append("accounts:")
+    for j in sorted(range(n), key=lambda j: (names[j].casefold(), names[j])):
+        member = [units[first[j]]] + ([units[second[j]]] if second[j] >= 0 else [])
+        spec = {"business_units": member, "account_manager": manager[pick[j]],
+                "manager_email": manager_email[pick[j]]}  # fmt: skip
+        lines.append(f"  {_yaml_value(names[j])}: {_yaml_value(spec)}")
+    lines.append("products:")
+    for i, (product, function) in enumerate(_PRODUCT_FUNCTION.items()):
+        spec = {"function": function, "owner": owner[i], "owner_email": owner_email[i]}
+        lines.append(f"  {_yaml_value(product)}: {_yaml_value(spec)}")
+    lines.append("attributes:")
+    processes = list(_BUSINESS_PROCESSES)
+    for attribute in ATTRIBUTES:
+        i = processes.index(_ATTRIBUTE_PROCESS[attribute])
+        spec = {"business_process": processes[i], "owner": lead[i], "owner_email": lead_email[i]}
+        lines.append(f"  {attribute}: {_yaml_value(spec)}")
+    counts = {"accounts": n, "two_units": len(two), "small_unit": int(small.sum()),
+              "small_unit_latest": int(latest[small].sum())}  # fmt: skip
+    return "\n".join(lines) + "\n", counts
+
+
+# --------------------------------------------------------------------------------------------
 # Codebooks, ground truth, README
 # --------------------------------------------------------------------------------------------
 
@@ -1989,7 +2121,9 @@ def _cronbach_alpha(items: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - items.var(axis=0, ddof=1).sum() / items.sum(1).var(ddof=1)))
 
 
-def _readme(seed: int, rows: dict[str, int]) -> str:
+def _readme(seed: int, rows: dict[str, int], organisation: dict[str, int]) -> str:
+    n_accounts, n_two = organisation["accounts"], organisation["two_units"]
+    n_small, n_small_latest = organisation["small_unit"], organisation["small_unit_latest"]
     return f"""# Sample data (synthetic)
 
 Every file here except `cit_codebook.yaml` is **synthetic**: written by `csat synth`
@@ -2015,6 +2149,11 @@ from the generator.
   was last surveyed.
 - `account_aliases.csv`: manual alias -> canonical account overrides for spellings no fuzzy
   matcher can link (abbreviations, translations, another script).
+- `organisation.yaml`: the organisation mapping (see docs/organisation.md): five business
+  units, the units and account manager of each of the {n_accounts} accounts ({n_two} of them
+  in two units), the function and owner of each product (Edge Gateways has no tickets yet) and
+  the business process and owner of each rated attribute. Edge Labs ({n_small} accounts,
+  {n_small_latest} responses in the latest wave of the export) is too small to report alone.
 - `cit_hand_codes.csv`: {rows["cit_hand_codes.csv"]:,} codes by two coders of a sample of
   like/dislike incidents (`incident_id` = response id | field | 1-based position in the list).
 - `ground_truth.json`: the generator's true model (driver weights per country, true NPS per
@@ -2081,7 +2220,7 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
         File name -> path of every file written: ``relationship_survey.csv`` and its codebook,
         ``transaction_survey.csv`` and its codebook, ``revenue.csv`` and its codebook,
         ``contact_master.csv``, ``account_aliases.csv``, ``cit_hand_codes.csv``,
-        ``ground_truth.json`` and ``README.md``.
+        ``organisation.yaml``, ``ground_truth.json`` and ``README.md``.
 
     Raises
     ------
@@ -2110,6 +2249,8 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     )
     true_nps, true_means = _true_cells(streams[6], accounts, pairs)
     aliases = pd.DataFrame(ACCOUNT_ALIASES, columns=["alias", "canonical"])
+    # drawn last, from the one stream nothing else uses: the other files stay as they were
+    organisation, organisation_counts = _organisation(streams[7], accounts, sample)
 
     files: dict[str, bytes] = {
         "relationship_survey.csv": _csv_bytes(relationship, extra_header=headers, bom=True),
@@ -2121,6 +2262,7 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
         "contact_master.csv": _csv_bytes(contacts),
         "account_aliases.csv": _csv_bytes(aliases),
         "cit_hand_codes.csv": _csv_bytes(hand),
+        "organisation.yaml": organisation.encode("utf-8"),
     }
     rows = {
         "relationship_survey.csv": len(relationship),
@@ -2154,7 +2296,7 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     files["ground_truth.json"] = (
         json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     ).encode("utf-8")
-    files["README.md"] = _readme(int(seed), rows).encode("utf-8")
+    files["README.md"] = _readme(int(seed), rows, organisation_counts).encode("utf-8")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

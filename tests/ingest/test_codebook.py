@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from support.exports import codebook_dict, qualtrics_text, survey_rows
@@ -323,3 +324,36 @@ def test_validate_against_names_entry_source_and_export(write_codebook, write_ex
     assert "source 'Q7_04' not found (did you mean 'Q7_4'" in message
     codebook_dict_ok = load_codebook(write_codebook("ok.codebook.yaml", codebook_dict()))
     assert codebook_dict_ok.validate_against(raw) is None
+
+
+def test_organisation_roles_are_single_category_columns(tmp_path):
+    """business_unit, function, business_process and product: one column each, category."""
+    columns = {
+        "rid": {"source": "id", "role": "id"},
+        "country": {"source": "country", "role": "country"},
+        "ltr": {"source": "ltr", "role": "nps"},
+        "unit": {"source": "unit", "role": "business_unit"},
+        "function": {"source": "function", "role": "function"},
+        "process": {"source": "process", "role": "business_process"},
+        "product": {"source": "product", "role": "product"},
+    }
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "s.codebook.yaml").write_text(
+        yaml.safe_dump({"kind": "responses", "file": "s.csv", "columns": columns}), "utf-8"
+    )
+    (raw / "s.csv").write_text(
+        "id,country,ltr,unit,function,process,product\n"
+        "1,DE,9, Compute ,Servers,Order to cash,Edge Servers\n"
+        "2,FR,3,Storage,Storage,Field service,Storage Arrays\n",
+        encoding="utf-8",
+    )
+    build_processed(raw, tmp_path / "processed")
+    data = load_processed("responses", tmp_path / "processed")
+    for name in ("unit", "function", "process", "product"):
+        assert isinstance(data[name].dtype, pd.CategoricalDtype), name
+    assert data["unit"].tolist() == ["Compute", "Storage"]  # trimmed like a segment
+    assert data.attrs["roles"]["product"] == "product"
+    two = {**columns, "product_2": {"source": "p2", "role": "product"}}
+    with pytest.raises(CodebookError, match="role 'product' may appear once"):
+        parse_codebook({"kind": "responses", "columns": two})

@@ -358,7 +358,10 @@ def test_sample_study_builds_every_list(sample_lists: tuple[ListsResult, Path]) 
         "Weakest attributes",
         "Revenue at stake (USD)",
         "Revenue year",
-    ]  # fmt: skip  (the sample has a loyalty index and revenue)
+        "Business unit(s)",
+        "Account manager",
+        "Manager e-mail",
+    ]  # fmt: skip  (the sample has a loyalty index, revenue and an organisation mapping)
     assert (lst["Respondents"] >= 3).all()
     assert lst["Why at risk"].str.match("(NPS|mean likelihood|loyalty index) below").all()
     header = (out / "accounts" / "at_risk_all.csv").read_text(encoding="utf-8-sig").split("\n")[0]
@@ -398,7 +401,10 @@ def test_sample_follow_up_lists_are_open_items_with_their_rule(
         "Comment",
         "Contact name",
         "Contact e-mail",
-    ]  # the sample codebook's labels; no Region: the file is one country's
+        "Function",
+        "Owner",
+        "Owner e-mail",
+    ]  # the sample codebook's labels, then the routing; no Region: the file is one country's
     days = pd.to_datetime(recovery["Due"]) - pd.to_datetime(recovery["Opened"]).dt.normalize()
     assert (days == pd.Timedelta(days=RESPONSE_DAYS["recovery"])).all()
     assert recovery["Due"].is_monotonic_increasing

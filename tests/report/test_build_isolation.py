@@ -355,11 +355,12 @@ def test_global_summary_is_built_with_its_parameters(build) -> None:
     assert result.summary is not None and result.summary.status == "built"
     page = (out / "html" / "global.html").read_text(encoding="utf-8")
     review = (out / "review" / "global.html").read_text(encoding="utf-8")
-    assert "GLOBAL SUMMARY of 3 tables, min_n=30, wave=latest" in page
+    tables = len(list(build["processed"].glob("*.parquet")))  # 3 kinds, 4 organisation tables
+    assert f"GLOBAL SUMMARY of {tables} tables, min_n=30, wave=latest" in page
     assert "stand-in code" in review and "stand-in code" not in page
     # Cells tagged review-only appear in the reviewer version only.
     assert "Reviewer note" in review and "Reviewer note" not in page
-    assert json.loads((out / "metrics" / "global.json").read_text()) == {"tables": 3}
+    assert json.loads((out / "metrics" / "global.json").read_text()) == {"tables": tables}
 
 
 def test_index_links_the_global_summary_above_the_table(build) -> None:

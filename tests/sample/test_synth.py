@@ -33,6 +33,7 @@ EXPECTED_FILES = {
     "contact_master.csv",
     "account_aliases.csv",
     "cit_hand_codes.csv",
+    "organisation.yaml",
     "ground_truth.json",
     "README.md",
 }
@@ -381,3 +382,46 @@ def test_account_and_text_traps_are_present(
     languages = {"de": "ü|ä|ö|ß", "fr": "é|è|à", "ja": "[\u3040-\u30ff\u4e00-\u9fff]"}
     for lang, pattern in languages.items():
         assert free_text.str.contains(pattern).sum() > 100, lang
+
+
+def test_organisation_mapping(
+    generated: dict[str, Path], export: pd.DataFrame, truth: dict
+) -> None:
+    org = yaml.safe_load(generated["organisation.yaml"].read_text(encoding="utf-8"))
+    units = org["business_units"]
+    assert list(units.values()) == [
+        "Enterprise Storage",
+        "Compute",
+        "Networking",
+        "Services",
+        "Edge Labs",
+    ]
+    accounts = org["accounts"]
+    assert set(accounts) == set(truth["accounts"])  # every account, once
+    member = {a: spec["business_units"] for a, spec in accounts.items()}
+    assert all(set(u) <= set(units) for u in member.values())
+    two = sorted(a for a, u in member.items() if len(u) == 2)
+    assert len(two) == 4 and "Acme Holdings Inc." in two
+    managers = {spec["manager_email"] for spec in accounts.values()}
+    assert all(m.endswith("@example.org") for m in managers) and len(managers) >= 20
+    # every attribute (Q7) and every product of the tickets is mapped; one product has no tickets
+    assert list(org["attributes"]) == list(synth.ATTRIBUTES)
+    assert {s["business_process"] for s in org["attributes"].values()} <= set(
+        org["business_processes"]
+    )
+    products = set(_read(generated["transaction_survey.csv"])["product"])
+    assert products < set(org["products"]) and len(org["products"]) == len(products) + 1
+    # Edge Labs: fewer than 30 responses in the latest wave (the export's rows, duplicates
+    # dropped), counted through each account's spellings and aliases in ground_truth.json
+    spelling = {s: a for a, v in truth["accounts"].items() for s in v["spellings"]}
+    spelling |= truth["account_aliases"]
+    latest = export.drop_duplicates()
+    latest = latest[latest["RecordedDate"] >= "2026-07-01"]
+    account = latest["Q2"].str.normalize("NFC").str.strip().map(spelling)
+    assert account.notna().all()
+    small = {a for a, u in member.items() if u == ["edge_labs"]}
+    assert len(small) == 4
+    assert 0 < account.isin(small).sum() < 30
+    for unit in ("enterprise_storage", "compute", "networking", "services"):
+        in_unit = {a for a, u in member.items() if unit in u}
+        assert account.isin(in_unit).sum() >= 500, unit

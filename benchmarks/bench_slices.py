@@ -1,0 +1,118 @@
+"""Benchmark reports as slices multiply: 13 countries x the sample's business units (or segments).
+
+Measured in one run, from the same data/processed:
+
+- ``csat reports --by country --force`` (the country reports alone) and
+  ``csat reports --by country,<dimension> --force`` (countries and every value of the dimension):
+  wall seconds and core-seconds (user + system CPU of the command and every process it started,
+  from ``getrusage(RUSAGE_CHILDREN)``). The marginal cost of a report is the extra core-seconds of
+  the second build divided by its extra reports; reports per minute is the second build's count
+  over its wall time.
+- ``csat reports --by country,<dimension>`` again with nothing changed: seconds and how many
+  reports it rebuilt (expected 0).
+- Baseline (named "naive CLI"): per report, the papermill command line, then the nbconvert command
+  line for each of the two HTML versions, sequentially; timed on ``K`` reports (default 3: the
+  first two countries and the first value of the dimension) and scaled to every report, which the
+  ratio says.
+
+Run with ``make bench`` or ``python benchmarks/bench_slices.py [DIMENSION] [K]``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from csatlib import config
+from csatlib.report.build import discover_countries, discover_slices, ensure_kernel
+from csatlib.report.context import load_responses, slice_dimensions
+
+BIN = Path(sys.executable).parent
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(cmd: list[str]) -> tuple[float, float]:
+    """Wall and core seconds of one command line (and everything it started)."""
+    cpu, start = _children_cpu(), time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def _build(out: Path, by: str, *, force: bool) -> tuple[float, float]:
+    cmd = [str(BIN / "csat"), "reports", "--out-dir", str(out), "--no-progress", "--by", by]
+    return _run([*cmd, "--force"] if force else cmd)
+
+
+def _naive_one(out: Path, name: str, params: dict[str, str]) -> float:
+    notebook = config.NOTEBOOKS_DIR / "country_report.ipynb"
+    executed = out / f"{name}.ipynb"
+    args = [a for key, value in params.items() for a in ("-r", key, value)]
+    wall = 0.0
+    for cmd in (
+        [str(BIN / "papermill"), str(notebook), str(executed), "-k", "csat", *args,
+         "-r", "processed_dir", str(config.PROCESSED_DIR), "--no-progress-bar",
+         "--cwd", str(notebook.parent)],
+        [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed),
+         "--output", f"{name}.dist"],
+        [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed), "--output",
+         f"{name}.review"],
+    ):  # fmt: skip
+        wall += _run(cmd)[0]
+    return wall
+
+
+def _rebuilt(out: Path) -> int:
+    """Reports the last build rebuilt, from the index's build line ("N reports rebuilt")."""
+    text = (out / "index.html").read_text(encoding="utf-8")
+    marker = " reports rebuilt" if " reports rebuilt" in text else " report rebuilt"
+    head = text.split(marker)[0]
+    return int(head.split()[-1].replace(",", "")) if marker in text else -1
+
+
+def main() -> None:
+    ensure_kernel()
+    dims = slice_dimensions(load_responses(config.PROCESSED_DIR))
+    dimension = sys.argv[1] if len(sys.argv) > 1 else next(
+        (d for d in ("business_unit", "segment") if d in dims), "segment"
+    )  # fmt: skip
+    k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    countries = discover_countries(config.PROCESSED_DIR)
+    values = discover_slices(config.PROCESSED_DIR, dimension)
+    n_countries, n_all = len(countries), len(countries) + len(values)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        wall_c, cpu_c = _build(root / "countries", "country", force=True)
+        wall_all, cpu_all = _build(root / "all", f"country,{dimension}", force=True)
+        wall_again, _ = _build(root / "all", f"country,{dimension}", force=False)
+        rebuilt = _rebuilt(root / "all")
+        (root / "naive").mkdir()
+        sample = [(cc, {"country": cc}) for cc in countries[: max(k - 1, 1)]]
+        name, value = next(iter(values.items()))
+        sample.append((name, {"dimension": dimension, "value": value}))
+        naive = sum(_naive_one(root / "naive", n, p) for n, p in sample) / len(sample)
+    marginal = (cpu_all - cpu_c) / max(n_all - n_countries, 1)
+    print(json.dumps({"dimension": dimension, "countries": n_countries, "slices": len(values)}))
+    print(f"csat reports --by country --force: {n_countries} reports, {wall_c:.1f} s wall, "
+          f"{cpu_c:.1f} core-s")  # fmt: skip
+    print(f"csat reports --by country,{dimension} --force: {n_all} reports (+ global summary and "
+          f"lists), {wall_all:.1f} s wall, {cpu_all:.1f} core-s")  # fmt: skip
+    print(f"reports per minute: {60 * n_all / wall_all:.1f}")
+    print(f"marginal cost per report: {marginal:.2f} core-s "
+          f"({cpu_all - cpu_c:.1f} core-s for {n_all - n_countries} more reports)")  # fmt: skip
+    print(f"nothing changed: {wall_again:.2f} s, {rebuilt} reports rebuilt")
+    print(f"naive CLI baseline: {naive:.1f} s per report (mean of {len(sample)} timed), "
+          f"{naive * n_all:.1f} s for {n_all} reports")  # fmt: skip
+    print(f"speed-up vs naive CLI: {naive * n_all / wall_all:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

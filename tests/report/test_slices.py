@@ -1,0 +1,214 @@
+"""Reports for any slice: one report per value of a dimension (segment, business unit, ...).
+
+A report by another dimension makes a country report's comparisons among that dimension's
+values: its "others" are the other values, its words name the dimension, its file is
+``<dimension>--<value>``. Checked on a hand-made study (the figures are counted here) and with
+a throwaway notebook through the build (parameters, file names, index, stale reports).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from csatlib.errors import DataError, ReportError
+from csatlib.ingest.clean import _write_parquet
+from csatlib.report import build, context, summary
+from csatlib.report.sections import unit_text, unit_words
+
+WAVES = ["2026-Q1", "2026-Q2"]
+
+
+def _responses() -> pd.DataFrame:
+    """Two countries, two segments crossing them, two waves; 0-10 answers chosen per cell."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for wave in WAVES:
+        for country in ("DE", "FR"):
+            for segment, base in (("Enterprise", 9), ("Public sector", 5)):
+                for _ in range(40):
+                    score = int(np.clip(base + rng.integers(-2, 2), 0, 10))
+                    rows.append((country, wave, segment, score))
+    rows.append(("DE", "2026-Q2", None, 10))  # no segment: in no segment's report
+    df = pd.DataFrame(rows, columns=["country", "wave", "segment", "likelihood_to_recommend"])
+    df["response_id"] = [f"R{i}" for i in range(len(df))]
+    df.attrs["roles"] = {
+        "country": "country",
+        "likelihood_to_recommend": "nps",
+        "segment": "segment",
+    }
+    return df
+
+
+def _nps(scores: pd.Series) -> float:
+    return 100 * ((scores >= 9).mean() - (scores <= 6).mean())
+
+
+def test_a_slice_puts_the_dimension_where_the_country_was(tmp_path: Path) -> None:
+    df = _responses()
+    sliced = context.slice_responses(df, "segment")
+    assert len(sliced) == len(df) - 1  # the row without a segment belongs to no slice
+    assert set(sliced["country"]) == {"Enterprise", "Public sector"}
+    assert set(sliced["home_country"]) == {"DE", "FR"}
+    assert sliced.attrs["roles"] == df.attrs["roles"]
+    assert context.slice_responses(df, "country") is df
+    assert context.slice_dimensions(df, tmp_path) == ["country", "segment"]  # no mapping there
+    assert context.slice_values(df, "segment") == ["Enterprise", "Public sector"]
+    with pytest.raises(DataError, match="can be cut by: country, segment"):
+        context.slice_responses(df, "business_unit", tmp_path)
+
+
+def test_a_segment_report_compares_with_the_other_segments() -> None:
+    df = _responses()
+    ctx = context.load_country("", responses=df, dimension="segment", value="Public sector")
+    assert (ctx.country, ctx.country_name, ctx.dimension) == (
+        "Public sector",
+        "Public sector",
+        "segment",
+    )
+    assert ctx.others == "other segments" and ctx.quality_country is None
+    h = summary.nps_headline(ctx)
+    now = df.loc[df["wave"] == "2026-Q2"]
+    mine = now.loc[now["segment"] == "Public sector", "likelihood_to_recommend"]
+    rest = now.loc[now["segment"] == "Enterprise", "likelihood_to_recommend"]
+    assert (h.n, h.n_rest) == (80, 80)  # both countries; the row without a segment in neither
+    assert h.current.score == pytest.approx(_nps(mine))
+    assert h.rest.score == pytest.approx(_nps(rest))
+    table = summary.headline_table(h, evidence=False)
+    assert "All other segments 2026-Q2" in table.index
+    assert "Difference vs other segments" in table.index
+    assert str(summary.report_heading(ctx)).count("Segment Public sector, wave 2026-Q2") == 1
+    with pytest.raises(DataError, match="value: 'Retail' has no own-brand responses"):
+        context.load_country("", responses=df, dimension="segment", value="Retail")
+
+
+def test_markdown_says_the_dimension_and_code_stays() -> None:
+    text = "How this country's customers compare with the other countries. Country: `country`."
+    assert unit_text(text, "business_unit") == (
+        "How this business unit's customers compare with the other business units. "
+        "Business unit: `country`."
+    )
+    assert unit_words("segment") == ("segment", "segments")
+    assert unit_words("cost_centre") == ("cost centre", "cost centres")
+
+
+def test_slice_names_are_file_safe_and_distinct_from_country_codes() -> None:
+    assert build.slice_name("business_unit", "Enterprise Storage") == (
+        "business_unit--enterprise-storage"
+    )
+    assert build.slice_name("segment", "Mid-market / SMB") == "segment--mid-market-smb"
+    assert build._SLICE_NAME.match(build.slice_name("segment", "Öffentlich"))
+    with pytest.raises(ReportError, match="dimension names such as"):
+        build._check_by("Country; segment")
+    assert build._check_by("country, segment,country") == ("country", "segment")
+
+
+def _notebook(path: Path) -> Path:
+    cell = nbformat.v4.new_code_cell(
+        'country: str = "DE"\nprocessed_dir: str = ""\nmin_n: int = 30\nmetrics_path: str = ""\n'
+        'dimension: str = "country"\nvalue: str = ""'
+    )
+    cell.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "import json\nfrom pathlib import Path\n"
+        "name = value if dimension != 'country' else country\n"
+        "print(f'report of {dimension} {name}')\n"
+        "if metrics_path:\n"
+        "    Path(metrics_path).write_text(json.dumps({'wave': '2026-Q2', 'nps': "
+        "{'score': 1.0, 'n': 50, 'ci_low': 0.0, 'ci_high': 2.0}, 'dimension': dimension}))"
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell, body])
+    nb.metadata["kernelspec"] = {"name": "csat", "display_name": "csat", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("slices") / "processed"
+    folder.mkdir()
+    _write_parquet(_responses(), folder / "responses.parquet")  # as `csat data` writes it
+    return folder
+
+
+def test_the_build_makes_one_report_per_value_and_lists_them_by_dimension(
+    processed: Path, tmp_path: Path
+) -> None:
+    nb, reports = _notebook(tmp_path / "nb.ipynb"), tmp_path / "reports"
+    kwargs = {"processed_dir": processed, "reports_dir": reports, "notebook": nb}
+    result = build.build_reports(
+        by=("country", "segment"), summary=False, jobs=1, progress=False, **kwargs
+    )
+    assert result.ok, result.describe()
+    names = [o.country for o in result.outcomes]
+    assert names == ["DE", "FR", "segment--enterprise", "segment--public-sector"]
+    executed = (reports / "notebooks" / "segment--public-sector.ipynb").read_text()
+    assert "report of segment Public sector" in executed
+    stamp = json.loads((reports / ".build" / "segment--public-sector.json").read_text())
+    assert (stamp["dimension"], stamp["value"]) == ("segment", "Public sector")
+    index = (reports / "index.html").read_text()
+    assert "<h2>By segment</h2>" in index and "<th>Segment</th>" in index
+    assert index.index("Germany (DE)") < index.index("By segment") < index.index("Public sector")
+    assert 'href="html/segment--enterprise.html"' in index
+    # a build by country only keeps (and lists) the segment reports it did not build
+    again = build.build_reports(summary=False, jobs=1, progress=False, force=True, **kwargs)
+    assert again.ok and [o.country for o in again.outcomes] == ["DE", "FR"]
+    assert (reports / "html" / "segment--enterprise.html").exists()
+    assert "By segment" in (reports / "index.html").read_text()
+    # a segment that left the data goes when segments are built again
+    (reports / ".build" / "segment--retail.json").write_text('{"fingerprint": "x"}')
+    (reports / "html" / "segment--retail.html").write_text("old")
+    third = build.build_reports(by="segment", summary=False, jobs=1, progress=False, **kwargs)
+    assert not (reports / "html" / "segment--retail.html").exists()
+    assert any("segment--retail" in note for note in third.notes)
+    assert (reports / "html" / "DE.html").exists()  # countries not built now stay
+
+
+def test_an_unknown_dimension_is_refused_before_anything_runs(
+    processed: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ReportError, match="can be cut by: country, segment"):
+        build.build_reports(
+            by="business_unit",
+            processed_dir=processed,
+            reports_dir=tmp_path / "reports",
+            notebook=_notebook(tmp_path / "nb.ipynb"),
+            summary=False,
+            progress=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from csatlib import config
+    from csatlib.ingest.clean import build_processed
+
+    folder = tmp_path_factory.mktemp("sample") / "processed"
+    build_processed(config.RAW_DIR, folder)  # with the sample's organisation mapping
+    return folder
+
+
+def test_business_units_come_from_the_organisation_mapping(sample: Path) -> None:
+    from csatlib.ingest.organisation import read_organisation
+
+    responses = context.load_responses(sample)
+    assert "business_unit" in context.slice_dimensions(responses, sample)
+    org = read_organisation(sample)
+    units = context.slice_values(responses, "business_unit", sample)
+    assert set(units) <= set(org.business_units)
+    sliced = context.slice_responses(responses, "business_unit", sample)
+    repeats = sliced["response_id"].duplicated(keep=False)
+    assert repeats.any()  # respondents of the accounts in two units are in both
+    twice = sliced.loc[repeats].groupby("response_id")["country"].nunique()
+    assert (twice == 2).all()
+    assert len(sliced) - repeats.sum() / 2 <= len(responses)
+    small = context.load_country("", processed_dir=sample, dimension="business_unit",
+                                 value="edge_labs")  # fmt: skip
+    assert small.country_name == org.business_units["edge_labs"] == "Edge Labs"
+    assert len(small.current) < 30  # the sample's unit too small to report
+    assert small.study_rows["response_id"].is_unique
