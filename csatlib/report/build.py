@@ -135,6 +135,7 @@ class CountryJob:
     build_id: str = ""
     dimension: str = "country"  # a report by another dimension: its name ...
     value: str = ""  # ... and the value this report is about (``country`` is the file name)
+    within: str = ""  # a cross-cut's outer unit, "country=DE"
     # The study's raw folder where the job is made (the build's process), checked where it runs:
     # a Dask worker's kernels read the CIT codebook, hand codes and aliases from their own.
     raw_dir: Path = field(default_factory=lambda: config.RAW_DIR)
@@ -371,11 +372,16 @@ def build_reports(
     available = discover_countries(processed_dir)
     selected = _selected(countries, available, processed_dir) if "country" in by else []
     slices = {
-        name: (dimension, value)
+        name: (dimension, value, "")
         for dimension in by
-        if dimension != "country"
+        if dimension != "country" and "/" not in dimension
         for name, value in discover_slices(processed_dir, dimension).items()
     }
+    skipped: list[str] = []
+    for spec in (d for d in by if "/" in d):
+        found, too_small = discover_cross_cuts(processed_dir, spec, min_n=min_n)
+        slices.update(found)
+        skipped += too_small
     plan = _plan(
         selected,
         slices=slices,
@@ -402,6 +408,11 @@ def build_reports(
                 outcomes[outcome.country] = outcome
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
     notes = [*plan.notes, *_remove_stale_reports(reports_dir, available, slices, by)]
+    if skipped:
+        notes.append(
+            f"Not built, a cell below the minimum of {min_n} (the unit's and the outer unit's "
+            f"own reports have these respondents): {', '.join(skipped)}"
+        )
     listed = [outcomes.get(c) or _earlier_outcome(reports_dir, c) for c in available]
     groups = _slice_groups(reports_dir, processed_dir, outcomes, slices)
     summary_outcome = outcomes.get(SUMMARY_NAME)
@@ -434,10 +445,11 @@ def _check_by(by: Sequence[str] | str) -> tuple[str, ...]:
     commas: ``"country,business_unit"``)."""
     items = by.split(",") if isinstance(by, str) else list(by)
     out = tuple(dict.fromkeys(str(d).strip() for d in items if str(d).strip()))
-    bad = [d for d in out if not re.fullmatch(r"[a-z][a-z0-9_]*", d)]
+    bad = [d for d in out if not re.fullmatch(r"[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)?", d)]
     if not out or bad:
         raise ReportError(
-            f"by: expected dimension names such as 'country' or 'business_unit', found {by!r}"
+            "by: expected dimension names such as 'country' or 'business_unit', or a cross-cut "
+            f"'business_unit/country' (business units within each country), found {by!r}"
         )
     return out
 
@@ -446,31 +458,98 @@ def _slice_groups(
     reports_dir: Path,
     processed_dir: Path,
     outcomes: Mapping[str, CountryOutcome],
-    slices: Mapping[str, tuple[str, str]],
+    slices: Mapping[str, tuple[str, str, str]],
 ) -> dict[str, list[tuple[CountryOutcome, str]]]:
     """Reports by other dimensions for the index: dimension -> (outcome, label) in label order;
     those of this build, and those an earlier build published for dimensions not built now."""
     from csatlib.report.context import unit_label
 
+    def label(dimension: str, value: str, within: str) -> str:
+        name = unit_label(dimension, value, processed_dir)
+        return f"{name} in {unit_label(*within.split('=', 1), processed_dir)}" if within else name
+
     groups: dict[str, list[tuple[CountryOutcome, str]]] = {}
-    for name, (dimension, value) in slices.items():
-        groups.setdefault(dimension, []).append((outcomes[name], value))
+    for name, (dimension, value, within) in slices.items():
+        key = _group_key(dimension, within)
+        groups.setdefault(key, []).append((outcomes[name], label(dimension, value, within)))
     built = set(groups)
     for name in stamps.stamped_names(reports_dir):
         found = _SLICE_NAME.match(name)
         if found is None or name in slices or found["dimension"] in built:
             continue
-        value = str(stamps.read_stamp(reports_dir, name).get("value") or found["slug"])
+        stamp = stamps.read_stamp(reports_dir, name)
+        shown = (
+            label(stamp["dimension"], str(stamp["value"]), str(stamp.get("within", "")))
+            if stamp.get("dimension") and stamp.get("value")
+            else found["slug"]
+        )
         groups.setdefault(found["dimension"], []).append(
-            (_earlier_outcome(reports_dir, name), value)
+            (_earlier_outcome(reports_dir, name), shown)
         )
-    return {
-        dimension: sorted(
-            ((o, unit_label(dimension, value, processed_dir)) for o, value in rows),
-            key=lambda r: r[1],
+    return {key: sorted(rows, key=lambda r: r[1]) for key, rows in sorted(groups.items())}
+
+
+def _group_key(dimension: str, within: str = "") -> str:
+    """The index group (and file-name prefix) of a report: ``business_unit``, or for a
+    cross-cut ``business_unit_in_country``."""
+    return f"{dimension}_in_{within.split('=', 1)[0]}" if within else dimension
+
+
+def cross_cut_name(dimension: str, value: str, within: str, within_value: str) -> str:
+    """File name of a cross-cut: "business_unit_in_country--compute--de"."""
+    inner = slice_name(dimension, value).split("--", 1)[1]
+    outer = slice_name(within, within_value).split("--", 1)[1]
+    return f"{dimension}_in_{within}--{inner}--{outer}"
+
+
+def discover_cross_cuts(
+    processed_dir: Path, spec: str, *, min_n: int
+) -> tuple[dict[str, tuple[str, str, str]], list[str]]:
+    """The cross-cuts of ``spec`` ("business_unit/country": each unit within each country)
+    that can be reported, and those that cannot.
+
+    A cross-cut is built only where every cell its report shows meets the small-cell minimum:
+    in the latest wave, the recommend question and every rated attribute have at least
+    ``min_n`` own-brand answers, and so do the other units of the same outer unit it is
+    compared with (pooled, as the report compares them). A cross-cut below that is named in
+    the build's notes, not built (its figures are in the unit's and the outer unit's own
+    reports).
+
+    Returns
+    -------
+    tuple
+        File name -> (dimension, value, ``"<within>=<value>"``), and the names left out.
+    """
+    from csatlib.report.context import (
+        load_responses,
+        slice_responses,
+        slice_values,
+        with_competitor,
+        within_rows,
+    )
+
+    dimension, within = spec.split("/", 1)
+    responses = load_responses(processed_dir)
+    found: dict[str, tuple[str, str, str]] = {}
+    left_out: list[str] = []
+    for outer in slice_values(responses, within, processed_dir):
+        where = f"{within}={outer}"
+        rows = within_rows(responses, where, processed_dir)
+        sliced = roles.own_customers(
+            with_competitor(slice_responses(rows, dimension, processed_dir))
         )
-        for dimension, rows in sorted(groups.items())
-    }
+        latest = str(roles.wave_order(sliced["wave"])[-1]) if len(sliced) else ""
+        now = sliced.loc[sliced["wave"].astype(str) == latest]
+        rated = [roles.nps_column(responses), *roles.names(responses, "attribute")]
+        counts = now.groupby("country", observed=True)[rated].count()
+        for value in counts.index:
+            name = cross_cut_name(dimension, str(value), within, outer)
+            rest = counts.drop(index=value).sum()  # the others, pooled, as the report shows them
+            if counts.loc[value].min() >= min_n and len(counts) > 1 and rest.min() >= min_n:
+                found[name] = (dimension, str(value), where)
+            else:
+                left_out.append(name)
+    return found, left_out
 
 
 def _selected(
@@ -518,7 +597,7 @@ class _Plan:
 def _plan(
     selected: Sequence[str],
     *,
-    slices: Mapping[str, tuple[str, str]],
+    slices: Mapping[str, tuple[str, str, str]],
     notebook: Path,
     summary_notebook: Path | None,
     processed_dir: Path,
@@ -577,9 +656,11 @@ def _plan(
                     build_id=build_id,
                 )
             )
-    for name, (dimension, value) in slices.items():
+    for name, (dimension, value, within) in slices.items():
         slice_print = stamps.input_fingerprint(
-            [notebook], processed_dir, {**params, "dimension": dimension, "value": value}
+            [notebook],
+            processed_dir,
+            {**params, "dimension": dimension, "value": value, "within": within},
         )
         if not force and stamps.is_fresh(reports_dir, name, slice_print):
             plan.outcomes[name] = CountryOutcome(name, "up to date")
@@ -597,6 +678,7 @@ def _plan(
                 build_id=build_id,
                 dimension=dimension,
                 value=value,
+                within=within,
             )
         )
     lists_print = stamps.input_fingerprint(
@@ -644,7 +726,7 @@ def _run_all(pool: Executor, tasks: Sequence[_Task], *, progress: bool) -> Itera
 def _remove_stale_reports(
     reports_dir: Path,
     countries: Sequence[str],
-    slices: Mapping[str, tuple[str, str]] | None = None,
+    slices: Mapping[str, tuple[str, str, str]] | None = None,
     by: Sequence[str] = ("country",),
 ) -> list[str]:
     """Remove the published reports of countries (and values of the dimensions built now)
@@ -659,7 +741,8 @@ def _remove_stale_reports(
     gone = []
     for name in stamps.stamped_names(reports_dir):
         found = _SLICE_NAME.match(name)
-        ours = _ISO2_NAME.match(name) or (found is not None and found["dimension"] in by)
+        built = {d.replace("/", "_in_") for d in by}
+        ours = _ISO2_NAME.match(name) or (found is not None and found["dimension"] in built)
         if not ours or name in keep:
             continue
         for path in (

@@ -171,6 +171,8 @@ class CountryContext(CodebookView):
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
     dimension: str = "country"
+    within: str = ""  # a cross-cut: "country=DE" (the units compared within Germany)
+    within_name: str = ""  # its name in words ("Germany")
 
     @property
     def unit(self) -> tuple[str, str]:
@@ -180,8 +182,10 @@ class CountryContext(CodebookView):
 
     @property
     def others(self) -> str:
-        """The comparison group in words: "other countries", "other business units"."""
-        return f"other {self.unit[1]}"
+        """The comparison group in words: "other countries", "other business units" (in a
+        cross-cut: "other business units in Germany")."""
+        where = f" in {self.within_name}" if self.within else ""
+        return f"other {self.unit[1]}{where}"
 
     @property
     def study_rows(self) -> pd.DataFrame:
@@ -421,6 +425,11 @@ class CountryContext(CodebookView):
         value is in ``country`` (the ticket's own country in ``home_country``); None without a
         transaction survey or when the tickets do not record the dimension."""
         tx = self.optional_table("transactions")
+        if tx is not None and self.within:
+            try:  # a cross-cut: the outer unit's tickets
+                tx = within_rows(tx, self.within, self.processed_dir)
+            except DataError:
+                return None
         if tx is None or self.dimension == "country":
             return tx
         if self.dimension in tx.columns:
@@ -661,6 +670,35 @@ def slice_values(
     return sorted({str(v) for v in own["country"].dropna().unique()})
 
 
+def within_rows(
+    responses: pd.DataFrame, within: str, processed_dir: str | Path | None = None
+) -> pd.DataFrame:
+    """The rows of a cross-cut's outer unit: ``within="country=DE"`` keeps Germany's rows (a
+    business unit, through the organisation mapping, as in :func:`slice_responses`); ``""``
+    keeps every row.
+
+    Raises
+    ------
+    DataError
+        When ``within`` is not ``"<dimension>=<value>"`` or names no dimension of the study.
+    """
+    if not within:
+        return responses
+    dimension, sep, value = within.partition("=")
+    if not sep or not dimension or not value:
+        raise DataError(
+            f"parameter within: expected '<dimension>=<value>' such as 'country=DE', found "
+            f"{within!r}"
+        )
+    sliced = slice_responses(responses, dimension, processed_dir)
+    rows = sliced.loc[sliced["country"].astype(str) == value]
+    if dimension != "country":  # back to the respondents' own countries
+        rows = rows.drop(columns="country").rename(columns={"home_country": "country"})
+    out = rows.drop(columns=[dimension] if dimension == "business_unit" else [])
+    out.attrs = dict(responses.attrs)
+    return out
+
+
 def unit_label(dimension: str, value: str, processed_dir: str | Path | None = None) -> str:
     """How a report names its unit: the country's name, a business unit's label from the
     organisation mapping ("Enterprise Storage"), else the value itself."""
@@ -682,6 +720,7 @@ def load_country(
     responses: pd.DataFrame | None = None,
     dimension: str = "country",
     value: str = "",
+    within: str = "",
 ) -> CountryContext:
     """Validate the report parameters and return the country's :class:`CountryContext`.
 
@@ -702,6 +741,9 @@ def load_country(
         A report by another dimension than the country (``dimension="segment"``,
         ``value="Enterprise"``): every figure is for the respondents with that value, compared
         with those of the other values (:func:`slice_responses`).
+    within
+        A cross-cut, ``"country=DE"``: only the respondents of Germany, and the unit compared
+        with the other units in Germany (:func:`within_rows`).
 
     Raises
     ------
@@ -718,13 +760,16 @@ def load_country(
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
     raw = load_responses(folder) if responses is None else responses
+    raw = within_rows(raw, within, folder)
     data = with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
     roles.nps_column(data)  # every report needs the recommend question
     unit = country if dimension == "country" else str(value)
     wave, waves = _report_wave(data, unit, wave, dimension)
+    within_name = unit_label(*within.split("=", 1), folder) if within else ""
+    name = unit_label(dimension, unit, folder)
     return CountryContext(
         country=unit,
-        country_name=unit_label(dimension, unit, folder),
+        country_name=f"{name} in {within_name}" if within else name,
         wave=wave,
         previous_wave=roles.previous_wave(list(waves), wave),
         waves=waves,
@@ -732,6 +777,8 @@ def load_country(
         responses=data,
         processed_dir=folder,
         dimension=dimension,
+        within=within,
+        within_name=within_name,
     )
 
 

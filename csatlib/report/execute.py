@@ -231,6 +231,8 @@ def _parameters(job: CountryJob, metrics_path: Path) -> dict[str, Any]:
     if job.dimension != "country":  # a report by business unit, segment, ...
         params["dimension"] = job.dimension
         params["value"] = job.value
+        if job.within:  # a cross-cut: the outer unit, "country=DE"
+            params["within"] = job.within
     return params
 
 

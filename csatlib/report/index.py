@@ -169,7 +169,10 @@ def _group_title(dimension: str) -> tuple[str, str]:
     """("By business unit", "Business unit"): a group's heading and its first column."""
     from csatlib.report.sections import unit_words
 
-    one = unit_words(dimension)[0]
+    inner, _, outer = dimension.partition("_in_")
+    one = unit_words(inner)[0]
+    if outer:
+        return f"By {one} within each {unit_words(outer)[0]}", one[:1].upper() + one[1:]
     return f"By {one}", one[:1].upper() + one[1:]
 
 

@@ -465,10 +465,10 @@ def _money(value: float) -> str:
     return f"{value / 1e6:.1f} million" if value >= 1e6 else f"{value:,.0f}"
 
 
-_FOLLOWUP_WORDS = {
-    "recovery": "recovery calls for low ticket ratings",
-    "testimonial": "testimonial requests",
-    "callback": "complaint callbacks",
+_FOLLOWUP_WORDS = {  # one, several
+    "recovery": ("recovery call for a low ticket rating", "recovery calls for low ticket ratings"),
+    "testimonial": ("testimonial request", "testimonial requests"),
+    "callback": ("complaint callback", "complaint callbacks"),
 }
 
 
@@ -490,7 +490,7 @@ def who_to_call(ctx: CountryContext) -> str:
     if followups is not None and len(followups):
         listed = followups.groupby("list")["listed"].sum()
         parts += [
-            f"{int(listed[name])} {words}"
+            f"{int(listed[name])} {words[int(listed[name]) != 1]}"
             for name, words in _FOLLOWUP_WORDS.items()
             if name in listed.index
         ]

@@ -111,13 +111,13 @@ def test_slice_names_are_file_safe_and_distinct_from_country_codes() -> None:
 def _notebook(path: Path) -> Path:
     cell = nbformat.v4.new_code_cell(
         'country: str = "DE"\nprocessed_dir: str = ""\nmin_n: int = 30\nmetrics_path: str = ""\n'
-        'dimension: str = "country"\nvalue: str = ""'
+        'dimension: str = "country"\nvalue: str = ""\nwithin: str = ""'
     )
     cell.metadata["tags"] = ["parameters"]
     body = nbformat.v4.new_code_cell(
         "import json\nfrom pathlib import Path\n"
         "name = value if dimension != 'country' else country\n"
-        "print(f'report of {dimension} {name}')\n"
+        "print(f'report of {dimension} {name} {within}')\n"
         "if metrics_path:\n"
         "    Path(metrics_path).write_text(json.dumps({'wave': '2026-Q2', 'nps': "
         "{'score': 1.0, 'n': 50, 'ci_low': 0.0, 'ci_high': 2.0}, 'dimension': dimension}))"
@@ -212,3 +212,63 @@ def test_business_units_come_from_the_organisation_mapping(sample: Path) -> None
     assert small.country_name == org.business_units["edge_labs"] == "Edge Labs"
     assert len(small.current) < 30  # the sample's unit too small to report
     assert small.study_rows["response_id"].is_unique
+
+
+def test_a_cross_cut_compares_within_its_outer_unit() -> None:
+    df = _responses()
+    ctx = context.load_country(
+        "", responses=df, dimension="segment", value="Enterprise", within="country=DE"
+    )
+    assert ctx.country_name == "Enterprise in Germany"
+    assert ctx.others == "other segments in Germany"
+    h = summary.nps_headline(ctx)
+    now = df.loc[(df["wave"] == "2026-Q2") & (df["country"] == "DE")]
+    mine = now.loc[now["segment"] == "Enterprise", "likelihood_to_recommend"]
+    rest = now.loc[now["segment"] == "Public sector", "likelihood_to_recommend"]
+    assert (h.n, h.n_rest) == (40, 40)  # France's respondents are in neither
+    assert h.current.score == pytest.approx(_nps(mine))
+    assert h.rest.score == pytest.approx(_nps(rest))
+    with pytest.raises(DataError, match="expected '<dimension>=<value>'"):
+        context.load_country("", responses=df, dimension="segment", value="x", within="DE")
+
+
+def test_cross_cuts_are_built_only_where_every_cell_meets_the_minimum(
+    processed: Path, tmp_path: Path
+) -> None:
+    found, left_out = build.discover_cross_cuts(processed, "segment/country", min_n=30)
+    assert found == {
+        "segment_in_country--enterprise--de": ("segment", "Enterprise", "country=DE"),
+        "segment_in_country--public-sector--de": ("segment", "Public sector", "country=DE"),
+        "segment_in_country--enterprise--fr": ("segment", "Enterprise", "country=FR"),
+        "segment_in_country--public-sector--fr": ("segment", "Public sector", "country=FR"),
+    }
+    assert left_out == []
+    none, small = build.discover_cross_cuts(processed, "segment/country", min_n=41)
+    assert none == {} and len(small) == 4  # 40 answers a cell: every one too small
+    nb, reports = _notebook(tmp_path / "nb.ipynb"), tmp_path / "reports"
+    result = build.build_reports(
+        by="segment/country",
+        processed_dir=processed,
+        reports_dir=reports,
+        notebook=nb,
+        summary=False,
+        jobs=1,
+        progress=False,
+        min_n=41,
+    )
+    assert result.ok and [o.country for o in result.outcomes] == []
+    assert any("Not built, a cell below the minimum of 41" in n for n in result.notes)
+    built = build.build_reports(
+        by="segment/country",
+        processed_dir=processed,
+        reports_dir=reports,
+        notebook=nb,
+        summary=False,
+        jobs=1,
+        progress=False,
+    )
+    assert built.ok and len(built.outcomes) == 4
+    executed = (reports / "notebooks" / "segment_in_country--enterprise--fr.ipynb").read_text()
+    assert "report of segment Enterprise country=FR" in executed
+    index = (reports / "index.html").read_text()
+    assert "By segment within each country" in index and "Enterprise in France" in index
