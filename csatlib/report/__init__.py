@@ -12,6 +12,7 @@
 - :mod:`~csatlib.report.explore`: the self-service banner tables and charts behind
   ``notebooks/explore.ipynb``.
 - :mod:`~csatlib.report.metrics`: the headline figures as JSON.
+- :mod:`~csatlib.report.history`: every wave's headline figures per unit, kept (SQLite).
 - :mod:`~csatlib.report.build`: ``csat reports``: plans, runs and publishes every task;
   :mod:`~csatlib.report.execute`: runs one notebook (papermill engine, kernels, executors);
   :mod:`~csatlib.report.render`: nbconvert rendering; :mod:`~csatlib.report.stamps`:

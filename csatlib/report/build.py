@@ -79,6 +79,7 @@ from csatlib.report.execute import (
     open_executor,
     validate_executed,
 )
+from csatlib.report.history import record_reports
 from csatlib.report.index import write_index
 from csatlib.report.render import REVIEW_ONLY_TAG, render_html
 from csatlib.report.stamps import LISTS_NAME, SUMMARY_NAME
@@ -425,6 +426,10 @@ def build_reports(
         lists=lists_outcome,
         groups=groups,
     )
+    # The history keeps every wave of the reports this build made (a failed one records nothing).
+    units = {**{c: ("country", c, "") for c in selected}, SUMMARY_NAME: ("study", "", ""), **slices}
+    built = {n: u for n, u in units.items() if n in outcomes and outcomes[n].status == "built"}
+    record_reports(reports_dir, built, build_id=next((j.build_id for j in plan.notebook_jobs), ""))
     return BuildResult(
         tuple(outcomes[c] for c in [*selected, *slices]),
         time.perf_counter() - start,
