@@ -11,10 +11,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from support.notebooks import throwaway_notebook
 
 from csatlib.errors import DataError, ReportError
 from csatlib.ingest.clean import _write_parquet
@@ -180,22 +180,16 @@ def test_baselines_are_the_first_wave_with_an_estimate_or_the_one_asked(tmp_path
 
 def _notebook(path: Path) -> Path:
     """A throwaway report: its NPS says which unit and wave it is (1 DE, 2 FR, 3 a segment)."""
-    cell = nbformat.v4.new_code_cell(
+    return throwaway_notebook(
+        path,
         'country: str = "DE"\nprocessed_dir: str = ""\nmin_n: int = 30\nmetrics_path: str = ""\n'
-        'dimension: str = "country"\nvalue: str = ""\nwithin: str = ""\nwave: str = "2026-Q2"'
-    )
-    cell.metadata["tags"] = ["parameters"]
-    body = nbformat.v4.new_code_cell(
+        'dimension: str = "country"\nvalue: str = ""\nwithin: str = ""\nwave: str = "2026-Q2"',
         "import json\nfrom pathlib import Path\n"
         "score = {'DE': 1.0, 'FR': 2.0}.get(country, 3.0) + (wave == '2026-Q2') * 10\n"
         "if metrics_path:\n"
         "    Path(metrics_path).write_text(json.dumps({'wave': wave, 'nps': {'suppressed': False,"
-        " 'score': score, 'n': 50, 'ci_low': score - 1, 'ci_high': score + 1}}))"
+        " 'score': score, 'n': 50, 'ci_low': score - 1, 'ci_high': score + 1}}))",
     )
-    nb = nbformat.v4.new_notebook(cells=[cell, body])
-    nb.metadata["kernelspec"] = {"name": "csat", "display_name": "csat", "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def _responses() -> pd.DataFrame:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from support.notebooks import throwaway_notebook
 
 from csatlib.errors import DataError, ReportError
 from csatlib.ingest.clean import _write_parquet
@@ -109,23 +109,17 @@ def test_slice_names_are_file_safe_and_distinct_from_country_codes() -> None:
 
 
 def _notebook(path: Path) -> Path:
-    cell = nbformat.v4.new_code_cell(
+    return throwaway_notebook(
+        path,
         'country: str = "DE"\nprocessed_dir: str = ""\nmin_n: int = 30\nmetrics_path: str = ""\n'
-        'dimension: str = "country"\nvalue: str = ""\nwithin: str = ""'
-    )
-    cell.metadata["tags"] = ["parameters"]
-    body = nbformat.v4.new_code_cell(
+        'dimension: str = "country"\nvalue: str = ""\nwithin: str = ""',
         "import json\nfrom pathlib import Path\n"
         "name = value if dimension != 'country' else country\n"
         "print(f'report of {dimension} {name} {within}')\n"
         "if metrics_path:\n"
         "    Path(metrics_path).write_text(json.dumps({'wave': '2026-Q2', 'nps': "
-        "{'score': 1.0, 'n': 50, 'ci_low': 0.0, 'ci_high': 2.0}, 'dimension': dimension}))"
+        "{'score': 1.0, 'n': 50, 'ci_low': 0.0, 'ci_high': 2.0}, 'dimension': dimension}))",
     )
-    nb = nbformat.v4.new_notebook(cells=[cell, body])
-    nb.metadata["kernelspec"] = {"name": "csat", "display_name": "csat", "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 @pytest.fixture(scope="module")
