@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from support.notebooks import throwaway_notebook
 
 from csatlib import config
 from csatlib.errors import ReportError
@@ -29,18 +29,9 @@ from csatlib.report import build, stamps
 from csatlib.report.build import CountryJob, build_reports, run_country
 
 
-def _notebook(path: Path, parameters: str, body: str) -> Path:
-    cell = nbformat.v4.new_code_cell(parameters)
-    cell.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "csat", "display_name": "csat", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 def country_notebook(path: Path) -> Path:
     """A throwaway country notebook: FR raises, the others write made-up metrics."""
-    return _notebook(
+    return throwaway_notebook(
         path,
         'country: str = "DE"\nprocessed_dir: str = ""\nmin_n: int = 30\nmetrics_path: str = ""',
         "import json\nimport os\nfrom pathlib import Path\n\nfrom csatlib import config\n\n"
@@ -55,7 +46,7 @@ def country_notebook(path: Path) -> Path:
 
 
 def summary_notebook(path: Path) -> Path:
-    return _notebook(
+    return throwaway_notebook(
         path,
         'processed_dir: str = ""\nmin_n: int = 30\nwave: str = ""\nmetrics_path: str = ""',
         'print(f"GLOBAL SUMMARY min_n={min_n}")',

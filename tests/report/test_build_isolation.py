@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from support.notebooks import throwaway_notebook
 
 from csatlib import config
 from csatlib.report import build as build_module
@@ -51,15 +52,7 @@ METRICS: dict[str, dict[str, Any]] = {
 }
 
 
-def _notebook(path: Path, parameters: str, body: str) -> Path:
-    cell = nbformat.v4.new_code_cell(parameters)
-    cell.metadata["tags"] = ["parameters"]
-    note = nbformat.v4.new_markdown_cell("Reviewer note: how this stand-in works.")
-    note.metadata["tags"] = ["review-only"]
-    nb = nbformat.v4.new_notebook(cells=[cell, note, nbformat.v4.new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "csat", "display_name": "csat", "language": "python"}
-    nbformat.write(nb, path)
-    return path
+REVIEW_NOTE = "Reviewer note: how this stand-in works."
 
 
 def country_notebook(path: Path, scratch: Path) -> Path:
@@ -89,7 +82,7 @@ if country == "NL":
 Path(metrics_path).write_text(json.dumps({{"country": country, **{METRICS!r}.get(country, {{}})}}))
 print(f"report of {{country}} with min_n={{min_n}}")
 """
-    return _notebook(path, parameters, body)
+    return throwaway_notebook(path, parameters, body, review_note=REVIEW_NOTE)
 
 
 def summary_notebook(path: Path, *, fail: bool = False) -> Path:
@@ -105,7 +98,7 @@ Path(metrics_path).write_text(json.dumps({"tables": len(tables)}))
 """
     if fail:
         body = 'raise RuntimeError("the global summary broke")'
-    return _notebook(path, parameters, body)
+    return throwaway_notebook(path, parameters, body, review_note=REVIEW_NOTE)
 
 
 class RecordingPool(ThreadPoolExecutor):

@@ -9,12 +9,18 @@ import nbformat
 __all__ = ["throwaway_notebook"]
 
 
-def throwaway_notebook(path: Path, parameters: str, body: str) -> Path:
-    """Write a two-cell notebook (``parameters`` tagged as papermill's, then ``body``) to
-    ``path`` for the kernel ``csat``, and return the path."""
+def throwaway_notebook(path: Path, parameters: str, body: str, *, review_note: str = "") -> Path:
+    """Write a notebook (``parameters`` tagged as papermill's, then ``body``) to ``path`` for
+    the kernel ``csat`` and return the path; ``review_note`` adds a markdown cell tagged
+    review-only between the two."""
     cell = nbformat.v4.new_code_cell(parameters)
     cell.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_code_cell(body)])
+    cells = [cell]
+    if review_note:
+        note = nbformat.v4.new_markdown_cell(review_note)
+        note.metadata["tags"] = ["review-only"]
+        cells.append(note)
+    nb = nbformat.v4.new_notebook(cells=[*cells, nbformat.v4.new_code_cell(body)])
     nb.metadata["kernelspec"] = {"name": "csat", "display_name": "csat", "language": "python"}
     nbformat.write(nb, path)
     return path
