@@ -22,6 +22,7 @@ __all__ = [
     "CIT_CODEBOOK",
     "CIT_HAND_CODES",
     "ACCOUNT_ALIASES",
+    "TARGETS",
     "ORGANISATION",
     "DEFAULT_MIN_N",
     "DEFAULT_CONF",
@@ -83,6 +84,9 @@ CIT_CODEBOOK: Path = (
 CIT_HAND_CODES: Path = RAW_DIR / "cit_hand_codes.csv"
 #: Manual overrides for account matching (alias -> canonical name).
 ACCOUNT_ALIASES: Path = RAW_DIR / "account_aliases.csv"
+#: The study's targets (unit, metric, baseline wave, target, due wave; csatlib.ingest.targets),
+#: read by the reports' scorecard when present. No fallback: targets name one study's units.
+TARGETS: Path = RAW_DIR / "targets.csv"
 #: The organisation mapping (business units of the accounts, functions of the products, business
 #: processes of the attributes, and their owners): the study's own ``organisation.yaml`` in its
 #: raw folder, read by ``csat data`` when present (docs/organisation.md). No fallback: it names

@@ -36,12 +36,14 @@ from csatlib.errors import DataError
 from csatlib.ingest.countries import country_name
 from csatlib.safety import write_csv_safely
 from csatlib.stats.loyalty import loyalty_index
+from csatlib.stats.nps import nps_wave_change
 from csatlib.validation import check_conf, check_min_n, require_columns
 
 __all__ = [
     "LEGAL_FORMS",
     "DEFAULT_ACCOUNT_MIN_N",
     "MIN_LOYALTY_ITEMS",
+    "DECLINE_ALPHA",
     "AT_RISK_LIST_COLUMNS",
     "AccountMatch",
     "AtRiskRule",
@@ -70,6 +72,11 @@ DEFAULT_ACCOUNT_MIN_N: int = 3
 #: item the "index" is that one answer and its reliability cannot be checked (Cronbach's alpha
 #: needs two items), so a study with fewer is assessed without the loyalty criterion.
 MIN_LOYALTY_ITEMS: int = 2
+
+#: Level of the test that flags an account's NPS fall since the previous wave as ``declined``
+#: (:func:`account_summary`).  Per account, no multiplicity correction: the flag puts an account
+#: on a list to look at, it is not a finding about the study.
+DECLINE_ALPHA: float = 0.05
 
 #: Legal forms removed from the end of a name (after casefolding, accent folding and removing dots,
 #: so "S.p.A." is "spa" and "K.K." is "kk").  Multi-word forms are matched as a whole.
@@ -701,8 +708,10 @@ class AtRiskRule:
         rule = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
         floor = max(account_min_n, self.min_respondents)
         return (
-            f"An account is at risk when {rule}, over all its respondents in the survey's "
-            f"waves; accounts with fewer than {floor} respondents are not assessed."
+            f"An account is at risk when {rule}, in the latest wave; accounts with fewer than "
+            f"{floor} respondents in it are not assessed. An account whose NPS fell since the "
+            f"previous wave is flagged as declining when the fall is significant (two-sample "
+            f"adjusted Wald test, p < {DECLINE_ALPHA:g})."
         )
 
     def describe(self) -> str:
@@ -934,8 +943,10 @@ def account_summary(
     n_weakest: int = 3,
     include_competitors: bool = False,
     revenue_year: int | None = None,
+    wave: str | None = "",
 ) -> pd.DataFrame:
-    """One row per account and country: respondents, LTR, NPS, loyalty, weakest attributes, risk.
+    """One row per account and country: respondents, LTR, NPS, loyalty, weakest attributes, risk
+    in the latest wave, and the change since the previous wave.
 
     Parameters
     ----------
@@ -974,6 +985,11 @@ def account_summary(
         Keep competitors' customers (default no: they are not our accounts).
     revenue_year : int, optional
         Revenue year to attach (default the latest in ``revenue``).
+    wave : str or None
+        The wave judged.  ``""`` (default): the latest wave of ``responses`` (column ``wave``,
+        ordered by :func:`csatlib.roles.wave_order`); a wave's name: that wave; None: every row
+        pooled, without a trend (the behaviour before waves were told apart).  Responses without
+        a ``wave`` column are one wave: every row, no trend.
 
     Returns
     -------
@@ -982,8 +998,14 @@ def account_summary(
         ``ltr_mean``, ``nps``, ``loyalty_index`` (only when the study has a loyalty index),
         ``weakest_attributes`` ("a; b; c", labels from ``responses.attrs["labels"]`` if present;
         only when the study has attributes), ``at_risk`` (boolean, <NA> when not assessed),
-        ``at_risk_reasons``, ``revenue_year``, ``revenue_usd`` (NaN when the account has no
-        revenue that year).  Sorted by country, at_risk first, revenue descending.
+        ``at_risk_reasons``, all of the wave judged; the trend of the same accounts:
+        ``previous_wave`` (the study's wave before it, <NA> when there is none),
+        ``n_previous`` (respondents then, 0 when not surveyed), ``ltr_mean_previous``,
+        ``nps_previous`` (NaN below ``account_min_n`` respondents, as the current scores),
+        ``nps_change`` (``nps - nps_previous``), ``nps_change_p_value`` and ``declined``
+        (boolean, <NA> when there is nothing to compare); then ``revenue_year``,
+        ``revenue_usd`` (NaN when the account has no revenue that year).  Sorted by country,
+        at_risk first, revenue descending.
 
     Notes
     -----
@@ -996,11 +1018,27 @@ def account_summary(
     and the ``n_weakest`` lowest are listed (ties in codebook order; on one common scale the
     order is that of the raw means).  ``at_risk`` applies the rule of :func:`study_rule` to the
     unsuppressed numbers (see :class:`AtRiskRule`); ``at_risk_reasons`` names the criteria met.
-    Checked against hand-computed values in tests/loop/test_accounts.py.
+
+    Decline rule: ``declined`` is True when the account's NPS fell since the previous wave
+    (``nps_change < 0``, both waves with at least ``account_min_n`` respondents) and the fall is
+    beyond sampling noise: the adjusted Wald z test of the difference of two independent NPS
+    (:func:`csatlib.stats.nps.nps_wave_change`, as :func:`csatlib.stats.nps.nps_difference`,
+    Agresti & Caffo 2000 pseudo-counts, Rocks 2016 variance) on the account's respondents of
+    the two waves gives ``p < DECLINE_ALPHA`` (0.05); a fall with a larger p is False ("fell,
+    not significant").  The two waves' respondents are treated as independent samples (the
+    same person answering twice is not linked).  Each account is tested on its own, without a
+    multiplicity correction: with many accounts some falls are flagged by chance (about 1 in
+    20 of accounts with no true change), acceptable for a list of accounts to look at, not for
+    a finding.  Checked against hand-computed values in tests/loop/test_accounts.py.
 
     References
     ----------
     Reichheld, F. F. (2003). The one number you need to grow. Harvard Business Review, 81(12).
+    Agresti, A., & Caffo, B. (2000). Simple and effective confidence intervals for proportions
+    and differences of proportions result from adding two successes and two failures. The
+    American Statistician, 54(4), 280-288.
+    Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The American
+    Statistician, 70(4), 365-372.
     """
     what = "account_summary"
     ltr_col = _nps_column(responses, nps_column, what)
@@ -1021,7 +1059,7 @@ def account_summary(
     loyalty_scales = _scales(responses, loyalty, what)
 
     df = assign_accounts(_own_brand(responses, include_competitors), match, column=account_col)
-    df = df[df["account_key"].notna()]
+    df, before, previous_wave = _wave_rows(df[df["account_key"].notna()], responses, wave, what)
     keys = [df["country"].astype("string"), df["account_key"]]
     out = _account_scores(df, keys, _ltr_values(df, ltr_col, what), loyalty, loyalty_scales)
     if attributes:
@@ -1036,6 +1074,7 @@ def account_summary(
         )
     _flag_at_risk(out, rule)
     _suppress_small_accounts(out, account_min_n)
+    _add_trend(out, df, before, previous_wave, ltr_col, account_min_n)
     out = _with_revenue(out.reset_index(), revenue, match, revenue_year)
     out = out.sort_values(
         ["country", "at_risk", "revenue_usd", "account_key"],
@@ -1058,9 +1097,89 @@ _SUMMARY_COLUMNS = (
     "weakest_attributes",
     "at_risk",
     "at_risk_reasons",
+    "previous_wave",
+    "n_previous",
+    "ltr_mean_previous",
+    "nps_previous",
+    "nps_change",
+    "nps_change_p_value",
+    "declined",
     "revenue_year",
     "revenue_usd",
 )
+
+
+def _wave_rows(
+    df: pd.DataFrame, responses: pd.DataFrame, wave: str | None, what: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
+    """Rows of the wave judged, rows of the study's wave before it (None when there is none
+    or ``wave`` is None) and that previous wave's name."""
+    if wave is not None and not isinstance(wave, str):
+        raise DataError(f"{what}: wave must be a wave's name, '' or None; got {wave!r}")
+    if wave is None or ("wave" not in responses.columns and wave == ""):
+        return df, None, None
+    if "wave" not in responses.columns:
+        raise DataError(f"{what}: wave {wave!r} asked for, but the responses have no 'wave' column")
+    order = roles.wave_order(responses["wave"])
+    current = wave or (order[-1] if order else None)
+    if current is None:
+        return df, None, None  # no row has a wave: one wave
+    if current not in order:
+        raise DataError(f"{what}: wave {wave!r} is not in the responses; their waves: {order}")
+    previous = roles.previous_wave(order, current)
+    waves = df["wave"].astype("string")
+    now = df[waves.eq(current).fillna(False).to_numpy()]
+    if previous is None:
+        return now, None, None
+    return now, df[waves.eq(previous).fillna(False).to_numpy()], previous
+
+
+def _add_trend(
+    out: pd.DataFrame,
+    now: pd.DataFrame,
+    before: pd.DataFrame | None,
+    previous_wave: str | None,
+    ltr_col: str,
+    account_min_n: int,
+) -> None:
+    """Add the previous wave's scores, ``nps_change`` and ``declined`` to ``out`` (in place;
+    rule in :func:`account_summary`).  ``out`` holds the suppressed scores of ``now``."""
+    out["previous_wave"] = pd.Series(previous_wave, index=out.index, dtype="string")
+    out["n_previous"] = 0
+    for column in ("ltr_mean_previous", "nps_previous", "nps_change", "nps_change_p_value"):
+        out[column] = np.nan
+    out["declined"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if before is None or before.empty or out.empty:
+        return
+    what = "account_summary"
+    ltr_before = _ltr_values(before, ltr_col, what)
+    keys = [before["country"].astype("string"), before["account_key"]]
+    then = _account_scores(before, keys, ltr_before, (), {}).reindex(out.index)
+    out["n_previous"] = then["n"].fillna(0).astype(int)
+    shown = out["n_previous"] >= account_min_n
+    out["ltr_mean_previous"] = then["ltr_mean"].where(shown)
+    out["nps_previous"] = then["nps"].where(shown)
+    out["nps_change"] = out["nps"] - out["nps_previous"]
+    # positional: the two waves' row labels may repeat
+    both = pd.DataFrame(
+        {
+            "country": np.r_[keys[0].to_numpy(object), now["country"].astype(str).to_numpy()],
+            "account_key": np.r_[keys[1].to_numpy(object), now["account_key"].to_numpy(object)],
+            "later": np.r_[np.zeros(len(before), int), np.ones(len(now), int)],
+            "ltr": np.r_[
+                ltr_before.to_numpy(float), _ltr_values(now, ltr_col, what).to_numpy(float)
+            ],
+        }
+    ).astype({"country": "string", "account_key": "string"})
+    test = nps_wave_change(
+        both, by=["country", "account_key"], wave="later", score="ltr", min_n=1
+    ).set_index(["country", "account_key"])
+    p_value = test["p_value"].reindex(out.index).where(out["nps_change"].notna())
+    out["nps_change_p_value"] = p_value
+    fell = out["nps_change"].lt(0)
+    declined = pd.Series(fell & p_value.lt(DECLINE_ALPHA), dtype="boolean")
+    declined[out["nps_change"].isna() | (fell & p_value.isna())] = pd.NA
+    out["declined"] = declined
 
 
 def _ltr_values(df: pd.DataFrame, ltr_col: str, what: str) -> pd.Series:
@@ -1240,6 +1359,10 @@ AT_RISK_LIST_COLUMNS: tuple[str, ...] = (
     "ltr_mean",
     "nps",
     "loyalty_index",
+    # the trend since the previous wave (account_summary): the change, its flag, in words
+    "nps_change",
+    "declined",
+    "trend",
     "weakest_attributes",
     "drivers_source",
     "revenue_year",
@@ -1274,13 +1397,14 @@ def at_risk_list(
     nps_column: str | None = None,
     account_column: str | None = None,
     include_competitors: bool = False,
+    wave: str | None = "",
 ) -> pd.DataFrame:
     """The account-manager list: account-level aggregates only, small accounts without numbers.
 
     Parameters
     ----------
-    responses, match, revenue, rule, account_min_n, include_competitors
-        As in :func:`account_summary`.
+    responses, match, revenue, rule, account_min_n, include_competitors, wave
+        As in :func:`account_summary`: by default the accounts are judged on the latest wave.
     attributes, loyalty_items, nps_column, account_column
         As in :func:`account_summary`: default from the codebook roles in ``responses.attrs``.
     min_n : int
@@ -1302,7 +1426,9 @@ def at_risk_list(
         The columns :data:`AT_RISK_LIST_COLUMNS` the study has, in that order: ``country``,
         ``account_name``, ``account_key``, ``n_respondents``, ``at_risk``, ``at_risk_reasons``,
         ``ltr_mean`` (2 decimals), ``nps`` (1 decimal), ``loyalty_index`` (1 decimal; absent
-        when the study has no loyalty index, see :func:`study_rule`), ``weakest_attributes``
+        when the study has no loyalty index, see :func:`study_rule`), ``nps_change`` (1
+        decimal) and ``declined`` since the previous wave, ``trend`` (the same in words: "NPS
+        −18.0 since 2026-Q2, a significant fall", "no previous wave"), ``weakest_attributes``
         and ``drivers_source`` (``"account"`` or ``"country"``; absent when the study has no
         attributes), ``revenue_year``, ``revenue_usd``.  No respondent's name, e-mail, verbatim
         or individual answer.
@@ -1339,7 +1465,9 @@ def at_risk_list(
         nps_column=nps_column,
         account_column=account_column,
         include_competitors=include_competitors,
+        wave=wave,
     )
+    summary["trend"] = _trend_words(summary)
     if country_drivers is None and attributes:
         cw = country_weakest_attributes(
             responses, min_n=min_n, attributes=attributes, include_competitors=include_competitors
@@ -1363,10 +1491,33 @@ def at_risk_list(
     if not small_account_flag:
         out.loc[small, "at_risk"] = pd.NA
     # rounded for people: a list is read, not recomputed
-    out = out.round({"ltr_mean": 2, "nps": 1, "loyalty_index": 1, "revenue_usd": 2})
+    out = out.round(
+        {"ltr_mean": 2, "nps": 1, "loyalty_index": 1, "nps_change": 1, "revenue_usd": 2}
+    )
     if only_at_risk:
         out = out[out["at_risk"].fillna(False).to_numpy(dtype=bool)]
     return out[[c for c in AT_RISK_LIST_COLUMNS if c in out.columns]].reset_index(drop=True)
+
+
+def _trend_words(summary: pd.DataFrame) -> pd.Series:
+    """The change since the previous wave in words (rule in :func:`account_summary`):
+    "NPS −18.0 since 2026-Q2, a significant fall", "NPS −5.0 since 2026-Q2, a fall, not
+    significant", "NPS +4.0 since 2026-Q2", "no previous wave", "not surveyed in 2026-Q2",
+    "too few respondents to compare"."""
+    previous = summary["previous_wave"].astype("string")
+    change = summary["nps_change"].astype(float)
+    # the typographic minus, as in the report's tables
+    number = change.map(lambda v: "" if pd.isna(v) else f"{v:+.1f}".replace("-", "\u2212"))
+    verdict = np.where(
+        summary["declined"].eq(True).fillna(False).to_numpy(),
+        ", a significant fall",
+        np.where(change.lt(0).to_numpy(), ", a fall, not significant", ""),
+    )
+    words = ("NPS " + number + " since " + previous.fillna("") + verdict).astype("string")
+    n_before = summary["n_previous"].fillna(0).to_numpy(dtype=float)
+    words = words.mask(change.isna().to_numpy(), "too few respondents to compare")
+    words = words.mask((n_before == 0) & change.isna().to_numpy(), "not surveyed in " + previous)
+    return words.mask(previous.isna().to_numpy(), "no previous wave")
 
 
 def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.DataFrame:
@@ -1385,9 +1536,11 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
         One row per country with ``accounts_assessed`` (at least ``account_min_n`` respondents),
         ``at_risk``, ``revenue_at_stake_usd`` (latest-year revenue of the at-risk accounts; 0
         when none), ``at_risk_no_revenue`` (at-risk accounts without a revenue of that year on
-        file: not in the sum, and said so) and ``not_assessed`` (accounts with too few
-        respondents to report on without revealing one person's answers). Counts only: no
-        account names, no scores.
+        file: not in the sum, and said so), ``not_assessed`` (accounts with too few
+        respondents to report on without revealing one person's answers) and ``declined``
+        (assessed accounts whose NPS fell significantly since the previous wave, the
+        ``declined`` flag of :func:`account_summary`; 0 for a summary without it). Counts only:
+        no account names, no scores.
     """
     rows = summary if country is None else summary.loc[summary["country"] == country]
     assessed = ~rows["suppressed"].fillna(True).astype(bool)
@@ -1401,6 +1554,8 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
             .fillna(0.0)
             .where(at_risk, 0.0),
             "no_revenue": at_risk & pd.to_numeric(rows["revenue_usd"], errors="coerce").isna(),
+            "declined": assessed
+            & rows.get("declined", pd.Series(False, index=rows.index)).eq(True).fillna(False),
         }
     )
     out = frame.groupby("country", sort=True).agg(
@@ -1409,6 +1564,7 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
         revenue_at_stake_usd=("revenue", "sum"),
         at_risk_no_revenue=("no_revenue", "sum"),
         not_assessed=("assessed", lambda s: int((~s).sum())),
+        declined=("declined", "sum"),
     )
     if country is not None and out.empty:
         out = pd.DataFrame(
@@ -1418,10 +1574,11 @@ def at_risk_counts(summary: pd.DataFrame, *, country: str | None = None) -> pd.D
                 "revenue_at_stake_usd": [0.0],
                 "at_risk_no_revenue": [0],
                 "not_assessed": [0],
+                "declined": [0],
             },
             index=pd.Index([country], name="country"),
         )
-    counted = ("accounts_assessed", "at_risk", "at_risk_no_revenue", "not_assessed")
+    counted = ("accounts_assessed", "at_risk", "at_risk_no_revenue", "not_assessed", "declined")
     return out.astype(dict.fromkeys(counted, int))
 
 
@@ -1483,6 +1640,8 @@ def _for_people(at_risk: pd.DataFrame, account_min_n: int) -> pd.DataFrame:
     out["NPS (-100 to +100)"] = at_risk["nps"]
     if "loyalty_index" in at_risk.columns:
         out["Loyalty index (0-100)"] = at_risk["loyalty_index"]
+    if "trend" in at_risk.columns:
+        out["Trend"] = at_risk["trend"].astype("string")
     if "weakest_attributes" in at_risk.columns:
         weakest = at_risk["weakest_attributes"].astype("string")
         if "drivers_source" in at_risk.columns:
@@ -1525,7 +1684,7 @@ def account_list_for_people(
     need = ["country", "n_respondents", "at_risk", "at_risk_reasons", "ltr_mean", "nps"]
     require_columns(at_risk, need, "write_account_lists")
     account_min_n = check_min_n(account_min_n, func="write_account_lists", param="account_min_n")
-    scores = [c for c in _SCORE_COLUMNS if c in at_risk.columns]
+    scores = [c for c in (*_SCORE_COLUMNS, "nps_change") if c in at_risk.columns]
     extra = [c for c in at_risk.columns if c not in AT_RISK_LIST_COLUMNS]
     if extra:
         raise DataError(

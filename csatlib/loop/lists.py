@@ -50,10 +50,10 @@ _WINDOW = (
 _DAYS = followup.RESPONSE_DAYS
 _FILES = {
     "at_risk": (
-        "Accounts at risk, one file per country and at_risk_all.csv with all, for account "
-        "managers: why each account is at risk (the rule it met, in words), its scores and the "
-        "revenue at stake; account-level aggregates only, never a respondent's name, answer or "
-        "comment."
+        "Accounts at risk in the report's wave, one file per country and at_risk_all.csv with "
+        "all, for account managers: why each account is at risk (the rule it met, in words), "
+        "its scores, its trend since the previous wave and the revenue at stake; account-level "
+        "aggregates only, never a respondent's name, answer or comment."
     ),
     "review_pairs": (
         "Similar account names the matcher did not merge on its own, for the CSAT team to decide "
@@ -178,10 +178,12 @@ def _account_lists(
     match: accounts.AccountMatch,
     lists_dir: Path,
     routed: tuple[pd.DataFrame, Organisation] | None = None,
+    wave: str = "",
 ) -> list[Path]:
     """The at-risk lists (per country, all; with ``routed`` = (routes, mapping) also per
-    account manager and business unit) and the review pairs."""
-    at_risk = accounts.at_risk_list(responses, match, revenue=revenue)
+    account manager and business unit) and the review pairs; accounts judged on ``wave``
+    (empty: the latest) with their trend since the wave before."""
+    at_risk = accounts.at_risk_list(responses, match, revenue=revenue, wave=wave)
     if routed is not None:
         at_risk = routing.with_account_routes(at_risk, routed[0])
     written = list(accounts.write_account_lists(at_risk, lists_dir / "accounts"))
@@ -433,9 +435,12 @@ def _readme(
         lines.append("  Nothing: every list was built.")
     if rule is not None:
         lines += [""] + para(
-            f"At-risk rule: an account is at risk if {rule}. Accounts with fewer than "
-            f"{accounts.DEFAULT_ACCOUNT_MIN_N} respondents show neither scores nor a flag: "
-            "their numbers would be one or two people's answers."
+            f"At-risk rule: an account is at risk if {rule}, in the report's wave. Accounts "
+            f"with fewer than {accounts.DEFAULT_ACCOUNT_MIN_N} respondents in it show neither "
+            "scores nor a flag: their numbers would be one or two people's answers. Trend: the "
+            "change of the account's NPS since the previous wave; a fall is called significant "
+            f"when a two-sample test of the two waves' respondents gives p < "
+            f"{accounts.DECLINE_ALPHA:g} (each account tested on its own)."
         )
     if followups:
         lines += ["", "FOLLOW-UP RULES"]
@@ -471,7 +476,8 @@ def build_lists(
         that does not exist is an error.
     wave : str
         The report's wave, such as ``"2026-Q3"``: the complaint callbacks hold its complaints
-        only.  Empty (default) means the latest wave in the data, as a report without a wave
+        only, and the at-risk accounts are judged on it (with their trend since the wave
+        before).  Empty (default) means the latest wave in the data, as a report without a wave
         parameter shows (:func:`csatlib.loop.followup.callback_wave`).
 
     Returns
@@ -538,7 +544,7 @@ def build_lists(
         routed = None
         if plan is not None and plan.routes is not None and organisation is not None:
             routed = (plan.routes, organisation)
-        written += _account_lists(responses, revenue, match, lists_dir, routed)
+        written += _account_lists(responses, revenue, match, lists_dir, routed, wave)
         rule = accounts.study_rule(responses).describe()
 
     skipped += [line for line in (tickets_skip, callback_skip) if line is not None]

@@ -643,7 +643,8 @@ def _plan(
             )
     elif summary_notebook is not None:
         plan.notes.append(f"Global summary skipped: {summary_notebook} does not exist yet.")
-    country_print = stamps.input_fingerprint([notebook], processed_dir, params)
+    inputs = [notebook, *_raw_inputs()]
+    country_print = stamps.input_fingerprint(inputs, processed_dir, params)
     for country in selected:
         if not force and stamps.is_fresh(reports_dir, country, country_print):
             plan.outcomes[country] = CountryOutcome(country, "up to date")
@@ -663,7 +664,7 @@ def _plan(
             )
     for name, (dimension, value, within) in slices.items():
         slice_print = stamps.input_fingerprint(
-            [notebook],
+            inputs,
             processed_dir,
             {**params, "dimension": dimension, "value": value, "within": within},
         )
@@ -909,6 +910,12 @@ def _publish(
         published[key].parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, published[key])
     stamps.write_stamp(reports_dir, name, fingerprint, about)
+
+
+def _raw_inputs() -> list[Path]:
+    """The study's files a report reads besides the processed tables: the CIT codebook, the
+    hand codes, the account aliases and the targets (a change to one rebuilds the reports)."""
+    return [config.CIT_CODEBOOK, config.CIT_HAND_CODES, config.ACCOUNT_ALIASES, config.TARGETS]
 
 
 def _aliases_path() -> Path | None:

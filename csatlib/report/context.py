@@ -361,8 +361,9 @@ class CountryContext(CodebookView):
     @cached_property
     def at_risk_counts(self) -> pd.DataFrame | None:
         """This country's accounts assessed, at risk and the revenue at stake
-        (:func:`csatlib.loop.accounts.at_risk_counts` of the account summary); None when the
-        study has no account column. Read by the executive summary and the closing-the-loop
+        (:func:`csatlib.loop.accounts.at_risk_counts` of the account summary), judged on the
+        report's wave, with the accounts declined since the previous wave; None when the study
+        has no account column. Read by the executive summary and the closing-the-loop
         section."""
         from csatlib.loop.accounts import account_summary, at_risk_counts
 
@@ -370,7 +371,10 @@ class CountryContext(CodebookView):
             return None
         if self.dimension == "country":
             summary = account_summary(
-                self.responses, self.account_matches(), revenue=self.optional_table("revenue")
+                self.responses,
+                self.account_matches(),
+                revenue=self.optional_table("revenue"),
+                wave=self.wave,
             )
             return at_risk_counts(summary, country=self.country)
         # a report by another dimension: this unit's respondents, each account in each of its
@@ -378,7 +382,7 @@ class CountryContext(CodebookView):
         mine = self.responses.loc[self.responses["country"].astype(str) == self.country]
         home = mine.drop(columns="country").rename(columns={"home_country": "country"})
         summary = account_summary(
-            home, self.account_matches(), revenue=self.optional_table("revenue")
+            home, self.account_matches(), revenue=self.optional_table("revenue"), wave=self.wave
         )
         counts = at_risk_counts(summary).sum(numeric_only=True).to_frame(self.country).T
         counts.index.name = "country"

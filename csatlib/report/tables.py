@@ -46,6 +46,7 @@ __all__ = [
     "followup_display",
     "quality_display",
     "show_full_text",
+    "scorecard_display",
 ]
 
 
@@ -611,7 +612,8 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
 
 def account_counts_display(counts: pd.DataFrame) -> pd.DataFrame:
     """At-risk account counts (:func:`csatlib.loop.accounts.at_risk_counts`), for reading: one
-    row per country, named (``"Germany"``), not by its code; the index is unnamed."""
+    row per country, named (``"Germany"``), not by its code; the index is unnamed. With the
+    counts' ``declined`` column, "Declined since previous wave" (a significant NPS fall)."""
     out = pd.DataFrame(
         {
             "Accounts assessed": counts["accounts_assessed"].astype(int).astype(str),
@@ -630,6 +632,8 @@ def account_counts_display(counts: pd.DataFrame) -> pd.DataFrame:
         },
         index=counts.index,
     )
+    if "declined" in counts.columns:  # the at-risk counts of a summary with a trend
+        out["Declined since previous wave"] = counts["declined"].astype(int).astype(str)
     key = counts.index.name
     out.index = pd.Index([_country(c) if key == "country" else str(c) for c in counts.index])
     out.columns.name = label(key, None) if key else None
@@ -759,3 +763,50 @@ def coder_accuracy_note(accuracy: CoderAccuracy | None) -> SafeHTML:
         else ""
     )
     return note(f"{sample}, {precision}{recall}.{missing}")
+
+
+def scorecard_display(card: pd.DataFrame) -> pd.DataFrame | None:
+    """The scorecard (:func:`csatlib.report.targets.scorecard`) for reading, one row per target;
+    None when the unit has no target (nothing is shown).
+
+    Columns ``Baseline`` (value with its wave, or "not recorded (2025-Q4)"), ``Current`` (value
+    with its 95% CI and n, or the suppression text), ``Target`` (with its due wave), ``Gap``
+    (current − target with its interval), ``Status`` and ``Why``.
+    """
+    if card.empty:
+        return None
+    suppressed = card["status"].eq("not enough data").to_numpy()
+    baseline = [
+        f"{fmt_number(v, 1)} ({w})" if rec and fmt_number(v, 1) else f"not recorded ({w})"
+        for v, w, rec in zip(
+            card["baseline"], card["baseline_wave"], card["baseline_recorded"], strict=True
+        )
+    ]
+    current = [
+        "not enough data" + (f" (n = {int(n):,})" if pd.notna(n) else "")
+        if s
+        else f"{fmt_number(v, 1)} ({fmt_interval(a, b, 1)}; n = {int(n):,})"
+        for v, a, b, n, s in zip(
+            card["estimate"], card["ci_low"], card["ci_high"], card["n"], suppressed, strict=True
+        )
+    ]
+    gap = [
+        "" if s else f"{fmt_number(g, 1, signed=True)} ({fmt_interval(a, b, 1, signed=True)})"
+        for g, a, b, s in zip(
+            card["gap"], card["gap_ci_low"], card["gap_ci_high"], suppressed, strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "Baseline": baseline,
+            f"Current ({card['wave'].iat[0]}, 95% CI)": current,
+            "Target": [
+                f"{fmt_number(t, 1)} by {d}"
+                for t, d in zip(card["target"], card["due_wave"], strict=True)
+            ],
+            "Gap (95% CI)": gap,
+            "Status": card["status"].to_numpy(),
+            "Why": card["words"].to_numpy(),
+        },
+        index=pd.Index(card["label"].astype(str).to_numpy(), name="Measure"),
+    )

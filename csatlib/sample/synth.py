@@ -2126,8 +2126,9 @@ def _readme(seed: int, rows: dict[str, int], organisation: dict[str, int]) -> st
     n_small, n_small_latest = organisation["small_unit"], organisation["small_unit_latest"]
     return f"""# Sample data (synthetic)
 
-Every file here except `cit_codebook.yaml` is **synthetic**: written by `csat synth`
-(`csatlib.sample.synth.generate`) with seed {seed}, byte-identical on every run with that seed.
+Every file here except `cit_codebook.yaml` and `targets.csv` is **synthetic**: written by
+`csat synth` (`csatlib.sample.synth.generate`) with seed {seed}, byte-identical on every run with
+that seed.
 Companies, people and e-mail addresses (example.com / example.org) are invented. The pipeline
 reads this folder and never writes to it; `tests/sample/test_synth.py` fails when the files drift
 from the generator.
@@ -2159,6 +2160,8 @@ from the generator.
 - `ground_truth.json`: the generator's true model (driver weights per country, true NPS per
   country and wave, events), the injected defects with their counts and ids, and the accounts.
 - `cit_codebook.yaml`: the CIT coding scheme, written by hand (not generated).
+- `targets.csv`: the targets agreed with each unit (unit, metric, baseline wave, target, due
+  wave), written by hand (not generated); the reports' scorecards read it.
 """
 
 
@@ -2208,8 +2211,8 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     ----------
     out_dir : Path
         Target folder (created if missing). ``data/raw`` (``csatlib.config.RAW_DIR``) holds the
-        committed sample; files there other than the generated ones (``cit_codebook.yaml``) are
-        left alone.
+        committed sample; files there other than the generated ones (``cit_codebook.yaml``,
+        ``targets.csv``) are left alone.
     seed : int, keyword-only
         Seed of the random streams (default ``csatlib.config.SYNTH_SEED``). The same seed gives
         byte-identical files (with the same numpy version).

@@ -473,13 +473,17 @@ def test_at_risk_rule_min_respondents_and_validation() -> None:
 def test_at_risk_rule_in_a_readers_words() -> None:
     assert AtRiskRule().sentence() == (
         "An account is at risk when its NPS is below 0, its mean likelihood to recommend is "
-        "below 6.5 (0–10) or its loyalty index is below 50 (0–100), over all its respondents in "
-        "the survey's waves; accounts with fewer than 3 respondents are not assessed."
+        "below 6.5 (0–10) or its loyalty index is below 50 (0–100), in the latest wave; "
+        "accounts with fewer than 3 respondents in it are not assessed. An account whose NPS "
+        "fell since the previous wave is flagged as declining when the fall is significant "
+        "(two-sample adjusted Wald test, p < 0.05)."
     )
     one = AtRiskRule(ltr_below=None, loyalty_below=None, min_respondents=5)
     assert one.sentence(account_min_n=3, nps_label="Recommend") == (
-        "An account is at risk when its NPS is below 0, over all its respondents in the survey's "
-        "waves; accounts with fewer than 5 respondents are not assessed."
+        "An account is at risk when its NPS is below 0, in the latest wave; accounts with fewer "
+        "than 5 respondents in it are not assessed. An account whose NPS fell since the "
+        "previous wave is flagged as declining when the fall is significant (two-sample "
+        "adjusted Wald test, p < 0.05)."
     )
 
 
@@ -712,6 +716,7 @@ def test_at_risk_counts_count_only_assessed_accounts() -> None:
         "revenue_at_stake_usd": 100.0,
         "at_risk_no_revenue": 0,
         "not_assessed": 1,
+        "declined": 0,  # a summary without the trend column declines nothing
     }
     both = at_risk_counts(summary)
     assert both.loc["FR", "at_risk"] == 1 and both.loc["FR", "revenue_at_stake_usd"] == 0.0
@@ -823,3 +828,106 @@ def test_tables_without_roles_are_refused_with_a_hint() -> None:
     df.attrs = {"roles": {"recommend": "nps", "country": "country"}}
     with pytest.raises(DataError, match="no account column"):
         account_summary(df, m)
+
+
+# ---------------------------------------------------------------------------------------------
+# the latest wave and the trend since the previous one
+def _two_waves() -> pd.DataFrame:
+    """A hand-made two-wave study: recommend answers per account and wave."""
+    answers = {
+        ("Fine Ltd", "2026-Q1"): [10] * 6,  # pooled fine, at risk in the latest wave
+        ("Fine Ltd", "2026-Q2"): [3, 3, 3],
+        ("Sour Ltd", "2026-Q1"): [0] * 6,  # pooled at risk, fine in the latest wave
+        ("Sour Ltd", "2026-Q2"): [9, 9, 9],
+        ("Dip Ltd", "2026-Q1"): [10, 9, 7],  # a small fall: NPS 66.7 -> 0
+        ("Dip Ltd", "2026-Q2"): [10, 7, 5],
+        ("New Ltd", "2026-Q2"): [8, 8, 8],  # not surveyed in 2026-Q1
+    }
+    rows = [
+        {"country": "DE", "customer": name, "wave": wave, "recommend": float(v)}
+        for (name, wave), values in answers.items()
+        for v in values
+    ]
+    df = pd.DataFrame(rows)
+    df["wave"] = pd.Categorical(df["wave"], categories=["2026-Q1", "2026-Q2"], ordered=True)
+    df.attrs = {
+        "roles": {"customer": "account", "recommend": "nps"},
+        "scales": {"recommend": [0, 10]},
+    }
+    return df
+
+
+def _by_name(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary.set_index("account_name")
+
+
+def test_accounts_are_judged_on_the_latest_wave() -> None:
+    df = _two_waves()
+    m = match_accounts(df["customer"])
+    latest = _by_name(account_summary(df, m, account_min_n=3))
+    pooled = _by_name(account_summary(df, m, account_min_n=3, wave=None))
+    # Fine Ltd: 2026-Q2 alone is three detractors (NPS -100, mean 3); pooled with 2026-Q1's six
+    # promoters NPS = 100 (6 - 3) / 9 = 33.3, mean (60 + 9) / 9 = 7.67: not at risk
+    assert latest.loc["Fine Ltd", "n"] == 3 and latest.loc["Fine Ltd", "nps"] == -100.0
+    assert latest.loc["Fine Ltd", "at_risk"]
+    assert pooled.loc["Fine Ltd", "n"] == 9 and not pooled.loc["Fine Ltd", "at_risk"]
+    assert pooled.loc["Fine Ltd", "nps"] == pytest.approx(100 * 3 / 9)
+    assert pooled.loc["Fine Ltd", "ltr_mean"] == pytest.approx(69 / 9)
+    # Sour Ltd, the reverse: pooled NPS 100 (3 - 6) / 9 = -33.3, latest NPS 100
+    assert pooled.loc["Sour Ltd", "at_risk"] and not latest.loc["Sour Ltd", "at_risk"]
+    assert pooled.loc["Sour Ltd", "nps"] == pytest.approx(-100 * 3 / 9)
+    # wave=None is the old pooled summary: no trend
+    assert pooled["previous_wave"].isna().all() and pooled["declined"].isna().all()
+    # a named wave: the first wave has no previous one
+    first = _by_name(account_summary(df, m, account_min_n=3, wave="2026-Q1"))
+    assert not first.loc["Fine Ltd", "at_risk"] and "New Ltd" not in first.index
+    assert first["previous_wave"].isna().all()
+    with pytest.raises(DataError, match="2026-Q9"):
+        account_summary(df, m, wave="2026-Q9")
+
+
+def test_trend_columns_and_the_decline_flag() -> None:
+    from csatlib.stats.nps import nps_difference
+
+    df = _two_waves()
+    m = match_accounts(df["customer"])
+    s = _by_name(account_summary(df, m, account_min_n=3))
+    fine, dip = s.loc["Fine Ltd"], s.loc["Dip Ltd"]
+    assert fine["previous_wave"] == "2026-Q1" and fine["n_previous"] == 6
+    # by hand: 2026-Q1 six 10s (NPS 100, mean 10) -> 2026-Q2 three 3s (NPS -100)
+    assert fine["nps_previous"] == 100.0 and fine["ltr_mean_previous"] == 10.0
+    assert fine["nps_change"] == -200.0
+    # Dip Ltd: NPS 100 (2 - 0) / 3 = 66.7 -> 100 (1 - 1) / 3 = 0, mean 26/3 -> 22/3
+    assert dip["nps_previous"] == pytest.approx(200 / 3)
+    assert dip["ltr_mean_previous"] == pytest.approx(26 / 3)
+    assert dip["nps_change"] == pytest.approx(-200 / 3)
+    # the p-values are those of the two-sample adjusted Wald test on the two waves' answers
+    ref_fine = nps_difference([3, 3, 3], [10] * 6)
+    ref_dip = nps_difference([10, 7, 5], [10, 9, 7])
+    assert fine["nps_change_p_value"] == pytest.approx(ref_fine.p_value)
+    assert dip["nps_change_p_value"] == pytest.approx(ref_dip.p_value)
+    assert ref_fine.p_value < 0.05 < ref_dip.p_value
+    # Dip Ltd fell, not significantly; Sour Ltd rose
+    assert s.loc[["Fine Ltd", "Dip Ltd", "Sour Ltd"], "declined"].tolist() == [True, False, False]
+    assert s.loc["Sour Ltd", "nps_change"] == 200.0
+    new = s.loc["New Ltd"]
+    assert new["n_previous"] == 0 and np.isnan(new["nps_change"]) and pd.isna(new["declined"])
+
+
+def test_the_trend_in_the_at_risk_list_and_counts() -> None:
+    from csatlib.loop.accounts import account_list_for_people, at_risk_counts
+
+    df = _two_waves()
+    m = match_accounts(df["customer"])
+    lst = at_risk_list(df, m, account_min_n=3, only_at_risk=False).set_index("account_name")
+    trend = lst["trend"].to_dict()
+    assert trend["Fine Ltd"] == "NPS \u2212200.0 since 2026-Q1, a significant fall"
+    assert trend["Dip Ltd"] == "NPS \u221266.7 since 2026-Q1, a fall, not significant"
+    assert trend["Sour Ltd"] == "NPS +200.0 since 2026-Q1"
+    assert trend["New Ltd"] == "not surveyed in 2026-Q1"
+    first = at_risk_list(df, m, account_min_n=3, only_at_risk=False, wave="2026-Q1")
+    assert set(first["trend"]) == {"no previous wave"}
+    people = account_list_for_people(lst.reset_index(), account_min_n=3)
+    assert "Trend" in people.columns
+    counts = at_risk_counts(account_summary(df, m, account_min_n=3), country="DE")
+    assert counts.loc["DE", "declined"] == 1 and counts.loc["DE", "at_risk"] == 1  # Fine Ltd

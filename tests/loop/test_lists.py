@@ -166,6 +166,7 @@ def test_attribute_study_without_loyalty_gets_at_risk_lists(tmp_path: Path) -> N
         "Why at risk",
         "Mean likelihood to recommend (0-10)",
         "NPS (-100 to +100)",
+        "Trend",
         "Weakest attributes",
     ]  # fmt: skip  (no loyalty index, no revenue table: no such columns)
     assert lst["Account"].tolist() == ["Acme", "Dune SARL"]  # Cedre: too small to flag
@@ -355,6 +356,7 @@ def test_sample_study_builds_every_list(sample_lists: tuple[ListsResult, Path]) 
         "Mean likelihood to recommend (0-10)",
         "NPS (-100 to +100)",
         "Loyalty index (0-100)",
+        "Trend",
         "Weakest attributes",
         "Revenue at stake (USD)",
         "Revenue year",

@@ -34,6 +34,7 @@ AT_RISK_HEADERS = [
     "Why at risk",
     "Mean likelihood to recommend (0-10)",
     "NPS (-100 to +100)",
+    "Trend",
     "Business unit(s)",
     "Account manager",
     "Manager e-mail",
@@ -333,7 +334,7 @@ def test_readme_says_how_rows_are_routed_and_counts_the_unrouted(routed) -> None
 def test_without_a_mapping_the_lists_are_as_before(tmp_path: Path) -> None:
     result, out, _ = _study(tmp_path, organisation=False)
     assert not [p for p in out.rglob("by_*")]
-    assert list(_read(out / "accounts" / "at_risk_all.csv").columns) == AT_RISK_HEADERS[:6]
+    assert list(_read(out / "accounts" / "at_risk_all.csv").columns) == AT_RISK_HEADERS[:7]
     assert list(_read(out / "followup" / "recovery_all.csv").columns)[-1] == "Contact email"
     assert "ROUTING" not in (out / "README.txt").read_text(encoding="utf-8")
     assert all("by_" not in p.parent.name for p in result.written)

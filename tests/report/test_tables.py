@@ -578,6 +578,11 @@ def test_account_counts_display_formats_counts_and_revenue() -> None:
     assert out.index.name is None and out.columns.name == "Country"
 
 
+def test_account_counts_display_says_how_many_declined() -> None:
+    out = tables.account_counts_display(_at_risk().assign(declined=[2]))
+    assert out.loc["Germany", "Declined since previous wave"] == "2"
+
+
 def _followups() -> pd.DataFrame:
     """followup_counts() of one country whose tickets come from two regions."""
     return pd.DataFrame(
