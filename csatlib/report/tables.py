@@ -796,7 +796,7 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame | None:
             card["gap"], card["gap_ci_low"], card["gap_ci_high"], suppressed, strict=True
         )
     ]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "Baseline": baseline,
             f"Current ({card['wave'].iat[0]}, 95% CI)": current,
@@ -808,5 +808,7 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame | None:
             "Status": card["status"].to_numpy(),
             "Why": card["words"].to_numpy(),
         },
-        index=pd.Index(card["label"].astype(str).to_numpy(), name="Measure"),
+        index=pd.Index(card["label"].astype(str).to_numpy()),
     )
+    out.columns.name = "Measure"  # heads the row labels: one header row
+    return out
