@@ -90,6 +90,7 @@ class _Row:
     wave: str = ""
     nps: _Nps = _Nps("", "")
     change: _Change = _Change("")
+    target: str = ""  # the NPS target's status in words ("on track, target +25 by 2026-Q4")
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,19 @@ def _row(reports_dir: Path, outcome: CountryOutcome, label: str | None = None) -
         wave=str(metrics.get("wave", "")),
         nps=_nps(metrics),
         change=_change(metrics),
+        target=_target(metrics),
+    )
+
+
+def _target(metrics: Mapping[str, Any]) -> str:
+    """The NPS target's status from the report's scorecard ("at risk (target +20.0 by
+    2026-Q4)"); empty when the unit has none."""
+    target = (metrics.get("targets") or {}).get("nps")
+    if not isinstance(target, Mapping) or _number(target.get("target")) is None:
+        return ""
+    return (
+        f"{target.get('status', '')} (target {_number(target['target']):+.1f} by "
+        f"{target.get('due_wave', '')})"
     )
 
 

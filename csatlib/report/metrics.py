@@ -211,6 +211,7 @@ def report_metrics(
     screens: pd.DataFrame | None = None,
     drivers: pd.DataFrame | None = None,
     priorities: pd.DataFrame | None = None,
+    scorecard: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything a country's metrics JSON carries, from the tables its report shows.
 
@@ -233,7 +234,9 @@ def report_metrics(
         and ``order`` of :func:`csatlib.stats.priorities.priorities`), ``drivers`` (per driver
         ``importance``,
         ``ci_low``, ``ci_high``, ``share``, ``rank``, or ``suppressed`` with the ``reason``),
-        ``drivers_r2`` and ``drivers_n``. A suppressed cell carries ``{"suppressed": true,
+        ``drivers_r2`` and ``drivers_n``; ``targets`` (per metric of the unit's scorecard,
+        :func:`csatlib.report.targets.scorecard`: ``target``, ``due_wave``, ``status``). A
+        suppressed cell carries ``{"suppressed": true,
         "n": ...}`` and no estimate; a part the study does not have (None or an empty table: no
         attributes, fewer than two loyalty items) is absent.
     """
@@ -250,6 +253,16 @@ def report_metrics(
         else {
             str(k): {"verdict": str(r["verdict"]), "order": int(r["order"])}
             for k, r in priorities.iterrows()
+        },
+        "targets": {}
+        if scorecard is None or not len(scorecard)
+        else {
+            str(r["metric"]): {
+                "target": _rounded(r["target"]),
+                "due_wave": str(r["due_wave"]),
+                "status": str(r["status"]),
+            }
+            for _, r in scorecard.iterrows()
         },
     }
     out.update({key: part for key, part in parts.items() if part})

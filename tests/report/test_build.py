@@ -160,7 +160,8 @@ def test_index_says_the_change_and_suppression_in_words(tmp_path: Path) -> None:
 
     shown = {"suppressed": False, "n": 300, "score": 10.0, "ci_low": 2.0, "ci_high": 18.0}
     cases = {
-        "DE": metrics(shown, {"diff": -7.4, "p_value": 0.2, "q_value": 0.31}),
+        "DE": metrics(shown, {"diff": -7.4, "p_value": 0.2, "q_value": 0.31})
+        | {"targets": {"nps": {"target": 25.0, "due_wave": "2026-Q4", "status": "at risk"}}},
         "JP": metrics(shown, {"diff": 30.7, "p_value": 0.0001, "q_value": 0.0004}),
         "NA": metrics({"suppressed": True, "n": 16}, None),
     }
@@ -177,12 +178,14 @@ def test_index_says_the_change_and_suppression_in_words(tmp_path: Path) -> None:
     assert "down 7.4 points since 2026-Q2, not a significant change</span>" in de
     assert 'title="q = 0.310: not significant at the 5% level"' in de
     assert 'href="html/DE.html"' in de
+    assert "at risk (target +25.0 by 2026-Q4)" in de  # the scorecard's NPS status
     jp = _country_row(page, "Japan (JP)")
     assert "▲ up 30.7 points since 2026-Q2, significant</span>" in jp
     assert 'title="q &lt; 0.001: significant at the 5% level"' in jp
     assert "q = " not in page.replace('title="q', "")  # q-values only in title attributes
     na = _country_row(page, "Namibia (NA)")
     assert "not enough respondents (n = 16, fewer than 30)" in na
+    assert "(target " not in jp + na  # units without a target show none
     assert "not available" not in page and "suppressed" not in na
 
 

@@ -227,6 +227,19 @@ def test_report_metrics_carry_every_part_the_report_shows() -> None:
     assert (m["drivers_r2"], m["drivers_n"]) == (0.1735, 480)
 
 
+def test_report_metrics_carry_the_scorecards_statuses() -> None:
+    card = pd.DataFrame(
+        {"metric": ["nps", "loyalty_index"], "target": [25.0, 70.0],
+         "due_wave": ["2026-Q4", "2026-Q4"], "status": ["at risk", "on track"]}
+    )  # fmt: skip
+    m = report_metrics(_headline(), scorecard=card)
+    assert m["targets"] == {
+        "nps": {"target": 25.0, "due_wave": "2026-Q4", "status": "at risk"},
+        "loyalty_index": {"target": 70.0, "due_wave": "2026-Q4", "status": "on track"},
+    }
+    assert "targets" not in report_metrics(_headline(), scorecard=card.iloc[:0])
+
+
 def test_report_metrics_of_suppressed_parts_carry_no_estimate() -> None:
     m = report_metrics(_headline(), loyalty_summary=_loyalty(True), drivers=_drivers(True))
     assert m["loyalty"] == {"suppressed": True, "n": 9}
