@@ -28,13 +28,11 @@ from csatlib.stats.multiplicity import adjust, significant
 from csatlib.stats.nps import (
     _adjusted_difference_test,
     _cluster_df,
-    _correlation,
-    _cross_products,
     _group_codes,
     _Grouped,
     _grouped,
+    _paired_se,
     _pick,
-    _psu_variance,
     _z_quantile,
 )
 from csatlib.stats.scores import (
@@ -295,17 +293,7 @@ def _nps_pairs(
     difference and its SE (with the clustered covariance), tested by the adjusted Wald test of
     :func:`csatlib.stats.nps.nps_wave_change` (same estimator, every pair of one design)."""
     diff = est["score"][a] - est["score"][b]
-    if grouped.design is None:
-        se = np.hypot(est["se"][a], est["se"][b])
-        corr: np.ndarray | float = 0.0
-    else:
-        design, var = grouped.design, est["_var"]
-        cross = _cross_products(design, est["_z"], a, b)
-        cov = _psu_variance(cross, est["_zbar"][a] * est["_zbar"][b], design.n_psu)
-        with np.errstate(invalid="ignore"):
-            se = 100.0 * np.sqrt(np.clip(var[a] + var[b] - 2.0 * cov, 0.0, None))
-        se = np.where(np.isnan(est["se"][a]) | np.isnan(est["se"][b]), np.nan, se)
-        corr = _correlation(cov, var[a], var[b])
+    se, corr = _paired_se(grouped, est, a, b)
     ea, eb = _pick(est, a), _pick(est, b)
     test = _adjusted_difference_test(ea, eb, corr, conf)
     df = _cluster_df(ea, eb)

@@ -1350,6 +1350,25 @@ def _previous(keys: pd.DataFrame, by: list[str], wave: str) -> tuple[np.ndarray,
     return np.flatnonzero(has_prev), prev.to_numpy()[has_prev].astype(np.int64)
 
 
+def _paired_se(
+    grouped: _Grouped, est: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | float]:
+    """SE (in points) of NPS_a - NPS_b for the group pairs ``a[k]``, ``b[k]`` of one design, and
+    the correlation of the two estimates: independent groups without a design; with one, the
+    clustered covariance of the two domains, Var(a) + Var(b) - 2 Cov(a, b) over the
+    primary sampling units. Shared by the wave change and
+    the banner table's pairs (:mod:`csatlib.stats.crosstab`)."""
+    if grouped.design is None:
+        return np.hypot(est["se"][a], est["se"][b]), 0.0
+    design, var = grouped.design, est["_var"]
+    cross = _cross_products(design, est["_z"], a, b)
+    cov = _psu_variance(cross, est["_zbar"][a] * est["_zbar"][b], design.n_psu)
+    with np.errstate(invalid="ignore"):
+        se = 100.0 * np.sqrt(np.clip(var[a] + var[b] - 2.0 * cov, 0.0, None))
+    se = np.where(np.isnan(est["se"][a]) | np.isnan(est["se"][b]), np.nan, se)
+    return se, _correlation(cov, var[a], var[b])
+
+
 def nps_wave_change(
     df: pd.DataFrame,
     *,
@@ -1430,17 +1449,7 @@ def nps_wave_change(
     cur, prev = _previous(grouped.keys, by, wave)
     suppressed = (n[cur] < min_n) | (n[prev] < min_n)
     change = np.where(suppressed, np.nan, est["score"][cur] - est["score"][prev])
-    if grouped.design is None:
-        se = np.hypot(est["se"][cur], est["se"][prev])
-        corr: np.ndarray | float = 0.0
-    else:
-        design, var = grouped.design, est["_var"]
-        cross = _cross_products(design, est["_z"], cur, prev)
-        cov = _psu_variance(cross, est["_zbar"][cur] * est["_zbar"][prev], design.n_psu)
-        with np.errstate(invalid="ignore"):
-            se = 100.0 * np.sqrt(np.clip(var[cur] + var[prev] - 2.0 * cov, 0.0, None))
-        se = np.where(np.isnan(est["se"][cur]) | np.isnan(est["se"][prev]), np.nan, se)
-        corr = _correlation(cov, var[cur], var[prev])
+    se, corr = _paired_se(grouped, est, cur, prev)
     test = _adjusted_difference_test(_pick(est, cur), _pick(est, prev), corr, conf)
     keys = grouped.keys
     out = keys[by].iloc[cur].reset_index(drop=True)
