@@ -104,8 +104,9 @@ lint: setup ## ruff check + format check (code and notebooks)
 format: setup ## ruff format code and notebooks
 	$(BIN)/ruff format csatlib tests benchmarks notebooks
 
-clean: ## Remove generated data and reports (keeps .venv)
-	rm -rf data/processed/* $(RAW_DIR_STAMP) reports/* .pytest_cache
+clean: ## Remove generated data and reports (keeps .venv and the program's history and case stores)
+	rm -rf data/processed/* $(RAW_DIR_STAMP) .pytest_cache
+	find reports -mindepth 1 -maxdepth 1 ! -name history.sqlite ! -name cases.sqlite -exec rm -rf {} +
 	@touch data/processed/.gitkeep reports/.gitkeep
 
 distclean: clean ## Also remove .venv

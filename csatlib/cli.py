@@ -106,6 +106,30 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cases(args: argparse.Namespace) -> int:
+    from csatlib.loop.cases import CASES_FILE, case_summary, import_outcomes, read_cases
+    from csatlib.report.lock import build_lock
+
+    store = Path(args.reports_dir) / CASES_FILE
+    if args.action == "import":
+        if not args.file:
+            raise CsatError(
+                "csat cases import: give the owners' CSV file, e.g. csat cases import returned.csv"
+            )
+        with build_lock(Path(args.reports_dir)):  # never while a build syncs the same store
+            result = import_outcomes(store, Path(args.file))
+        print(
+            f"Applied {args.file}: {result.rows} row(s), {result.changed} case(s) changed, "
+            f"{result.unchanged} unchanged. `make reports` brings the lists and reports up to date."
+        )
+        return 0
+    if not store.is_file():
+        raise CsatError(f"case store {str(store)!r} not found: run a build first (make reports)")
+    table = case_summary(read_cases(store))
+    print(table.to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``csat`` command."""
     parser = argparse.ArgumentParser(
@@ -163,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbatims", action="store_true", help="include free-text answers (identifiers masked)"
     )
     p.set_defaults(func=_cmd_extract)
+
+    p = sub.add_parser(
+        "cases", help="follow-up cases: import the owners' returned CSV, or show the counts"
+    )
+    p.add_argument("action", choices=["import", "status"], help="import FILE, or status")
+    p.add_argument("file", nargs="?", default="", help="the owners' CSV (for import)")
+    p.add_argument("--reports-dir", default=str(config.REPORTS_DIR))
+    p.set_defaults(func=_cmd_cases)
     return parser
 
 

@@ -23,6 +23,9 @@ __all__ = [
     "CIT_HAND_CODES",
     "ACCOUNT_ALIASES",
     "TARGETS",
+    "ACTIONS",
+    "CASE_RULES",
+    "INVITATIONS",
     "ORGANISATION",
     "DEFAULT_MIN_N",
     "DEFAULT_CONF",
@@ -87,6 +90,15 @@ ACCOUNT_ALIASES: Path = RAW_DIR / "account_aliases.csv"
 #: The study's targets (unit, metric, baseline wave, target, due wave; csatlib.ingest.targets),
 #: read by the reports' scorecard when present. No fallback: targets name one study's units.
 TARGETS: Path = RAW_DIR / "targets.csv"
+#: The study's action plans (unit, attribute, root cause, action, owner, start wave, due,
+#: status; csatlib.ingest.actions), read by the reports when present. No fallback.
+ACTIONS: Path = RAW_DIR / "actions.csv"
+#: The follow-up rules (service levels per case type and escalation rules; csatlib.loop.rules):
+#: the study's own ``case_rules.yaml`` when its raw folder has one, else the built-in defaults.
+CASE_RULES: Path = RAW_DIR / "case_rules.yaml"
+#: The deployment lists of past waves (who was invited, when), for response rates and the
+#: non-response check: the study's own ``invitations.csv`` when present. No fallback.
+INVITATIONS: Path = RAW_DIR / "invitations.csv"
 #: The organisation mapping (business units of the accounts, functions of the products, business
 #: processes of the attributes, and their owners): the study's own ``organisation.yaml`` in its
 #: raw folder, read by ``csat data`` when present (docs/organisation.md). No fallback: it names

@@ -74,6 +74,8 @@ Role = Literal[
     "contact",
     "region",
     "comment",
+    "ticket_closed",
+    "survey_sent",
     "other",
 ]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -95,6 +97,7 @@ ORGANISATION_ROLES: frozenset[str] = frozenset(
 #: is several ``other`` columns).
 _SINGLE_ROLES: frozenset[str] = frozenset(
     {"id", "country", "wave", "brand", "duration", "weight", "contact_ok", "segment", "region"}
+    | {"ticket_closed", "survey_sent"}  # when the ticket was closed, when its survey was sent
     | ORGANISATION_ROLES
 )
 ValueType = Literal["int", "float", "string", "category", "bool", "date"]

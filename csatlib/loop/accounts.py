@@ -1371,6 +1371,10 @@ AT_RISK_LIST_COLUMNS: tuple[str, ...] = (
     "business_units",
     "account_manager",
     "manager_email",
+    # the account's follow-up case (csatlib.loop.cases.with_cases): id, status, due date
+    "case_id",
+    "case_status",
+    "due",
 )
 #: Headers of the routing columns in the written lists.
 ROUTING_HEADERS: Mapping[str, str] = {
@@ -1632,8 +1636,13 @@ def _for_people(at_risk: pd.DataFrame, account_min_n: int) -> pd.DataFrame:
     an organisation mapping :data:`ROUTING_HEADERS` last.
     """
     out = pd.DataFrame(index=at_risk.index)
+    if "case_id" in at_risk.columns:  # a tracked list: the case the manager reports back on
+        out["Case"] = at_risk["case_id"].astype("string")
     out["Account"] = at_risk.get("account_name", pd.NA)
     out["Country"] = _country_labels(at_risk["country"].astype("string"))
+    if "case_id" in at_risk.columns:
+        out["Status"] = at_risk["case_status"].astype("string")
+        out["Due"] = pd.to_datetime(at_risk["due"], errors="coerce").dt.date
     out["Respondents"] = at_risk["n_respondents"]
     out["Why at risk"] = _why_at_risk(at_risk, account_min_n)
     out["Mean likelihood to recommend (0-10)"] = at_risk["ltr_mean"]

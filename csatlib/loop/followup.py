@@ -85,6 +85,8 @@ LIST_ROLES: Mapping[str, tuple[str, ...]] = {
 # Columns every list adds to the table's own: when to act, and the rule that put the row there.
 _DUE = "due"
 _WHY = "why_listed"
+# The case columns of a tracked list (csatlib.loop.cases.with_cases), under people's headers.
+_CASE_HEADERS = {"case_id": "Case", "case_status": "Status"}
 _CALLBACK_RULE = "callback when a complaint is written and contact is allowed"
 
 
@@ -630,6 +632,8 @@ def _for_people(frame: pd.DataFrame, table: pd.DataFrame, list_name: ListName) -
             names[column] = "Country"
         elif column in (_DUE, _WHY):
             names[column] = "Due" if column == _DUE else "Why listed"
+        elif column in _CASE_HEADERS:
+            names[column] = _CASE_HEADERS[column]
         elif role == "date":
             names[column] = "Submitted" if list_name == "callback" else "Opened"
         elif role == "id":
@@ -699,6 +703,21 @@ def _write_list(
     return paths
 
 
+def _tracked(
+    frame: pd.DataFrame, table: pd.DataFrame, cases: pd.DataFrame, name: str
+) -> pd.DataFrame:
+    """The list's open cases (by the row id, role ``id``), with their case columns after the
+    row's id."""
+    from csatlib.loop.cases import with_cases
+
+    id_column = next(c for c, r in roles.roles(table).items() if r == "id")
+    out = with_cases(frame, cases, name, frame[id_column])
+    columns = list(frame.columns)
+    at = columns.index(id_column) + 1
+    order = [*columns[:at], "case_id", "case_status", *columns[at:]]
+    return out[[c for c in dict.fromkeys(order) if c in out.columns]]
+
+
 def _countries(table: pd.DataFrame) -> list[str]:
     return sorted(set(table["country"].dropna().astype(str)))
 
@@ -714,6 +733,7 @@ def write_followup_lists(
     window_days: int | None = TICKET_WINDOW_DAYS,
     wave: str | None = "",
     routing: Mapping[str, Routing] | None = None,
+    cases: pd.DataFrame | None = None,
 ) -> tuple[Path, ...]:
     """Write the open follow-ups, per country and all, and their counts through the safe writer.
 
@@ -739,6 +759,12 @@ def write_followup_lists(
         :func:`csatlib.loop.routing.callback_routing`): their columns are appended to every
         file of the list, and each recipient gets ``<folder>/<list>_<stem>.csv`` (header only
         when none of the rows is theirs), the rows without one ``<folder>/<list>_unrouted.csv``.
+
+    cases : pandas.DataFrame, optional
+        The case store (:func:`csatlib.loop.cases.read_cases`): the recovery and callback
+        lists then hold the open cases only, each with its ``Case`` id, ``Status`` and the
+        case's ``Due`` date (its service level; :func:`csatlib.loop.cases.with_cases`).
+        Testimonial requests are not cases.
 
     Returns
     -------
@@ -774,6 +800,8 @@ def write_followup_lists(
             "recovery": recovery_list(transactions, csat_max=csat_max),
             "testimonial": testimonial_list(transactions, csat_min=csat_min),
         }
+        if cases is not None:
+            lists["recovery"] = _tracked(lists["recovery"], transactions, cases, "recovery")
         for name, frame in lists.items():
             route = routes.get(name)
             paths += _write_list(frame, transactions, countries, out, name, route)
@@ -781,6 +809,8 @@ def write_followup_lists(
         countries = _countries(responses)
         responses = _in_wave(responses, wave)
         frame = callback_list(responses, include_competitors=include_competitors)
+        if cases is not None:
+            frame = _tracked(frame, responses, cases, "callback")
         route = routes.get("callback")
         paths += _write_list(frame, responses, countries, out, "callback", route)
     counts = followup_counts(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +25,11 @@ from csatlib.errors import DataError
 from csatlib.ingest.clean import load_processed
 from csatlib.ingest.organisation import Organisation, read_organisation
 from csatlib.loop import accounts, followup, routing
+from csatlib.loop.cases import read_cases
 from csatlib.loop.recipients import UNROUTED, Routing
+from csatlib.loop.rules import CaseRules, load_case_rules
 
-__all__ = ["ListsResult", "build_lists"]
+__all__ = ["ListsResult", "LoopStudy", "build_lists", "load_loop_study"]
 
 _AT_RISK = "At-risk accounts"
 _TICKETS = "Recovery calls and testimonials"
@@ -173,27 +176,27 @@ def _tickets_skip(transactions: pd.DataFrame | None) -> str | None:
 
 
 def _account_lists(
-    responses: pd.DataFrame,
-    revenue: pd.DataFrame | None,
-    match: accounts.AccountMatch,
+    study: LoopStudy,
+    at_risk: pd.DataFrame,
     lists_dir: Path,
-    routed: tuple[pd.DataFrame, Organisation] | None = None,
-    wave: str = "",
+    cases: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """The at-risk lists (per country, all; with ``routed`` = (routes, mapping) also per
-    account manager and business unit) and the review pairs; accounts judged on ``wave``
-    (empty: the latest) with their trend since the wave before."""
-    at_risk = accounts.at_risk_list(responses, match, revenue=revenue, wave=wave)
-    if routed is not None:
-        at_risk = routing.with_account_routes(at_risk, routed[0])
+    """The at-risk lists (per country, all; with a mapping also per account manager and
+    business unit) and the review pairs; with ``cases`` the open cases only, with their ids."""
+    if cases is not None:
+        from csatlib.loop.cases import with_cases
+        from csatlib.loop.tracking import at_risk_keys
+
+        at_risk = with_cases(at_risk, cases, "at_risk", at_risk_keys(at_risk, study.wave or ""))
     written = list(accounts.write_account_lists(at_risk, lists_dir / "accounts"))
-    if routed is not None:
+    plan = study.plan
+    if plan is not None and plan.routes is not None and study.organisation is not None:
         written += routing.write_routed_account_lists(
-            at_risk, routed[0], routed[1], lists_dir / "accounts"
+            at_risk, plan.routes, study.organisation, lists_dir / "accounts"
         )
-    written.append(
-        safety.write_csv_safely(match.review, lists_dir / "accounts" / "review_pairs.csv")
-    )
+    if study.match is not None:  # always: the at-risk list needs it
+        review = study.match.review
+        written.append(safety.write_csv_safely(review, lists_dir / "accounts" / "review_pairs.csv"))
     return written
 
 
@@ -458,7 +461,14 @@ def _readme(
 
 
 def build_lists(
-    processed_dir: Path, lists_dir: Path, *, aliases_path: Path | None = None, wave: str = ""
+    processed_dir: Path,
+    lists_dir: Path,
+    *,
+    aliases_path: Path | None = None,
+    wave: str = "",
+    cases_path: Path | None = None,
+    rules: CaseRules | None = None,
+    today: date | None = None,
 ) -> ListsResult:
     """Write every closing-the-loop list the study's tables allow into ``lists_dir``.
 
@@ -479,6 +489,17 @@ def build_lists(
         only, and the at-risk accounts are judged on it (with their trend since the wave
         before).  Empty (default) means the latest wave in the data, as a report without a wave
         parameter shows (:func:`csatlib.loop.followup.callback_wave`).
+    cases_path : pathlib.Path, optional
+        The case store (:mod:`csatlib.loop.cases`), synced for this wave beforehand
+        (:func:`csatlib.loop.tracking.sync_study_cases`): the at-risk, recovery and callback
+        lists then hold open cases only, with their ``Case`` id, ``Status`` and ``Due`` date,
+        and ``cases/`` and ``escalations/`` are written
+        (:func:`csatlib.loop.tracking.write_case_lists`).
+    rules : CaseRules, optional
+        The follow-up rules (default :func:`csatlib.loop.rules.load_case_rules`), for the
+        escalation lists.
+    today : datetime.date, optional
+        The date the cases are judged on (overdue or not); default today.
 
     Returns
     -------
@@ -519,46 +540,35 @@ def build_lists(
 
     Every CSV goes through :func:`csatlib.safety.write_csv_safely` (formula cells neutralized).
     """
-    processed_dir, lists_dir = Path(processed_dir), Path(lists_dir)
-    aliases = _aliases(aliases_path)  # a wrong path is an error whatever the study holds
-    responses = load_processed("responses", processed_dir)
-    transactions = _optional_table("transactions", processed_dir)
-    revenue = _optional_table("revenue", processed_dir)
-    organisation = read_organisation(processed_dir)
+    study = load_loop_study(processed_dir, aliases_path=aliases_path, wave=wave)
+    lists_dir = Path(lists_dir)
+    cases = read_cases(cases_path, today=today) if cases_path is not None else None
     written: list[Path] = []
     skipped: list[str] = []
     rule = None
-
-    account_column = next(iter(roles.names(responses, "account")), None)
-    match = None
-    if account_column is not None:
-        match = accounts.match_accounts(responses[account_column], aliases=aliases)
-    tickets_skip, callback_skip = _tickets_skip(transactions), _callback_skip(responses)
-    tickets, callbacks = tickets_skip is None, callback_skip is None
-    plan = _plan_routing(
-        organisation, match, aliases, responses, transactions, tickets=tickets, callbacks=callbacks
-    )
+    plan, match = study.plan, study.match
+    tickets, callbacks = study.tickets_skip is None, study.callback_skip is None
+    at_risk = None
     if match is None:
         skipped.append(f"{_AT_RISK}: not built — the study has no account column (role `account`).")
     else:
-        routed = None
-        if plan is not None and plan.routes is not None and organisation is not None:
-            routed = (plan.routes, organisation)
-        written += _account_lists(responses, revenue, match, lists_dir, routed, wave)
-        rule = accounts.study_rule(responses).describe()
+        at_risk = study.at_risk_list()
+        written += _account_lists(study, at_risk, lists_dir, cases)
+        rule = accounts.study_rule(study.responses).describe()
 
-    skipped += [line for line in (tickets_skip, callback_skip) if line is not None]
+    skipped += [line for line in (study.tickets_skip, study.callback_skip) if line is not None]
     if tickets or callbacks:
         written += followup.write_followup_lists(
-            transactions if tickets else None,
-            responses if callbacks else None,
+            study.transactions if tickets else None,
+            study.responses if callbacks else None,
             lists_dir / "followup",
             wave=wave,
             routing=plan.followups if plan is not None else None,
+            cases=cases,
         )
-    callback_wave = followup.callback_wave(responses, wave) if callbacks else None
-    followups = _followup_rules(tickets, callbacks, callback_wave, given=bool(wave))
+    followups = _followup_rules(tickets, callbacks, study.wave, given=bool(wave))
 
+    revenue = study.revenue
     if revenue is None:
         skipped.append(f"{_REVENUE}: not built — the study has no revenue table (kind `revenue`).")
     elif match is None:
@@ -567,10 +577,96 @@ def build_lists(
             "revenue to."
         )
     else:
-        written += _revenue_lists(responses, revenue, match, lists_dir)
+        written += _revenue_lists(study.responses, revenue, match, lists_dir)
+
+    tracked: list[str] = []
+    if cases is not None:
+        from csatlib.loop import tracking
+
+        rules = rules if rules is not None else load_case_rules()
+        found = tracking.escalations_of(study, rules, at_risk, today=today)
+        written += tracking.write_case_lists(cases, found, lists_dir, today=today)
+        tracked = tracking.readme_lines(cases, found, rules, today=today)
 
     readme = lists_dir / "README.txt"
     readme.parent.mkdir(parents=True, exist_ok=True)
     routes = _routing_rules(lists_dir, written, plan) if plan is not None else []
-    readme.write_text(_readme(written, skipped, rule, followups, routes), encoding="utf-8")
+    text = _readme(written, skipped, rule, followups, routes)
+    if tracked:
+        text += "\nCASES\n" + "".join(
+            textwrap.fill(p, 88, initial_indent="  - ", subsequent_indent="    ") + "\n"
+            for p in tracked
+        )
+    readme.write_text(text, encoding="utf-8")
     return ListsResult(written=(*written, readme), skipped=tuple(skipped))
+
+
+@dataclass(frozen=True)
+class LoopStudy:
+    """What the closing-the-loop lists of a study are made of (:func:`load_loop_study`)."""
+
+    responses: pd.DataFrame
+    transactions: pd.DataFrame | None
+    revenue: pd.DataFrame | None
+    organisation: Organisation | None
+    aliases: pd.DataFrame | None
+    match: accounts.AccountMatch | None
+    plan: _RoutingPlan | None
+    tickets_skip: str | None
+    callback_skip: str | None
+    wave: str | None  # the report's wave (the callbacks' and the at-risk judgement's)
+    wave_given: str = ""
+
+    def at_risk_list(self) -> pd.DataFrame:
+        """The at-risk accounts of the wave, with their routing when the study has a mapping."""
+        if self.match is None:
+            raise DataError("at_risk_list: the study has no account column (role `account`)")
+        at_risk = accounts.at_risk_list(
+            self.responses, self.match, revenue=self.revenue, wave=self.wave_given
+        )
+        if self.plan is not None and self.plan.routes is not None:
+            at_risk = routing.with_account_routes(at_risk, self.plan.routes)
+        return at_risk
+
+
+def load_loop_study(
+    processed_dir: Path, *, aliases_path: Path | None = None, wave: str = ""
+) -> LoopStudy:
+    """Read what the lists need from the processed folder (see :func:`build_lists`)."""
+    processed_dir = Path(processed_dir)
+    aliases = _aliases(aliases_path)  # a wrong path is an error whatever the study holds
+    responses = load_processed("responses", processed_dir)
+    transactions = _optional_table("transactions", processed_dir)
+    revenue = _optional_table("revenue", processed_dir)
+    organisation = read_organisation(processed_dir)
+    account_column = next(iter(roles.names(responses, "account")), None)
+    match = None
+    if account_column is not None:
+        match = accounts.match_accounts(responses[account_column], aliases=aliases)
+    tickets_skip, callback_skip = _tickets_skip(transactions), _callback_skip(responses)
+    plan = _plan_routing(
+        organisation,
+        match,
+        aliases,
+        responses,
+        transactions,
+        tickets=tickets_skip is None,
+        callbacks=callback_skip is None,
+    )
+    chosen = followup.callback_wave(responses, wave) if callback_skip is None else None
+    waves = roles.names(responses, "wave")
+    if chosen is None and waves:
+        chosen = wave or roles.wave_order(responses[waves[0]])[-1]
+    return LoopStudy(
+        responses=responses,
+        transactions=transactions,
+        revenue=revenue,
+        organisation=organisation,
+        aliases=aliases,
+        match=match,
+        plan=plan,
+        tickets_skip=tickets_skip,
+        callback_skip=callback_skip,
+        wave=chosen,
+        wave_given=wave,
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "SamplingRun",
     "normalize_email",
     "draw_sample",
+    "match_invitations",
     "response_rates",
     "read_contact_master",
     "run_sampling",
@@ -439,6 +440,45 @@ def _coverage(
     return cov
 
 
+def match_invitations(
+    invited: pd.DataFrame,
+    responses: pd.DataFrame,
+    *,
+    match_on: Literal["email", "contact_id", "either"] = "email",
+) -> np.ndarray:
+    """Which invited contacts answered: one boolean per row of ``invited``.
+
+    Parameters
+    ----------
+    invited : pandas.DataFrame
+        Invitations with ``email`` and/or ``contact_id`` (as ``match_on`` needs).
+    responses : pandas.DataFrame
+        Responses with ``contact_email`` and/or ``contact_id``.
+    match_on : {"email", "contact_id", "either"}
+        Normalized e-mail (:func:`normalize_email`), contact id, or either.
+
+    Returns
+    -------
+    numpy.ndarray
+        True where at least one response matches the invitation.
+    """
+    if match_on not in ("email", "contact_id", "either"):
+        raise DataError(f"match_on: expected 'email', 'contact_id' or 'either', found {match_on!r}")
+    need_i = {"email": ["email"], "contact_id": ["contact_id"], "either": ["email", "contact_id"]}
+    need_r = {"email": ["contact_email"], "contact_id": ["contact_id"]}
+    need_r["either"] = need_r["email"] + need_r["contact_id"]
+    require_columns(invited, need_i[match_on], "match_invitations: invited")
+    require_columns(responses, need_r[match_on], "match_invitations: responses")
+    responded = np.zeros(len(invited), dtype=bool)
+    if match_on in ("email", "either"):
+        got = set(normalize_email(responses["contact_email"]).dropna())
+        responded |= normalize_email(invited["email"]).isin(got).fillna(False).to_numpy(bool)
+    if match_on in ("contact_id", "either"):
+        got_ids = set(responses["contact_id"].dropna().astype(str).str.strip())
+        responded |= invited["contact_id"].astype(str).str.strip().isin(got_ids).to_numpy(bool)
+    return responded
+
+
 def response_rates(
     sample: pd.DataFrame,
     responses: pd.DataFrame,
@@ -499,13 +539,7 @@ def response_rates(
     require_columns(responses, need_r[match_on], "response_rates: responses")
     min_n = check_min_n(min_n, func="response_rates")
     conf = check_conf(conf, func="response_rates")
-    responded = np.zeros(len(sample), dtype=bool)
-    if match_on in ("email", "either"):
-        got = set(normalize_email(responses["contact_email"]).dropna())
-        responded |= normalize_email(sample["email"]).isin(got).fillna(False).to_numpy(bool)
-    if match_on in ("contact_id", "either"):
-        got_ids = set(responses["contact_id"].dropna().astype(str).str.strip())
-        responded |= sample["contact_id"].astype(str).str.strip().isin(got_ids).to_numpy(bool)
+    responded = match_invitations(sample, responses, match_on=match_on)
     work = sample[by].astype("string").fillna(_MISSING_STRATUM).assign(responded=responded)
     g = work.groupby(by, sort=True)["responded"]
     out = pd.DataFrame({"invited": g.size(), "responded": g.sum().astype(int)}).reset_index()

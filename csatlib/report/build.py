@@ -68,7 +68,10 @@ from typing import Any, Literal
 
 from csatlib import config, roles
 from csatlib.errors import CsatError, ReportError
+from csatlib.loop.cases import CASES_FILE
+from csatlib.loop.rules import load_case_rules
 from csatlib.report import stamps
+from csatlib.report.cases import store_digest, sync_for_build, unit_digest
 from csatlib.report.execute import (
     KERNEL_NAME,
     KernelTrouble,
@@ -81,8 +84,10 @@ from csatlib.report.execute import (
 )
 from csatlib.report.history import record_reports
 from csatlib.report.index import write_index
+from csatlib.report.lock import build_lock
 from csatlib.report.render import REVIEW_ONLY_TAG, render_html
 from csatlib.report.stamps import LISTS_NAME, SUMMARY_NAME
+from csatlib.report.steering import write_steering_page
 
 __all__ = [
     "KERNEL_NAME",
@@ -104,7 +109,7 @@ COUNTRY_NOTEBOOK = "country_report.ipynb"
 SUMMARY_NOTEBOOK = "global_summary.ipynb"
 # The sub-folders of reports/lists written by build_lists (lists/deployment belongs to
 # `csat sample` and is never touched here).
-_LIST_FOLDERS = ("accounts", "followup", "revenue")
+_LIST_FOLDERS = ("accounts", "followup", "revenue", "cases", "escalations")
 _LISTS_README = "README.txt"
 _ISO2_NAME = re.compile(r"^[A-Z]{2}$")
 
@@ -151,6 +156,10 @@ class _ListsJob:
     wave: str = ""  # the complaints of this wave get callbacks; "" the latest
     # The build's account aliases, as the process making the job sees them (not a worker).
     aliases_path: Path | None = field(default_factory=lambda: _aliases_path())
+    # The build's case rules (None: the built-in service levels and no escalation).
+    rules_path: Path | None = field(
+        default_factory=lambda: config.CASE_RULES if config.CASE_RULES.is_file() else None
+    )
 
 
 @dataclass(frozen=True)
@@ -360,7 +369,59 @@ def build_reports(
     BuildResult
         Outcomes, elapsed seconds and the index path. Failures do not raise: one task's failure
         never stops the others; check ``result.ok`` (``csat reports`` exits with 1).
+
+    Raises
+    ------
+    ReportError
+        Another build holds the reports folder's lock (:func:`csatlib.report.lock.build_lock`).
+    CaseRulesError
+        The study's ``case_rules.yaml`` is malformed (before anything is built).
+
+    Notes
+    -----
+    Before the reports run, the follow-up cases are synced into ``<reports_dir>/cases.sqlite``
+    (:func:`csatlib.report.cases.sync_for_build`), so that every report and list of the build
+    counts the same cases.
     """
+    with build_lock(Path(reports_dir)):
+        return _build_reports(
+            countries,
+            processed_dir=processed_dir,
+            reports_dir=reports_dir,
+            notebook=notebook,
+            summary=summary,
+            summary_notebook=summary_notebook,
+            wave=wave,
+            min_n=min_n,
+            jobs=jobs,
+            force=force,
+            timeout=timeout,
+            scheduler=scheduler,
+            executor=executor,
+            progress=progress,
+            by=by,
+        )
+
+
+def _build_reports(
+    countries: Sequence[str] | None,
+    *,
+    processed_dir: Path,
+    reports_dir: Path,
+    notebook: Path | None,
+    summary: bool,
+    summary_notebook: Path | None,
+    wave: str,
+    min_n: int,
+    jobs: int | None,
+    force: bool,
+    timeout: int,
+    scheduler: str | None,
+    executor: Executor | None,
+    progress: bool,
+    by: Sequence[str],
+) -> BuildResult:
+    """:func:`build_reports` under the build lock."""
     _check_whole_number("timeout", timeout)
     if jobs is not None:
         _check_whole_number("jobs", jobs)
@@ -383,6 +444,7 @@ def build_reports(
         found, too_small = discover_cross_cuts(processed_dir, spec, min_n=min_n)
         slices.update(found)
         skipped += too_small
+    case_note = sync_for_build(processed_dir, reports_dir, wave=wave, aliases_path=_aliases_path())
     plan = _plan(
         selected,
         slices=slices,
@@ -409,6 +471,8 @@ def build_reports(
                 outcomes[outcome.country] = outcome
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
     notes = [*plan.notes, *_remove_stale_reports(reports_dir, available, slices, by)]
+    if case_note:
+        notes.append(case_note)
     if skipped:
         notes.append(
             f"Not built, a cell below the minimum of {min_n} (the unit's and the outer unit's "
@@ -426,6 +490,7 @@ def build_reports(
         lists=lists_outcome,
         groups=groups,
     )
+    write_steering_page(reports_dir)  # the quarterly review: targets, actions, cases
     # The history keeps every wave of the reports this build made (a failed one records nothing).
     units = {**{c: ("country", c, "") for c in selected}, SUMMARY_NAME: ("study", "", ""), **slices}
     built = {n: u for n, u in units.items() if n in outcomes and outcomes[n].status == "built"}
@@ -617,6 +682,74 @@ def _plan(
     plan = _Plan()
     build_id = uuid.uuid4().hex
     wave, min_n, timeout = params["wave"], params["min_n"], params["timeout"]
+    _plan_summary(plan, summary_notebook, processed_dir, reports_dir, params, build_id, force)
+    inputs = [notebook, *_raw_inputs()]
+    for country in selected:
+        country_print = stamps.input_fingerprint(
+            inputs, processed_dir, {**params, "cases": unit_digest(reports_dir, "country", country)}
+        )
+        if not force and stamps.is_fresh(reports_dir, country, country_print):
+            plan.outcomes[country] = CountryOutcome(country, "up to date")
+        else:
+            plan.notebook_jobs.append(
+                CountryJob(
+                    country,
+                    notebook,
+                    processed_dir,
+                    reports_dir,
+                    min_n,
+                    timeout,
+                    country_print,
+                    wave=wave,
+                    build_id=build_id,
+                )
+            )
+    for name, (dimension, value, within) in slices.items():
+        slice_print = stamps.input_fingerprint(
+            inputs,
+            processed_dir,
+            {
+                **params,
+                "dimension": dimension,
+                "value": value,
+                "within": within,
+                "cases": _slice_cases(reports_dir, processed_dir, dimension, value),
+            },
+        )
+        if not force and stamps.is_fresh(reports_dir, name, slice_print):
+            plan.outcomes[name] = CountryOutcome(name, "up to date")
+            continue
+        plan.notebook_jobs.append(
+            CountryJob(
+                name,
+                notebook,
+                processed_dir,
+                reports_dir,
+                min_n,
+                timeout,
+                slice_print,
+                wave=wave,
+                build_id=build_id,
+                dimension=dimension,
+                value=value,
+                within=within,
+            )
+        )
+    _plan_lists(plan, processed_dir, reports_dir, wave=wave, build_id=build_id, force=force)
+    return plan
+
+
+def _plan_summary(
+    plan: _Plan,
+    summary_notebook: Path | None,
+    processed_dir: Path,
+    reports_dir: Path,
+    params: dict[str, Any],
+    build_id: str,
+    force: bool,
+) -> None:
+    """The global summary's job, unless it is up to date (or not asked for: None)."""
+    wave, min_n, timeout = params["wave"], params["min_n"], params["timeout"]
     if summary_notebook is not None and summary_notebook.exists():
         summary_print = stamps.input_fingerprint(
             [summary_notebook], processed_dir, {**params, "kind": "summary"}
@@ -643,58 +776,21 @@ def _plan(
             )
     elif summary_notebook is not None:
         plan.notes.append(f"Global summary skipped: {summary_notebook} does not exist yet.")
-    inputs = [notebook, *_raw_inputs()]
-    country_print = stamps.input_fingerprint(inputs, processed_dir, params)
-    for country in selected:
-        if not force and stamps.is_fresh(reports_dir, country, country_print):
-            plan.outcomes[country] = CountryOutcome(country, "up to date")
-        else:
-            plan.notebook_jobs.append(
-                CountryJob(
-                    country,
-                    notebook,
-                    processed_dir,
-                    reports_dir,
-                    min_n,
-                    timeout,
-                    country_print,
-                    wave=wave,
-                    build_id=build_id,
-                )
-            )
-    for name, (dimension, value, within) in slices.items():
-        slice_print = stamps.input_fingerprint(
-            inputs,
-            processed_dir,
-            {**params, "dimension": dimension, "value": value, "within": within},
-        )
-        if not force and stamps.is_fresh(reports_dir, name, slice_print):
-            plan.outcomes[name] = CountryOutcome(name, "up to date")
-            continue
-        plan.notebook_jobs.append(
-            CountryJob(
-                name,
-                notebook,
-                processed_dir,
-                reports_dir,
-                min_n,
-                timeout,
-                slice_print,
-                wave=wave,
-                build_id=build_id,
-                dimension=dimension,
-                value=value,
-                within=within,
-            )
-        )
+
+
+def _plan_lists(
+    plan: _Plan, processed_dir: Path, reports_dir: Path, *, wave: str, build_id: str, force: bool
+) -> None:
+    """The lists' job, unless their inputs (the case store's standing included) are unchanged."""
     lists_print = stamps.input_fingerprint(
-        [config.ACCOUNT_ALIASES], processed_dir, {"kind": LISTS_NAME, "wave": wave}
+        [config.ACCOUNT_ALIASES, config.CASE_RULES],
+        processed_dir,
+        {"kind": LISTS_NAME, "wave": wave, "cases": store_digest(reports_dir)},
     )
     if not force and stamps.read_stamp(reports_dir, LISTS_NAME).get("fingerprint") == lists_print:
         plan.outcomes[LISTS_NAME] = CountryOutcome(LISTS_NAME, "up to date")
     else:
         plan.lists_job = _ListsJob(processed_dir, reports_dir, lists_print, build_id, wave)
-    return plan
 
 
 def _run_all(pool: Executor, tasks: Sequence[_Task], *, progress: bool) -> Iterable[CountryOutcome]:
@@ -914,8 +1010,27 @@ def _publish(
 
 def _raw_inputs() -> list[Path]:
     """The study's files a report reads besides the processed tables: the CIT codebook, the
-    hand codes, the account aliases and the targets (a change to one rebuilds the reports)."""
-    return [config.CIT_CODEBOOK, config.CIT_HAND_CODES, config.ACCOUNT_ALIASES, config.TARGETS]
+    hand codes, the account aliases, the targets, the action plans, the case rules and the
+    invitations (a change to one rebuilds the reports)."""
+    return [
+        config.CIT_CODEBOOK,
+        config.CIT_HAND_CODES,
+        config.ACCOUNT_ALIASES,
+        config.TARGETS,
+        config.ACTIONS,
+        config.CASE_RULES,
+        config.INVITATIONS,
+    ]
+
+
+def _slice_cases(reports_dir: Path, processed_dir: Path, dimension: str, value: str) -> str:
+    """The digest of a slice's cases (business units only: other dimensions have none)."""
+    if dimension != "business_unit":
+        return ""
+    from csatlib.report.context import unit_label
+
+    label = unit_label(dimension, value, processed_dir)
+    return unit_digest(reports_dir, dimension, value, label=label)
 
 
 def _aliases_path() -> Path | None:
@@ -930,7 +1045,14 @@ def _run_lists(job: _ListsJob) -> CountryOutcome:
     try:
         from csatlib.loop.lists import build_lists
 
-        build_lists(job.processed_dir, stage / "new", aliases_path=job.aliases_path, wave=job.wave)
+        build_lists(
+            job.processed_dir,
+            stage / "new",
+            aliases_path=job.aliases_path,
+            wave=job.wave,
+            cases_path=reports_dir / CASES_FILE,
+            rules=load_case_rules(job.rules_path) if job.rules_path else None,
+        )
         stamps.drop_stamp(reports_dir, LISTS_NAME)
         target = reports_dir / "lists"
         target.mkdir(parents=True, exist_ok=True)

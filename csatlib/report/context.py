@@ -173,6 +173,7 @@ class CountryContext(CodebookView):
     dimension: str = "country"
     within: str = ""  # a cross-cut: "country=DE" (the units compared within Germany)
     within_name: str = ""  # its name in words ("Germany")
+    reports_dir: Path = config.REPORTS_DIR  # where the build publishes (history, case store)
 
     @property
     def unit(self) -> tuple[str, str]:
@@ -415,6 +416,24 @@ class CountryContext(CodebookView):
             country=self.country,
             wave=self.wave,
         )
+
+    @cached_property
+    def case_table(self) -> pd.DataFrame:
+        """The unit's follow-up cases per type: open, overdue, closed and closed within the
+        service level (:func:`csatlib.report.cases.case_display` of the build's case store)."""
+        from csatlib.report.cases import case_display
+
+        label = unit_label(self.dimension, self.country, self.processed_dir)
+        return case_display(
+            self.reports_dir, self.dimension, self.country, label=label, within=self.within
+        )
+
+    @property
+    def case_note(self) -> str:
+        """The sentence under :attr:`case_table` (:func:`csatlib.report.cases.case_note`)."""
+        from csatlib.report.cases import case_note
+
+        return case_note(self.reports_dir, self.dimension, self.case_table)
 
     def country_transactions(self) -> pd.DataFrame | None:
         """This country's transaction-survey tickets (all months); None without that survey
@@ -725,6 +744,7 @@ def load_country(
     dimension: str = "country",
     value: str = "",
     within: str = "",
+    reports_dir: str | Path = "",
 ) -> CountryContext:
     """Validate the report parameters and return the country's :class:`CountryContext`.
 
@@ -748,6 +768,9 @@ def load_country(
     within
         A cross-cut, ``"country=DE"``: only the respondents of Germany, and the unit compared
         with the other units in Germany (:func:`within_rows`).
+    reports_dir
+        Where the build publishes (the history and the case store); empty means ``reports``
+        of this project.
 
     Raises
     ------
@@ -783,6 +806,7 @@ def load_country(
         dimension=dimension,
         within=within,
         within_name=within_name,
+        reports_dir=Path(reports_dir) if reports_dir else config.REPORTS_DIR,
     )
 
 

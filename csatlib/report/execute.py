@@ -225,6 +225,7 @@ def _parameters(job: CountryJob, metrics_path: Path) -> dict[str, Any]:
         "processed_dir": str(job.processed_dir),
         "min_n": job.min_n,
         "metrics_path": str(metrics_path),
+        "reports_dir": str(job.reports_dir),
     }
     if job.wave:  # the notebook's own default (empty: latest wave) otherwise
         params["wave"] = job.wave

@@ -135,6 +135,21 @@ class StudyContext(CodebookView):
         """Country code -> ``"Germany (DE)"`` for every country in the report's wave."""
         return country_labels(self.countries)
 
+    @cached_property
+    def response_rates(self) -> Any:
+        """Response rates of the report's wave by country, region and revenue band, and the
+        non-response check (:func:`csatlib.report.response.response_display` of the study's
+        invitations file; its ``reason`` says why there is none)."""
+        from csatlib.report.response import load, response_display
+
+        revenue = (
+            self.table("revenue") if (self.processed_dir / "revenue.parquet").is_file() else None
+        )
+        invitations = load()
+        waves = set(invitations["wave"].astype(str)) if invitations is not None else set()
+        wave = self.wave if self.wave in waves else None  # else the invitations' latest
+        return response_display(invitations, self.responses, revenue, wave=wave, min_n=self.min_n)
+
     def table(self, kind: str) -> pd.DataFrame:
         """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
         from csatlib.ingest.clean import load_processed

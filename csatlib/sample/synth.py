@@ -2,8 +2,8 @@
 
 ``generate(out_dir)`` writes a Qualtrics-style relationship survey, a transactional (ticket) survey,
 revenue by account, a contact master, account aliases, a hand-coded CIT sample, the codebooks, the
-organisation mapping, a README and ``ground_truth.json``, byte-identical for the same seed
-(``csatlib.config.SYNTH_SEED``).
+organisation mapping, the past waves' invitations (deployment lists), a README and
+``ground_truth.json``, byte-identical for the same seed (``csatlib.config.SYNTH_SEED``).
 Every record is fictional: company names are invented, e-mail addresses use example.com/.org.
 
 Generative model of the relationship survey (respondent i, country c, wave t, account j)::
@@ -1086,6 +1086,7 @@ def _relationship(
         "loyalty": ratings.loyalty,
         "analysable": ~design.competitor & ~defect,
         "cell_counts": design.cell_counts,
+        "contact_email": cols["Q16"],  # as exported (empty: declined contact, or empty response)
     }
     return frame, [header2, header3], truth, incidents, sample
 
@@ -1723,6 +1724,113 @@ def _contacts(
     return frame, stats
 
 
+#: Invitation probability of a contact-master contact who did not answer: per region, lowered
+#: for larger accounts (log size), so that small accounts answer less often (see _invitations).
+_INVITE_BASE: Final = {"AMER": 0.93, "EMEA": 0.88, "APJ": 0.80}
+_INVITE_SIZE_SLOPE: Final = 0.08
+#: The waves whose deployment list invitations.csv holds (all are drawn, in the same order).
+_INVITED_WAVES: Final = WAVES[-1:]
+
+
+def _invitations(
+    rng: np.random.Generator, accounts: pd.DataFrame, contacts: pd.DataFrame, sample: dict
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The deployment lists of the waves (invitations.csv: the latest, :data:`_INVITED_WAVES`)
+    and their counts for the README.
+
+    Per wave: (1) one invitation per distinct e-mail left by a respondent of the wave (ids
+    ``CR`` + number of the address among all respondents' addresses); (2) one per respondent who
+    left no e-mail (declined contact, or an empty response): invited like the others, with an
+    address of their own that their answer does not carry, so it cannot be linked (ids continue
+    the ``CR`` numbering); (3) contact-master contacts who did not answer: a valid address, not
+    opted out, one record per person (smallest id), accounts that are surveyed, address not
+    already invited in the wave, each invited with probability
+    ``clip(_INVITE_BASE[region] - _INVITE_SIZE_SLOPE * log(size of the account), 0.5, 1)``.
+    Invitations are sent on the first day of the wave. Drawn from a stream of its own.
+    """
+    waves = np.asarray(WAVES, dtype=object)[sample["wave"]]
+    account_id = sample["account_id"]
+    country = np.asarray(COUNTRIES, dtype=object)[sample["country"]]
+    email = pd.Series(sample["contact_email"], dtype=object).str.strip()
+    key = email.str.casefold()
+    has = email.ne("").to_numpy()
+    first = pd.DataFrame({"wave": waves, "key": key, "row": np.arange(waves.size)})[has]
+    first = first.drop_duplicates(["wave", "key"])  # first response of each address in a wave
+    rows = first["row"].to_numpy()
+    numbers = {k: i + 1 for i, k in enumerate(sorted(set(first["key"])))}
+    linked = pd.DataFrame(
+        {
+            "wave": waves[rows],
+            "contact_id": [f"CR{numbers[k]:06d}" for k in first["key"]],
+            "email": email.to_numpy(dtype=object)[rows],
+            "account_id": account_id[rows],
+            "country": country[rows],
+        }
+    )
+    silent = np.flatnonzero(~has)
+    pools = np.asarray([_NAME_POOL[c] for c in country[silent]], dtype=object)
+    _, generated = _names(rng, pools)
+    parts = pd.Series(generated, dtype=object).str.partition("@")
+    serial = np.arange(len(numbers) + 1, len(numbers) + 1 + silent.size)
+    unlinked = pd.DataFrame(
+        {
+            "wave": waves[silent],
+            "contact_id": np.char.mod("CR%06d", serial),
+            "email": (parts[0] + ".r" + serial.astype(str) + "@" + parts[2]).to_numpy(dtype=object),
+            "account_id": account_id[silent],
+            "country": country[silent],
+        }
+    )
+    master = contacts.assign(key=contacts["email"].str.strip().str.casefold())
+    valid = master["key"].str.match(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+    index_of = {name: j for j, name in enumerate(accounts["account"])}
+    master["account_id"] = master["account"].map(index_of).to_numpy()
+    surveyed = accounts["in_survey"].to_numpy()[master["account_id"].to_numpy()]
+    pool = master[valid & master["do_not_survey"].eq("N") & surveyed]
+    pool = pool.sort_values("contact_id").drop_duplicates("key")
+    size = accounts["size"].to_numpy()[pool["account_id"].to_numpy()]
+    p = np.clip(
+        pool["region"].map(_INVITE_BASE).to_numpy(float) - _INVITE_SIZE_SLOPE * np.log(size),
+        0.5,
+        1.0,
+    )
+    draws = rng.random((len(WAVES), len(pool)))  # one per wave and contact
+    others = []
+    for t, wave in enumerate(WAVES):  # four waves
+        taken = set(first.loc[first["wave"].eq(wave), "key"])
+        keep = (draws[t] < p) & ~pool["key"].isin(taken).to_numpy()
+        chosen = pool.loc[keep, ["contact_id", "email", "account_id", "country"]]
+        others.append(chosen.assign(wave=wave))
+    frame = pd.concat([linked, unlinked, *others], ignore_index=True)
+    ids = frame["account_id"].to_numpy()
+    wave_start = dict(zip(WAVES, np.datetime_as_string(_WAVE_BOUNDS[:-1], unit="D"), strict=True))
+    out = pd.DataFrame(
+        {
+            "wave": frame["wave"],
+            "contact_id": frame["contact_id"],
+            "email": frame["email"],
+            "account": accounts["account"].to_numpy(dtype=object)[ids],
+            "country": frame["country"],
+            "region": frame["country"].map(_REGION),
+            "segment": accounts["segment"].to_numpy(dtype=object)[ids],
+            "invited_at": frame["wave"].map(wave_start),
+        }
+    ).sort_values(["wave", "contact_id"], kind="stable", ignore_index=True)
+    # only the latest list is written: the four would take data/raw past its 10 MB budget
+    kept = frame["wave"].isin(_INVITED_WAVES).to_numpy()
+    out = out[out["wave"].isin(_INVITED_WAVES)].reset_index(drop=True)
+    n_linked = int(kept[: len(linked)].sum())
+    n_unlinked = int(kept[len(linked) : len(linked) + len(unlinked)].sum())
+    stats = {
+        "rows": len(out),
+        "linked": n_linked,
+        "unlinked": n_unlinked,
+        "measured_rate": n_linked / len(out),
+        "true_rate": (n_linked + n_unlinked) / len(out),
+    }
+    return out, stats
+
+
 _N_HAND_CODED: Final = 350  # per field (likes, dislikes)
 _CODER_ACCURACY: Final = {"coder_a": 0.92, "coder_b": 0.85}
 
@@ -2121,12 +2229,15 @@ def _cronbach_alpha(items: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - items.var(axis=0, ddof=1).sum() / items.sum(1).var(ddof=1)))
 
 
-def _readme(seed: int, rows: dict[str, int], organisation: dict[str, int]) -> str:
+def _readme(
+    seed: int, rows: dict[str, int], organisation: dict[str, int], invitations: dict[str, object]
+) -> str:
     n_accounts, n_two = organisation["accounts"], organisation["two_units"]
     n_small, n_small_latest = organisation["small_unit"], organisation["small_unit_latest"]
     return f"""# Sample data (synthetic)
 
-Every file here except `cit_codebook.yaml` and `targets.csv` is **synthetic**: written by
+Every file here except `cit_codebook.yaml`, `targets.csv`, `actions.csv` and `case_rules.yaml` is
+**synthetic**: written by
 `csat synth` (`csatlib.sample.synth.generate`) with seed {seed}, byte-identical on every run with
 that seed.
 Companies, people and e-mail addresses (example.com / example.org) are invented. The pipeline
@@ -2148,6 +2259,15 @@ from the generator.
 - `contact_master.csv`: {rows["contact_master.csv"]:,} contacts for deployment sampling, with
   duplicate contacts (e-mail differing in case or blanks), do-not-survey flags and the date each
   was last surveyed.
+- `invitations.csv`: the deployment list of the latest wave ({invitations["rows"]:,} invitations:
+  wave, contact, e-mail, account, country, region, segment, date sent; the earlier waves' lists
+  are left out to keep this folder small). Each address a respondent
+  left was invited ({invitations["linked"]:,} invitations); respondents who left none were
+  invited too ({invitations["unlinked"]:,}) but their answers cannot be linked to their
+  invitation; the rest are contact-master contacts who did not answer, invited less often in APJ
+  and in large accounts. Response rate measured by e-mail {invitations["measured_rate"]:.1%}
+  (a lower bound), true rate {invitations["true_rate"]:.1%}. The revenue-only accounts were never
+  invited.
 - `account_aliases.csv`: manual alias -> canonical account overrides for spellings no fuzzy
   matcher can link (abbreviations, translations, another script).
 - `organisation.yaml`: the organisation mapping (see docs/organisation.md): five business
@@ -2162,6 +2282,10 @@ from the generator.
 - `cit_codebook.yaml`: the CIT coding scheme, written by hand (not generated).
 - `targets.csv`: the targets agreed with each unit (unit, metric, baseline wave, target, due
   wave), written by hand (not generated); the reports' scorecards read it.
+- `actions.csv`: the action plans agreed with each unit (unit, attribute, root cause, action,
+  owner, start wave, due, status), written by hand (not generated); the reports list them.
+- `case_rules.yaml`: the follow-up rules (service level per case type, escalation rules),
+  written by hand (not generated); the build's follow-up cases follow them.
 """
 
 
@@ -2212,7 +2336,7 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     out_dir : Path
         Target folder (created if missing). ``data/raw`` (``csatlib.config.RAW_DIR``) holds the
         committed sample; files there other than the generated ones (``cit_codebook.yaml``,
-        ``targets.csv``) are left alone.
+        ``targets.csv``, ``actions.csv``, ``case_rules.yaml``) are left alone.
     seed : int, keyword-only
         Seed of the random streams (default ``csatlib.config.SYNTH_SEED``). The same seed gives
         byte-identical files (with the same numpy version).
@@ -2223,7 +2347,7 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
         File name -> path of every file written: ``relationship_survey.csv`` and its codebook,
         ``transaction_survey.csv`` and its codebook, ``revenue.csv`` and its codebook,
         ``contact_master.csv``, ``account_aliases.csv``, ``cit_hand_codes.csv``,
-        ``organisation.yaml``, ``ground_truth.json`` and ``README.md``.
+        ``organisation.yaml``, ``invitations.csv``, ``ground_truth.json`` and ``README.md``.
 
     Raises
     ------
@@ -2238,7 +2362,8 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise DataError(f"generate(seed=...): expected a non-negative integer, found {seed!r}")
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(8)]
+    # spawn(9)[:8] are the children spawn(8) gave: adding a stream leaves the others' draws alone
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(9)]
     accounts, pairs = _accounts(streams[0])
     relationship, headers, defects, incidents, sample = _relationship(streams[1], accounts, pairs)
     transactions = _transactions(streams[2], accounts, pairs)
@@ -2254,6 +2379,8 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     aliases = pd.DataFrame(ACCOUNT_ALIASES, columns=["alias", "canonical"])
     # drawn last, from the one stream nothing else uses: the other files stay as they were
     organisation, organisation_counts = _organisation(streams[7], accounts, sample)
+    # likewise: the past waves' deployment lists, from a stream of their own
+    invitations, invitation_counts = _invitations(streams[8], accounts, contacts, sample)
 
     files: dict[str, bytes] = {
         "relationship_survey.csv": _csv_bytes(relationship, extra_header=headers, bom=True),
@@ -2266,6 +2393,7 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
         "account_aliases.csv": _csv_bytes(aliases),
         "cit_hand_codes.csv": _csv_bytes(hand),
         "organisation.yaml": organisation.encode("utf-8"),
+        "invitations.csv": _csv_bytes(invitations),
     }
     rows = {
         "relationship_survey.csv": len(relationship),
@@ -2299,7 +2427,9 @@ def generate(out_dir: Path, *, seed: int = SYNTH_SEED) -> dict[str, Path]:
     files["ground_truth.json"] = (
         json.dumps(truth, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     ).encode("utf-8")
-    files["README.md"] = _readme(int(seed), rows, organisation_counts).encode("utf-8")
+    files["README.md"] = _readme(int(seed), rows, organisation_counts, invitation_counts).encode(
+        "utf-8"
+    )
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,8 @@ __all__ = [
     "transaction_summary",
     "expectation_gap",
     "trends",
+    "mean_change",
+    "MEAN_CHANGE_COLUMNS",
 ]
 
 Scale = tuple[int, int]
@@ -1041,6 +1043,140 @@ def trends(
     return out
 
 
+#: The columns of :func:`mean_change`'s table after the group columns.
+MEAN_CHANGE_COLUMNS: Final[tuple[str, ...]] = (
+    "measure", "from_wave", "to_wave", "n_from", "n_to", "mean_from", "mean_to", "change",
+    "se", "df", "ci_low", "ci_high", "p_value", "suppressed",
+)  # fmt: skip
+
+
+def mean_change(
+    df: pd.DataFrame,
+    columns: str | Sequence[str],
+    *,
+    from_wave: str,
+    to_wave: str,
+    wave: str = "wave",
+    by: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    conf: float = DEFAULT_CONF,
+) -> pd.DataFrame:
+    """Change of each group's mean rating from one wave to another, with its interval and test.
+
+    The change between any two waves (e.g. since an action plan started), where :func:`trends`
+    gives the change from the study's previous wave; between adjacent waves the two agree.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per respondent: the whole design (every wave and group of the study the
+        estimate is part of), so that every account counts in the variance as in :func:`trends`.
+    columns : str or sequence of str
+        Rating columns; each gets its change.
+    from_wave, to_wave : str, keyword-only
+        The two waves (compared as text with the ``wave`` column); ``change = mean_to -
+        mean_from``. A wave without rows gives ``n = 0`` (suppressed).
+    wave : str, keyword-only
+        Wave column.
+    by : str or sequence of str, optional, keyword-only
+        Grouping column(s); None (default): one group, the whole of ``df``.
+    cluster : str, optional, keyword-only
+        Column of the primary sampling unit (the customer account); None: respondents are
+        independent.
+    min_n, conf : keyword-only
+        Small-cell minimum (either wave below it: ``suppressed``, every estimate NaN) and
+        confidence level of the interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group of ``df`` and column: ``*by`` then :data:`MEAN_CHANGE_COLUMNS`:
+        ``n_from, n_to`` (valid answers), ``mean_from, mean_to``, ``change``, ``se`` (of the
+        change), ``df`` (of its t distribution), ``ci_low, ci_high`` (interval of the change),
+        ``p_value`` (two-sided, no change), ``suppressed``.
+
+    Raises
+    ------
+    DataError
+        A missing column, a non-numeric rating, ``from_wave == to_wave``, or an invalid
+        ``min_n``/``conf``.
+
+    Notes
+    -----
+    With ``cluster``, the two waves of a group are domains :math:`a, b` of one design over all
+    rows of ``df`` (``svydesign(ids = ~cluster)``) and the change :math:`\\hat\\Delta =
+    \\bar y_b - \\bar y_a` has the linearization variance (Binder 1983; Lumley 2010, ch. 3)
+
+    .. math:: \\widehat{Var}(\\hat\\Delta) = \\widehat{Var}(\\bar y_a) + \\widehat{Var}(\\bar y_b)
+              - 2\\, \\widehat{Cov}(\\bar y_a, \\bar y_b), \\quad \\widehat{Cov} =
+              \\frac{C}{C-1} \\sum_c (Z_{ac} - \\bar Z_a)(Z_{bc} - \\bar Z_b),
+
+    :math:`Z_{dc}` the account totals of the influence values
+    :math:`(y_i - \\bar y_d)/n_d` (formula in :mod:`csatlib.stats.design`): an account that
+    answers in both waves makes the two means correlated, which a variance summing the two
+    waves' variances ignores. Test and interval are Student's t on :math:`\\min(C_a, C_b) - 1`
+    degrees of freedom, :math:`C_d` the accounts answering in wave :math:`d` (as
+    :func:`trends`): :math:`\\hat\\Delta \\pm t_{df, (1+conf)/2}\\, se`. Without ``cluster``
+    the waves are independent samples: Welch's t, :math:`se^2 = s_a^2/n_a + s_b^2/n_b` and the
+    Welch-Satterthwaite df.
+
+    Checked against R 4.2.2, survey 4.1.1: ``svycontrast(svyby(~y, ~interaction(group,
+    wave), design, svymean, covmat = TRUE), ...)`` (change and SE to 1e-8), and against
+    :func:`trends` for adjacent waves, in tests/stats/test_scores_change.py.
+
+    References
+    ----------
+    Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex
+    surveys. International Statistical Review, 51(3), 279-292.
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, ch. 2-3.
+    Welch, B. L. (1947). The generalization of "Student's" problem when several different
+    population variances are involved. Biometrika, 34(1/2), 28-35.
+    """
+    conf = check_conf(conf, func="mean_change")
+    min_n = check_min_n(min_n, func="mean_change")
+    columns = _as_list(columns, "columns")
+    by = [] if by is None else _as_list(by)
+    require_columns(df, [*by, wave, *columns, *_optional(cluster)], "mean_change")
+    from_wave, to_wave = str(from_wave), str(to_wave)
+    if from_wave == to_wave:
+        raise DataError(
+            f"mean_change: from_wave and to_wave must be two different waves; found {from_wave!r}"
+            " twice"
+        )
+    groups, n_groups, decode = _cells(df, by)
+    present = _observed(groups, n_groups)
+    labels = df[wave].astype(object).map(str, na_action="ignore").to_numpy()
+    step = np.select([labels == from_wave, labels == to_wave], [0, 1], -1)
+    cells = np.where((step >= 0) & (groups < n_groups), 2 * groups + step, 2 * n_groups)
+    observed = np.ravel(np.column_stack([2 * present, 2 * present + 1]))  # from, to, from ...
+    prev_pos = np.where(np.arange(len(observed)) % 2 == 1, np.arange(len(observed)) - 1, -1)
+    frames = []
+    for column in columns:
+        rows = _mean_rows(df, column, cells, 2 * n_groups, observed, prev_pos, cluster, conf)
+        before, after = rows.iloc[0::2].reset_index(drop=True), rows.iloc[1::2]
+        frame = decode(present).reset_index(drop=True)
+        frame["measure"] = column
+        frame["from_wave"], frame["to_wave"] = from_wave, to_wave
+        frame["n_from"] = before["n"].to_numpy(np.int64)
+        frame["n_to"] = after["n"].to_numpy(np.int64)
+        frame["mean_from"] = before["value"].to_numpy(np.float64)
+        frame["mean_to"] = after["value"].to_numpy(np.float64)
+        for name in ("change", "se", "df", "p_value"):
+            source = {"se": "change_se", "df": "change_df"}.get(name, name)
+            frame[name] = after[source].to_numpy(np.float64)
+        half = _t_quantile(conf, frame["df"].to_numpy(np.float64)) * frame["se"].to_numpy()
+        frame["ci_low"] = frame["change"] - half
+        frame["ci_high"] = frame["change"] + half
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out = out[[*by, *MEAN_CHANGE_COLUMNS[:-1]]]
+    out["suppressed"] = (out["n_from"] < min_n) | (out["n_to"] < min_n)
+    estimates = ["mean_from", "mean_to", "change", "se", "df", "ci_low", "ci_high", "p_value"]
+    _suppress(out, out["suppressed"].to_numpy(), estimates)
+    return out
+
+
 def _study_waves(column: pd.Series, waves: Sequence[str] | None) -> list[str]:
     """The study's wave order: ``waves`` as given (checked to hold every wave of the column),
     else :func:`csatlib.roles.wave_order` of the column."""
@@ -1107,6 +1243,7 @@ def _mean_rows(
         ci_low, ci_high = m["ci_low"][observed], m["ci_high"][observed]
         var1, var0 = se**2, se[prev] ** 2
         change_se = np.sqrt(var1 + var0)
+        df_t = _welch_df(var1, var0, n, n[prev])
         p = _welch_p(value - value[prev], change_se, var1, var0, n, n[prev])
     else:
         codes = cluster_codes(df[cluster].to_numpy(dtype=object), len(x))
@@ -1121,9 +1258,10 @@ def _mean_rows(
         # Student's t on the smaller wave's accounts minus one (as the NPS change)
         accounts = design.n_clusters[observed]
         df_t = np.minimum(accounts, np.where(has, accounts[prev], np.nan)) - 1.0
+        df_t = np.where(df_t >= 1, df_t, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_stat = (value - value[prev]) / change_se
-            p = 2.0 * stats.t.sf(np.abs(t_stat), np.where(df_t >= 1, df_t, np.nan))
+            p = 2.0 * stats.t.sf(np.abs(t_stat), df_t)
         p = np.where(change_se == 0, np.nan, p)
     return pd.DataFrame(
         {
@@ -1137,8 +1275,16 @@ def _mean_rows(
             "change": np.where(has, value - value[prev], np.nan),
             "change_se": np.where(has, change_se, np.nan),
             "p_value": np.where(has, p, np.nan),
+            # degrees of freedom of the change's test (and of mean_change's interval)
+            "change_df": np.where(has, df_t, np.nan),
         }
     )
+
+
+def _welch_df(var1: np.ndarray, var0: np.ndarray, n1: np.ndarray, n0: np.ndarray) -> np.ndarray:
+    """Welch-Satterthwaite degrees of freedom of the difference of two independent means."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (var1 + var0) ** 2 / (var1**2 / (n1 - 1.0) + var0**2 / (n0 - 1.0))
 
 
 def _welch_p(
@@ -1151,8 +1297,8 @@ def _welch_p(
 ) -> np.ndarray:
     """Two-sided Welch p-value; with no variance (every answer alike on both sides) no test:
     NaN, never the certainty of p = 0."""
+    welch_df = _welch_df(var1, var0, n1, n0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        welch_df = (var1 + var0) ** 2 / (var1**2 / (n1 - 1.0) + var0**2 / (n0 - 1.0))
         t_stat = change / change_se
     p = 2.0 * stats.t.sf(np.abs(t_stat), welch_df)
     return np.where(change_se == 0, np.nan, p)

@@ -32,6 +32,7 @@ EXPECTED_FILES = {
     "revenue.codebook.yaml",
     "contact_master.csv",
     "account_aliases.csv",
+    "invitations.csv",
     "cit_hand_codes.csv",
     "organisation.yaml",
     "ground_truth.json",
