@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from csatlib import config
-from csatlib.errors import DataError, ExportError
+from csatlib.errors import DataError
 from csatlib.ingest.actions import COLUMNS, OPEN, empty_actions, load_actions
 from csatlib.report.targets import report_name
 
@@ -83,21 +83,21 @@ def load(path: str | Path | None = None) -> pd.DataFrame:
     return load_actions(path) if path.is_file() else empty_actions()
 
 
-def _check_plans(plans: pd.DataFrame, attributes: Sequence[str], source: str) -> None:
-    """Raise ExportError naming the file row of every plan on an attribute the codebook lacks."""
+def _check_plans(
+    plans: pd.DataFrame, attributes: Sequence[str], source: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """The plans on attributes of the study's codebook, and one flag per plan left out (its file
+    row and attribute): a plan is kept and flagged rather than stopping the report."""
     unknown = ~plans["attribute"].isin(set(attributes))
-    if not unknown.any():
-        return
     known = ", ".join(attributes) or "none"
-    raise ExportError(
-        "\n".join(
-            f"{source}, row {row}, column attribute: expected an attribute of the study's "
-            f"codebook (role attribute: {known}), found {name!r}"
-            for row, name in zip(
-                plans.loc[unknown, "row"], plans.loc[unknown, "attribute"], strict=True
-            )
+    flags = [
+        f"{source}, row {row}, column attribute: expected an attribute of the study's codebook "
+        f"(role attribute: {known}), found {name!r}; the plan is not shown"
+        for row, name in zip(
+            plans.loc[unknown, "row"], plans.loc[unknown, "attribute"], strict=True
         )
-    )
+    ]
+    return plans.loc[~unknown].reset_index(drop=True), flags
 
 
 def _wave_position(
@@ -244,7 +244,7 @@ def action_plan_table(
     source = actions.attrs.get("source")
     unit = report_name(ctx)
     plans = actions.loc[actions["unit"].astype(str) == unit].reset_index(drop=True)
-    _check_plans(plans, ctx.attributes, source or "actions.csv")
+    plans, flags = _check_plans(plans, ctx.attributes, source or "actions.csv")
     rows = _ordered_rows(plans, ctx.priorities)
     rows["unit"], rows["wave"] = unit, ctx.wave
     rows["label"] = [label(a, ctx.labels) for a in rows["attribute"]]
@@ -264,6 +264,7 @@ def action_plan_table(
         "wave": ctx.wave,
         "today": today,
         "min_n": ctx.min_n,
+        "flags": flags,
     }
     return out
 
@@ -357,6 +358,9 @@ def action_plan_note(table: pd.DataFrame) -> str | None:
     """One line when the unit has no action plan (or the study no action plans file); else
     None. Overdue plans are counted when there are any."""
     name = table.attrs.get("unit_name") or table.attrs.get("unit", "this unit")
+    flags = table.attrs.get("flags") or []
+    if flags:
+        return " ".join(flags)
     if table.attrs.get("source") is None:
         return "The study has no action plans file (actions.csv), so no plan is shown."
     plans = int(table["has_plan"].sum()) if len(table) else 0

@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.loop.cases import CASES_FILE, case_summary, read_cases
+from csatlib.report.display import SafeHTML
 
 __all__ = [
     "TYPE_WORDS",
+    "case_block",
     "case_display",
     "case_note",
     "store_digest",
@@ -55,7 +57,7 @@ def unit_cases(
         keep = cases["country"].astype(str) == value
     elif dimension == "business_unit":
         units = cases["business_units"].astype(str).str.split(";")
-        wanted = {label.strip(), value.strip()}
+        wanted = {name for name in (label.strip(), value.strip()) if name}  # "": no unit
         keep = units.map(lambda names: any(n.strip() in wanted for n in names))
     else:
         return None
@@ -174,3 +176,12 @@ def sync_for_build(
         f"Follow-up cases: {result.opened:,} opened by this build, {result.seen:,} seen again; "
         f"{result.total:,} in the store."
     )
+
+
+def case_block(table: pd.DataFrame, sentence: str) -> SafeHTML:
+    """The case table followed by its sentence (:func:`case_note`); the sentence alone when the
+    unit has no case (never a table with headers only). Text is escaped."""
+    from csatlib.report.display import note
+
+    body = table.to_html(escape=True, border=0) if len(table) else ""
+    return SafeHTML(body + note(sentence).markup)

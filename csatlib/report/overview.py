@@ -140,8 +140,13 @@ class StudyContext(CodebookView):
         """Response rates of the report's wave by country, region and revenue band, and the
         non-response check (:func:`csatlib.report.response.response_display` of the study's
         invitations file; its ``reason`` says why there is none)."""
-        from csatlib.report.response import load, response_display
+        from csatlib.report.response import ResponseDisplay, load, response_display
 
+        if "contact_email" not in self.responses.columns:
+            return ResponseDisplay(
+                reason="The survey export carries no contact e-mail (role contact), so answers "
+                "cannot be linked to invitations: no response rate."
+            )
         revenue = (
             self.table("revenue") if (self.processed_dir / "revenue.parquet").is_file() else None
         )

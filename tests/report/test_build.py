@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from csatlib import config
+from csatlib.cli import main
 from csatlib.errors import ReportError
 from csatlib.ingest.clean import build_processed
 from csatlib.report.build import CountryOutcome, build_reports, validate_executed, write_index
@@ -296,3 +297,36 @@ def test_build_processes_skip_the_iri_grammars_and_still_validate_notebooks() ->
     ).stdout.split("\n")
     assert out[0] == "rejected"  # validation still works
     assert out[1] == "True None"  # jsonschema loaded, its rfc3987_syntax checkers skipped
+
+
+def test_an_imported_outcome_survives_a_rebuild_and_leaves_the_lists(built, tmp_path) -> None:
+    """The issue's test: import an owner's outcome, rebuild, the outcome is still there; the
+    closed case is gone from its list and the steering page counts it closed."""
+    import pandas as pd
+
+    from csatlib.loop.cases import read_cases
+    from csatlib.report.steering import PAGE_NAME
+
+    processed, reports, _ = built
+    cases = read_cases(reports / "cases.sqlite")
+    recovery = cases.loc[(cases["type"] == "recovery") & (cases["country"] == "DE")]
+    case_id = recovery["case_id"].iloc[0]
+    returned = tmp_path / "returned.csv"
+    returned.write_text(
+        f"Case,Status,Outcome,Closed\n{case_id},closed,called back: part shipped,\n",
+        encoding="utf-8",
+    )
+    assert main(["cases", "import", str(returned), "--reports-dir", str(reports)]) == 0
+    again = build_reports(COUNTRIES, processed_dir=processed, reports_dir=reports, progress=False)
+    assert again.ok, again.describe()
+    after = read_cases(reports / "cases.sqlite").set_index("case_id")
+    assert after.loc[case_id, "status"] == "closed"
+    assert after.loc[case_id, "outcome"] == "called back: part shipped"
+    assert len(after) == len(cases)  # a rebuild neither drops nor duplicates a case
+    listed = pd.read_csv(reports / "lists" / "followup" / "recovery_all.csv", dtype=str)
+    assert case_id not in set(listed["Case"])
+    assert len(listed) == int((cases["type"] == "recovery").sum()) - 1
+    # DE's report was rebuilt (its cases changed) and JP's was not
+    assert [o.status for o in again.outcomes] == ["built", "up to date"]
+    assert "Quarterly review" in (reports / "index.html").read_text(encoding="utf-8")
+    assert (reports / "html" / PAGE_NAME).is_file()
