@@ -155,6 +155,16 @@ class StudyContext(CodebookView):
         wave = self.wave if self.wave in waves else None  # else the invitations' latest
         return response_display(invitations, self.responses, revenue, wave=wave, min_n=self.min_n)
 
+    @cached_property
+    def revenue_linkage(self) -> Any:
+        """How revenue moved for detractor, passive and promoter accounts of the report's wave
+        (:func:`csatlib.report.revenue.revenue_linkage_of`), or why the study cannot say."""
+        from csatlib.report.revenue import revenue_linkage_of
+
+        return revenue_linkage_of(
+            self.responses, self.processed_dir, wave=self.wave, min_n=self.min_n
+        )
+
     def table(self, kind: str) -> pd.DataFrame:
         """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
         from csatlib.ingest.clean import load_processed
