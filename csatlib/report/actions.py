@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from csatlib.report.display import SafeHTML
 
 __all__ = [
+    "plan_words",
     "ACTION_PLAN_COLUMNS",
     "Movement",
     "RULE",
@@ -381,3 +382,23 @@ def action_plan_intro(table: pd.DataFrame) -> SafeHTML:
     head = heading("Action plans", subtitle=RULE)
     line = action_plan_note(table)
     return SafeHTML(head.markup + note(line).markup) if line else head
+
+
+def plan_words(table: pd.DataFrame, attribute: str) -> str | None:
+    """The state of an attribute's plan(s) in a few words, for the executive summary: "plan
+    overdue by 32 days", "plan in progress, due 2027-01-31", "plan done", "no action plan yet";
+    None when the study has no action plans file (nothing to say)."""
+    if table.attrs.get("source") is None:
+        return None
+    plans = table.loc[(table["attribute"] == attribute) & table["has_plan"].astype(bool)]
+    if plans.empty:
+        return "no action plan yet"
+    late = plans.loc[plans["overdue"].astype(bool)]
+    if len(late):
+        days = int(late["days_overdue"].max())
+        return f"plan overdue by {days} day{'s' * (days != 1)}"
+    live = plans.loc[plans["status"].isin(sorted(OPEN))]
+    if len(live):
+        due = pd.to_datetime(live["due"]).min()
+        return f"plan {live['status'].iloc[0]}, due {due:%Y-%m-%d}"
+    return f"plan {plans['status'].iloc[0]}"

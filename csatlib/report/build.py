@@ -490,7 +490,7 @@ def _build_reports(
         lists=lists_outcome,
         groups=groups,
     )
-    write_steering_page(reports_dir)  # the quarterly review: targets, actions, cases
+    write_steering_page(reports_dir, labels=_labels(processed_dir))  # the quarterly review
     # The history keeps every wave of the reports this build made (a failed one records nothing).
     units = {**{c: ("country", c, "") for c in selected}, SUMMARY_NAME: ("study", "", ""), **slices}
     built = {n: u for n, u in units.items() if n in outcomes and outcomes[n].status == "built"}
@@ -1021,6 +1021,13 @@ def _raw_inputs() -> list[Path]:
         config.CASE_RULES,
         config.INVITATIONS,
     ]
+
+
+def _labels(processed_dir: Path) -> dict[str, str]:
+    """The codebook's labels of the study's columns (names for the steering page)."""
+    from csatlib.ingest.clean import load_processed
+
+    return dict(load_processed("responses", processed_dir).attrs.get("labels", {}))
 
 
 def _slice_cases(reports_dir: Path, processed_dir: Path, dimension: str, value: str) -> str:

@@ -418,6 +418,15 @@ class CountryContext(CodebookView):
         )
 
     @cached_property
+    def action_plans(self) -> pd.DataFrame:
+        """The unit's action plans against its priorities
+        (:func:`csatlib.report.actions.action_plan_table` of the study's ``actions.csv``): the
+        summary and the action-plan section read this one table."""
+        from csatlib.report.actions import action_plan_table, load
+
+        return action_plan_table(self, load())
+
+    @cached_property
     def case_table(self) -> pd.DataFrame:
         """The unit's follow-up cases per type: open, overdue, closed and closed within the
         service level (:func:`csatlib.report.cases.case_display` of the build's case store)."""

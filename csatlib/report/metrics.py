@@ -235,7 +235,8 @@ def report_metrics(
         ``importance``,
         ``ci_low``, ``ci_high``, ``share``, ``rank``, or ``suppressed`` with the ``reason``),
         ``drivers_r2`` and ``drivers_n``; ``targets`` (per metric of the unit's scorecard,
-        :func:`csatlib.report.targets.scorecard`: ``target``, ``due_wave``, ``status``). A
+        :func:`csatlib.report.targets.scorecard`: ``target``, ``due_wave``, ``status``,
+        ``baseline_wave`` and ``baseline``, NaN when the report had none). A
         suppressed cell carries ``{"suppressed": true,
         "n": ...}`` and no estimate; a part the study does not have (None or an empty table: no
         attributes, fewer than two loyalty items) is absent.
@@ -261,6 +262,9 @@ def report_metrics(
                 "target": _rounded(r["target"]),
                 "due_wave": str(r["due_wave"]),
                 "status": str(r["status"]),
+                # the baseline as the report shows it (history, else its own trend table)
+                "baseline_wave": str(r.get("baseline_wave", "") or ""),
+                "baseline": _rounded(r.get("baseline")),
             }
             for _, r in scorecard.iterrows()
         },

@@ -111,16 +111,20 @@ def _unit_names(reports_dir: Path, unit: str) -> tuple[str, str]:
             name += f" in {unit_label(*str(stamp['within']).split('=', 1))}"
         return name, name
     dimension, _, slug = unit.partition("--")
+    if dimension == "business_unit" and "--" not in slug:  # the mapping names it
+        name = unit_label(dimension, slug)
+        if name != slug:
+            return name, name
     return f"{slug.replace('--', ' in ')} ({unit_words(dimension)[0]})", slug
 
 
-def _metric_label(metric: str) -> str:
-    """ "NPS", "Satisfaction: Delivery" (the metrics JSON carries no codebook label)."""
+def _metric_label(metric: str, labels: Mapping[str, str] | None = None) -> str:
+    """ "NPS", "Satisfaction: Delivery" (the codebook's label when ``labels`` has it)."""
     from csatlib.report.tables import label
 
     if metric in _METRIC_LABELS:
         return _METRIC_LABELS[metric]
-    return f"Satisfaction: {label(metric.partition(':')[2], None)}"
+    return f"Satisfaction: {label(metric.partition(':')[2], labels)}"
 
 
 # --------------------------------------------------------------------------- targets
@@ -151,11 +155,12 @@ def _unit_targets(reports_dir: Path, path: Path) -> pd.DataFrame:
                 "target": cell.get("target"),
                 "due_wave": str(cell.get("due_wave", "")),
                 "status": str(cell.get("status", "")),
+                "reported_baseline": cell.get("baseline"),
             }
             for metric, cell in block.items()
             if isinstance(cell, Mapping)
         ],
-        columns=["metric", "target", "due_wave", "status"],
+        columns=["metric", "target", "due_wave", "status", "reported_baseline"],
     )
     figures = metric_rows(metrics, unit=unit)[["metric", "estimate", "ci_low", "ci_high", "n"]]
     name, short = _unit_names(reports_dir, unit)
@@ -176,10 +181,17 @@ def _with_baselines(kpis: pd.DataFrame, targets: pd.DataFrame, reports_dir: Path
     recorded = recorded.loc[~recorded["suppressed"].astype(bool)]
     recorded = recorded.rename(columns={"wave": "baseline_wave", "estimate": "baseline"})
     keys = ["unit", "metric", "baseline_wave"]
-    return kpis.merge(recorded[[*keys, "baseline"]], on=keys, how="left")
+    out = kpis.merge(recorded[[*keys, "baseline"]], on=keys, how="left")
+    # the report's own baseline first (its scorecard's: history, else its trend table), so the
+    # page and the report never disagree; the history's for a report of an older build
+    reported = pd.to_numeric(out.pop("reported_baseline"), errors="coerce")
+    out["baseline"] = reported.fillna(pd.to_numeric(out["baseline"], errors="coerce"))
+    return out
 
 
-def _kpis(reports_dir: Path, targets: pd.DataFrame) -> pd.DataFrame:
+def _kpis(
+    reports_dir: Path, targets: pd.DataFrame, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Every report's targets, missed and at risk first (columns :data:`KPI_COLUMNS`)."""
     paths = sorted((reports_dir / "metrics").glob("*.json"))
     frames = [_unit_targets(reports_dir, p) for p in paths if p.stem != SUMMARY_NAME]
@@ -189,7 +201,7 @@ def _kpis(reports_dir: Path, targets: pd.DataFrame) -> pd.DataFrame:
     kpis = _with_baselines(pd.concat(frames, ignore_index=True), targets, reports_dir)
     for column in ("target", "estimate", "ci_low", "ci_high", "n", "baseline"):
         kpis[column] = pd.to_numeric(kpis[column], errors="coerce").astype(float)
-    kpis["label"] = kpis["metric"].map(_metric_label)
+    kpis["label"] = [_metric_label(m, labels) for m in kpis["metric"]]
     kpis["gap"] = kpis["estimate"] - kpis["target"]
     kpis[["baseline_wave", "owner"]] = kpis[["baseline_wave", "owner"]].fillna("")
     rank = kpis["status"].map({s: i for i, s in enumerate(STATUS_ORDER)}).fillna(len(STATUS_ORDER))
@@ -209,7 +221,12 @@ def _status_counts(kpis: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- actions
 
 
-def _open_actions(actions: pd.DataFrame, reports_dir: Path, today: dt.date) -> pd.DataFrame:
+def _open_actions(
+    actions: pd.DataFrame,
+    reports_dir: Path,
+    today: dt.date,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The open and in-progress plans, overdue first (columns :data:`ACTION_COLUMNS`)."""
     from csatlib.report.tables import label
 
@@ -226,7 +243,7 @@ def _open_actions(actions: pd.DataFrame, reports_dir: Path, today: dt.date) -> p
     plans["days_overdue"] = np.where(plans["overdue"], late, 0).astype(np.int64)
     names = {u: _unit_names(reports_dir, u)[0] for u in plans["unit"].astype(str).unique()}
     plans["unit_name"] = plans["unit"].astype(str).map(names)
-    plans["label"] = [label(a, None) for a in plans["attribute"]]
+    plans["label"] = [label(a, labels) for a in plans["attribute"]]
     plans["due"] = pd.to_datetime(plans["due"]).dt.date
     plans = plans.sort_values(
         ["days_overdue", "due", "unit_name", "label"],
@@ -318,6 +335,7 @@ def steering_tables(
     targets: pd.DataFrame | None = None,
     rules: CaseRules | None = None,
     today: dt.date | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> SteeringTables:
     """Gather the steering page's tables from the reports folder and the study's files.
 
@@ -336,6 +354,9 @@ def steering_tables(
         service levels in words.
     today : datetime.date, optional
         The date overdue plans and cases are judged on (default: today).
+    labels : mapping of str to str, optional
+        The codebook's labels of the attributes (``responses.attrs["labels"]``); without them
+        an attribute is named from its canonical name ("Post sales support").
 
     Returns
     -------
@@ -369,13 +390,13 @@ def steering_tables(
         raise DataError(f"steering_tables: today must be a datetime.date; got {today!r}")
     actions = action_plans.load() if actions is None else actions
     targets = target_file.load() if targets is None else targets
-    kpis = _kpis(reports_dir, targets)
+    kpis = _kpis(reports_dir, targets, labels)
     by_type, by_owner, sla = _case_tables(reports_dir, rules, today)
     return SteeringTables(
         today=today,
         targets=kpis,
         target_counts=_status_counts(kpis),
-        actions=_open_actions(actions, reports_dir, today),
+        actions=_open_actions(actions, reports_dir, today, labels),
         cases_by_type=by_type,
         cases_by_owner=by_owner,
         sla=sla,
@@ -578,6 +599,7 @@ def write_steering_page(
     targets: pd.DataFrame | None = None,
     rules: CaseRules | None = None,
     today: dt.date | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``reports/html/scorecard.html``: the quarterly review on one page.
 
@@ -595,7 +617,7 @@ def write_steering_page(
     """
     reports_dir = Path(reports_dir)
     tables = steering_tables(
-        reports_dir, actions=actions, targets=targets, rules=rules, today=today
+        reports_dir, actions=actions, targets=targets, rules=rules, today=today, labels=labels
     )
     counts = tables.target_counts
     page = (

@@ -377,9 +377,19 @@ def _priority_sentences(ctx: CountryContext) -> list[str | tuple[str, list[str]]
             f"wave (fewer than {ctx.min_n}) or nothing to compare with."
         ]
     out: list[str | tuple[str, list[str]]] = []
-    fix = table.index[table["verdict"] == "priority"][:3]
+    every = table.index[table["verdict"] == "priority"]
+    fix = every[:3]
     if len(fix):
-        out.append(("What to fix first:", [priority_sentence(ctx, a) + "." for a in fix]))
+        from csatlib.report.actions import plan_words
+
+        items = []
+        for attribute in fix:
+            plan = plan_words(ctx.action_plans, attribute)
+            items.append(priority_sentence(ctx, attribute) + (f" — {plan}." if plan else "."))
+        if len(every) > len(fix):
+            rest = ", ".join(label(a, ctx.labels) for a in every[len(fix) :])
+            items.append(f"Also priorities, in order: {rest} (see the action plans).")
+        out.append(("What to fix first:", items))
     else:
         out.append(
             "What to fix: no attribute is significantly worse than the previous wave, the "

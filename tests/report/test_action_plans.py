@@ -261,3 +261,18 @@ def test_a_business_unit_report_reads_its_own_plans(tmp_path: Path) -> None:
     assert table["movement"].iat[1] in {"no significant change", "significantly better",
                                         "significantly worse"}  # fmt: skip
     assert table.attrs["unit"] == "business_unit--compute"
+
+
+def test_plan_words_say_the_state_of_each_priority_plan(tmp_path: Path) -> None:
+    from csatlib.report.actions import plan_words
+
+    table = action_plan_table(_ctx(), _actions(tmp_path), today=TODAY)  # type: ignore[arg-type]
+    words = {a: plan_words(table, a) for a in table["attribute"].unique()}
+    overdue = table.loc[table["overdue"].astype(bool)].groupby("attribute")["days_overdue"].max()
+    for attribute, days in overdue.items():  # the most overdue plan of the attribute
+        assert words[attribute] == f"plan overdue by {days} day{'s' * (days != 1)}"
+    planless = table.loc[~table["has_plan"].astype(bool), "attribute"]
+    assert all(words[a] == "no action plan yet" for a in planless)
+    assert len(planless) and len(overdue)  # the fixture has both cases
+    none = action_plan_table(_ctx(), load(tmp_path / "absent.csv"), today=TODAY)  # type: ignore[arg-type]
+    assert plan_words(none, "delivery") is None  # no actions file: the summary says nothing

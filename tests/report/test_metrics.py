@@ -233,10 +233,15 @@ def test_report_metrics_carry_the_scorecards_statuses() -> None:
          "due_wave": ["2026-Q4", "2026-Q4"], "status": ["at risk", "on track"]}
     )  # fmt: skip
     m = report_metrics(_headline(), scorecard=card)
+    nothing = {"baseline_wave": "", "baseline": None}  # a scorecard without baselines
     assert m["targets"] == {
-        "nps": {"target": 25.0, "due_wave": "2026-Q4", "status": "at risk"},
-        "loyalty_index": {"target": 70.0, "due_wave": "2026-Q4", "status": "on track"},
+        "nps": {"target": 25.0, "due_wave": "2026-Q4", "status": "at risk", **nothing},
+        "loyalty_index": {"target": 70.0, "due_wave": "2026-Q4", "status": "on track", **nothing},
     }
+    card["baseline_wave"], card["baseline"] = "2025-Q4", [12.34567, float("nan")]
+    shown = report_metrics(_headline(), scorecard=card)["targets"]
+    assert shown["nps"]["baseline"] == 12.3457 and shown["nps"]["baseline_wave"] == "2025-Q4"
+    assert shown["loyalty_index"]["baseline"] is None  # suppressed: no number
     assert "targets" not in report_metrics(_headline(), scorecard=card.iloc[:0])
 
 

@@ -172,14 +172,17 @@ def _tables(reports: Path, actions: pd.DataFrame):  # noqa: ANN202
 
 
 def test_targets_missed_and_at_risk_first_with_figures_from_the_metrics(
-    reports: Path, actions: pd.DataFrame
+    reports: Path, actions: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the organisation mapping's label of a business unit (here without a processed folder)
+    names = {"compute": "Compute", "enterprise": "Enterprise"}
+    monkeypatch.setattr("csatlib.report.context.unit_label", lambda d, v, p=None: names.get(v, v))
     kpis = _tables(reports, actions).targets
     assert list(kpis.columns) == list(KPI_COLUMNS)
     assert kpis[["unit_name", "label", "status"]].to_numpy().tolist() == [
         ["France (FR)", "NPS", "missed"],
         ["Germany (DE)", "Loyalty index (0–100)", "at risk"],
-        ["compute (business unit)", "NPS", "not enough data"],  # no stamp: the file's slug
+        ["Compute", "NPS", "not enough data"],  # no stamp: the mapping's label of the slug
         ["Germany (DE)", "NPS", "on track"],
         ["Enterprise", "Satisfaction: Delivery", "met"],  # the stamp's value
     ]

@@ -293,6 +293,8 @@ def _ctx_with(screens: pd.DataFrame) -> CountryContext:
     ctx.__dict__["driver_results"] = pd.DataFrame()
     ctx.__dict__["at_risk_counts"] = None  # no accounts or follow-ups: no "who to call"
     ctx.__dict__["followup_counts"] = None
+    plans = pd.DataFrame({"attribute": pd.Series(dtype=str), "has_plan": pd.Series(dtype=bool)})
+    ctx.__dict__["action_plans"] = plans  # no actions file: the summary names no plan
     return ctx
 
 
@@ -476,3 +478,24 @@ def test_who_to_call_counts_accounts_and_follow_ups() -> None:
         "Who to call: 11 of 20 accounts at risk (revenue at stake USD 48,200; 2 of them without "
         "revenue on file); 59 recovery"
     )
+
+
+def test_each_priority_says_the_state_of_its_action_plan() -> None:
+    ctx = _ctx_with(_screens())
+    plans = pd.DataFrame(
+        {
+            "attribute": ["invoicing", "pricing"],
+            "has_plan": [True, False],
+            "overdue": [True, False],
+            "days_overdue": [12, 0],
+            "status": ["open", ""],
+            "due": pd.to_datetime(["2026-05-01", None]),
+        }
+    )
+    plans.attrs["source"] = "actions.csv"
+    ctx.__dict__["action_plans"] = plans
+    items = _items(summary.executive_summary(ctx, _headline()))
+    assert any(
+        i.startswith("Invoicing:") and i.endswith(" — plan overdue by 12 days.") for i in items
+    )
+    assert any(i.startswith("Pricing:") and i.endswith(" — no action plan yet.") for i in items)
