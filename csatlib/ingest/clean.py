@@ -95,6 +95,7 @@ from csatlib.ingest.codebook import (
     load_codebook,
 )
 from csatlib.ingest.countries import to_alpha2
+from csatlib.ingest.dataset import DATASET_DIR, partition_key, write_dataset
 from csatlib.ingest.io import RawExport, column_letter, read_export
 from csatlib.ingest.organisation import (
     ORGANISATION_TABLES,
@@ -1627,7 +1628,15 @@ def build_processed(
     extra: dict[str, pd.DataFrame] = {}
     if organisation is not None:
         tables, extra, log = _with_organisation(organisation, tables, log, books, raw_dir, summary)
+    summary["dataset"] = {
+        "folder": DATASET_DIR,
+        "partitioned_by": {
+            kind: partition_key(frame) for kind, frame in {**tables, **extra}.items()
+        },
+    }
     stale = _replace_outputs(out_dir, {**tables, **extra}, log, summary)
+    # the same tables as a partitioned dataset for other engines (csatlib.ingest.dataset)
+    write_dataset({**tables, **extra}, out_dir)
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},

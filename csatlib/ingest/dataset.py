@@ -1,0 +1,189 @@
+"""The processed tables as a partitioned Parquet dataset that any engine reads as it is.
+
+``csat data`` writes each processed table twice: ``<kind>.parquet`` (one file, what the reports
+read) and ``dataset/<kind>/`` (this module), a Hive-partitioned Parquet dataset:
+
+* ``responses`` (and any table with a ``wave`` column) is partitioned by wave:
+  ``dataset/responses/wave=2026-Q3/part-0.parquet``;
+* a table with a ``month`` column but no wave (the transaction survey) by month:
+  ``dataset/transactions/month=2026-09/part-0.parquet``;
+* any other table (revenue, the organisation tables) is one file, ``dataset/<kind>/part-0.parquet``.
+
+DuckDB (``read_parquet('dataset/responses/*/*.parquet', hive_partitioning = true)``), Dask
+(``dask.dataframe.read_parquet('dataset/responses')``), Spark (``spark.read.parquet(...)``) and
+pyarrow read it without csatlib; a reader that filters on the partition key reads only that
+key's files. Every file carries the table's codebook roles, labels and scales in its schema
+metadata (key ``csatlib``), so :func:`read_dataset` gives back the table
+:func:`csatlib.ingest.clean.load_processed` gives, with only the rows and columns asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from csatlib.errors import DataError
+
+__all__ = ["DATASET_DIR", "PARTITION_KEYS", "partition_key", "read_dataset", "write_dataset"]
+
+#: The dataset's folder in the processed folder.
+DATASET_DIR = "dataset"
+#: The partition key of a table: the first of these columns it has (none: one file).
+PARTITION_KEYS: tuple[str, ...] = ("wave", "month")
+
+
+def partition_key(frame: pd.DataFrame) -> str | None:
+    """The column a table is partitioned by: ``wave``, else ``month``, else None."""
+    return next((key for key in PARTITION_KEYS if key in frame.columns), None)
+
+
+def _wave_order(frame: pd.DataFrame) -> list[str] | None:
+    if "wave" in frame and isinstance(frame["wave"].dtype, pd.CategoricalDtype):
+        return [str(c) for c in frame["wave"].cat.categories]
+    return None
+
+
+def _table(frame: pd.DataFrame, wave_order: list[str] | None) -> Any:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    payload = dict(frame.attrs)
+    if wave_order is not None:  # the study's order, also in files partitioned by wave
+        payload["wave_order"] = wave_order
+    meta = dict(table.schema.metadata or {})
+    meta[b"csatlib"] = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    return table.replace_schema_metadata(meta)
+
+
+def _write_one(frame: pd.DataFrame, folder: Path) -> None:
+    """One table under ``folder``: a file per value of its partition key (Hive layout)."""
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True)
+    key = partition_key(frame)
+    if key is None:
+        pq.write_table(_table(frame, _wave_order(frame)), folder / "part-0.parquet")
+        return
+    values = frame[key].astype("string")
+    if values.isna().any():
+        raise DataError(
+            f"write_dataset: {int(values.isna().sum())} row(s) have no {key!r}; every row of a "
+            f"table partitioned by {key!r} needs one"
+        )
+    for value in sorted(values.unique()):  # a few waves or months
+        part = frame.loc[(values == value).to_numpy()].drop(columns=[key])
+        part.attrs = frame.attrs
+        target = folder / f"{key}={value}"
+        target.mkdir()
+        pq.write_table(_table(part, _wave_order(frame)), target / "part-0.parquet")
+
+
+def write_dataset(tables: Mapping[str, pd.DataFrame], processed_dir: str | Path) -> Path:
+    """Write ``tables`` (kind -> table) as ``<processed_dir>/dataset/<kind>/``, replacing the
+    previous dataset whole: it is written beside it first, then swapped in, so a reader never
+    sees half of one.
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset folder.
+    """
+    processed_dir = Path(processed_dir)
+    final = processed_dir / DATASET_DIR
+    stage = Path(tempfile.mkdtemp(dir=processed_dir, prefix=".dataset."))
+    try:
+        for kind, frame in tables.items():
+            _write_one(frame, stage / kind)
+        old = processed_dir / f".dataset.old.{os.getpid()}"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(stage, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return final
+
+
+def read_dataset(
+    kind: str,
+    processed_dir: str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    filters: Sequence[tuple[str, str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Read ``dataset/<kind>/`` back: only ``columns`` and the rows ``filters`` keep.
+
+    Parameters
+    ----------
+    kind : str
+        ``"responses"``, ``"transactions"``, ...
+    processed_dir : str or pathlib.Path
+        The processed folder.
+    columns : sequence of str, optional
+        Columns to read (default all); the partition key can be one of them.
+    filters : sequence of (column, op, value), optional
+        Row filters in pyarrow's form, e.g. ``[("country", "==", "DE")]``; a filter on the
+        partition key skips the other partitions' files, one on another column is pushed down
+        to the Parquet row groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With the codebook's ``attrs`` restored; ``wave`` categorical in the study's wave order.
+    """
+    import pyarrow.dataset as ds
+
+    folder = Path(processed_dir) / DATASET_DIR / kind
+    if not folder.is_dir():
+        found = sorted(p.name for p in folder.parent.glob("*")) if folder.parent.is_dir() else []
+        raise DataError(
+            f"read_dataset: {str(folder)!r} not found; `csat data` writes it (tables in the "
+            f"dataset: {', '.join(found) or 'none'})"
+        )
+    # partition values as dictionaries: the wave comes back categorical, not 10 million strings
+    hive = ds.HivePartitioning.discover(infer_dictionary=True)
+    dataset = ds.dataset(folder, format="parquet", partitioning=hive)
+    expression = None
+    for column, op, value in filters or ():
+        field = ds.field(column)
+        term = {
+            "==": field == value,
+            "!=": field != value,
+            "<": field < value,
+            "<=": field <= value,
+            ">": field > value,
+            ">=": field >= value,
+            "in": field.isin(list(value)),
+        }.get(op)
+        if term is None:
+            raise DataError(
+                f"read_dataset: filter operator {op!r} is not one of ==, !=, <, <=, >, >=, in"
+            )
+        expression = term if expression is None else expression & term
+    table = dataset.to_table(columns=list(columns) if columns else None, filter=expression)
+    meta = next(
+        (
+            json.loads(f.physical_schema.metadata[b"csatlib"])
+            for f in dataset.get_fragments()
+            if f.physical_schema.metadata and b"csatlib" in f.physical_schema.metadata
+        ),
+        {},
+    )
+    frame = table.to_pandas()
+    order = meta.pop("wave_order", None)
+    if "wave" in frame.columns and order:
+        wave = frame["wave"]
+        if isinstance(wave.dtype, pd.CategoricalDtype):  # reorder the categories, not the rows
+            frame["wave"] = wave.cat.set_categories(order, ordered=True)
+        else:
+            frame["wave"] = pd.Categorical(wave.astype(str), categories=order, ordered=True)
+    frame.attrs = meta
+    return frame
