@@ -618,7 +618,12 @@ def test_rows_are_partitioned_into_kept_and_excluded(
 
 
 def _checksums(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """Every file under ``folder`` (the dataset's too) by its path relative to it."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_build_writes_outputs_and_never_touches_raw(ingest_raw_dir, tmp_path):
@@ -630,6 +635,7 @@ def test_build_writes_outputs_and_never_touches_raw(ingest_raw_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "cleaning_log.csv",
         "cleaning_summary.json",
+        "dataset",  # the same tables, partitioned (csatlib.ingest.dataset)
         "responses.parquet",
     ]
     assert (summary.raw_rows, summary.kept) == (14, 10)
@@ -825,9 +831,11 @@ def test_a_kind_no_longer_in_the_raw_folder_is_removed(ingest_raw_dir, tmp_path)
     assert sorted(p.name for p in out.iterdir()) == [
         "cleaning_log.csv",
         "cleaning_summary.json",
+        "dataset",
         "notes.txt",  # not a file build_processed writes
         "responses.parquet",
     ]
+    assert sorted(p.name for p in (out / "dataset").iterdir()) == ["responses"]  # tickets gone
     assert summary.removed == (out / "transactions.parquet",)
     assert summary.summary["removed"] == ["transactions.parquet"]
     assert "transactions.parquet: removed (its kind is not in the raw folder any more)" in (
