@@ -1,0 +1,99 @@
+"""Benchmark ``csat data`` on a large export: the sample's relationship survey replicated 10x and
+50x, against the named floor "pyarrow read" (``pyarrow.csv.read_csv`` of the same file), both
+timed as whole processes in one run.
+
+Each copy of a response gets its own response id (``R_x`` -> ``R_x~k``), so the copies are
+distinct responses, not duplicates. The other exports (tickets, revenue), the codebooks, the
+aliases and the organisation mapping are copied as they are. Peak memory is the child's maximum
+resident set (``getrusage(RUSAGE_CHILDREN)``), measured in a fresh process per command.
+
+Targets of the scale issue on 2 cores: ``csat data`` <= 6x the pyarrow read; peak <= 6x the
+file at 10x; at 50x no more than twice the 10x peak. The output says which are met.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from csatlib import config
+
+COPIES = (10, 50)
+EXPORT = "relationship_survey.csv"
+
+
+def replicate(raw: Path, folder: Path, copies: int) -> Path:
+    """``folder`` as a raw folder whose relationship export holds every response ``copies``
+    times (distinct ids); returns the export's path."""
+    folder.mkdir(parents=True)
+    for path in raw.iterdir():
+        if path.is_file() and path.name != EXPORT:
+            shutil.copy2(path, folder / path.name)
+    with (raw / EXPORT).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, data = rows[:3], rows[3:]
+    column = header[0].index("ResponseId")
+    target = folder / EXPORT
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows(header)
+        for k in range(copies):
+            for row in data:
+                copy = list(row)
+                copy[column] = f"{row[column]}~{k}" if k else row[column]
+                writer.writerow(copy)
+    return target
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak MB) of one command run as its own process (peak via a fresh wrapper)."""
+    wrapper = (
+        "import resource, subprocess, sys, time;"
+        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True,"
+        " stdout=subprocess.DEVNULL);"
+        "print(time.perf_counter() - t,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *command], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def main() -> None:
+    csat = str(Path(sys.executable).with_name("csat"))
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for copies in COPIES:
+            raw = Path(tmp) / f"raw{copies}"
+            export = replicate(config.RAW_DIR, raw, copies)
+            size = export.stat().st_size / 1e6
+            read = [sys.executable, "-c", f"import pyarrow.csv as c; c.read_csv({str(export)!r})"]
+            data = [csat, "data", "--raw-dir", str(raw), "--out-dir", str(Path(tmp) / "out")]
+            floor_s, floor_mb = run(read)
+            data_s, data_mb = run(data)
+            results[copies] = data_mb
+            print(
+                f"{copies}x: {size:,.0f} MB export; pyarrow read {floor_s:.2f} s, "
+                f"{floor_mb:,.0f} MB; csat data {data_s:.2f} s ({data_s / floor_s:.1f}x the read; "
+                f"target <= 6x: {'met' if data_s <= 6 * floor_s else 'NOT met'}), peak "
+                f"{data_mb:,.0f} MB ({data_mb / size:.1f}x the file"
+                + (
+                    f"; target <= 6x: {'met' if data_mb <= 6 * size else 'NOT met'})"
+                    if copies == 10
+                    else ")"
+                )
+            )
+            shutil.rmtree(raw)
+            shutil.rmtree(Path(tmp) / "out", ignore_errors=True)
+    growth = results[50] / results[10]
+    verdict = "met" if growth <= 2 else "NOT met"
+    print(f"peak at 50x / peak at 10x: {growth:.1f} (target <= 2: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
