@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,20 @@ __all__ = [
     "unit_cases",
     "unit_digest",
 ]
+
+
+@lru_cache(maxsize=4)
+def _read(path: str, stamp: tuple[int, int], today: date) -> pd.DataFrame:
+    del stamp  # part of the cache key: the file's modification time and size
+    return read_cases(path, today=today)
+
+
+def _cases(path: Path, today: date | None = None) -> pd.DataFrame:
+    """:func:`csatlib.loop.cases.read_cases`, read once per state of the file: a build asks for
+    every report's cases (its fingerprint) and they come from one read. Treat as read-only."""
+    info = path.stat()
+    return _read(str(path), (info.st_mtime_ns, info.st_size), today or date.today())
+
 
 #: Case types in words, in the order a report lists them.
 TYPE_WORDS = {
@@ -75,7 +90,7 @@ def unit_digest(reports_dir: str | Path, dimension: str, value: str, *, label: s
     path = Path(reports_dir) / CASES_FILE
     if not path.is_file():
         return ""
-    mine = unit_cases(read_cases(path), dimension, value, label=label)
+    mine = unit_cases(_cases(path), dimension, value, label=label)
     if mine is None or mine.empty:
         return ""
     table = case_summary(mine).to_csv(index=False)
@@ -99,7 +114,7 @@ def case_display(
     columns = ["Open", "Overdue", "Closed", "Closed within the service level"]
     if not path.is_file():
         return pd.DataFrame(columns=columns)
-    mine = unit_cases(read_cases(path, today=today), dimension, value, label=label, within=within)
+    mine = unit_cases(_cases(path, today), dimension, value, label=label, within=within)
     if mine is None or mine.empty:
         return pd.DataFrame(columns=columns)
     table = case_summary(mine)
@@ -145,7 +160,7 @@ def store_digest(reports_dir: str | Path, *, today: date | None = None) -> str:
     path = Path(reports_dir) / CASES_FILE
     if not path.is_file():
         return ""
-    cases = read_cases(path, today=today)
+    cases = _cases(path, today)
     columns = ["case_id", "status", "owner", "due", "closed", "outcome", "days_overdue"]
     text = cases[columns].to_csv(index=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -159,8 +174,6 @@ def sync_for_build(
     the wave); return a note for the build ("12 follow-up cases opened ...") or ""."""
     from csatlib import config
     from csatlib.loop import cases as store
-    from csatlib.loop.rules import load_case_rules
-    from csatlib.loop.tracking import sync_study_cases
     from csatlib.report import stamps
 
     path = Path(reports_dir) / CASES_FILE
@@ -168,6 +181,10 @@ def sync_for_build(
     mark = stamps.input_fingerprint(inputs, processed_dir, {"kind": "cases", "wave": wave})
     if path.is_file() and store.last_sync(path) == mark:
         return ""
+    # imported only when there is something to sync (the account statistics load scipy)
+    from csatlib.loop.rules import load_case_rules
+    from csatlib.loop.tracking import sync_study_cases
+
     rules = load_case_rules()  # a malformed rules file stops the build here, with its line
     result = sync_study_cases(
         processed_dir, path, aliases_path=aliases_path, wave=wave, rules=rules, mark=mark

@@ -8,9 +8,18 @@ from this module (or DataFrames, which pandas escapes), never HTML assembled fro
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["SafeHTML", "heading", "note", "escape"]
+__all__ = ["SafeHTML", "heading", "label", "note", "escape"]
+
+
+def label(name: object, labels: Mapping[str, str] | None) -> str:
+    """The codebook label of a canonical name (the name itself, in words, if there is none)."""
+    key = str(name)
+    if labels and key in labels:
+        return str(labels[key])
+    return key.replace("_", " ").capitalize()
 
 
 def escape(text: object) -> str:

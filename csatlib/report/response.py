@@ -21,6 +21,8 @@ from csatlib.report.display import SafeHTML
 
 __all__ = ["ResponseDisplay", "load", "response_display", "response_section", "NO_INVITATIONS"]
 
+#: The unit of the non-response check: an account within a country.
+UNIT: tuple[str, ...] = ("account", "country")
 #: The one line shown when a study has no invitations file.
 NO_INVITATIONS = (
     "The study has no invitations file (invitations.csv, the deployment lists of past waves): "
@@ -148,7 +150,8 @@ def response_display(
         ``Answered``, ``Response rate (95% CI)``; a group with fewer than ``min_n``
         invitations shows ``suppressed`` and ``not enough invitations (fewer than 30)``.
         ``"Non-response check"``: ``Check, Groups compared, Statistic, Degrees of freedom,
-        p-value, Verdict`` (:func:`csatlib.loop.response.nonresponse_check`, accounts).
+        p-value, Verdict`` (:func:`csatlib.loop.response.nonresponse_check`, accounts within
+        countries: :data:`UNIT`).
     """
     if invitations is None:
         return ResponseDisplay(reason=NO_INVITATIONS)
@@ -160,7 +163,9 @@ def response_display(
         chosen, shown = _by_table(invitations, responses, revenue, group, wave, min_n, conf)
         title = _GROUP_HEADERS.get(group, group.replace("_", " ").capitalize()).lower()
         tables[f"Response rate by {title}"] = shown
-    check = nonresponse_check(invitations, responses, revenue, wave=wave)
+    # the unit invited and answering: an account in one country (its country's deployment list
+    # and its country's revenue); an account answers somewhere in nearly every wave
+    check = nonresponse_check(invitations, responses, revenue, wave=wave, unit=UNIT)
     tables["Non-response check"] = _check_table(check.summary)
     return ResponseDisplay(tables=tables, reason="", wave=chosen or check.wave)
 

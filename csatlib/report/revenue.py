@@ -75,7 +75,7 @@ def _p(value: float) -> str:
     from csatlib.report.tables import fmt_p
 
     shown = fmt_p(value)
-    return shown if shown.startswith("<") else f"= {shown}"
+    return f"< {shown[1:]}" if shown.startswith("<") else f"= {shown}"
 
 
 def _test_sentence(linkage: RevenueLinkage) -> str:

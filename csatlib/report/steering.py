@@ -120,7 +120,7 @@ def _unit_names(reports_dir: Path, unit: str) -> tuple[str, str]:
 
 def _metric_label(metric: str, labels: Mapping[str, str] | None = None) -> str:
     """ "NPS", "Satisfaction: Delivery" (the codebook's label when ``labels`` has it)."""
-    from csatlib.report.tables import label
+    from csatlib.report.display import label
 
     if metric in _METRIC_LABELS:
         return _METRIC_LABELS[metric]
@@ -228,7 +228,7 @@ def _open_actions(
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The open and in-progress plans, overdue first (columns :data:`ACTION_COLUMNS`)."""
-    from csatlib.report.tables import label
+    from csatlib.report.display import label
 
     missing = [
         c for c in ("unit", "attribute", "action", "owner", "due", "status") if c not in actions

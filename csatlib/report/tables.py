@@ -16,7 +16,7 @@ import pandas as pd
 
 from csatlib import roles
 from csatlib.ingest.countries import country_name
-from csatlib.loop.accounts import DEFAULT_ACCOUNT_MIN_N
+from csatlib.report.display import label  # said once, where the light modules can reach it
 
 if TYPE_CHECKING:
     from csatlib.report.display import SafeHTML
@@ -91,14 +91,6 @@ def suppressed_text(n: object, min_n: int) -> str:
     except (TypeError, ValueError):
         count = 0
     return f"suppressed (n = {count} < {min_n})"
-
-
-def label(name: object, labels: Mapping[str, str] | None) -> str:
-    """The codebook label of a canonical name (the name itself if there is none)."""
-    key = str(name)
-    if labels and key in labels:
-        return str(labels[key])
-    return key.replace("_", " ").capitalize()
 
 
 def _relabel(index: Sequence[object], labels: Mapping[str, str] | None) -> list[str]:
@@ -614,6 +606,8 @@ def account_counts_display(counts: pd.DataFrame) -> pd.DataFrame:
     """At-risk account counts (:func:`csatlib.loop.accounts.at_risk_counts`), for reading: one
     row per country, named (``"Germany"``), not by its code; the index is unnamed. With the
     counts' ``declined`` column, "Declined since previous wave" (a significant NPS fall)."""
+    from csatlib.loop.accounts import DEFAULT_ACCOUNT_MIN_N  # here: the module loads scipy
+
     out = pd.DataFrame(
         {
             "Accounts assessed": counts["accounts_assessed"].astype(int).astype(str),

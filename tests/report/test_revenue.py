@@ -61,7 +61,7 @@ def test_table_suppresses_small_categories_and_words_the_interval() -> None:
 def test_sentence_states_both_tests_with_their_verdicts() -> None:
     page = revenue_section(_linkage(), min_n=30).markup
     assert "Revenue change differs between the categories (Kruskal–Wallis H = 59.51, 2 df, " in page
-    assert "p &lt;0.001, 215 accounts)" in page
+    assert "p &lt; 0.001, 215 accounts)" in page
     assert "no significant rank correlation" in page and "rho = +0.12, p = 0.200" in page
     calm = revenue_section(_linkage(p_kw=0.31, p_rho=0.01), min_n=30).markup
     assert "does not differ significantly" in calm and "the more its revenue grew" in calm
