@@ -20,6 +20,7 @@ from typing import Final
 import pandas as pd
 
 from csatlib.errors import ExportError
+from csatlib.ingest.handwritten import cell_problem, read_handwritten
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "STATUSES", "OPEN", "load_actions", "empty_actions"]
 
@@ -130,27 +131,11 @@ def load_actions(path: str | Path) -> pd.DataFrame:
         found '31/12/2026'"``.
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise ExportError(f"{path}: no action plans file") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise ExportError(
-            f"{path.name}: the file is empty (expected a header with {', '.join(COLUMNS)})"
-        ) from exc
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ExportError(f"{path.name}: cannot be read as a UTF-8 CSV file ({exc})") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise ExportError(
-            f"{path.name}: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)};"
-            f" found {', '.join(map(str, raw.columns)) or 'none'})"
-        )
-    frame = raw.reindex(columns=[*COLUMNS, *OPTIONAL_COLUMNS], fill_value="").astype(str)
-    frame = frame.apply(lambda column: column.str.strip())
+    frame = read_handwritten(
+        path, columns=COLUMNS, optional=OPTIONAL_COLUMNS, what="action plans file"
+    )
     problems = [
-        f"{path.name}, row {position + 2}, column {column}: {problem}"
+        cell_problem(path, position, column, problem)
         for position, (_, row) in enumerate(frame.iterrows())
         for column, problem in _row_errors(row)
     ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.errors import ExportError
+from csatlib.ingest.handwritten import cell_problem, read_handwritten
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "load_invitations", "empty_invitations"]
 
@@ -107,27 +108,14 @@ def load_invitations(path: str | Path) -> pd.DataFrame:
         found 'n/a'"``.
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise ExportError(f"{path}: no invitations file") from exc
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ExportError(f"{path.name}: cannot be read as a UTF-8 CSV file ({exc})") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise ExportError(
-            f"{path.name}: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)};"
-            f" found {', '.join(map(str, raw.columns)) or 'none'})"
-        )
-    frame = raw.reindex(columns=[*COLUMNS, *OPTIONAL_COLUMNS], fill_value="")
-    frame = frame.apply(lambda column: column.str.strip())
+    frame = read_handwritten(
+        path, columns=COLUMNS, optional=OPTIONAL_COLUMNS, what="invitations file"
+    )
     found = sorted(_cell_problems(frame) + _repeat_problems(frame))
     if found:
         raise ExportError(
             "\n".join(
-                f"{path.name}, row {position + 2}, column {column}: {problem}"
-                for position, column, problem in found
+                cell_problem(path, position, column, problem) for position, column, problem in found
             )
         )
     out = frame.astype("string")

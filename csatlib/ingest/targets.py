@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.errors import ExportError
+from csatlib.ingest.handwritten import cell_problem, read_handwritten
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "METRIC_RANGES", "load_targets", "empty_targets"]
 
@@ -114,23 +115,9 @@ def load_targets(path: str | Path) -> pd.DataFrame:
         expected a number, found 'high'"``.
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise ExportError(f"{path}: no targets file") from exc
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ExportError(f"{path.name}: cannot be read as a UTF-8 CSV file ({exc})") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise ExportError(
-            f"{path.name}: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)};"
-            f" found {', '.join(map(str, raw.columns)) or 'none'})"
-        )
-    frame = raw.reindex(columns=[*COLUMNS, *OPTIONAL_COLUMNS], fill_value="")
-    frame = frame.apply(lambda column: column.str.strip())
+    frame = read_handwritten(path, columns=COLUMNS, optional=OPTIONAL_COLUMNS, what="targets file")
     problems = [
-        f"{path.name}, row {position + 2}, column {column}: {problem}"
+        cell_problem(path, position, column, problem)
         for position, (_, row) in enumerate(frame.iterrows())
         for column, problem in _row_errors(row)
     ]
