@@ -18,6 +18,8 @@ import pandas as pd
 from csatlib.errors import DataError
 
 __all__ = [
+    "FrozenMeta",
+    "frozen",
     "NPS_SCALE",
     "roles",
     "labels",
@@ -40,6 +42,44 @@ NPS_SCALE: tuple[int, int] = (0, 10)
 
 _LINK_PREFIX = {"importance": "importance_", "expectation": "expectation_"}
 
+
+
+class FrozenMeta(dict):
+    """Read-only codebook metadata (roles, labels, scales ...) kept in ``DataFrame.attrs``.
+
+    pandas deep-copies a frame's ``attrs`` into every frame derived from it (each selection,
+    ``assign``, ``groupby`` result ...): with the codebook's dicts that was a sizeable share of a
+    report's time. This mapping cannot change, so a copy of it is itself and costs nothing. A
+    change raises; build a new mapping instead (``{**meta, key: value}``).
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> FrozenMeta:
+        return self
+
+    def __copy__(self) -> FrozenMeta:
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[dict]]:
+        return (FrozenMeta, (dict(self),))
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            "codebook metadata in DataFrame.attrs is read-only; build a new mapping "
+            "({**meta, key: value}) and assign it"
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only
+
+
+def frozen(value: Any) -> Any:
+    """``value`` with every dict in it made a :class:`FrozenMeta` (lists and scalars kept)."""
+    if isinstance(value, Mapping):
+        return FrozenMeta({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [frozen(v) for v in value]
+    return value
 
 def _attrs(df: pd.DataFrame | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(df, pd.DataFrame):

@@ -84,6 +84,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csatlib import roles
 from csatlib.config import ACCOUNT_ALIASES, ORGANISATION, PROCESSED_DIR, RAW_DIR
 from csatlib.errors import CodebookError, DataError, ExportError
 from csatlib.ingest.codebook import (
@@ -1868,7 +1869,8 @@ def _read_processed(path: Path) -> pd.DataFrame:
     if order is not None and "wave" in frame:
         frame["wave"] = pd.Categorical(frame["wave"].astype(object), categories=order, ordered=True)
     frame.attrs.clear()
-    frame.attrs.update(meta)
+    # shared, read-only metadata: every frame derived from this one copies it for free
+    frame.attrs.update({key: roles.frozen(value) for key, value in meta.items()})
     return frame
 
 

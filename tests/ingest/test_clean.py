@@ -680,7 +680,9 @@ def test_load_processed_keeps_tables_but_hands_out_copies(ingest_raw_dir, tmp_pa
     build_processed(ingest_raw_dir, out)
     first = load_processed("responses", out)
     first.loc[first.index[0], "likelihood_to_recommend"] = -99  # the caller's own copy
-    first.attrs["roles"]["delivery"] = "changed"
+    with pytest.raises(TypeError, match="read-only"):  # shared metadata cannot be changed ...
+        first.attrs["roles"]["delivery"] = "changed"
+    first.attrs["roles"] = {**first.attrs["roles"], "delivery": "changed"}  # ... only replaced
     second = load_processed("responses", out)
     assert second is not first
     assert second["likelihood_to_recommend"].iloc[0] != -99
