@@ -43,7 +43,6 @@ NPS_SCALE: tuple[int, int] = (0, 10)
 _LINK_PREFIX = {"importance": "importance_", "expectation": "expectation_"}
 
 
-
 class FrozenMeta(dict):
     """Read-only codebook metadata (roles, labels, scales ...) kept in ``DataFrame.attrs``.
 
@@ -80,6 +79,7 @@ def frozen(value: Any) -> Any:
     if isinstance(value, list):
         return [frozen(v) for v in value]
     return value
+
 
 def _attrs(df: pd.DataFrame | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(df, pd.DataFrame):
