@@ -30,6 +30,7 @@ __all__ = [
     "CountryContext",
     "load_country",
     "load_responses",
+    "text_fields",
     "warm_up",
     "with_competitor",
     "with_account_key",
@@ -475,12 +476,7 @@ class CountryContext(CodebookView):
     @property
     def text_fields(self) -> dict[str, str]:
         """CIT field -> column: ``like`` (role ``text_like``), ``dislike`` (``text_dislike``)."""
-        out = {}
-        for field, role in (("like", "text_like"), ("dislike", "text_dislike")):
-            found = self.names(role)
-            if found:
-                out[field] = found[0]
-        return out
+        return text_fields(self.responses)
 
     @cached_property
     def coded_incidents(self) -> Any:
@@ -587,7 +583,10 @@ def warm_up(processed_dir: str | Path = "") -> None:
     keep their last results in memory (checked against the files and the names), so a process that
     calls this first and then forks (the report build's kernel fork server,
     :mod:`csatlib.report.kernels`) hands every report kernel the tables and the account matching
-    ready-made. Each kernel still gets its own copies; results are the same as without the warm-up.
+    ready-made. It also rule-codes the likes and dislikes of the latest wave: the coder remembers
+    each text's matches (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks
+    its incidents up. Each kernel still gets its own copies; results are the same as without the
+    warm-up.
     """
     from csatlib.ingest.clean import load_processed
 
@@ -598,6 +597,25 @@ def warm_up(processed_dir: str | Path = "") -> None:
             load_processed(kind, folder)
     if roles.names(responses, "account"):
         _match_study_accounts(responses)
+    fields = text_fields(responses)
+    if fields and "wave" in responses and len(responses):
+        from csatlib.text.coding import code_responses
+
+        # the rule coder remembers every text it coded (csatlib.text.coding): each report then
+        # looks up its likes and dislikes of the latest wave instead of running the patterns
+        latest = responses.loc[responses["wave"] == roles.wave_order(responses["wave"])[-1]]
+        code_responses(latest, fields=fields, codebook_path=config.CIT_CODEBOOK)
+
+
+def text_fields(responses: pd.DataFrame) -> dict[str, str]:
+    """CIT field -> column of a survey: ``like`` (role ``text_like``), ``dislike``
+    (``text_dislike``); the fields the study has."""
+    out = {}
+    for field, role in (("like", "text_like"), ("dislike", "text_dislike")):
+        found = roles.names(responses, role)
+        if found:
+            out[field] = found[0]
+    return out
 
 
 def load_responses(processed_dir: str | Path = "") -> pd.DataFrame:

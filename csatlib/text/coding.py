@@ -216,15 +216,68 @@ def code_incidents(incidents: pd.DataFrame, codebook: CitCodebook) -> pd.DataFra
     """
     require_columns(incidents, ["incident_id", "valence", "text"], "code_incidents")
     norm = normalize_text(incidents["text"].reset_index(drop=True))
+    known = _known_texts(codebook)
+    unseen = pd.Series(pd.unique(norm[~norm.isin(known.keys())]), dtype=norm.dtype)
+    known.update(_match_texts(unseen, codebook))
+    ids = incidents["incident_id"].astype("string").to_numpy()
+    valence = incidents["valence"].astype("string").to_numpy()
+    rows: list[tuple[int, Any, str, bool, Any, str]] = []
+    for row, text in enumerate(norm.to_numpy()):  # one lookup per incident
+        for attribute, negated, matched in known[text]:
+            side = "negative" if negated else valence[row]
+            rows.append((row, ids[row], attribute, negated, side, matched))
+    if not rows:
+        return _empty_codes()
+    benefit_of = codebook.benefit_of()
+    row, incident, attribute, negated, side, matched = (list(c) for c in zip(*rows, strict=True))
+    codes = pd.DataFrame(
+        {
+            "_row": row,
+            "incident_id": incident,
+            "attribute": attribute,
+            "benefit": [benefit_of[a] for a in attribute],
+            "valence": side,
+            "method": "rule",
+            "coder": "rule",
+            "negated": negated,
+            "matched_text": matched,
+        }
+    )
+    return _standardize_codes(codes)
+
+
+# Matches of every normalized text coded in this process, per codebook (the codebook object
+# itself is kept, so a new codebook never reads another's matches). A report build codes the
+# study once in its kernel fork server (csatlib.report.context.warm_up): every report's kernel
+# then looks its incidents up instead of running the patterns again.
+_TEXT_MATCHES: dict[int, tuple[CitCodebook, dict[str, tuple[tuple[str, bool, str], ...]]]] = {}
+_TEXT_MATCHES_LIMIT = 200_000  # texts per codebook kept; beyond it the memo starts again
+
+
+def _known_texts(codebook: CitCodebook) -> dict[str, tuple[tuple[str, bool, str], ...]]:
+    held = _TEXT_MATCHES.get(id(codebook))
+    if held is None or held[0] is not codebook or len(held[1]) > _TEXT_MATCHES_LIMIT:
+        if len(_TEXT_MATCHES) >= 4:  # a few codebooks at most in one process
+            _TEXT_MATCHES.clear()
+        held = (codebook, {})
+        _TEXT_MATCHES[id(codebook)] = held
+    return held[1]
+
+
+def _match_texts(
+    norm: pd.Series, codebook: CitCodebook
+) -> dict[str, tuple[tuple[str, bool, str], ...]]:
+    """Every text's matches, ``(attribute, negated, first matched text)`` in codebook order."""
+    found: dict[str, list[tuple[int, str, bool, str]]] = {t: [] for t in norm.to_numpy()}
+    if not len(norm):
+        return {}
     masked = (
         norm.str.replace(codebook.pseudo_negation_regex, " ~ ", regex=True)
         if codebook.pseudo_negation_regex is not None
         else norm
     )
-    ids = incidents["incident_id"].astype("string").reset_index(drop=True)
-    valence = incidents["valence"].astype("string").reset_index(drop=True)
-    benefit_of = codebook.benefit_of()
-    frames = []
+    order = {a: i for i, a in enumerate(codebook.attribute_ids)}
+    texts = norm.to_numpy()
     for attribute, regex in codebook.hit_regex.items():
         matched = norm.str.extract(regex, expand=True)["hit"]
         hit = matched.notna()
@@ -235,28 +288,11 @@ def code_incidents(incidents: pd.DataFrame, codebook: CitCodebook) -> pd.DataFra
         for neg in (pre[attribute], post[attribute]):
             if neg is not None:
                 negated |= masked[hit].str.contains(neg, regex=True)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "_row": np.flatnonzero(hit.to_numpy()),
-                    "incident_id": ids[hit].to_numpy(),
-                    "attribute": attribute,
-                    "benefit": benefit_of[attribute],
-                    "valence": np.where(negated.to_numpy(), "negative", valence[hit].to_numpy()),
-                    "method": "rule",
-                    "coder": "rule",
-                    "negated": negated.to_numpy(),
-                    "matched_text": matched[hit].to_numpy(),
-                }
-            )
-        )
-    if not frames:
-        return _empty_codes()
-    order = {a: i for i, a in enumerate(codebook.attribute_ids)}
-    codes = pd.concat(frames, ignore_index=True)
-    codes["_attr"] = codes["attribute"].map(order)
-    codes = codes.sort_values(["_row", "_attr"], kind="stable")
-    return _standardize_codes(codes)
+        for position, is_negated, text in zip(
+            np.flatnonzero(hit.to_numpy()), negated.to_numpy(), matched[hit].to_numpy(), strict=True
+        ):
+            found[texts[position]].append((order[attribute], attribute, bool(is_negated), text))
+    return {t: tuple((a, n, m) for _, a, n, m in sorted(hits)) for t, hits in found.items()}
 
 
 @dataclass(frozen=True, eq=False)
