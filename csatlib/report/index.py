@@ -154,12 +154,18 @@ def write_index(
     return index
 
 
-@functools.cache
 def _environment() -> jinja2.Environment:
+    return page_environment(str(_TEMPLATES))
+
+
+@functools.cache
+def page_environment(folder: str) -> jinja2.Environment:
+    """The Jinja environment of the build's own pages (index, steering page) in ``folder``:
+    autoescaped, and an undefined name is an error, not an empty string."""
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

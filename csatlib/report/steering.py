@@ -13,7 +13,6 @@ not survey estimates: nothing is suppressed, and no respondent's name or answer 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -580,16 +579,10 @@ def _notes(tables: SteeringTables) -> dict[str, str]:
     return notes
 
 
-@functools.cache
 def _environment() -> jinja2.Environment:
-    import jinja2
+    from csatlib.report.index import page_environment
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return page_environment(str(_TEMPLATES))
 
 
 def write_steering_page(
