@@ -316,6 +316,12 @@ class _Cells:
 
 
 def _cells(series: pd.Series) -> _Cells:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # the columnar CSV reader's columns: factorize the small integer codes, not the texts
+        codes, used = pd.factorize(series.cat.codes.to_numpy(), use_na_sentinel=False)
+        picked = series.cat.categories.to_numpy(dtype=object)[np.maximum(used, 0)]
+        texts = ["" if u < 0 else str(t) for u, t in zip(used.tolist(), picked, strict=True)]
+        return _Cells(raw=np.asarray(texts, dtype=object)[codes], codes=codes, uniques=texts)
     raw = series.to_numpy(dtype=object)
     codes, uniques = pd.factorize(raw, use_na_sentinel=False)
     texts = [
