@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from csatlib.errors import DataError
@@ -35,6 +36,7 @@ __all__ = [
     "given_scale",
     "wave_order",
     "previous_wave",
+    "shallow_copy",
 ]
 
 #: The recommend question's scale: 0-10 by the definition of the Net Promoter Score.
@@ -213,9 +215,10 @@ def wave_order(waves: pd.Series) -> list[str]:
     writes waves so), else sorted as text ("2026-Q1" < "2026-Q2"). The one wave order of the
     workbench (reports, screens, trends)."""
     if isinstance(waves.dtype, pd.CategoricalDtype) and waves.cat.ordered:
-        present = set(waves.dropna().astype(str))
-        return [str(w) for w in waves.cat.categories if str(w) in present]
-    return sorted({str(w) for w in waves.dropna()})
+        codes = np.unique(waves.cat.codes.to_numpy())  # the categories present, by position
+        categories = waves.cat.categories
+        return [str(categories[c]) for c in codes if c >= 0]
+    return sorted({str(w) for w in pd.unique(waves.dropna())})
 
 
 def previous_wave(order: list[str], wave: str) -> str | None:
@@ -227,3 +230,11 @@ def previous_wave(order: list[str], wave: str) -> str | None:
     """
     position = order.index(wave)
     return order[position - 1] if position > 0 else None
+
+
+def shallow_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` that its user may change without changing ``frame``: shallow (and
+    free) where pandas copies on write (always from pandas 3; an option in pandas 2), else
+    deep. How a table kept in memory is handed out (processed tables, shared study results)."""
+    cow = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+    return frame.copy(deep=not cow)

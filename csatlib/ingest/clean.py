@@ -118,6 +118,7 @@ __all__ = [
     "clean_export",
     "build_processed",
     "load_processed",
+    "file_key",
     "data_quality_note",
     "wave_labels",
 ]
@@ -1840,26 +1841,27 @@ def load_processed(
             f"{path} not found; run `csat data` to build the processed tables "
             f"(available: {', '.join(available) or 'none'})"
         )
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    key = file_key(path)
     frame = _PROCESSED_CACHE.pop(key, None)
     if frame is None:
         frame = _read_processed(path)
     _PROCESSED_CACHE[key] = frame  # most recently used last
     while len(_PROCESSED_CACHE) > _PROCESSED_CACHE_SIZE:
         del _PROCESSED_CACHE[next(iter(_PROCESSED_CACHE))]
-    return frame.copy(deep=not _copy_on_write())
+    return roles.shallow_copy(frame)
 
 
 _PROCESSED_CACHE: dict[tuple[str, int, int, int], pd.DataFrame] = {}
 _PROCESSED_CACHE_SIZE = 6
 
 
-def _copy_on_write() -> bool:
-    """True where pandas copies on write (always from pandas 3; an option in pandas 2)."""
-    if int(pd.__version__.split(".")[0]) >= 3:
-        return True
-    return bool(pd.get_option("mode.copy_on_write") is True)
+def file_key(path: str | Path) -> tuple[str, int, int, int]:
+    """What identifies one version of a file: its resolved path, inode, size and modification
+    time. ``csat data`` writes a new file and renames it into place, so a rewritten table has a
+    new key; results computed from a table can be remembered under it."""
+    path = Path(path)
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _read_processed(path: Path) -> pd.DataFrame:

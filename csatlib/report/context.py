@@ -7,7 +7,9 @@ the country, the wave or ``min_n`` is not usable.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +39,10 @@ __all__ = [
     "driver_sample",
     "study_trends",
     "countries_vs_rest",
+    "study_screens",
+    "study_key",
+    "shared_key",
+    "remembered",
     "ACCOUNT_KEY",
 ]
 
@@ -175,6 +181,10 @@ class CountryContext(CodebookView):
     within: str = ""  # a cross-cut: "country=DE" (the units compared within Germany)
     within_name: str = ""  # its name in words ("Germany")
     reports_dir: Path = config.REPORTS_DIR  # where the build publishes (history, case store)
+    # What the responses were made from (the file's version, the aliases, the slice), when they
+    # were read from the processed folder: the key of the study-wide results every report of a
+    # build shares (:func:`remembered`); None for responses handed in, which are never shared.
+    study_key: tuple | None = None
 
     @property
     def unit(self) -> tuple[str, str]:
@@ -241,30 +251,55 @@ class CountryContext(CodebookView):
         """This country's trends and screens with q-values over the report's one family of
         tests (:func:`csatlib.stats.multiplicity.country_family_q`); None without attributes."""
         from csatlib.stats.multiplicity import country_family_q
-        from csatlib.stats.screens import four_screens
 
         if not self.attributes:
             return None
-        screens = four_screens(
-            self.to_wave,
-            country=self.country,
-            attributes=self.attributes,
-            wave=self.wave,
-            min_n=self.min_n,
-            cluster=self.cluster,
+        return country_family_q(self._all_trends, self._screens)
+
+    @cached_property
+    def _screens(self) -> pd.DataFrame:
+        """This unit's four screens (:func:`csatlib.stats.screens.four_screens`), taken from
+        every unit's screens of the study (:func:`study_screens`, shared by every report of the
+        build and the global summary, and equal to the unit's own)."""
+        table = remembered(
+            self._shared("screens", tuple(self.attributes), self.cluster, self.min_n),
+            lambda: study_screens(
+                self.to_wave,
+                self.attributes,
+                wave=self.wave,
+                cluster=self.cluster,
+                min_n=self.min_n,
+            ),
         )
-        return country_family_q(self._all_trends, screens)
+        mine = table.loc[table["country"].astype(str) == self.country]
+        if mine.empty:  # the unit has no own-brand respondents in the wave: its own message
+            from csatlib.stats.screens import four_screens
+
+            return four_screens(
+                self.to_wave,
+                country=self.country,
+                attributes=self.attributes,
+                wave=self.wave,
+                min_n=self.min_n,
+                cluster=self.cluster,
+            )
+        return mine.drop(columns="country").set_index("attribute")
 
     @cached_property
     def _all_trends(self) -> pd.DataFrame:
-        table = study_trends(
-            self.to_wave,
-            [self.nps_column, *self.rated],
-            waves=self.waves,
-            cluster=self.cluster,
-            min_n=self.min_n,
+        measures = [self.nps_column, *self.rated]
+        table = remembered(
+            self._shared("trends", tuple(measures), self.cluster, self.min_n),
+            lambda: study_trends(
+                self.to_wave, measures, waves=self.waves, cluster=self.cluster, min_n=self.min_n
+            ),
         )
         return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
+
+    def _shared(self, what: str, *params: Any) -> tuple | None:
+        """The key of a study-wide result of this report's wave, the same in every report of
+        the build (None when the responses were handed in: nothing is shared)."""
+        return shared_key(what, self.study_key, self.wave, self.waves, *params)
 
     @cached_property
     def country_trends(self) -> pd.DataFrame:
@@ -372,11 +407,14 @@ class CountryContext(CodebookView):
         if not self.sections.has("accounts"):
             return None
         if self.dimension == "country":
-            summary = account_summary(
-                self.responses,
-                self.account_matches(),
-                revenue=self.optional_table("revenue"),
-                wave=self.wave,
+            summary = remembered(
+                self._shared("accounts"),
+                lambda: account_summary(
+                    self.responses,
+                    self.account_matches(),
+                    revenue=self.optional_table("revenue"),
+                    wave=self.wave,
+                ),
             )
             return at_risk_counts(summary, country=self.country)
         # a report by another dimension: this unit's respondents, each account in each of its
@@ -411,12 +449,12 @@ class CountryContext(CodebookView):
             return None
         # every country's rows, so that the ticket window and the wave are the study's, as in
         # the lists (reports/lists): the counts are the rows of this country's files
-        return followup_counts(
-            self.study_transactions(),
-            self.responses,
-            country=self.country,
-            wave=self.wave,
+        counts = remembered(
+            self._shared("followups"),
+            lambda: followup_counts(self.study_transactions(), self.responses, wave=self.wave),
         )
+        mine = counts["country"].astype(str).eq(self.country).fillna(False).to_numpy(dtype=bool)
+        return counts.loc[mine].reset_index(drop=True)
 
     @cached_property
     def action_plans(self) -> pd.DataFrame:
@@ -576,6 +614,51 @@ def _match_study_accounts(responses: pd.DataFrame) -> AccountMatch:
     )
 
 
+def study_key(folder: str | Path, dimension: str = "country", within: str = "") -> tuple | None:
+    """What the prepared responses of a report by ``dimension`` (``within`` a unit) are made
+    from: the versions of the processed responses and of the account aliases, and the slice;
+    None when the folder has no responses. The key of the results :func:`remembered` shares."""
+    from csatlib.ingest.clean import file_key
+
+    path = Path(folder) / "responses.parquet"
+    if not path.is_file():
+        return None
+    aliases = file_key(config.ACCOUNT_ALIASES) if config.ACCOUNT_ALIASES.is_file() else None
+    return (file_key(path), aliases, dimension, within)
+
+
+def shared_key(
+    what: str, key: tuple | None, wave: str, waves: tuple[str, ...], *params: Any
+) -> tuple | None:
+    """The key of a study-wide result (``what``: "trends", "screens" ...) of one wave, the same
+    in every report of a build and in the global summary; None when ``key`` is None."""
+    return None if key is None else (what, key, wave, tuple(waves), *params)
+
+
+_REMEMBERED: dict[tuple, Any] = {}
+_REMEMBERED_SIZE = 32
+
+
+def remembered(key: tuple | None, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered under ``key`` (None: computed every time).
+
+    The study-wide results that every report of a build computes alike (the prepared
+    responses, every country's trends, every account's summary, every follow-up count) are
+    computed once: in the build's kernel fork server by :func:`warm_up`, whose kernels inherit
+    them, or by the first report of a process. Keys name what the result was made from (the
+    processed file's version, the aliases file's, the slice, the wave and the parameters), so a
+    changed input is a new key. A DataFrame comes back as its own copy
+    (:func:`csatlib.roles.shallow_copy`): changing it never changes the remembered one.
+    """
+    if key is None:
+        return compute()
+    value = _REMEMBERED.pop(key) if key in _REMEMBERED else compute()
+    _REMEMBERED[key] = value  # most recently used last
+    while len(_REMEMBERED) > _REMEMBERED_SIZE:
+        del _REMEMBERED[next(iter(_REMEMBERED))]
+    return roles.shallow_copy(value) if isinstance(value, pd.DataFrame) else value
+
+
 def warm_up(processed_dir: str | Path = "") -> None:
     """Read the study's processed tables and match its account names, once, into this process.
 
@@ -583,9 +666,12 @@ def warm_up(processed_dir: str | Path = "") -> None:
     keep their last results in memory (checked against the files and the names), so a process that
     calls this first and then forks (the report build's kernel fork server,
     :mod:`csatlib.report.kernels`) hands every report kernel the tables and the account matching
-    ready-made. It also rule-codes the likes and dislikes of the latest wave: the coder remembers
-    each text's matches (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks
-    its incidents up. Each kernel still gets its own copies; results are the same as without the
+    ready-made. It computes the study-wide results of the country reports of the latest wave
+    (:func:`remembered`: the prepared responses, every country's trends, every account's
+    summary, every follow-up count), so a kernel only computes its own country's. It also
+    rule-codes the likes and dislikes of the latest wave: the coder remembers each text's
+    matches (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks its
+    incidents up. Each kernel still gets its own copies; results are the same as without the
     warm-up.
     """
     from csatlib.ingest.clean import load_processed
@@ -597,6 +683,14 @@ def warm_up(processed_dir: str | Path = "") -> None:
             load_processed(kind, folder)
     if roles.names(responses, "account"):
         _match_study_accounts(responses)
+    own = roles.own_customers(with_competitor(responses))["country"].dropna()
+    if len(own) and "wave" in responses:
+        # the study-wide results of every country report of the latest wave (trends, accounts,
+        # follow-ups), computed once here for every kernel (see remembered)
+        ctx = load_country(str(own.iloc[0]), processed_dir=folder)
+        for part in ("family", "_all_trends", "at_risk_counts", "followup_counts"):
+            with contextlib.suppress(Exception):  # the report itself shows what is wrong
+                getattr(ctx, part)
     fields = text_fields(responses)
     if fields and "wave" in responses and len(responses):
         from csatlib.text.coding import code_responses
@@ -813,9 +907,14 @@ def load_country(
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    raw = load_responses(folder) if responses is None else responses
-    raw = within_rows(raw, within, folder)
-    data = with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
+    key = study_key(folder, dimension, within) if responses is None else None
+
+    def prepare() -> pd.DataFrame:
+        raw = load_responses(folder) if responses is None else responses
+        raw = within_rows(raw, within, folder)
+        return with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
+
+    data = remembered(("responses", key) if key else None, prepare)
     roles.nps_column(data)  # every report needs the recommend question
     unit = country if dimension == "country" else str(value)
     wave, waves = _report_wave(data, unit, wave, dimension)
@@ -834,6 +933,7 @@ def load_country(
         within=within,
         within_name=within_name,
         reports_dir=Path(reports_dir) if reports_dir else config.REPORTS_DIR,
+        study_key=key,
     )
 
 
@@ -887,6 +987,27 @@ def study_trends(
     )
     own = ~table["competitor"].astype(bool)
     return table.loc[own].drop(columns="competitor").reset_index(drop=True)
+
+
+def study_screens(
+    to_wave: pd.DataFrame,
+    attributes: list[str],
+    *,
+    wave: str,
+    cluster: str | None,
+    min_n: int,
+) -> pd.DataFrame:
+    """The four screens of every unit in ``wave`` (:func:`csatlib.stats.screens.
+    screens_all_countries`, equal to :func:`~csatlib.stats.screens.four_screens` per unit), as
+    a long table with ``country`` as text. The country reports and the global summary call this
+    one function, so a screen has one verdict everywhere."""
+    from csatlib.stats.screens import screens_all_countries
+
+    screens = screens_all_countries(
+        to_wave, attributes=attributes, wave=wave, min_n=min_n, cluster=cluster
+    )
+    screens["country"] = screens["country"].astype(str).to_numpy()
+    return screens
 
 
 def countries_vs_rest(

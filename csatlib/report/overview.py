@@ -30,6 +30,11 @@ from csatlib.errors import DataError
 from csatlib.report.context import (
     CodebookView,
     countries_vs_rest,
+    load_responses,
+    remembered,
+    shared_key,
+    study_key,
+    study_screens,
     study_trends,
     with_account_key,
     with_competitor,
@@ -95,6 +100,9 @@ class StudyContext(CodebookView):
     min_n: int
     responses: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
+    # the version of the study the responses were read from (None: handed in), the key of the
+    # results shared with the country reports (csatlib.report.context.remembered)
+    study_key: tuple | None = None
 
     @cached_property
     def to_wave(self) -> pd.DataFrame:
@@ -178,18 +186,27 @@ class StudyContext(CodebookView):
         the country report (every response up to the wave, accounts as clusters); empty
         without attributes."""
         from csatlib.stats.multiplicity import country_family_q
-        from csatlib.stats.screens import screens_all_countries
 
         if not self.attributes:
             return {}
-        screens = screens_all_countries(
-            self.to_wave,
-            attributes=self.attributes,
-            wave=self.wave,
-            min_n=self.min_n,
-            cluster=self.cluster,
+        screens = remembered(
+            shared_key(
+                "screens",
+                self.study_key,
+                self.wave,
+                self.waves,
+                tuple(self.attributes),
+                self.cluster,
+                self.min_n,
+            ),
+            lambda: study_screens(
+                self.to_wave,
+                self.attributes,
+                wave=self.wave,
+                cluster=self.cluster,
+                min_n=self.min_n,
+            ),
         )
-        screens["country"] = screens["country"].astype(str).to_numpy()
         out = {}
         for country, sub in screens.groupby("country", sort=False):
             own = sub.drop(columns="country").set_index("attribute")
@@ -201,12 +218,20 @@ class StudyContext(CodebookView):
     def trends(self) -> pd.DataFrame:
         """Every measure of every country by wave with its change since the study's previous
         wave (:func:`csatlib.report.context.study_trends`, as in the country reports)."""
-        return study_trends(
-            self.to_wave,
-            [self.nps_column, *self.rated],
-            waves=self.waves,
-            cluster=self.cluster,
-            min_n=self.min_n,
+        measures = [self.nps_column, *self.rated]
+        return remembered(
+            shared_key(
+                "trends",
+                self.study_key,
+                self.wave,
+                self.waves,
+                tuple(measures),
+                self.cluster,
+                self.min_n,
+            ),
+            lambda: study_trends(
+                self.to_wave, measures, waves=self.waves, cluster=self.cluster, min_n=self.min_n
+            ),
         )
 
     @cached_property
@@ -427,11 +452,14 @@ def load_study(
         )
     min_n = check_min_n(min_n, func="load_study")
     folder = Path(processed_dir) if str(processed_dir) else config.PROCESSED_DIR
-    if responses is None:
-        from csatlib.report.context import load_responses
-
-        responses = load_responses(folder)
-    responses = with_account_key(with_competitor(responses))
+    key = study_key(folder) if responses is None else None
+    given = responses
+    responses = remembered(
+        ("responses", key) if key else None,
+        lambda: with_account_key(
+            with_competitor(load_responses(folder) if given is None else given)
+        ),
+    )
     needed = ["country", "wave", "competitor", roles.nps_column(responses)]
     missing = [c for c in needed if c not in responses.columns]
     if missing:
@@ -459,6 +487,7 @@ def load_study(
         min_n=min_n,
         responses=responses,
         processed_dir=folder,
+        study_key=key,
     )
 
 

@@ -1,0 +1,127 @@
+"""Study-wide results computed once per build (csatlib.report.context.remembered).
+
+Every country report of a build used to compute every country's trends, every account's summary
+and every follow-up count for itself; now they are computed once (in the kernel fork server's
+warm-up, or by the first report of a process) and shared, under a key naming the processed file's
+version, the aliases, the slice, the wave and the parameters. These tests check that a shared
+result is the one a report would compute alone, that a changed input is a new key, and that a
+report cannot change what it was handed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pandas as pd
+import pytest
+from support.studies import write_study
+
+from csatlib.ingest.clean import build_processed
+from csatlib.report import context
+from csatlib.report.context import load_country, remembered, study_key, warm_up
+from csatlib.report.overview import load_study
+from csatlib.stats.screens import four_screens
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("shared")
+    write_study(root / "raw", "seven_point")
+    build_processed(root / "raw", root / "processed")
+    return root / "processed"
+
+
+@pytest.fixture(autouse=True)
+def _empty_memory():
+    context._REMEMBERED.clear()
+    yield
+    context._REMEMBERED.clear()
+
+
+def test_remembered_computes_once_and_hands_out_copies() -> None:
+    calls = []
+
+    def compute() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"x": [1.0, 2.0]})
+
+    first = remembered(("k",), compute)
+    first.loc[0, "x"] = 99.0  # a report changing what it was handed ...
+    second = remembered(("k",), compute)
+    assert len(calls) == 1
+    assert second["x"].tolist() == [1.0, 2.0]  # ... never changes what the next one gets
+    remembered(None, compute)
+    remembered(None, compute)
+    assert len(calls) == 3  # no key: computed every time
+
+
+def test_remembered_keeps_the_most_recent(monkeypatch) -> None:
+    monkeypatch.setattr(context, "_REMEMBERED_SIZE", 2)
+    for k in range(3):
+        remembered((k,), lambda k=k: k)
+    assert list(context._REMEMBERED) == [(1,), (2,)]
+
+
+def test_a_shared_report_equals_a_report_computed_alone(study) -> None:
+    alone = load_country("DE", responses=load_country("DE", processed_dir=study).responses)
+    assert alone.study_key is None  # responses handed in: nothing shared
+    context._REMEMBERED.clear()
+    load_country("AT", processed_dir=study).family  # noqa: B018 - fills the shared results
+    shared = load_country("DE", processed_dir=study)
+    assert shared.study_key == study_key(study)
+    keys = {k[0] for k in context._REMEMBERED}
+    assert {"responses", "trends", "screens"} <= keys
+    pd.testing.assert_frame_equal(shared.screen_table, alone.screen_table)
+    pd.testing.assert_frame_equal(shared.country_trends, alone.country_trends)
+    own = four_screens(
+        alone.to_wave,
+        country="DE",
+        attributes=alone.attributes,
+        wave=alone.wave,
+        min_n=alone.min_n,
+        cluster=alone.cluster,
+    )
+    # before the family's q-values replace the screens' own: the screens of DE alone
+    pd.testing.assert_frame_equal(shared._screens, own, check_exact=False, rtol=1e-12)
+    assert shared.at_risk_counts.equals(alone.at_risk_counts)
+    pd.testing.assert_frame_equal(shared.followup_counts, alone.followup_counts)
+
+
+def test_the_global_summary_shares_the_country_reports_results(study, monkeypatch) -> None:
+    calls = []
+    real = context.study_screens
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(context, "study_screens", counted)
+    monkeypatch.setattr("csatlib.report.overview.study_screens", counted)
+    load_country("DE", processed_dir=study).family  # noqa: B018
+    ctx = load_study(processed_dir=study)
+    assert ctx.study_key == study_key(study)
+    de = ctx.families["DE"].screens
+    assert len(calls) == 1  # the global summary took the reports' screens
+    pd.testing.assert_frame_equal(de, load_country("DE", processed_dir=study).screen_table)
+
+
+def test_a_rewritten_table_is_a_new_key(study) -> None:
+    before = study_key(study)
+    assert study_key(study, "segment") != before  # another slice
+    path = study / "responses.parquet"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    try:
+        assert study_key(study) != before  # csat data ran again: nothing is reused
+    finally:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert study_key(study.parent / "nowhere") is None
+
+
+def test_warm_up_computes_the_country_reports_shared_results(study) -> None:
+    started = time.perf_counter()
+    warm_up(study)
+    assert time.perf_counter() - started < 60
+    keys = {k[0] for k in context._REMEMBERED}
+    assert {"responses", "trends", "screens", "accounts"} <= keys
