@@ -40,6 +40,8 @@ __all__ = [
     "study_trends",
     "countries_vs_rest",
     "study_screens",
+    "shared_screens",
+    "shared_trends",
     "study_key",
     "shared_key",
     "remembered",
@@ -261,16 +263,7 @@ class CountryContext(CodebookView):
         """This unit's four screens (:func:`csatlib.stats.screens.four_screens`), taken from
         every unit's screens of the study (:func:`study_screens`, shared by every report of the
         build and the global summary, and equal to the unit's own)."""
-        table = remembered(
-            self._shared("screens", tuple(self.attributes), self.cluster, self.min_n),
-            lambda: study_screens(
-                self.to_wave,
-                self.attributes,
-                wave=self.wave,
-                cluster=self.cluster,
-                min_n=self.min_n,
-            ),
-        )
+        table = shared_screens(self)
         mine = table.loc[table["country"].astype(str) == self.country]
         if mine.empty:  # the unit has no own-brand respondents in the wave: its own message
             from csatlib.stats.screens import four_screens
@@ -287,13 +280,7 @@ class CountryContext(CodebookView):
 
     @cached_property
     def _all_trends(self) -> pd.DataFrame:
-        measures = [self.nps_column, *self.rated]
-        table = remembered(
-            self._shared("trends", tuple(measures), self.cluster, self.min_n),
-            lambda: study_trends(
-                self.to_wave, measures, waves=self.waves, cluster=self.cluster, min_n=self.min_n
-            ),
-        )
+        table = shared_trends(self)
         return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
 
     def _shared(self, what: str, *params: Any) -> tuple | None:
@@ -987,6 +974,41 @@ def study_trends(
     )
     own = ~table["competitor"].astype(bool)
     return table.loc[own].drop(columns="competitor").reset_index(drop=True)
+
+
+def shared_trends(ctx: Any) -> pd.DataFrame:
+    """:func:`study_trends` of a report's context (a country's or the global summary's: its
+    ``to_wave``, measures, waves, cluster and ``min_n``), computed once per study version and
+    wave (:func:`remembered`)."""
+    measures = [ctx.nps_column, *ctx.rated]
+    return remembered(
+        shared_key(
+            "trends", ctx.study_key, ctx.wave, ctx.waves, tuple(measures), ctx.cluster, ctx.min_n
+        ),
+        lambda: study_trends(
+            ctx.to_wave, measures, waves=ctx.waves, cluster=ctx.cluster, min_n=ctx.min_n
+        ),
+    )
+
+
+def shared_screens(ctx: Any) -> pd.DataFrame:
+    """:func:`study_screens` of a report's context, computed once per study version and wave
+    (:func:`remembered`)."""
+    attributes = list(ctx.attributes)
+    return remembered(
+        shared_key(
+            "screens",
+            ctx.study_key,
+            ctx.wave,
+            ctx.waves,
+            tuple(attributes),
+            ctx.cluster,
+            ctx.min_n,
+        ),
+        lambda: study_screens(
+            ctx.to_wave, attributes, wave=ctx.wave, cluster=ctx.cluster, min_n=ctx.min_n
+        ),
+    )
 
 
 def study_screens(

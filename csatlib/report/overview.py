@@ -32,10 +32,9 @@ from csatlib.report.context import (
     countries_vs_rest,
     load_responses,
     remembered,
-    shared_key,
+    shared_screens,
+    shared_trends,
     study_key,
-    study_screens,
-    study_trends,
     with_account_key,
     with_competitor,
 )
@@ -189,24 +188,7 @@ class StudyContext(CodebookView):
 
         if not self.attributes:
             return {}
-        screens = remembered(
-            shared_key(
-                "screens",
-                self.study_key,
-                self.wave,
-                self.waves,
-                tuple(self.attributes),
-                self.cluster,
-                self.min_n,
-            ),
-            lambda: study_screens(
-                self.to_wave,
-                self.attributes,
-                wave=self.wave,
-                cluster=self.cluster,
-                min_n=self.min_n,
-            ),
-        )
+        screens = shared_screens(self)
         out = {}
         for country, sub in screens.groupby("country", sort=False):
             own = sub.drop(columns="country").set_index("attribute")
@@ -218,21 +200,7 @@ class StudyContext(CodebookView):
     def trends(self) -> pd.DataFrame:
         """Every measure of every country by wave with its change since the study's previous
         wave (:func:`csatlib.report.context.study_trends`, as in the country reports)."""
-        measures = [self.nps_column, *self.rated]
-        return remembered(
-            shared_key(
-                "trends",
-                self.study_key,
-                self.wave,
-                self.waves,
-                tuple(measures),
-                self.cluster,
-                self.min_n,
-            ),
-            lambda: study_trends(
-                self.to_wave, measures, waves=self.waves, cluster=self.cluster, min_n=self.min_n
-            ),
-        )
+        return shared_trends(self)
 
     @cached_property
     def problems(self) -> pd.DataFrame:

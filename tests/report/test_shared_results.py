@@ -97,7 +97,6 @@ def test_the_global_summary_shares_the_country_reports_results(study, monkeypatc
         return real(*args, **kwargs)
 
     monkeypatch.setattr(context, "study_screens", counted)
-    monkeypatch.setattr("csatlib.report.overview.study_screens", counted)
     load_country("DE", processed_dir=study).family  # noqa: B018
     ctx = load_study(processed_dir=study)
     assert ctx.study_key == study_key(study)
