@@ -266,7 +266,7 @@ class _Event:
     rule: str
     action: str
     mask: np.ndarray
-    values: np.ndarray | None
+    values: _Cells | None  # the column's cells, for a per-cell message
     message: str  # per-cell: "{value}" is replaced by the cell; bulk: "{count}" by the count
     bulk: bool
 
@@ -282,7 +282,7 @@ class _Events:
         mask: np.ndarray,
         message: str,
         *,
-        values: np.ndarray | None = None,
+        values: _Cells | None = None,
         action: str = "set_missing",
     ) -> None:
         if mask.any():
@@ -302,11 +302,15 @@ class _Events:
 
 @dataclass(frozen=True)
 class _Cells:
-    """One export column, factorized: ``raw == uniques[codes]``."""
+    """One export column, factorized: the cell of row ``i`` is ``uniques[codes[i]]``."""
 
-    raw: np.ndarray
     codes: np.ndarray
     uniques: list[str]
+
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """The cells' texts at ``positions`` (an object array), only where they are asked for:
+        a column's texts are never held row by row."""
+        return np.asarray(self.uniques, dtype=object)[self.codes[positions]]
 
     def expand(self, per_unique: Iterable[Any], dtype: Any = object) -> np.ndarray:
         return (
@@ -322,13 +326,12 @@ def _cells(series: pd.Series) -> _Cells:
         codes, used = pd.factorize(series.cat.codes.to_numpy(), use_na_sentinel=False)
         picked = series.cat.categories.to_numpy(dtype=object)[np.maximum(used, 0)]
         texts = ["" if u < 0 else str(t) for u, t in zip(used.tolist(), picked, strict=True)]
-        return _Cells(raw=np.asarray(texts, dtype=object)[codes], codes=codes, uniques=texts)
-    raw = series.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+        return _Cells(codes=codes, uniques=texts)
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
     texts = [
         "" if u is None or (isinstance(u, float) and math.isnan(u)) else str(u) for u in uniques
     ]
-    return _Cells(raw=raw, codes=codes, uniques=texts)
+    return _Cells(codes=codes, uniques=texts)
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -437,13 +440,11 @@ def _check_header_rows_as_data(raw: RawExport, codebook: Codebook) -> None:
     scale = [s for s in codebook.columns.values() if s.role in SCALE_ROLES]
     if not scale or len(raw.frame) < 2:
         return
-    first_row = raw.frame.iloc[0]
-    rest = raw.frame.iloc[1:]
     wordy = []
     for spec in scale:
-        cell = str(first_row[spec.source]).strip()
+        cell = str(raw.frame[spec.source].iloc[0]).strip()
         if len(cell) >= 10 and " " in cell and not _WHOLE_RE.fullmatch(cell):
-            column = _cells(rest[spec.source])
+            column = _cells(raw.frame[spec.source].iloc[1:])
             stripped = [u.strip() for u in column.uniques]
             filled = column.expand([s != "" for s in stripped], bool)
             whole = column.expand([bool(_WHOLE_RE.fullmatch(s)) for s in stripped], bool)
@@ -564,21 +565,21 @@ def _scale(
         "out_of_range",
         kind_of == "out_of_range",
         f"{where}: {{value}} is outside the scale {low}-{high} -> <NA>",
-        values=cells.raw,
+        values=cells,
     )
     events.cell(
         spec.name,
         "non_numeric",
         kind_of == "not_whole",
         f"{where}: {{value}} is not a whole number on the scale {low}-{high} -> <NA>",
-        values=cells.raw,
+        values=cells,
     )
     events.cell(
         spec.name,
         "non_numeric",
         kind_of == "not_number",
         f"{where}: {{value}} is not a number -> <NA>",
-        values=cells.raw,
+        values=cells,
     )
     numbers = cells.expand(values, float)
     valid = np.isfinite(numbers)
@@ -611,7 +612,7 @@ def _float(spec: ColumnSpec, cells: _Cells, events: _Events, *, minimum: float |
         "non_numeric",
         bad,
         f"{where}: {{value}} is not a number -> <NA>",
-        values=cells.raw,
+        values=cells,
     )
     below = np.zeros(len(numbers), dtype=bool)
     if minimum is not None:
@@ -621,7 +622,7 @@ def _float(spec: ColumnSpec, cells: _Cells, events: _Events, *, minimum: float |
             "out_of_range",
             below,
             f"{where}: {{value}} is below {minimum:g} -> <NA>",
-            values=cells.raw,
+            values=cells,
         )
     return pd.Series(np.where(below, np.nan, numbers), dtype="float64")
 
@@ -636,7 +637,7 @@ def _int(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
         "non_numeric",
         ~empty & ~whole,
         f"{_describe(spec)}: {{value}} is not a whole number -> <NA>",
-        values=cells.raw,
+        values=cells,
     )
     return pd.Series(pd.arrays.IntegerArray(np.where(whole, numbers, 0).astype(np.int64), ~whole))
 
@@ -685,10 +686,11 @@ def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.S
     n_filled = int(filled.sum())
     if n_filled and bad.sum() > n_filled / 2:
         first = int(np.flatnonzero(bad)[0])
+        example = str(cells.uniques[cells.codes[first]]).strip()
         expected = f"format {spec.format!r}" if spec.format else "ISO dates (2026-01-31 13:45:00)"
         raise CodebookError(
             f"{export}: {_describe(spec)}: {int(bad.sum())} of {n_filled} dates do not parse as "
-            f"{expected}, e.g. {str(cells.raw[first]).strip()!r} (data row {first + 1}); give "
+            f"{expected}, e.g. {example!r} (data row {first + 1}); give "
             "the column's date format in the codebook, e.g. format: '%m/%d/%Y %I:%M:%S %p'"
         )
     events.cell(
@@ -696,7 +698,7 @@ def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.S
         "invalid_date",
         bad,
         f"{_describe(spec)}: {{value}} is not a valid date -> <NA>",
-        values=cells.raw,
+        values=cells,
     )
     return pd.Series(stamps, dtype="datetime64[ns]")
 
@@ -729,7 +731,7 @@ def _country(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
         "unknown_country",
         ~empty & ~known,
         f"{_describe(spec)}: {{value}} is not an ISO 3166 country code, name or known variant",
-        values=cells.raw,
+        values=cells,
         action="excluded",
     )
     changed = cells.expand(
@@ -878,7 +880,8 @@ def clean_export(
     }
     _check_row_accounting(raw.name, reasons, excluded_counts)
 
-    data = _assemble(raw, codebook, columns, flags, kept)
+    country_column = columns.get(country_name) if country_name else None
+    data = _assemble(raw, codebook, columns, flags, kept)  # empties ``columns`` as it goes
     source_rows = raw.frame.index.to_numpy(dtype=np.int64)
     log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows)
     summary = _summary(
@@ -889,7 +892,7 @@ def clean_export(
         flags,
         kept,
         excluded_counts,
-        columns.get(country_name) if country_name else None,
+        country_column,
         speeder_info,
         options={
             "speeder_ratio": speeder_ratio,
@@ -1021,6 +1024,9 @@ def _assemble(
     flags: Mapping[str, np.ndarray],
     kept: np.ndarray,
 ) -> pd.DataFrame:
+    """The kept rows of the typed ``columns`` in the processed table's order. Each column is
+    taken out of ``columns`` once its kept rows are copied, so that the export is never held
+    twice (typed, and kept): ``columns`` is empty afterwards."""
     ordered: dict[str, pd.Series | np.ndarray] = {}
     index = np.flatnonzero(kept)
 
@@ -1030,7 +1036,7 @@ def _assemble(
         return pd.Series(values[index])
 
     for name in codebook.names("id"):
-        ordered[name] = take(columns[name])
+        ordered[name] = take(columns.pop(name))
     n_kept = len(index)
     ordered["source"] = pd.Series(pd.Categorical([raw.name] * n_kept, categories=[raw.name]))
     ordered["source_row"] = pd.Series(raw.frame.index.to_numpy(dtype=np.int64)[index])
@@ -1042,11 +1048,11 @@ def _assemble(
         if spec.role == "id":
             continue
         if spec.role in _CATEGORY_ROLES or spec.role == "wave":
-            column = take(columns[name])
+            column = take(columns.pop(name))
             column = column.cat.remove_unused_categories()
             ordered[name] = _ordered(column.astype("string")) if spec.role == "wave" else column
         else:
-            ordered[name] = take(columns[name])
+            ordered[name] = take(columns.pop(name))
         if waves is not None and name == waves.source:
             dates = ordered[name]
             ordered["wave"] = _ordered(
@@ -1181,7 +1187,7 @@ def _build_log(
             continue
         positions = np.flatnonzero(event.mask & kept)
         if event.values is not None:
-            value = event.values[positions]
+            value = event.values.at(positions)
             left, _, right = event.message.partition("{value}")
             message = np.array([f"{left}{v!r}{right}" for v in value], dtype=object)
         else:
