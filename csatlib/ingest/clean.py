@@ -312,6 +312,24 @@ class _Cells:
         a column's texts are never held row by row."""
         return np.asarray(self.uniques, dtype=object)[self.codes[positions]]
 
+    def strings(self, per_unique: Iterable[str | None]) -> pd.Series:
+        """A pandas ``string`` column whose row ``i`` is ``per_unique[codes[i]]`` (None is
+        missing), made by Arrow from the distinct values without a Python string per row."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        dictionary = pa.array(list(per_unique), type=pa.string())
+        taken = pc.take(dictionary, pa.array(np.asarray(self.codes, dtype=np.int64)))
+        return pd.Series(pd.array(taken, dtype=pd.StringDtype()))
+
+    def categories(self, per_unique: Iterable[str | None]) -> pd.Series:
+        """A categorical column whose row ``i`` is ``per_unique[codes[i]]``: what
+        ``pd.Categorical`` of the expanded values gives (categories sorted, None missing),
+        made from the distinct values."""
+        distinct = pd.Categorical(list(per_unique))
+        codes = distinct.codes[self.codes] if len(self.codes) else np.array([], dtype=np.int8)
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=distinct.dtype))
+
     def expand(self, per_unique: Iterable[Any], dtype: Any = object) -> np.ndarray:
         return (
             np.asarray(list(per_unique), dtype=dtype)[self.codes]
@@ -642,7 +660,9 @@ def _int(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
     return pd.Series(pd.arrays.IntegerArray(np.where(whole, numbers, 0).astype(np.int64), ~whole))
 
 
-def _text_values(spec: ColumnSpec, cells: _Cells, events: _Events) -> np.ndarray:
+def _text_values(spec: ColumnSpec, cells: _Cells, events: _Events) -> list[str | None]:
+    """The text of each distinct cell, trimmed and NFC-normalized (None for an empty cell),
+    the changes recorded as bulk events."""
     stripped = [u.strip() for u in cells.uniques]
     normalized = [unicodedata.normalize("NFC", s) for s in stripped]
     where = _describe(spec)
@@ -658,15 +678,15 @@ def _text_values(spec: ColumnSpec, cells: _Cells, events: _Events) -> np.ndarray
         cells.expand([n != s for n, s in zip(normalized, stripped, strict=True)], bool),
         f"{{count}} value(s) of {where} normalized to Unicode NFC",
     )
-    return cells.expand(n if n else None for n in normalized)
+    return [n if n else None for n in normalized]
 
 
 def _text(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
-    return pd.Series(_text_values(spec, cells, events), dtype="string")
+    return cells.strings(_text_values(spec, cells, events))
 
 
 def _category(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
-    return pd.Series(pd.Categorical(_text_values(spec, cells, events)))
+    return cells.categories(_text_values(spec, cells, events))
 
 
 def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.Series:
@@ -920,8 +940,7 @@ def _typed_columns(
         cells = _cells(frame[spec.source])
         role = spec.role
         if role == "id":
-            ids = cells.expand(u.strip() or None for u in cells.uniques)
-            columns[name] = pd.Series(ids, dtype="string")
+            columns[name] = cells.strings(u.strip() or None for u in cells.uniques)
         elif role in SCALE_ROLES:
             columns[name], before_reverse[name] = _scale(
                 spec, cells, codebook.missing_for(name), events, export=raw.name

@@ -237,7 +237,7 @@ def read_export(
     if not path.is_file():
         raise ExportError(f"{path}: file not found")
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise ExportError(f"{path.name}: the file is empty (0 data rows, no header)")
     content = _content_kind(data)
     # qualtrics/surveymonkey name a header layout, which a workbook can have too
@@ -436,11 +436,7 @@ def _read_text_columnar(
     frame = table.slice(header_rows).to_pandas(strings_to_categorical=True)
     del table
     _release_arrow_memory()
-    blank = np.ones(len(frame), dtype=bool)
-    for column in frame.columns:
-        categories = frame[column].cat.categories
-        empty = np.fromiter((not str(c).strip() for c in categories), bool, len(categories))
-        blank &= empty[frame[column].cat.codes.to_numpy()]
+    blank = _blank_records(frame)
     if blank.all():
         return None
     numbers = np.arange(header_rows + 1, header_rows + 1 + len(frame), dtype=np.int64)
@@ -464,6 +460,24 @@ def _read_text_columnar(
         value_labels=MappingProxyType({}),
         blank_rows=blank_rows,
     )
+
+
+def _blank_records(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of a frame of categorical text columns are blank (every cell empty or
+    whitespace, by ``str.strip``). Columns with the fewest distinct texts go first and only the
+    rows still blank are looked at, so a column of a million distinct ids is rarely read."""
+    rows = np.arange(len(frame))
+    for column in sorted(frame.columns, key=lambda c: len(frame[c].cat.categories)):
+        if not len(rows):
+            break
+        codes = frame[column].cat.codes.to_numpy()[rows]
+        used = np.unique(codes)
+        texts = frame[column].cat.categories.to_numpy(dtype=object)[used]
+        empty = used[[not str(t).strip() for t in texts]]
+        rows = rows[np.isin(codes, empty)]
+    blank = np.zeros(len(frame), dtype=bool)
+    blank[rows] = True
+    return blank
 
 
 def _release_arrow_memory() -> None:

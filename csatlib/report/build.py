@@ -433,17 +433,7 @@ def _build_reports(
     by = _check_by(by)
     available = discover_countries(processed_dir)
     selected = _selected(countries, available, processed_dir) if "country" in by else []
-    slices = {
-        name: (dimension, value, "")
-        for dimension in by
-        if dimension != "country" and "/" not in dimension
-        for name, value in discover_slices(processed_dir, dimension).items()
-    }
-    skipped: list[str] = []
-    for spec in (d for d in by if "/" in d):
-        found, too_small = discover_cross_cuts(processed_dir, spec, min_n=min_n)
-        slices.update(found)
-        skipped += too_small
+    slices, skipped = _all_slices(processed_dir, by, min_n)
     case_note = sync_for_build(processed_dir, reports_dir, wave=wave, aliases_path=_aliases_path())
     plan = _plan(
         selected,
@@ -466,6 +456,7 @@ def _build_reports(
             tasks=len(plan.notebook_jobs) + bool(plan.lists_job),
             notebooks=len(plan.notebook_jobs),
             processed_dir=processed_dir,
+            slices=_warm_slices(plan.notebook_jobs),
         ) as (pool, prewarm):
             for outcome in _run_all(pool, plan.tasks(prewarm=prewarm), progress=progress):
                 outcomes[outcome.country] = outcome
@@ -503,6 +494,31 @@ def _build_reports(
         lists=lists_outcome,
         notes=tuple(notes),
     )
+
+
+def _all_slices(
+    processed_dir: Path, by: Sequence[str], min_n: int
+) -> tuple[dict[str, tuple[str, str, str]], list[str]]:
+    """The reports by other dimensions than the country (name -> (dimension, value, within)),
+    cross-cuts included, and the cross-cuts not built for a cell below ``min_n``."""
+    slices = {
+        name: (dimension, value, "")
+        for dimension in by
+        if dimension != "country" and "/" not in dimension
+        for name, value in discover_slices(processed_dir, dimension).items()
+    }
+    skipped: list[str] = []
+    for spec in (d for d in by if "/" in d):
+        found, too_small = discover_cross_cuts(processed_dir, spec, min_n=min_n)
+        slices.update(found)
+        skipped += too_small
+    return slices, skipped
+
+
+def _warm_slices(jobs: Sequence[CountryJob]) -> tuple[tuple[str, str], ...]:
+    """The (dimension, within) of the reports to build, for the kernel fork server's warm-up
+    (:func:`csatlib.report.context.warm_up`)."""
+    return tuple(dict.fromkeys((j.dimension, j.within) for j in jobs if j.kind == "country"))
 
 
 def _check_whole_number(name: str, value: object) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -646,16 +646,20 @@ def remembered(key: tuple | None, compute: Callable[[], Any]) -> Any:
     return roles.shallow_copy(value) if isinstance(value, pd.DataFrame) else value
 
 
-def warm_up(processed_dir: str | Path = "") -> None:
+def warm_up(
+    processed_dir: str | Path = "", *, slices: Sequence[tuple[str, str]] = (("country", ""),)
+) -> None:
     """Read the study's processed tables and match its account names, once, into this process.
 
     :func:`csatlib.ingest.clean.load_processed` and :func:`csatlib.loop.accounts.match_accounts`
     keep their last results in memory (checked against the files and the names), so a process that
     calls this first and then forks (the report build's kernel fork server,
     :mod:`csatlib.report.kernels`) hands every report kernel the tables and the account matching
-    ready-made. It computes the study-wide results of the country reports of the latest wave
-    (:func:`remembered`: the prepared responses, every country's trends, every account's
-    summary, every follow-up count), so a kernel only computes its own country's. It also
+    ready-made. It computes the study-wide results of the reports of the latest wave, for each
+    ``(dimension, within)`` of ``slices`` (default the country reports; a report by business
+    unit, or a cross-cut ``("business_unit", "country=DE")``): :func:`remembered`'s prepared
+    responses, every unit's trends and screens, every account's summary, every follow-up count,
+    so a kernel only computes its own unit's. It also
     rule-codes the likes and dislikes of the latest wave: the coder remembers each text's
     matches (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks its
     incidents up. Each kernel still gets its own copies; results are the same as without the
@@ -670,14 +674,25 @@ def warm_up(processed_dir: str | Path = "") -> None:
             load_processed(kind, folder)
     if roles.names(responses, "account"):
         _match_study_accounts(responses)
-    own = roles.own_customers(with_competitor(responses))["country"].dropna()
-    if len(own) and "wave" in responses:
-        # the study-wide results of every country report of the latest wave (trends, accounts,
-        # follow-ups), computed once here for every kernel (see remembered)
-        ctx = load_country(str(own.iloc[0]), processed_dir=folder)
-        for part in ("family", "_all_trends", "at_risk_counts", "followup_counts"):
-            with contextlib.suppress(Exception):  # the report itself shows what is wrong
-                getattr(ctx, part)
+    for dimension, within in slices if "wave" in responses else ():
+        # the study-wide results of every report of the slice in the latest wave (trends,
+        # screens, accounts, follow-ups), computed once here for every kernel (see remembered)
+        with contextlib.suppress(Exception):  # the report itself shows what is wrong
+            key = study_key(folder, dimension, within)
+            prepared = remembered(
+                ("responses", key) if key else None,
+                lambda d=dimension, w=within: _prepared(folder, d, w, None),
+            )
+            units = roles.own_customers(prepared)["country"].dropna()
+            if not len(units):
+                continue
+            unit = str(units.iloc[0])
+            ctx = load_country(
+                unit, processed_dir=folder, dimension=dimension, value=unit, within=within
+            )
+            for part in ("family", "_all_trends", "at_risk_counts", "followup_counts"):
+                with contextlib.suppress(Exception):
+                    getattr(ctx, part)
     fields = text_fields(responses)
     if fields and "wave" in responses and len(responses):
         from csatlib.text.coding import code_responses
@@ -895,13 +910,10 @@ def load_country(
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
     key = study_key(folder, dimension, within) if responses is None else None
-
-    def prepare() -> pd.DataFrame:
-        raw = load_responses(folder) if responses is None else responses
-        raw = within_rows(raw, within, folder)
-        return with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
-
-    data = remembered(("responses", key) if key else None, prepare)
+    data = remembered(
+        ("responses", key) if key else None,
+        lambda: _prepared(folder, dimension, within, responses),
+    )
     roles.nps_column(data)  # every report needs the recommend question
     unit = country if dimension == "country" else str(value)
     wave, waves = _report_wave(data, unit, wave, dimension)
@@ -922,6 +934,17 @@ def load_country(
         reports_dir=Path(reports_dir) if reports_dir else config.REPORTS_DIR,
         study_key=key,
     )
+
+
+def _prepared(
+    folder: Path, dimension: str, within: str, responses: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The responses of a report by ``dimension`` (``within`` a unit): the processed responses
+    (or those given) cut to the outer unit, re-keyed by the dimension, with the competitor flag
+    and the matched account."""
+    raw = load_responses(folder) if responses is None else responses
+    raw = within_rows(raw, within, folder)
+    return with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
 
 
 def _report_wave(

@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -339,12 +339,14 @@ def open_executor(
     tasks: int,
     notebooks: int,
     processed_dir: Path,
+    slices: Sequence[tuple[str, str]] = (),
 ) -> Iterator[tuple[Executor, bool]]:
     """Yield ``(executor, prewarm)``; close what was opened here, never what was given.
 
     ``executor`` when given; else a Dask cluster's when ``scheduler`` is an address; else a local
     pool of ``jobs`` workers (at most ``tasks``) whose kernels fork from a server preloading
-    ``processed_dir``. ``prewarm`` says whether the jobs should ask that server for kernels.
+    ``processed_dir`` and the shared results of the reports' ``slices`` ((dimension, within)
+    pairs). ``prewarm`` says whether the jobs should ask that server for kernels.
     """
     if executor is not None:
         yield executor, False
@@ -354,7 +356,7 @@ def open_executor(
             yield dask, False
         return
     workers = max(1, min(jobs or os.cpu_count() or 1, tasks))
-    server = _start_fork_server(processed_dir) if notebooks > 0 else None
+    server = _start_fork_server(processed_dir, slices) if notebooks > 0 else None
     try:
         pool = _local_pool(workers, server.address if server is not None else None)
         try:
@@ -430,7 +432,7 @@ def _init_worker(fork_server: str | None) -> None:
         importlib.import_module(module)
 
 
-def _start_fork_server(processed_dir: Path) -> Any:
+def _start_fork_server(processed_dir: Path, slices: Sequence[tuple[str, str]] = ()) -> Any:
     """The build's kernel fork server, preloading ``processed_dir``; None where there is none.
 
     Not waited for: it imports and reads while the pool's workers start and the lists are
@@ -442,6 +444,6 @@ def _start_fork_server(processed_dir: Path) -> Any:
     from csatlib.report.kernels import KernelForkServer
 
     try:
-        return KernelForkServer(preload=processed_dir, wait=False)
+        return KernelForkServer(preload=processed_dir, slices=slices, wait=False)
     except Exception:  # e.g. no Unix sockets: plain kernels
         return None

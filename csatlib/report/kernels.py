@@ -106,7 +106,11 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def _serve(
-    owner: socket.socket, listener: socket.socket, imports: Sequence[str], preload: str | None
+    owner: socket.socket,
+    listener: socket.socket,
+    imports: Sequence[str],
+    preload: str | None,
+    slices: Sequence[tuple[str, str]] = (),
 ) -> None:  # pragma: no cover - runs in the server process
     """Fork-server main loop (runs in the server process).
 
@@ -147,7 +151,7 @@ def _serve(
         try:  # the processed tables and the account matching, read once for every kernel
             from csatlib.report.context import warm_up
 
-            warm_up(preload)
+            warm_up(preload, slices=slices or (("country", ""),))
         except Exception as exc:  # the notebooks report a broken table themselves
             failed.append(f"data warm-up: {exc!r}")
     # Everything loaded so far is kept out of the garbage collector's sight: a forked kernel's
@@ -236,6 +240,7 @@ class KernelForkServer:
         imports: Sequence[str] = WARM_IMPORTS,
         *,
         preload: str | Path | None = None,
+        slices: Sequence[tuple[str, str]] = (),
         timeout: float = 120.0,
         wait: bool = True,
     ) -> None:
@@ -251,6 +256,8 @@ class KernelForkServer:
         cmd = [sys.executable, "-m", "csatlib.report.kernels", *(str(fd) for fd in fds)]
         if preload is not None:
             cmd += ["--preload", str(preload)]
+            for dimension, within in slices:
+                cmd += ["--slice", f"{dimension}|{within}"]
         try:
             self._proc = subprocess.Popen(
                 [*cmd, *imports],
@@ -500,15 +507,20 @@ def _new_id() -> str:
 
 
 def _main(argv: Sequence[str]) -> None:  # pragma: no cover - runs as the server process
-    """Entry point: ``python -m csatlib.report.kernels OWNER_FD LISTEN_FD [--preload DIR]
-    [MODULE...]``."""
+    """Entry point: ``python -m csatlib.report.kernels OWNER_FD LISTEN_FD [--preload DIR
+    [--slice DIMENSION|WITHIN ...]] [MODULE...]``."""
     owner = socket.socket(fileno=int(argv[0]))
     listener = socket.socket(fileno=int(argv[1]))
     rest = list(argv[2:])
     preload = None
     if rest[:1] == ["--preload"]:
         preload, rest = rest[1], rest[2:]
-    _serve(owner, listener, rest, preload)
+    slices = []
+    while rest[:1] == ["--slice"]:
+        dimension, _, within = rest[1].partition("|")
+        slices.append((dimension, within))
+        rest = rest[2:]
+    _serve(owner, listener, rest, preload, slices)
 
 
 if __name__ == "__main__":  # pragma: no cover

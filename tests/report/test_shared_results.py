@@ -64,7 +64,8 @@ def test_remembered_keeps_the_most_recent(monkeypatch) -> None:
 
 
 def test_a_shared_report_equals_a_report_computed_alone(study) -> None:
-    alone = load_country("DE", responses=load_country("DE", processed_dir=study).responses)
+    given = load_country("DE", processed_dir=study).responses
+    alone = load_country("DE", responses=given, processed_dir=study)
     assert alone.study_key is None  # responses handed in: nothing shared
     context._REMEMBERED.clear()
     load_country("AT", processed_dir=study).family  # noqa: B018 - fills the shared results
@@ -124,3 +125,14 @@ def test_warm_up_computes_the_country_reports_shared_results(study) -> None:
     assert time.perf_counter() - started < 60
     keys = {k[0] for k in context._REMEMBERED}
     assert {"responses", "trends", "screens", "accounts"} <= keys
+
+
+def test_warm_up_prepares_every_slice_of_the_build(study, monkeypatch) -> None:
+    warm_up(study, slices=[("country", ""), ("supplier", "")])
+    slices = {k[1][2:] for k in context._REMEMBERED if k[0] in ("responses", "screens")}
+    assert slices == {("country", ""), ("supplier", "")}
+    calls = []
+    monkeypatch.setattr(context, "study_screens", lambda *a, **k: calls.append(1))
+    value = str(load_country("DE", processed_dir=study).responses["supplier"].dropna().iloc[0])
+    ctx = load_country("", processed_dir=study, dimension="supplier", value=value)
+    assert ctx.family is not None and not calls  # a report by supplier computes no screens
