@@ -433,7 +433,7 @@ def _read_text_columnar(
     if table.num_rows <= header_rows:
         return None
     ids, texts = _column_ids(path, first_rows[:header_rows], layout)
-    frame = table.slice(header_rows).to_pandas(strings_to_categorical=True)
+    frame = _categorical_frame(table.slice(header_rows))
     del table
     _release_arrow_memory()
     blank = _blank_records(frame)
@@ -460,6 +460,20 @@ def _read_text_columnar(
         value_labels=MappingProxyType({}),
         blank_rows=blank_rows,
     )
+
+
+def _categorical_frame(table: Any) -> pd.DataFrame:
+    """Each text column of an Arrow table as a pandas categorical (its distinct texts as the
+    categories, in order of appearance), one column at a time."""
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name in table.column_names:
+        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        categories = pd.Index(encoded.dictionary.to_pandas())
+        columns[name] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _blank_records(frame: pd.DataFrame) -> np.ndarray:
