@@ -246,7 +246,10 @@ class CountryContext(CodebookView):
         """Every response (both brands, all countries) in the waves up to the report's: the
         design of every test in the report, the same rows the global summary uses."""
         waves = set(self.waves[: self.waves.index(self.wave) + 1])
-        return self.responses.loc[self.responses["wave"].astype(str).isin(waves)]
+        return remembered(
+            self._shared("to_wave"),
+            lambda: self.responses.loc[self.responses["wave"].astype(str).isin(waves)],
+        )
 
     @cached_property
     def family(self) -> CountryFamily | None:
@@ -560,7 +563,7 @@ class CountryContext(CodebookView):
     @cached_property
     def own(self) -> pd.DataFrame:
         """Own-brand responses of every country and wave (everyone without a brand column)."""
-        return roles.own_customers(self.responses)
+        return remembered(self._shared("own"), lambda: roles.own_customers(self.responses))
 
     @cached_property
     def country_own(self) -> pd.DataFrame:
@@ -602,16 +605,18 @@ def _match_study_accounts(responses: pd.DataFrame) -> AccountMatch:
 
 
 def study_key(folder: str | Path, dimension: str = "country", within: str = "") -> tuple | None:
-    """What the prepared responses of a report by ``dimension`` (``within`` a unit) are made
-    from: the versions of the processed responses and of the account aliases, and the slice;
-    None when the folder has no responses. The key of the results :func:`remembered` shares."""
+    """What the results of a report by ``dimension`` (``within`` a unit) are made from: the
+    versions of the processed tables (responses first; tickets, revenue and the organisation
+    tables too) and of the account aliases, and the slice; None when the folder has no
+    responses. The key of the results :func:`remembered` shares."""
     from csatlib.ingest.clean import file_key
 
     path = Path(folder) / "responses.parquet"
     if not path.is_file():
         return None
+    others = tuple(file_key(p) for p in sorted(Path(folder).glob("*.parquet")) if p != path)
     aliases = file_key(config.ACCOUNT_ALIASES) if config.ACCOUNT_ALIASES.is_file() else None
-    return (file_key(path), aliases, dimension, within)
+    return (file_key(path), aliases, dimension, within, others)
 
 
 def shared_key(
@@ -623,7 +628,7 @@ def shared_key(
 
 
 _REMEMBERED: dict[tuple, Any] = {}
-_REMEMBERED_SIZE = 32
+_REMEMBERED_SIZE = 256  # a build with cross-cuts warms some 7 results per slice
 
 
 def remembered(key: tuple | None, compute: Callable[[], Any]) -> Any:
@@ -690,7 +695,7 @@ def warm_up(
             ctx = load_country(
                 unit, processed_dir=folder, dimension=dimension, value=unit, within=within
             )
-            for part in ("family", "_all_trends", "at_risk_counts", "followup_counts"):
+            for part in ("own", "family", "_all_trends", "at_risk_counts", "followup_counts"):
                 with contextlib.suppress(Exception):
                     getattr(ctx, part)
     fields = text_fields(responses)

@@ -117,6 +117,13 @@ def test_a_rewritten_table_is_a_new_key(study) -> None:
     finally:
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert study_key(study.parent / "nowhere") is None
+    tickets = study / "organisation_extra.parquet"  # another table of the study changes too
+    tickets.write_bytes(b"")
+    try:
+        assert study_key(study) != before
+    finally:
+        tickets.unlink()
+    assert study_key(study) == before
 
 
 def test_warm_up_computes_the_country_reports_shared_results(study) -> None:
@@ -129,7 +136,7 @@ def test_warm_up_computes_the_country_reports_shared_results(study) -> None:
 
 def test_warm_up_prepares_every_slice_of_the_build(study, monkeypatch) -> None:
     warm_up(study, slices=[("country", ""), ("supplier", "")])
-    slices = {k[1][2:] for k in context._REMEMBERED if k[0] in ("responses", "screens")}
+    slices = {k[1][2:4] for k in context._REMEMBERED if k[0] in ("responses", "screens")}
     assert slices == {("country", ""), ("supplier", "")}
     calls = []
     monkeypatch.setattr(context, "study_screens", lambda *a, **k: calls.append(1))
