@@ -128,6 +128,7 @@ LOG_COLUMNS: tuple[str, ...] = (
     "source",
     "source_row",
     "response_id",
+    "wave",
     "column",
     "rule",
     "action",
@@ -903,7 +904,8 @@ def clean_export(
     country_column = columns.get(country_name) if country_name else None
     data = _assemble(raw, codebook, columns, flags, kept)  # empties ``columns`` as it goes
     source_rows = raw.frame.index.to_numpy(dtype=np.int64)
-    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows)
+    waves = data.get("wave")
+    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows, waves)
     summary = _summary(
         raw,
         codebook,
@@ -1129,11 +1131,24 @@ def _attrs(codebook: Codebook) -> dict[str, Any]:
 class _LogRows:
     """The cleaning log's columns, filled one block of rows (one rule) at a time."""
 
-    fields = ("source_row", "response_id", "count", "column", "rule", "action", "value", "message")
+    fields = (
+        "source_row",
+        "response_id",
+        "wave",
+        "count",
+        "column",
+        "rule",
+        "action",
+        "value",
+        "message",
+    )
 
-    def __init__(self, source_rows: np.ndarray, id_values: np.ndarray) -> None:
+    def __init__(
+        self, source_rows: np.ndarray, id_values: np.ndarray, waves: np.ndarray | None = None
+    ) -> None:
         self.source_rows = source_rows
         self.id_values = id_values
+        self.waves = waves  # each row's wave (None where it has none: excluded rows)
         self.parts: dict[str, list[np.ndarray]] = {f: [] for f in self.fields}
 
     def __len__(self) -> int:
@@ -1149,8 +1164,10 @@ class _LogRows:
         message: str | np.ndarray,
         value: np.ndarray | None = None,
         count: int = 1,
+        wave: str | None = None,
     ) -> None:
-        """One row per position, or one row about no row in particular (``positions=None``)."""
+        """One row per position, or one row about no row in particular (``positions=None``,
+        e.g. a count of one ``wave``)."""
         size = 1 if positions is None else len(positions)
         if size == 0:
             return
@@ -1158,6 +1175,10 @@ class _LogRows:
         fill = np.full(size, None, dtype=object)
         parts["source_row"].append(fill if positions is None else self.source_rows[positions])
         parts["response_id"].append(fill if positions is None else self.id_values[positions])
+        if positions is None or self.waves is None:
+            parts["wave"].append(np.full(size, wave, dtype=object))
+        else:
+            parts["wave"].append(self.waves[positions])
         parts["count"].append(np.full(size, count, dtype=np.int64))
         parts["column"].append(np.full(size, column, dtype=object))
         parts["rule"].append(np.full(size, rule, dtype=object))
@@ -1185,9 +1206,16 @@ def _build_log(
     kept: np.ndarray,
     ids: pd.Series,
     source_rows: np.ndarray,
+    waves: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The cleaning log of one export: exclusions, flags, changed cells, then bulk counts."""
-    rows = _LogRows(source_rows, ids.to_numpy(dtype=object, na_value=None))
+    """The cleaning log of one export: exclusions, flags, changed cells, then bulk counts, one
+    row per rule, column and wave (``waves``: the wave of each kept row, in order; None for a
+    table without waves)."""
+    row_waves = None
+    if waves is not None:
+        row_waves = np.full(len(kept), None, dtype=object)
+        row_waves[np.flatnonzero(kept)] = waves.astype(object).to_numpy()
+    rows = _LogRows(source_rows, ids.to_numpy(dtype=object, na_value=None), row_waves)
     _log_exclusions(rows, raw, codebook, reasons)
     for flag, mask in flags.items():
         rows.add(
@@ -1220,16 +1248,17 @@ def _build_log(
             value=value,
         )
     n_row_events = len(rows)
-    for event in bulk:  # one row per rule and column, after the row events
-        count = int((event.mask & kept).sum())
-        if count:
+    for event in bulk:  # one row per rule, column and wave, after the row events
+        for wave, count in _counts_by_wave(event.mask & kept, row_waves, waves):
+            where = f" (wave {wave})" if wave is not None else ""
             rows.add(
                 None,
                 column=event.column,
                 rule=event.rule,
                 action=event.action,
-                message=event.message.replace("{count}", f"{count:,}"),
+                message=event.message.replace("{count}", f"{count:,}") + where,
                 count=count,
+                wave=wave,
             )
     log = rows.frame(raw.name)
     # row events in spreadsheet order, then the per-column bulk counts
@@ -1240,6 +1269,23 @@ def _build_log(
         kind="stable",
     )
     return _typed_log(log.iloc[order].reset_index(drop=True))
+
+
+def _counts_by_wave(
+    mask: np.ndarray, row_waves: np.ndarray | None, waves: pd.Series | None
+) -> list[tuple[str | None, int]]:
+    """(wave, rows) of the rows of ``mask``, waves in their order, then (None, rows) for the
+    rows without a wave (every row, for a table without waves). Waves with no row are left out,
+    and the counts add up to the rows of ``mask``."""
+    if row_waves is None or waves is None:
+        count = int(mask.sum())
+        return [(None, count)] if count else []
+    labels = pd.Series(row_waves[mask], dtype=object)
+    counts = labels.value_counts()
+    order = roles.wave_order(waves) if len(waves) else []
+    out = [(str(w), int(counts[w])) for w in order if w in counts.index]
+    missing = int(labels.isna().sum())
+    return [*out, (None, missing)] if missing else out
 
 
 def _log_exclusions(
@@ -1309,6 +1355,7 @@ def _typed_log(log: pd.DataFrame) -> pd.DataFrame:
             "source": "string",
             "source_row": "Int64",
             "response_id": "string",
+            "wave": "string",
             "column": "string",
             "rule": "string",
             "action": "string",

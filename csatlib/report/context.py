@@ -664,11 +664,10 @@ def warm_up(
     ``(dimension, within)`` of ``slices`` (default the country reports; a report by business
     unit, or a cross-cut ``("business_unit", "country=DE")``): :func:`remembered`'s prepared
     responses, every unit's trends and screens, every account's summary, every follow-up count,
-    so a kernel only computes its own unit's. It also
-    rule-codes the likes and dislikes of the latest wave: the coder remembers each text's
-    matches (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks its
-    incidents up. Each kernel still gets its own copies; results are the same as without the
-    warm-up.
+    so a kernel only computes its own unit's. It also rule-codes the likes and dislikes of the
+    latest wave: the coder remembers each text's matches
+    (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks its incidents up.
+    Each kernel still gets its own copies; results are the same as without the warm-up.
     """
     from csatlib.ingest.clean import load_processed
 

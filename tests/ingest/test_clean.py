@@ -190,7 +190,11 @@ def test_log_rows_name_row_column_and_value(qualtrics_result):
     flagged = log[log["action"] == "flagged"].set_index("rule")
     assert flagged.loc["speeder", "source_row"] == 10
     assert flagged.loc["straightliner", "source_row"] == 11
-    bulk = log[log["source_row"].isna()].set_index(["rule", "column"])["count"]
+    counts = log[log["source_row"].isna()]
+    assert counts["wave"].notna().all()  # one count per rule, column and wave
+    assert not counts.duplicated(["rule", "column", "wave"]).any()
+    assert counts["message"].str.endswith(")").all()  # "... (wave 2026-Q1)"
+    bulk = counts.groupby(["rule", "column"])["count"].sum()
     assert bulk[("missing_code", "delivery")] == 1
     assert bulk[("reverse_coded", "loyalty_cognitive")] == 10
     assert bulk[("country_normalized", "country")] == 9  # every kept spelling that was not "XX"
@@ -994,3 +998,16 @@ def test_sample_cleaning_keeps_the_sample():
     book = load_codebook(_SAMPLE)
     result = clean_export(raw, book)
     assert len(result.data) > 20_000
+
+
+def test_bulk_counts_are_split_by_wave_and_add_up() -> None:
+    from csatlib.ingest.clean import _counts_by_wave
+
+    waves = pd.Series(
+        pd.Categorical(["2026-Q1", "2026-Q2", None, "2026-Q2"], ["2026-Q1", "2026-Q2"], True)
+    )
+    row_waves = np.array(["2026-Q1", "2026-Q2", None, "2026-Q2", None], dtype=object)
+    mask = np.array([True, True, True, True, False])
+    assert _counts_by_wave(mask, row_waves, waves) == [("2026-Q1", 1), ("2026-Q2", 2), (None, 1)]
+    assert _counts_by_wave(mask, None, None) == [(None, 4)]
+    assert _counts_by_wave(np.zeros(5, bool), row_waves, waves) == []
