@@ -481,7 +481,7 @@ def _build_reports(
         lists=lists_outcome,
         groups=groups,
     )
-    write_steering_page(reports_dir, labels=_labels(processed_dir))  # the quarterly review
+    write_steering_page(reports_dir, labels=_labels(processed_dir), processed_dir=processed_dir)
     # The history keeps every wave of the reports this build made (a failed one records nothing).
     units = {**{c: ("country", c, "") for c in selected}, SUMMARY_NAME: ("study", "", ""), **slices}
     built = {n: u for n, u in units.items() if n in outcomes and outcomes[n].status == "built"}

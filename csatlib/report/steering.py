@@ -93,10 +93,10 @@ class SteeringTables:
 # --------------------------------------------------------------------------- units
 
 
-def _unit_names(reports_dir: Path, unit: str) -> tuple[str, str]:
+def _unit_names(reports_dir: Path, unit: str, processed_dir: Path | None = None) -> tuple[str, str]:
     """(name, short name) of a report's unit: ("Germany (DE)", "DE"), a business unit's label
-    from the organisation mapping ("Compute", "Compute"), else its file name's value
-    ("compute (business unit)")."""
+    from the organisation mapping of the study in ``processed_dir`` (default the project's)
+    ("Compute", "Compute"), else its file name's value ("compute (business unit)")."""
     from csatlib.report.context import unit_label
     from csatlib.report.index import _country_label  # the index's names, said once
     from csatlib.report.sections import unit_words
@@ -105,13 +105,14 @@ def _unit_names(reports_dir: Path, unit: str) -> tuple[str, str]:
         return _country_label(unit), unit
     stamp = read_stamp(reports_dir, unit)
     if stamp.get("dimension") and stamp.get("value"):
-        name = unit_label(str(stamp["dimension"]), str(stamp["value"]))
+        name = unit_label(str(stamp["dimension"]), str(stamp["value"]), processed_dir)
         if stamp.get("within"):
-            name += f" in {unit_label(*str(stamp['within']).split('=', 1))}"
+            outer, _, value = str(stamp["within"]).partition("=")
+            name += f" in {unit_label(outer, value, processed_dir)}"
         return name, name
     dimension, _, slug = unit.partition("--")
     if dimension == "business_unit" and "--" not in slug:  # the mapping names it
-        name = unit_label(dimension, slug)
+        name = unit_label(dimension, slug, processed_dir)
         if name != slug:
             return name, name
     return f"{slug.replace('--', ' in ')} ({unit_words(dimension)[0]})", slug
@@ -138,7 +139,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return metrics if isinstance(metrics, dict) else {}
 
 
-def _unit_targets(reports_dir: Path, path: Path) -> pd.DataFrame:
+def _unit_targets(reports_dir: Path, path: Path, processed_dir: Path | None = None) -> pd.DataFrame:
     """One report's targets block joined with its current figures (empty without targets)."""
     from csatlib.report.history import metric_rows
 
@@ -162,7 +163,7 @@ def _unit_targets(reports_dir: Path, path: Path) -> pd.DataFrame:
         columns=["metric", "target", "due_wave", "status", "reported_baseline"],
     )
     figures = metric_rows(metrics, unit=unit)[["metric", "estimate", "ci_low", "ci_high", "n"]]
-    name, short = _unit_names(reports_dir, unit)
+    name, short = _unit_names(reports_dir, unit, processed_dir)
     out = rows.merge(figures, on="metric", how="left")
     return out.assign(
         unit=unit, unit_name=name, unit_short=short, wave=str(metrics.get("wave", ""))
@@ -189,11 +190,14 @@ def _with_baselines(kpis: pd.DataFrame, targets: pd.DataFrame, reports_dir: Path
 
 
 def _kpis(
-    reports_dir: Path, targets: pd.DataFrame, labels: Mapping[str, str] | None = None
+    reports_dir: Path,
+    targets: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    processed_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Every report's targets, missed and at risk first (columns :data:`KPI_COLUMNS`)."""
     paths = sorted((reports_dir / "metrics").glob("*.json"))
-    frames = [_unit_targets(reports_dir, p) for p in paths if p.stem != SUMMARY_NAME]
+    frames = [_unit_targets(reports_dir, p, processed_dir) for p in paths if p.stem != SUMMARY_NAME]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in KPI_COLUMNS})
@@ -225,6 +229,7 @@ def _open_actions(
     reports_dir: Path,
     today: dt.date,
     labels: Mapping[str, str] | None = None,
+    processed_dir: Path | None = None,
 ) -> pd.DataFrame:
     """The open and in-progress plans, overdue first (columns :data:`ACTION_COLUMNS`)."""
     from csatlib.report.display import label
@@ -240,7 +245,8 @@ def _open_actions(
     late = (pd.Timestamp(today) - pd.to_datetime(plans["due"])).dt.days.fillna(0)
     plans["overdue"] = (late > 0).to_numpy(dtype=bool)
     plans["days_overdue"] = np.where(plans["overdue"], late, 0).astype(np.int64)
-    names = {u: _unit_names(reports_dir, u)[0] for u in plans["unit"].astype(str).unique()}
+    units = plans["unit"].astype(str).unique()
+    names = {u: _unit_names(reports_dir, u, processed_dir)[0] for u in units}
     plans["unit_name"] = plans["unit"].astype(str).map(names)
     plans["label"] = [label(a, labels) for a in plans["attribute"]]
     plans["due"] = pd.to_datetime(plans["due"]).dt.date
@@ -335,6 +341,7 @@ def steering_tables(
     rules: CaseRules | None = None,
     today: dt.date | None = None,
     labels: Mapping[str, str] | None = None,
+    processed_dir: str | Path | None = None,
 ) -> SteeringTables:
     """Gather the steering page's tables from the reports folder and the study's files.
 
@@ -356,6 +363,9 @@ def steering_tables(
     labels : mapping of str to str, optional
         The codebook's labels of the attributes (``responses.attrs["labels"]``); without them
         an attribute is named from its canonical name ("Post sales support").
+    processed_dir : str or pathlib.Path, optional
+        The study's processed folder, whose organisation mapping names the business units
+        (default: the project's ``data/processed``).
 
     Returns
     -------
@@ -389,13 +399,14 @@ def steering_tables(
         raise DataError(f"steering_tables: today must be a datetime.date; got {today!r}")
     actions = action_plans.load() if actions is None else actions
     targets = target_file.load() if targets is None else targets
-    kpis = _kpis(reports_dir, targets, labels)
+    folder = Path(processed_dir) if processed_dir is not None else None
+    kpis = _kpis(reports_dir, targets, labels, folder)
     by_type, by_owner, sla = _case_tables(reports_dir, rules, today)
     return SteeringTables(
         today=today,
         targets=kpis,
         target_counts=_status_counts(kpis),
-        actions=_open_actions(actions, reports_dir, today, labels),
+        actions=_open_actions(actions, reports_dir, today, labels, folder),
         cases_by_type=by_type,
         cases_by_owner=by_owner,
         sla=sla,
@@ -593,6 +604,7 @@ def write_steering_page(
     rules: CaseRules | None = None,
     today: dt.date | None = None,
     labels: Mapping[str, str] | None = None,
+    processed_dir: str | Path | None = None,
 ) -> Path:
     """Write ``reports/html/scorecard.html``: the quarterly review on one page.
 
@@ -610,7 +622,13 @@ def write_steering_page(
     """
     reports_dir = Path(reports_dir)
     tables = steering_tables(
-        reports_dir, actions=actions, targets=targets, rules=rules, today=today, labels=labels
+        reports_dir,
+        actions=actions,
+        targets=targets,
+        rules=rules,
+        today=today,
+        labels=labels,
+        processed_dir=processed_dir,
     )
     counts = tables.target_counts
     page = (

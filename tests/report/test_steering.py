@@ -309,3 +309,27 @@ def test_page_opens_offline_and_shows_the_owner_as_text(
     assert check.title == "Quarterly review: targets, actions and follow-up"
     assert check.tables == 5 and check.empty_tables == 0
     assert EVIL in check.text  # shown as text, never run (check.ok: no script error)
+
+
+def test_business_units_are_named_from_the_builds_own_processed_folder(
+    reports: Path, actions: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a build with --processed-dir names units from that study's mapping, not the project's
+    seen = []
+
+    def label(dimension: str, value: str, processed_dir: Path | None = None) -> str:
+        seen.append(processed_dir)
+        return {"compute": "Compute"}.get(value, value) if processed_dir else value
+
+    monkeypatch.setattr("csatlib.report.context.unit_label", label)
+    folder = tmp_path / "study" / "processed"
+    tables = steering_tables(
+        reports,
+        actions=actions,
+        targets=TARGETS,
+        rules=RULES,
+        today=TODAY,
+        processed_dir=folder,
+    )
+    assert "Compute" in set(tables.targets["unit_name"])
+    assert seen and all(p == folder for p in seen)
