@@ -47,6 +47,8 @@ fraction of a second and never held as millions of Python strings. The exact rea
 ``csv`` module, strict) takes over whenever the file is anything but plain: another encoding,
 invalid UTF-8, a quote that does not open or close a field, a record of another width, a blank
 record among the first three. Both give the same cells, row numbers and messages (tested).
+An SPSS file is read in chunks of :data:`SAV_CHUNK_ROWS` cases, each chunk's codes kept as
+categoricals, so its values are never all held at once either.
 
 Row numbers
 -----------
@@ -898,23 +900,41 @@ def _series_text(series: pd.Series) -> np.ndarray:
     return out
 
 
-def _read_sav(path: Path, *, encoding: str | None) -> RawExport:
-    import pyreadstat  # deferred: only SPSS users pay for the import
+#: Cases read from an SPSS file at a time: memory follows this, not the file.
+SAV_CHUNK_ROWS = 100_000
 
+
+def _read_sav(path: Path, *, encoding: str | None) -> RawExport:
+    """An SPSS file, read in chunks of :data:`SAV_CHUNK_ROWS` cases: each chunk's cells are
+    turned into text codes and kept as categoricals, then joined, so the file's values are never
+    all held at once."""
+    import pyreadstat  # deferred: only SPSS users pay for the import
+    from pandas.api.types import union_categoricals
+
+    options = {"apply_value_formats": False, "user_missing": True, "encoding": encoding}
+    parts: dict[str, list[pd.Categorical]] = {}
+    n_rows = 0
     try:
-        frame, meta = pyreadstat.read_sav(
-            str(path), apply_value_formats=False, user_missing=True, encoding=encoding
-        )
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True, encoding=encoding)
+        names = list(meta.column_names or [])
+        if names:
+            chunks = pyreadstat.read_file_in_chunks(
+                pyreadstat.read_sav, str(path), chunksize=SAV_CHUNK_ROWS, **options
+            )
+            for frame, _ in chunks:
+                for name in names:
+                    parts.setdefault(name, []).append(pd.Categorical(_series_text(frame[name])))
+                n_rows += len(frame)
     except Exception as err:  # pyreadstat raises its own untyped errors for broken files
         raise ExportError(f"{path.name}: not a readable SPSS .sav file ({err})") from None
-    if frame.shape[1] == 0:
+    if not names:
         raise ExportError(f"{path.name}: the SPSS file has no variables")
-    if len(frame) == 0:
+    if n_rows == 0:
         raise ExportError(f"{path.name}: no data rows (the SPSS file has variables but no cases)")
     text = pd.DataFrame(
-        {name: _series_text(frame[name]) for name in frame.columns},
-        index=pd.Index(np.arange(1, len(frame) + 1, dtype=np.int64), name="source_row"),
-        columns=pd.Index(list(frame.columns), dtype=object),
+        {name: union_categoricals(parts[name]) for name in names},
+        index=pd.Index(np.arange(1, n_rows + 1, dtype=np.int64), name="source_row"),
+        columns=pd.Index(names, dtype=object),
     )
     labels: dict[str, Mapping[str, str]] = {}
     for name, mapping in (meta.variable_value_labels or {}).items():

@@ -276,6 +276,28 @@ def test_sav_codes_as_text_with_end_only_value_labels(tmp_path):
     assert raw.question_texts["Q7_1"] == "Product quality"
 
 
+def test_sav_read_in_chunks_equals_one_read(tmp_path, monkeypatch):
+    from csatlib.ingest import io as cio
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "id": [f"R_{i}" for i in range(250)],
+            "q": np.where(rng.random(250) < 0.1, np.nan, rng.integers(0, 11, 250)).astype(float),
+            "country": rng.choice(["DE", "FR", "NA"], 250),
+        }
+    )
+    path = tmp_path / "chunks.sav"
+    pyreadstat.write_sav(frame, str(path))
+    whole = read_export(path)
+    monkeypatch.setattr(cio, "SAV_CHUNK_ROWS", 40)  # seven chunks, the last one short
+    chunked = read_export(path)
+    assert chunked.frame.index.tolist() == list(range(1, 251))
+    assert chunked.frame.astype(object).equals(whole.frame.astype(object))
+    expected = ["" if np.isnan(v) else str(int(v)) for v in frame["q"]]
+    assert chunked.frame["q"].tolist() == expected
+
+
 # --------------------------------------------------------------------------------------------------
 # errors
 
