@@ -1086,7 +1086,7 @@ def _assemble(
             ordered["competitor"] = competitor.fillna(False).astype(bool)
     for flag, mask in flags.items():
         ordered[f"flag_{flag}"] = pd.Series(mask[index].astype(bool))
-    data = pd.DataFrame(ordered)
+    data = pd.DataFrame(ordered, copy=False)  # the columns are fresh copies already
     data.attrs.update(_attrs(codebook))
     return data
 
