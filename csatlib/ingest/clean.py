@@ -76,7 +76,7 @@ import re
 import tempfile
 import time
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,8 +328,9 @@ class _Cells:
         ``pd.Categorical`` of the expanded values gives (categories sorted, None missing),
         made from the distinct values."""
         distinct = pd.Categorical(list(per_unique))
-        codes = distinct.codes[self.codes] if len(self.codes) else np.array([], dtype=np.int8)
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=distinct.dtype))
+        return pd.Series(
+            pd.Categorical.from_codes(distinct.codes[self.codes], dtype=distinct.dtype)
+        )
 
     def expand(self, per_unique: Iterable[Any], dtype: Any = object) -> np.ndarray:
         return (
@@ -1211,10 +1212,11 @@ def _build_log(
     """The cleaning log of one export: exclusions, flags, changed cells, then bulk counts, one
     row per rule, column and wave (``waves``: the wave of each kept row, in order; None for a
     table without waves)."""
-    row_waves = None
+    row_waves, order = None, []
     if waves is not None:
         row_waves = np.full(len(kept), None, dtype=object)
         row_waves[np.flatnonzero(kept)] = waves.astype(object).to_numpy()
+        order = roles.wave_order(waves)
     rows = _LogRows(source_rows, ids.to_numpy(dtype=object, na_value=None), row_waves)
     _log_exclusions(rows, raw, codebook, reasons)
     for flag, mask in flags.items():
@@ -1249,7 +1251,7 @@ def _build_log(
         )
     n_row_events = len(rows)
     for event in bulk:  # one row per rule, column and wave, after the row events
-        for wave, count in _counts_by_wave(event.mask & kept, row_waves, waves):
+        for wave, count in _counts_by_wave(event.mask & kept, row_waves, order):
             where = f" (wave {wave})" if wave is not None else ""
             rows.add(
                 None,
@@ -1272,17 +1274,16 @@ def _build_log(
 
 
 def _counts_by_wave(
-    mask: np.ndarray, row_waves: np.ndarray | None, waves: pd.Series | None
+    mask: np.ndarray, row_waves: np.ndarray | None, order: Sequence[str]
 ) -> list[tuple[str | None, int]]:
-    """(wave, rows) of the rows of ``mask``, waves in their order, then (None, rows) for the
-    rows without a wave (every row, for a table without waves). Waves with no row are left out,
-    and the counts add up to the rows of ``mask``."""
-    if row_waves is None or waves is None:
+    """(wave, rows) of the rows of ``mask``, waves in ``order``, then (None, rows) for the rows
+    without a wave (every row, for a table without waves: ``row_waves`` None). Waves with no
+    row are left out, and the counts add up to the rows of ``mask``."""
+    if row_waves is None:
         count = int(mask.sum())
         return [(None, count)] if count else []
     labels = pd.Series(row_waves[mask], dtype=object)
     counts = labels.value_counts()
-    order = roles.wave_order(waves) if len(waves) else []
     out = [(str(w), int(counts[w])) for w in order if w in counts.index]
     missing = int(labels.isna().sum())
     return [*out, (None, missing)] if missing else out

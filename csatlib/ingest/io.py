@@ -510,7 +510,7 @@ def _arrow_table(body: memoryview, sep: str, width: int) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    odd: list[int] = []
+    odd: list[int] = []  # the widths of records Arrow skipped: any means another reader
 
     def invalid(row: Any) -> str:
         odd.append(row.actual_columns)
@@ -532,7 +532,7 @@ def _arrow_table(body: memoryview, sep: str, width: int) -> Any:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException):
+    except pa.ArrowException:  # ArrowInvalid and the rest
         return None
     if odd or table.num_columns != width:
         return None

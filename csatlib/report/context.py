@@ -44,6 +44,7 @@ __all__ = [
     "shared_trends",
     "study_key",
     "shared_key",
+    "prepared_responses",
     "remembered",
     "ACCOUNT_KEY",
 ]
@@ -682,11 +683,7 @@ def warm_up(
         # the study-wide results of every report of the slice in the latest wave (trends,
         # screens, accounts, follow-ups), computed once here for every kernel (see remembered)
         with contextlib.suppress(Exception):  # the report itself shows what is wrong
-            key = study_key(folder, dimension, within)
-            prepared = remembered(
-                ("responses", key) if key else None,
-                lambda d=dimension, w=within: _prepared(folder, d, w, None),
-            )
+            prepared, _ = prepared_responses(folder, dimension, within)
             units = roles.own_customers(prepared)["country"].dropna()
             if not len(units):
                 continue
@@ -913,11 +910,7 @@ def load_country(
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    key = study_key(folder, dimension, within) if responses is None else None
-    data = remembered(
-        ("responses", key) if key else None,
-        lambda: _prepared(folder, dimension, within, responses),
-    )
+    data, key = prepared_responses(folder, dimension, within, responses)
     roles.nps_column(data)  # every report needs the recommend question
     unit = country if dimension == "country" else str(value)
     wave, waves = _report_wave(data, unit, wave, dimension)
@@ -940,15 +933,25 @@ def load_country(
     )
 
 
-def _prepared(
-    folder: Path, dimension: str, within: str, responses: pd.DataFrame | None
-) -> pd.DataFrame:
-    """The responses of a report by ``dimension`` (``within`` a unit): the processed responses
-    (or those given) cut to the outer unit, re-keyed by the dimension, with the competitor flag
-    and the matched account."""
-    raw = load_responses(folder) if responses is None else responses
-    raw = within_rows(raw, within, folder)
-    return with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
+def prepared_responses(
+    folder: Path,
+    dimension: str = "country",
+    within: str = "",
+    responses: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, tuple | None]:
+    """The responses of a report by ``dimension`` (``within`` a unit), and their
+    :func:`study_key`: the processed responses (or those given) cut to the outer unit, re-keyed
+    by the dimension, with the competitor flag and the matched account. Read from the folder,
+    they are prepared once per study version (:func:`remembered`); given ones every time, with
+    the key None."""
+    key = study_key(folder, dimension, within) if responses is None else None
+
+    def prepare() -> pd.DataFrame:
+        raw = load_responses(folder) if responses is None else responses
+        raw = within_rows(raw, within, folder)
+        return with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
+
+    return remembered(("responses", key) if key else None, prepare), key
 
 
 def _report_wave(

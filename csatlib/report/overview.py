@@ -30,13 +30,9 @@ from csatlib.errors import DataError
 from csatlib.report.context import (
     CodebookView,
     countries_vs_rest,
-    load_responses,
-    remembered,
+    prepared_responses,
     shared_screens,
     shared_trends,
-    study_key,
-    with_account_key,
-    with_competitor,
 )
 from csatlib.report.display import SafeHTML, escape, heading
 from csatlib.report.sections import StudySections
@@ -420,14 +416,7 @@ def load_study(
         )
     min_n = check_min_n(min_n, func="load_study")
     folder = Path(processed_dir) if str(processed_dir) else config.PROCESSED_DIR
-    key = study_key(folder) if responses is None else None
-    given = responses
-    responses = remembered(
-        ("responses", key) if key else None,
-        lambda: with_account_key(
-            with_competitor(load_responses(folder) if given is None else given)
-        ),
-    )
+    responses, key = prepared_responses(folder, responses=responses)
     needed = ["country", "wave", "competitor", roles.nps_column(responses)]
     missing = [c for c in needed if c not in responses.columns]
     if missing:
