@@ -96,7 +96,7 @@ from csatlib.ingest.codebook import (
     load_codebook,
 )
 from csatlib.ingest.countries import to_alpha2
-from csatlib.ingest.dataset import DATASET_DIR, partition_key, write_dataset
+from csatlib.ingest.dataset import DATASET_DIR, arrow_table, partition_key, write_dataset
 from csatlib.ingest.io import RawExport, column_letter, read_export
 from csatlib.ingest.organisation import (
     ORGANISATION_TABLES,
@@ -446,8 +446,12 @@ def _ordered(values: pd.Series) -> pd.Series:
 
 def _check_header_rows_as_data(raw: RawExport, codebook: Codebook) -> None:
     head = raw.frame.head(3)
-    for row_number, row in head.iterrows():  # at most 3 rows: not a per-row loop
-        cells = row.astype(object).str.match(_IMPORT_ID)
+    # at most 3 rows, each an object Series built from the columns' first cells (iterrows would
+    # first look for a dtype common to every column, hashing each categorical's texts)
+    firsts = {c: np.asarray(head[c], dtype=object) for c in head.columns}
+    for i, row_number in enumerate(head.index):
+        row = pd.Series({c: v[i] for c, v in firsts.items()}, dtype=object)
+        cells = row.str.match(_IMPORT_ID)
         if cells.any():
             first = cells.idxmax()
             raise ExportError(
@@ -571,33 +575,37 @@ def _scale(
         parsed.append(number)
         values.append(number if kind == "ok" else math.nan)
     _check_scale_fits(spec, cells, kinds, parsed, export=export)
-    kind_of = cells.expand(kinds)
+    kind = np.asarray(kinds, dtype=object)
+
+    def rows_of(which: str) -> np.ndarray:  # a bool per row, compared once per distinct text
+        return (kind == which)[cells.codes] if len(cells.codes) else np.zeros(0, dtype=bool)
+
     where = _describe(spec)
     events.bulk(
         spec.name,
         "missing_code",
-        kind_of == "code",
+        rows_of("code"),
         f"{{count}} missing code cell(s) {sorted(map(str, codes))} in {where} -> <NA>",
         action="set_missing",
     )
     events.cell(
         spec.name,
         "out_of_range",
-        kind_of == "out_of_range",
+        rows_of("out_of_range"),
         f"{where}: {{value}} is outside the scale {low}-{high} -> <NA>",
         values=cells,
     )
     events.cell(
         spec.name,
         "non_numeric",
-        kind_of == "not_whole",
+        rows_of("not_whole"),
         f"{where}: {{value}} is not a whole number on the scale {low}-{high} -> <NA>",
         values=cells,
     )
     events.cell(
         spec.name,
         "non_numeric",
-        kind_of == "not_number",
+        rows_of("not_number"),
         f"{where}: {{value}} is not a number -> <NA>",
         values=cells,
     )
@@ -1601,17 +1609,12 @@ def _concat(frames: list[pd.DataFrame], attrs: Mapping[str, Any]) -> pd.DataFram
     return out
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    import pyarrow as pa
+def _write_parquet(frame: pd.DataFrame, path: Path, table: Any = None) -> None:
+    """``frame`` as one Parquet file, its attrs and wave order in the schema metadata;
+    ``table`` is its :func:`~csatlib.ingest.dataset.arrow_table` when the caller has it."""
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    payload = dict(frame.attrs)
-    if "wave" in frame and isinstance(frame["wave"].dtype, pd.CategoricalDtype):
-        payload["wave_order"] = [str(c) for c in frame["wave"].cat.categories]
-    meta[b"csatlib"] = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    pq.write_table(table.replace_schema_metadata(meta), path)
+    pq.write_table(arrow_table(frame) if table is None else table, path)
 
 
 def build_processed(
@@ -1715,9 +1718,11 @@ def build_processed(
             kind: partition_key(frame) for kind, frame in {**tables, **extra}.items()
         },
     }
-    stale = _replace_outputs(out_dir, {**tables, **extra}, log, summary)
+    outputs = {**tables, **extra}
+    arrows = {kind: arrow_table(frame) for kind, frame in outputs.items()}  # once, for both
+    stale = _replace_outputs(out_dir, outputs, log, summary, arrows)
     # the same tables as a partitioned dataset for other engines (csatlib.ingest.dataset)
-    write_dataset({**tables, **extra}, out_dir)
+    write_dataset(outputs, out_dir, arrow_tables=arrows)
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
@@ -1829,7 +1834,11 @@ def _clean_every_export(
 
 
 def _replace_outputs(
-    out_dir: Path, tables: Mapping[str, pd.DataFrame], log: pd.DataFrame, summary: dict
+    out_dir: Path,
+    tables: Mapping[str, pd.DataFrame],
+    log: pd.DataFrame,
+    summary: dict,
+    arrows: Mapping[str, Any],
 ) -> tuple[Path, ...]:
     """Write the tables, log and summary to temporary files, then move them all into place.
 
@@ -1837,16 +1846,16 @@ def _replace_outputs(
     stale tables removed (also listed in ``summary["removed"]``).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {f"{kind}.parquet": table for kind, table in tables.items()}
+    targets = {f"{kind}.parquet": kind for kind in tables}
     # only files this function could have written: another kind's table from an earlier build
     stale = tuple(sorted(p for p in out_dir.glob("*.parquet") if p.name not in targets))
     summary["removed"] = [p.name for p in stale]
     temporary: dict[Path, Path] = {}
     try:
-        for name, table in targets.items():
+        for name, kind in targets.items():
             tmp = _temp_path(out_dir, name)
             temporary[out_dir / name] = tmp
-            _write_parquet(table, tmp)
+            _write_parquet(tables[kind], tmp, arrows[kind])
         tmp = _temp_path(out_dir, "cleaning_log.csv")
         temporary[out_dir / "cleaning_log.csv"] = tmp
         log.to_csv(tmp, index=False, encoding="utf-8")

@@ -317,7 +317,8 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (ten times faster), the same safe constructors
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 

@@ -31,7 +31,14 @@ import pandas as pd
 
 from csatlib.errors import DataError
 
-__all__ = ["DATASET_DIR", "PARTITION_KEYS", "partition_key", "read_dataset", "write_dataset"]
+__all__ = [
+    "DATASET_DIR",
+    "PARTITION_KEYS",
+    "arrow_table",
+    "partition_key",
+    "read_dataset",
+    "write_dataset",
+]
 
 #: The dataset's folder in the processed folder.
 DATASET_DIR = "dataset"
@@ -50,26 +57,51 @@ def _wave_order(frame: pd.DataFrame) -> list[str] | None:
     return None
 
 
-def _table(frame: pd.DataFrame, wave_order: list[str] | None) -> Any:
+def arrow_table(frame: pd.DataFrame) -> Any:
+    """``frame`` as an Arrow table whose schema metadata key ``csatlib`` holds its ``attrs``
+    and, when ``wave`` is categorical, the study's wave order (what :func:`read_dataset` and
+    :func:`csatlib.ingest.clean.load_processed` restore)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(_bare(frame), preserve_index=False)
     payload = dict(frame.attrs)
+    wave_order = _wave_order(frame)
     if wave_order is not None:  # the study's order, also in files partitioned by wave
         payload["wave_order"] = wave_order
-    meta = dict(table.schema.metadata or {})
+    meta = _pandas_meta(table, frame.attrs)
     meta[b"csatlib"] = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
     return table.replace_schema_metadata(meta)
 
 
-def _write_one(frame: pd.DataFrame, folder: Path) -> None:
-    """One table under ``folder``: a file per value of its partition key (Hive layout)."""
+def _bare(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without attrs, its columns shared: pandas deep-copies the attrs each time a
+    column is read, which is what Arrow's conversion does for every column."""
+    bare = frame.copy(deep=False)
+    bare.attrs = {}
+    return bare
+
+
+def _pandas_meta(table: Any, attrs: Mapping[str, Any]) -> dict[bytes, bytes]:
+    """``table``'s schema metadata with ``attrs`` in the ``pandas`` entry, as Arrow writes the
+    attrs of a frame converted with them."""
+    meta = dict(table.schema.metadata or {})
+    pandas_meta = json.loads(meta[b"pandas"])
+    pandas_meta["attributes"] = dict(attrs)
+    meta[b"pandas"] = json.dumps(pandas_meta).encode("utf-8")
+    return meta
+
+
+def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:
+    """One table under ``folder``: a file per value of its partition key (Hive layout).
+    ``table`` is ``frame`` as :func:`arrow_table` gives it; each file holds its rows of it,
+    without the key, and the pandas metadata of ``frame`` without the key."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True)
     key = partition_key(frame)
     if key is None:
-        pq.write_table(_table(frame, _wave_order(frame)), folder / "part-0.parquet")
+        pq.write_table(table, folder / "part-0.parquet")
         return
     values = frame[key].astype("string")
     if values.isna().any():
@@ -77,18 +109,27 @@ def _write_one(frame: pd.DataFrame, folder: Path) -> None:
             f"write_dataset: {int(values.isna().sum())} row(s) have no {key!r}; every row of a "
             f"table partitioned by {key!r} needs one"
         )
+    rest = table.drop_columns([key])
+    empty = _bare(frame.head(0).drop(columns=[key]))
+    meta = _pandas_meta(pa.Table.from_pandas(empty, preserve_index=False), frame.attrs)
+    meta[b"csatlib"] = table.schema.metadata[b"csatlib"]
     for value in sorted(values.unique()):  # a few waves or months
-        part = frame.loc[(values == value).to_numpy()].drop(columns=[key])
-        part.attrs = frame.attrs
+        part = rest.filter(pa.array((values == value).to_numpy(dtype=bool)))
         target = folder / f"{key}={value}"
         target.mkdir()
-        pq.write_table(_table(part, _wave_order(frame)), target / "part-0.parquet")
+        pq.write_table(part.replace_schema_metadata(meta), target / "part-0.parquet")
 
 
-def write_dataset(tables: Mapping[str, pd.DataFrame], processed_dir: str | Path) -> Path:
+def write_dataset(
+    tables: Mapping[str, pd.DataFrame],
+    processed_dir: str | Path,
+    *,
+    arrow_tables: Mapping[str, Any] | None = None,
+) -> Path:
     """Write ``tables`` (kind -> table) as ``<processed_dir>/dataset/<kind>/``, replacing the
     previous dataset whole: it is written beside it first, then swapped in, so a reader never
-    sees half of one.
+    sees half of one. ``arrow_tables`` (kind -> :func:`arrow_table` of the table) spares the
+    conversion when the caller has made it already.
 
     Returns
     -------
@@ -100,7 +141,8 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], processed_dir: str | Path)
     stage = Path(tempfile.mkdtemp(dir=processed_dir, prefix=".dataset."))
     try:
         for kind, frame in tables.items():
-            _write_one(frame, stage / kind)
+            table = (arrow_tables or {}).get(kind)
+            _write_one(frame, stage / kind, arrow_table(frame) if table is None else table)
         old = processed_dir / f".dataset.old.{os.getpid()}"
         if final.exists():
             os.replace(final, old)
