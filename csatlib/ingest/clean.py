@@ -69,14 +69,17 @@ account in two business units stays one row (see
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import time
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,7 +99,13 @@ from csatlib.ingest.codebook import (
     load_codebook,
 )
 from csatlib.ingest.countries import to_alpha2
-from csatlib.ingest.dataset import DATASET_DIR, arrow_table, partition_key, write_dataset
+from csatlib.ingest.dataset import (
+    DATASET_DIR,
+    arrow_table,
+    partition_key,
+    stage_dataset,
+    swap_dataset,
+)
 from csatlib.ingest.io import RawExport, column_letter, read_export
 from csatlib.ingest.organisation import (
     ORGANISATION_TABLES,
@@ -1720,9 +1729,19 @@ def build_processed(
     }
     outputs = {**tables, **extra}
     arrows = {kind: arrow_table(frame) for kind, frame in outputs.items()}  # once, for both
-    stale = _replace_outputs(out_dir, outputs, log, summary, arrows)
-    # the same tables as a partitioned dataset for other engines (csatlib.ingest.dataset)
-    write_dataset(outputs, out_dir, arrow_tables=arrows)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the same tables as a partitioned dataset for other engines (csatlib.ingest.dataset),
+    # written on the second core while the tables are; swapped in only once they are in place
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        staged = pool.submit(stage_dataset, outputs, out_dir, arrow_tables=arrows)
+        try:
+            stale = _replace_outputs(out_dir, outputs, log, summary, arrows)
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                shutil.rmtree(staged.result(), ignore_errors=True)
+            raise
+        stage = staged.result()
+    swap_dataset(stage)
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},

@@ -37,6 +37,8 @@ __all__ = [
     "arrow_table",
     "partition_key",
     "read_dataset",
+    "stage_dataset",
+    "swap_dataset",
     "write_dataset",
 ]
 
@@ -127,30 +129,50 @@ def write_dataset(
     arrow_tables: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``tables`` (kind -> table) as ``<processed_dir>/dataset/<kind>/``, replacing the
-    previous dataset whole: it is written beside it first, then swapped in, so a reader never
-    sees half of one. ``arrow_tables`` (kind -> :func:`arrow_table` of the table) spares the
-    conversion when the caller has made it already.
+    previous dataset whole: it is written beside it first (:func:`stage_dataset`), then swapped
+    in (:func:`swap_dataset`), so a reader never sees half of one. ``arrow_tables`` (kind ->
+    :func:`arrow_table` of the table) spares the conversion when the caller has made it already.
 
     Returns
     -------
     pathlib.Path
         The dataset folder.
     """
-    processed_dir = Path(processed_dir)
-    final = processed_dir / DATASET_DIR
-    stage = Path(tempfile.mkdtemp(dir=processed_dir, prefix=".dataset."))
+    return swap_dataset(stage_dataset(tables, processed_dir, arrow_tables=arrow_tables))
+
+
+def stage_dataset(
+    tables: Mapping[str, pd.DataFrame],
+    processed_dir: str | Path,
+    *,
+    arrow_tables: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the dataset of ``tables`` into a new hidden folder of ``processed_dir`` and return
+    it, for :func:`swap_dataset`; nothing is left behind when writing fails."""
+    stage = Path(tempfile.mkdtemp(dir=Path(processed_dir), prefix=".dataset."))
     try:
         for kind, frame in tables.items():
             table = (arrow_tables or {}).get(kind)
             _write_one(frame, stage / kind, arrow_table(frame) if table is None else table)
-        old = processed_dir / f".dataset.old.{os.getpid()}"
-        if final.exists():
-            os.replace(final, old)
-        os.replace(stage, final)
-        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    return stage
+
+
+def swap_dataset(stage: Path) -> Path:
+    """Put a folder written by :func:`stage_dataset` in the place of its folder's dataset, and
+    remove the previous one; returns the dataset folder."""
+    final = stage.parent / DATASET_DIR
+    old = stage.parent / f".dataset.old.{os.getpid()}"
+    try:
+        if final.exists():
+            os.replace(final, old)
+        os.replace(stage, final)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
     return final
 
 

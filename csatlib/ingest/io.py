@@ -466,15 +466,28 @@ def _read_text_columnar(
 
 def _categorical_frame(table: Any) -> pd.DataFrame:
     """Each text column of an Arrow table as a pandas categorical (its distinct texts as the
-    categories, in order of appearance), one column at a time."""
+    categories, in order of appearance). Arrow encodes the columns two at a time, each over its
+    chunks with one dictionary (every chunk carries the whole column's dictionary)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    columns = {}
-    for name in table.column_names:
-        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        categories = pd.Index(encoded.dictionary.to_pandas())
-        columns[name] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    def encode(name: str) -> tuple[np.ndarray, Any]:
+        chunks = pc.dictionary_encode(table.column(name)).chunks
+        if not chunks:  # a column without rows
+            return np.zeros(0, dtype=np.int32), pa.array([], type=pa.string())
+        codes = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]
+        return np.concatenate(codes), chunks[-1].dictionary
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL
+        encoded = list(pool.map(encode, table.column_names))
+    columns = {
+        name: pd.Categorical.from_codes(
+            codes, categories=pd.Index(dictionary.to_pandas()), validate=False
+        )
+        for name, (codes, dictionary) in zip(table.column_names, encoded, strict=True)
+    }
     return pd.DataFrame(columns, copy=False)
 
 

@@ -624,12 +624,24 @@ def account_key(names: pd.Series) -> pd.Series:
     return key.mask(key.fillna("").eq(""))
 
 
+def _per_distinct(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``func`` (a ``string`` Series of distinct values -> a Series of as many results)
+    applied once per distinct value of ``values`` and spread back to its rows: a ``string``
+    Series on ``values``'s index, <NA> where ``values`` is missing. The rows' results are made
+    by Arrow, without a Python string per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    results = func(pd.Series(uniques, dtype="string")).astype("string")
+    distinct = pa.array(results.to_numpy(dtype=object, na_value=None), type=pa.string())
+    taken = pc.take(distinct, pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(taken, dtype=pd.StringDtype()), index=values.index)
+
+
 def _keys(names: pd.Series, key: Key) -> pd.Series:
     """``key`` of each name, computed once per distinct name."""
-    codes, uniques = pd.factorize(names.astype("string"), use_na_sentinel=True)
-    distinct = key(pd.Series(uniques, dtype="string")).astype("string").to_numpy()
-    out = np.where(codes >= 0, distinct[np.maximum(codes, 0)] if len(distinct) else None, None)
-    return pd.Series(out, index=names.index, dtype="string")
+    return _per_distinct(names, key)
 
 
 def organisation_accounts(
@@ -665,16 +677,23 @@ def organisation_accounts(
         be ambiguous).
     """
     key = account_key if key is None else key
-    names = names.astype("string")
+    by_alias: dict[str, str] = {}
     if aliases is not None and len(aliases):
         require_columns(aliases, ["alias", "canonical"], "aliases")
         alias_keys = _keys(aliases["alias"], key)
         canonical = pd.Series(aliases["canonical"].astype("string").to_numpy(), index=alias_keys)
-        replaced = _keys(names, key).map(_lookup(canonical, "alias", key))
-        names = replaced.astype("string").fillna(names)
+        by_alias = _lookup(canonical, "alias", key)
     own = pd.Series([e.account for e in organisation.accounts], dtype="string")
-    lookup = pd.Series(own.to_numpy(), index=_keys(own, key))
-    return _keys(names, key).map(_lookup(lookup, "accounts of the mapping", key)).astype("string")
+    by_key = _lookup(
+        pd.Series(own.to_numpy(), index=_keys(own, key)), "accounts of the mapping", key
+    )
+
+    def match(distinct: pd.Series) -> pd.Series:
+        if by_alias:
+            distinct = key(distinct).map(by_alias).astype("string").fillna(distinct)
+        return key(distinct).map(by_key)
+
+    return _per_distinct(names, match)
 
 
 def _lookup(by_key: pd.Series, what: str, key: Key) -> dict[str, str]:
@@ -772,7 +791,8 @@ def with_functions(table: pd.DataFrame, organisation: Organisation) -> pd.DataFr
     lookup = pd.Series(
         products["function"].astype("string").to_numpy(), index=account_key(products["product"])
     )
-    codes = _keys(table[column], account_key).map(lookup.to_dict())
+    by_key = lookup.to_dict()
+    codes = _per_distinct(table[column], lambda distinct: account_key(distinct).map(by_key))
     values = pd.Categorical(
         codes.astype(object).where(codes.notna(), None), list(organisation.functions)
     )
@@ -922,7 +942,8 @@ def _products(values: pd.Series, organisation: Organisation) -> pd.Series:
     """The mapping's product name for each value (equal :func:`account_key`), else <NA>."""
     own = pd.Series([e.product for e in organisation.products], dtype="string")
     lookup = pd.Series(own.to_numpy(), index=account_key(own))
-    return _keys(values, account_key).map(lookup.to_dict()).astype("string")
+    by_key = lookup.to_dict()
+    return _per_distinct(values, lambda distinct: account_key(distinct).map(by_key))
 
 
 def _unmatched(
@@ -933,20 +954,21 @@ def _unmatched(
     missing = (matched.isna() & value.notna()).to_numpy()
     if not missing.any():
         return []
-    if "source" in table.columns:
-        source = table["source"].astype("string")
+    rows = table.loc[missing]  # the few unmatched rows only
+    if "source" in rows.columns:
+        source = rows["source"].astype("string")
     else:  # a table not written by csat data: name it by its kind
-        source = pd.Series(f"{kind}.parquet", index=table.index, dtype="string")
+        source = pd.Series(f"{kind}.parquet", index=rows.index, dtype="string")
     source_row = pd.Series(
-        table["source_row"] if "source_row" in table.columns else pd.NA,
-        index=table.index,
+        rows["source_row"] if "source_row" in rows.columns else pd.NA,
+        index=rows.index,
         dtype="Int64",
     )
     frame = pd.DataFrame(
         {
-            "source": source.to_numpy()[missing],
-            "value": value.to_numpy()[missing],
-            "source_row": source_row.array[missing],
+            "source": source.to_numpy(),
+            "value": value[missing].to_numpy(),
+            "source_row": source_row.array,
         }
     )
     groups = frame.groupby(["source", "value"], sort=True, dropna=False)
