@@ -101,6 +101,7 @@ from csatlib.ingest.codebook import (
 from csatlib.ingest.countries import to_alpha2
 from csatlib.ingest.dataset import (
     DATASET_DIR,
+    ROW_GROUP_ROWS,
     arrow_table,
     partition_key,
     stage_dataset,
@@ -350,17 +351,27 @@ class _Cells:
 
 
 def _cells(series: pd.Series) -> _Cells:
+    """``series`` factorized, its codes in the smallest integer type that holds them (a rating
+    column's take a byte per row, not eight)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         # the columnar CSV reader's columns: factorize the small integer codes, not the texts
         codes, used = pd.factorize(series.cat.codes.to_numpy(), use_na_sentinel=False)
         picked = series.cat.categories.to_numpy(dtype=object)[np.maximum(used, 0)]
         texts = ["" if u < 0 else str(t) for u, t in zip(used.tolist(), picked, strict=True)]
-        return _Cells(codes=codes, uniques=texts)
+        return _Cells(codes=_small(codes, len(texts)), uniques=texts)
     codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
     texts = [
         "" if u is None or (isinstance(u, float) and math.isnan(u)) else str(u) for u in uniques
     ]
-    return _Cells(codes=codes, uniques=texts)
+    return _Cells(codes=_small(codes, len(texts)), uniques=texts)
+
+
+def _small(codes: np.ndarray, n: int) -> np.ndarray:
+    """``codes`` (0 to ``n - 1``) in the smallest signed integer type that holds ``n``."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(dtype).max:
+            return codes.astype(dtype, copy=False)
+    return codes
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -1623,7 +1634,8 @@ def _write_parquet(frame: pd.DataFrame, path: Path, table: Any = None) -> None:
     ``table`` is its :func:`~csatlib.ingest.dataset.arrow_table` when the caller has it."""
     import pyarrow.parquet as pq
 
-    pq.write_table(arrow_table(frame) if table is None else table, path)
+    table = arrow_table(frame) if table is None else table
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS)
 
 
 def build_processed(

@@ -46,6 +46,9 @@ __all__ = [
 DATASET_DIR = "dataset"
 #: The partition key of a table: the first of these columns it has (none: one file).
 PARTITION_KEYS: tuple[str, ...] = ("wave", "month")
+#: Rows per Parquet row group. Arrow encodes a whole row group in memory before writing it
+#: (its default, a million rows, would hold most of a large table twice).
+ROW_GROUP_ROWS = 65_536
 
 
 def partition_key(frame: pd.DataFrame) -> str | None:
@@ -103,7 +106,7 @@ def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:
     folder.mkdir(parents=True)
     key = partition_key(frame)
     if key is None:
-        pq.write_table(table, folder / "part-0.parquet")
+        pq.write_table(table, folder / "part-0.parquet", row_group_size=ROW_GROUP_ROWS)
         return
     values = frame[key].astype("string")
     if values.isna().any():
@@ -119,7 +122,11 @@ def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:
         part = rest.filter(pa.array((values == value).to_numpy(dtype=bool)))
         target = folder / f"{key}={value}"
         target.mkdir()
-        pq.write_table(part.replace_schema_metadata(meta), target / "part-0.parquet")
+        pq.write_table(
+            part.replace_schema_metadata(meta),
+            target / "part-0.parquet",
+            row_group_size=ROW_GROUP_ROWS,
+        )
 
 
 def write_dataset(
