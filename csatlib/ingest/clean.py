@@ -312,6 +312,38 @@ class _Events:
 
 
 @dataclass(frozen=True)
+class _Lazy:
+    """A typed column held as one value per distinct cell and a code per row: row ``i`` is
+    ``values[codes[i]]``. Its rows are made only when asked for (:meth:`take`), a batch at a
+    time, so that a cleaned export is never held whole as typed columns."""
+
+    codes: np.ndarray
+    values: Any  # numpy array or pandas extension array, one value per distinct cell
+
+    def take(self, positions: np.ndarray) -> pd.Series:
+        """The rows at ``positions`` as a Series (a fresh 0..n-1 index)."""
+        picked = self.codes[positions].astype(np.intp, copy=False)
+        if isinstance(self.values, np.ndarray):
+            return pd.Series(self.values[picked])
+        return pd.Series(self.values.take(picked))
+
+    def rows(self, per_unique: np.ndarray) -> np.ndarray:
+        """``per_unique`` (one value per distinct cell) spread to the rows."""
+        return per_unique[self.codes] if len(self.codes) else per_unique[:0]
+
+    def notna(self) -> np.ndarray:
+        """Which rows hold a value (a bool per row)."""
+        return self.rows(~np.asarray(pd.isna(self.values), dtype=bool))
+
+    def floats(self) -> np.ndarray:
+        """Every row as float64, NaN where missing."""
+        values = self.values
+        if not isinstance(values, np.ndarray):
+            values = values.to_numpy(dtype=float, na_value=np.nan)
+        return self.rows(np.asarray(values, dtype=float))
+
+
+@dataclass(frozen=True)
 class _Cells:
     """One export column, factorized: the cell of row ``i`` is ``uniques[codes[i]]``."""
 
@@ -323,24 +355,21 @@ class _Cells:
         a column's texts are never held row by row."""
         return np.asarray(self.uniques, dtype=object)[self.codes[positions]]
 
-    def strings(self, per_unique: Iterable[str | None]) -> pd.Series:
+    def strings(self, per_unique: Iterable[str | None]) -> _Lazy:
         """A pandas ``string`` column whose row ``i`` is ``per_unique[codes[i]]`` (None is
-        missing), made by Arrow from the distinct values without a Python string per row."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        missing); Arrow makes its rows from the distinct values, without a Python string per
+        row."""
+        return _Lazy(self.codes, pd.array(list(per_unique), dtype=pd.StringDtype()))
 
-        dictionary = pa.array(list(per_unique), type=pa.string())
-        taken = pc.take(dictionary, pa.array(np.asarray(self.codes, dtype=np.int64)))
-        return pd.Series(pd.array(taken, dtype=pd.StringDtype()))
-
-    def categories(self, per_unique: Iterable[str | None]) -> pd.Series:
+    def categories(self, per_unique: Iterable[str | None]) -> _Lazy:
         """A categorical column whose row ``i`` is ``per_unique[codes[i]]``: what
-        ``pd.Categorical`` of the expanded values gives (categories sorted, None missing),
-        made from the distinct values."""
-        distinct = pd.Categorical(list(per_unique))
-        return pd.Series(
-            pd.Categorical.from_codes(distinct.codes[self.codes], dtype=distinct.dtype)
-        )
+        ``pd.Categorical`` of the expanded values gives (categories sorted, None missing)."""
+        return _Lazy(self.codes, pd.Categorical(list(per_unique)))
+
+    def lazy(self, per_unique: Any) -> _Lazy:
+        """The column whose row ``i`` is ``per_unique[codes[i]]`` (a typed array, one value
+        per distinct cell)."""
+        return _Lazy(self.codes, per_unique)
 
     def expand(self, per_unique: Iterable[Any], dtype: Any = object) -> np.ndarray:
         return (
@@ -573,7 +602,7 @@ def _check_scale_fits(
 
 def _scale(
     spec: ColumnSpec, cells: _Cells, codes: tuple, events: _Events, *, export: str
-) -> tuple[pd.Series, pd.Series]:
+) -> tuple[_Lazy, _Lazy]:
     """Return (cleaned Int64 with reverse coding, cleaned Int64 before reverse coding)."""
     low, high = spec.scale  # type: ignore[misc]
     kinds: list[str] = []
@@ -629,11 +658,13 @@ def _scale(
         f"{where}: {{value}} is not a number -> <NA>",
         values=cells,
     )
-    numbers = cells.expand(values, float)
+    numbers = np.asarray(values, dtype=float)  # per distinct cell
     valid = np.isfinite(numbers)
-    before = pd.Series(pd.arrays.IntegerArray(np.where(valid, numbers, 0).astype(np.int64), ~valid))
+    before = cells.lazy(
+        pd.arrays.IntegerArray(np.where(valid, numbers, 0).astype(np.int64), ~valid)
+    )
     if spec.reverse:
-        after = pd.Series(
+        after = cells.lazy(
             pd.arrays.IntegerArray(
                 np.where(valid, low + high - numbers, 0).astype(np.int64), ~valid
             )
@@ -641,7 +672,7 @@ def _scale(
         events.bulk(
             spec.name,
             "reverse_coded",
-            valid,
+            before.rows(valid),
             f"{{count}} value(s) of {where} reverse-coded (x -> {low + high} - x)",
         )
     else:
@@ -649,16 +680,16 @@ def _scale(
     return after, before
 
 
-def _float(spec: ColumnSpec, cells: _Cells, events: _Events, *, minimum: float | None) -> pd.Series:
+def _float(spec: ColumnSpec, cells: _Cells, events: _Events, *, minimum: float | None) -> _Lazy:
     stripped = [u.strip() for u in cells.uniques]
-    numbers = cells.expand([_number(s) for s in stripped], float)
-    empty = cells.expand([s == "" for s in stripped], bool)
-    bad = ~empty & ~np.isfinite(numbers)
+    numbers = np.array([_number(s) for s in stripped], dtype=float)  # per distinct cell
+    empty = np.array([s == "" for s in stripped], dtype=bool)
+    column = cells.lazy(numbers)
     where = _describe(spec)
     events.cell(
         spec.name,
         "non_numeric",
-        bad,
+        column.rows(~empty & ~np.isfinite(numbers)),
         f"{where}: {{value}} is not a number -> <NA>",
         values=cells,
     )
@@ -668,26 +699,26 @@ def _float(spec: ColumnSpec, cells: _Cells, events: _Events, *, minimum: float |
         events.cell(
             spec.name,
             "out_of_range",
-            below,
+            column.rows(below),
             f"{where}: {{value}} is below {minimum:g} -> <NA>",
             values=cells,
         )
-    return pd.Series(np.where(below, np.nan, numbers), dtype="float64")
+    return cells.lazy(np.where(below, np.nan, numbers).astype("float64"))
 
 
-def _int(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+def _int(spec: ColumnSpec, cells: _Cells, events: _Events) -> _Lazy:
     stripped = [u.strip() for u in cells.uniques]
-    whole = cells.expand([bool(_WHOLE_RE.fullmatch(s)) for s in stripped], bool)
-    empty = cells.expand([s == "" for s in stripped], bool)
-    numbers = cells.expand([_number(s) for s in stripped], float)
+    whole = np.array([bool(_WHOLE_RE.fullmatch(s)) for s in stripped], dtype=bool)
+    empty = np.array([s == "" for s in stripped], dtype=bool)
+    numbers = np.array([_number(s) for s in stripped], dtype=float)  # per distinct cell
     events.cell(
         spec.name,
         "non_numeric",
-        ~empty & ~whole,
+        cells.expand(~empty & ~whole, bool),
         f"{_describe(spec)}: {{value}} is not a whole number -> <NA>",
         values=cells,
     )
-    return pd.Series(pd.arrays.IntegerArray(np.where(whole, numbers, 0).astype(np.int64), ~whole))
+    return cells.lazy(pd.arrays.IntegerArray(np.where(whole, numbers, 0).astype(np.int64), ~whole))
 
 
 def _text_values(spec: ColumnSpec, cells: _Cells, events: _Events) -> list[str | None]:
@@ -711,15 +742,15 @@ def _text_values(spec: ColumnSpec, cells: _Cells, events: _Events) -> list[str |
     return [n if n else None for n in normalized]
 
 
-def _text(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+def _text(spec: ColumnSpec, cells: _Cells, events: _Events) -> _Lazy:
     return cells.strings(_text_values(spec, cells, events))
 
 
-def _category(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+def _category(spec: ColumnSpec, cells: _Cells, events: _Events) -> _Lazy:
     return cells.categories(_text_values(spec, cells, events))
 
 
-def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.Series:
+def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> _Lazy:
     stripped = pd.Series([u.strip() for u in cells.uniques], dtype=object)
     filled_u = (stripped != "").to_numpy()
     candidates = stripped.where(filled_u, None)
@@ -730,9 +761,9 @@ def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.S
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     parsed_u = parsed.astype("datetime64[ns]").to_numpy()
-    stamps = parsed_u[cells.codes] if len(cells.codes) else parsed_u[:0]
-    filled = filled_u[cells.codes] if len(cells.codes) else filled_u[:0]
-    bad = filled & np.isnat(stamps)
+    column = cells.lazy(parsed_u)
+    filled = column.rows(filled_u)
+    bad = column.rows(filled_u & np.isnat(parsed_u))
     n_filled = int(filled.sum())
     if n_filled and bad.sum() > n_filled / 2:
         first = int(np.flatnonzero(bad)[0])
@@ -750,30 +781,29 @@ def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.S
         f"{_describe(spec)}: {{value}} is not a valid date -> <NA>",
         values=cells,
     )
-    return pd.Series(stamps, dtype="datetime64[ns]")
+    return column
 
 
-def _bool(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+def _bool(spec: ColumnSpec, cells: _Cells, events: _Events) -> _Lazy:
     trues = {v.casefold() for v in (spec.true_values or _TRUE)}
     falses = {v.casefold() for v in (spec.false_values or _FALSE)}
     folded = [u.strip().casefold() for u in cells.uniques]
-    is_true = cells.expand([f in trues for f in folded], bool)
-    is_false = cells.expand([f in falses for f in folded], bool)
-    empty = cells.expand([f == "" for f in folded], bool)
+    is_true = np.array([f in trues for f in folded], dtype=bool)  # per distinct cell
+    is_false = np.array([f in falses for f in folded], dtype=bool)
+    empty = np.array([f == "" for f in folded], dtype=bool)
     events.cell(
         spec.name,
         "invalid_bool",
-        ~empty & ~is_true & ~is_false,
+        cells.expand(~empty & ~is_true & ~is_false, bool),
         f"{_describe(spec)}: value is neither in true_values {sorted(trues)} nor in "
         f"false_values {sorted(falses)} -> <NA>",
     )
-    return pd.Series(pd.arrays.BooleanArray(is_true, ~(is_true | is_false)))
+    return cells.lazy(pd.arrays.BooleanArray(is_true, ~(is_true | is_false)))
 
 
-def _country(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
+def _country(spec: ColumnSpec, cells: _Cells, events: _Events) -> _Lazy:
     stripped = [u.strip() for u in cells.uniques]
     codes_u = to_alpha2(pd.Series(stripped, dtype=object)).to_numpy(dtype=object, na_value=None)
-    codes = cells.expand(codes_u)
     known = cells.expand([c is not None for c in codes_u], bool)
     empty = cells.expand([s == "" for s in stripped], bool)
     events.cell(
@@ -793,10 +823,10 @@ def _country(spec: ColumnSpec, cells: _Cells, events: _Events) -> pd.Series:
         changed,
         f"{{count}} value(s) of {_describe(spec)} normalized to ISO 3166 alpha-2",
     )
-    return pd.Series(pd.Categorical(codes))
+    return cells.lazy(pd.Categorical(codes_u))
 
 
-def _other(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> pd.Series:
+def _other(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> _Lazy:
     if spec.type == "int":
         return _int(spec, cells, events)
     if spec.type == "float":
@@ -878,6 +908,58 @@ def clean_export(
     overview of measurement, comparison of indicators, and effects in mail-web mixed-mode
     surveys. *Social Science Computer Review*, 37(2), 214-233.
     """
+    cleaned, log, summary = _clean(
+        raw,
+        codebook,
+        speeder_ratio=speeder_ratio,
+        exclude_speeders=exclude_speeders,
+        exclude_straightliners=exclude_straightliners,
+        straightline_min=straightline_min,
+        known_ids=known_ids,
+    )
+    return CleanResult(data=cleaned.frame(), log=log, summary=summary)
+
+
+@dataclass(frozen=True)
+class _Cleaned:
+    """One cleaned export, its typed columns held lazily (:class:`_Lazy`): :meth:`frame` makes
+    the rows of the processed table, all of them or a batch at a time."""
+
+    name: str
+    codebook: Codebook
+    columns: Mapping[str, _Lazy]
+    flags: Mapping[str, np.ndarray]
+    kept: np.ndarray  # positions of the kept rows among the export's rows
+    source_rows: np.ndarray  # each row's line in the export
+    dtypes: Mapping[str, Any]  # the categorical columns' dtypes over every kept row
+
+    @property
+    def n_kept(self) -> int:
+        return len(self.kept)
+
+    def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Kept rows ``start`` to ``stop`` (all by default) in the processed table's order."""
+        return _assemble(self, self.kept[start:stop])
+
+    def kept_ids(self) -> list[str]:
+        """The ids of the kept rows (none without an id column)."""
+        name = next(iter(self.codebook.names("id")), None)
+        if name is None:
+            return []
+        return self.columns[name].take(self.kept).dropna().tolist()
+
+
+def _clean(
+    raw: RawExport,
+    codebook: Codebook,
+    *,
+    speeder_ratio: float,
+    exclude_speeders: bool,
+    exclude_straightliners: bool,
+    straightline_min: int,
+    known_ids: Collection[str],
+) -> tuple[_Cleaned, pd.DataFrame, dict[str, Any]]:
+    """:func:`clean_export` with the kept rows left unmade: (cleaned export, log, summary)."""
     if not 0 < speeder_ratio <= 1:
         raise DataError(f"speeder_ratio must be in (0, 1], found {speeder_ratio}")
     if straightline_min < 2:
@@ -890,25 +972,30 @@ def clean_export(
     columns, before_reverse, country_empty = _typed_columns(raw, codebook, events)
     n = len(raw.frame)
     id_name = next(iter(codebook.names("id")), None)
-    ids = columns[id_name] if id_name else pd.Series(pd.NA, index=range(n), dtype="string")
     country_name = next(iter(codebook.names("country")), None)
     scale_names = [c for c, s in codebook.columns.items() if s.role in SCALE_ROLES]
 
     # exclusions in precedence order; the quality flags are computed on the rows left
     reasons = np.full(n, "", dtype=object)
+    id_codes = np.full(n, -1, dtype=np.int64)
     if id_name:
-        missing_id = ids.isna().to_numpy()
+        id_codes = _id_codes(columns[id_name])
+        missing_id = id_codes < 0
         _exclude(reasons, missing_id, "missing_id")
-        dup = ids.duplicated(keep="first").to_numpy() & ~missing_id
+        dup = pd.Series(id_codes).duplicated(keep="first").to_numpy() & ~missing_id
         if known_ids:
-            dup |= ids.isin(list(known_ids)).to_numpy(dtype=bool, na_value=False)
+            ids = columns[id_name]
+            known = pd.Series(ids.values).isin(list(known_ids)).to_numpy(dtype=bool)
+            dup |= ids.rows(known)
         _exclude(reasons, dup, "duplicate_id")
     if scale_names:
-        answered = np.column_stack([columns[c].notna().to_numpy() for c in scale_names])
-        _exclude(reasons, ~answered.any(axis=1), "empty_response")
+        answered = np.zeros(n, dtype=bool)
+        for c in scale_names:
+            answered |= columns[c].notna()
+        _exclude(reasons, ~answered, "empty_response")
     if country_name:
         _exclude(reasons, country_empty, "missing_country")
-        _exclude(reasons, columns[country_name].isna().to_numpy(), "unknown_country")
+        _exclude(reasons, ~columns[country_name].notna(), "unknown_country")
     flags, speeder_info = _quality_flags(
         codebook,
         columns,
@@ -917,6 +1004,7 @@ def clean_export(
         speeder_ratio=speeder_ratio,
         straightline_min=straightline_min,
     )
+    del before_reverse
     if exclude_speeders and "speeder" in flags:
         _exclude(reasons, flags["speeder"], "speeder")
     if exclude_straightliners and "straightliner" in flags:
@@ -930,11 +1018,19 @@ def clean_export(
     }
     _check_row_accounting(raw.name, reasons, excluded_counts)
 
-    country_column = columns.get(country_name) if country_name else None
-    data = _assemble(raw, codebook, columns, flags, kept)  # empties ``columns`` as it goes
     source_rows = raw.frame.index.to_numpy(dtype=np.int64)
-    waves = data.get("wave")
-    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, source_rows, waves)
+    positions = np.flatnonzero(kept)
+    cleaned = _Cleaned(
+        name=raw.name,
+        codebook=codebook,
+        columns=columns,
+        flags=flags,
+        kept=positions,
+        source_rows=source_rows,
+        dtypes=_kept_dtypes(codebook, columns, positions),
+    )
+    ids = columns[id_name] if id_name else None
+    log = _build_log(raw, codebook, events, reasons, flags, kept, ids, id_codes, cleaned)
     summary = _summary(
         raw,
         codebook,
@@ -943,7 +1039,7 @@ def clean_export(
         flags,
         kept,
         excluded_counts,
-        country_column,
+        columns.get(country_name) if country_name else None,
         speeder_info,
         options={
             "speeder_ratio": speeder_ratio,
@@ -952,20 +1048,26 @@ def clean_export(
             "straightline_min": straightline_min,
         },
     )
-    return CleanResult(data=data, log=log, summary=summary)
+    return cleaned, log, summary
+
+
+def _id_codes(ids: _Lazy) -> np.ndarray:
+    """A code per row for its id (equal ids, equal codes), -1 where it has none."""
+    per_unique, _ = pd.factorize(pd.Series(ids.values), use_na_sentinel=True)
+    return ids.rows(np.asarray(per_unique, dtype=np.int64))
 
 
 def _typed_columns(
     raw: RawExport, codebook: Codebook, events: _Events
-) -> tuple[dict[str, pd.Series], dict[str, pd.Series], np.ndarray]:
+) -> tuple[dict[str, _Lazy], dict[str, _Lazy], np.ndarray]:
     """Every codebook column parsed by its role, its changes recorded in ``events``.
 
     Returns the columns by canonical name, the scale columns before reverse coding (for the
     straight-lining check) and the rows whose country cell is empty.
     """
     frame = raw.frame
-    columns: dict[str, pd.Series] = {}
-    before_reverse: dict[str, pd.Series] = {}
+    columns: dict[str, _Lazy] = {}
+    before_reverse: dict[str, _Lazy] = {}
     country_empty = np.zeros(len(frame), dtype=bool)
     for name, spec in codebook.columns.items():
         cells = _cells(frame[spec.source])
@@ -1001,8 +1103,8 @@ def _exclude(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
 
 def _quality_flags(
     codebook: Codebook,
-    columns: Mapping[str, pd.Series],
-    before_reverse: Mapping[str, pd.Series],
+    columns: Mapping[str, _Lazy],
+    before_reverse: Mapping[str, _Lazy],
     not_excluded: np.ndarray,
     *,
     speeder_ratio: float,
@@ -1016,7 +1118,7 @@ def _quality_flags(
     speeder_info: dict[str, float | None] = {}
     duration_name = next(iter(codebook.names("duration")), None)
     if duration_name:
-        duration = columns[duration_name].to_numpy(dtype=float)
+        duration = columns[duration_name].floats()
         pool = duration[not_excluded & np.isfinite(duration)]
         median = float(np.median(pool)) if len(pool) else math.nan
         threshold = speeder_ratio * median
@@ -1027,12 +1129,16 @@ def _quality_flags(
         }
     attributes = codebook.names("attribute")
     if attributes:
-        grid = np.column_stack(
-            [before_reverse[c].to_numpy(dtype=float, na_value=np.nan) for c in attributes]
-        )
-        answered_n = np.isfinite(grid).sum(axis=1)
-        high = np.where(np.isfinite(grid), grid, -np.inf).max(axis=1)
-        low = np.where(np.isfinite(grid), grid, np.inf).min(axis=1)
+        # the highest and lowest answered rating of each row, one attribute at a time
+        n = len(not_excluded)
+        answered_n = np.zeros(n, dtype=np.int64)
+        high, low = np.full(n, -np.inf), np.full(n, np.inf)
+        for c in attributes:
+            rating = before_reverse[c].floats()
+            answered = np.isfinite(rating)
+            answered_n += answered
+            np.maximum(high, np.where(answered, rating, -np.inf), out=high)
+            np.minimum(low, np.where(answered, rating, np.inf), out=low)
         flags["straightliner"] = (answered_n >= straightline_min) & (high == low)
     return flags, speeder_info
 
@@ -1067,54 +1173,88 @@ def _reason_applies(
     return reason in flags
 
 
-def _assemble(
-    raw: RawExport,
-    codebook: Codebook,
-    columns: dict[str, pd.Series],
-    flags: Mapping[str, np.ndarray],
-    kept: np.ndarray,
-) -> pd.DataFrame:
-    """The kept rows of the typed ``columns`` in the processed table's order. Each column is
-    taken out of ``columns`` once its kept rows are copied, so that the export is never held
-    twice (typed, and kept): ``columns`` is empty afterwards."""
-    ordered: dict[str, pd.Series | np.ndarray] = {}
-    index = np.flatnonzero(kept)
+def _kept_dtypes(
+    codebook: Codebook, columns: Mapping[str, _Lazy], kept: np.ndarray
+) -> dict[str, Any]:
+    """The dtype of each categorical column of the processed table over the ``kept`` rows: its
+    categories are the values those rows hold (waves ordered), whichever batch is made."""
+    dtypes: dict[str, Any] = {}
 
-    def take(values: pd.Series | np.ndarray) -> pd.Series:
-        if isinstance(values, pd.Series):
-            return values.iloc[index].reset_index(drop=True)
-        return pd.Series(values[index])
+    def used(name: str) -> pd.Series:  # the distinct values of the kept rows
+        column = columns[name]
+        return pd.Series(column.values.take(np.unique(column.codes[kept]).astype(np.intp)))
+
+    if _single_wave(codebook):
+        dtypes["wave"] = _ordered(pd.Series([SINGLE_WAVE] * min(len(kept), 1))).dtype
+    waves: WaveSpec | None = codebook.waves
+    for name, spec in codebook.columns.items():
+        if spec.role == "wave":
+            dtypes[name] = _ordered(used(name).astype("string")).dtype
+        elif spec.role in _CATEGORY_ROLES:
+            dtypes[name] = used(name).cat.remove_unused_categories().dtype
+        if waves is not None and name == waves.source:
+            labels = wave_labels(used(name), fiscal_year_start=waves.fiscal_year_start)
+            dtypes["wave"] = _ordered(labels).dtype
+    return dtypes
+
+
+def _assemble(cleaned: _Cleaned, index: np.ndarray, only: str | None = None) -> pd.DataFrame:
+    """The rows ``index`` of the cleaned export in the processed table's order (only the
+    column ``only`` when given). Categorical columns take the dtypes of every kept row."""
+    codebook, columns, dtypes = cleaned.codebook, cleaned.columns, cleaned.dtypes
+    ordered: dict[str, pd.Series] = {}
+    n = len(index)
+
+    def want(name: str) -> bool:
+        return only is None or name == only
+
+    def categorical(values: Any, name: str) -> pd.Series:
+        dtype = dtypes[name]
+        if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):  # recoded
+            return values.cat.set_categories(dtype.categories, ordered=dtype.ordered)
+        return pd.Series(pd.Categorical(values, dtype=dtype))
 
     for name in codebook.names("id"):
-        ordered[name] = take(columns.pop(name))
-    n_kept = len(index)
-    ordered["source"] = pd.Series(pd.Categorical([raw.name] * n_kept, categories=[raw.name]))
-    ordered["source_row"] = pd.Series(raw.frame.index.to_numpy(dtype=np.int64)[index])
-    if _single_wave(codebook):
-        ordered["wave"] = _ordered(pd.Series([SINGLE_WAVE] * n_kept, dtype="string"))
+        if want(name):
+            ordered[name] = columns[name].take(index)
+    if want("source"):
+        source = pd.CategoricalDtype([cleaned.name])
+        ordered["source"] = pd.Series(pd.Categorical.from_codes(np.zeros(n, np.int8), dtype=source))
+    if want("source_row"):
+        ordered["source_row"] = pd.Series(cleaned.source_rows[index])
+    if _single_wave(codebook) and want("wave"):
+        ordered["wave"] = categorical([SINGLE_WAVE] * n, "wave")
     waves: WaveSpec | None = codebook.waves
     own = (codebook.own_brand or "").casefold()
     for name, spec in codebook.columns.items():
-        if spec.role == "id":
+        from_dates = waves is not None and name == waves.source
+        brand = spec.role == "brand"
+        if spec.role == "id" or not (
+            want(name)
+            or (from_dates and (want("wave") or want("month")))
+            or (brand and want("competitor"))
+        ):
             continue
-        if spec.role in _CATEGORY_ROLES or spec.role == "wave":
-            column = take(columns.pop(name))
-            column = column.cat.remove_unused_categories()
-            ordered[name] = _ordered(column.astype("string")) if spec.role == "wave" else column
-        else:
-            ordered[name] = take(columns.pop(name))
-        if waves is not None and name == waves.source:
-            dates = ordered[name]
-            ordered["wave"] = _ordered(
-                wave_labels(dates, fiscal_year_start=waves.fiscal_year_start)
-            )
-            ordered["month"] = _month_labels(dates)
-        if spec.role == "brand":
-            brand = ordered[name].astype("string")
-            competitor = brand.notna() & (brand.str.casefold() != own)
+        column = columns[name].take(index)
+        if spec.role == "wave":
+            column = categorical(column.astype("string").astype(object), name)
+        elif spec.role in _CATEGORY_ROLES:
+            column = categorical(column, name)
+        if want(name):
+            ordered[name] = column
+        if from_dates:
+            if want("wave"):
+                labels = wave_labels(column, fiscal_year_start=waves.fiscal_year_start)
+                ordered["wave"] = categorical(labels.astype(object), "wave")
+            if want("month"):
+                ordered["month"] = _month_labels(column)
+        if brand and want("competitor"):
+            text = column.astype("string")
+            competitor = text.notna() & (text.str.casefold() != own)
             ordered["competitor"] = competitor.fillna(False).astype(bool)
-    for flag, mask in flags.items():
-        ordered[f"flag_{flag}"] = pd.Series(mask[index].astype(bool))
+    for flag, mask in cleaned.flags.items():
+        if want(f"flag_{flag}"):
+            ordered[f"flag_{flag}"] = pd.Series(mask[index].astype(bool))
     data = pd.DataFrame(ordered, copy=False)  # the columns are fresh copies already
     data.attrs.update(_attrs(codebook))
     return data
@@ -1173,12 +1313,21 @@ class _LogRows:
     )
 
     def __init__(
-        self, source_rows: np.ndarray, id_values: np.ndarray, waves: np.ndarray | None = None
+        self,
+        source_rows: np.ndarray,
+        ids: _Lazy | None,
+        waves: np.ndarray | None = None,
     ) -> None:
         self.source_rows = source_rows
-        self.id_values = id_values
+        self.ids = ids  # each row's id (None: the export has no id column)
         self.waves = waves  # each row's wave (None where it has none: excluded rows)
         self.parts: dict[str, list[np.ndarray]] = {f: [] for f in self.fields}
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        """The ids of the rows at ``positions`` (an object array, None where missing)."""
+        if self.ids is None:
+            return np.full(len(positions), None, dtype=object)
+        return self.ids.take(positions).to_numpy(dtype=object, na_value=None)
 
     def __len__(self) -> int:
         return sum(len(a) for a in self.parts["rule"])
@@ -1203,7 +1352,7 @@ class _LogRows:
         parts = self.parts
         fill = np.full(size, None, dtype=object)
         parts["source_row"].append(fill if positions is None else self.source_rows[positions])
-        parts["response_id"].append(fill if positions is None else self.id_values[positions])
+        parts["response_id"].append(fill if positions is None else self.ids_at(positions))
         if positions is None or self.waves is None:
             parts["wave"].append(np.full(size, wave, dtype=object))
         else:
@@ -1233,20 +1382,21 @@ def _build_log(
     reasons: np.ndarray,
     flags: Mapping[str, np.ndarray],
     kept: np.ndarray,
-    ids: pd.Series,
-    source_rows: np.ndarray,
-    waves: pd.Series | None = None,
+    ids: _Lazy | None,
+    id_codes: np.ndarray,
+    cleaned: _Cleaned,
 ) -> pd.DataFrame:
     """The cleaning log of one export: exclusions, flags, changed cells, then bulk counts, one
-    row per rule, column and wave (``waves``: the wave of each kept row, in order; None for a
-    table without waves)."""
+    row per rule, column and wave (the processed table's ``wave`` of each kept row; none for a
+    table without waves). ``id_codes``: a code per row for its id (:func:`_id_codes`)."""
     row_waves, order = None, []
+    waves = _assemble(cleaned, cleaned.kept, only="wave").get("wave")
     if waves is not None:
         row_waves = np.full(len(kept), None, dtype=object)
-        row_waves[np.flatnonzero(kept)] = waves.astype(object).to_numpy()
+        row_waves[cleaned.kept] = waves.astype(object).to_numpy()
         order = roles.wave_order(waves)
-    rows = _LogRows(source_rows, ids.to_numpy(dtype=object, na_value=None), row_waves)
-    _log_exclusions(rows, raw, codebook, reasons)
+    rows = _LogRows(cleaned.source_rows, ids, row_waves)
+    _log_exclusions(rows, raw, codebook, reasons, id_codes)
     for flag, mask in flags.items():
         rows.add(
             np.flatnonzero(mask & kept),
@@ -1318,13 +1468,12 @@ def _counts_by_wave(
 
 
 def _log_exclusions(
-    rows: _LogRows, raw: RawExport, codebook: Codebook, reasons: np.ndarray
+    rows: _LogRows, raw: RawExport, codebook: Codebook, reasons: np.ndarray, id_codes: np.ndarray
 ) -> None:
     """One log row per excluded row, by reason in precedence order."""
-    id_values, source_rows = rows.id_values, rows.source_rows
+    source_rows = rows.source_rows
     country_spec = next((s for s in codebook.columns.values() if s.role == "country"), None)
-    codes, _ = pd.factorize(id_values)
-    first_row = pd.Series(source_rows).groupby(codes).transform("first").to_numpy()
+    first_row = pd.Series(source_rows).groupby(id_codes).transform("first").to_numpy()
     for reason in EXCLUSION_REASONS:
         positions = np.flatnonzero(reasons == reason)
         if len(positions) == 0:
@@ -1333,7 +1482,7 @@ def _log_exclusions(
         column = None
         if reason in ("missing_country", "unknown_country") and country_spec is not None:
             column = country_spec.name
-            value = raw.frame[country_spec.source].to_numpy(dtype=object)[positions]
+            value = raw.frame[country_spec.source].iloc[positions].to_numpy(dtype=object)
         if reason == "duplicate_id":
             message: str | np.ndarray = np.array(
                 [
@@ -1341,7 +1490,7 @@ def _log_exclusions(
                     + (f"row {first}" if first < own else "an earlier export of the same kind")
                     + "; first occurrence kept"
                     for rid, first, own in zip(
-                        id_values[positions],
+                        rows.ids_at(positions),
                         first_row[positions],
                         source_rows[positions],
                         strict=True,
@@ -1403,7 +1552,7 @@ def _summary(
     flags: Mapping[str, np.ndarray],
     kept: np.ndarray,
     excluded_counts: Mapping[str, int],
-    country: pd.Series | None,
+    country: _Lazy | None,
     speeder_info: Mapping[str, float | None],
     *,
     options: Mapping[str, Any],
@@ -1422,7 +1571,8 @@ def _summary(
             set_missing[event.rule] = set_missing.get(event.rule, 0) + count
     by_country: dict[str, Any] = {}
     if country is not None:
-        codes, labels = pd.factorize(country.astype("string"), sort=True)
+        per_unique, labels = pd.factorize(pd.Series(country.values).astype("string"), sort=True)
+        codes = country.rows(np.asarray(per_unique, dtype=np.int64))
         k = len(labels)
 
         def per_country(mask: np.ndarray) -> np.ndarray:
