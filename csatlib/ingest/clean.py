@@ -69,7 +69,6 @@ account in two business units stays one row (see
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -79,7 +78,6 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,9 +100,9 @@ from csatlib.ingest.countries import to_alpha2
 from csatlib.ingest.dataset import (
     DATASET_DIR,
     ROW_GROUP_ROWS,
+    PartitionWriter,
     arrow_table,
     partition_key,
-    stage_dataset,
     swap_dataset,
 )
 from csatlib.ingest.io import RawExport, column_letter, read_export
@@ -112,6 +110,7 @@ from csatlib.ingest.organisation import (
     ORGANISATION_TABLES,
     Organisation,
     check_organisation,
+    checked_columns,
     load_organisation,
     read_aliases,
     with_functions,
@@ -165,6 +164,13 @@ MAX_OUT_OF_RANGE_SHARE: float = 0.05
 MIN_OUT_OF_RANGE_VALUES: int = 5
 #: The wave of every row of a survey export with neither a date nor a wave column.
 SINGLE_WAVE: str = "all"
+#: Default speeder rule: a duration below this share of the median duration.
+SPEEDER_RATIO: float = 1 / 3
+#: Default straight-lining rule: at least this many answered attributes, all equal.
+STRAIGHTLINE_MIN: int = 5
+#: Rows of the processed table made and written at a time by :func:`build_processed`: its
+#: memory follows this, not the size of the export.
+BATCH_ROWS: int = 65_536
 _TRUE = ("true", "yes", "y", "1", "t")
 _FALSE = ("false", "no", "n", "0", "f")
 _WHOLE = r"[+-]?\d+(?:\.0+)?"
@@ -848,10 +854,10 @@ def clean_export(
     raw: RawExport,
     codebook: Codebook,
     *,
-    speeder_ratio: float = 1 / 3,
+    speeder_ratio: float = SPEEDER_RATIO,
     exclude_speeders: bool = False,
     exclude_straightliners: bool = False,
-    straightline_min: int = 5,
+    straightline_min: int = STRAIGHTLINE_MIN,
     known_ids: Collection[str] = (),
 ) -> CleanResult:
     """Clean one export into canonical, typed columns and account for every row.
@@ -941,12 +947,9 @@ class _Cleaned:
         """Kept rows ``start`` to ``stop`` (all by default) in the processed table's order."""
         return _assemble(self, self.kept[start:stop])
 
-    def kept_ids(self) -> list[str]:
-        """The ids of the kept rows (none without an id column)."""
-        name = next(iter(self.codebook.names("id")), None)
-        if name is None:
-            return []
-        return self.columns[name].take(self.kept).dropna().tolist()
+    def column(self, name: str) -> pd.Series | None:
+        """The processed table's column ``name`` over every kept row (None without one)."""
+        return _assemble(self, self.kept, only=name).get(name)
 
 
 def _clean(
@@ -975,27 +978,7 @@ def _clean(
     country_name = next(iter(codebook.names("country")), None)
     scale_names = [c for c, s in codebook.columns.items() if s.role in SCALE_ROLES]
 
-    # exclusions in precedence order; the quality flags are computed on the rows left
-    reasons = np.full(n, "", dtype=object)
-    id_codes = np.full(n, -1, dtype=np.int64)
-    if id_name:
-        id_codes = _id_codes(columns[id_name])
-        missing_id = id_codes < 0
-        _exclude(reasons, missing_id, "missing_id")
-        dup = pd.Series(id_codes).duplicated(keep="first").to_numpy() & ~missing_id
-        if known_ids:
-            ids = columns[id_name]
-            known = pd.Series(ids.values).isin(list(known_ids)).to_numpy(dtype=bool)
-            dup |= ids.rows(known)
-        _exclude(reasons, dup, "duplicate_id")
-    if scale_names:
-        answered = np.zeros(n, dtype=bool)
-        for c in scale_names:
-            answered |= columns[c].notna()
-        _exclude(reasons, ~answered, "empty_response")
-    if country_name:
-        _exclude(reasons, country_empty, "missing_country")
-        _exclude(reasons, ~columns[country_name].notna(), "unknown_country")
+    reasons, id_codes = _exclusions(codebook, columns, country_empty, n, known_ids)
     flags, speeder_info = _quality_flags(
         codebook,
         columns,
@@ -1049,6 +1032,41 @@ def _clean(
         },
     )
     return cleaned, log, summary
+
+
+def _exclusions(
+    codebook: Codebook,
+    columns: Mapping[str, _Lazy],
+    country_empty: np.ndarray,
+    n: int,
+    known_ids: Collection[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's exclusion reason ("" for none yet), in precedence order, before the quality
+    flags; and a code per row for its id (:func:`_id_codes`; -1 throughout without ids)."""
+    id_name = next(iter(codebook.names("id")), None)
+    country_name = next(iter(codebook.names("country")), None)
+    scale_names = [c for c, s in codebook.columns.items() if s.role in SCALE_ROLES]
+    reasons = np.full(n, "", dtype=object)
+    id_codes = np.full(n, -1, dtype=np.int64)
+    if id_name:
+        id_codes = _id_codes(columns[id_name])
+        missing_id = id_codes < 0
+        _exclude(reasons, missing_id, "missing_id")
+        dup = pd.Series(id_codes).duplicated(keep="first").to_numpy() & ~missing_id
+        if known_ids:
+            ids = columns[id_name]
+            known = pd.Series(ids.values).isin(list(known_ids)).to_numpy(dtype=bool)
+            dup |= ids.rows(known)
+        _exclude(reasons, dup, "duplicate_id")
+    if scale_names:
+        answered = np.zeros(n, dtype=bool)
+        for c in scale_names:
+            answered |= columns[c].notna()
+        _exclude(reasons, ~answered, "empty_response")
+    if country_name:
+        _exclude(reasons, country_empty, "missing_country")
+        _exclude(reasons, ~columns[country_name].notna(), "unknown_country")
+    return reasons, id_codes
 
 
 def _id_codes(ids: _Lazy) -> np.ndarray:
@@ -1390,7 +1408,7 @@ def _build_log(
     row per rule, column and wave (the processed table's ``wave`` of each kept row; none for a
     table without waves). ``id_codes``: a code per row for its id (:func:`_id_codes`)."""
     row_waves, order = None, []
-    waves = _assemble(cleaned, cleaned.kept, only="wave").get("wave")
+    waves = cleaned.column("wave")
     if waves is not None:
         row_waves = np.full(len(kept), None, dtype=object)
         row_waves[cleaned.kept] = waves.astype(object).to_numpy()
@@ -1856,19 +1874,21 @@ def build_processed(
     by_kind = _clean_every_export(
         books, exclude_speeders=exclude_speeders, exclude_straightliners=exclude_straightliners
     )
-    tables = {
-        kind: _concat([r.data for _, r in items], _merge_attrs(kind, [cb for cb, _ in items]))
+    schemas = {
+        kind: _kind_schema(
+            [e.cleaned for e in items], _merge_attrs(kind, [e.codebook for e in items])
+        )
         for kind, items in by_kind.items()
     }
-    results = [r for items in by_kind.values() for _, r in items]
-    log = pd.concat([r.log for r in results], ignore_index=True)
+    results = [e for items in by_kind.values() for e in items]
+    log = pd.concat([e.log for e in results], ignore_index=True)
     summary = {
-        "sources": [r.summary for r in results],
+        "sources": [e.summary for e in results],
         "kinds": {
             kind: {
                 "file": f"{kind}.parquet",
-                "rows": int(len(tables[kind])),
-                "sources": [r.summary["source"] for _, r in items],
+                "rows": sum(e.cleaned.n_kept for e in items),
+                "sources": [e.summary["source"] for e in items],
             }
             for kind, items in by_kind.items()
         },
@@ -1880,30 +1900,14 @@ def build_processed(
     for source in summary["sources"]:
         if source["kept"] + sum(source["excluded"].values()) != source["raw_rows"]:
             raise DataError(f"{source['source']}: kept + excluded != raw rows; please report this")
+    tables = schemas  # the tables as written: with a function column from the mapping
     extra: dict[str, pd.DataFrame] = {}
     if organisation is not None:
-        tables, extra, log = _with_organisation(organisation, tables, log, books, raw_dir, summary)
-    summary["dataset"] = {
-        "folder": DATASET_DIR,
-        "partitioned_by": {
-            kind: partition_key(frame) for kind, frame in {**tables, **extra}.items()
-        },
-    }
-    outputs = {**tables, **extra}
-    arrows = {kind: arrow_table(frame) for kind, frame in outputs.items()}  # once, for both
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # the same tables as a partitioned dataset for other engines (csatlib.ingest.dataset),
-    # written on the second core while the tables are; swapped in only once they are in place
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        staged = pool.submit(stage_dataset, outputs, out_dir, arrow_tables=arrows)
-        try:
-            stale = _replace_outputs(out_dir, outputs, log, summary, arrows)
-        except BaseException:
-            with contextlib.suppress(BaseException):
-                shutil.rmtree(staged.result(), ignore_errors=True)
-            raise
-        stage = staged.result()
-    swap_dataset(stage)
+        tables = {kind: with_functions(frame, organisation) for kind, frame in schemas.items()}
+        extra = organisation.tables()
+    stale = _write_outputs(
+        out_dir, by_kind, schemas, tables, extra, organisation, log, summary, (books, raw_dir)
+    )
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},
@@ -1938,33 +1942,175 @@ def _study_attributes(books: Mapping[Path, Codebook]) -> list[str]:
     return list(dict.fromkeys(n for book in books.values() for n in book.names("attribute")))
 
 
-def _with_organisation(
-    organisation: Organisation,
+def _write_outputs(
+    out_dir: Path,
+    by_kind: Mapping[str, Sequence[_Export]],
+    schemas: Mapping[str, pd.DataFrame],
     tables: Mapping[str, pd.DataFrame],
+    extra: Mapping[str, pd.DataFrame],
+    organisation: Organisation | None,
+    log: pd.DataFrame,
+    summary: dict[str, Any],
+    study: tuple[Mapping[Path, Codebook], Path],
+) -> tuple[Path, ...]:
+    """Write every table, the log and the summary into ``out_dir`` and the dataset, all or
+    nothing (see :func:`build_processed`). The tables are written a batch of rows at a time,
+    each batch into its Parquet file and into the partitioned dataset for other engines
+    (:mod:`csatlib.ingest.dataset`); ``study`` is the codebooks and the raw folder, for the
+    organisation check. Returns the stale tables removed."""
+    books, raw_dir = study
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=".dataset."))
+    written: dict[Path, Path] = {}
+    try:
+        checked = {}
+        for kind, items in by_kind.items():
+            written[out_dir / f"{kind}.parquet"] = tmp = _temp_path(out_dir, f"{kind}.parquet")
+            checked[kind] = _write_kind(
+                items, schemas[kind], tables[kind], tmp, stage / kind, organisation
+            )
+        for name, frame in extra.items():
+            written[out_dir / f"{name}.parquet"] = tmp = _temp_path(out_dir, f"{name}.parquet")
+            _write_whole(frame, tmp, stage / name)
+        if organisation is not None:
+            summary["organisation"] = {
+                "file": ORGANISATION.name,
+                "tables": {name: int(len(frame)) for name, frame in extra.items()},
+                "function_added": [k for k, t in tables.items() if t is not schemas[k]],
+            }
+            log = _organisation_log(organisation, checked, log, books, raw_dir, summary)
+        summary["dataset"] = {
+            "folder": DATASET_DIR,
+            "partitioned_by": {
+                kind: partition_key(frame) for kind, frame in {**tables, **extra}.items()
+            },
+        }
+        stale = _replace_outputs(out_dir, written, log, summary)
+    except BaseException:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    swap_dataset(stage)
+    return stale
+
+
+def _organisation_log(
+    organisation: Organisation,
+    checked: Mapping[str, pd.DataFrame],
     log: pd.DataFrame,
     books: Mapping[Path, Codebook],
     raw_dir: Path,
     summary: dict[str, Any],
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], pd.DataFrame]:
-    """The tables with a ``function`` from their product, the organisation's own tables, and
-    the log with the mapping's warnings (:func:`~csatlib.ingest.organisation.check_organisation`);
-    ``summary["organisation"]`` says what was written and warned."""
-    with_function = {kind: with_functions(table, organisation) for kind, table in tables.items()}
+) -> pd.DataFrame:
+    """The log with the mapping's warnings about the written tables (``checked``: their
+    columns :func:`~csatlib.ingest.organisation.check_organisation` reads), counted by rule
+    in ``summary["organisation"]["warnings"]``."""
     warnings = check_organisation(
         organisation,
-        with_function,
+        checked,
         attributes=_study_attributes(books),
         aliases=read_aliases(raw_dir / ACCOUNT_ALIASES.name),
     )
-    extra = organisation.tables()
-    summary["organisation"] = {
-        "file": ORGANISATION.name,
-        "tables": {name: int(len(frame)) for name, frame in extra.items()},
-        "function_added": [k for k, t in with_function.items() if t is not tables[k]],
-        "warnings": {str(k): int(v) for k, v in warnings["rule"].value_counts(sort=False).items()},
+    summary["organisation"]["warnings"] = {
+        str(k): int(v) for k, v in warnings["rule"].value_counts(sort=False).items()
     }
-    log = _typed_log(pd.concat([log, warnings], ignore_index=True)) if len(warnings) else log
-    return with_function, extra, log
+    return _typed_log(pd.concat([log, warnings], ignore_index=True)) if len(warnings) else log
+
+
+def _kind_schema(exports: Sequence[_Cleaned], attrs: Mapping[str, Any]) -> pd.DataFrame:
+    """The table of one kind with no rows: the columns of its exports (first seen first) with
+    the dtypes :func:`_concat` gives them over every kept row. A categorical's categories are
+    the values its kept rows hold over every export (waves in order)."""
+    frames = [e.frame(0, 0) for e in exports]
+    schema = _concat(frames, attrs)
+    with_rows = [f for f, e in zip(frames, exports, strict=True) if e.n_kept]
+    for name in schema.columns:
+        found = [f[name].dtype for f in with_rows if name in f]
+        if not any(isinstance(d, pd.CategoricalDtype) for d in found):
+            continue
+        if len(frames) == 1 and name != "wave":
+            continue  # one export: its own dtype, as _concat keeps it
+        values = pd.Series(sorted({str(c) for d in found for c in d.categories}), dtype="string")
+        dtype = _ordered(values).dtype if name == "wave" else values.astype("category").dtype
+        schema[name] = pd.Series(pd.Categorical([], dtype=dtype))
+    return schema
+
+
+def _conform(frame: pd.DataFrame, schema: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one export as rows of its kind's table (:func:`_kind_schema`): the kind's
+    columns in its order and dtypes, as :func:`_concat` makes them."""
+    n = len(frame)
+    columns: dict[str, pd.Series] = {}
+    for name in schema.columns:
+        dtype = schema[name].dtype
+        values = frame[name] if name in frame else _empty_column(dtype, n)
+        if isinstance(dtype, pd.CategoricalDtype):
+            same = isinstance(values.dtype, pd.CategoricalDtype) and (
+                values.dtype.ordered == dtype.ordered
+                and values.cat.categories.equals(dtype.categories)
+            )
+            if not same:
+                text = values.astype("string")
+                values = pd.Series(
+                    pd.Categorical(text.astype(object) if dtype.ordered else text, dtype=dtype)
+                )
+        elif values.dtype != dtype:
+            values = values.astype(dtype)
+        columns[name] = values
+    out = pd.DataFrame(columns, copy=False)
+    out.attrs = schema.attrs
+    return out
+
+
+def _write_kind(
+    exports: Sequence[_Export],
+    schema: pd.DataFrame,
+    table: pd.DataFrame,
+    path: Path,
+    folder: Path,
+    organisation: Organisation | None,
+) -> pd.DataFrame:
+    """Write the kept rows of one kind's exports, :data:`BATCH_ROWS` at a time, to ``path``
+    (one Parquet file) and ``folder`` (its part of the dataset); ``table`` is ``schema`` with
+    the mapping's function column. Returns the columns the organisation check reads."""
+    import pyarrow.parquet as pq
+
+    keep = checked_columns(table) if organisation is not None else []
+    parts: list[pd.DataFrame] = []
+    file = None
+    with PartitionWriter(folder, table) as dataset:
+        try:
+            for export in exports:
+                cleaned = export.cleaned
+                for start in range(0, cleaned.n_kept, BATCH_ROWS):
+                    frame = _conform(cleaned.frame(start, start + BATCH_ROWS), schema)
+                    if organisation is not None:
+                        frame = with_functions(frame, organisation)
+                    arrow = arrow_table(frame)
+                    if file is None:
+                        file = pq.ParquetWriter(path, arrow.schema)
+                    file.write_table(arrow, row_group_size=ROW_GROUP_ROWS)
+                    dataset.write(frame, arrow)
+                    parts.append(frame[keep])
+            if file is None:  # no row kept: the table's columns, no rows
+                arrow = arrow_table(table)
+                file = pq.ParquetWriter(path, arrow.schema)
+                file.write_table(arrow)
+        finally:
+            if file is not None:
+                file.close()
+    checked = pd.concat(parts, ignore_index=True) if parts else table[keep]
+    checked.attrs = table.attrs
+    return checked
+
+
+def _write_whole(frame: pd.DataFrame, path: Path, folder: Path) -> None:
+    """A table held whole (an organisation table) into its file and the dataset."""
+    arrow = arrow_table(frame)
+    _write_parquet(frame, path, arrow)
+    with PartitionWriter(folder, frame.head(0)) as dataset:
+        dataset.write(frame, arrow)
 
 
 def _codebooks(raw_dir: Path) -> dict[Path, Codebook]:
@@ -1983,11 +2129,21 @@ def _codebooks(raw_dir: Path) -> dict[Path, Codebook]:
     return books
 
 
+@dataclass(frozen=True)
+class _Export:
+    """One export of a build: its codebook, its cleaned rows (unmade), log and summary."""
+
+    codebook: Codebook
+    cleaned: _Cleaned
+    log: pd.DataFrame
+    summary: dict[str, Any]
+
+
 def _clean_every_export(
     books: Mapping[Path, Codebook], *, exclude_speeders: bool, exclude_straightliners: bool
-) -> dict[str, list[tuple[Codebook, CleanResult]]]:
+) -> dict[str, list[_Export]]:
     """Read and clean each codebook's export, by kind; an id kept earlier is a duplicate later."""
-    by_kind: dict[str, list[tuple[Codebook, CleanResult]]] = {}
+    by_kind: dict[str, list[_Export]] = {}
     for codebook_path, codebook in books.items():
         export_path = _find_export(codebook, codebook_path)
         raw = read_export(
@@ -1997,46 +2153,42 @@ def _clean_every_export(
             sheet=codebook.sheet,
             delimiter=codebook.delimiter,
         )
-        earlier = by_kind.get(codebook.kind, [])
         known: set[str] = set()
         id_names = codebook.names("id")
-        for _, done in earlier:
-            if id_names and id_names[0] in done.data:
-                known.update(done.data[id_names[0]].dropna().tolist())
-        result = clean_export(
+        for done in by_kind.get(codebook.kind, []) if id_names else []:
+            ids = done.cleaned.column(id_names[0])
+            if ids is not None:
+                known.update(ids.dropna().tolist())
+        cleaned, log, summary = _clean(
             raw,
             codebook,
+            speeder_ratio=SPEEDER_RATIO,
             exclude_speeders=exclude_speeders,
             exclude_straightliners=exclude_straightliners,
+            straightline_min=STRAIGHTLINE_MIN,
             known_ids=known,
         )
-        by_kind.setdefault(codebook.kind, []).append((codebook, result))
+        del raw  # the cleaned export holds codes, not the export's texts
+        by_kind.setdefault(codebook.kind, []).append(_Export(codebook, cleaned, log, summary))
     return by_kind
 
 
 def _replace_outputs(
-    out_dir: Path,
-    tables: Mapping[str, pd.DataFrame],
-    log: pd.DataFrame,
-    summary: dict,
-    arrows: Mapping[str, Any],
+    out_dir: Path, written: Mapping[Path, Path], log: pd.DataFrame, summary: dict
 ) -> tuple[Path, ...]:
-    """Write the tables, log and summary to temporary files, then move them all into place.
+    """Write the log and summary to temporary files, then move them and the tables already
+    ``written`` (final path -> temporary file) into place.
 
-    On any error the temporary files are removed and the previous outputs stay. Returns the
-    stale tables removed (also listed in ``summary["removed"]``).
+    On any error the log's and summary's temporary files are removed (the caller removes the
+    tables') and the previous outputs stay. Returns the stale tables removed (also listed in
+    ``summary["removed"]``).
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {f"{kind}.parquet": kind for kind in tables}
+    targets = {final.name for final in written}
     # only files this function could have written: another kind's table from an earlier build
     stale = tuple(sorted(p for p in out_dir.glob("*.parquet") if p.name not in targets))
     summary["removed"] = [p.name for p in stale]
     temporary: dict[Path, Path] = {}
     try:
-        for name, kind in targets.items():
-            tmp = _temp_path(out_dir, name)
-            temporary[out_dir / name] = tmp
-            _write_parquet(tables[kind], tmp, arrows[kind])
         tmp = _temp_path(out_dir, "cleaning_log.csv")
         temporary[out_dir / "cleaning_log.csv"] = tmp
         log.to_csv(tmp, index=False, encoding="utf-8")
@@ -2047,7 +2199,7 @@ def _replace_outputs(
         for tmp in temporary.values():
             tmp.unlink(missing_ok=True)
         raise
-    for final, tmp in temporary.items():
+    for final, tmp in {**written, **temporary}.items():
         os.replace(tmp, final)
     for path in stale:
         path.unlink(missing_ok=True)

@@ -34,6 +34,8 @@ from csatlib.errors import DataError
 __all__ = [
     "DATASET_DIR",
     "PARTITION_KEYS",
+    "PartitionWriter",
+    "ROW_GROUP_ROWS",
     "arrow_table",
     "partition_key",
     "read_dataset",
@@ -96,37 +98,82 @@ def _pandas_meta(table: Any, attrs: Mapping[str, Any]) -> dict[bytes, bytes]:
     return meta
 
 
-def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:
-    """One table under ``folder``: a file per value of its partition key (Hive layout).
-    ``table`` is ``frame`` as :func:`arrow_table` gives it; each file holds its rows of it,
-    without the key, and the pandas metadata of ``frame`` without the key."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class PartitionWriter:
+    """Writes one table under ``folder`` as the dataset holds it, a batch of rows at a time:
+    a file per value of its partition key (Hive layout), each holding its rows without the key
+    and the pandas metadata of the table without the key; one ``part-0.parquet`` for a table
+    without a key. ``schema`` is the table with no rows (its columns, dtypes and attrs).
 
-    folder.mkdir(parents=True)
-    key = partition_key(frame)
-    if key is None:
-        pq.write_table(table, folder / "part-0.parquet", row_group_size=ROW_GROUP_ROWS)
-        return
-    values = frame[key].astype("string")
-    if values.isna().any():
-        raise DataError(
-            f"write_dataset: {int(values.isna().sum())} row(s) have no {key!r}; every row of a "
-            f"table partitioned by {key!r} needs one"
-        )
-    rest = table.drop_columns([key])
-    empty = _bare(frame.head(0).drop(columns=[key]))
-    meta = _pandas_meta(pa.Table.from_pandas(empty, preserve_index=False), frame.attrs)
-    meta[b"csatlib"] = table.schema.metadata[b"csatlib"]
-    for value in sorted(values.unique()):  # a few waves or months
-        part = rest.filter(pa.array((values == value).to_numpy(dtype=bool)))
-        target = folder / f"{key}={value}"
-        target.mkdir()
-        pq.write_table(
-            part.replace_schema_metadata(meta),
-            target / "part-0.parquet",
-            row_group_size=ROW_GROUP_ROWS,
-        )
+    Use it as a context manager; :meth:`close` finishes the files (a table without a key and
+    without rows still gets its file).
+    """
+
+    def __init__(self, folder: Path, schema: pd.DataFrame) -> None:
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.schema = schema
+        self.key = partition_key(schema)
+        self.files: dict[str, Any] = {}  # partition value ("" without a key) -> ParquetWriter
+        self.meta: dict[bytes, bytes] | None = None
+
+    def __enter__(self) -> PartitionWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the caller removes what was written
+            for file in self.files.values():
+                file.close()
+
+    def _file(self, value: str, table: Any) -> Any:
+        import pyarrow.parquet as pq
+
+        if value not in self.files:
+            if self.key is None:
+                path = self.folder / "part-0.parquet"
+            else:
+                (self.folder / f"{self.key}={value}").mkdir()
+                path = self.folder / f"{self.key}={value}" / "part-0.parquet"
+            self.files[value] = pq.ParquetWriter(path, table.schema)
+        return self.files[value]
+
+    def write(self, frame: pd.DataFrame, table: Any) -> None:
+        """Write the rows of ``frame``; ``table`` is ``frame`` as :func:`arrow_table` gives it."""
+        import pyarrow as pa
+
+        if self.key is None:
+            self._file("", table).write_table(table, row_group_size=ROW_GROUP_ROWS)
+            return
+        key = self.key
+        values = frame[key].astype("string")
+        if values.isna().any():
+            raise DataError(
+                f"write_dataset: {int(values.isna().sum())} row(s) have no {key!r}; every row of "
+                f"a table partitioned by {key!r} needs one"
+            )
+        if self.meta is None:
+            empty = _bare(self.schema.drop(columns=[key]))
+            self.meta = _pandas_meta(pa.Table.from_pandas(empty, preserve_index=False), frame.attrs)
+            self.meta[b"csatlib"] = table.schema.metadata[b"csatlib"]
+        rest = table.drop_columns([key])
+        for value in sorted(values.unique()):  # a few waves or months
+            part = rest.filter(pa.array((values == value).to_numpy(dtype=bool)))
+            part = part.replace_schema_metadata(self.meta)
+            self._file(value, part).write_table(part, row_group_size=ROW_GROUP_ROWS)
+
+    def close(self) -> None:
+        if self.key is None and not self.files:  # no rows: the file of an empty table
+            self.write(self.schema, arrow_table(self.schema))
+        for file in self.files.values():
+            file.close()
+        self.files = {}
+
+
+def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:
+    """One whole table under ``folder`` (:class:`PartitionWriter`)."""
+    with PartitionWriter(folder, frame.head(0)) as writer:
+        writer.write(frame, table)
 
 
 def write_dataset(

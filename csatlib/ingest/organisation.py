@@ -913,6 +913,13 @@ def check_organisation(
     )
 
 
+def checked_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of ``table`` that :func:`check_organisation` reads: account, product,
+    ``source`` and ``source_row``, those it has."""
+    wanted = [_role_column(table, "account", "account"), product_column(table)]
+    return [c for c in dict.fromkeys([*wanted, "source", "source_row"]) if c in table.columns]
+
+
 def _table_warnings(
     kind: str,
     table: pd.DataFrame,

@@ -755,6 +755,52 @@ def test_two_exports_of_one_kind_are_concatenated(ingest_raw_dir, tmp_path):
     ]
 
 
+def _tables(folder: Path) -> dict[str, object]:
+    """Every Parquet file under ``folder`` as an Arrow table (values, types, metadata)."""
+    import pyarrow.parquet as pq
+
+    return {str(p.relative_to(folder)): pq.read_table(p) for p in sorted(folder.rglob("*.parquet"))}
+
+
+def test_build_in_batches_writes_what_one_batch_writes(ingest_raw_dir, tmp_path, monkeypatch):
+    # two exports of one kind whose categoricals differ (a segment and a country only in the
+    # second), written 3 rows at a time: the files hold what the whole tables held
+    rows = [dict(r, ResponseId=r["ResponseId"].replace("R_0", "S_0")) for r in survey_rows()]
+    rows[3]["Q3"], rows[4]["Q1"] = "Public sector", "Japan"
+    (ingest_raw_dir / "second.csv").write_text(plain_text(rows), encoding="utf-8")
+    book = codebook_dict(file="second.csv")
+    (ingest_raw_dir / "second.codebook.yaml").write_text(yaml.safe_dump(book), encoding="utf-8")
+    build_processed(ingest_raw_dir, tmp_path / "whole")
+    monkeypatch.setattr("csatlib.ingest.clean.BATCH_ROWS", 3)
+    build_processed(ingest_raw_dir, tmp_path / "batches")
+    whole, batches = _tables(tmp_path / "whole"), _tables(tmp_path / "batches")
+    assert whole.keys() == batches.keys() and len(whole) >= 3  # a file and two waves
+    for name, table in whole.items():
+        assert batches[name].equals(table, check_metadata=True), name
+    for name in ("cleaning_log.csv", "cleaning_summary.json"):
+        first = (tmp_path / "whole" / name).read_text(encoding="utf-8")
+        assert first == (tmp_path / "batches" / name).read_text(encoding="utf-8")
+    # and the table is the exports cleaned whole and concatenated (pandas.concat)
+    data = load_processed("responses", tmp_path / "batches")
+    first = clean_export(
+        read_export(ingest_raw_dir / "relationship_survey.csv"),
+        load_codebook(ingest_raw_dir / "relationship_survey.codebook.yaml"),
+    ).data
+    second = clean_export(
+        read_export(ingest_raw_dir / "second.csv"),
+        load_codebook(ingest_raw_dir / "second.codebook.yaml"),
+        known_ids=set(first["response_id"]),  # "00123" is in both
+    ).data
+    text = {"source": str, "segment": str, "country": str, "wave": str}
+    expected = pd.concat([first.astype(text), second.astype(text)])
+    got = data.astype(text)
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
+    assert list(data["segment"].cat.categories) == sorted(set(expected["segment"].dropna()))
+    assert "JP" in data["country"].cat.categories
+
+
 def _second_wave(folder: Path, name: str, **overrides) -> dict:
     """Write a second export of the 14 survey rows (new ids) and its codebook into ``folder``."""
     rows = [dict(r, ResponseId=r["ResponseId"].replace("R_0", "S_0")) for r in survey_rows()]
