@@ -238,10 +238,11 @@ def read_export(
         )
     if not path.is_file():
         raise ExportError(f"{path}: file not found")
-    data = path.read_bytes()
-    if not data or data.isspace():  # as `not data.strip()`, without copying the file
+    with path.open("rb") as handle:  # the whole file is read only by the exact reader
+        head = handle.read(_HEAD_BYTES)
+    if not head or (len(head) < _HEAD_BYTES and head.isspace()):
         raise ExportError(f"{path.name}: the file is empty (0 data rows, no header)")
-    content = _content_kind(data)
+    content = _content_kind(head)
     # qualtrics/surveymonkey name a header layout, which a workbook can have too
     layout_only = format in ("qualtrics", "surveymonkey")
     claimed = _claim_from_extension(path) if format is None or layout_only else format
@@ -250,9 +251,12 @@ def read_export(
         return _read_xlsx(path, sheet=sheet, layout=format if layout_only else None)
     if content == "sav":
         return _read_sav(path, encoding=encoding)
-    fast = _read_text_columnar(path, data, encoding, format=format, delimiter=delimiter)
+    fast = _read_text_columnar(path, head, encoding, format=format, delimiter=delimiter)
     if fast is not None:
         return fast
+    data = path.read_bytes()
+    if data.isspace():  # as `not data.strip()`, without copying the file
+        raise ExportError(f"{path.name}: the file is empty (0 data rows, no header)")
     text, used_encoding = _decode(data, encoding, path)
     return _read_text(path, text, used_encoding, format=format, delimiter=delimiter)
 
@@ -383,21 +387,32 @@ def _read_text(
     )
 
 
+#: The first bytes of a file, read to tell its kind, encoding, delimiter and header.
+_HEAD_BYTES = 65_536
+#: Bytes of a text export parsed at a time by the columnar reader (cut between records): its
+#: memory follows this, not the size of the file.
+READ_CHUNK_BYTES = 32 * 1024 * 1024
+
+
 def _read_text_columnar(
-    path: Path, data: bytes, declared: str | None, *, format: str | None, delimiter: str | None
+    path: Path, head: bytes, declared: str | None, *, format: str | None, delimiter: str | None
 ) -> RawExport | None:
     """Read a UTF-8 text export with pyarrow's CSV reader into categorical text columns.
 
-    The fast path for large exports: the file is parsed in blocks by Arrow and each column is
-    held as a categorical of its distinct texts (a rating column has a dozen), never as a grid of
-    Python strings. It returns None, and the exact reader :func:`_read_text` takes over with its
-    line-numbered messages, whenever the file is anything but plain: another encoding, invalid
-    UTF-8, a quote that does not open or close a field (which Arrow would accept silently), a
-    record whose field count differs from the first record's, a blank line, or a blank record
-    among the first three. What it returns equals what :func:`_read_text` returns for the same
-    file (tested on every test export and on the sample).
+    The fast path for large exports. The file is read in chunks of about
+    :data:`READ_CHUNK_BYTES`, cut between records: each chunk is parsed by Arrow and its
+    columns dictionary-encoded, so that neither the file nor its text is ever held whole; each
+    column ends as a categorical of its distinct texts (a rating column has a dozen). ``head``
+    is the file's first bytes (:data:`_HEAD_BYTES`, or all of a smaller file).
+
+    It returns None, and the exact reader :func:`_read_text` takes over with its line-numbered
+    messages, whenever the file is anything but plain: another encoding, invalid UTF-8, a quote
+    that does not open or close a field (which Arrow would accept silently), a record whose
+    field count differs from the first record's, a blank line, or a blank record among the first
+    three. What it returns equals what :func:`_read_text` returns for the same file (tested on
+    every test export and on the sample, in one chunk and in many).
     """
-    bom = data.startswith(codecs.BOM_UTF8)
+    bom = head.startswith(codecs.BOM_UTF8)
     encoding = "utf-8-sig" if bom else "utf-8"
     if declared is not None:
         try:
@@ -407,37 +422,29 @@ def _read_text_columnar(
         if codec not in ("utf-8", "utf-8-sig"):
             return None
         encoding = "utf-8-sig" if bom or codec == "utf-8-sig" else "utf-8"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and declared is None:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and declared is None:
         return None
     if declared is None and not bom:
-        _check_binary(data, path)
-    body = memoryview(data)[len(codecs.BOM_UTF8) :] if bom else memoryview(data)
-    head = bytes(body[:65536]).decode("utf-8", errors="replace")
-    if not head.strip() or "\n" not in head:
+        _check_binary(head, path)
+    start = len(codecs.BOM_UTF8) if bom else 0
+    text = head[start:_HEAD_BYTES].decode("utf-8", errors="replace")
+    if not text.strip() or "\n" not in text:
         return None
-    sep = delimiter or _sniff_delimiter(head)
+    sep = delimiter or _sniff_delimiter(text)
     if len(sep) != 1 or ord(sep) > 127 or sep in '"\r\n':
         return None
     try:
-        width = len(next(csv.reader(io.StringIO(head, newline=""), delimiter=sep, strict=True)))
+        width = len(next(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)))
     except (csv.Error, StopIteration):
         return None
-    if not _quotes_well_formed(np.frombuffer(body, dtype=np.uint8), ord(sep)):
+    chunks = _record_chunks(path, start, ord(sep))
+    if chunks is None:  # a malformed quote
         return None
-    table = _arrow_table(body, sep, width)
-    if table is None or table.num_rows == 0:
+    parsed = _parse_chunks(path, chunks, sep, width, format)
+    if parsed is None:
         return None
-    first = table.slice(0, 3).to_pylist()
-    first_rows = [[row[f"f{k}"] for k in range(width)] for row in first]
-    if any(not "".join(row).strip() for row in first_rows):
-        return None
-    layout, header_rows = _detect_layout(first_rows, format)
-    if table.num_rows <= header_rows:
-        return None
+    frame, header_rows, layout, first_rows = parsed
     ids, texts = _column_ids(path, first_rows[:header_rows], layout)
-    frame = _categorical_frame(table.slice(header_rows))
-    del table
-    _release_arrow_memory()
     blank = _blank_records(frame)
     if blank.all():
         return None
@@ -464,31 +471,88 @@ def _read_text_columnar(
     )
 
 
-def _categorical_frame(table: Any) -> pd.DataFrame:
-    """Each text column of an Arrow table as a pandas categorical (its distinct texts as the
-    categories, in order of appearance). Arrow encodes the columns two at a time, each over its
-    chunks with one dictionary (every chunk carries the whole column's dictionary)."""
+def _parse_chunks(
+    path: Path, chunks: Sequence[tuple[int, int]], sep: str, width: int, format: str | None
+) -> tuple[pd.DataFrame, int, str, list[list[str]]] | None:
+    """The records of ``chunks`` (byte ranges of ``path``) after the header rows, as a frame
+    of categorical columns; with the header rows' count, the layout and the first three
+    records. None where Arrow refuses a chunk or the first records are not a header."""
+    import pyarrow as pa
+
+    encoded: list[list[tuple[np.ndarray, Any]]] = [[] for _ in range(width)]  # per column
+    header_rows, layout, first_rows = 0, "csv", []
+    opening: list[Any] = []  # the first chunks, until they hold three records
+    with path.open("rb") as handle:
+        for k, (begin, end) in enumerate(chunks):
+            handle.seek(begin)
+            data = handle.read(end - begin)
+            if not data.endswith((b"\n", b"\r")):  # the last record (Arrow refuses a lone line
+                data += b"\n"  # without its line break)
+            table = _arrow_table(memoryview(data), sep, width)
+            del data
+            if table is None:
+                return None
+            if not first_rows:
+                opening.append(table)
+                if sum(t.num_rows for t in opening) < 3 and k + 1 < len(chunks):
+                    continue
+                table = pa.concat_tables(opening)
+                opening = []
+                first = table.slice(0, 3).to_pylist()
+                first_rows = [[row[f"f{j}"] for j in range(width)] for row in first]
+                if not first_rows or any(not "".join(row).strip() for row in first_rows):
+                    return None
+                layout, header_rows = _detect_layout(first_rows, format)
+                table = table.slice(header_rows)
+            for j, column in enumerate(_encoded_columns(table)):
+                encoded[j].append(column)
+            del table
+            _release_arrow_memory()
+    if sum(len(codes) for codes, _ in encoded[0]) == 0:
+        return None
+    columns = {}
+    for j in range(width):
+        codes, dictionary = _unified(encoded[j])
+        encoded[j] = []
+        columns[f"f{j}"] = pd.Categorical.from_codes(
+            codes, categories=pd.Index(dictionary.to_pandas()), validate=False
+        )
+    return pd.DataFrame(columns, copy=False), header_rows, layout, first_rows
+
+
+def _unified(parts: Sequence[tuple[np.ndarray, Any]]) -> tuple[np.ndarray, Any]:
+    """One column's (codes, dictionary) parts, one per chunk, as codes into one dictionary
+    of its distinct texts in order of first appearance (each part's dictionary is in that
+    order: the first part's texts first, then the texts new in the second, and so on)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(parts) == 1:
+        return parts[0]
+    encoded = pc.dictionary_encode(pa.concat_arrays([d for _, d in parts]))
+    to_global = encoded.indices.to_numpy(zero_copy_only=False)
+    offsets = np.cumsum([0] + [len(d) for _, d in parts[:-1]])
+    codes = [to_global[offset + c] for offset, (c, _) in zip(offsets, parts, strict=True)]
+    return np.concatenate(codes), encoded.dictionary
+
+
+def _encoded_columns(table: Any) -> list[tuple[np.ndarray, Any]]:
+    """Each column of an Arrow table of texts as (codes, dictionary of its distinct texts in
+    order of first appearance), two columns at a time: Arrow's kernels release the GIL."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
     import pyarrow.compute as pc
 
     def encode(name: str) -> tuple[np.ndarray, Any]:
-        chunks = pc.dictionary_encode(table.column(name)).chunks
-        if not chunks:  # a column without rows
+        chunks = pc.dictionary_encode(table.column(name)).chunks  # one dictionary, the last's
+        if not chunks:
             return np.zeros(0, dtype=np.int32), pa.array([], type=pa.string())
-        codes = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]
+        codes = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
         return np.concatenate(codes), chunks[-1].dictionary
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL
-        encoded = list(pool.map(encode, table.column_names))
-    columns = {
-        name: pd.Categorical.from_codes(
-            codes, categories=pd.Index(dictionary.to_pandas()), validate=False
-        )
-        for name, (codes, dictionary) in zip(table.column_names, encoded, strict=True)
-    }
-    return pd.DataFrame(columns, copy=False)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(encode, table.column_names))
 
 
 def _blank_records(frame: pd.DataFrame) -> np.ndarray:
@@ -552,6 +616,63 @@ def _arrow_table(body: memoryview, sep: str, width: int) -> Any:
     return table
 
 
+class _QuoteScan:
+    """The strict quote rule of Python's ``csv`` (:func:`_quotes_well_formed`), fed a file
+    one block at a time: whether every quote so far opens a field, closes it, or is doubled
+    inside it, and where the blocks can be cut between records."""
+
+    def __init__(self, sep: int) -> None:
+        self.sep = sep
+        self.inside = False  # within a quoted field after the quotes seen so far
+        self.skip = False  # the next block's first quote is the second of a doubled quote
+        self.ok = True
+
+    def feed(self, block: np.ndarray, before: int | None, after: int | None) -> int | None:
+        """Read ``block``; ``before``/``after`` are the bytes around it (None at the file's
+        start or end). Returns the offset in the block just after its last line break outside
+        a quoted field (a place to cut between records), None if there is none."""
+        quotes = np.flatnonzero(block == 34)
+        n = len(block)
+        if len(quotes) and self.ok:
+            breaks = np.array([self.sep, 10, 13], dtype=np.uint8)
+            prev = block[np.maximum(quotes - 1, 0)]
+            nxt = block[np.minimum(quotes + 1, n - 1)]
+            opens = np.isin(prev, breaks)
+            closes = np.isin(nxt, breaks)
+            doubled = nxt == 34
+            if quotes[0] == 0:
+                opens[0] = before is None or before in (self.sep, 10, 13)
+            if quotes[-1] == n - 1:
+                closes[-1] = after is None or after in (self.sep, 10, 13)
+                doubled[-1] = after == 34
+            self._run(opens.tolist(), closes.tolist(), doubled.tolist())
+        if not self.ok or self.inside or self.skip:
+            return None
+        tail = block[quotes[-1] + 1 :] if len(quotes) else block
+        newline = np.flatnonzero(tail == 10)
+        return None if not len(newline) else n - len(tail) + int(newline[-1]) + 1
+
+    def _run(self, opens: list[bool], closes: list[bool], doubled: list[bool]) -> None:
+        inside, i, m = self.inside, 0, len(opens)
+        if self.skip:
+            i, self.skip = 1, False
+        while i < m:
+            if not inside:
+                inside = opens[i]
+                i += 1
+            elif doubled[i]:  # a doubled quote inside the field
+                if i + 1 == m:
+                    self.skip = True  # its second quote opens the next block
+                i += 2
+            elif closes[i]:
+                inside = False
+                i += 1
+            else:
+                self.ok = False
+                return
+        self.inside = inside
+
+
 def _quotes_well_formed(data: np.ndarray, sep: int) -> bool:
     """Whether every quote either opens a field, closes it, or is doubled inside it.
 
@@ -561,30 +682,39 @@ def _quotes_well_formed(data: np.ndarray, sep: int) -> bool:
     Anything else (``"closed"then text``, or a quote never closed) is malformed, and Arrow would
     read it without a word. Only the quotes are visited, not every byte.
     """
-    quotes = np.flatnonzero(data == 34)
-    if not len(quotes):
-        return True
-    n = len(data)
-    before = data[np.maximum(quotes - 1, 0)]
-    after = data[np.minimum(quotes + 1, n - 1)]
-    breaks = np.array([sep, 10, 13], dtype=np.uint8)
-    opens = ((quotes == 0) | np.isin(before, breaks)).tolist()
-    closes = ((quotes == n - 1) | np.isin(after, breaks)).tolist()
-    positions = quotes.tolist()
-    inside = False
-    i, m = 0, len(positions)
-    while i < m:
-        if not inside:
-            inside = opens[i]
-            i += 1
-        elif i + 1 < m and positions[i + 1] == positions[i] + 1:
-            i += 2  # a doubled quote inside the field
-        elif closes[i]:
-            inside = False
-            i += 1
-        else:
-            return False
-    return not inside
+    scan = _QuoteScan(sep)
+    scan.feed(data, None, None)
+    return scan.ok and not scan.inside
+
+
+def _record_chunks(path: Path, start: int, sep: int) -> list[tuple[int, int]] | None:
+    """Byte ranges of ``path`` from ``start`` to its end, each about
+    :data:`READ_CHUNK_BYTES`, cut just after a line break outside any quoted field; None if
+    a quote is malformed (:func:`_quotes_well_formed`, checked block by block)."""
+    size = path.stat().st_size
+    scan = _QuoteScan(sep)
+    chunks: list[tuple[int, int]] = []
+    begin, position, before = start, start, None
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while position < size:
+            data = handle.read(READ_CHUNK_BYTES + 1)  # one byte more: the byte after
+            block = np.frombuffer(data, dtype=np.uint8)[:READ_CHUNK_BYTES]
+            after = data[READ_CHUNK_BYTES] if len(data) > READ_CHUNK_BYTES else None
+            cut = scan.feed(block, before, after)
+            if not scan.ok:
+                return None
+            position += len(block)
+            handle.seek(position)
+            before = int(block[-1])
+            if cut is not None and after is not None and position - len(block) + cut > begin:
+                chunks.append((begin, position - len(block) + cut))
+                begin = position - len(block) + cut
+    if scan.inside or scan.skip:
+        return None
+    if begin < size:
+        chunks.append((begin, size))
+    return chunks
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -76,8 +76,12 @@ def _same(a: RawExport, b: RawExport) -> None:
     assert dict(a.question_texts) == dict(b.question_texts)
 
 
+@pytest.mark.parametrize("chunk", [cio.READ_CHUNK_BYTES, 5])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_columnar_reader_equals_the_exact_reader_or_declines(tmp_path, name):
+def test_columnar_reader_equals_the_exact_reader_or_declines(tmp_path, name, chunk, monkeypatch):
+    # read whole, and in chunks of 5 bytes (cut after the first line break outside quotes
+    # after each chunk): the same cells, or the same refusal
+    monkeypatch.setattr(cio, "READ_CHUNK_BYTES", chunk)
     content, taken = CASES[name]
     path = tmp_path / f"{name}.csv"
     path.write_bytes(content.encode("utf-8"))
@@ -150,8 +154,23 @@ def test_the_sample_exports_read_the_same_both_ways(name):
         ('a,"b""', ",", False),  # a doubled quote, then the end of the file
         ('a,"b"\r\n', ",", True),
         ('"a', ",", False),
+        ('id,c\n1,"x""\n""y"\n2,"z"\n', ",", True),  # doubled quotes and a quoted line break
+        ('id,c\n1,"x"""\n2,z\n', ",", True),
+        ('id,c\n1,"x"" \n2,z\n', ",", False),
     ],
 )
-def test_quote_check(text, sep, ok):
+def test_quote_check(text, sep, ok, tmp_path, monkeypatch):
     data = np.frombuffer(text.encode(), dtype=np.uint8)
     assert cio._quotes_well_formed(data, ord(sep)) is ok
+    # the same verdict when the file is scanned in blocks of every size, and the chunks it is
+    # cut into are records: each ends just after a line break, together they are the file
+    path = tmp_path / "q.csv"
+    path.write_bytes(text.encode())
+    for size in range(1, len(text) + 1):
+        monkeypatch.setattr(cio, "READ_CHUNK_BYTES", size)
+        chunks = cio._record_chunks(path, 0, ord(sep))
+        assert (chunks is not None) is ok, size
+        if chunks:
+            assert [a for a, _ in chunks[1:]] == [b for _, b in chunks[:-1]]
+            assert chunks[0][0] == 0 and chunks[-1][1] == len(text.encode())
+            assert all(text.encode()[b - 1 : b] == b"\n" for _, b in chunks[:-1])
