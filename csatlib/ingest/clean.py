@@ -79,6 +79,7 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1089,6 +1090,26 @@ def _id_codes(ids: _Lazy) -> np.ndarray:
     return ids.rows(np.asarray(per_unique, dtype=np.int64))
 
 
+#: What ``str.strip()`` removes: every character that ``str.isspace()`` (the last is U+3000).
+_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
+def _ids(series: pd.Series) -> _Lazy:
+    """An id column: each cell's text without the whitespace around it, None where empty.
+    A categorical column (the columnar reader's) is trimmed by Arrow on its distinct texts."""
+    codes = series.cat.codes.to_numpy() if isinstance(series.dtype, pd.CategoricalDtype) else None
+    if codes is None or (codes < 0).any():
+        cells = _cells(series)
+        return cells.strings(u.strip() or None for u in cells.uniques)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pa.array(series.cat.categories.array, type=pa.string())
+    trimmed = pc.utf8_trim(texts, characters=_WHITESPACE)
+    values = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return _Lazy(codes, pd.array(values, dtype=pd.StringDtype()))
+
+
 def _typed_columns(
     raw: RawExport, codebook: Codebook, events: _Events, consume: bool = False
 ) -> tuple[dict[str, _Lazy], dict[str, _Lazy], np.ndarray]:
@@ -1102,13 +1123,16 @@ def _typed_columns(
     before_reverse: dict[str, _Lazy] = {}
     country_empty = np.zeros(len(frame), dtype=bool)
     for name, spec in codebook.columns.items():
-        cells = _cells(frame[spec.source])
-        if consume and spec.role != "country":  # the log quotes the country cells it excludes
-            del frame[spec.source]
         role = spec.role
-        if role == "id":
-            columns[name] = cells.strings(u.strip() or None for u in cells.uniques)
-        elif role in SCALE_ROLES:
+        if role == "id":  # a distinct text per row: trimmed by Arrow, not one by one
+            columns[name] = _ids(frame[spec.source])
+            if consume:
+                del frame[spec.source]
+            continue
+        cells = _cells(frame[spec.source])
+        if consume and role != "country":  # the log quotes the country cells it excludes
+            del frame[spec.source]
+        if role in SCALE_ROLES:
             columns[name], before_reverse[name] = _scale(
                 spec, cells, codebook.missing_for(name), events, export=raw.name
             )
@@ -2074,6 +2098,10 @@ def _kind_schema(exports: Sequence[_Cleaned], attrs: Mapping[str, Any]) -> pd.Da
 def _conform(frame: pd.DataFrame, schema: pd.DataFrame) -> pd.DataFrame:
     """Rows of one export as rows of its kind's table (:func:`_kind_schema`): the kind's
     columns in its order and dtypes, as :func:`_concat` makes them."""
+    if _same_dtypes(frame, schema):  # one export of its kind: nothing to change
+        out = frame.copy(deep=False)
+        out.attrs = schema.attrs
+        return out
     n = len(frame)
     columns: dict[str, pd.Series] = {}
     for name in schema.columns:
@@ -2097,6 +2125,21 @@ def _conform(frame: pd.DataFrame, schema: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _same_dtypes(frame: pd.DataFrame, schema: pd.DataFrame) -> bool:
+    """Whether ``frame`` has ``schema``'s columns, in its order, with its dtypes (a
+    categorical's categories in the same order)."""
+    if list(frame.columns) != list(schema.columns):
+        return False
+    for mine, theirs in zip(frame.dtypes, schema.dtypes, strict=True):
+        if mine != theirs:
+            return False
+        if isinstance(theirs, pd.CategoricalDtype) and not mine.categories.equals(
+            theirs.categories
+        ):
+            return False
+    return True
+
+
 def _write_kind(
     exports: Sequence[_Export],
     schema: pd.DataFrame,
@@ -2107,13 +2150,22 @@ def _write_kind(
 ) -> pd.DataFrame:
     """Write the kept rows of one kind's exports, :data:`BATCH_ROWS` at a time, to ``path``
     (one Parquet file) and ``folder`` (its part of the dataset); ``table`` is ``schema`` with
-    the mapping's function column. Returns the columns the organisation check reads."""
+    the mapping's function column. A batch is written on a second thread while the next is
+    made. Returns the columns the organisation check reads."""
     import pyarrow.parquet as pq
 
     keep = checked_columns(table) if organisation is not None else []
     parts: list[pd.DataFrame] = []
-    file = None
-    with PartitionWriter(folder, table) as dataset:
+    files: list[Any] = []  # the table's one ParquetWriter, once the first batch is made
+
+    def write(frame: pd.DataFrame, arrow: Any) -> None:
+        if not files:
+            files.append(pq.ParquetWriter(path, arrow.schema))
+        files[0].write_table(arrow, row_group_size=ROW_GROUP_ROWS)
+        dataset.write(frame, arrow)
+
+    pending: Future[None] | None = None
+    with PartitionWriter(folder, table) as dataset, ThreadPoolExecutor(max_workers=1) as pool:
         try:
             for export in exports:
                 cleaned = export.cleaned
@@ -2122,17 +2174,20 @@ def _write_kind(
                     if organisation is not None:
                         frame = with_functions(frame, organisation)
                     arrow = arrow_table(frame)
-                    if file is None:
-                        file = pq.ParquetWriter(path, arrow.schema)
-                    file.write_table(arrow, row_group_size=ROW_GROUP_ROWS)
-                    dataset.write(frame, arrow)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(write, frame, arrow)
                     parts.append(frame[keep])
-            if file is None:  # no row kept: the table's columns, no rows
+            if pending is not None:
+                pending.result()
+            if not files:  # no row kept: the table's columns, no rows
                 arrow = arrow_table(table)
-                file = pq.ParquetWriter(path, arrow.schema)
-                file.write_table(arrow)
+                files.append(pq.ParquetWriter(path, arrow.schema))
+                files[0].write_table(arrow)
         finally:
-            if file is not None:
+            if pending is not None:
+                wait([pending])  # the write under way finishes before its file closes
+            for file in files:
                 file.close()
     checked = pd.concat(parts, ignore_index=True) if parts else table[keep]
     checked.attrs = table.attrs

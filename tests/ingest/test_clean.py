@@ -1055,3 +1055,17 @@ def test_bulk_counts_are_split_by_wave_and_add_up() -> None:
     assert _counts_by_wave(mask, row_waves, waves) == [("2026-Q1", 1), ("2026-Q2", 2), (None, 1)]
     assert _counts_by_wave(mask, None, []) == [(None, 4)]
     assert _counts_by_wave(np.zeros(5, bool), row_waves, waves) == []
+
+
+def test_ids_are_trimmed_alike_from_codes_and_from_texts():
+    # the columnar reader's categorical ids are trimmed by Arrow; the same texts as Python
+    # strings by str.strip: every Unicode space (U+3000, U+0085, U+001C...) goes, inner ones stay
+    from csatlib.ingest.clean import _ids
+
+    texts = ["R_1", " R_1", "\u3000R_2\u2029", "\x1cR 3\x85", "", "  ", "R_4\xa0", "é\u200b"]
+    categorical = _ids(pd.Series(pd.Categorical(texts)))
+    plain = _ids(pd.Series(texts, dtype=object))
+    rows = np.arange(len(texts))
+    got = [None if pd.isna(v) else v for v in categorical.take(rows)]
+    assert got == [None if pd.isna(v) else v for v in plain.take(rows)]
+    assert got == [t.strip() or None for t in texts]  # "\u200b" is not a space
