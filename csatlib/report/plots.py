@@ -121,23 +121,61 @@ def figure_png(fig: Figure) -> tuple[bytes, dict[str, str | int]] | None:
 
 
 def _palette_png(rgba: Any) -> bytes:
-    """The drawn pixels (``rgba``: the canvas's RGBA buffer) with at most 256 colours (charts
-    have few; anti-aliased edges are rounded to the nearest), saved as a palette PNG. Taken from
-    the buffer, not from a PNG written and read back: that round trip cost more than the rest."""
+    """The drawn pixels (``rgba``: the canvas's RGBA buffer) with at most 256 colours, saved as
+    a palette PNG. Taken from the buffer, not from a PNG written and read back.
+
+    An opaque chart keeps its 256 most frequent colours exactly (the background, the fills, the
+    text); any other colour, an anti-aliased edge's blend, becomes the nearest of them (RGB
+    distance). The colours are counted by hashing each pixel's RGB, a few times faster than
+    Pillow's median cut, which made half the cost of a chart. A chart with transparency goes
+    through Pillow's octree, the one method that keeps alpha.
+    """
     from io import BytesIO
 
-    import numpy as np
     from PIL import Image
 
     pixels = np.asarray(rgba)
-    image = Image.fromarray(pixels, mode="RGBA")
-    method = Image.Quantize.FASTOCTREE  # the one method that keeps transparency
-    if pixels[..., 3].min() == 255:  # opaque: alpha says nothing
-        # median cut keeps the large areas (the white background) exact, unlike the octree
-        image, method = image.convert("RGB"), Image.Quantize.MEDIANCUT
     buffer = BytesIO()
-    image.quantize(256, method=method).save(buffer, format="PNG", compress_level=9)
+    if pixels[..., 3].min() < 255:  # transparent somewhere
+        image = Image.fromarray(pixels, mode="RGBA").quantize(256, method=Image.Quantize.FASTOCTREE)
+        image.save(buffer, format="PNG", compress_level=6)
+        return buffer.getvalue()
+    rgb = pixels[..., :3].astype(np.uint32)
+    keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    codes, colours = pd.factorize(keys.ravel())
+    colours = np.asarray(colours, dtype=np.uint32)
+    if len(colours) > 256:
+        order = np.argsort(-np.bincount(codes, minlength=len(colours)), kind="stable")
+        kept, rare = order[:256], order[256:]
+        near = _nearest(_channels(colours[rare]), _channels(colours[kept]))
+        lookup = np.empty(len(colours), dtype=np.uint8)
+        lookup[kept] = np.arange(256)
+        lookup[rare] = near
+        index, palette = lookup[codes], colours[kept]
+    else:
+        index, palette = codes.astype(np.uint8), colours
+    image = Image.fromarray(index.reshape(keys.shape), mode="P")
+    image.putpalette(_channels(palette).astype(np.uint8).ravel().tolist())
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+def _channels(colours: np.ndarray) -> np.ndarray:
+    """Packed 0xRRGGBB colours as rows of (r, g, b) integers."""
+    return np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=1).astype(
+        np.int32
+    )
+
+
+def _nearest(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """For each row of ``colours``, the position of the nearest row of ``palette`` (squared RGB
+    distance; the first of equals), a few thousand colours at a time."""
+    out = np.empty(len(colours), dtype=np.uint8)
+    for start in range(0, len(colours), 4096):
+        part = colours[start : start + 4096]
+        distance = ((part[:, None, :] - palette[None, :, :]) ** 2).sum(axis=-1)
+        out[start : start + 4096] = distance.argmin(axis=1)
+    return out
 
 
 def show_inline() -> bool:
