@@ -9,6 +9,10 @@ read) and ``dataset/<kind>/`` (this module), a Hive-partitioned Parquet dataset:
   ``dataset/transactions/month=2026-09/part-0.parquet``;
 * any other table (revenue, the organisation tables) is one file, ``dataset/<kind>/part-0.parquet``.
 
+A row without a key (a survey row whose date did not parse: kept, its wave unknown) goes to
+``wave=__HIVE_DEFAULT_PARTITION__``, Hive's folder for a missing key, which pyarrow, Dask, Spark
+and DuckDB read back as null.
+
 DuckDB (``read_parquet('dataset/responses/*/*.parquet', hive_partitioning = true)``), Dask
 (``dask.dataframe.read_parquet('dataset/responses')``), Spark (``spark.read.parquet(...)``) and
 pyarrow read it without csatlib; a reader that filters on the partition key reads only that
@@ -48,6 +52,8 @@ __all__ = [
 DATASET_DIR = "dataset"
 #: The partition key of a table: the first of these columns it has (none: one file).
 PARTITION_KEYS: tuple[str, ...] = ("wave", "month")
+#: The partition folder of rows whose key is missing (Hive's name, read back as null).
+MISSING_KEY = "__HIVE_DEFAULT_PARTITION__"
 #: Rows per Parquet row group. Arrow encodes a whole row group in memory before writing it
 #: (its default, a million rows, would hold most of a large table twice).
 ROW_GROUP_ROWS = 65_536
@@ -146,12 +152,7 @@ class PartitionWriter:
             self._file("", table).write_table(table, row_group_size=ROW_GROUP_ROWS)
             return
         key = self.key
-        values = frame[key].astype("string")
-        if values.isna().any():
-            raise DataError(
-                f"write_dataset: {int(values.isna().sum())} row(s) have no {key!r}; every row of "
-                f"a table partitioned by {key!r} needs one"
-            )
+        values = frame[key].astype("string").fillna(MISSING_KEY)
         if self.meta is None:
             empty = _bare(self.schema.drop(columns=[key]))
             self.meta = _pandas_meta(pa.Table.from_pandas(empty, preserve_index=False), frame.attrs)
@@ -257,6 +258,7 @@ def read_dataset(
     pandas.DataFrame
         With the codebook's ``attrs`` restored; ``wave`` categorical in the study's wave order.
     """
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
     folder = Path(processed_dir) / DATASET_DIR / kind
@@ -295,6 +297,14 @@ def read_dataset(
         ),
         {},
     )
+    for position, field in enumerate(table.schema):
+        # rows of the missing-key folder: Arrow cannot yet merge dictionaries holding nulls
+        column = table.column(position)
+        if pa.types.is_dictionary(field.type) and any(
+            c.null_count or c.dictionary.null_count for c in column.chunks
+        ):
+            column = column.cast(field.type.value_type)
+            table = table.set_column(position, field.name, column)
     frame = table.to_pandas()
     order = meta.pop("wave_order", None)
     if "wave" in frame.columns and order:

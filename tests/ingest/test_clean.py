@@ -1069,3 +1069,24 @@ def test_ids_are_trimmed_alike_from_codes_and_from_texts():
     got = [None if pd.isna(v) else v for v in categorical.take(rows)]
     assert got == [None if pd.isna(v) else v for v in plain.take(rows)]
     assert got == [t.strip() or None for t in texts]  # "\u200b" is not a space
+
+
+def test_a_row_whose_date_does_not_parse_is_kept_without_a_wave(ingest_raw_dir, tmp_path):
+    # the date is set missing and logged; the row stays, in no wave, and the dataset holds it
+    # in Hive's folder for a missing key (it stopped the whole build before)
+    from csatlib.ingest.dataset import DATASET_DIR, read_dataset
+
+    rows = survey_rows()
+    rows[0]["StartDate"] = "not a date"
+    export = ingest_raw_dir / "relationship_survey.csv"
+    export.write_bytes(qualtrics_text(rows).encode("utf-8-sig"))
+    build_processed(ingest_raw_dir, tmp_path / "out")
+    data = load_processed("responses", tmp_path / "out")
+    row = data[data["response_id"] == rows[0]["ResponseId"]]
+    assert len(row) == 1 and row["wave"].isna().all() and row["date"].isna().all()
+    folders = {p.name for p in (tmp_path / "out" / DATASET_DIR / "responses").iterdir()}
+    assert "wave=__HIVE_DEFAULT_PARTITION__" in folders
+    back = read_dataset("responses", tmp_path / "out")
+    assert len(back) == len(data) and int(back["wave"].isna().sum()) == 1
+    log = pd.read_csv(tmp_path / "out" / "cleaning_log.csv", dtype=str, keep_default_na=False)
+    assert (log["rule"] == "invalid_date").sum() == 1

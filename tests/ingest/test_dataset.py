@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -121,6 +122,16 @@ def test_write_replaces_the_whole_dataset_and_needs_every_key(tmp_path: Path) ->
         "month=2026-09",
         "month=2026-10",
     ]
-    with pytest.raises(DataError, match="1 row\\(s\\) have no 'wave'"):
-        write_dataset({"t": pd.DataFrame({"wave": ["2026-Q1", None], "x": [1, 2]})}, tmp_path)
-    assert (tmp_path / DATASET_DIR / "m").is_dir()  # a failed write leaves the old dataset
+    # a row without a wave (its date did not parse) goes to Hive's folder for a missing key
+    write_dataset({"t": pd.DataFrame({"wave": ["2026-Q1", None], "x": [1, 2]})}, tmp_path)
+    assert sorted(p.name for p in (tmp_path / DATASET_DIR / "t").iterdir()) == [
+        "wave=2026-Q1",
+        "wave=__HIVE_DEFAULT_PARTITION__",
+    ]
+    back = read_dataset("t", tmp_path).sort_values("x")
+    assert back["x"].tolist() == [1, 2] and back["wave"].isna().tolist() == [False, True]
+    failing = mock.patch("csatlib.ingest.dataset._write_one", side_effect=OSError("disk full"))
+    with failing, pytest.raises(OSError, match="disk full"):
+        write_dataset({"m": monthly}, tmp_path)
+    assert (tmp_path / DATASET_DIR / "t").is_dir()  # a failed write leaves the old dataset
+    assert not list(tmp_path.glob(".dataset*"))
