@@ -96,7 +96,9 @@ def cit_frequencies(
         ).tolist()
     else:
         categories = sorted(codes[level].dropna().unique())
-    cells = n.reset_index().merge(pd.DataFrame({level: categories}), how="cross")
+    # typed as text even when there is none (no code at all, and no codebook to list them)
+    listed = pd.DataFrame({level: pd.Series(categories, dtype="string")})
+    cells = n.reset_index().merge(listed, how="cross")
     out = cells.merge(count.reset_index(), on=[*keys, level], how="left")
     out["count"] = out["count"].fillna(0)
     out["suppressed"] = out["n"] < min_n

@@ -52,6 +52,19 @@ def test_frequencies_count_negated_likes_as_negative(make_incidents, codebook) -
     assert got.loc[("positive", "easy_to_do_business_with"), ["n", "count"]].tolist() == [4, 3]
 
 
+def test_frequencies_with_no_coded_incident_are_empty(make_incidents, codebook) -> None:
+    # a small survey whose few verbatims match no attribute: with the codebook every benefit
+    # is listed with 0; without one there is nothing to list (an empty text column once made
+    # the merge with the counts fail)
+    incidents = make_incidents(["lunch", "the weather"], country="FR")
+    codes = coding.code_incidents(incidents, codebook)
+    assert codes.empty
+    freq = frequencies.cit_frequencies(incidents, codes, min_n=1, codebook=codebook)
+    assert len(freq) == len(codebook.benefits) and (freq["count"] == 0).all()
+    assert (freq["n"] == 2).all()
+    assert frequencies.cit_frequencies(incidents, codes, min_n=1).empty
+
+
 def test_share_table_is_percent_by_group_and_valence(result_data, codebook) -> None:
     incidents, codes = result_data
     table = frequencies.share_table(incidents, codes, min_n=30, codebook=codebook)
