@@ -86,6 +86,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_string_dtype
 
 from csatlib import roles
 from csatlib.config import ACCOUNT_ALIASES, ORGANISATION, PROCESSED_DIR, RAW_DIR
@@ -1097,8 +1098,9 @@ _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 def _ids(series: pd.Series) -> _Lazy:
     """An id column: each cell's text without the whitespace around it, None where empty.
     A categorical column (the columnar reader's) is trimmed by Arrow on its distinct texts."""
-    codes = series.cat.codes.to_numpy() if isinstance(series.dtype, pd.CategoricalDtype) else None
-    if codes is None or (codes < 0).any():
+    categorical = isinstance(series.dtype, pd.CategoricalDtype)
+    codes = series.cat.codes.to_numpy() if categorical else None
+    if codes is None or (codes < 0).any() or not is_string_dtype(series.cat.categories):
         cells = _cells(series)
         return cells.strings(u.strip() or None for u in cells.uniques)
     import pyarrow as pa
@@ -2082,15 +2084,29 @@ def _kind_schema(exports: Sequence[_Cleaned], attrs: Mapping[str, Any]) -> pd.Da
     the values its kept rows hold over every export (waves in order)."""
     frames = [e.frame(0, 0) for e in exports]
     schema = _concat(frames, attrs)
-    with_rows = [f for f, e in zip(frames, exports, strict=True) if e.n_kept]
     for name in schema.columns:
-        found = [f[name].dtype for f in with_rows if name in f]
-        if not any(isinstance(d, pd.CategoricalDtype) for d in found):
+        # _concat makes a column categorical when the first export holding it has it so (one
+        # export: its own dtype, kept), and the wave always; its categories are then the
+        # values every export's kept rows hold
+        first = next(f[name].dtype for f in frames if name in f)
+        several = len(frames) > 1 and isinstance(first, pd.CategoricalDtype)
+        if name != "wave" and not several:
             continue
-        if len(frames) == 1 and name != "wave":
-            continue  # one export: its own dtype, as _concat keeps it
-        values = pd.Series(sorted({str(c) for d in found for c in d.categories}), dtype="string")
-        dtype = _ordered(values).dtype if name == "wave" else values.astype("category").dtype
+        held: set[str] = set()
+        for frame, export in zip(frames, exports, strict=True):
+            if name not in frame or not export.n_kept:
+                continue
+            if name in export.dtypes:  # categories already those of the kept rows
+                held.update(str(c) for c in export.dtypes[name].categories)
+            else:
+                values = export.column(name)
+                held.update(values.astype("string").dropna().unique().tolist())
+        if name == "wave":
+            dtype = _ordered(pd.Series(sorted(held), dtype="string")).dtype
+        else:  # made as _concat makes it from the rows (a missing value, as a table has rows:
+            # Arrow types empty categories made from no rows at all as nulls, not as text)
+            rows = [None] if any(e.n_kept for e in exports) else []
+            dtype = pd.Series(sorted(held) + rows, dtype="string").astype("category").dtype
         schema[name] = pd.Series(pd.Categorical([], dtype=dtype))
     return schema
 
@@ -2108,9 +2124,8 @@ def _conform(frame: pd.DataFrame, schema: pd.DataFrame) -> pd.DataFrame:
         dtype = schema[name].dtype
         values = frame[name] if name in frame else _empty_column(dtype, n)
         if isinstance(dtype, pd.CategoricalDtype):
-            same = isinstance(values.dtype, pd.CategoricalDtype) and (
-                values.dtype.ordered == dtype.ordered
-                and values.cat.categories.equals(dtype.categories)
+            same = isinstance(values.dtype, pd.CategoricalDtype) and _same_categories(
+                values.dtype, dtype
             )
             if not same:
                 text = values.astype("string")
@@ -2133,11 +2148,19 @@ def _same_dtypes(frame: pd.DataFrame, schema: pd.DataFrame) -> bool:
     for mine, theirs in zip(frame.dtypes, schema.dtypes, strict=True):
         if mine != theirs:
             return False
-        if isinstance(theirs, pd.CategoricalDtype) and not mine.categories.equals(
-            theirs.categories
-        ):
+        if isinstance(theirs, pd.CategoricalDtype) and not _same_categories(mine, theirs):
             return False
     return True
+
+
+def _same_categories(mine: pd.CategoricalDtype, theirs: pd.CategoricalDtype) -> bool:
+    """The same categories in the same order and of the same dtype (an empty object-dtype
+    category list is not an empty text one: Arrow writes the first as nulls), same order."""
+    return (
+        mine.ordered == theirs.ordered
+        and mine.categories.dtype == theirs.categories.dtype
+        and mine.categories.equals(theirs.categories)
+    )
 
 
 def _write_kind(

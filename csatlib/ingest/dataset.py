@@ -298,10 +298,10 @@ def read_dataset(
         {},
     )
     for position, field in enumerate(table.schema):
-        # rows of the missing-key folder: Arrow cannot yet merge dictionaries holding nulls
+        # the missing-key folder's null is in the key's dictionary, which Arrow cannot yet merge
         column = table.column(position)
         if pa.types.is_dictionary(field.type) and any(
-            c.null_count or c.dictionary.null_count for c in column.chunks
+            c.dictionary.null_count for c in column.chunks
         ):
             column = column.cast(field.type.value_type)
             table = table.set_column(position, field.name, column)

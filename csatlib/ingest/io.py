@@ -633,6 +633,8 @@ class _QuoteScan:
         a quoted field (a place to cut between records), None if there is none."""
         quotes = np.flatnonzero(block == 34)
         n = len(block)
+        started_inside = self.inside
+        states = np.zeros(0, dtype=bool)  # within a quoted field after each quote
         if len(quotes) and self.ok:
             breaks = np.array([self.sep, 10, 13], dtype=np.uint8)
             prev = block[np.maximum(quotes - 1, 0)]
@@ -645,32 +647,45 @@ class _QuoteScan:
             if quotes[-1] == n - 1:
                 closes[-1] = after is None or after in (self.sep, 10, 13)
                 doubled[-1] = after == 34
-            self._run(opens.tolist(), closes.tolist(), doubled.tolist())
-        if not self.ok or self.inside or self.skip:
+            states = self._run(opens.tolist(), closes.tolist(), doubled.tolist())
+        if not self.ok:
             return None
-        tail = block[quotes[-1] + 1 :] if len(quotes) else block
-        newline = np.flatnonzero(tail == 10)
-        return None if not len(newline) else n - len(tail) + int(newline[-1]) + 1
+        newlines = np.flatnonzero(block == 10)
+        last_quote = np.searchsorted(quotes, newlines) - 1  # the quote before each line break
+        if len(states):
+            inside = np.where(last_quote >= 0, states[np.maximum(last_quote, 0)], started_inside)
+        else:  # no quote in the block
+            inside = np.full(len(newlines), started_inside)
+        outside = newlines[~inside.astype(bool)]
+        return int(outside[-1]) + 1 if len(outside) else None
 
-    def _run(self, opens: list[bool], closes: list[bool], doubled: list[bool]) -> None:
+    def _run(self, opens: list[bool], closes: list[bool], doubled: list[bool]) -> np.ndarray:
+        """Apply the rule to a block's quotes; returns, per quote, whether a quoted field is
+        open after it (empty if a quote is malformed: ``ok`` is then False)."""
         inside, i, m = self.inside, 0, len(opens)
-        if self.skip:
-            i, self.skip = 1, False
+        states = bytearray(m)
+        if self.skip:  # the second quote of a doubled quote: still inside
+            states[0], i, self.skip = 1, 1, False
         while i < m:
             if not inside:
                 inside = opens[i]
+                states[i] = inside
                 i += 1
             elif doubled[i]:  # a doubled quote inside the field
+                states[i] = 1
                 if i + 1 == m:
                     self.skip = True  # its second quote opens the next block
+                else:
+                    states[i + 1] = 1
                 i += 2
             elif closes[i]:
                 inside = False
                 i += 1
             else:
                 self.ok = False
-                return
+                return np.zeros(0, dtype=bool)
         self.inside = inside
+        return np.frombuffer(bytes(states), dtype=bool)
 
 
 def _quotes_well_formed(data: np.ndarray, sep: int) -> bool:

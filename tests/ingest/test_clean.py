@@ -1090,3 +1090,80 @@ def test_a_row_whose_date_does_not_parse_is_kept_without_a_wave(ingest_raw_dir, 
     assert len(back) == len(data) and int(back["wave"].isna().sum()) == 1
     log = pd.read_csv(tmp_path / "out" / "cleaning_log.csv", dtype=str, keep_default_na=False)
     assert (log["rule"] == "invalid_date").sum() == 1
+
+
+def _export(folder: Path, name: str, rows: list[dict], extra: dict, columns: dict) -> None:
+    """An export of the survey rows with ``extra`` source columns (source -> a cell per row),
+    and its codebook with ``columns`` added (canonical name -> spec; None removes one)."""
+    grid = [SOURCES + list(extra)]
+    grid += [[r[s] for s in SOURCES] + [extra[c][i] for c in extra] for i, r in enumerate(rows)]
+    (folder / f"{name}.csv").write_text(csv_text(grid), encoding="utf-8")
+    book = codebook_dict(file=f"{name}.csv", study="one study")
+    for column, spec in columns.items():
+        if spec is None:
+            book["columns"].pop(column)
+        else:
+            book["columns"][column] = spec
+    (folder / f"{name}.codebook.yaml").write_text(yaml.safe_dump(book), encoding="utf-8")
+
+
+_TIER = {"source": "T", "role": "other", "type": "category"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "category_then_string",
+        "string_then_category",
+        "no_rows_kept_then_string",
+        "a_value_only_in_an_excluded_row",
+        "every_segment_empty",
+        "segment_only_in_an_export_without_rows",
+    ],
+)
+def test_batches_of_several_exports_write_what_the_whole_tables_concatenated_write(
+    case, tmp_path, monkeypatch
+):
+    # the two exports of one kind, cleaned whole and concatenated (_concat, what csat data
+    # wrote before it wrote in batches), against csat data writing 3 rows at a time
+    import pyarrow.parquet as pq
+
+    from csatlib.ingest.clean import _concat, _merge_attrs, _write_parquet
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    first = survey_rows()
+    second = [dict(r, ResponseId=f"S{r['ResponseId']}") for r in survey_rows()]
+    tiers = [["Gold", "Silver"][i % 2] for i in range(len(first))]
+    string = dict(_TIER, type="string")
+    if case == "category_then_string":
+        specs = ({"tier": _TIER}, {"tier": string})
+    elif case == "string_then_category":
+        specs = ({"tier": string}, {"tier": _TIER})
+    elif case == "no_rows_kept_then_string":
+        first = [dict(r, ResponseId="") for r in first]  # every row without an id
+        specs = ({"tier": _TIER}, {"tier": string})
+    elif case == "a_value_only_in_an_excluded_row":
+        tiers[1] = "Platinum"  # the second row is excluded (a duplicate id)
+        specs = ({"tier": _TIER}, {"tier": _TIER})
+    elif case == "every_segment_empty":
+        first = [dict(r, Q3="") for r in first]
+        second = [dict(r, Q3="") for r in second]
+        specs = ({}, {})
+    else:
+        second = [dict(r, ResponseId="") for r in second]
+        specs = ({"segment": None}, {})
+    extra = {"T": tiers} if "tier" in specs[0] else {}
+    _export(raw, "a_first", first, extra, specs[0])
+    _export(raw, "b_second", second, {"T": tiers} if "tier" in specs[1] else {}, specs[1])
+    monkeypatch.setattr("csatlib.ingest.clean.BATCH_ROWS", 3)
+    build_processed(raw, tmp_path / "out")
+    books = [load_codebook(raw / f"{n}.codebook.yaml") for n in ("a_first", "b_second")]
+    a = clean_export(read_export(raw / "a_first.csv"), books[0]).data
+    known = set(a["response_id"].dropna()) if "response_id" in a else set()
+    b = clean_export(read_export(raw / "b_second.csv"), books[1], known_ids=known).data
+    _write_parquet(_concat([a, b], _merge_attrs("responses", books)), tmp_path / "whole.parquet")
+    got = pq.read_table(tmp_path / "out" / "responses.parquet")
+    want = pq.read_table(tmp_path / "whole.parquet")
+    assert got.schema.equals(want.schema, check_metadata=True)
+    assert got.equals(want)

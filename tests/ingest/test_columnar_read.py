@@ -141,6 +141,19 @@ def test_the_sample_exports_read_the_same_both_ways(name):
     _same(fast, _exact(path, "utf-8-sig"))
 
 
+def test_a_file_of_quoted_fields_is_cut_into_chunks(tmp_path, monkeypatch):
+    # every record starts with a quoted field: a block is cut at its last line break outside
+    # a quote, not only after its last quote
+    path = tmp_path / "quoted.csv"
+    text = "".join(f'"R_{k:05d}","a ""b""",{k}\n' for k in range(200))
+    path.write_bytes(text.encode())
+    monkeypatch.setattr(cio, "READ_CHUNK_BYTES", 64)
+    chunks = cio._record_chunks(path, 0, ord(","))
+    assert len(chunks) > len(text) // 64 - 2
+    assert all(text.encode()[b - 1 : b] == b"\n" for _, b in chunks)
+    assert max(b - a for a, b in chunks) <= 2 * 64  # from one block's cut to the next's
+
+
 @pytest.mark.parametrize(
     ("text", "sep", "ok"),
     [

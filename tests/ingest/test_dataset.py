@@ -135,3 +135,9 @@ def test_write_replaces_the_whole_dataset_and_needs_every_key(tmp_path: Path) ->
         write_dataset({"m": monthly}, tmp_path)
     assert (tmp_path / DATASET_DIR / "t").is_dir()  # a failed write leaves the old dataset
     assert not list(tmp_path.glob(".dataset*"))
+    # another column's missing value leaves it categorical (only the key's null is decoded)
+    tier = pd.Series(pd.Categorical(["Gold", None]))
+    write_dataset({"c": pd.DataFrame({"wave": ["2026-Q1", "2026-Q2"], "tier": tier})}, tmp_path)
+    back = read_dataset("c", tmp_path).sort_values("wave")
+    assert isinstance(back["tier"].dtype, pd.CategoricalDtype)
+    assert back["tier"].isna().tolist() == [False, True]
