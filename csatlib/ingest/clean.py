@@ -6,6 +6,12 @@ does it for every ``*.codebook.yaml`` in ``data/raw`` and writes ``data/processe
 :func:`load_processed` reads a processed table back with its codebook attributes;
 :func:`data_quality_note` summarizes the cleaning for a report.
 
+Cleaning works on each column's distinct texts: every rule is decided once per distinct text, and
+a typed column is held as one value per distinct text plus a code per row (``_Lazy``).
+:func:`build_processed` never holds a processed table whole: it makes and writes its rows
+:data:`BATCH_ROWS` at a time, and the result equals the exports cleaned whole and concatenated
+(tested with batches of 3 rows).
+
 Rules (the ``rule`` column of the log)
 --------------------------------------
 Row exclusions, in precedence order (a row is excluded for the first reason that applies):
