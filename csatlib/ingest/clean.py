@@ -1092,9 +1092,14 @@ def _exclusions(
 
 
 def _id_codes(ids: _Lazy) -> np.ndarray:
-    """A code per row for its id (equal ids, equal codes), -1 where it has none."""
-    per_unique, _ = pd.factorize(pd.Series(ids.values), use_na_sentinel=True)
-    return ids.rows(np.asarray(per_unique, dtype=np.int64))
+    """A code per row for its id (equal ids, equal codes), -1 where it has none; the distinct
+    ids are hashed by Arrow (pandas' factorize took twice as long on a million ids)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(pa.array(ids.values))
+    per_unique = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return ids.rows(per_unique.astype(np.int64))
 
 
 #: What ``str.strip()`` removes: every character that ``str.isspace()`` (the last is U+3000).
