@@ -43,7 +43,6 @@ __all__ = [
     "arrow_table",
     "partition_key",
     "read_dataset",
-    "stage_dataset",
     "swap_dataset",
     "write_dataset",
 ]
@@ -177,38 +176,26 @@ def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:
         writer.write(frame, table)
 
 
-def write_dataset(
-    tables: Mapping[str, pd.DataFrame],
-    processed_dir: str | Path,
-    *,
-    arrow_tables: Mapping[str, Any] | None = None,
-) -> Path:
+def write_dataset(tables: Mapping[str, pd.DataFrame], processed_dir: str | Path) -> Path:
     """Write ``tables`` (kind -> table) as ``<processed_dir>/dataset/<kind>/``, replacing the
-    previous dataset whole: it is written beside it first (:func:`stage_dataset`), then swapped
-    in (:func:`swap_dataset`), so a reader never sees half of one. ``arrow_tables`` (kind ->
-    :func:`arrow_table` of the table) spares the conversion when the caller has made it already.
+    previous dataset whole: it is written beside it first, then swapped in
+    (:func:`swap_dataset`), so a reader never sees half of one.
 
     Returns
     -------
     pathlib.Path
         The dataset folder.
     """
-    return swap_dataset(stage_dataset(tables, processed_dir, arrow_tables=arrow_tables))
+    return swap_dataset(_stage_dataset(tables, processed_dir))
 
 
-def stage_dataset(
-    tables: Mapping[str, pd.DataFrame],
-    processed_dir: str | Path,
-    *,
-    arrow_tables: Mapping[str, Any] | None = None,
-) -> Path:
+def _stage_dataset(tables: Mapping[str, pd.DataFrame], processed_dir: str | Path) -> Path:
     """Write the dataset of ``tables`` into a new hidden folder of ``processed_dir`` and return
     it, for :func:`swap_dataset`; nothing is left behind when writing fails."""
     stage = Path(tempfile.mkdtemp(dir=Path(processed_dir), prefix=".dataset."))
     try:
         for kind, frame in tables.items():
-            table = (arrow_tables or {}).get(kind)
-            _write_one(frame, stage / kind, arrow_table(frame) if table is None else table)
+            _write_one(frame, stage / kind, arrow_table(frame))
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -216,8 +203,8 @@ def stage_dataset(
 
 
 def swap_dataset(stage: Path) -> Path:
-    """Put a folder written by :func:`stage_dataset` in the place of its folder's dataset, and
-    remove the previous one; returns the dataset folder."""
+    """Put ``stage`` (a dataset written into a hidden folder beside the dataset) in the
+    dataset's place, and remove the previous one; returns the dataset folder."""
     final = stage.parent / DATASET_DIR
     old = stage.parent / f".dataset.old.{os.getpid()}"
     try:

@@ -408,9 +408,10 @@ def _read_text_columnar(
     It returns None, and the exact reader :func:`_read_text` takes over with its line-numbered
     messages, whenever the file is anything but plain: another encoding, invalid UTF-8, a quote
     that does not open or close a field (which Arrow would accept silently), a record whose
-    field count differs from the first record's, a blank line, or a blank record among the first
-    three. What it returns equals what :func:`_read_text` returns for the same file (tested on
-    every test export and on the sample, in one chunk and in many).
+    field count differs from the first record's, or a blank record among the first three (a
+    blank line further down is a blank record, as for the exact reader). What it returns
+    equals what :func:`_read_text` returns for the same file (tested on every test export and
+    on the sample, in one chunk and in many).
     """
     bom = head.startswith(codecs.BOM_UTF8)
     encoding = "utf-8-sig" if bom else "utf-8"
