@@ -75,11 +75,14 @@ sample: setup ## Draw the deployment list for the next wave into reports/lists/d
 	$(CSAT) sample --rate AMER=0.3 --rate EMEA=0.5 --rate APJ=1.0 --as-of 2026-10-01
 
 # Coverage is asked for here, not in pytest's addopts, so that running one test stays quick.
+# The test files are spread over TEST_WORKERS processes (pytest-xdist), each file whole in one of
+# them, so that a file's module fixtures (report builds) are made once.
+TEST_WORKERS ?= auto
 test: setup browser ## Run the whole test suite (slow checks included), with branch coverage
-	$(BIN)/python -m pytest -q --cov=csatlib --cov-branch --cov-report=term
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --cov=csatlib --cov-branch --cov-report=term
 
 test-fast: setup ## Run the tests without the slow checks
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 # Headless Chromium for tests/report/test_browser.py, installed here and never from a test. Where it
 # cannot be (not root, no apt-get, apt-get failed) this says why and succeeds: those tests then skip,
