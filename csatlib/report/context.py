@@ -26,6 +26,7 @@ from csatlib.validation import check_min_n
 if TYPE_CHECKING:
     from csatlib.loop.accounts import AccountMatch
     from csatlib.stats.multiplicity import CountryFamily
+    from csatlib.text.accuracy import CoderAccuracy
 
 __all__ = [
     "CodebookView",
@@ -482,10 +483,100 @@ class CountryContext(CodebookView):
             return None
         return tx.loc[tx["country"].astype(str) == self.country]
 
+    def unit_nps(self, wave: str, score: str) -> pd.DataFrame:
+        """Every unit's NPS of its own customers in ``wave``
+        (:func:`csatlib.stats.nps.nps_by_group` by ``country``: domains of one design over
+        every unit's own customers in that wave, accounts as clusters, cells below ``min_n``
+        suppressed), as the global league table computes it. The same in every report of a
+        build: made once (:func:`remembered`)."""
+        from csatlib.stats.nps import nps_by_group
+
+        def compute() -> pd.DataFrame:
+            rows = self.own.loc[self.own["wave"].astype(str) == wave]
+            design = {"cluster": self.cluster} if self.cluster else {}
+            return nps_by_group(rows, "country", score=score, min_n=self.min_n, **design)
+
+        return remembered(self._shared("unit_nps", wave, score, self.cluster, self.min_n), compute)
+
+    def nps_changes(self, score: str) -> pd.DataFrame:
+        """Every unit's and brand's NPS change from wave to wave
+        (:func:`csatlib.stats.nps.nps_wave_change` by ``country`` and ``competitor`` on
+        :attr:`to_wave`, the report's one design). Made once per build (:func:`remembered`)."""
+        from csatlib.stats.nps import nps_wave_change
+
+        return remembered(
+            self._shared("nps_changes", score, self.cluster, self.min_n),
+            lambda: nps_wave_change(
+                self.to_wave,
+                by=["country", "competitor"],
+                score=score,
+                cluster=self.cluster,
+                min_n=self.min_n,
+            ),
+        )
+
+    def nps_vs_rest(self, score: str) -> pd.DataFrame:
+        """Every unit's NPS against all the other units pooled, this wave
+        (:func:`countries_vs_rest` of the own customers, with the q-values over the units).
+        Made once per build (:func:`remembered`)."""
+        return remembered(
+            self._shared("nps_vs_rest", score, self.cluster, self.min_n),
+            lambda: countries_vs_rest(
+                self.own.loc[self.own["wave"].astype(str) == self.wave],
+                score=score,
+                cluster=self.cluster,
+                min_n=self.min_n,
+            ),
+        )
+
+    @cached_property
+    def transactions_by_month(self) -> pd.DataFrame:
+        """This country's transaction survey by month
+        (:func:`csatlib.stats.scores.transaction_summary` of :meth:`country_transactions`, its
+        score and scale, cells below ``min_n`` suppressed): the table the transaction section
+        shows and the coverage block checks."""
+        from csatlib.stats.scores import transaction_summary
+
+        return transaction_summary(
+            self.country_transactions(),
+            by="month",
+            score=self.transaction_score,
+            scale=self.transaction_scale,
+            min_n=self.min_n,
+        )
+
+    @cached_property
+    def coder_accuracy(self) -> CoderAccuracy | None:
+        """The rule coder's precision and recall on the study's hand-coded sample
+        (:func:`csatlib.text.accuracy.rule_coder_accuracy` of :attr:`study_rows` with the
+        study's CIT codebook and hand codes); None without hand codes. A study-wide measure,
+        the same in every report of a build: made once per version of the tables, the codebook
+        and the hand codes (:func:`remembered`)."""
+        from csatlib.ingest.clean import file_key
+        from csatlib.text.accuracy import rule_coder_accuracy
+
+        files = tuple(
+            file_key(p) if p.is_file() else None
+            for p in (Path(config.CIT_CODEBOOK), Path(config.CIT_HAND_CODES))
+        )
+        return remembered(
+            self._shared("coder_accuracy", files, tuple(self.text_fields.items())),
+            lambda: rule_coder_accuracy(
+                self.study_rows,
+                codebook_path=config.CIT_CODEBOOK,
+                hand_codes_path=config.CIT_HAND_CODES,
+                fields=self.text_fields,
+            ),
+        )
+
     def study_transactions(self) -> pd.DataFrame | None:
         """Every ticket, keyed like :attr:`responses`: in a report by another dimension its
         value is in ``country`` (the ticket's own country in ``home_country``); None without a
-        transaction survey or when the tickets do not record the dimension."""
+        transaction survey or when the tickets do not record the dimension. The same in every
+        report of a build: made once (:func:`remembered`)."""
+        return remembered(self._shared("transactions"), self._study_transactions)
+
+    def _study_transactions(self) -> pd.DataFrame | None:
         tx = self.optional_table("transactions")
         if tx is not None and self.within:
             try:  # a cross-cut: the outer unit's tickets
@@ -694,6 +785,7 @@ def warm_up(
             for part in ("own", "family", "_all_trends", "at_risk_counts", "followup_counts"):
                 with contextlib.suppress(Exception):
                     getattr(ctx, part)
+            _warm_headline(ctx)
     fields = text_fields(responses)
     if fields and "wave" in responses and len(responses):
         from csatlib.text.coding import code_responses
@@ -702,6 +794,21 @@ def warm_up(
         # looks up its likes and dislikes of the latest wave instead of running the patterns
         latest = responses.loc[responses["wave"] == roles.wave_order(responses["wave"])[-1]]
         code_responses(latest, fields=fields, codebook_path=config.CIT_CODEBOOK)
+
+
+def _warm_headline(ctx: CountryContext) -> None:
+    """The study-wide tables of the reports' headline NPS (every unit's estimate this wave and
+    the last, every change, every unit against the rest) and the transactions, made once."""
+    for warm in (
+        lambda: ctx.unit_nps(ctx.wave, ctx.nps_column),
+        lambda: ctx.unit_nps(str(ctx.previous_wave), ctx.nps_column) if ctx.previous_wave else 0,
+        lambda: ctx.nps_changes(ctx.nps_column),
+        lambda: ctx.nps_vs_rest(ctx.nps_column),
+        ctx.study_transactions,
+        lambda: ctx.coder_accuracy,
+    ):
+        with contextlib.suppress(Exception):  # the report itself shows what is wrong
+            warm()
 
 
 def text_fields(responses: pd.DataFrame) -> dict[str, str]:

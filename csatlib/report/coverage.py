@@ -110,17 +110,18 @@ def _driver_reason(attrs: Mapping[str, Any], n_attributes: int) -> str:
 
 
 def _incident_counts(ctx: CountryContext) -> dict[str, int]:
-    """Coded likes and dislikes of the country this wave (the n the CIT tables suppress on)."""
-    from csatlib.text.frequencies import top_incidents
+    """Coded likes and dislikes of the country this wave: the ``n`` the CIT tables suppress
+    on (:func:`csatlib.text.frequencies.top_incidents` takes it from these benefit frequencies
+    of the country's incidents)."""
+    from csatlib.text.frequencies import cit_frequencies
 
     coded = ctx.coded_incidents
+    mine = coded.incidents[coded.incidents["country"].astype("string") == ctx.country]
+    freq = cit_frequencies(mine, coded.codes, by=("country",), level="benefit", min_n=ctx.min_n)
     out = {}
     for key, valence in (("likes", "positive"), ("dislikes", "negative")):
-        top = top_incidents(
-            coded.incidents, coded.codes, country=ctx.country, valence=valence, k=1, quotes=1,
-            min_n=ctx.min_n,
-        )  # fmt: skip
-        out[key] = int(top["n"].iloc[0]) if len(top) else 0
+        n = freq.loc[freq["valence"] == valence, "n"]
+        out[key] = int(n.iloc[0]) if len(n) else 0
     return out
 
 
@@ -182,15 +183,7 @@ def _other_checks(ctx: CountryContext) -> dict[str, str]:
             if ctx.sections.has(key) and counts[key] < ctx.min_n:
                 hidden[key] = f"{counts[key]:,} {what} listed"
     if ctx.sections.has("transactions"):
-        from csatlib.stats.scores import transaction_summary
-
-        monthly = transaction_summary(
-            ctx.country_transactions(),
-            by="month",
-            score=ctx.transaction_score,
-            scale=ctx.transaction_scale,
-            min_n=ctx.min_n,
-        )
+        monthly = ctx.transactions_by_month
         if monthly.empty or _all_suppressed(monthly):
             n = monthly["n"] if len(monthly) else pd.Series([0])
             hidden["transactions"] = f"{_span(n)} rated tickets a month"

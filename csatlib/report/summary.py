@@ -120,13 +120,9 @@ def _country_estimate(ctx: CountryContext, wave: str | None, score: str) -> NPSR
     """The country's NPS in ``wave`` as the global league table computes it: a domain of one
     design over every country's own customers in that wave (accounts as clusters), so the
     report, the index and the league table show the same interval."""
-    from csatlib.stats.nps import nps_by_group
-
     if wave is None:
         return None
-    rows = ctx.own.loc[ctx.own["wave"].astype(str) == wave]
-    design = {"cluster": ctx.cluster} if ctx.cluster else {}
-    table = nps_by_group(rows, "country", score=score, min_n=ctx.min_n, **design)
+    table = ctx.unit_nps(wave, score)
     mine = table.loc[table["country"].astype(str) == ctx.country]
     if mine.empty or bool(mine["suppressed"].iloc[0]):
         return None
@@ -171,15 +167,7 @@ def _difference(row: pd.Series, diff: str, n_a: str, n_b: str) -> NPSDifference:
 
 
 def _change(ctx: CountryContext, score: str) -> tuple[NPSDifference | None, float | None]:
-    from csatlib.stats.nps import nps_wave_change
-
-    table = nps_wave_change(
-        ctx.to_wave,
-        by=["country", "competitor"],
-        score=score,
-        cluster=ctx.cluster,
-        min_n=ctx.min_n,
-    )
+    table = ctx.nps_changes(score)
     mine = table.loc[
         (table["country"].astype(str) == ctx.country)
         & ~table["competitor"].astype(bool)
@@ -195,10 +183,7 @@ def _change(ctx: CountryContext, score: str) -> tuple[NPSDifference | None, floa
 
 
 def _vs_rest(ctx: CountryContext, score: str) -> tuple[NPSDifference | None, float | None]:
-    from csatlib.report.context import countries_vs_rest
-
-    own_current = ctx.own.loc[ctx.own["wave"].astype(str) == ctx.wave]
-    table = countries_vs_rest(own_current, score=score, cluster=ctx.cluster, min_n=ctx.min_n)
+    table = ctx.nps_vs_rest(score)
     mine = table.loc[table["country"] == ctx.country]
     if mine.empty or pd.isna(mine["diff"].iloc[0]):
         return None, None

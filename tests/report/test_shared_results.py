@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 from support.studies import write_study
 
+from csatlib import config
 from csatlib.ingest.clean import build_processed
-from csatlib.report import context
+from csatlib.report import context, summary
+from csatlib.report.build import discover_slices
 from csatlib.report.context import load_country, remembered, study_key, warm_up
 from csatlib.report.overview import load_study
 from csatlib.stats.screens import four_screens
+from csatlib.text import accuracy
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +146,48 @@ def test_warm_up_prepares_every_slice_of_the_build(study, monkeypatch) -> None:
     value = str(load_country("DE", processed_dir=study).responses["supplier"].dropna().iloc[0])
     ctx = load_country("", processed_dir=study, dimension="supplier", value=value)
     assert ctx.family is not None and not calls  # a report by supplier computes no screens
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory):
+    processed = tmp_path_factory.mktemp("sample") / "processed"
+    build_processed(config.RAW_DIR, processed)
+    return processed
+
+
+def _report_results(ctx) -> tuple:
+    """What a report takes from the study-wide tables: its headline, tickets and coder check."""
+    return (
+        summary.nps_headline(ctx),
+        ctx.study_transactions(),
+        ctx.transactions_by_month,
+        ctx.coder_accuracy,
+    )
+
+
+@pytest.mark.parametrize("dimension", ["country", "business_unit"])
+def test_the_headline_tickets_and_coder_check_are_made_once(sample, dimension, monkeypatch) -> None:
+    value = next(iter(discover_slices(sample, dimension).values()))
+    calls = []
+    real = accuracy.rule_coder_accuracy
+    monkeypatch.setattr(
+        accuracy, "rule_coder_accuracy", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    warm_up(sample, slices=[(dimension, "")])
+    keys = {k[0] for k in context._REMEMBERED}
+    assert {"unit_nps", "nps_changes", "nps_vs_rest", "transactions", "coder_accuracy"} <= keys
+    assert len(calls) == 1
+    load = dict(processed_dir=sample, dimension=dimension)
+    load |= {"value": value} if dimension != "country" else {}
+    country = value if dimension == "country" else ""
+    shared = _report_results(load_country(country, **load))
+    assert len(calls) == 1  # the report took the warm-up's
+    assert shared[3] is not None and shared[0].current is not None  # something was compared
+    context._REMEMBERED.clear()
+    monkeypatch.setattr(context, "remembered", lambda key, compute: compute())
+    alone = _report_results(load_country(country, **load))
+    assert len(calls) == 2
+    assert shared[0] == alone[0]
+    pd.testing.assert_frame_equal(shared[1], alone[1])
+    pd.testing.assert_frame_equal(shared[2], alone[2])
+    assert shared[3] == alone[3]
