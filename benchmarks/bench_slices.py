@@ -3,26 +3,34 @@
 Measured in one run, from the same data/processed:
 
 - ``csat reports --by country --force`` (the country reports alone) and
-  ``csat reports --by country,<dimension> --force`` (countries and every value of the dimension):
-  wall seconds and core-seconds (the machine's busy CPU time while the command ran, from
-  ``/proc/stat``: the build's kernels are forked by a server and not all reaped by the command,
-  so its own ``getrusage`` would miss them; run the benchmark on an otherwise idle machine).
-  The marginal cost of a report is the extra core-seconds of the second build divided by its
-  extra reports; reports per minute is the second build's count over its wall time.
-- ``csat reports --by country,<dimension>`` again with nothing changed: seconds and how many
-  reports it rebuilt (expected 0).
+  ``csat reports --by country,<dimension>,<dimension>/country --force`` (the countries, every
+  value of the dimension, and every value within every country where each cell meets the
+  small-cell minimum: on the sample 13 + 5 + 44 reports): wall seconds and core-seconds (the
+  machine's busy CPU time while the command ran, from ``/proc/stat``: the build's kernels are
+  forked by a server and not all reaped by the command, so its own ``getrusage`` would miss them;
+  run the benchmark on an otherwise idle machine). The marginal cost of a report is the extra
+  core-seconds of the second build divided by its extra reports; reports per minute is the
+  second build's count over its wall time.
+- The second build again with nothing changed: seconds and how many reports it rebuilt
+  (expected 0).
 - Baseline (named "naive CLI"): per report, the papermill command line, then the nbconvert command
   line for each of the two HTML versions, sequentially; timed on ``K`` reports (default 3: the
   first two countries and the first value of the dimension) and scaled to every report, which the
   ratio says.
 
-Run with ``make bench`` or ``python benchmarks/bench_slices.py [DIMENSION] [K]``.
+Each forced build runs ``R`` times (default 1), the two in turn, and the least wall and core
+seconds of each are used: the machine's busy time counts whatever else ran meanwhile (on this
+machine two builds of the same reports differed by up to 10 core-seconds, which the 49 extra
+reports of the second build divide).
+
+Run with ``make bench`` or ``python benchmarks/bench_slices.py [DIMENSION] [K] [R]``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,7 +38,12 @@ import time
 from pathlib import Path
 
 from csatlib import config
-from csatlib.report.build import discover_countries, discover_slices, ensure_kernel
+from csatlib.report.build import (
+    discover_countries,
+    discover_cross_cuts,
+    discover_slices,
+    ensure_kernel,
+)
 from csatlib.report.context import load_responses, slice_dimensions
 
 BIN = Path(sys.executable).parent
@@ -73,12 +86,24 @@ def _naive_one(out: Path, name: str, params: dict[str, str]) -> float:
     return wall
 
 
-def _rebuilt(out: Path) -> int:
-    """Reports the last build rebuilt, from the index's build line ("N reports rebuilt")."""
+def _rebuilt(out: Path) -> tuple[int, int]:
+    """Reports the last build rebuilt and reports that failed, from the index's build line
+    ("N reports rebuilt, M failed")."""
     text = (out / "index.html").read_text(encoding="utf-8")
-    marker = " reports rebuilt" if " reports rebuilt" in text else " report rebuilt"
-    head = text.split(marker)[0]
-    return int(head.split()[-1].replace(",", "")) if marker in text else -1
+    found = re.search(r"([\d,]+) reports? rebuilt, ([\d,]+) failed", text)
+    if found is None:
+        return -1, -1
+    rebuilt, failed = (int(g.replace(",", "")) for g in found.groups())
+    return rebuilt, failed
+
+
+def _forced(out: Path, by: str) -> tuple[float, float]:
+    """A forced build's wall and core seconds; stops the benchmark when a report failed."""
+    measured = _build(out, by, force=True)
+    _, failed = _rebuilt(out)
+    if failed:
+        raise SystemExit(f"csat reports --by {by} --force: {failed} report(s) failed; see {out}")
+    return measured
 
 
 def main() -> None:
@@ -88,30 +113,41 @@ def main() -> None:
         (d for d in ("business_unit", "segment") if d in dims), "segment"
     )  # fmt: skip
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     countries = discover_countries(config.PROCESSED_DIR)
     values = discover_slices(config.PROCESSED_DIR, dimension)
-    n_countries, n_all = len(countries), len(countries) + len(values)
+    cross = f"{dimension}/country"
+    cuts, _ = discover_cross_cuts(config.PROCESSED_DIR, cross, min_n=config.DEFAULT_MIN_N)
+    by = f"country,{dimension},{cross}"
+    n_countries, n_all = len(countries), len(countries) + len(values) + len(cuts)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        wall_c, cpu_c = _build(root / "countries", "country", force=True)
-        wall_all, cpu_all = _build(root / "all", f"country,{dimension}", force=True)
-        wall_again, _ = _build(root / "all", f"country,{dimension}", force=False)
-        rebuilt = _rebuilt(root / "all")
+        # the two forced builds in turn, ``repeats`` times each: the least of each measure
+        # (the machine's busy time includes whatever else ran, so one run is noisy)
+        runs_c, runs_all = [], []
+        for _ in range(repeats):
+            runs_c.append(_forced(root / "countries", "country"))
+            runs_all.append(_forced(root / "all", by))
+        wall_c, cpu_c = (min(m) for m in zip(*runs_c, strict=True))
+        wall_all, cpu_all = (min(m) for m in zip(*runs_all, strict=True))
+        wall_again, _ = _build(root / "all", by, force=False)
+        rebuilt, failed = _rebuilt(root / "all")
         (root / "naive").mkdir()
         sample = [(cc, {"country": cc}) for cc in countries[: max(k - 1, 1)]]
         name, value = next(iter(values.items()))
         sample.append((name, {"dimension": dimension, "value": value}))
         naive = sum(_naive_one(root / "naive", n, p) for n, p in sample) / len(sample)
     marginal = (cpu_all - cpu_c) / max(n_all - n_countries, 1)
-    print(json.dumps({"dimension": dimension, "countries": n_countries, "slices": len(values)}))
+    print(json.dumps({"dimension": dimension, "countries": n_countries, "slices": len(values),
+                      "cross_cuts": len(cuts), "repeats": repeats}))  # fmt: skip
     print(f"csat reports --by country --force: {n_countries} reports, {wall_c:.1f} s wall, "
           f"{cpu_c:.1f} core-s")  # fmt: skip
-    print(f"csat reports --by country,{dimension} --force: {n_all} reports (+ global summary and "
+    print(f"csat reports --by {by} --force: {n_all} reports (+ global summary and "
           f"lists), {wall_all:.1f} s wall, {cpu_all:.1f} core-s")  # fmt: skip
     print(f"reports per minute: {60 * n_all / wall_all:.1f}")
     print(f"marginal cost per report: {marginal:.2f} core-s "
           f"({cpu_all - cpu_c:.1f} core-s for {n_all - n_countries} more reports)")  # fmt: skip
-    print(f"nothing changed: {wall_again:.2f} s, {rebuilt} reports rebuilt")
+    print(f"nothing changed: {wall_again:.2f} s, {rebuilt} reports rebuilt, {failed} failed")
     print(f"naive CLI baseline: {naive:.1f} s per report (mean of {len(sample)} timed), "
           f"{naive * n_all:.1f} s for {n_all} reports")  # fmt: skip
     print(f"speed-up vs naive CLI: {naive * n_all / wall_all:.1f}x")

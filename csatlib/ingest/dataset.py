@@ -204,14 +204,19 @@ def _stage_dataset(tables: Mapping[str, pd.DataFrame], processed_dir: str | Path
 
 def swap_dataset(stage: Path) -> Path:
     """Put ``stage`` (a dataset written into a hidden folder beside the dataset) in the
-    dataset's place, and remove the previous one; returns the dataset folder."""
+    dataset's place, and remove the previous one; returns the dataset folder. When the new one
+    cannot be moved in, the previous one is put back: the dataset is never left missing."""
     final = stage.parent / DATASET_DIR
     old = stage.parent / f".dataset.old.{os.getpid()}"
+    moved = False
     try:
         if final.exists():
             os.replace(final, old)
+            moved = True
         os.replace(stage, final)
     except BaseException:
+        if moved and not final.exists():
+            os.replace(old, final)
         shutil.rmtree(stage, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)

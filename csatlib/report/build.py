@@ -175,6 +175,13 @@ class CountryOutcome:
     error: str = ""
 
 
+def _reports(names: Sequence[str]) -> str:
+    """ "2 country reports", "1 country report", or "5 reports" when other slices are among them
+    (a report by business unit is no country report)."""
+    kind = "country report" if all("--" not in n for n in names) else "report"
+    return f"{len(names)} {kind}{'' if len(names) == 1 else 's'}"
+
+
 def _label(name: str) -> str:
     return {SUMMARY_NAME: "global summary", LISTS_NAME: "lists"}.get(name, name)
 
@@ -217,11 +224,11 @@ class BuildResult:
         others_built = [o for o in (self.summary, self.lists) if o and o.status == "built"]
         lines = []
         if built:
-            lines.append(f"Built {len(built)} country reports: {', '.join(built)}.")
+            lines.append(f"Built {_reports(built)}: {', '.join(built)}.")
         if fresh and not built and not others_built and not self.failed:
             lines.append(
-                f"Nothing changed since the last build: all {len(fresh)} country reports are up "
-                "to date, nothing was re-run."
+                f"Nothing changed since the last build: all {_reports(fresh)} are up to date, "
+                "nothing was re-run."
             )
         elif fresh:
             lines.append(f"Up to date (not re-run): {', '.join(fresh)}.")

@@ -7,6 +7,7 @@ the single-file tables.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from unittest import mock
@@ -141,3 +142,25 @@ def test_write_replaces_the_whole_dataset_and_needs_every_key(tmp_path: Path) ->
     back = read_dataset("c", tmp_path).sort_values("wave")
     assert isinstance(back["tier"].dtype, pd.CategoricalDtype)
     assert back["tier"].isna().tolist() == [False, True]
+
+
+def test_a_dataset_that_cannot_be_moved_in_leaves_the_previous_one(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"wave": ["2026-Q1", "2026-Q2"], "x": [1, 2]})
+    write_dataset({"t": frame}, tmp_path)
+    real = os.replace
+    calls = []
+
+    def second_fails(src, dst):  # the previous dataset moves aside, the new one cannot move in
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("no space for the rename")
+        return real(src, dst)
+
+    failing = mock.patch("csatlib.ingest.dataset.os.replace", side_effect=second_fails)
+    with failing, pytest.raises(OSError, match="no space for the rename"):
+        write_dataset({"t": frame.iloc[1:]}, tmp_path)
+    assert sorted(p.name for p in (tmp_path / DATASET_DIR / "t").iterdir()) == [
+        "wave=2026-Q1",
+        "wave=2026-Q2",
+    ]  # the previous dataset, whole, in its place
+    assert not list(tmp_path.glob(".dataset*"))

@@ -402,7 +402,7 @@ def test_command_line_on_a_cluster_reports_a_failed_country_and_builds_the_other
     reports = study / "reports"
     done = _csat_reports(inputs, study, cluster["address"], "--countries", "FR,JP", "--force")
     assert done.returncode == 1, done.stdout + done.stderr + _log_tails(cluster["logs"])
-    assert "Built 1 country reports: JP." in done.stdout
+    assert "Built 1 country report: JP." in done.stdout
     assert "FAILED FR: cell In [3] raised ValueError: boom" in done.stdout
     assert (reports / "failed" / "FR.ipynb").exists()
     assert not (reports / "html" / "FR.html").exists()

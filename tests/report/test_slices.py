@@ -141,6 +141,7 @@ def test_the_build_makes_one_report_per_value_and_lists_them_by_dimension(
     assert result.ok, result.describe()
     names = [o.country for o in result.outcomes]
     assert names == ["DE", "FR", "segment--enterprise", "segment--public-sector"]
+    assert f"Built 4 reports: {', '.join(names)}." in result.describe()  # not "country reports"
     executed = (reports / "notebooks" / "segment--public-sector.ipynb").read_text()
     assert "report of segment Public sector" in executed
     stamp = json.loads((reports / ".build" / "segment--public-sector.json").read_text())
