@@ -164,3 +164,28 @@ def test_a_dataset_that_cannot_be_moved_in_leaves_the_previous_one(tmp_path: Pat
         "wave=2026-Q2",
     ]  # the previous dataset, whole, in its place
     assert not list(tmp_path.glob(".dataset*"))
+
+
+def test_the_pandas_metadata_is_the_one_arrow_writes_for_the_frame_with_its_attrs() -> None:
+    """arrow_table converts a frame without its attrs (pandas copies them for every column) and
+    puts them back into the ``pandas`` metadata entry: exactly what Arrow writes itself."""
+    import json
+
+    import pyarrow as pa
+
+    from csatlib.ingest.dataset import arrow_table
+
+    frame = pd.DataFrame(
+        {
+            "wave": pd.Categorical(["2026-Q1", "2026-Q2"]),
+            "ltr": pd.array([9, None], dtype="Int64"),
+            "name": pd.array(["Ä", None], dtype="string"),
+        }
+    )
+    frame.attrs = {"roles": {"ltr": "nps", "wave": "wave"}, "labels": {"ltr": "Recommend"}}
+    ours = json.loads(arrow_table(frame).schema.metadata[b"pandas"])
+    theirs = json.loads(
+        pa.Table.from_pandas(frame, preserve_index=False).schema.metadata[b"pandas"]
+    )
+    assert ours == theirs
+    assert ours["attributes"] == frame.attrs
