@@ -76,8 +76,9 @@ sample: setup ## Draw the deployment list for the next wave into reports/lists/d
 
 # Coverage is asked for here, not in pytest's addopts, so that running one test stays quick.
 # The test files are spread over TEST_WORKERS processes (pytest-xdist), each file whole in one of
-# them, so that a file's module fixtures (report builds) are made once.
-TEST_WORKERS ?= auto
+# them, so that a file's module fixtures (report builds) are made once. One per core, at most 4:
+# a test that builds reports starts its own pool and kernels, one per core.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
 test: setup browser ## Run the whole test suite (slow checks included), with branch coverage
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --cov=csatlib --cov-branch --cov-report=term
 
