@@ -79,10 +79,12 @@ sample: setup ## Draw the deployment list for the next wave into reports/lists/d
 # them, so that a file's module fixtures (report builds) are made once. One per core, at most 4:
 # a test that builds reports starts its own pool and kernels, one per core.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
-test: setup browser ## Run the whole test suite (slow checks included), with branch coverage
+# csatlib's bytecode first: the tests start report builds, CLI runs and Dask workers, each a
+# process that would otherwise compile csatlib anew where PYTHONDONTWRITEBYTECODE is set.
+test: setup browser $(BYTECODE_STAMP) ## Run the whole test suite (slow checks included), with branch coverage
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --cov=csatlib --cov-branch --cov-report=term
 
-test-fast: setup ## Run the tests without the slow checks
+test-fast: setup $(BYTECODE_STAMP) ## Run the tests without the slow checks
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 # Headless Chromium for tests/report/test_browser.py, installed here and never from a test. Where it

@@ -797,8 +797,9 @@ def warm_up(
 
 
 def _warm_headline(ctx: CountryContext) -> None:
-    """The study-wide tables of the reports' headline NPS (every unit's estimate this wave and
-    the last, every change, every unit against the rest) and the transactions, made once."""
+    """The study-wide results every report of ``ctx``'s slice reads, made once: the headline
+    NPS tables (every unit's estimate this wave and the last, every change, every unit against
+    the rest), the tickets keyed by the slice and the rule coder's precision and recall."""
     for warm in (
         lambda: ctx.unit_nps(ctx.wave, ctx.nps_column),
         lambda: ctx.unit_nps(str(ctx.previous_wave), ctx.nps_column) if ctx.previous_wave else 0,

@@ -136,3 +136,21 @@ def test_the_page_leaves_out_the_hidden_sections_only(with_code: bool) -> None:
 def test_without_a_block_every_section_stays() -> None:
     page = render_html(_notebook([]), with_code=False, title="t")
     assert "About loyalty" in page and "About likes" in page
+
+
+def test_the_likes_and_dislikes_counted_are_the_n_the_cit_tables_suppress_on(
+    seven_point: Path,
+) -> None:
+    from csatlib.text.frequencies import top_incidents
+
+    for country in ("CH", "AT", "DE"):
+        ctx = _ctx(seven_point, country)
+        coded = ctx.coded_incidents
+        counts = coverage._incident_counts(ctx)
+        for key, valence in (("likes", "positive"), ("dislikes", "negative")):
+            top = top_incidents(
+                coded.incidents, coded.codes, country=country, valence=valence, min_n=30,
+                codebook=coded.codebook,
+            )  # fmt: skip
+            assert counts[key] == (int(top["n"].iloc[0]) if len(top) else 0), (country, key)
+        assert counts["likes"] > 0 and counts["dislikes"] > 0  # the study has both
