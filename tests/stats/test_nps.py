@@ -993,3 +993,20 @@ def test_one_clustered_respondent_has_no_interval_and_no_error() -> None:
     result = nps([9], clusters=["acme"])
     assert result.score == pytest.approx(100.0)
     assert np.isnan(result.se) and np.isnan(result.ci_low) and np.isnan(result.ci_high)
+
+
+def test_a_single_group_has_no_rest_and_says_so_without_a_warning() -> None:
+    import warnings
+
+    df = pd.DataFrame(
+        {
+            "country": ["DE"] * 40,
+            "likelihood_to_recommend": [10, 9, 8, 3] * 10,
+            "account": [f"A{k % 8}" for k in range(40)],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's divide warnings would reach the report
+        for cluster in (None, "account"):
+            rest = nps_vs_rest(df, cluster=cluster, min_n=1)
+            assert len(rest) == 1 and rest["p_value"].isna().all(), cluster
