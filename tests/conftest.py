@@ -12,7 +12,8 @@ from support.exports import ingest_raw_dir, write_codebook, write_export
 
 __all__ = ["ingest_raw_dir", "write_codebook", "write_export"]
 
-#: The longest test files (seconds in one process, measured with ``--durations``): any study
+#: The longest test files (seconds in one process: the sum of each file's entries among the 60
+#: slowest that ``--durations=60`` listed, so a lower bound): any study
 #: 74, browser 31, Dask 30, build 26, isolation 22, slices 14, CIT notebook 13, history 10,
 #: report safety 10, overview 9, context 8, sampling 7, tracking 7, priorities 6, design 6.
 LONGEST_FIRST = (
