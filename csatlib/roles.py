@@ -31,6 +31,7 @@ __all__ = [
     "links",
     "has_role",
     "has_competitors",
+    "email_column",
     "own_customers",
     "label",
     "given_scale",
@@ -166,6 +167,28 @@ def links(df: pd.DataFrame | Mapping[str, Any], role: str) -> dict[str, str]:
 def has_competitors(df: pd.DataFrame) -> bool:
     """True when the study has a brand column and some respondents are competitors' customers."""
     return "competitor" in df.columns and bool(df["competitor"].fillna(False).astype(bool).any())
+
+
+def email_column(df: pd.DataFrame) -> str | None:
+    """The respondent's e-mail column, or None when the survey has none.
+
+    A column with role ``contact`` whose name says e-mail (``contact_email``, ``Email``,
+    ``e_mail_address``); else the ``contact`` column whose filled cells are mostly addresses
+    (an ``@`` with text on both sides and a dot after it); and, for a frame that carries no
+    roles (a hand-made table), a column named ``contact_email``.
+    """
+    contacts = names(df, "contact")
+    if not contacts:
+        return "contact_email" if not roles(df) and "contact_email" in df.columns else None
+    for column in contacts:
+        if "mail" in column.lower().replace("-", "").replace("_", ""):
+            return column
+    for column in contacts:
+        filled = df[column].dropna().astype(str).str.strip()
+        filled = filled.loc[filled != ""]
+        if len(filled) and filled.str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+").mean() > 0.5:
+            return column
+    return None
 
 
 def own_customers(df: pd.DataFrame) -> pd.DataFrame:

@@ -42,3 +42,29 @@ def test_derived_frames_share_the_metadata_of_the_table() -> None:
     df.attrs.update({"roles": frozen({"ltr": "nps"})})
     derived = df.loc[df["country"] == "DE"].assign(x=1).groupby("country").head(1)
     assert derived.attrs["roles"] is df.attrs["roles"]  # shared, not deep-copied
+
+
+def _with_roles(frame: pd.DataFrame, role_of: dict[str, str]) -> pd.DataFrame:
+    frame.attrs = {"roles": FrozenMeta(role_of)}
+    return frame
+
+
+def test_email_column_is_found_by_role_name_or_content() -> None:
+    from csatlib.roles import email_column
+
+    named = _with_roles(
+        pd.DataFrame({"respondent": ["Ann"], "Respondent_E-Mail": ["x"]}),
+        {"respondent": "contact", "Respondent_E-Mail": "contact"},
+    )
+    assert email_column(named) == "Respondent_E-Mail"
+    by_content = _with_roles(
+        pd.DataFrame({"who": ["Ann Lee", "Bo"], "reach": ["ann@x.com", " bo@y.org "]}),
+        {"who": "contact", "reach": "contact"},
+    )
+    assert email_column(by_content) == "reach"
+    no_address = _with_roles(pd.DataFrame({"who": ["Ann Lee"]}), {"who": "contact"})
+    assert email_column(no_address) is None
+    # a column named contact_email without the role does not count in a study with roles
+    unroled = _with_roles(pd.DataFrame({"contact_email": ["a@b.co"], "q": [1]}), {"q": "nps"})
+    assert email_column(unroled) is None
+    assert email_column(pd.DataFrame({"contact_email": ["a@b.co"]})) == "contact_email"

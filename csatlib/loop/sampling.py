@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError, ExportError
 from csatlib.safety import write_csv_safely
@@ -440,6 +441,12 @@ def _coverage(
     return cov
 
 
+def _response_email(responses: pd.DataFrame) -> str:
+    """The responses' e-mail column (:func:`csatlib.roles.email_column`); ``contact_email``,
+    which ``require_columns`` then reports missing, when the survey has none."""
+    return roles.email_column(responses) or "contact_email"
+
+
 def match_invitations(
     invited: pd.DataFrame,
     responses: pd.DataFrame,
@@ -453,7 +460,8 @@ def match_invitations(
     invited : pandas.DataFrame
         Invitations with ``email`` and/or ``contact_id`` (as ``match_on`` needs).
     responses : pandas.DataFrame
-        Responses with ``contact_email`` and/or ``contact_id``.
+        Responses with an e-mail column (role ``contact``, :func:`csatlib.roles.email_column`)
+        and/or ``contact_id``.
     match_on : {"email", "contact_id", "either"}
         Normalized e-mail (:func:`normalize_email`), contact id, or either.
 
@@ -465,13 +473,14 @@ def match_invitations(
     if match_on not in ("email", "contact_id", "either"):
         raise DataError(f"match_on: expected 'email', 'contact_id' or 'either', found {match_on!r}")
     need_i = {"email": ["email"], "contact_id": ["contact_id"], "either": ["email", "contact_id"]}
-    need_r = {"email": ["contact_email"], "contact_id": ["contact_id"]}
+    email = _response_email(responses)
+    need_r = {"email": [email], "contact_id": ["contact_id"]}
     need_r["either"] = need_r["email"] + need_r["contact_id"]
     require_columns(invited, need_i[match_on], "match_invitations: invited")
     require_columns(responses, need_r[match_on], "match_invitations: responses")
     responded = np.zeros(len(invited), dtype=bool)
     if match_on in ("email", "either"):
-        got = set(normalize_email(responses["contact_email"]).dropna())
+        got = set(normalize_email(responses[email]).dropna())
         responded |= normalize_email(invited["email"]).isin(got).fillna(False).to_numpy(bool)
     if match_on in ("contact_id", "either"):
         got_ids = set(responses["contact_id"].dropna().astype(str).str.strip())
@@ -496,7 +505,8 @@ def response_rates(
         ``SampleResult.sample`` (or deployment_list.csv read back): ``contact_id``, ``email``
         and the ``by`` columns.
     responses : pandas.DataFrame
-        Processed relationship survey with ``contact_email`` (and ``contact_id`` if the survey
+        Processed relationship survey with an e-mail column (role ``contact``; and
+        ``contact_id`` if the survey
         platform carried it through).
     by : sequence of str
         Grouping columns of ``sample``; a total row (``"All"`` in each) is appended.
@@ -533,7 +543,7 @@ def response_rates(
         raise DataError(f"match_on: expected 'email', 'contact_id' or 'either', found {match_on!r}")
     by = [by] if isinstance(by, str) else list(by)
     need_s = ["contact_id", "email", *by]
-    need_r = {"email": ["contact_email"], "contact_id": ["contact_id"]}
+    need_r = {"email": [_response_email(responses)], "contact_id": ["contact_id"]}
     need_r["either"] = need_r["email"] + need_r["contact_id"]
     require_columns(sample, need_s, "response_rates: sample")
     require_columns(responses, need_r[match_on], "response_rates: responses")

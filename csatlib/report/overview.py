@@ -145,7 +145,7 @@ class StudyContext(CodebookView):
         invitations file; its ``reason`` says why there is none)."""
         from csatlib.report.response import ResponseDisplay, load, response_display
 
-        if "contact_email" not in self.responses.columns:
+        if roles.email_column(self.responses) is None:
             return ResponseDisplay(
                 reason="The survey export carries no contact e-mail (role contact), so answers "
                 "cannot be linked to invitations: no response rate."

@@ -295,3 +295,15 @@ def test_run_sampling_errors_name_the_file(tmp_path) -> None:
         run_sampling(path, tmp_path, rates={}, seed=1, as_of=AS_OF)
     back = read_contact_master(path)
     assert tuple(back.columns) == CONTACT_COLUMNS and back.index[0] == 2
+
+
+def test_response_rates_find_the_email_column_by_its_role() -> None:
+    """A team's codebook names the e-mail column as it likes; the role says which it is."""
+    from csatlib.roles import FrozenMeta
+
+    sample = _draw(_master(n=200)).sample
+    answered = sample.iloc[:50]
+    responses = pd.DataFrame({"Name": "x", "Mail address": answered["email"].to_numpy()})
+    responses.attrs = {"roles": FrozenMeta({"Name": "contact", "Mail address": "contact"})}
+    rr = response_rates(sample, responses, by=("region",), min_n=1)
+    assert rr.iloc[-1]["responded"] == 50
