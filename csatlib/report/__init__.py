@@ -17,7 +17,8 @@
   :mod:`~csatlib.report.execute`: runs one notebook (papermill engine, kernels, executors);
   :mod:`~csatlib.report.render`: nbconvert rendering; :mod:`~csatlib.report.stamps`:
   fingerprints and build stamps; :mod:`~csatlib.report.index`: the index page (Jinja2
-  template); :mod:`~csatlib.report.kernels`: the kernel fork server.
+  template); :mod:`~csatlib.report.kernels`: the fork server;
+  :mod:`~csatlib.report.direct`: a notebook run without a kernel, in a forked process.
 
 The only subpackage that knows papermill, nbconvert and Jupyter kernels. May import everything.
 """

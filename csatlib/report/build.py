@@ -9,7 +9,9 @@
   the notebook does not exist;
 - closing-the-loop lists (:func:`csatlib.loop.lists.build_lists`) into ``reports/lists``.
 
-Each notebook runs on the project's own kernel (``csat``, registered inside the virtual
+Each notebook runs in a fresh process of its own: by default forked from the build's fork
+server and run there without a kernel (:mod:`csatlib.report.direct`, the same IPython shell and
+the same outputs), else on the project's own kernel (``csat``, registered inside the virtual
 environment); every code cell must run without error; a distribution version (no code) and a
 reviewer version (with code) are rendered. All outputs are staged in ``reports/.staging`` and
 published with :func:`os.replace`; then ``reports/index.html`` lists every country, its headline
@@ -36,9 +38,9 @@ Incremental
     sources, the processed data and the parameters is stored in ``reports/.build/<name>.json``.
 
 Executors
-    By default a local process pool (spawned, never forked) whose workers each start a kernel
-    fork server (:mod:`csatlib.report.kernels`), so kernels start with pandas & co. already
-    imported. With
+    By default a local process pool (spawned, never forked) whose workers share one fork server
+    (:mod:`csatlib.report.kernels`), so every notebook's process starts with pandas & co.
+    already imported and the study read. With
     ``scheduler=`` (``csat reports --scheduler ADDRESS``) the tasks run on a Dask distributed
     cluster (optional extra ``dask``), on plain kernels; so does any ``executor=`` given. Workers
     must see the same file system paths (processed data, notebooks, reports, the study's raw

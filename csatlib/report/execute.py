@@ -1,9 +1,11 @@
-"""Run the report notebooks: on the ``csat`` kernel, through papermill, on the build's executor.
+"""Run the report notebooks through papermill, on the build's executor.
 
 :func:`execute_notebook` runs one notebook with its parameters and turns every way it can fail
 into a :class:`~csatlib.errors.ReportError` that names the cell (a kernel that died or could not
-start raises :class:`KernelTrouble`, worth one retry). Kernels are plain processes, or forks of the
-build's pre-warmed kernel fork server (:mod:`csatlib.report.kernels`) when the job says so.
+start raises :class:`KernelTrouble`, worth one retry). When the job says so, the notebook runs
+in a process forked from the build's pre-warmed fork server (:mod:`csatlib.report.kernels`)
+without a kernel (papermill engine ``csat-direct``, :mod:`csatlib.report.direct`); otherwise,
+or when that server cannot be reached, on a plain ``csat`` kernel (engine ``csat``).
 :func:`open_executor` gives the build its executor: the one handed in, a Dask cluster's, or by
 default a local pool of spawned worker processes sharing one kernel fork server.
 """
@@ -44,6 +46,7 @@ __all__ = [
 #: Name of the project's Jupyter kernel (installed into ``sys.prefix``).
 KERNEL_NAME = "csat"
 _ENGINE = "csat"
+_DIRECT_ENGINE = "csat-direct"
 _SAVE_EVERY = 5.0  # seconds between writes of the staged notebook while cells run
 # What a pool worker imports once, not once per task. The tasks' module comes first: it imports
 # csatlib.report.render, which must precede jsonschema (see render._skip_iri_grammars).
@@ -169,14 +172,11 @@ def _execute(job: CountryJob, staged_nb: Path, staged_metrics: Path) -> None:
     from papermill.exceptions import PapermillExecutionError
 
     kernel_ready()
+    _register_engine()
     server = _FORK_SERVER if job.prewarm else None
-    if server is not None:
-        from csatlib.report.kernels import prewarmed_kernel_manager
+    km = None if server is not None else _plain_kernel_manager()
 
-        km = prewarmed_kernel_manager(server, KERNEL_NAME)
-    else:
-        km = _plain_kernel_manager()
-    try:
+    def run(**engine: Any) -> None:
         papermill.execute_notebook(
             _study_notebook(job),
             str(staged_nb),
@@ -185,9 +185,20 @@ def _execute(job: CountryJob, staged_nb: Path, staged_metrics: Path) -> None:
             progress_bar=False,
             execution_timeout=job.timeout,
             cwd=str(job.notebook.parent),
-            km=km,
-            engine_name=_register_engine(),
+            **engine,
         )
+
+    try:
+        if km is not None:
+            run(engine_name=_ENGINE, km=km)
+        else:  # no kernel: the fork server forks the notebook's own process
+            from csatlib.report.direct import NoForkServer
+
+            try:
+                run(engine_name=_DIRECT_ENGINE, server=server)
+            except NoForkServer:  # the server is gone (nothing ran): a plain kernel instead
+                km = _plain_kernel_manager()
+                run(engine_name=_ENGINE, km=km)
     except PapermillExecutionError as exc:
         raise ReportError(f"cell In [{exc.exec_count}] raised {exc.ename}: {exc.evalue}") from exc
     except CellTimeoutError as exc:
@@ -205,11 +216,17 @@ def _execute(job: CountryJob, staged_nb: Path, staged_metrics: Path) -> None:
             raise KernelTrouble(f"{name}: {_one_line(exc)}") from exc
         raise ReportError(f"notebook failed: {name}: {_one_line(exc)}") from exc
     finally:
-        if km.has_kernel:  # papermill leaves the kernel of a manager it was given running
-            with contextlib.suppress(Exception):
-                run_sync(km.shutdown_kernel)(now=True)
-        if km.transport == "ipc":  # the private folder of the kernel's socket files
-            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
+        if km is not None:
+            _close_kernel(km, run_sync)
+
+
+def _close_kernel(km: Any, run_sync: Callable[..., Any]) -> None:
+    """Shut down the kernel of a manager papermill was given (it leaves it running)."""
+    if km.has_kernel:
+        with contextlib.suppress(Exception):
+            run_sync(km.shutdown_kernel)(now=True)
+    if km.transport == "ipc":  # the private folder of the kernel's socket files
+        shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
 
 
 def _parameters(job: CountryJob, metrics_path: Path) -> dict[str, Any]:
@@ -250,14 +267,20 @@ def _study_notebook(job: CountryJob) -> Any:
 
 
 def _register_engine() -> str:
-    """Register papermill engine "csat": nbclient execution, fewer notebook writes.
+    """Register papermill engines "csat" (nbclient on a kernel) and "csat-direct" (no kernel,
+    :mod:`csatlib.report.direct`), both with fewer notebook writes; return the first's name.
 
     Papermill's execution manager rewrites the output notebook when every cell (markdown
-    included) starts and ends: ~90 writes of a growing file per report. This engine writes it at
-    most every ``_SAVE_EVERY`` seconds while cells run and always at the end, also after a
+    included) starts and ends: ~90 writes of a growing file per report. These engines write it
+    at most every ``_SAVE_EVERY`` seconds while cells run and always at the end, also after a
     failure or a timeout, so the kept notebook still shows which cell failed or was running.
     """
-    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.engines import (
+        Engine,
+        NBClientEngine,
+        NotebookExecutionManager,
+        papermill_engines,
+    )
 
     class ThrottledManager(NotebookExecutionManager):  # type: ignore[misc]
         final = False
@@ -271,34 +294,53 @@ def _register_engine() -> str:
             self.final = True
             super().notebook_complete(**kwargs)
 
+    def managed(
+        cls: Any,
+        nb: Any,
+        kernel_name: str,
+        output_path: str | None = None,
+        progress_bar: bool = True,
+        log_output: bool = False,
+        autosave_cell_every: int = 30,
+        **kwargs: Any,
+    ) -> Any:  # the steps of papermill's Engine.execute_notebook, with the manager above
+        nb_man = ThrottledManager(
+            nb,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
+        )
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
+
     class CsatEngine(NBClientEngine):  # type: ignore[misc]
+        execute_notebook = classmethod(managed)
+
+    class DirectEngine(Engine):  # type: ignore[misc]
+        execute_notebook = classmethod(managed)
+
         @classmethod
-        def execute_notebook(  # same steps as papermill's Engine, with the manager above
+        def execute_managed_notebook(
             cls,
-            nb: Any,
+            nb_man: Any,
             kernel_name: str,
-            output_path: str | None = None,
-            progress_bar: bool = True,
-            log_output: bool = False,
-            autosave_cell_every: int = 30,
+            *,
+            server: Any,
+            execution_timeout: float | None = None,
             **kwargs: Any,
-        ) -> Any:
-            nb_man = ThrottledManager(
-                nb,
-                output_path=output_path,
-                progress_bar=progress_bar,
-                log_output=log_output,
-                autosave_cell_every=autosave_cell_every,
-            )
-            nb_man.notebook_start()
-            try:
-                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
-            finally:
-                nb_man.cleanup_pbar()
-                nb_man.notebook_complete()
-            return nb_man.nb
+        ) -> None:  # in papermill's working directory: the notebook's folder
+            from csatlib.report.direct import run_cells
+
+            run_cells(nb_man, server.fork, cwd=os.getcwd(), timeout=execution_timeout)
 
     papermill_engines.register(_ENGINE, CsatEngine)
+    papermill_engines.register(_DIRECT_ENGINE, DirectEngine)
     return _ENGINE
 
 

@@ -11,6 +11,9 @@ isolated from one another. Before the first fork the server freezes what it has 
 (:func:`gc.freeze`): a kernel's garbage collections then leave the inherited objects alone
 instead of writing to, and so copying, every page of them.
 
+Asked for ``{"op": "run", ...}`` instead, the child runs a notebook's cells itself, without a
+kernel (:func:`csatlib.report.direct.serve_notebook`): what the build uses.
+
 One server serves every worker of a build: its owner talks to it over a socket pair, other
 processes connect to :attr:`KernelForkServer.address` (a Unix socket in a private folder) with a
 :class:`ForkServerClient`.
@@ -47,6 +50,9 @@ __all__ = [
     "ForkedKernelProcess",
     "prewarmed_kernel_manager",
     "ready_client_class",
+    "detach_child",
+    "send_message",
+    "recv_message",
 ]
 
 #: Modules imported once by the fork server, so that kernels start with them already loaded.
@@ -83,12 +89,14 @@ WARM_IMPORTS: tuple[str, ...] = (
 )
 
 
-def _send(sock: socket.socket, obj: Any) -> None:
+def send_message(sock: socket.socket, obj: Any) -> None:
+    """Send ``obj`` (pickled, after its length) on ``sock``."""
     data = pickle.dumps(obj)
     sock.sendall(struct.pack("!I", len(data)) + data)
 
 
-def _recv(sock: socket.socket) -> Any:
+def recv_message(sock: socket.socket) -> Any:
+    """The next object :func:`send_message` sent on ``sock``."""
     header = _recv_exact(sock, 4)
     (size,) = struct.unpack("!I", header)
     return pickle.loads(_recv_exact(sock, size))
@@ -161,7 +169,7 @@ def _serve(
 
     gc.collect()
     gc.freeze()
-    _send(owner, {"ready": True, "failed_imports": failed})
+    send_message(owner, {"ready": True, "failed_imports": failed})
     selector = selectors.DefaultSelector()
     selector.register(owner, selectors.EVENT_READ, "owner")
     selector.register(listener, selectors.EVENT_READ, "listener")
@@ -174,7 +182,7 @@ def _serve(
                 selector.register(client, selectors.EVENT_READ, "client")
                 continue
             try:
-                request = _recv(conn)
+                request = recv_message(conn)
             except (ConnectionError, OSError):
                 if key.data == "owner":  # the owner is gone: so is the server
                     os._exit(0)
@@ -190,21 +198,32 @@ def _serve(
                 for other in list(selector.get_map().values()):
                     other.fileobj.close()  # type: ignore[union-attr]
                 selector.close()
+                if request.get("op") == "run":  # a notebook run without a kernel
+                    from csatlib.report.direct import serve_notebook
+
+                    serve_notebook(request)
                 _become_kernel(request)
-            _send(conn, {"pid": pid})
+            send_message(conn, {"pid": pid})
+
+
+def detach_child(request: dict[str, Any]) -> None:  # pragma: no cover - child
+    """Make a freshly forked child its own: default ``SIGCHLD``, a session (and process group)
+    of its own, the request's working directory and environment, standard streams on
+    ``/dev/null``."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    if request.get("cwd"):
+        os.chdir(request["cwd"])
+    os.environ.update(request.get("env") or {})
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
 
 
 def _become_kernel(request: dict[str, Any]) -> None:  # pragma: no cover - child
     """Turn the freshly forked child into an ipykernel on the requested connection file."""
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.setsid()
-        if request.get("cwd"):
-            os.chdir(request["cwd"])
-        os.environ.update(request.get("env") or {})
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
+        detach_child(request)
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance(argv=list(request["argv"]))
@@ -286,7 +305,7 @@ class KernelForkServer:
             return
         self._sock.settimeout(self._timeout)
         try:
-            hello = _recv(self._sock)
+            hello = recv_message(self._sock)
         finally:
             self._sock.settimeout(None)
         self.failed_imports = list(hello.get("failed_imports", []))
@@ -295,8 +314,15 @@ class KernelForkServer:
     def spawn(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None) -> int:
         """Fork a kernel; return its pid."""
         self.wait_ready()
-        _send(self._sock, {"argv": list(argv), "env": dict(env), "cwd": cwd})
-        return int(_recv(self._sock)["pid"])
+        send_message(self._sock, {"argv": list(argv), "env": dict(env), "cwd": cwd})
+        return int(recv_message(self._sock)["pid"])
+
+    def fork(self, request: dict[str, Any]) -> int:
+        """Fork a child for ``request`` (``{"op": "run", ...}``: a notebook run by
+        :func:`csatlib.report.direct.serve_notebook`); return its pid."""
+        self.wait_ready()
+        send_message(self._sock, dict(request))
+        return int(recv_message(self._sock)["pid"])
 
     def alive(self) -> bool:
         """True while the fork server process runs."""
@@ -310,7 +336,7 @@ class KernelForkServer:
         """
         if self._ready:
             with contextlib.suppress(OSError):
-                _send(self._sock, {"op": "exit"})
+                send_message(self._sock, {"op": "exit"})
         self._sock.close()
         try:
             self._proc.wait(timeout=10 if self._ready else 1)
@@ -334,6 +360,11 @@ class ForkServerClient:
 
     def spawn(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None) -> int:
         """Fork a kernel; return its pid."""
+        return self.fork({"argv": list(argv), "env": dict(env), "cwd": cwd})
+
+    def fork(self, request: dict[str, Any]) -> int:
+        """Fork a child for ``request`` (a kernel's, or ``{"op": "run", ...}``: a notebook run
+        by :func:`csatlib.report.direct.serve_notebook`); return its pid."""
         if self._sock is None:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -345,8 +376,8 @@ class ForkServerClient:
         try:
             # the first answer may wait for the server's imports
             self._sock.settimeout(self._timeout)
-            _send(self._sock, {"argv": list(argv), "env": dict(env), "cwd": cwd})
-            return int(_recv(self._sock)["pid"])
+            send_message(self._sock, dict(request))
+            return int(recv_message(self._sock)["pid"])
         except OSError:
             self.close()
             raise
