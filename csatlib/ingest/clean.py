@@ -2191,14 +2191,13 @@ def _write_kind(
     parts: list[pd.DataFrame] = []
     files: list[Any] = []  # the table's one ParquetWriter, once the first batch is made
 
-    def write(frame: pd.DataFrame, arrow: Any) -> None:
+    def write_file(arrow: Any) -> None:
         if not files:
             files.append(pq.ParquetWriter(path, arrow.schema))
         files[0].write_table(arrow, row_group_size=ROW_GROUP_ROWS)
-        dataset.write(frame, arrow)
 
-    pending: Future[None] | None = None
-    with PartitionWriter(folder, table) as dataset, ThreadPoolExecutor(max_workers=1) as pool:
+    pending: list[Future[None]] = []
+    with PartitionWriter(folder, table) as dataset, ThreadPoolExecutor(max_workers=2) as pool:
         try:
             for export in exports:
                 cleaned = export.cleaned
@@ -2207,19 +2206,21 @@ def _write_kind(
                     if organisation is not None:
                         frame = with_functions(frame, organisation)
                     arrow = arrow_table(frame)
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(write, frame, arrow)
+                    for done in pending:  # the previous batch is written before this one
+                        done.result()
+                    pending = [
+                        pool.submit(write_file, arrow),
+                        pool.submit(dataset.write, frame, arrow),
+                    ]
                     parts.append(frame[keep])
-            if pending is not None:
-                pending.result()
+            for done in pending:
+                done.result()
             if not files:  # no row kept: the table's columns, no rows
                 arrow = arrow_table(table)
                 files.append(pq.ParquetWriter(path, arrow.schema))
                 files[0].write_table(arrow)
         finally:
-            if pending is not None:
-                wait([pending])  # the write under way finishes before its file closes
+            wait(pending)  # the writes under way finish before their files close
             for file in files:
                 file.close()
     checked = pd.concat(parts, ignore_index=True) if parts else table[keep]
