@@ -120,6 +120,7 @@ from csatlib.ingest.organisation import (
     Organisation,
     check_organisation,
     checked_columns,
+    checked_spellings,
     load_organisation,
     read_aliases,
     with_functions,
@@ -2212,7 +2213,8 @@ def _write_kind(
                         pool.submit(write_file, arrow),
                         pool.submit(dataset.write, frame, arrow),
                     ]
-                    parts.append(frame[keep])
+                    if organisation is not None:
+                        parts.append(checked_spellings(frame))
             for done in pending:
                 done.result()
             if not files:  # no row kept: the table's columns, no rows
@@ -2225,7 +2227,7 @@ def _write_kind(
                 file.close()
     checked = pd.concat(parts, ignore_index=True) if parts else table[keep]
     checked.attrs = table.attrs
-    return checked
+    return checked_spellings(checked) if organisation is not None else checked
 
 
 def _write_whole(frame: pd.DataFrame, path: Path, folder: Path) -> None:

@@ -54,6 +54,8 @@ __all__ = [
     "product_column",
     "with_functions",
     "check_organisation",
+    "checked_spellings",
+    "ROWS_COLUMN",
 ]
 
 #: The processed tables written from the mapping (``<name>.parquet``), in this order.
@@ -920,6 +922,35 @@ def checked_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in dict.fromkeys([*wanted, "source", "source_row"]) if c in table.columns]
 
 
+#: In a table of spellings (:func:`checked_spellings`), how many rows of the data each row
+#: stands for; :func:`check_organisation` counts these instead of rows.
+ROWS_COLUMN = "rows_spelled"
+
+
+def checked_spellings(table: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`check_organisation` needs of ``table``, without a row per row: one row per
+    export (``source``), account and product spelling, with its first ``source_row`` and how
+    many rows spell it (:data:`ROWS_COLUMN`). Tables of spellings concatenate and reduce again
+    (the counts summed, the first row kept), so a table written in batches is checked from
+    its batches' spellings; the warnings are those of the whole table."""
+    keep = checked_columns(table)
+    by = [c for c in keep if c != "source_row"]
+    work = table[keep]
+    if ROWS_COLUMN in table.columns:
+        work = work.assign(**{ROWS_COLUMN: table[ROWS_COLUMN]})
+    else:
+        work = work.assign(**{ROWS_COLUMN: np.ones(len(table), dtype=np.int64)})
+    if "source_row" not in work.columns:
+        work = work.assign(source_row=pd.array([pd.NA] * len(work), dtype="Int64"))
+    if not by:
+        return work.iloc[:0]
+    groups = work.groupby(by, dropna=False, observed=True, sort=False)
+    out = groups.agg(source_row=("source_row", "min"), **{ROWS_COLUMN: (ROWS_COLUMN, "sum")})
+    out = out.reset_index()
+    out.attrs = table.attrs
+    return out
+
+
 def _table_warnings(
     kind: str,
     table: pd.DataFrame,
@@ -978,8 +1009,13 @@ def _unmatched(
             "source_row": source_row.array,
         }
     )
+    if ROWS_COLUMN in table.columns:  # a table of spellings: each row counts its rows
+        count = table[ROWS_COLUMN].to_numpy(dtype=np.int64)[missing]
+    else:
+        count = np.ones(int(missing.sum()), dtype=np.int64)
+    frame = frame.assign(count=count)
     groups = frame.groupby(["source", "value"], sort=True, dropna=False)
-    summary = groups.agg(source_row=("source_row", "min"), count=("value", "size")).reset_index()
+    summary = groups.agg(source_row=("source_row", "min"), count=("count", "sum")).reset_index()
     if what == "account":
         why = (
             f"no account of {mapping} has this name (case and spaces ignored, aliases applied): "

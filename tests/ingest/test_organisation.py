@@ -585,3 +585,31 @@ def test_sample_build_gives_every_ticket_a_function(sample):
     assert "attribute_not_in_organisation" not in warnings
     for source in summary.summary["sources"]:
         assert source["kept"] + sum(source["excluded"].values()) == source["raw_rows"]
+
+
+def test_spellings_of_batches_give_the_warnings_of_the_rows(built, tmp_path):
+    """csat data checks the mapping from each batch's spellings (checked_spellings), not from
+    a row per row: the warnings, their counts and first rows are those of the whole tables."""
+    from csatlib.ingest.organisation import check_organisation, checked_spellings
+
+    processed = tmp_path / "processed"
+    org = load_organisation(tmp_path / "raw" / "organisation.yaml")
+    tables = {k: load_processed(k, processed) for k in ("responses", "transactions")}
+    aliases = pd.DataFrame({"alias": ["AI"], "canonical": ["Acme Inc."]})
+    whole = check_organisation(org, tables, aliases=aliases)
+    batches = {}
+    for kind, table in tables.items():
+        parts = [checked_spellings(table.iloc[i : i + 2]) for i in range(0, len(table), 2)]
+        joined = pd.concat(parts, ignore_index=True)
+        joined.attrs = table.attrs
+        batches[kind] = checked_spellings(joined)
+        assert batches[kind]["rows_spelled"].sum() == len(table)
+    spelled = check_organisation(org, batches, aliases=aliases)
+    pd.testing.assert_frame_equal(spelled, whole)
+    # a spelling of many rows counts them all, with its first row
+    doubled = pd.concat([tables["responses"]] * 3, ignore_index=True)
+    doubled.attrs = tables["responses"].attrs
+    rows = check_organisation(org, {"responses": doubled}, aliases=aliases)
+    spelled = check_organisation(org, {"responses": checked_spellings(doubled)}, aliases=aliases)
+    pd.testing.assert_frame_equal(spelled, rows)
+    assert (rows.loc[rows["rule"] == "account_not_in_organisation", "count"] == 3).all()
