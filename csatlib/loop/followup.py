@@ -56,6 +56,8 @@ __all__ = [
     "testimonial_list",
     "callback_list",
     "callback_wave",
+    "callback_rows",
+    "recent_tickets",
     "followup_counts",
     "write_followup_lists",
 ]
@@ -500,10 +502,10 @@ def followup_counts(
         raise DataError("followup_counts: expected transactions and/or responses, found neither")
     parts = []
     if _counted(transactions, "recovery", "followup_counts: transactions"):
-        recent = _recent(transactions, window_days, what="followup_counts")
+        recent = recent_tickets(transactions, window_days, what="followup_counts")
         parts += _ticket_rows(recent, csat_max, csat_min)
     if _counted(responses, "callback", "followup_counts: responses"):
-        current = _in_wave(responses, wave)
+        current = callback_rows(responses, wave)
         parts.append(_callback_rows(current, include_competitors))
     columns = ["list", "region", "country", "eligible", "listed", "withheld_no_permission"]
     if not parts:
@@ -525,8 +527,12 @@ def followup_counts(
     return out[columns].reset_index(drop=True)
 
 
-def _recent(transactions: pd.DataFrame, window_days: int | None, *, what: str) -> pd.DataFrame:
-    """Tickets of the last ``window_days`` days up to the newest one; all without a date role.
+def recent_tickets(
+    transactions: pd.DataFrame, window_days: int | None, *, what: str
+) -> pd.DataFrame:
+    """Tickets of the last ``window_days`` days up to the newest one; all without a date role
+    (the tickets the recovery and testimonial lists and their counts draw from; ``what`` names
+    the caller in a message about ``window_days``).
 
     A ticket without a date cannot be placed in the window and is left out.
     """
@@ -585,8 +591,9 @@ def callback_wave(responses: pd.DataFrame, wave: str | None = "") -> str | None:
     return wave
 
 
-def _in_wave(responses: pd.DataFrame, wave: str | None) -> pd.DataFrame:
-    """The responses of :func:`callback_wave` (all of them when it is None)."""
+def callback_rows(responses: pd.DataFrame, wave: str | None) -> pd.DataFrame:
+    """The responses the complaint callback list draws from: those of :func:`callback_wave`
+    (all of them when it is None)."""
     chosen = callback_wave(responses, wave)
     if chosen is None:
         return responses
@@ -795,7 +802,7 @@ def write_followup_lists(
     paths: list[Path] = []
     if transactions is not None:
         countries = _countries(transactions)
-        transactions = _recent(transactions, window_days, what=what)
+        transactions = recent_tickets(transactions, window_days, what=what)
         lists = {
             "recovery": recovery_list(transactions, csat_max=csat_max),
             "testimonial": testimonial_list(transactions, csat_min=csat_min),
@@ -807,7 +814,7 @@ def write_followup_lists(
             paths += _write_list(frame, transactions, countries, out, name, route)
     if responses is not None:
         countries = _countries(responses)
-        responses = _in_wave(responses, wave)
+        responses = callback_rows(responses, wave)
         frame = callback_list(responses, include_competitors=include_competitors)
         if cases is not None:
             frame = _tracked(frame, responses, cases, "callback")

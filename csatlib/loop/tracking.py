@@ -164,12 +164,12 @@ def _open_followups(study: LoopStudy) -> dict[str, tuple[pd.DataFrame, pd.DataFr
     """The recovery and callback lists as the written lists hold them: list -> (frame, table)."""
     out = {}
     if study.tickets_skip is None and study.transactions is not None:
-        recent = followup._recent(
+        recent = followup.recent_tickets(
             study.transactions, followup.TICKET_WINDOW_DAYS, what="propose_cases"
         )
         out["recovery"] = (followup.recovery_list(recent), recent)
     if study.callback_skip is None:
-        in_wave = followup._in_wave(study.responses, study.wave_given)
+        in_wave = followup.callback_rows(study.responses, study.wave_given)
         out["callback"] = (followup.callback_list(in_wave), in_wave)
     return out
 
@@ -182,10 +182,10 @@ def escalations_of(
     the at-risk accounts."""
     responses = None
     if roles.names(study.responses, "id"):
-        responses = roles.own_customers(followup._in_wave(study.responses, study.wave_given))
+        responses = roles.own_customers(followup.callback_rows(study.responses, study.wave_given))
     tickets = None
     if study.transactions is not None and roles.names(study.transactions, "id"):
-        tickets = followup._recent(
+        tickets = followup.recent_tickets(
             study.transactions, followup.TICKET_WINDOW_DAYS, what="escalations"
         )
     return escalate(
