@@ -205,11 +205,15 @@ class CountryContext(CodebookView):
 
     @property
     def study_rows(self) -> pd.DataFrame:
-        """Every response once: :attr:`responses` less the repeats a report by business unit
-        makes for accounts in two units (the whole study, for study-wide measures such as the
-        rule coder's precision)."""
-        if self.dimension == "country":
+        """Every response of the study once, for study-wide measures such as the rule coder's
+        precision: the processed responses as read (a report by another dimension leaves out
+        the rows without a value for it, and a cross-cut holds only its outer unit's rows); for
+        responses handed in, :attr:`responses` less the repeats a report by business unit
+        makes for accounts in two units."""
+        if self.dimension == "country" and not self.within:
             return self.responses
+        if self.study_key is not None:  # read from the folder: the whole study is there
+            return load_responses(self.processed_dir)
         ids = roles.names(self.responses, "id") or ["response_id"]
         return self.responses.drop_duplicates(subset=ids[0])
 
@@ -559,8 +563,10 @@ class CountryContext(CodebookView):
             file_key(p) if p.is_file() else None
             for p in (Path(config.CIT_CODEBOOK), Path(config.CIT_HAND_CODES))
         )
+        # one result for every report of the build, whatever its slice: the study's
+        study = study_key(self.processed_dir) if self.study_key is not None else None
         return remembered(
-            self._shared("coder_accuracy", files, tuple(self.text_fields.items())),
+            shared_key("coder_accuracy", study, "", (), files, tuple(self.text_fields.items())),
             lambda: rule_coder_accuracy(
                 self.study_rows,
                 codebook_path=config.CIT_CODEBOOK,
@@ -629,10 +635,12 @@ class CountryContext(CodebookView):
     def account_matches(self) -> AccountMatch:
         """The survey's account names grouped into accounts (every country and wave).
 
-        :func:`csatlib.loop.accounts.match_accounts` on ``responses["account"]`` with the study's
-        alias file (:meth:`account_aliases`) and the default threshold and review band.
+        :func:`csatlib.loop.accounts.match_accounts` on the account column of
+        :attr:`study_rows` (the whole study, also in a report by another dimension or a
+        cross-cut: the same grouping as :func:`with_account_key`'s, in every report) with the
+        study's alias file (:meth:`account_aliases`) and the default threshold and review band.
         """
-        return _match_study_accounts(self.responses)
+        return _match_study_accounts(self.study_rows)
 
     def table(self, kind: str) -> pd.DataFrame:
         """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
@@ -873,11 +881,15 @@ def slice_responses(
 
 
 def _organisation(processed_dir: str | Path | None) -> Any:
-    """The study's organisation mapping (or None without one)."""
-    from csatlib.ingest.organisation import read_organisation
+    """The study's organisation mapping (or None without one), read once per version of its
+    tables (:func:`remembered`; the mapping is immutable, so every caller shares it)."""
+    from csatlib.ingest.clean import file_key
+    from csatlib.ingest.organisation import ORGANISATION_TABLES, read_organisation
 
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    return read_organisation(folder)
+    paths = [folder / f"{name}.parquet" for name in ORGANISATION_TABLES]
+    key = ("organisation", tuple(file_key(p) if p.is_file() else str(p) for p in paths))
+    return remembered(key, lambda: read_organisation(folder))
 
 
 def _with_units(
@@ -1048,16 +1060,24 @@ def prepared_responses(
     responses: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, tuple | None]:
     """The responses of a report by ``dimension`` (``within`` a unit), and their
-    :func:`study_key`: the processed responses (or those given) cut to the outer unit, re-keyed
-    by the dimension, with the competitor flag and the matched account. Read from the folder,
+    :func:`study_key`: the processed responses (or those given) with the matched account (over
+    the whole study), cut to the outer unit, re-keyed by the dimension, with the competitor
+    flag. Read from the folder,
     they are prepared once per study version (:func:`remembered`); given ones every time, with
     the key None."""
     key = study_key(folder, dimension, within) if responses is None else None
 
     def prepare() -> pd.DataFrame:
-        raw = load_responses(folder) if responses is None else responses
+        # accounts matched over every spelling of the study, before any slicing: an account
+        # is the same cluster in every report, whatever the slice holds of its spellings
+        if responses is None:
+            raw = remembered(
+                ("accounts", study_key(folder)), lambda: with_account_key(load_responses(folder))
+            )
+        else:
+            raw = with_account_key(responses)
         raw = within_rows(raw, within, folder)
-        return with_account_key(with_competitor(slice_responses(raw, dimension, folder)))
+        return with_competitor(slice_responses(raw, dimension, folder))
 
     return remembered(("responses", key) if key else None, prepare), key
 

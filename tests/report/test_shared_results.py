@@ -191,3 +191,44 @@ def test_the_headline_tickets_and_coder_check_are_made_once(sample, dimension, m
     pd.testing.assert_frame_equal(shared[1], alone[1])
     pd.testing.assert_frame_equal(shared[2], alone[2])
     assert shared[3] == alone[3]
+
+
+def test_every_slice_shows_the_study_wide_coder_check(sample, monkeypatch) -> None:
+    """The rule coder's precision is measured on the whole study's hand-coded sample: a report
+    by business unit, and a cross-cut that holds only its country's rows, show the country
+    reports' figures (measured once for the build), not a part of the sample with the rest
+    "no longer in the data"."""
+    calls = []
+    real = accuracy.rule_coder_accuracy
+    monkeypatch.setattr(
+        accuracy, "rule_coder_accuracy", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    unit = next(iter(discover_slices(sample, "business_unit").values()))
+    country = load_country("DE", processed_dir=sample).coder_accuracy
+    by_unit = load_country("", processed_dir=sample, dimension="business_unit", value=unit)
+    cross = load_country(
+        "", processed_dir=sample, dimension="business_unit", value=unit, within="country=DE"
+    )
+    assert country is not None and country.n_not_found == 0
+    assert by_unit.coder_accuracy == country and cross.coder_accuracy == country
+    assert len(calls) == 1
+
+
+def test_an_account_is_the_same_cluster_in_every_slice(sample) -> None:
+    """Accounts are matched over every spelling of the study before a report slices it: a
+    respondent's account key (the unit of every interval) and the grouping the at-risk counts
+    use are the country report's, in a report by business unit and in a cross-cut."""
+    unit = next(iter(discover_slices(sample, "business_unit").values()))
+    country = load_country("DE", processed_dir=sample)
+    keys = country.responses.set_index("response_id")["account_key"]
+    for within in ("", "country=DE"):
+        ctx = load_country(
+            "", processed_dir=sample, dimension="business_unit", value=unit, within=within
+        )
+        mine = ctx.responses.drop_duplicates("response_id").set_index("response_id")
+        shared = mine.index.intersection(keys.index)
+        assert len(shared) > 30
+        pd.testing.assert_series_equal(
+            mine.loc[shared, "account_key"], keys.loc[shared], check_names=False
+        )
+        assert ctx.account_matches().mapping.equals(country.account_matches().mapping)
