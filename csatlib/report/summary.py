@@ -292,8 +292,23 @@ def unit_note(ctx: CountryContext) -> str:
     text = f"The customer account is the unit of every interval and test ({accounts:,} accounts"
     if np.isfinite(scores).sum() >= max(ctx.min_n, 2) and accounts >= 2:
         deff = nps(scores, clusters=rows[ctx.cluster].to_numpy(dtype=object)).deff
-        text += f"; design effect of the NPS {deff:.1f}"
+        text += _deff_words(deff)
     return text + ")."
+
+
+def _deff_words(deff: float) -> str:
+    """The NPS design effect as the note under the title states it: a value below 1 (from a
+    few accounts whose scores happen to agree) is named as what it is, and as what the
+    intervals take instead (1: never narrower than for independent respondents); none when
+    every respondent answered alike (0/0)."""
+    if not np.isfinite(deff):
+        return ""
+    if deff < 1:
+        return (
+            f"; design effect of the NPS {deff:.2f}, below 1, so the intervals take 1: none is "
+            "narrower than for independent respondents"
+        )
+    return f"; design effect of the NPS {deff:.1f}"
 
 
 #: How each screen's finding reads in a sentence (shortfall, advantage).

@@ -499,3 +499,28 @@ def test_each_priority_says_the_state_of_its_action_plan() -> None:
         i.startswith("Invoicing:") and i.endswith(" — plan overdue by 12 days.") for i in items
     )
     assert any(i.startswith("Pricing:") and i.endswith(" — no action plan yet.") for i in items)
+
+
+@pytest.mark.parametrize(
+    ("scores", "words"),
+    [
+        # three accounts with the same answers: no spread between accounts, deff 0
+        ([10, 9, 0, 5] * 3, "design effect of the NPS 0.00, below 1, so the intervals take 1"),
+        # each account answers alike and unlike the other: account totals +6 and -6, so
+        # deff = (2/1)(36 + 36) / ((12/11) 12) = 11.0
+        ([10] * 6 + [0] * 6, "design effect of the NPS 11.0)"),
+    ],
+)
+def test_the_note_under_the_title_states_the_design_effect(scores, words) -> None:
+    rows = [
+        ("DE", "2026-Q2", float(s), "ABC"[i // 4] if len(set(scores)) > 2 else "AB"[i // 6])
+        for i, s in enumerate(scores)
+    ]
+    data = pd.DataFrame(rows, columns=["country", "wave", "likelihood_to_recommend", "account"])
+    data.attrs["roles"] = {
+        "country": "country",
+        "likelihood_to_recommend": "nps",
+        "account": "account",
+    }
+    note = summary.unit_note(load_country("DE", responses=data, min_n=MIN_N))
+    assert words in note, note
