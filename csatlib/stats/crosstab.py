@@ -23,7 +23,7 @@ from statsmodels.stats.multitest import multipletests
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
-from csatlib.stats.design import cluster_codes
+from csatlib.stats.design import cluster_codes, interval_se
 from csatlib.stats.multiplicity import adjust, significant
 from csatlib.stats.nps import (
     _adjusted_difference_test,
@@ -369,9 +369,9 @@ def _design_cells(
     design = _domain_design(y, cells, ncells, codes)
     se, _ = _se_and_deff(design)
     est = design.mean
-    if top is None:
-        z = _z_quantile(conf)
-        low, high = est - z * se, est + z * se
+    if top is None:  # the design effect floored at 1 for the interval, as scores_by_group's
+        half = _z_quantile(conf) * interval_se(se, np.sqrt(design.var_own))
+        low, high = est - half, est + half
     else:
         s = _clustered_stats(x, cells, ncells, clusters, (top[0], top[1]), top[2], conf)
         low, high = s["top_box_ci_low"], s["top_box_ci_high"]

@@ -44,7 +44,33 @@ import pandas as pd
 
 from csatlib.errors import DataError
 
-__all__ = ["DomainMeans", "cluster_codes", "linearized_cov", "domain_means"]
+__all__ = ["DomainMeans", "cluster_codes", "linearized_cov", "domain_means", "interval_se"]
+
+
+def interval_se(se: object, se_respondents: object) -> np.ndarray:
+    """The standard error an interval of a clustered mean is built on: the larger of the
+    clustered ``se`` and ``se_respondents``, the same estimator with each respondent its own
+    cluster; NaN where ``se`` is (fewer than two accounts answered).
+
+    .. math:: se_{interval} = \\sqrt{\\max(deff, 1)}\\; se_{respondents}
+              = \\max(se, se_{respondents})
+
+    The design effect is floored at 1, as for the NPS (:func:`csatlib.stats.nps.nps`) and the
+    top-box share (:func:`csatlib.stats.scores.scores_by_group`): a design effect below 1
+    estimated from a few accounts whose answers happen to agree is noise, not a negative
+    correlation within accounts, so no interval is narrower than for independent respondents
+    (Korn & Graubard 1998). The ``se`` itself stays the clustered one (R survey's), which the
+    tests of differences use.
+
+    References
+    ----------
+    Korn, E. L., & Graubard, B. I. (1998). Confidence intervals for proportions with small
+    expected number of positive counts estimated from survey data. Survey Methodology, 24(2),
+    193-201.
+    """
+    clustered = np.asarray(se, dtype=float)
+    own = np.asarray(se_respondents, dtype=float)
+    return np.where(np.isnan(clustered), np.nan, np.fmax(clustered, own))
 
 
 def cluster_codes(clusters: object, n: int) -> np.ndarray:

@@ -269,10 +269,11 @@ def _item_scale(
 
 def _clustered_se(
     frame: pd.DataFrame, keys: list[str], clusters: pd.Series, index: pd.Index
-) -> tuple[np.ndarray, np.ndarray]:
-    """Clustered SE and design effect of the mean index of each group (one design over all
-    rows; :func:`csatlib.stats.design.domain_means`)."""
-    from csatlib.stats.design import domain_means
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clustered SE, design effect and the SE the interval uses
+    (:func:`csatlib.stats.design.interval_se`) of the mean index of each group (one design
+    over all rows; :func:`csatlib.stats.design.domain_means`)."""
+    from csatlib.stats.design import domain_means, interval_se
 
     def label(values: tuple) -> str:
         return "\x1f".join(map(str, values))
@@ -284,7 +285,8 @@ def _clustered_se(
     )
     wanted = [label(k if isinstance(k, tuple) else (k,)) for k in index]
     table = result.table.reindex(wanted)
-    return table["se"].to_numpy(float), table["deff"].to_numpy(float)
+    se, own = table["se"].to_numpy(float), table["se_respondents"].to_numpy(float)
+    return se, table["deff"].to_numpy(float), interval_se(se, own)
 
 
 def _check_scale(scale: tuple[float, float]) -> tuple[float, float]:
@@ -392,7 +394,9 @@ def loyalty_summary(
     With ``cluster`` (the account column) each group is a domain of one design over ``df``
     with accounts as clusters (:func:`csatlib.stats.design.domain_means`, equal to R survey's
     ``svyby(~index, ~group, svydesign(ids = ~account), svymean)``): ``se`` is the clustered
-    linearization SE and the interval is normal, as survey's ``confint``; ``deff`` is added.
+    linearization SE and the interval is normal, as survey's ``confint``, on that SE with the
+    design effect floored at 1 (:func:`csatlib.stats.design.interval_se`: never narrower than
+    for independent respondents); ``deff`` is added.
 
     Parameters
     ----------
@@ -452,8 +456,8 @@ def loyalty_summary(
     out["se"] = out["sd"] / np.sqrt(n)
     half = stats.t.ppf((1 + conf) / 2, np.maximum(n - 1, 1)) * out["se"]
     if cluster is not None:
-        out["se"], out["deff"] = _clustered_se(frame, keys, df[cluster], out.index)
-        half = stats.norm.ppf((1 + conf) / 2) * out["se"]
+        out["se"], out["deff"], se_interval = _clustered_se(frame, keys, df[cluster], out.index)
+        half = stats.norm.ppf((1 + conf) / 2) * se_interval
     out["ci_low"] = out["score"] - half
     out["ci_high"] = out["score"] + half
 

@@ -26,7 +26,7 @@ from statsmodels.stats.proportion import proportion_confint
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
-from csatlib.stats.design import cluster_codes
+from csatlib.stats.design import cluster_codes, interval_se
 from csatlib.stats.multiplicity import (
     CHANGE_LABELS,
     NO_PREVIOUS_WAVE,
@@ -513,11 +513,13 @@ def scores_by_group(
     With ``cluster`` (R ``svyby(~x, ~group, svydesign(ids = ~cluster, data = df), svymean,
     na.rm = TRUE)``): the mean is unchanged, ``se`` is the account-clustered linearization SE of
     :func:`csatlib.stats.design.domain_means` (every account of ``df`` counts in the design) and
-    the interval is normal, :math:`\\bar x \\pm z_{1-\\alpha/2}\\, se`, as survey's ``confint``
-    (no t: the design's degrees of freedom, accounts - 1, are large for any study this reports
-    on). ``deff`` is the clustered variance over the variance with each respondent its own
-    cluster. The top-box interval is Wilson's with the effective sample size
-    :math:`n_{eff} = n / \\max(deff_{top}, 1)` (Korn & Graubard 1998): clustering widens it,
+    the interval is normal, :math:`\\bar x \\pm z_{1-\\alpha/2}\\, \\max(se, se_1)`, as
+    survey's ``confint`` (normal, not t), with :math:`se_1` the SE with each respondent its own
+    cluster: ``deff`` (the clustered variance over that one) is floored at 1 for the interval
+    (:func:`csatlib.stats.design.interval_se`; a few accounts that happen to agree give a
+    design effect below 1, which is noise). The top-box interval is Wilson's with the
+    effective sample size :math:`n_{eff} = n / \\max(deff_{top}, 1)` (Korn & Graubard 1998):
+    clustering widens it,
     never narrows it (a design effect below 1 from a few accounts is noise); where the share
     is 0 or 1, or fewer than two accounts answered, :math:`n_{eff} = n`. A group answered by
     fewer than two accounts has no clustered variance: NaN ``se``, ``deff`` and mean interval.
@@ -680,7 +682,7 @@ def _clustered_stats(
     shares = _domain_design(top, cells, ncells, codes)
     n, mean = means.n, means.mean
     se, deff = _se_and_deff(means)
-    z = _z_quantile(conf)
+    half = _z_quantile(conf) * interval_se(se, np.sqrt(means.var_own))
     share = shares.mean
     top_deff = _se_and_deff(shares)[1]
     widen = np.where(np.isfinite(top_deff) & (top_deff > 1.0), top_deff, 1.0)
@@ -693,8 +695,8 @@ def _clustered_stats(
         "mean": mean,
         "se": se,
         "deff": deff,
-        "ci_low": mean - z * se,
-        "ci_high": mean + z * se,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
         "top_box": share,
         "top_box_ci_low": top_lo,
         "top_box_ci_high": top_hi,
@@ -1250,8 +1252,8 @@ def _mean_rows(
         design = _domain_design(x, cells, ncells, codes)
         n, value = design.n[observed], design.mean[observed]
         se = _se_and_deff(design)[0][observed]
-        z = _z_quantile(conf)
-        ci_low, ci_high = value - z * se, value + z * se
+        half = _z_quantile(conf) * interval_se(se, np.sqrt(design.var_own[observed]))
+        ci_low, ci_high = value - half, value + half
         cov = design.cov(observed, np.where(has, observed[prev], -1))
         with np.errstate(invalid="ignore"):
             change_se = np.sqrt(np.clip(se**2 + se[prev] ** 2 - 2.0 * cov, 0.0, None))

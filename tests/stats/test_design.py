@@ -136,3 +136,60 @@ def test_unknown_account_is_its_own_cluster() -> None:
 
 def test_a_single_cluster_has_no_variance() -> None:
     assert np.isnan(linearized_cov(np.array([0.5, -0.5]), np.array([0, 0]))).all()
+
+
+# Three accounts that answer 1, 2, 3, 4 each: no spread between accounts, so the clustered
+# variance of the mean is 0 (deff 0), while each respondent as its own cluster gives
+# se_1^2 = (12/11) * sum((y - 2.5)^2) / 12^2 = (12/11) * 15 / 144 (closed form).
+_AGREEING = pd.DataFrame(
+    {
+        "rating": [1.0, 2.0, 3.0, 4.0] * 3,
+        "account": np.repeat(["a", "b", "c"], 4),
+        "group": "g",
+        "wave": "2026-Q1",
+    }
+)
+_SE_1 = np.sqrt(12 / 11 * 15 / 144)
+
+
+def test_interval_se_floors_the_design_effect_at_one() -> None:
+    from csatlib.stats.design import interval_se
+
+    got = interval_se([0.0, 0.5, np.nan, 0.2], [0.3, 0.3, 0.3, np.nan])
+    np.testing.assert_allclose(got, [0.3, 0.5, np.nan, 0.2])
+    means = domain_means(_AGREEING["rating"], clusters=_AGREEING["account"]).table
+    assert means["se"].iloc[0] == pytest.approx(0.0, abs=1e-12)
+    assert means["se_respondents"].iloc[0] == pytest.approx(_SE_1)
+
+
+def test_no_interval_of_a_clustered_mean_is_narrower_than_for_respondents() -> None:
+    """Attribute scores, trends, banner tables and the loyalty index all take the design
+    effect floored at 1: three agreeing accounts give the interval of independent
+    respondents, 2.5 +- 1.96 se_1, not a zero-width one."""
+    from scipy import stats as st
+
+    from csatlib.stats.crosstab import crosstab
+    from csatlib.stats.loyalty import loyalty_summary
+    from csatlib.stats.scores import scores_by_group, trends
+
+    half = st.norm.ppf(0.975) * _SE_1
+    expected = (2.5 - half, 2.5 + half)
+    table = scores_by_group(
+        _AGREEING, "rating", "group", scale=(1, 5), cluster="account", min_n=2
+    ).iloc[0]
+    assert table["se"] == pytest.approx(0.0, abs=1e-12)  # the clustered SE is as R has it
+    assert (table["ci_low"], table["ci_high"]) == pytest.approx(expected)
+    trend = trends(
+        _AGREEING, "rating", by="group", cluster="account", min_n=2, nps_column=None
+    ).iloc[0]
+    assert (trend["ci_low"], trend["ci_high"]) == pytest.approx(expected)
+    banner = crosstab(_AGREEING, "group", "wave", "rating", cluster="account", min_n=2)
+    cell = banner.cells.iloc[0]
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(expected)
+    index = _AGREEING.assign(item=_AGREEING["rating"])
+    loyal = loyalty_summary(
+        index, ["item"], by="group", cluster="account", min_n=2, scale=(1.0, 4.0)
+    ).iloc[0]
+    # the index is (rating - 1) / 3 * 100: its interval is the same one, rescaled
+    scaled = tuple((v - 1) / 3 * 100 for v in expected)
+    assert (loyal["ci_low"], loyal["ci_high"]) == pytest.approx(scaled)
