@@ -342,12 +342,31 @@ class CountryContext(CodebookView):
     @cached_property
     def driver_results(self) -> pd.DataFrame:
         """Key drivers of the recommend question (:func:`csatlib.stats.drivers.driver_table` on
-        :attr:`driver_sample`); empty with fewer than two attributes."""
-        from csatlib.stats.drivers import driver_table
+        :attr:`driver_sample`); empty with fewer than two attributes.
+
+        Importance comes from the pooled waves of :attr:`driver_sample`; ``performance`` (and
+        the ``quadrant`` it places) is this wave's mean of each attribute, the figure of
+        :attr:`attribute_scores` (NaN where that cell is suppressed), so the drivers table, the
+        importance–performance chart and the attribute table show one mean, not a pooled one
+        next to this wave's."""
+        from csatlib.stats.drivers import driver_table, importance_performance
 
         if len(self.attributes) < 2:
             return pd.DataFrame()
-        return driver_table(self.driver_sample, self.nps_column, self.attributes, min_n=self.min_n)
+        results = driver_table(
+            self.driver_sample, self.nps_column, self.attributes, min_n=self.min_n
+        )
+        if results.empty or results["suppressed"].any():
+            return results
+        scores = self.attribute_scores
+        shown = scores.loc[~scores["suppressed"].astype(bool)]
+        now = pd.Series(shown["mean"].to_numpy(float), index=shown["measure"].astype(str))
+        attrs = dict(results.attrs)
+        results = results.assign(performance=now.reindex(results.index.astype(str)).to_numpy())
+        quadrants = importance_performance(results["importance"], results["performance"])
+        results["quadrant"] = quadrants["quadrant"].reindex(results.index)
+        results.attrs = attrs
+        return results
 
     @cached_property
     def priorities(self) -> pd.DataFrame:

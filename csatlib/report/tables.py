@@ -370,17 +370,26 @@ def nps_table(groups: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.Data
     return _by_rows(out, by)
 
 
-def loyalty_display(summary: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+def loyalty_display(
+    summary: pd.DataFrame, *, min_n: int, unit: tuple[str, str] | None = None
+) -> pd.DataFrame:
     """Loyalty index (0–100) with CI and Cronbach's alpha, from
     :func:`csatlib.stats.loyalty.loyalty_summary`: one row per group (the columns before
     ``n``), a country named (``"Germany"``), not by its code.
 
     Columns ``n``, ``Loyalty index (0–100)``, ``95% CI``, ``Cronbach's alpha`` (two decimals)
     and, where the summary has the design effect of a clustered interval (``deff``),
-    ``Design effect`` (one decimal). A suppressed group shows its n and no figure.
+    ``Design effect`` (one decimal). A suppressed group shows its n and no figure. ``unit``,
+    ``(word, name)`` such as ``("business unit", "Networking in Germany")``, names a report's
+    one unit when its ``country`` column holds another dimension's value: the row is the
+    name and the header the word, not "Country" over a code.
     """
     sup = _is_suppressed(summary)
     keys = [str(c) for c in summary.columns[: summary.columns.get_loc("n")]]
+    if unit is not None and "country" in keys:
+        word = unit[0][:1].upper() + unit[0][1:]
+        summary = summary.assign(country=unit[1]).rename(columns={"country": word})
+        keys = [word if k == "country" else k for k in keys]
     out = summary[keys].astype(str).copy()
     out["n"] = _counts(summary["n"])
     out["Loyalty index (0–100)"] = [

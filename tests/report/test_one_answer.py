@@ -55,3 +55,22 @@ def test_a_small_country_is_not_enough_data_never_no_problem(processed: Path) ->
     assert (ctx.priorities["verdict"] == "not enough data").all()
     text = str(summary.executive_summary(ctx, summary.nps_headline(ctx)))
     assert "not enough data to tell" in text and "no attribute is" not in text
+
+
+@pytest.mark.parametrize("country", ["DE", "US"])
+def test_the_drivers_and_the_attribute_table_show_one_mean(country: str, processed: Path) -> None:
+    """Importance pools the waves; performance is this wave's mean, the attribute table's, in
+    the key-driver table and the importance-performance chart alike (none for a suppressed
+    cell)."""
+    ctx = context.load_country(country, processed_dir=processed)
+    results = ctx.driver_results
+    assert not results.empty and not results["suppressed"].any()
+    scores = ctx.attribute_scores.set_index("measure")
+    for attribute, performance in results["performance"].items():
+        row = scores.loc[attribute]
+        if row["suppressed"]:
+            assert performance != performance  # NaN: never a suppressed cell's mean
+        else:
+            assert performance == pytest.approx(row["mean"])
+    ipa = ctx.importance_performance
+    assert ipa["performance"].to_dict() == pytest.approx(results["performance"].dropna().to_dict())

@@ -259,6 +259,20 @@ def test_loyalty_display_formats_index_interval_and_alpha() -> None:
     assert "Design effect" not in unclustered.columns
 
 
+def test_loyalty_display_names_a_unit_of_another_dimension() -> None:
+    """A report by business unit keys its rows by the unit's code in ``country``: the table
+    says "Business unit" and the unit's name, not "Country" over "networking"."""
+    summary = _loyalty_summary().iloc[:1].assign(country="networking")
+    out = tables.loyalty_display(summary, min_n=30, unit=("business unit", "Networking in Germany"))
+    assert list(out.index) == ["Networking in Germany"]
+    assert out.columns.name == "Business unit"
+    assert out.iloc[0]["Loyalty index (0–100)"] == "71.3"
+    country = tables.loyalty_display(
+        _loyalty_summary().iloc[:1], min_n=30, unit=("country", "Germany")
+    )
+    assert list(country.index) == ["Germany"] and country.columns.name == "Country"
+
+
 def _gap() -> pd.DataFrame:
     return pd.DataFrame(
         {
