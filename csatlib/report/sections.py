@@ -36,6 +36,7 @@ __all__ = [
     "unit_text",
     "unit_words",
     "UNIT_WORDS",
+    "OTHER_DIMENSION_TEXT",
 ]
 
 
@@ -227,8 +228,10 @@ def prepare_notebook(nb: Any, sections: StudySections, *, dimension: str = "coun
     """A copy of ``nb`` without the cells of the sections the study lacks.
 
     In a report by another dimension than the country, the markdown cells' words for the
-    report's unit ("country", "countries") become the dimension's (:func:`unit_text`); code
-    cells are never changed.
+    report's unit ("country", "countries") become the dimension's (:func:`unit_text`), except
+    in a cell whose metadata has :data:`OTHER_DIMENSION_TEXT`: its text for that case (with
+    ``{unit}`` and ``{units}``) replaces the cell's (where what the cell says differs, not only
+    its words); code cells are never changed.
 
     A cell tagged with several sections is kept when the study has any of them. In place of the
     first removed cell of each absent section comes one markdown cell with its sentence (tagged
@@ -257,12 +260,19 @@ def prepare_notebook(nb: Any, sections: StudySections, *, dimension: str = "coun
             note.metadata["tags"] = ["section-note"]
             cells.append(note)
     if dimension != "country":
+        one, many = unit_words(dimension)
         for cell in cells:
-            if cell.cell_type == "markdown":
+            other = cell.metadata.get(OTHER_DIMENSION_TEXT)
+            if cell.cell_type == "markdown" and other:  # the cell's own words for the case
+                cell.source = str(other).format(unit=one, units=many)
+            elif cell.cell_type == "markdown":
                 cell.source = unit_text(cell.source, dimension)
     out.cells = cells
     return out
 
+
+#: Markdown cell metadata: the cell's text in a report by another dimension than the country.
+OTHER_DIMENSION_TEXT = "text_by_other_dimension"
 
 #: Words for the dimensions a report can be cut by; any other column reads as its own name.
 UNIT_WORDS: dict[str, tuple[str, str]] = {

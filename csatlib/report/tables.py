@@ -336,7 +336,7 @@ def screens_display(
                 if "competitors_n" not in table or table["competitors_n"].sum() > 0
                 else ["none in the data"] * len(table)
             ),
-            "4. rank in country": [
+            "4. rank among own attributes": [
                 _VERDICT_MARK.get(str(v), str(v)) for v in table["rank_verdict"]
             ],
             "Verdict": [
@@ -611,10 +611,14 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
     return _by_rows(out, by)
 
 
-def account_counts_display(counts: pd.DataFrame) -> pd.DataFrame:
+def account_counts_display(
+    counts: pd.DataFrame, *, unit: tuple[str, str] | None = None
+) -> pd.DataFrame:
     """At-risk account counts (:func:`csatlib.loop.accounts.at_risk_counts`), for reading: one
     row per country, named (``"Germany"``), not by its code; the index is unnamed. With the
-    counts' ``declined`` column, "Declined since previous wave" (a significant NPS fall)."""
+    counts' ``declined`` column, "Declined since previous wave" (a significant NPS fall).
+    ``unit``, ``(word, name)``, names a report's one unit of another dimension, as in
+    :func:`loyalty_display`."""
     from csatlib.loop.accounts import DEFAULT_ACCOUNT_MIN_N  # here: the module loads scipy
 
     out = pd.DataFrame(
@@ -638,6 +642,10 @@ def account_counts_display(counts: pd.DataFrame) -> pd.DataFrame:
     if "declined" in counts.columns:  # the at-risk counts of a summary with a trend
         out["Declined since previous wave"] = counts["declined"].astype(int).astype(str)
     key = counts.index.name
+    if unit is not None and key == "country" and len(counts) == 1:
+        out.index = pd.Index([unit[1]])
+        out.columns.name = unit[0][:1].upper() + unit[0][1:]
+        return out
     out.index = pd.Index([_country(c) if key == "country" else str(c) for c in counts.index])
     out.columns.name = label(key, None) if key else None
     return out

@@ -97,6 +97,35 @@ def test_markdown_says_the_dimension_and_code_stays() -> None:
     assert unit_words("cost_centre") == ("cost centre", "cost centres")
 
 
+def test_a_cell_with_its_own_text_for_other_dimensions_says_it() -> None:
+    """The data-quality figures are the whole study's in a report by business unit (cleaning
+    counts by country): that cell says so, instead of "for this business unit"."""
+    import nbformat
+
+    from csatlib import config
+    from csatlib.report.sections import (
+        _BY_KEY,
+        OTHER_DIMENSION_TEXT,
+        StudySections,
+        prepare_notebook,
+    )
+
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "country_report.ipynb", as_version=4)
+    sections = StudySections(available=tuple(_BY_KEY), missing={})  # every section
+    quality = next(c for c in nb.cells if c.source.startswith("## Data quality"))
+    assert "for this country" in quality.source and OTHER_DIMENSION_TEXT in quality.metadata
+    for dimension, words in (("country", "for this country"), ("business_unit", "whole study")):
+        cells = prepare_notebook(nb, sections, dimension=dimension).cells
+        text = next(c.source for c in cells if c.source.startswith("## Data quality"))
+        assert words in text
+    text = next(
+        c.source
+        for c in prepare_notebook(nb, sections, dimension="segment").cells
+        if c.source.startswith("## Data quality")
+    )
+    assert text.endswith("not by segment.")
+
+
 def test_slice_names_are_file_safe_and_distinct_from_country_codes() -> None:
     assert build.slice_name("business_unit", "Enterprise Storage") == (
         "business_unit--enterprise-storage"

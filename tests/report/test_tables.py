@@ -438,7 +438,7 @@ def test_screens_display_says_when_there_are_no_competitors() -> None:
     assert row["1. vs last wave"] == "no previous wave"
     assert row["2. vs other countries"] == "▲ above (+0.40, q <0.001)"
     assert row["3. vs competitors' customers"] == "none in the data"
-    assert row["4. rank in country"] == "▲ top"
+    assert row["4. rank among own attributes"] == "▲ top"
 
 
 def _driver_table() -> pd.DataFrame:
@@ -590,6 +590,13 @@ def test_account_counts_display_formats_counts_and_revenue() -> None:
         "Not assessed (fewer than 3 respondents)": "5",
     }
     assert out.index.name is None and out.columns.name == "Country"
+
+
+def test_account_counts_display_names_a_unit_of_another_dimension() -> None:
+    counts = _at_risk().rename(index={"DE": "networking"})
+    out = tables.account_counts_display(counts, unit=("business unit", "Networking in Germany"))
+    assert list(out.index) == ["Networking in Germany"]
+    assert out.columns.name == "Business unit" and out.iloc[0]["At risk"] == "3"
 
 
 def test_account_counts_display_says_how_many_declined() -> None:
