@@ -590,6 +590,22 @@ def _group_key(dimension: str, within: str = "") -> str:
     return f"{dimension}_in_{within.split('=', 1)[0]}" if within else dimension
 
 
+def _report_title(job: CountryJob) -> str:
+    """The HTML page's title: "CSAT report Germany (DE)", "CSAT report Networking in Germany"
+    (a unit's name from the organisation mapping, not its code), "CSAT global summary"."""
+    from csatlib.report.context import unit_label
+
+    if job.kind == "summary":
+        return "CSAT global summary"
+    if job.dimension == "country":
+        return f"CSAT report {unit_label('country', job.country)} ({job.country})"
+    name = unit_label(job.dimension, job.value, job.processed_dir)
+    if job.within:
+        outer, _, value = job.within.partition("=")
+        name += f" in {unit_label(outer, value, job.processed_dir)}"
+    return f"CSAT report {name}"
+
+
 def cross_cut_name(dimension: str, value: str, within: str, within_value: str) -> str:
     """File name of a cross-cut: "business_unit_in_country--compute--de"."""
     inner = slice_name(dimension, value).split("--", 1)[1]
@@ -993,11 +1009,7 @@ def _build_once(job: CountryJob) -> None:
                     "the notebook wrote no metrics file "
                     f"(parameter metrics_path={staged['metrics']})"
                 )
-            title = (
-                "CSAT global summary"
-                if job.kind == "summary"
-                else f"CSAT report {job.value or job.country}"
-            )
+            title = _report_title(job)
             staged["html"].write_text(render_html(nb, with_code=False, title=title), "utf-8")
             staged["review"].write_text(render_html(nb, with_code=True, title=title), "utf-8")
         except BaseException:

@@ -126,6 +126,19 @@ def test_a_cell_with_its_own_text_for_other_dimensions_says_it() -> None:
     assert text.endswith("not by segment.")
 
 
+def test_a_report_page_is_titled_by_its_unit_name(tmp_path) -> None:
+    from csatlib import config
+
+    def job(country: str = "DE", **kw) -> build.CountryJob:
+        notebook = config.NOTEBOOKS_DIR / "country_report.ipynb"
+        return build.CountryJob(country, notebook, tmp_path, tmp_path, 30, 600, "f", **kw)
+
+    assert build._report_title(job()) == "CSAT report Germany (DE)"
+    unit = job("x", dimension="segment", value="Public sector", within="country=DE")
+    assert build._report_title(unit) == "CSAT report Public sector in Germany"
+    assert build._report_title(job("global", kind="summary")) == "CSAT global summary"
+
+
 def test_slice_names_are_file_safe_and_distinct_from_country_codes() -> None:
     assert build.slice_name("business_unit", "Enterprise Storage") == (
         "business_unit--enterprise-storage"
