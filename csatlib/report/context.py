@@ -432,16 +432,29 @@ class CountryContext(CodebookView):
                 ),
             )
             return at_risk_counts(summary, country=self.country)
-        # a report by another dimension: this unit's respondents, each account in each of its
-        # own countries (where its revenue is booked), the counts summed over the countries
+        # a report by another dimension: this unit's respondents, each account judged in each
+        # of its own countries (where its revenue is booked), then counted once: an account
+        # is at risk in the unit when it is at risk in one of its countries, and its revenue
+        # at stake is summed over those countries (so "9 of 24 accounts" counts the 24 accounts
+        # the note under the title names, not 37 account-country pairs)
         mine = self.responses.loc[self.responses["country"].astype(str) == self.country]
         home = mine.drop(columns="country").rename(columns={"home_country": "country"})
         summary = account_summary(
             home, self.account_matches(), revenue=self.optional_table("revenue"), wave=self.wave
         )
-        counts = at_risk_counts(summary).sum(numeric_only=True).to_frame(self.country).T
-        counts.index.name = "country"
-        return counts.astype({c: int for c in counts.columns if c != "revenue_at_stake_usd"})
+        per_account = at_risk_counts(summary.assign(country=summary["account_key"].astype(str)))
+        counts = pd.DataFrame(
+            {
+                "accounts_assessed": [int((per_account["accounts_assessed"] > 0).sum())],
+                "at_risk": [int((per_account["at_risk"] > 0).sum())],
+                "revenue_at_stake_usd": [float(per_account["revenue_at_stake_usd"].sum())],
+                "at_risk_no_revenue": [int((per_account["at_risk_no_revenue"] > 0).sum())],
+                "not_assessed": [int((per_account["accounts_assessed"] == 0).sum())],
+                "declined": [int((per_account["declined"] > 0).sum())],
+            },
+            index=pd.Index([self.country], name="country"),
+        )
+        return counts
 
     @property
     def at_risk_rule(self) -> str:

@@ -232,3 +232,22 @@ def test_an_account_is_the_same_cluster_in_every_slice(sample) -> None:
             mine.loc[shared, "account_key"], keys.loc[shared], check_names=False
         )
         assert ctx.account_matches().mapping.equals(country.account_matches().mapping)
+
+
+def test_a_unit_counts_each_account_once(sample) -> None:
+    """A business unit's accounts answer in several countries; the report counts accounts,
+    the same ones the note under its title names, not account-country pairs: an account is at
+    risk when it is at risk in one of its countries."""
+    from csatlib.loop.accounts import account_summary
+
+    unit = next(iter(discover_slices(sample, "business_unit").values()))
+    ctx = load_country("", processed_dir=sample, dimension="business_unit", value=unit)
+    counts = ctx.at_risk_counts.iloc[0]
+    accounts = ctx.current[ctx.cluster].nunique()
+    assert counts["accounts_assessed"] + counts["not_assessed"] == accounts
+    mine = ctx.responses.loc[ctx.responses["country"].astype(str) == ctx.country]
+    home = mine.drop(columns="country").rename(columns={"home_country": "country"})
+    summary = account_summary(home, ctx.account_matches(), wave=ctx.wave)
+    assert len(summary) > summary["account_key"].nunique()  # some account in two countries
+    at_risk = summary.loc[summary["at_risk"].fillna(False).astype(bool) & ~summary["suppressed"]]
+    assert counts["at_risk"] == at_risk["account_key"].nunique()
