@@ -105,7 +105,10 @@ def main() -> None:
     n = len(countries)
     print(f"countries: {n}")
     print(f"naive CLI baseline (papermill + 2x nbconvert per country, sequential): {t_naive:.1f} s")
-    print(f"csat reports --force (parallel, pre-warmed kernels, in-process render): {t_ours:.1f} s")
+    print(
+        "csat reports --force (parallel, forked from a pre-warmed server, no kernel, "
+        f"in-process render): {t_ours:.1f} s"
+    )
     print(f"csat reports, nothing changed: {t_again:.2f} s")
     print(f"speed-up vs naive CLI: {t_naive / t_ours:.1f}x")
 

@@ -342,7 +342,8 @@ class CountryContext(CodebookView):
     @cached_property
     def driver_results(self) -> pd.DataFrame:
         """Key drivers of the recommend question (:func:`csatlib.stats.drivers.driver_table` on
-        :attr:`driver_sample`); empty with fewer than two attributes.
+        :attr:`driver_sample`, its bootstrap drawing whole accounts where the study has them);
+        empty with fewer than two attributes.
 
         Importance comes from the pooled waves of :attr:`driver_sample`; ``performance`` (and
         the ``quadrant`` it places) is this wave's mean of each attribute, the figure of
@@ -354,7 +355,11 @@ class CountryContext(CodebookView):
         if len(self.attributes) < 2:
             return pd.DataFrame()
         results = driver_table(
-            self.driver_sample, self.nps_column, self.attributes, min_n=self.min_n
+            self.driver_sample,
+            self.nps_column,
+            self.attributes,
+            min_n=self.min_n,
+            cluster=self.cluster,  # the bootstrap draws accounts, not respondents
         )
         if results.empty or results["suppressed"].any():
             return results

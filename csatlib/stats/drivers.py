@@ -1332,6 +1332,36 @@ def _replicate_corr(x: np.ndarray, counts: np.ndarray, w: np.ndarray) -> np.ndar
         s0 += rw.sum(axis=1)
         s1 += rw @ block
         s2 += rw @ (block[:, :, None] * block[:, None, :]).reshape(stop - start, k * k)
+    return _corr_from_sums(s0, s1, s2, k)
+
+
+def _replicate_corr_clustered(
+    x: np.ndarray, drawn: np.ndarray, codes: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """:func:`_replicate_corr` of a cluster bootstrap from the clusters' moment sums.
+
+    A drawn cluster brings all its respondents, so each replicate's moment sums are the
+    clusters' sums weighted by how often each was drawn: (B x C) @ (C x k^2) instead of
+    (B x n) @ (n x k^2). The cost follows the accounts, not the respondents; the result is
+    :func:`_replicate_corr` of the expanded counts ``drawn[:, codes]`` (tested to rounding).
+    """
+    n, k = x.shape
+    n_clusters = drawn.shape[1]
+    xc = x - (w @ x) / w.sum()
+    wx = w[:, None] * xc
+    cluster_w = np.bincount(codes, weights=w, minlength=n_clusters)
+    cluster_s1 = np.zeros((n_clusters, k))
+    np.add.at(cluster_s1, codes, wx)
+    cluster_s2 = np.zeros((n_clusters, k * k))
+    np.add.at(cluster_s2, codes, (wx[:, :, None] * xc[:, None, :]).reshape(n, k * k))
+    return _corr_from_sums(drawn @ cluster_w, drawn @ cluster_s1, drawn @ cluster_s2, k)
+
+
+def _corr_from_sums(s0: np.ndarray, s1: np.ndarray, s2: np.ndarray, k: int) -> np.ndarray:
+    """Correlation matrices (B, k, k) from each replicate's weighted moment sums: total weight
+    ``s0`` (B), sums ``s1`` (B, k) and cross-products ``s2`` (B, k * k) of centred values; NaN
+    for a replicate in which a variable is constant."""
+    b = len(s0)
     mean = s1 / s0[:, None]
     cov = s2.reshape(b, k, k) / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
     sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
@@ -1597,11 +1627,16 @@ def _bootstrap_replicates(
     if codes is not None and codes.max() < 1:
         return np.empty((0, len(prep.drivers))), np.zeros(n_boot, dtype=bool)
     rng = np.random.default_rng(seed)
-    counts = _resample_counts(rng, len(prep.values), n_boot, codes)
-    if method == "spearman":
-        corr = _replicate_spearman_corr(prep.values, counts, prep.weights)
+    if codes is not None and method != "spearman":  # moments per account, then per draw
+        n_clusters = int(codes.max()) + 1
+        drawn = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot)
+        corr = _replicate_corr_clustered(prep.values, drawn.astype(float), codes, prep.weights)
     else:
-        corr = _replicate_corr(prep.values, counts, prep.weights)
+        counts = _resample_counts(rng, len(prep.values), n_boot, codes)
+        if method == "spearman":
+            corr = _replicate_spearman_corr(prep.values, counts, prep.weights)
+        else:
+            corr = _replicate_corr(prep.values, counts, prep.weights)
     ok = _valid_replicates(corr, regression)
     reps = np.full((n_boot, len(prep.drivers)), np.nan)
     if ok.any():

@@ -1194,3 +1194,18 @@ def test_shapley_recovers_the_true_top_three_drivers_per_country():
     assert len(table) >= 10  # every big country has n >= 300
     wrong = table[~table["same_set"]]
     assert wrong.empty, wrong[["true_top3", "derived_top3"]].to_string()
+
+
+def test_cluster_bootstrap_moments_per_account_equal_those_per_respondent() -> None:
+    """The cluster bootstrap sums each account's moments once and weights them by the draws:
+    the correlations equal those of the expanded per-respondent counts (to rounding), with
+    sampling weights, so its cost follows the accounts, not the rows."""
+    rng = np.random.default_rng(7)
+    n, k, accounts = 600, 4, 25
+    codes = rng.integers(0, accounts, n)
+    x = rng.normal(size=(n, k)) + rng.normal(size=(accounts, k))[codes]
+    w = rng.uniform(0.5, 2.0, n)
+    drawn = rng.multinomial(accounts, np.full(accounts, 1 / accounts), size=40).astype(float)
+    fast = drivers._replicate_corr_clustered(x, drawn, codes, w)
+    slow = drivers._replicate_corr(x, drawn[:, codes], w)
+    np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
