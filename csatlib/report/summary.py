@@ -557,10 +557,19 @@ def driver_notes(results: pd.DataFrame, *, labels: dict[str, str]) -> SafeHTML:
         if r2 is not None and pd.notna(r2)
         else "Shapley decomposition of R²"
     )
-    notes = [
-        f"{explained}; n = {int(attrs.get('n', 0)):,} respondents, 95% intervals from "
-        f"{int(attrs.get('n_boot', 0))} bootstrap resamples."
-    ]
+    clusters = int(attrs.get("n_clusters", 0) or 0)
+    if attrs.get("cluster") and not attrs.get("n_valid"):  # too few accounts to resample
+        notes = [
+            f"{explained}; n = {int(attrs.get('n', 0)):,} respondents in {clusters} accounts: "
+            "too few accounts for bootstrap intervals, so the importances are estimates "
+            "without intervals and the data cannot say which of two attributes matters more."
+        ]
+    else:
+        notes = [
+            f"{explained}; n = {int(attrs.get('n', 0)):,} respondents, 95% intervals from "
+            f"{int(attrs.get('n_boot', 0))} bootstrap resamples"
+            + (f" of the {clusters} accounts." if attrs.get("cluster") else ".")
+        ]
     for driver, reason in (attrs.get("dropped") or {}).items():
         notes.append(f"{label(driver, labels)} left out: {reason}.")
     pairs = {frozenset((r["driver_a"], r["driver_b"])): r for r in attrs.get("differences", [])}

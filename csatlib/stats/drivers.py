@@ -45,6 +45,7 @@ __all__ = [
     "ols_drivers",
     "logit_drivers",
     "bootstrap_importance",
+    "MIN_BOOTSTRAP_CLUSTERS",
     "overlap_notes",
     "stated_importance",
     "stated_vs_derived",
@@ -66,6 +67,11 @@ MAX_SHAPLEY_DRIVERS: int = 24
 ROWS_PER_DRIVER: int = 10
 #: A driver whose R^2 on the other drivers exceeds 1 - this is treated as perfectly collinear.
 _COLLINEAR_TOL: float = 1e-8
+#: Fewest clusters a cluster bootstrap resamples. C clusters allow only
+#: :math:`\\binom{2C-1}{C}` distinct replicates (10 for 3 accounts, 126 for 5): their
+#: percentiles are no interval, and with few clusters the bootstrap understates the variance
+#: (Cameron, Gelbach & Miller 2008). Below it there are no intervals, as for one cluster.
+MIN_BOOTSTRAP_CLUSTERS: int = 10
 #: Rows per block when summing cross-products (bounds temporary memory to a few MB).
 _ROW_BLOCK: int = 65_536
 #: Variance inflation above which a note warns that betas and Pratt weights are unstable.
@@ -1456,7 +1462,10 @@ def bootstrap_importance(
     respondent i of cluster c(i) gets the count c_ri = d_r,c(i). Respondents of one account
     answer alike, so resampling them one by one understates the variance; drawing whole
     accounts keeps their correlation in every replicate. When every respondent is a cluster
-    of its own the draws, and so the results, equal case resampling with the same seed.
+    of its own the draws, and so the results, equal case resampling with the same seed. With
+    fewer than :data:`MIN_BOOTSTRAP_CLUSTERS` clusters there are no intervals (NaN, and no
+    pair said separated or not): so few clusters allow only a few distinct replicates, and
+    the cluster bootstrap needs many clusters (Cameron, Gelbach & Miller 2008).
 
     All replicate correlation matrices come from one matrix product of the (n_boot x n)
     count matrix with the n x k^2 cross-products, and the subset-R^2 lattice is swept for
@@ -1483,6 +1492,8 @@ def bootstrap_importance(
     Cambridge University Press, section 3.8 (hierarchical data).
     Field, C. A. & Welsh, A. H. (2007). Bootstrapping clustered data. Journal of the Royal
     Statistical Society B 69(3), 369-390.
+    Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2008). Bootstrap-based improvements for
+    inference with clustered errors. Review of Economics and Statistics 90(3), 414-427.
     Groemping, U. (2006). relaimpo, section 4 (bootstrap intervals for metrics and ranks).
     Schenker, N. & Gentleman, J. F. (2001). On judging the significance of differences by
     examining the overlap between confidence intervals. The American Statistician 55(3).
@@ -1571,6 +1582,11 @@ def _resampling_notes(cluster: str | None, codes: np.ndarray | None, ok: np.ndar
                 f"one cluster in column {cluster!r}: nothing to resample between clusters, so "
                 "no intervals"
             ]
+        if n_clusters < MIN_BOOTSTRAP_CLUSTERS:
+            return [
+                f"only {n_clusters} clusters in column {cluster!r}: too few to resample (at "
+                f"least {MIN_BOOTSTRAP_CLUSTERS}), so no intervals"
+            ]
         notes.append(
             f"cluster bootstrap: the {n_clusters} clusters of column {cluster!r} are "
             f"resampled, not the {len(codes)} respondents"
@@ -1624,7 +1640,7 @@ def _bootstrap_replicates(
     codes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Importance of the valid replicates (n_valid x p) and which of the n_boot were valid."""
-    if codes is not None and codes.max() < 1:
+    if codes is not None and codes.max() + 1 < MIN_BOOTSTRAP_CLUSTERS:
         return np.empty((0, len(prep.drivers))), np.zeros(n_boot, dtype=bool)
     rng = np.random.default_rng(seed)
     if codes is not None and method != "spearman":  # moments per account, then per draw

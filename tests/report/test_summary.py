@@ -524,3 +524,24 @@ def test_the_note_under_the_title_states_the_design_effect(scores, words) -> Non
     }
     note = summary.unit_note(load_country("DE", responses=data, min_n=MIN_N))
     assert words in note, note
+
+
+def test_driver_notes_say_when_there_are_too_few_accounts_for_intervals() -> None:
+    import numpy as np
+
+    from csatlib.stats.drivers import driver_table
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 3))
+    data = pd.DataFrame(x, columns=["a", "b", "c"]).assign(
+        y=x @ [0.6, 0.3, 0.1] + rng.normal(size=120), account=[f"K{i % 4}" for i in range(120)]
+    )
+    few = summary.driver_notes(
+        driver_table(data, "y", ["a", "b", "c"], cluster="account"), labels={}
+    )
+    assert "in 4 accounts: too few accounts for bootstrap intervals" in str(few)
+    many = data.assign(account=[f"K{i % 30}" for i in range(120)])
+    text = str(
+        summary.driver_notes(driver_table(many, "y", ["a", "b", "c"], cluster="account"), labels={})
+    )
+    assert "bootstrap resamples of the 30 accounts." in text

@@ -841,6 +841,21 @@ def test_one_account_gives_no_intervals():
     assert "nothing to resample" in boot.attrs["notes"][-1]
 
 
+def test_too_few_accounts_give_no_intervals():
+    """Five accounts allow only 126 distinct replicates: no intervals, no pair said separated
+    or not, and a note saying why; the point importances stay."""
+    frame, cols = _random_drivers(200, 3, seed=4)
+    frame["account"] = [f"K{i % 5}" for i in range(len(frame))]
+    boot = drivers.bootstrap_importance(frame, "y", cols, cluster="account")
+    assert boot["ci_low"].isna().all() and boot["rank_ci_low"].isna().all()
+    assert boot.attrs["n_valid"] == 0 and boot["importance"].notna().all()
+    assert all(d["separated"] is None for d in boot.attrs["differences"])
+    assert "only 5 clusters" in boot.attrs["notes"][-1]
+    assert drivers.MIN_BOOTSTRAP_CLUSTERS == 10
+    frame["account"] = [f"K{i % 10}" for i in range(len(frame))]
+    assert drivers.bootstrap_importance(frame, "y", cols, cluster="account").attrs["n_valid"] > 0
+
+
 def test_paired_difference_separates_drivers_whose_intervals_overlap():
     rng = np.random.default_rng(15)
     x1, x2 = rng.normal(size=300), rng.normal(size=300)
