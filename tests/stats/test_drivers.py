@@ -486,6 +486,44 @@ def test_ols_hc3_standard_errors_equal_the_sandwich_formula():
     assert table["p_value"].to_numpy() == pytest.approx(np.asarray(p), rel=1e-8)
 
 
+def _cr1(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Cluster-robust standard errors by the textbook sandwich with the CR1 factor
+    G/(G-1) (N-1)/(N-K) (Cameron & Miller 2015), weighted."""
+    design = np.column_stack([np.ones(len(x)), x])
+    n, k = design.shape
+    xw = design * w[:, None]
+    bread = np.linalg.inv(design.T @ xw)
+    beta = bread @ xw.T @ y
+    score = design * (w * (y - design @ beta))[:, None]
+    labels = np.unique(groups)
+    sums = np.array([score[groups == g].sum(axis=0) for g in labels])
+    factor = len(labels) / (len(labels) - 1) * (n - 1) / (n - k)
+    return np.sqrt(np.diag(factor * bread @ (sums.T @ sums) @ bread))[1:]
+
+
+def test_ols_cluster_standard_errors_equal_the_sandwich_formula():
+    """With accounts, the effects' errors are clustered (CR1) and t has accounts - 1 degrees
+    of freedom: 12 accounts, so t(11)."""
+    frame, cols = _random_drivers(300, 4, seed=21)
+    groups = np.random.default_rng(3).integers(0, 12, 300)
+    frame["account"] = [f"K{g}" for g in groups]
+    x, y = frame[cols].to_numpy(), frame["y"].to_numpy()
+    for w in (np.ones(300), np.random.default_rng(2).uniform(0.5, 2.0, 300)):
+        table = drivers.ols_drivers(frame, "y", cols, weights=w, cluster="account")
+        assert "se_hc3" not in table
+        assert table["se_cluster"].to_numpy() == pytest.approx(_cr1(x, y, w, groups), rel=1e-10)
+    t_crit = stats.t.ppf(0.975, 12 - 1)
+    assert (table["ci_high"] - table["beta"]).to_numpy() == pytest.approx(
+        (t_crit * table["se_cluster"]).to_numpy(), rel=1e-10
+    )
+    # the driver table's "effect of +1 SD" takes them
+    result = drivers.driver_table(frame, "y", cols, cluster="account", n_boot=50)
+    plain = drivers.ols_drivers(frame, "y", cols, cluster="account")
+    assert result["std_ci_high"].reindex(cols).to_numpy() == pytest.approx(
+        plain["std_ci_high"].to_numpy(), rel=1e-10
+    )
+
+
 def _promoter_data(n: int = 600, seed: int = 9) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.integers(1, 11, size=(n, 3)).astype(float)
