@@ -3,9 +3,9 @@ server, talking to the build's worker over one Unix socket.
 
 A Jupyter kernel runs a cell on behalf of a client: every output is a signed ZeroMQ message
 (the cell's input, status busy and idle, each stream write, each figure) that the client
-decodes, validates and files under its cell. For a report that is a sizeable share of its cost
-(about 1 core-second of 4.4 on the sample, measured: the kernel's messaging and the worker's
-client), and none of it is needed when the notebook runs unattended.
+decodes, validates and files under its cell. None of it is needed when the notebook runs
+unattended. Measured on the sample's 13 country reports, built back to back: 45.0
+core-seconds with kernels, 42.6 and 43.4 without.
 
 Here the forked child runs the same IPython shell a kernel runs (:class:`NotebookShell`, an
 :class:`IPython.core.interactiveshell.InteractiveShell` whose outputs are collected instead of
