@@ -370,6 +370,11 @@ def nps_table(groups: pd.DataFrame, *, by: Sequence[str], min_n: int) -> pd.Data
     return _by_rows(out, by)
 
 
+def _unit_heading(unit: tuple[str, str]) -> str:
+    """The header over a report's one unit, ``("business unit", name)`` -> "Business unit"."""
+    return unit[0][:1].upper() + unit[0][1:]
+
+
 def loyalty_display(
     summary: pd.DataFrame, *, min_n: int, unit: tuple[str, str] | None = None
 ) -> pd.DataFrame:
@@ -387,7 +392,7 @@ def loyalty_display(
     sup = _is_suppressed(summary)
     keys = [str(c) for c in summary.columns[: summary.columns.get_loc("n")]]
     if unit is not None and "country" in keys:
-        word = unit[0][:1].upper() + unit[0][1:]
+        word = _unit_heading(unit)
         summary = summary.assign(country=unit[1]).rename(columns={"country": word})
         keys = [word if k == "country" else k for k in keys]
     out = summary[keys].astype(str).copy()
@@ -644,7 +649,7 @@ def account_counts_display(
     key = counts.index.name
     if unit is not None and key == "country" and len(counts) == 1:
         out.index = pd.Index([unit[1]])
-        out.columns.name = unit[0][:1].upper() + unit[0][1:]
+        out.columns.name = _unit_heading(unit)
         return out
     out.index = pd.Index([_country(c) if key == "country" else str(c) for c in counts.index])
     out.columns.name = label(key, None) if key else None
