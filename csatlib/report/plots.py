@@ -20,12 +20,14 @@ named without a point) and a suppressed heatmap cell is blank and marked "s".
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import LayoutEngine
 
 from csatlib.errors import DataError, require_columns
 
@@ -51,6 +53,7 @@ __all__ = [
     "DISPLAY_DPI",
     "RENDER_DPI",
     "HEATMAP_CMAP",
+    "PanelGridLayout",
 ]
 
 #: Colours by NPS category (Okabe-Ito vermillion, grey and blue: no red-green pair, so the
@@ -199,6 +202,107 @@ def show_inline() -> bool:
 def new_figure(width: float = 7.0, height: float = 3.6) -> Figure:
     """Return a new Figure not registered with pyplot, drawn at :data:`RENDER_DPI`."""
     return Figure(figsize=(width, height), dpi=RENDER_DPI, layout="constrained")
+
+
+class PanelGridLayout(LayoutEngine):
+    """Lays out a grid of panels that share both axes (:func:`small_multiples_chart`) from the
+    extents of a few artists, instead of the constrained layout's tight box of every panel.
+
+    The margins are what the drawn text needs, measured with the figure's renderer:
+
+    * left: the figure's y label, then the first panel's y tick labels;
+    * top: the figure's title, then the first panel's title;
+    * bottom: the figure's x label, then the last panel's x tick labels;
+    * between rows: a panel's title (and tick labels, when a panel above an empty cell of the
+      last row shows them); between columns: how far a panel's title or tick labels reach
+      beyond its sides.
+
+    Each gap has ``pad`` inches around it. A long panel title is wrapped by the chart; when two
+    neighbours' titles are still wider than their panels, the gap between columns widens (by at
+    most a third of the width). The constrained layout measures every panel: 0.14 to 0.38 s
+    for the eight panels of a sample country report; this measures two, in about 0.03 s.
+    """
+
+    _adjust_compatible = True
+    _colorbar_gridspec = False
+
+    def __init__(self, axes: Sequence[Any], ncols: int, *, pad: float = 0.05) -> None:
+        super().__init__()
+        self._params = {"pad": pad}
+        self.axes, self.ncols = list(axes), ncols
+
+    def set(self, *, pad: float | None = None) -> None:
+        """Change the padding (inches) around each gap."""
+        if pad is not None:
+            self._params["pad"] = pad
+
+    def execute(self, fig: Figure) -> None:
+        """Set the figure's subplot parameters and place its title and axis labels."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+        renderer = canvas.get_renderer()
+        width, height = fig.get_size_inches() * fig.dpi
+        pad = self._params["pad"] * fig.dpi
+        first, last = self.axes[0], self.axes[-1]
+        measured = [first] if last is first else [first, last]
+        outer = [ax.get_tightbbox(renderer) for ax in measured]
+        top_over = max(0.0, outer[0].y1 - first.bbox.y1)
+        left_over = max(0.0, first.bbox.x0 - outer[0].x0)
+        below = max(0.0, last.bbox.y0 - outer[-1].y0)
+        # how far the rotated tick labels (and titles) reach past a panel on the right: the next
+        # panel's reach to the left runs diagonally below it, as under the constrained layout
+        side = max(0.0, *(box.x1 - ax.bbox.x1 for ax, box in zip(measured, outer, strict=True)))
+        titles = [ax.title.get_window_extent(renderer) for ax in self.axes]
+        top_over += max(t.height for t in titles) - titles[0].height  # the tallest title
+        # the widest two titles side by side (half of each reaches into the gap between them)
+        pairs = [
+            (titles[k].width + titles[k + 1].width) / 2
+            for k in range(len(titles) - 1)
+            if (k + 1) % self.ncols
+        ]
+        widest = max(pairs, default=0.0)
+
+        def extent(text: Any, along: str) -> float:
+            if text is None or not text.get_text():
+                return 0.0
+            box = text.get_window_extent(renderer)
+            return float(box.height if along == "height" else box.width)
+
+        title = extent(getattr(fig, "_suptitle", None), "height")
+        xlabel = extent(getattr(fig, "_supxlabel", None), "height")
+        ylabel = extent(getattr(fig, "_supylabel", None), "width")
+        left = pad + ylabel + pad + left_over + pad
+        right = pad + side
+        top = pad + title + pad + top_over + pad
+        bottom = pad + xlabel + pad + below + pad
+        nrows = -(-len(self.axes) // self.ncols)
+        labelled_above = nrows > 1 and len(self.axes) % self.ncols != 0
+        hgap = top_over + 2 * pad + (below if labelled_above else 0.0)
+        wgap = 2 * pad + side
+        room = width - left - right
+        if widest:  # no panel's title reaches its neighbour's
+            wgap = max(wgap, min(self.ncols * (widest + 2 * pad) - room, room / 3))
+        panel_w = (room - (self.ncols - 1) * wgap) / self.ncols
+        panel_h = (height - top - bottom - (nrows - 1) * hgap) / nrows
+        if panel_w <= 0 or panel_h <= 0:  # the text leaves no room: keep matplotlib's defaults
+            return
+        fig.subplots_adjust(
+            left=left / width,
+            right=1 - right / width,
+            bottom=bottom / height,
+            top=1 - top / height,
+            wspace=wgap / panel_w,
+            hspace=hgap / panel_h,
+        )
+        for name, x, y in (
+            ("_suptitle", 0.5, 1 - pad / height),
+            ("_supxlabel", 0.5, pad / height),
+            ("_supylabel", pad / width, 0.5),
+        ):
+            text = getattr(fig, name, None)
+            if text is not None:
+                text.set_position((x, y))
 
 
 def suppressed_figure(title: str, *, n: int, min_n: int) -> Figure:
@@ -660,6 +764,11 @@ def _n_per(rows: pd.DataFrame, key: str) -> str:
     return ", ".join(f"{k}: {int(n):,}" for k, n in counts.items())
 
 
+def _wrapped(text: str, width: int) -> str:
+    """``text`` with each of its lines wrapped at ``width`` characters (a panel's title)."""
+    return "\n".join(textwrap.fill(line, width) or line for line in text.split("\n"))
+
+
 def small_multiples_chart(
     trends_table: pd.DataFrame,
     *,
@@ -729,7 +838,7 @@ def small_multiples_chart(
         _interval_line(ax, xs, shown["value"], shown["ci_low"], shown["ci_high"])
         if np.isnan(shown["value"]).all():
             ax.text(0.5, 0.5, "suppressed", transform=ax.transAxes, ha="center", color="#777777")
-        ax.set_title(_label(measure, labels), fontsize=9)
+        ax.set_title(_wrapped(_label(measure, labels), 24), fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(labelsize=8)
         # a panel with no panel below it shows the wave labels
@@ -738,6 +847,7 @@ def small_multiples_chart(
     fig.supxlabel("Wave", fontsize=9)
     fig.supylabel(ylabel, fontsize=9)
     fig.suptitle(f"{title}\n(n per wave: {_n_per(rows, 'wave')})", fontsize=10)
+    fig.set_layout_engine(PanelGridLayout(grid[: len(measures)], ncols))
     return fig
 
 

@@ -402,6 +402,36 @@ def test_small_multiples_draw_one_panel_per_measure_on_one_y_axis() -> None:
         )
 
 
+@pytest.mark.parametrize("waves", [("2026-Q1", "2026-Q2"), ("FY2025 first half", "FY2026 H1")])
+def test_small_multiples_layout_keeps_every_text_on_the_figure_and_apart(waves) -> None:
+    measures = ("a", "b", "c", "d", "e", "f")
+    trends = _trends(measures)
+    trends = trends.loc[trends["wave"].isin(["2026-Q1", "2026-Q2"])]
+    trends["wave"] = trends["wave"].map(dict(zip(["2026-Q1", "2026-Q2"], waves, strict=True)))
+    labels = {"a": "Responsiveness of the technical support team when escalated", "b": "Price"}
+    fig = plots.small_multiples_chart(
+        trends, measures=list(measures), labels=labels, title="Attributes", ylabel="Mean"
+    )
+    assert isinstance(fig.get_layout_engine(), plots.PanelGridLayout)
+    assert plots.figure_png(fig) is not None  # laid out and drawn
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    texts = [fig._suptitle, fig._supxlabel, fig._supylabel]
+    texts += [ax.title for ax in fig.axes]
+    texts += [t for ax in fig.axes for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    for text in (t for t in texts if t.get_visible() and t.get_text()):
+        box = text.get_window_extent(renderer)
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, text.get_text()
+        assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, text.get_text()
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    for k, box in enumerate(titles):  # titles clear of each other and of every panel
+        assert not any(box.overlaps(other) for other in titles[k + 1 :])
+        assert not any(box.overlaps(ax.bbox) for ax in fig.axes)
+    assert "\n" in fig.axes[0].get_title()  # a long label is wrapped
+    title = fig._suptitle.get_window_extent(renderer)
+    assert not any(title.overlaps(box) for box in titles)
+
+
 def test_nps_by_wave_chart_leaves_a_suppressed_wave_out_and_says_so() -> None:
     trends = pd.DataFrame(
         {
