@@ -20,7 +20,7 @@ from support.studies import write_study
 from csatlib import config
 from csatlib.ingest.clean import build_processed
 from csatlib.report import context, summary
-from csatlib.report.build import discover_slices
+from csatlib.report.build import discover_cross_cuts, discover_slices
 from csatlib.report.context import load_country, remembered, study_key, warm_up
 from csatlib.report.overview import load_study
 from csatlib.stats.screens import four_screens
@@ -251,3 +251,44 @@ def test_a_unit_counts_each_account_once(sample) -> None:
     assert len(summary) > summary["account_key"].nunique()  # some account in two countries
     at_risk = summary.loc[summary["at_risk"].fillna(False).astype(bool) & ~summary["suppressed"]]
     assert counts["at_risk"] == at_risk["account_key"].nunique()
+
+
+@pytest.mark.parametrize("within", ["", "country=DE"])
+def test_a_unit_takes_its_accounts_from_the_country_reports_summary(
+    sample, within, monkeypatch
+) -> None:
+    """A business unit holds every response of its accounts in each country, so its at-risk
+    counts come from the summary the country reports share; they equal the unit's own."""
+    from csatlib.report.context import CountryContext
+
+    made = {}
+    units = discover_slices(sample, "business_unit").values()
+    if within:
+        cuts, _ = discover_cross_cuts(sample, "business_unit/country", min_n=30)
+        units = [value for _, value, where in cuts.values() if where == within]
+    assert units
+    for unit in units:
+        ctx = load_country(
+            "", processed_dir=sample, dimension="business_unit", value=unit, within=within
+        )
+        made[unit] = (ctx._study_account_rows(_home(ctx)) is not None, ctx.at_risk_counts)
+    assert all(shared for shared, _ in made.values())
+    monkeypatch.setattr(CountryContext, "_study_account_rows", lambda self, home: None)
+    for unit, (_, counts) in made.items():
+        ctx = load_country(
+            "", processed_dir=sample, dimension="business_unit", value=unit, within=within
+        )
+        pd.testing.assert_frame_equal(ctx.at_risk_counts, counts)
+
+
+def test_a_unit_with_part_of_an_account_makes_its_own_summary(sample) -> None:
+    unit = next(iter(discover_slices(sample, "business_unit").values()))
+    ctx = load_country("", processed_dir=sample, dimension="business_unit", value=unit)
+    home = _home(ctx)
+    assert ctx._study_account_rows(home) is not None
+    assert ctx._study_account_rows(home.iloc[1:]) is None  # one response of a pair left out
+
+
+def _home(ctx):
+    mine = ctx.responses.loc[ctx.responses["country"].astype(str) == ctx.country]
+    return mine.drop(columns="country").rename(columns={"home_country": "country"})
