@@ -30,6 +30,7 @@ __all__ = [
     "scale",
     "links",
     "has_role",
+    "id_column",
     "has_competitors",
     "email_column",
     "own_customers",
@@ -109,6 +110,13 @@ def names(df: pd.DataFrame | Mapping[str, Any], role: str) -> list[str]:
     """Columns with a codebook role, in codebook order (of a frame: only those it has)."""
     present = set(df.columns) if isinstance(df, pd.DataFrame) else None
     return [n for n, r in roles(df).items() if r == role and (present is None or n in present)]
+
+
+def id_column(df: pd.DataFrame, default: str = "response_id") -> str:
+    """The respondent id column of ``df``: the one with codebook role ``id`` (a codebook may
+    call it anything, e.g. ``rid``), else ``default``."""
+    found = names(df, "id")
+    return found[0] if found else default
 
 
 def has_role(df: pd.DataFrame | Mapping[str, Any], role: str) -> bool:

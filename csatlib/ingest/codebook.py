@@ -42,6 +42,7 @@ __all__ = [
     "load_codebook",
     "parse_codebook",
     "RESERVED_NAMES",
+    "FIXED_NAMES",
     "NPS_SCALE",
     "ORGANISATION_ROLES",
     "read_yaml",
@@ -100,6 +101,8 @@ _SINGLE_ROLES: frozenset[str] = frozenset(
     | {"ticket_closed", "survey_sent"}  # when the ticket was closed, when its survey was sent
     | ORGANISATION_ROLES
 )
+#: Roles whose column has a fixed canonical name: the reports are cut and compared by them.
+FIXED_NAMES: dict[str, str] = {"country": "country", "wave": "wave"}
 ValueType = Literal["int", "float", "string", "category", "bool", "date"]
 _TYPES: tuple[str, ...] = get_args(ValueType)
 #: Columns added by cleaning; a codebook may not use these names for its own columns.
@@ -838,6 +841,16 @@ def _check_columns(ctx: _Context, columns: dict[str, ColumnSpec], raw: Mapping) 
             raise CodebookError(
                 f"{ctx.where(names[1], raw, names[1])}role {role!r} may appear once; columns "
                 f"{', '.join(map(repr, names))} all have it"
+            )
+    for role, fixed in FIXED_NAMES.items():
+        names = [n for n, s in columns.items() if s.role == role]
+        if names and names[0] != fixed:
+            source = columns[names[0]].source
+            raise CodebookError(
+                f"{ctx.where(names[0], raw, names[0])}the column with role {role!r} must be "
+                f"named {fixed!r}, found {names[0]!r}: every report, list and slice finds it by "
+                f"that name. Write `{fixed}: {{source: {source}, role: {role}}}` (the export's "
+                f"column keeps its name {source!r}; give it a label to show another word)"
             )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from csatlib import roles
 from csatlib.config import DEFAULT_CONF
 from csatlib.errors import DataError
 from csatlib.text.cit_codebook import load_cit_codebook
@@ -189,7 +190,7 @@ def rule_coder_accuracy(
     codebook_path: str | Path | Mapping[str, Any],
     hand_codes_path: str | Path,
     fields: Mapping[str, str] | None = None,
-    id_col: str = "response_id",
+    id_col: str | None = None,
     conf: float = DEFAULT_CONF,
 ) -> CoderAccuracy | None:
     """The rule coder's precision and recall on the study's hand-coded sample.
@@ -235,6 +236,7 @@ def rule_coder_accuracy(
     # incident ids are "<response_id>|<field>|<position>" (split_incidents): split only the
     # responses the sheet names, not the whole study
     ids = {i.rsplit("|", 2)[0] for i in named}
+    id_col = id_col or roles.id_column(responses)
     rows = responses.loc[responses[id_col].astype(str).isin(ids).to_numpy()]
     incidents = split_incidents(rows, id_col=id_col, fields=fields, country_col=None)
     found = named & set(incidents["incident_id"].astype(str))

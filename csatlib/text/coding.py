@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csatlib import roles
 from csatlib.errors import DataError, require_columns
 from csatlib.text.cit_codebook import CitCodebook, load_cit_codebook
 from csatlib.text.code_tables import _empty_codes, _standardize_codes
@@ -58,7 +59,7 @@ _SPLIT_RE = re.compile(
 def split_incidents(
     df: pd.DataFrame,
     *,
-    id_col: str = "response_id",
+    id_col: str | None = None,
     fields: Mapping[str, str] | None = None,
     country_col: str | None = "country",
 ) -> pd.DataFrame:
@@ -69,7 +70,8 @@ def split_incidents(
     df
         Responses (``responses.parquet`` or similar), one row per response.
     id_col
-        Response id column (unique, not missing).
+        Response id column (unique, not missing); default the column with codebook role
+        ``id`` (:func:`csatlib.roles.id_column`), else ``response_id``.
     fields
         Field name -> text column; default ``{"like": "text_like", "dislike": "text_dislike"}``.
         Field names must be keys of :data:`VALENCE`.
@@ -98,6 +100,7 @@ def split_incidents(
         raise DataError(
             f"split_incidents: unknown field name(s) {unknown}; expected keys of {dict(VALENCE)}"
         )
+    id_col = id_col or roles.id_column(df)
     needed = [id_col, *fields.values()] + ([country_col] if country_col else [])
     require_columns(df, needed, "split_incidents")
     ids = _response_ids(df, id_col)
@@ -321,7 +324,7 @@ def code_responses(
     *,
     codebook_path: str | Path | Mapping[str, Any],
     fields: Mapping[str, str] | None = None,
-    id_col: str = "response_id",
+    id_col: str | None = None,
     country_col: str | None = "country",
 ) -> CodedIncidents:
     """Split responses' like / dislike answers into incidents and rule-code them.

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from csatlib import roles
 from csatlib.config import DEFAULT_MIN_N
 from csatlib.errors import DataError, require_columns
 from csatlib.text.cit_codebook import CitCodebook, default_problem
@@ -133,7 +134,7 @@ def share_table(
     min_n: int = DEFAULT_MIN_N,
     codebook: CitCodebook | None = None,
     respondents: pd.DataFrame | None = None,
-    id_col: str = "response_id",
+    id_col: str | None = None,
 ) -> pd.DataFrame:
     """Percent of incidents mentioning each benefit (or attribute), a row per group and valence.
 
@@ -145,7 +146,8 @@ def share_table(
         Optional responses whose incidents alone are counted, e.g.
         ``roles.own_customers(responses)`` for own-brand customers; default every incident.
     id_col
-        Response id column of ``respondents`` (matched with ``incidents["response_id"]``).
+        Response id column of ``respondents`` (matched with ``incidents["response_id"]``);
+        default its column with codebook role ``id``, else ``response_id``.
 
     Returns
     -------
@@ -156,6 +158,7 @@ def share_table(
         (``n < min_n``).
     """
     if respondents is not None:
+        id_col = id_col or roles.id_column(respondents)
         require_columns(respondents, [id_col], "share_table")
         require_columns(incidents, ["response_id"], "share_table")
         ids = respondents[id_col].astype("string").str.strip()

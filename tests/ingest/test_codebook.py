@@ -361,3 +361,18 @@ def test_organisation_roles_are_single_category_columns(tmp_path):
     two = {**columns, "product_2": {"source": "p2", "role": "product"}}
     with pytest.raises(CodebookError, match="role 'product' may appear once"):
         parse_codebook({"kind": "responses", "columns": two})
+
+
+@pytest.mark.parametrize("role", ["country", "wave"])
+def test_the_country_and_wave_columns_have_their_fixed_names(role):
+    columns = {"rid": {"source": "i", "role": "id"}, "market": {"source": "Market", "role": role}}
+    with pytest.raises(
+        CodebookError,
+        match=(
+            f"column 'market': the column with role '{role}' must be named '{role}', found "
+            f"'market'.*Write `{role}: {{source: Market, role: {role}}}`"
+        ),
+    ):
+        parse_codebook({"kind": "responses", "columns": columns})
+    columns[role] = columns.pop("market")  # the fixed name: any id name is fine
+    assert parse_codebook({"kind": "responses", "columns": columns}).columns[role].source == "Market"

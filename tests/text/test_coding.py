@@ -103,6 +103,15 @@ def test_split_columns_ids_and_valence() -> None:
     assert set(again["incident_id"]) == set(got["incident_id"])
 
 
+def test_split_finds_the_id_column_by_its_role() -> None:
+    """A codebook may name the respondent id anything (``rid``): its role finds it."""
+    df = pd.DataFrame({"rid": ["R_1", "R_2"], "text_like": ["a; b", "c"], "country": ["DE", "FR"]})
+    df.attrs["roles"] = {"rid": "id", "text_like": "text_like", "country": "country"}
+    got = coding.split_incidents(df, fields={"like": "text_like"})
+    assert got["incident_id"].tolist() == ["R_1|like|1", "R_1|like|2", "R_2|like|1"]
+    assert got["response_id"].tolist() == ["R_1", "R_1", "R_2"]
+
+
 def test_split_validates_input() -> None:
     df = pd.DataFrame({"response_id": ["a", "a"], "text_like": ["x", "y"], "text_dislike": ""})
     with pytest.raises(DataError, match="must be unique; duplicated: a"):
