@@ -8,6 +8,8 @@ on stderr and exit code 1; nothing else is caught.
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -37,7 +39,32 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _follow_study(processed_dir: Path) -> None:
+    """Read the study's other inputs (targets, action plans, aliases, follow-up rules,
+    invitations, CIT codebook and hand codes) from the raw folder ``processed_dir`` was made
+    from, as ``csat data`` recorded it, when ``CSAT_RAW_DIR`` does not name one: the project's
+    sample folder would otherwise lend its targets and aliases to another study's reports.
+    When ``CSAT_RAW_DIR`` names another folder than the recorded one, say so on stderr."""
+    recorded = config.recorded_raw_dir(processed_dir)
+    if recorded is None:
+        return
+    if os.environ.get("CSAT_RAW_DIR", "").strip():
+        if recorded.resolve() != config.RAW_DIR.resolve():
+            print(
+                f"csat: note: {processed_dir} was made from {recorded}, but CSAT_RAW_DIR names "
+                f"{config.RAW_DIR}: targets, action plans, aliases and rules are read from the "
+                "latter",
+                file=sys.stderr,
+            )
+        return
+    if not recorded.is_dir() or recorded.resolve() == config.RAW_DIR.resolve():
+        return
+    os.environ["CSAT_RAW_DIR"] = str(recorded)  # for the build's own processes too
+    importlib.reload(config)
+
+
 def _cmd_reports(args: argparse.Namespace) -> int:
+    _follow_study(Path(args.processed_dir))
     from csatlib.report.build import build_reports
 
     countries = [c.strip().upper() for c in args.countries.split(",")] if args.countries else None
@@ -94,6 +121,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
+    _follow_study(Path(args.processed_dir))
     from csatlib.ingest.clean import load_processed
     from csatlib.ingest.extract import write_extract
     from csatlib.report.context import with_account_key

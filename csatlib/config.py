@@ -33,6 +33,9 @@ __all__ = [
     "DEFAULT_RAW_DIR",
     "project_root",
     "raw_dir",
+    "RAW_DIR_STAMP",
+    "record_raw_dir",
+    "recorded_raw_dir",
 ]
 
 #: Smallest group for which an estimate is shown; smaller cells are reported as suppressed.
@@ -104,3 +107,32 @@ INVITATIONS: Path = RAW_DIR / "invitations.csv"
 #: raw folder, read by ``csat data`` when present (docs/organisation.md). No fallback: it names
 #: one study's accounts.
 ORGANISATION: Path = RAW_DIR / "organisation.yaml"
+
+#: The file in a processed folder naming the raw folder its tables were made from (written by
+#: ``csat data`` and by the Makefile), so that the reports of that folder read the same study's
+#: targets, action plans, aliases, rules and invitations.
+RAW_DIR_STAMP: str = ".raw_dir"
+
+
+def record_raw_dir(processed_dir: str | Path, raw: str | Path) -> None:
+    """Name ``raw`` (made absolute, links kept as ``make``'s ``abspath`` keeps them) in
+    ``processed_dir``'s :data:`RAW_DIR_STAMP`; the file is written only when it changes, so
+    that ``make`` does not see a newer stamp than the tables it stands for."""
+    stamp = Path(processed_dir) / RAW_DIR_STAMP
+    text = os.path.abspath(Path(raw).expanduser())
+    try:
+        if stamp.read_text(encoding="utf-8").strip() == text:
+            return
+    except OSError:
+        pass
+    stamp.write_text(text + "\n", encoding="utf-8")
+
+
+def recorded_raw_dir(processed_dir: str | Path) -> Path | None:
+    """The raw folder ``processed_dir``'s tables were made from (:func:`record_raw_dir`), or
+    None when the folder does not say."""
+    try:
+        text = (Path(processed_dir) / RAW_DIR_STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return Path(text) if text else None

@@ -95,7 +95,13 @@ import pandas as pd
 from pandas.api.types import is_string_dtype
 
 from csatlib import roles
-from csatlib.config import ACCOUNT_ALIASES, ORGANISATION, PROCESSED_DIR, RAW_DIR
+from csatlib.config import (
+    ACCOUNT_ALIASES,
+    ORGANISATION,
+    PROCESSED_DIR,
+    RAW_DIR,
+    record_raw_dir,
+)
 from csatlib.errors import CodebookError, DataError, ExportError
 from csatlib.ingest.codebook import (
     ORGANISATION_ROLES,
@@ -1963,6 +1969,7 @@ def build_processed(
         stale = _write_outputs(
             out_dir, by_kind, schemas, tables, extra, organisation, log, summary, (books, raw_dir)
         )
+    record_raw_dir(out_dir, raw_dir)
     return BuildSummary(
         out_dir=out_dir,
         outputs={kind: out_dir / f"{kind}.parquet" for kind in tables},

@@ -637,6 +637,7 @@ def test_build_writes_outputs_and_never_touches_raw(ingest_raw_dir, tmp_path):
     assert _checksums(ingest_raw_dir) == before
     assert isinstance(summary, BuildSummary)
     assert sorted(p.name for p in out.iterdir()) == [
+        ".raw_dir",  # the raw folder, which the reports of this folder read (csatlib.config)
         "cleaning_log.csv",
         "cleaning_summary.json",
         "dataset",  # the same tables, partitioned (csatlib.ingest.dataset)
@@ -881,6 +882,7 @@ def test_a_kind_no_longer_in_the_raw_folder_is_removed(ingest_raw_dir, tmp_path)
     (ingest_raw_dir / "moved.csv").rename(ingest_raw_dir / "relationship_survey.csv")
     summary = build_processed(ingest_raw_dir, out)
     assert sorted(p.name for p in out.iterdir()) == [
+        ".raw_dir",
         "cleaning_log.csv",
         "cleaning_summary.json",
         "dataset",

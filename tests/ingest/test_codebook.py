@@ -375,4 +375,5 @@ def test_the_country_and_wave_columns_have_their_fixed_names(role):
     ):
         parse_codebook({"kind": "responses", "columns": columns})
     columns[role] = columns.pop("market")  # the fixed name: any id name is fine
-    assert parse_codebook({"kind": "responses", "columns": columns}).columns[role].source == "Market"
+    book = parse_codebook({"kind": "responses", "columns": columns})
+    assert book.columns[role].source == "Market"

@@ -1,0 +1,62 @@
+"""The reports of a processed folder read its own study's other inputs (targets, action plans,
+aliases, rules): ``csat data`` records the raw folder, ``csat reports`` follows it."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+from support.studies import SHAPES, write_study
+
+from csatlib import cli, config
+from csatlib.ingest.clean import build_processed
+
+
+@pytest.fixture()
+def restore_config(monkeypatch):
+    """Put the configuration back as it was (the environment too) after a test changes it."""
+    monkeypatch.delenv("CSAT_RAW_DIR", raising=False)
+    yield
+    monkeypatch.undo()
+    importlib.reload(config)
+
+
+def test_csat_data_records_its_raw_folder_once(tmp_path) -> None:
+    raw, out = tmp_path / "study", tmp_path / "processed"
+    write_study(raw, next(iter(SHAPES)))
+    build_processed(raw, out)
+    stamp = out / config.RAW_DIR_STAMP
+    assert config.recorded_raw_dir(out) == raw
+    before = stamp.stat().st_mtime_ns
+    config.record_raw_dir(out, raw)  # the same folder: the file is left as it is (make)
+    assert stamp.stat().st_mtime_ns == before
+    assert config.recorded_raw_dir(tmp_path) is None
+
+
+def test_reports_read_the_recorded_study_not_the_sample(tmp_path, restore_config) -> None:
+    raw, out = tmp_path / "study", tmp_path / "processed"
+    raw.mkdir()
+    out.mkdir()
+    config.record_raw_dir(out, raw)
+    cli._follow_study(out)
+    assert raw == config.RAW_DIR
+    assert raw / "targets.csv" == config.TARGETS
+    assert raw / "account_aliases.csv" == config.ACCOUNT_ALIASES
+    assert os.environ["CSAT_RAW_DIR"] == str(raw)  # the build's own processes follow too
+
+
+def test_a_raw_folder_named_by_the_environment_wins_with_a_note(
+    tmp_path, restore_config, monkeypatch, capsys
+) -> None:
+    other, out = tmp_path / "other", tmp_path / "processed"
+    other.mkdir()
+    out.mkdir()
+    config.record_raw_dir(out, tmp_path / "study")
+    monkeypatch.setenv("CSAT_RAW_DIR", str(other))
+    importlib.reload(config)
+    cli._follow_study(out)
+    assert other == config.RAW_DIR
+    assert f"was made from {tmp_path / 'study'}, but CSAT_RAW_DIR names {other}" in (
+        capsys.readouterr().err
+    )
