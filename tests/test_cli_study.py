@@ -60,3 +60,26 @@ def test_a_raw_folder_named_by_the_environment_wins_with_a_note(
     assert f"was made from {tmp_path / 'study'}, but CSAT_RAW_DIR names {other}" in (
         capsys.readouterr().err
     )
+
+
+def test_a_study_without_a_kept_response_stops_the_reports_clearly(
+    tmp_path, restore_config, capsys
+) -> None:
+    raw, out = tmp_path / "study", tmp_path / "processed"
+    raw.mkdir()
+    rows = "id,country,ltr\n" + "".join(f"R{i},,{i % 11}\n" for i in range(40))
+    (raw / "s.csv").write_text(rows, encoding="utf-8")
+    (raw / "s.codebook.yaml").write_text(
+        "kind: responses\nfile: s.csv\ncolumns:\n"
+        "  response_id: {source: id, role: id}\n"
+        "  country: {source: country, role: country}\n"
+        "  likelihood_to_recommend: {source: ltr, role: nps}\n",
+        encoding="utf-8",
+    )
+    build_processed(raw, out)  # every row excluded: missing_country
+    code = cli.main(["reports", "--processed-dir", str(out), "--out-dir", str(tmp_path / "r")])
+    assert code == 1
+    assert (
+        "has no own-brand responses with a country to report (csat data kept 0 of 40 rows): see "
+        "why each row was excluded in"
+    ) in capsys.readouterr().err

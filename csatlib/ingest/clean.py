@@ -40,6 +40,8 @@ ratings, all identical), one ``flagged`` log row per kept row.
 A scale column whose whole-number answers fall outside the codebook's scale more often than
 :data:`MAX_OUT_OF_RANGE_SHARE` (5%, and at least :data:`MIN_OUT_OF_RANGE_VALUES` values) stops
 cleaning with an ExportError: the codebook's scale is wrong (1-5 declared for a 0-10 question).
+So does one whose answers are text that is no whole number as often (labels such as "10 -
+Extremely likely" exported instead of numbers, or decimal commas such as "8,0").
 
 Invariant: for every export, raw rows = kept + excluded (checked; a violation raises DataError).
 Entirely blank lines are not rows (they are counted in the summary as ``blank_rows``).
@@ -603,6 +605,42 @@ def _stripped(cells: _Cells) -> np.ndarray:
     return cells.expand(u.strip() for u in cells.uniques)
 
 
+def _check_numbers_readable(
+    spec: ColumnSpec, cells: _Cells, kind: np.ndarray, per_unique: np.ndarray, *, export: str
+) -> None:
+    """Stop when too many answers of a scale column are text that is no whole number.
+
+    A few are typing errors (set missing, logged ``non_numeric``); many mean the export holds
+    the answers' labels ("10 - Extremely likely") or decimal commas ("8,0"), and setting them
+    missing would drop whole scale points or every answer without a word: the same share as
+    :data:`MAX_OUT_OF_RANGE_SHARE` (and :data:`MIN_OUT_OF_RANGE_VALUES`) stops cleaning.
+    """
+    text = (kind == "not_whole") | (kind == "not_number")
+    answered = text | (kind == "ok") | (kind == "out_of_range")
+    n_text, n_answered = int(per_unique[text].sum()), int(per_unique[answered].sum())
+    if n_text < MIN_OUT_OF_RANGE_VALUES or n_text <= MAX_OUT_OF_RANGE_SHARE * n_answered:
+        return
+    positions = np.flatnonzero(text)
+    common = positions[np.argsort(-per_unique[positions], kind="stable")][:3]
+    examples = [cells.uniques[i].strip() for i in common]
+    share = n_text / n_answered
+    shown = f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
+    low, high = spec.scale  # type: ignore[misc]
+    hint = (
+        "the export writes numbers with a decimal comma: export them with a decimal point or as "
+        "whole numbers"
+        if any(re.fullmatch(r"[+-]?\d+,\d+", e) for e in examples)
+        else "export the answers as numbers (in Qualtrics: 'Use numeric values'), not their "
+        "labels; a code for 'don't know' belongs in the codebook's missing_codes"
+    )
+    raise ExportError(
+        f"export {export!r}, column {spec.name!r} (source {spec.source!r}): {shown} of "
+        f"{n_answered:,} answers are not whole numbers on the scale {low}-{high}, e.g. "
+        f"{', '.join(map(repr, examples))}; {hint} (more than {MAX_OUT_OF_RANGE_SHARE:.0%} "
+        "of the answers unreadable means an export setting, not stray typing errors)"
+    )
+
+
 def _check_scale_fits(
     spec: ColumnSpec, cells: _Cells, kinds: list[str], numbers: list[float], *, export: str
 ) -> None:
@@ -615,6 +653,7 @@ def _check_scale_fits(
     """
     kind = np.asarray(kinds, dtype=object)
     per_unique = np.bincount(cells.codes, minlength=len(kind))
+    _check_numbers_readable(spec, cells, kind, per_unique, export=export)
     whole = (kind == "ok") | (kind == "out_of_range")
     n_whole = int(per_unique[whole].sum())
     n_out = int(per_unique[kind == "out_of_range"].sum())

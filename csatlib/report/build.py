@@ -54,6 +54,7 @@ is that jsonschema, when imported later, skips its "iri" format checkers (2.6 s 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -274,6 +275,17 @@ def discover_countries(processed_dir: Path) -> list[str]:
     return sorted({str(c) for c in own})
 
 
+def _kept_rows(processed_dir: Path) -> str:
+    """How many rows ``csat data`` kept of how many, from the folder's cleaning summary."""
+    try:
+        sources = json.loads((processed_dir / "cleaning_summary.json").read_text("utf-8"))
+        kept = sum(int(s["kept"]) for s in sources["sources"])
+        raw = sum(int(s["raw_rows"]) for s in sources["sources"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no cleaning summary"
+    return f"csat data kept {kept:,} of {raw:,} rows"
+
+
 #: A report by another dimension than the country is published as ``<dimension>--<slug>``.
 _SLICE_NAME = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)--(?P<slug>[a-z0-9-]+)$")
 
@@ -441,6 +453,12 @@ def _build_reports(
     start = time.perf_counter()
     by = _check_by(by)
     available = discover_countries(processed_dir)
+    if not available:
+        raise ReportError(
+            f"{processed_dir / 'responses.parquet'} has no own-brand responses with a country "
+            f"to report ({_kept_rows(processed_dir)}): see why each row was excluded in "
+            f"{processed_dir / 'cleaning_log.csv'}"
+        )
     selected = _selected(countries, available, processed_dir) if "country" in by else []
     slices, skipped = _all_slices(processed_dir, by, min_n)
     case_note = sync_for_build(processed_dir, reports_dir, wave=wave, aliases_path=_aliases_path())

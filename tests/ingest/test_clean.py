@@ -459,6 +459,32 @@ def test_a_wrong_scale_stops_cleaning(write_export):
     )
 
 
+@pytest.mark.parametrize(
+    ("texts", "found", "hint"),
+    [
+        (["4,0"] * 40 + ["2,0"] * 60, "100% of 100 answers", "decimal comma"),
+        (["4"] * 80 + ["5 - Very satisfied"] * 20, "20% of 100 answers", "'Use numeric values'"),
+    ],
+)
+def test_answers_exported_as_text_stop_cleaning(write_export, texts, found, hint):
+    """Decimal commas or the answers' labels instead of numbers: not typing errors, an export
+    setting; setting them missing would drop whole scale points (or every answer) silently."""
+    raw = _rating_export(write_export, "labels.csv", texts + [""] * 10 + ["99"] * 5)
+    with pytest.raises(ExportError) as err:
+        clean_export(raw, _RATING_BOOK)
+    message = str(err.value)
+    assert message.startswith(
+        f"export 'labels.csv', column 'satisfaction' (source 'Q6'): {found} are not whole "
+        f"numbers on the scale 1-5, e.g. {texts[-1]!r}"
+    )
+    assert hint in message
+    # 5 of 100 (5%): stray text, set missing and logged as before
+    result = clean_export(
+        _rating_export(write_export, "few.csv", ["3"] * 95 + ["n/a?"] * 5), _RATING_BOOK
+    )
+    assert result.summary["set_missing"] == {"non_numeric": 5}
+
+
 def test_a_few_stray_values_are_set_missing(write_export):
     assert (MAX_OUT_OF_RANGE_SHARE, MIN_OUT_OF_RANGE_VALUES) == (0.05, 5)
     # 5 of 100 (5%, not more): stray values, set missing and logged as before
