@@ -723,7 +723,16 @@ def attribute_heatmap(
                 f"{[str(c) for c in data.columns]}"
             )
         data = data.set_axis([str(c) for c in data.columns], axis=1)[order]
-    fig = new_figure(1.0 + 0.62 * data.shape[1], 1.2 + 0.45 * data.shape[0])
+    xlabel = "Country (s = suppressed, n below the minimum)"
+    # a column per country, but never narrower than its labels and three inches of cells need
+    # (one country's heatmap was 1.6 inches wide: no room left for the cells)
+    # inches: the attribute labels (about 0.075 a letter) with the axis label, the colour bar
+    rows = 0.075 * max((len(_label(i, labels)) for i in data.index), default=0) + 0.6
+    colour_bar = 1.3
+    width = max(1.0 + 0.62 * data.shape[1], rows + colour_bar + 3.0, 0.075 * len(xlabel) + rows)
+    # the title is centred over the cells and may reach an inch past them on either side
+    title = _wrapped(title, int((width - rows - colour_bar + 2.0) / 0.085))
+    fig = new_figure(width, 1.2 + 0.45 * data.shape[0] + 0.2 * title.count("\n"))
     ax = fig.add_subplot()
     sns.heatmap(
         data.rename(index=lambda i: _label(i, labels)),
@@ -738,7 +747,7 @@ def attribute_heatmap(
     for (i, j), value in np.ndenumerate(data.to_numpy()):
         if np.isnan(value):
             ax.text(j + 0.5, i + 0.5, "s", ha="center", va="center", color="#777777")
-    ax.set_xlabel("Country (s = suppressed, n below the minimum)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("Attribute")
     ax.set_title(title)
     return fig

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -242,6 +244,26 @@ def test_attribute_heatmap_annotates_means_and_marks_suppressed_cells() -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["DE", "NA", "FR"]
     assert fig.axes[1].get_ylabel() == "Mean rating (1–10)"  # the colour bar
     assert ax.get_title() == "Heat" and "suppressed" in ax.get_xlabel()
+
+
+def test_a_one_country_heatmap_has_room_for_its_labels_and_title() -> None:
+    means = pd.DataFrame(
+        {"DE": [7.84, 6.21]}, index=pd.Index(["delivery", "total_cost"], name="attribute")
+    )
+    title = "Mean rating by attribute and country, 2026-Q3 (1,234 respondents)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "constrained_layout not applied"
+        fig = plots.attribute_heatmap(
+            means, title=title, labels={"total_cost": "Total cost of ownership"}, value_label="M"
+        )
+        assert plots.figure_png(fig) is not None
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    assert ax.get_title().replace("\n", " ") == title  # wrapped, every word kept
+    for text in [ax.title, ax.xaxis.label, *ax.get_yticklabels()]:
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, text.get_text()
+    assert ax.bbox.width >= 2.5 * fig.dpi  # inches of cells, not what the labels leave
 
 
 def test_trend_chart_leaves_a_suppressed_cell_out() -> None:
