@@ -2037,16 +2037,17 @@ def _change_tests(valid: pd.DataFrame, category_by: str) -> pd.DataFrame:
     groups = [grp.to_numpy(dtype=float) for _, grp in g if len(grp) > 0]
     rows = []
     if len(groups) >= 2 and sum(len(v) for v in groups) > len(groups):
-        try:
-            h, p = stats.kruskal(*groups)
-        except ValueError:  # all values identical
-            h, p = np.nan, np.nan
+        # every value identical: no ranks to compare (scipy would warn and divide by zero)
+        same = np.ptp(np.concatenate(groups)) == 0
+        h, p = (np.nan, np.nan) if same else stats.kruskal(*groups)
         rows.append(("kruskal_wallis", float(h), len(groups) - 1, float(p), len(valid)))
     else:
         rows.append(("kruskal_wallis", np.nan, np.nan, np.nan, len(valid)))
     measure = valid["ltr_mean" if category_by == "mean_ltr" else "nps"].astype(float)
-    if len(valid) >= 3:
-        rho, p = stats.spearmanr(measure, valid["revenue_change_pct"].astype(float))
+    change = valid["revenue_change_pct"].astype(float)
+    # a constant measure or change has no ranking: no correlation (not scipy's warning)
+    if len(valid) >= 3 and measure.nunique() > 1 and change.nunique() > 1:
+        rho, p = stats.spearmanr(measure, change)
         rows.append(("spearman", float(rho), np.nan, float(p), len(valid)))
     else:
         rows.append(("spearman", np.nan, np.nan, np.nan, len(valid)))

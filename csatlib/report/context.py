@@ -436,7 +436,7 @@ class CountryContext(CodebookView):
                     wave=self.wave,
                 ),
             )
-            return at_risk_counts(summary, country=self.country)
+            return self._without_revenue(at_risk_counts(summary, country=self.country))
         # a report by another dimension: this unit's respondents, each account judged in each
         # of its own countries (where its revenue is booked), then counted once: an account
         # is at risk in the unit when it is at risk in one of its countries, and its revenue
@@ -461,7 +461,14 @@ class CountryContext(CodebookView):
             },
             index=pd.Index([self.country], name="country"),
         )
-        return counts
+        return self._without_revenue(counts)
+
+    def _without_revenue(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """``counts`` without the revenue columns when the study has no revenue table: no
+        revenue is known, so none is at stake (not "USD 0")."""
+        if self.optional_table("revenue") is not None:
+            return counts
+        return counts.drop(columns=["revenue_at_stake_usd", "at_risk_no_revenue"], errors="ignore")
 
     def _study_account_rows(self, home: pd.DataFrame) -> pd.DataFrame | None:
         """The country reports' account summary (shared by every report of the build), cut to

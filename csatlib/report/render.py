@@ -69,23 +69,43 @@ def render_html(nb: Any, *, with_code: bool, title: str) -> str:
     The distribution version hides code cells, prompts and every cell tagged
     :data:`REVIEW_ONLY_TAG` (method notes, p- and q-values, the metrics hand-over); the reviewer
     version hides the cells tagged :data:`DISTRIBUTION_ONLY_TAG` (the manager's words for what
-    the reviewer sees as p- and q-values) and keeps the rest. Neither shows the sections that a
-    coverage block (:data:`HIDDEN_METADATA`) says have nothing to show. Both get a contents list
-    and folding sections (:func:`_fold_sections`): closed in the distribution version, open in
-    the reviewer version. MathJax is left out on purpose:
-    customer text such as "$5 and $10" must never be typeset. The two exporters are made once
-    per thread and reused (compiling the templates costs more than rendering one page).
+    the reviewer sees as p- and q-values) and keeps the rest. A library's warning (a cell's
+    stderr, with the server's paths) is for the reviewer: the distribution version leaves it
+    out. Neither shows the sections that a coverage block (:data:`HIDDEN_METADATA`) says have
+    nothing to show. Both get a contents list and folding sections (:func:`_fold_sections`):
+    closed in the distribution version, open in the reviewer version. MathJax is left out on
+    purpose: customer text such as "$5 and $10" must never be typeset. The two exporters are
+    made once per thread and reused (compiling the templates costs more than rendering one
+    page).
     """
     from nbformat import NotebookNode
 
     cells = _without_hidden_sections(nb.cells)
     left_out = DISTRIBUTION_ONLY_TAG if with_code else REVIEW_ONLY_TAG
     cells = [c for c in cells if left_out not in c.metadata.get("tags", [])]
+    if not with_code:
+        cells = _without_stderr(cells)
     cells, contents = _fold_sections(cells, open_sections=with_code)
     nb = NotebookNode({**nb, "cells": cells})  # a new top level; the exporter deep-copies it
     resources = {"metadata": {"name": title}, "csat_contents": contents}
     body, _ = _exporter(with_code).from_notebook_node(nb, resources=resources)
     return body
+
+
+def _without_stderr(cells: list[Any]) -> list[Any]:
+    """The cells with their stderr streams left out (new cells; the notebook keeps them)."""
+    from nbformat import NotebookNode
+
+    out = []
+    for cell in cells:
+        outputs = cell.get("outputs") or []
+        kept = [
+            o
+            for o in outputs
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
+        out.append(cell if len(kept) == len(outputs) else NotebookNode({**cell, "outputs": kept}))
+    return out
 
 
 def _without_hidden_sections(cells: list[Any]) -> list[Any]:

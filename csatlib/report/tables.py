@@ -630,19 +630,20 @@ def account_counts_display(
         {
             "Accounts assessed": counts["accounts_assessed"].astype(int).astype(str),
             "At risk": counts["at_risk"].astype(int).astype(str),
-            "Revenue at stake (USD)": [
-                f"{v:,.0f}" + (f" (+{k} at risk without revenue on file)" if k else "")
-                for v, k in zip(
-                    counts["revenue_at_stake_usd"],
-                    counts.get("at_risk_no_revenue", pd.Series(0, index=counts.index)),
-                    strict=True,
-                )
-            ],
-            f"Not assessed (fewer than {DEFAULT_ACCOUNT_MIN_N} respondents)": counts["not_assessed"]
-            .astype(int)
-            .astype(str),
         },
         index=counts.index,
+    )
+    if "revenue_at_stake_usd" in counts.columns:  # a study without revenue has no such column
+        out["Revenue at stake (USD)"] = [
+            f"{v:,.0f}" + (f" (+{k} at risk without revenue on file)" if k else "")
+            for v, k in zip(
+                counts["revenue_at_stake_usd"],
+                counts.get("at_risk_no_revenue", pd.Series(0, index=counts.index)),
+                strict=True,
+            )
+        ]
+    out[f"Not assessed (fewer than {DEFAULT_ACCOUNT_MIN_N} respondents)"] = (
+        counts["not_assessed"].astype(int).astype(str)
     )
     if "declined" in counts.columns:  # the at-risk counts of a summary with a trend
         out["Declined since previous wave"] = counts["declined"].astype(int).astype(str)

@@ -933,3 +933,22 @@ def test_the_trend_in_the_at_risk_list_and_counts() -> None:
     assert "Trend" in people.columns
     counts = at_risk_counts(account_summary(df, m, account_min_n=3), country="DE")
     assert counts.loc["DE", "declined"] == 1 and counts.loc["DE", "at_risk"] == 1  # Fine Ltd
+
+
+def test_revenue_change_tests_of_constant_values_are_undefined_without_warnings() -> None:
+    import warnings
+
+    from csatlib.loop.accounts import _change_tests
+
+    valid = pd.DataFrame(
+        {
+            "category": pd.Categorical(["detractor", "passive", "promoter"] * 2),
+            "nps": [50.0] * 6,
+            "revenue_change_pct": [0.0] * 6,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy warned into the global summary's page
+        tests = _change_tests(valid, "nps").set_index("test")
+    assert tests[["statistic", "p_value"]].isna().all().all()
+    assert (tests["n"] == 6).all()

@@ -116,9 +116,17 @@ def test_no_traceback_nan_or_empty_table(study: dict) -> None:
             r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", "", text, flags=re.S)
         )
         assert "Traceback" not in visible, page.name
+        assert "Warning:" not in visible and str(study["root"]) not in visible, page.name
         assert not re.search(r"\b(nan|NaN|None|<NA>)\b", visible), page.name
         for body in re.findall(r"<tbody>(.*?)</tbody>", text, flags=re.S):
             assert "<tr" in body, f"{page.name}: a table with headers only"
+
+
+def test_revenue_at_stake_only_where_the_study_has_revenue(study: dict) -> None:
+    shape, reports = study["shape"], study["root"] / "reports" / "html"
+    page = (reports / f"{next(iter(shape.countries))}.html").read_text("utf-8")
+    assert ("Revenue at stake (USD)" in page) == (shape.account and shape.revenue)
+    assert "without revenue on file" not in page or shape.revenue
 
 
 def test_metrics_recompute_the_nps(study: dict) -> None:

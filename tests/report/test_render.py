@@ -156,3 +156,16 @@ def test_managers_read_words_and_reviewers_read_p_values() -> None:
     manager, reviewer = _text(_page(with_code=False)), _text(_page(with_code=True))
     assert "no significant change" in manager and "p-value 0.031" not in manager
     assert "p-value 0.031" in reviewer and "no significant change" not in reviewer
+
+
+def test_a_libraries_warning_is_for_the_reviewer_only() -> None:
+    nb = _report()
+    warning = "/srv/csat/.venv/lib/scipy/stats.py:8492: RuntimeWarning: invalid value"
+    nb.cells[4].outputs.insert(0, nbformat.v4.new_output("stream", name="stderr", text=warning))
+    nb.cells[4].outputs.append(nbformat.v4.new_output("stream", name="stdout", text="printed"))
+    manager = render_html(nb, with_code=False, title="t")
+    reviewer = render_html(nb, with_code=True, title="t")
+    assert "RuntimeWarning" not in manager and "/srv/csat" not in manager
+    assert "NPS +12.0" in manager and "printed" in manager  # the cell's other outputs stay
+    assert "RuntimeWarning" in reviewer
+    assert nb.cells[4].outputs[0]["name"] == "stderr"  # the executed notebook keeps it
