@@ -243,8 +243,11 @@ def headline_table(h: NPSHeadline, *, evidence: bool = True) -> pd.DataFrame:
     if h.previous_wave:
         estimate_row(f"{name} {h.previous_wave}", h.previous, h.n_previous)
         diff_row(f"Change since {h.previous_wave}", h.change, h.change_q, "change")
-    estimate_row(f"All {h.others} {h.wave}", h.rest, h.n_rest)
-    diff_row(f"Difference vs {h.others}", h.vs_rest, h.vs_rest_q, "difference")
+    if h.rest is None and not h.n_rest:  # a study of one unit: nobody to compare with
+        rows.append({"": f"All {h.others} {h.wave}", "NPS": f"none: no {h.others} in the study"})
+    else:
+        estimate_row(f"All {h.others} {h.wave}", h.rest, h.n_rest)
+        diff_row(f"Difference vs {h.others}", h.vs_rest, h.vs_rest_q, "difference")
     table = pd.DataFrame(rows, dtype=object).set_index("").fillna("")
     table["n"] = table["n"].map(lambda v: "" if v == "" else f"{int(v):,}")
     table.index.name = None
