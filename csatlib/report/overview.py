@@ -15,6 +15,7 @@ estimate.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -98,6 +99,11 @@ class StudyContext(CodebookView):
     # the version of the study the responses were read from (None: handed in), the key of the
     # results shared with the country reports (csatlib.report.context.remembered)
     study_key: tuple | None = None
+
+    def cleaning_summary(self) -> dict:
+        """The cleaning summary written by ``csat data`` (``cleaning_summary.json``): the whole
+        study's rows received, kept and excluded, also those without a usable country."""
+        return json.loads((Path(self.processed_dir) / "cleaning_summary.json").read_text("utf-8"))
 
     @cached_property
     def to_wave(self) -> pd.DataFrame:

@@ -635,6 +635,15 @@ def test_global_notebook_runs_on_the_sample(tmp_path: Path) -> None:
     assert cells[1] == f"suppressed (n = {data_n} &lt; 30)" and int(n) < 30
     assert all(c == "" for c in cells[2:])  # no estimate, no comparison
 
+    # the whole study's cleaning, rows without a country too (in no country's report)
+    quality = next(t for t in tables if "Raw rows" in t)
+    summary = json.loads((processed / "cleaning_summary.json").read_text())
+    for source in summary["sources"]:
+        excluded = sum(source["excluded"].values())
+        assert source["raw_rows"] == source["kept"] + excluded
+        assert f"<td>{source['raw_rows']:,}</td>" in quality, source["source"]
+        assert f"<td>{source['kept']:,}</td>" in quality, source["source"]
+
     data = json.loads(metrics_path.read_text())
     assert data["scope"] == "global" and data["countries"]["NA"]["suppressed"] is True
     assert "nps" not in data["countries"]["NA"]

@@ -550,6 +550,7 @@ def test_driver_notes_say_when_there_are_too_few_accounts_for_intervals() -> Non
 def test_a_study_of_one_country_says_there_is_nobody_to_compare_with() -> None:
     h = _headline(rest=None, n_rest=0, vs_rest=None)
     table = summary.headline_table(h)
-    assert table.loc["All other countries 2026-Q2", "NPS"] == "none: no other countries in the study"
+    shown = table.loc["All other countries 2026-Q2", "NPS"]
+    assert shown == "none: no other countries in the study"
     assert "Difference vs other countries" not in table.index
     assert "suppressed" not in table.to_string()
