@@ -821,6 +821,36 @@ def _category(spec: ColumnSpec, cells: _Cells, events: _Events) -> _Lazy:
     return cells.categories(_text_values(spec, cells, events))
 
 
+#: Date formats an export commonly writes, tried on a column's dates to suggest its format.
+_DATE_FORMATS: tuple[str, ...] = tuple(
+    f"{day}{time}".strip()
+    for day in (
+        "%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y",
+        "%b %d, %Y", "%d.%m.%y", "%d/%m/%y", "%m/%d/%y",
+    )
+    for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+)  # fmt: skip
+
+
+def _date_format_hint(dates: pd.Series, counts: np.ndarray) -> str:
+    """The codebook line for the format of :data:`_DATE_FORMATS` that reads the most rows of
+    ``dates`` (distinct texts, each on ``counts`` rows; the 500 most frequent are tried), at
+    least 90% of them (a typing error is no reason to miss it): both when day and month could
+    be either way round (01/02/2026); an example when none does."""
+    top = np.argsort(-counts, kind="stable")[:500]
+    sample, weight = dates.iloc[top], counts[top] / counts[top].sum()
+    rates = {
+        f: float(weight @ pd.to_datetime(sample, format=f, errors="coerce").notna().to_numpy())
+        for f in _DATE_FORMATS
+    }
+    best = max(rates.values(), default=0.0)
+    fits = [f for f, rate in rates.items() if rate == best] if best >= 0.9 else []
+    if not fits:
+        return "e.g. format: '%d.%m.%Y %H:%M' (Python's strptime codes)"
+    shown = " or ".join(f"format: {f!r}" for f in fits[:2])
+    return shown + (" (which one, the export's settings say)" if len(fits) > 1 else "")
+
+
 def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> _Lazy:
     stripped = pd.Series([u.strip() for u in cells.uniques], dtype=object)
     filled_u = (stripped != "").to_numpy()
@@ -839,10 +869,11 @@ def _date(spec: ColumnSpec, cells: _Cells, events: _Events, export: str) -> _Laz
         first = int(np.flatnonzero(bad)[0])
         example = str(cells.uniques[cells.codes[first]]).strip()
         expected = f"format {spec.format!r}" if spec.format else "ISO dates (2026-01-31 13:45:00)"
+        rows = np.bincount(cells.codes, minlength=len(cells.uniques))
         raise CodebookError(
             f"{export}: {_describe(spec)}: {int(bad.sum())} of {n_filled} dates do not parse as "
-            f"{expected}, e.g. {example!r} (data row {first + 1}); give "
-            "the column's date format in the codebook, e.g. format: '%m/%d/%Y %I:%M:%S %p'"
+            f"{expected}, e.g. {example!r} (data row {first + 1}); give the column's date format "
+            f"in the codebook: {_date_format_hint(stripped[filled_u], rows[filled_u])}"
         )
     events.cell(
         spec.name,

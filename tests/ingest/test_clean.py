@@ -420,9 +420,16 @@ def test_dates_with_format_invalid_dates_and_wrong_format(write_export):
     with pytest.raises(
         CodebookError,
         match=r"d\.csv: column 'StartDate' \(date 'date'\): 14 of 14 dates do not parse as ISO "
-        r"dates .*e\.g\. '31/02/2026 10:00' \(data row 1\); give the column's date format",
+        r"dates .*e\.g\. '31/02/2026 10:00' \(data row 1\); give the column's date format "
+        r"in the codebook: format: '%d/%m/%Y %H:%M'$",  # read from 13 of the 14 dates
     ):
         clean_export(read_export(write_export("d.csv", text)), parse_codebook(codebook_dict()))
+    for row in rows:
+        row["StartDate"] = "01/02/2026"  # 1 February or 2 January: the export's settings say
+    with pytest.raises(
+        CodebookError, match=r"format: '%d/%m/%Y' or format: '%m/%d/%Y' \(which one, the export"
+    ):
+        clean_export(read_export(write_export("e.csv", plain_text(rows))), parse_codebook(book))
 
 
 def _rating_export(write_export, name: str, ratings: list[str]) -> RawExport:
