@@ -893,10 +893,18 @@ def _grid_to_export(
     else:
         body = [(n, rec + [""] * (width - len(rec))) for n, rec in body]
         if any(len(rec) > width for _, rec in body):
-            n = next(n for n, rec in body if len(rec) > width)
+            n, wide = next((n, rec) for n, rec in body if len(rec) > width)
+            filled = sum(1 for cell in wide if str(cell).strip())
+            title = (
+                f"; row {grid[0][0]} names only {width} column(s) ({', '.join(map(repr, ids))})"
+                f" and row {n} fills {filled}: if a title is above the column names, delete the "
+                "rows above them (the names must be the sheet's first row)"
+                if filled >= 2 * width + 1
+                else ""
+            )
             raise ExportError(
                 f"{path.name}: sheet {sheet!r}, row {n} has cells right of the last named column "
-                f"({column_letter(width - 1)}); give those columns a header or delete them"
+                f"({column_letter(width - 1)}); give those columns a header or delete them{title}"
             )
     numbers = np.fromiter((n for n, _ in body), dtype=np.int64, count=len(body))
     index = pd.Index(numbers, name="source_row")

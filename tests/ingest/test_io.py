@@ -229,6 +229,25 @@ def test_xlsx_table_not_starting_at_a1_keeps_spreadsheet_coordinates(tmp_path):
     assert raw.frame["score"].tolist() == ["7", "8"] and raw.cell_ref("score", 6) == "C6"
 
 
+def test_xlsx_with_a_title_above_the_column_names_says_so(tmp_path):
+    path = _workbook(
+        tmp_path / "titled.xlsx",
+        [
+            ["Customer survey export 2026", None, None, None],
+            [None, None, None, None],
+            ["id", "country", "ltr", "delivery"],
+            ["R_1", "DE", 9, 7],
+        ],
+    )
+    with pytest.raises(
+        ExportError,
+        match=r"titled\.xlsx: sheet 'Sheet1', row 3 has cells right of the last named column "
+        r"\(A\); .* row 1 names only 1 column\(s\) \('Customer survey export 2026'\) and row 3 "
+        r"fills 4: if a title is above the column names, delete the rows above them",
+    ):
+        read_export(path)
+
+
 def test_xlsx_qualtrics_layout_detected(tmp_path):
     rows = [SOURCES[:3], ["Start Date", "Response ID", "Duration"]]
     rows.append([json.dumps({"ImportId": s}) for s in SOURCES[:3]])
