@@ -2290,8 +2290,8 @@ def _write_kind(
                         pool.submit(write_file, arrow),
                         pool.submit(dataset.write, frame, arrow),
                     ]
-                    if organisation is not None:
-                        parts.append(checked_spellings(frame))
+                if organisation is not None and cleaned.n_kept:
+                    parts.append(_export_spellings(cleaned, table))
             for done in pending:
                 done.result()
             if not files:  # no row kept: the table's columns, no rows
@@ -2305,6 +2305,38 @@ def _write_kind(
     checked = pd.concat(parts, ignore_index=True) if parts else table[keep]
     checked.attrs = table.attrs
     return checked_spellings(checked) if organisation is not None else checked
+
+
+def _export_spellings(cleaned: _Cleaned, table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`csatlib.ingest.organisation.checked_spellings` of one cleaned export's kept rows,
+    made from the codes its columns hold (one per row) instead of from its rows: the distinct
+    (account, product) pairs, each with its first line in the export and how many rows spell
+    it. The organisation check then reads these, as it would the batches' own."""
+    from csatlib.ingest.organisation import ROWS_COLUMN
+
+    names = [c for c in checked_columns(table) if c not in ("source", "source_row")]
+    names = [c for c in names if c in cleaned.columns]
+    key = np.zeros(cleaned.n_kept, dtype=np.int64)
+    for name in names:
+        codes = cleaned.columns[name].codes[cleaned.kept].astype(np.int64)
+        key = key * (int(codes.max(initial=-1)) + 2) + codes + 1  # -1 (no code) stays apart
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    rows = cleaned.kept[first]
+    out: dict[str, Any] = {
+        "source": pd.Categorical([cleaned.name] * len(first)),
+        "source_row": cleaned.source_rows[rows],
+    }
+    for name in names:
+        values = cleaned.columns[name].take(rows)
+        dtype = table[name].dtype if name in table.columns else values.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            values = pd.Series(pd.Categorical(values.astype("string").astype(object), dtype=dtype))
+        else:
+            values = values.astype(dtype)
+        out[name] = values.to_numpy() if not isinstance(dtype, pd.CategoricalDtype) else values
+    out[ROWS_COLUMN] = counts.astype(np.int64)
+    ordered = [c for c in checked_columns(table) if c in out] + [ROWS_COLUMN]
+    return pd.DataFrame({c: out[c] for c in ordered})
 
 
 def _write_whole(frame: pd.DataFrame, path: Path, folder: Path) -> None:

@@ -613,3 +613,27 @@ def test_spellings_of_batches_give_the_warnings_of_the_rows(built, tmp_path):
     spelled = check_organisation(org, {"responses": checked_spellings(doubled)}, aliases=aliases)
     pd.testing.assert_frame_equal(spelled, rows)
     assert (rows.loc[rows["rule"] == "account_not_in_organisation", "count"] == 3).all()
+
+
+def test_csat_data_warns_about_the_rows_it_wrote(study, tmp_path):
+    """csat data reads each export's spellings from its columns' codes (one per row, never the
+    rows themselves); the log has the warnings check_organisation gives on the written rows."""
+    from csatlib.ingest.clean import _codebooks, _study_attributes
+    from csatlib.ingest.organisation import check_organisation, read_aliases
+
+    processed = tmp_path / "processed"
+    build_processed(study, processed)
+    log = pd.read_csv(processed / "cleaning_log.csv", dtype={"source_row": "Int64"})
+    org = load_organisation(study / "organisation.yaml")
+    tables = {k: load_processed(k, processed) for k in ("responses", "transactions")}
+    rows = check_organisation(
+        org,
+        tables,
+        attributes=_study_attributes(_codebooks(study)),
+        aliases=read_aliases(study / "account_aliases.csv"),
+    )
+    assert {"account_not_in_organisation", "product_not_in_organisation"} <= set(rows["rule"])
+    columns = ["source", "source_row", "rule", "value", "count"]
+    written = log.loc[log["rule"].isin(set(rows["rule"])), columns].reset_index(drop=True)
+    expected = rows[columns].astype({"source_row": "Int64"}).reset_index(drop=True)
+    pd.testing.assert_frame_equal(written.astype(str), expected.astype(str))
