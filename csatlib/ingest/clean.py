@@ -86,7 +86,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -482,38 +482,77 @@ def wave_labels(dates: pd.Series, *, fiscal_year_start: int = 1) -> pd.Series:
     :math:`\\lfloor ((m - s) \\bmod 12) / 3 \\rfloor + 1` of fiscal year :math:`y + [m \\ge s]`
     (named by the calendar year in which the fiscal year ends), for :math:`s > 1`.
     """
+    labels, at = _quarters(_stamps(dates), fiscal_year_start)
+    out = np.asarray(labels + [None], dtype=object)[at]  # -1: the None at the end
+    return pd.Series(out, index=dates.index, dtype="string")
+
+
+def _stamps(dates: Any) -> np.ndarray:
+    """``dates`` as datetime64[ns] (NaT where missing)."""
+    return np.asarray(pd.to_datetime(pd.Series(dates)), dtype="datetime64[ns]")
+
+
+def _distinct_stamps(column: _Lazy) -> np.ndarray:
+    """A date column's distinct values (one per distinct cell) as datetime64[ns]."""
+    return _stamps(column.values)
+
+
+def _year_month(stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(valid, year, month) of datetime64 values, by integer arithmetic on their months."""
+    valid = ~np.isnat(stamps)
+    months = stamps.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    return valid, months // 12 + 1970, months % 12 + 1
+
+
+def _labelled(key: np.ndarray, valid: np.ndarray, label: Callable[[int], str]) -> tuple:
+    """The labels of the distinct ``key`` values (sorted) and each value's position among
+    them, -1 where not ``valid``."""
+    distinct, inverse = np.unique(key[valid], return_inverse=True)
+    at = np.full(len(key), -1, dtype=np.int64)
+    at[valid] = inverse
+    return [label(int(k)) for k in distinct], at
+
+
+def _quarters(stamps: np.ndarray, fiscal_year_start: int = 1) -> tuple[list[str], np.ndarray]:
+    """The quarter labels of :func:`wave_labels` for datetime64 values: the distinct labels
+    and each value's position among them (-1 for NaT)."""
     if not 1 <= fiscal_year_start <= 12:
         raise DataError(f"fiscal_year_start must be a month 1-12, found {fiscal_year_start}")
-    stamps = pd.to_datetime(dates)
-    valid = stamps.notna().to_numpy()
-    out = np.full(len(stamps), None, dtype=object)
-    if valid.any():
-        y = stamps.dt.year.to_numpy(dtype=float, na_value=np.nan)[valid].astype(np.int64)
-        m = stamps.dt.month.to_numpy(dtype=float, na_value=np.nan)[valid].astype(np.int64)
-        if fiscal_year_start == 1:
-            prefix, year, quarter = "", y, (m - 1) // 3 + 1
-        else:
-            prefix = "FY"
-            year = y + (m >= fiscal_year_start)
-            quarter = ((m - fiscal_year_start) % 12) // 3 + 1
-        # distinct (year, quarter) pairs are few: build their labels once
-        key = year * 10 + quarter
-        distinct, inverse = np.unique(key, return_inverse=True)
-        labels = np.array([f"{prefix}{k // 10}-Q{k % 10}" for k in distinct], dtype=object)
-        out[valid] = labels[inverse]
-    return pd.Series(out, index=dates.index, dtype="string")
+    valid, y, m = _year_month(stamps)
+    if fiscal_year_start == 1:
+        prefix, year, quarter = "", y, (m - 1) // 3 + 1
+    else:
+        prefix = "FY"
+        year = y + (m >= fiscal_year_start)
+        quarter = ((m - fiscal_year_start) % 12) // 3 + 1
+    return _labelled(year * 10 + quarter, valid, lambda k: f"{prefix}{k // 10}-Q{k % 10}")
+
+
+def _months(stamps: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``"2026-03"`` labels of datetime64 values: the distinct ones and each value's position
+    among them (-1 for NaT)."""
+    valid, y, m = _year_month(stamps)
+    return _labelled(y * 100 + m, valid, lambda k: f"{k // 100:04d}-{k % 100:02d}")
 
 
 def _month_labels(dates: pd.Series) -> pd.Series:
     """``"2026-03"`` per date (<NA> for NaT); labels built once per distinct month."""
-    valid = dates.notna().to_numpy()
-    out = np.full(len(dates), None, dtype=object)
-    if valid.any():
-        key = (dates.dt.year * 100 + dates.dt.month).to_numpy(dtype=float)[valid].astype(np.int64)
-        distinct, inverse = np.unique(key, return_inverse=True)
-        labels = np.array([f"{k // 100:04d}-{k % 100:02d}" for k in distinct], dtype=object)
-        out[valid] = labels[inverse]
+    labels, at = _months(_stamps(dates))
+    out = np.asarray(labels + [None], dtype=object)[at]
     return pd.Series(out, index=dates.index, dtype="string")
+
+
+def _coded(
+    labels: list[str], at: np.ndarray, rows: np.ndarray, dtype: pd.CategoricalDtype, name: str
+) -> pd.Series:
+    """The categorical column of ``dtype`` whose row ``i`` is ``labels[at[rows[i]]]`` (missing
+    where that is -1), made from codes: no label is written per row."""
+    position = dtype.categories.get_indexer(pd.Index(labels, dtype=object))
+    per_distinct = np.append(position, -1)[at]  # at == -1 takes the appended -1
+    codes = per_distinct[rows]
+    if ((codes < 0) & (at[rows] >= 0)).any():  # the dtype holds every kept row's label
+        raise DataError(f"{name}: a wave label is missing from the table's waves; please report")
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
 
 
 def _ordered(values: pd.Series) -> pd.Series:
@@ -1389,16 +1428,23 @@ def _assemble(cleaned: _Cleaned, index: np.ndarray, only: str | None = None) -> 
             column = categorical(column, name)
         if want(name):
             ordered[name] = column
+        # wave, month and competitor are worked out once per distinct cell, then spread to the
+        # rows by the column's codes (no text per row until the month's labels are written)
+        rows = columns[name].codes[index].astype(np.intp, copy=False)
         if from_dates:
+            stamps = _distinct_stamps(columns[name])
             if want("wave"):
-                labels = wave_labels(column, fiscal_year_start=waves.fiscal_year_start)
-                ordered["wave"] = categorical(labels.astype(object), "wave")
+                labels, at = _quarters(stamps, waves.fiscal_year_start)
+                ordered["wave"] = _coded(labels, at, rows, dtypes["wave"], cleaned.name)
             if want("month"):
-                ordered["month"] = _month_labels(column)
+                labels, at = _months(stamps)
+                codes = np.where(at >= 0, at, -1)[rows] if len(at) else np.full(n, -1)
+                texts = pd.array(labels, dtype="string")
+                ordered["month"] = pd.Series(texts.take(codes, allow_fill=True))
         if brand and want("competitor"):
-            text = column.astype("string")
-            competitor = text.notna() & (text.str.casefold() != own)
-            ordered["competitor"] = competitor.fillna(False).astype(bool)
+            text = pd.Series(columns[name].values).astype("string")
+            other = (text.notna() & (text.str.casefold() != own)).fillna(False)
+            ordered["competitor"] = pd.Series(other.to_numpy(dtype=bool)[rows])
     for flag, mask in cleaned.flags.items():
         if want(f"flag_{flag}"):
             ordered[f"flag_{flag}"] = pd.Series(mask[index].astype(bool))

@@ -42,6 +42,7 @@ from csatlib.ingest.clean import (
     MIN_OUT_OF_RANGE_VALUES,
     SINGLE_WAVE,
     BuildSummary,
+    _month_labels,
     build_processed,
     clean_export,
     data_quality_note,
@@ -543,6 +544,10 @@ def test_wave_labels_calendar_and_fiscal():
     assert wave_labels(april, fiscal_year_start=4).tolist() == ["FY2026-Q4", "FY2027-Q1"]
     with pytest.raises(DataError, match="fiscal_year_start must be a month 1-12"):
         wave_labels(april, fiscal_year_start=0)
+    # before 1970 (negative months since the epoch) the arithmetic still floors
+    old = pd.Series(pd.to_datetime(["1969-12-31 23:59", "1969-01-01 00:00", None]))
+    assert wave_labels(old).tolist() == ["1969-Q4", "1969-Q1", pd.NA]
+    assert _month_labels(old).tolist() == ["1969-12", "1969-01", pd.NA]
 
 
 def test_a_survey_without_dates_is_one_wave(write_export):
