@@ -46,7 +46,8 @@ def cit_frequencies(
     level
         Count benefits or attributes.
     min_n
-        Groups x valence with fewer incidents are suppressed.
+        Groups x valence listed by fewer respondents are suppressed: the small-cell rule is
+        about people, and one respondent's long list is many incidents.
     codebook
         Optional; adds ``label`` and lists every category of the codebook (else only those
         found in ``codes``).
@@ -54,11 +55,12 @@ def cit_frequencies(
     Returns
     -------
     pandas.DataFrame
-        ``*by, valence, <level>, [benefit,] [label,] n, count, share, suppressed``: ``n`` the
-        incidents of that valence in the group, ``count`` the incidents coded with the category
-        (an incident counts once per category even with several of its attributes),
-        ``share = count / n``. Where ``n < min_n``: ``suppressed=True`` and ``count``/``share``
-        missing.
+        ``*by, valence, <level>, [benefit,] [label,] n, respondents, count, share,
+        suppressed``: ``n`` the incidents of that valence in the group, ``respondents`` the
+        respondents they come from, ``count`` the incidents coded with the category (an
+        incident counts once per category even with several of its attributes),
+        ``share = count / n``. Where ``respondents < min_n``: ``suppressed=True`` and
+        ``count``/``share`` missing.
 
     Notes
     -----
@@ -74,7 +76,8 @@ def cit_frequencies(
     codes = _standardize_codes(codes).dropna(subset=["attribute"])
     inc = incidents[["incident_id", "valence", *by]].copy()
     inc["incident_id"] = inc["incident_id"].astype("string")
-    groups = inc.drop(columns="valence")
+    inc["_respondent"] = _respondents(incidents)
+    groups = inc.drop(columns=["valence", "_respondent"])
     base = pd.concat(
         [
             inc[["incident_id", "valence"]],
@@ -82,9 +85,13 @@ def cit_frequencies(
         ],
         ignore_index=True,
     ).drop_duplicates()
-    base = base.merge(groups, on="incident_id", how="inner")
+    base = base.merge(inc[["incident_id", "_respondent", *by]], on="incident_id", how="inner")
     keys = [*by, "valence"]
-    n = base.groupby(keys, dropna=False, observed=True).size().rename("n")
+    grouped = base.groupby(keys, dropna=False, observed=True)
+    n = pd.concat(
+        [grouped.size().rename("n"), grouped["_respondent"].nunique().rename("respondents")],
+        axis=1,
+    )
     hits = (
         codes[["incident_id", "valence", level]]
         .drop_duplicates()
@@ -102,7 +109,7 @@ def cit_frequencies(
     cells = n.reset_index().merge(listed, how="cross")
     out = cells.merge(count.reset_index(), on=[*keys, level], how="left")
     out["count"] = out["count"].fillna(0)
-    out["suppressed"] = out["n"] < min_n
+    out["suppressed"] = out["respondents"] < min_n
     out["share"] = out["count"] / out["n"]
     out.loc[out["suppressed"], ["count", "share"]] = np.nan
     out["count"] = out["count"].astype("Float64").astype("Int64")
@@ -120,9 +127,18 @@ def cit_frequencies(
             "label",
             out[level].map(dict(zip(table[level], table["label"], strict=True))),
         )
-    out["n"] = out["n"].astype("int64")
+    out = out.astype({"n": "int64", "respondents": "int64"})
     columns = [c for c in out.columns if c not in ("share", "suppressed")] + ["share", "suppressed"]
     return out[columns].sort_values([*keys, level], kind="stable").reset_index(drop=True)
+
+
+def _respondents(incidents: pd.DataFrame) -> pd.Series:
+    """Each incident's respondent: its ``response_id``, else the id its ``incident_id``
+    begins with (``"<response_id>|<field>|<position>"``,
+    :func:`csatlib.text.coding.split_incidents`)."""
+    if "response_id" in incidents.columns:
+        return incidents["response_id"].astype("string")
+    return incidents["incident_id"].astype("string").str.rsplit("|", n=2).str[0]
 
 
 def share_table(
@@ -198,11 +214,13 @@ def top_incidents(
     k
         Number of benefits.
     quotes
-        Example incidents per benefit, drawn at random (``seed``) among those coded with it.
+        Example incidents per benefit, drawn at random (``seed``) among those coded with it;
+        only for a benefit that at least ``min_n`` respondents mention.
     problems
         Dislikes only: how many of a benefit's most mentioned attributes name what went wrong.
     min_n
-        Nothing but ``n`` is shown when the country has fewer incidents of this valence.
+        Nothing but ``n`` is shown when fewer respondents of the country listed an item of
+        this valence.
     seed
         Seed of the quote draw.
     codebook
@@ -221,8 +239,8 @@ def top_incidents(
         complicated licence terms"``. An attribute without a ``problem`` in the codebook, or
         every attribute when no codebook is given, is worded by
         :func:`~csatlib.text.cit_codebook.default_problem`. No response, incident or account
-        ids. When ``n < min_n``: a single row with ``n``, ``suppressed=True`` and missing
-        everything else.
+        ids. When fewer than ``min_n`` respondents listed one: a single row with ``n`` (those
+        respondents), ``suppressed=True`` and missing everything else.
     """
     if valence not in ("positive", "negative"):
         raise DataError(f"top_incidents: valence must be positive or negative, found {valence!r}")
@@ -236,10 +254,10 @@ def top_incidents(
     has_label = codebook is not None
     columns = ["rank", "benefit", *(["label"] if has_label else []), "problem", "n", "count",
                "share", "quote", "suppressed"]  # fmt: skip
-    n = int(freq["n"].iloc[0]) if len(freq) else 0
-    if n < min_n:
+    respondents = int(freq["respondents"].iloc[0]) if len(freq) else 0
+    if respondents < min_n:  # too few people listed a like (dislike) here: nothing but n
         row = {c: pd.NA for c in columns}
-        row.update({"n": n, "suppressed": True})
+        row.update({"n": respondents, "suppressed": True})
         return pd.DataFrame([row], columns=columns).astype({"n": "int64", "suppressed": bool})
     top = freq[freq["count"] > 0].sort_values(["count", "benefit"], ascending=[False, True]).head(k)
     top = top.assign(rank=np.arange(1, len(top) + 1))
@@ -260,8 +278,13 @@ def top_incidents(
         .sort_values(["benefit", "incident_id"], kind="stable")
     )
     pool["_key"] = np.random.default_rng(seed).random(len(pool))
+    # quotes only of a benefit that at least min_n respondents mention: a quote of one of a
+    # few customers could tell who wrote it
+    people = pool.assign(_who=_respondents(pool)).groupby("benefit")["_who"].nunique()
+    pool = pool.loc[pool["benefit"].map(people).fillna(0).to_numpy() >= min_n]
     picked = pool.sort_values(["benefit", "_key"]).groupby("benefit").head(quotes)
-    out = top.merge(picked[["benefit", "text"]].rename(columns={"text": "quote"}), on="benefit")
+    quoted = picked[["benefit", "text"]].rename(columns={"text": "quote"})
+    out = top.merge(quoted, on="benefit", how="left")  # a benefit without quotes keeps its row
     out = out.sort_values(["rank"], kind="stable")
     out["suppressed"] = False
     return out[columns].reset_index(drop=True)

@@ -98,13 +98,37 @@ def test_top_incidents(result_data, codebook) -> None:
         incidents, codes, country="DE", valence="positive", k=1, quotes=2, min_n=30,
         codebook=codebook,
     )  # fmt: skip
-    assert top["benefit"].tolist() == ["easy_to_do_business_with"] * 2
-    assert top["quote"].tolist() == ["fast delivery", "fast delivery"]
+    # 40 respondents liked something; 20 of them the top benefit: below 30, so no quote of it
+    assert top["benefit"].tolist() == ["easy_to_do_business_with"]
+    assert top["count"].tolist() == [20] and top["quote"].isna().all()
     assert not top["suppressed"].any()
-    assert not {"incident_id", "response_id", "account"} & set(top.columns)
+    quoted = frequencies.top_incidents(
+        incidents, codes, country="DE", valence="positive", k=1, quotes=2, min_n=20,
+        codebook=codebook,
+    )  # fmt: skip
+    assert quoted["quote"].tolist() == ["fast delivery", "fast delivery"]
+    assert not {"incident_id", "response_id", "account"} & set(quoted.columns)
     small = frequencies.top_incidents(incidents, codes, country="NA", valence="positive", min_n=30)
     assert len(small) == 1 and bool(small["suppressed"].iloc[0]) and small["n"].iloc[0] == 4
     assert small["quote"].isna().all() and small["benefit"].isna().all()
+
+
+def test_small_cells_count_respondents_not_the_items_they_list(make_incidents, codebook) -> None:
+    """20 respondents who list 3 likes each are 60 items but 20 people: below 30, suppressed
+    (the CIT tables once counted items, and showed a 20-respondent unit's quotes)."""
+    incidents = make_incidents(["fast delivery", "fair prices", "lunch"] * 20)
+    incidents["response_id"] = [f"r{i // 3}" for i in range(60)]
+    incidents["incident_id"] = [f"r{i // 3}|like|{i % 3 + 1}" for i in range(60)]
+    codes = coding.code_incidents(incidents, codebook)
+    freq = frequencies.cit_frequencies(incidents, codes, min_n=30, codebook=codebook)
+    assert (freq["n"] == 60).all() and (freq["respondents"] == 20).all()
+    assert freq["suppressed"].all() and freq["count"].isna().all()
+    top = frequencies.top_incidents(incidents, codes, country="DE", valence="positive", min_n=30)
+    assert len(top) == 1 and bool(top["suppressed"].iloc[0]) and top["n"].iloc[0] == 20
+    assert top["quote"].isna().all()
+    # without a response_id column, the respondent is read from the incident id
+    bare = incidents.drop(columns="response_id")
+    assert frequencies.cit_frequencies(bare, codes, min_n=30)["respondents"].eq(20).all()
 
 
 def test_top_dislikes_say_what_went_wrong(make_incidents, codebook) -> None:
