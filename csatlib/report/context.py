@@ -473,24 +473,17 @@ class CountryContext(CodebookView):
     def _study_account_rows(self, home: pd.DataFrame) -> pd.DataFrame | None:
         """The country reports' account summary (shared by every report of the build), cut to
         the account-country pairs of ``home`` (this unit's respondents, keyed by their own
-        country), when ``home`` holds every response of each of its pairs: a summary row is
-        made from its pair's responses alone, so it is then the row :func:`account_summary` of
-        ``home`` would make. None when the responses were handed in, when the study's waves
-        differ from the report's, or when a pair is only partly in the unit (a survey column
-        that varies within an account): then the unit's own summary is made."""
+        country): each account is judged on all its respondents in that country, as the
+        at-risk lists judge it. A unit that holds only some of an account's respondents (a
+        segment that varies within an account) thus flags the accounts the lists flag, not
+        ones judged on a few of their respondents. None when the responses were handed in or
+        the study's waves differ from the report's: then the unit's own summary is made."""
         from csatlib.loop.accounts import account_summary
 
         if self.study_key is None or ACCOUNT_KEY not in home.columns:
             return None
         study, key = prepared_responses(self.processed_dir)
         if key is None or tuple(str(w) for w in roles.wave_order(study["wave"])) != self.waves:
-            return None
-        pair = ["country", ACCOUNT_KEY]
-        counts = remembered(
-            ("pair_rows", key), lambda: study.groupby(pair, observed=True, dropna=False).size()
-        )
-        mine = home.groupby(pair, observed=True, dropna=False).size()
-        if not mine.index.isin(counts.index).all() or not counts.reindex(mine.index).equals(mine):
             return None
         summary = remembered(
             shared_key("accounts", key, self.wave, self.waves),
@@ -501,9 +494,10 @@ class CountryContext(CodebookView):
                 wave=self.wave,
             ),
         )
+        pair = ["country", ACCOUNT_KEY]
+        mine = home[pair].drop_duplicates().astype(str)
         rows = pd.MultiIndex.from_frame(summary[pair].astype(str))
-        wanted = pd.MultiIndex.from_frame(mine.index.to_frame(index=False).astype(str))
-        return summary.loc[rows.isin(wanted)].reset_index(drop=True)
+        return summary.loc[rows.isin(pd.MultiIndex.from_frame(mine))].reset_index(drop=True)
 
     @property
     def at_risk_rule(self) -> str:

@@ -281,12 +281,18 @@ def test_a_unit_takes_its_accounts_from_the_country_reports_summary(
         pd.testing.assert_frame_equal(ctx.at_risk_counts, counts)
 
 
-def test_a_unit_with_part_of_an_account_makes_its_own_summary(sample) -> None:
+def test_a_unit_with_part_of_an_account_judges_the_whole_account(sample) -> None:
+    """A segment that varies within an account holds some of its respondents: the account is
+    judged on all of them in its country, as the at-risk lists judge it."""
     unit = next(iter(discover_slices(sample, "business_unit").values()))
     ctx = load_country("", processed_dir=sample, dimension="business_unit", value=unit)
     home = _home(ctx)
-    assert ctx._study_account_rows(home) is not None
-    assert ctx._study_account_rows(home.iloc[1:]) is None  # one response of a pair left out
+    whole = ctx._study_account_rows(home).set_index(["country", "account_key"])
+    big = whole.loc[whole["n"] > 1].index[0]  # a pair with several respondents this wave
+    keys = pd.MultiIndex.from_frame(home[["country", "account_key"]].astype(str))
+    first = home.loc[keys == big].iloc[[0]]  # one of its respondents
+    part = ctx._study_account_rows(first)
+    assert len(part) == 1 and part["n"].iloc[0] == whole.loc[big, "n"] > 1
 
 
 def _home(ctx):
