@@ -326,18 +326,28 @@ class CountryContext(CodebookView):
     @cached_property
     def loyalty_table(self) -> pd.DataFrame:
         """The loyalty index with Cronbach's alpha, this wave
-        (:func:`csatlib.stats.loyalty.loyalty_summary`); empty with fewer than two loyalty items."""
+        (:func:`csatlib.stats.loyalty.loyalty_summary` of every unit's own-brand respondents,
+        the global summary's estimate, this unit's row); empty with fewer than two loyalty
+        items."""
         from csatlib.stats.loyalty import loyalty_summary
 
         if len(self.loyalty_items) < 2:
             return pd.DataFrame()
-        return loyalty_summary(
-            self.current,
-            self.loyalty_items,
-            by="country",
-            min_n=self.min_n,
-            cluster=self.cluster,
+        # every unit's index of this wave on one design, as the global summary estimates it:
+        # the same interval for this unit in both (its own rows alone gave another, 63.2-69.6
+        # against 63.3-69.5, the accounts of the design being fewer)
+        own = self.own
+        table = remembered(
+            self._shared("loyalty"),
+            lambda: loyalty_summary(
+                own.loc[(own["wave"] == self.wave).to_numpy(dtype=bool)],
+                self.loyalty_items,
+                by="country",
+                min_n=self.min_n,
+                cluster=self.cluster,
+            ),
         )
+        return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
 
     @cached_property
     def driver_results(self) -> pd.DataFrame:

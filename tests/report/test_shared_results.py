@@ -298,3 +298,13 @@ def test_a_unit_with_part_of_an_account_judges_the_whole_account(sample) -> None
 def _home(ctx):
     mine = ctx.responses.loc[ctx.responses["country"].astype(str) == ctx.country]
     return mine.drop(columns="country").rename(columns={"home_country": "country"})
+
+
+def test_a_countrys_loyalty_interval_is_the_global_summarys(sample) -> None:
+    """One estimate on one design: the report's loyalty row and the global summary's agree
+    (the report once estimated it on its own rows: fewer accounts, another interval)."""
+    study = load_study(processed_dir=sample).loyalty_by_country.set_index("country")
+    for country in ("DE", "IN", "JP"):
+        mine = load_country(country, processed_dir=sample).loyalty_table.set_index("country")
+        columns = ["n", "score", "ci_low", "ci_high", "alpha"]
+        pd.testing.assert_frame_equal(mine[columns], study.loc[[country], columns])
