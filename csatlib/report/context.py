@@ -272,6 +272,18 @@ class CountryContext(CodebookView):
         """This unit's four screens (:func:`csatlib.stats.screens.four_screens`), taken from
         every unit's screens of the study (:func:`study_screens`, shared by every report of the
         build and the global summary, and equal to the unit's own)."""
+        if self._overlapping is not None:  # the others without this unit's respondents
+            from csatlib.stats.screens import four_screens
+
+            mine = self.to_wave.loc[self.to_wave["country"].astype(str) == self.country]
+            return four_screens(
+                pd.concat([mine, self._rest(self.to_wave)]),
+                country=self.country,
+                attributes=self.attributes,
+                wave=self.wave,
+                min_n=self.min_n,
+                cluster=self.cluster,
+            )
         table = shared_screens(self)
         mine = table.loc[table["country"].astype(str) == self.country]
         if mine.empty:  # the unit has no own-brand respondents in the wave: its own message
@@ -291,6 +303,30 @@ class CountryContext(CodebookView):
     def _all_trends(self) -> pd.DataFrame:
         table = shared_trends(self)
         return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
+
+    @cached_property
+    def _overlapping(self) -> str | None:
+        """The respondent id column when a respondent is in several units of this report's
+        dimension (an account in two business units: its respondents are in both), else None.
+        A comparison with "the others" then leaves this unit's respondents out of them and
+        counts every other respondent once (:meth:`_rest`): the others are other people."""
+        if self.dimension == "country":
+            return None
+        ids = roles.id_column(self.responses)
+        if ids not in self.responses.columns:
+            return None
+        return ids if bool(self.responses[ids].duplicated().any()) else None
+
+    def _rest(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` outside this unit, less this unit's respondents, each
+        respondent once (with :attr:`_overlapping`; else every row outside the unit)."""
+        outside = frame["country"].astype(str).to_numpy() != self.country
+        ids = self._overlapping
+        if ids is None:
+            return frame.loc[outside]
+        mine = frame.loc[~outside, ids]
+        keep = outside & ~frame[ids].isin(mine).to_numpy(dtype=bool)
+        return frame.loc[keep].drop_duplicates(subset=ids)
 
     def _shared(self, what: str, *params: Any) -> tuple | None:
         """The key of a study-wide result of this report's wave, the same in every report of
@@ -615,6 +651,7 @@ class CountryContext(CodebookView):
                 score=score,
                 cluster=self.cluster,
                 min_n=self.min_n,
+                ids=self._overlapping,
             ),
         )
 
@@ -770,9 +807,10 @@ class CountryContext(CodebookView):
 
     @cached_property
     def others_current(self) -> pd.DataFrame:
-        """Own-brand responses of every other country in the report's wave."""
+        """Own-brand responses of every other country in the report's wave (for a unit of
+        another dimension: other people, each once, :meth:`_rest`)."""
         own = self.own
-        return own.loc[(own["country"] != self.country) & (own["wave"] == self.wave)]
+        return self._rest(own.loc[(own["wave"] == self.wave).to_numpy(dtype=bool)])
 
 
 def _account_aliases() -> pd.DataFrame | None:
@@ -1276,16 +1314,38 @@ def study_screens(
 
 
 def countries_vs_rest(
-    own_current: pd.DataFrame, *, score: str, cluster: str | None, min_n: int
+    own_current: pd.DataFrame,
+    *,
+    score: str,
+    cluster: str | None,
+    min_n: int,
+    ids: str | None = None,
 ) -> pd.DataFrame:
     """Each country's NPS against all other countries pooled, this wave
     (:func:`csatlib.stats.nps.nps_vs_rest`, accounts as clusters), with ``q_value``: the
     Benjamini-Hochberg adjustment over the countries compared (one family, the same in every
-    country report, the global summary and the index)."""
+    country report, the global summary and the index).
+
+    With ``ids`` (the respondent id, for units that share respondents: an account in two
+    business units), each unit is compared with the respondents outside it, each once: one
+    :func:`~csatlib.stats.nps.nps_vs_rest` per unit, of its rows against those."""
     from csatlib.stats.multiplicity import adjust
     from csatlib.stats.nps import nps_vs_rest
 
-    table = nps_vs_rest(own_current, score=score, cluster=cluster, min_n=min_n)
+    if ids is None or not bool(own_current[ids].duplicated().any()):
+        table = nps_vs_rest(own_current, score=score, cluster=cluster, min_n=min_n)
+    else:
+        parts = []
+        unit = own_current["country"].astype(str)
+        for name in sorted(unit.dropna().unique()):
+            inside = (unit == name).to_numpy()
+            mine = own_current.loc[inside]
+            rest = own_current.loc[~inside & ~own_current[ids].isin(mine[ids]).to_numpy(bool)]
+            pair = pd.concat([mine, rest.drop_duplicates(subset=ids)])
+            pair = pair.assign(country=np.where(np.arange(len(pair)) < len(mine), name, "\x00"))
+            table = nps_vs_rest(pair, score=score, cluster=cluster, min_n=min_n)
+            parts.append(table.loc[table["country"].astype(str) == name])
+        table = pd.concat(parts, ignore_index=True)
     table["country"] = table["country"].astype(str).to_numpy()
     table["q_value"] = adjust(table["p_value"].to_numpy(dtype=float, na_value=np.nan))
     return table

@@ -308,3 +308,31 @@ def test_a_countrys_loyalty_interval_is_the_global_summarys(sample) -> None:
         mine = load_country(country, processed_dir=sample).loyalty_table.set_index("country")
         columns = ["n", "score", "ci_low", "ci_high", "alpha"]
         pd.testing.assert_frame_equal(mine[columns], study.loc[[country], columns])
+
+
+def test_the_other_units_are_other_people(sample) -> None:
+    """An account in two business units has its respondents in both: "all other business
+    units" leaves this unit's respondents out and counts everyone else once, in the headline,
+    the test against the rest and the screens alike."""
+    from csatlib.report.context import countries_vs_rest
+
+    unit = next(iter(discover_slices(sample, "business_unit").values()))
+    ctx = load_country("", processed_dir=sample, dimension="business_unit", value=unit)
+    ids = ctx._overlapping
+    assert ids == "response_id"
+    current = ctx.own.loc[ctx.own["wave"].astype(str) == ctx.wave]
+    mine = set(current.loc[current["country"].astype(str) == ctx.country, ids])
+    others = set(current.loc[current["country"].astype(str) != ctx.country, ids]) - mine
+    rest = ctx.others_current
+    assert rest[ids].is_unique and set(rest[ids]) == others
+    assert len(current.loc[current["country"].astype(str) != ctx.country]) > len(others)
+    headline = summary.nps_headline(ctx)
+    assert headline.n_rest == rest[ctx.nps_column].notna().sum()
+    row = ctx.nps_vs_rest(ctx.nps_column).set_index("country").loc[ctx.country]
+    assert row["n_rest"] == headline.n_rest
+    # the same test as one nps_vs_rest of the unit against those people
+    pair = pd.concat([current.loc[current["country"].astype(str) == ctx.country], rest])
+    alone = countries_vs_rest(pair, score=ctx.nps_column, cluster=ctx.cluster, min_n=ctx.min_n)
+    assert alone.set_index("country").loc[ctx.country, "diff"] == pytest.approx(row["diff"])
+    # a country report has no such overlap: its comparisons are unchanged
+    assert load_country("DE", processed_dir=sample)._overlapping is None
