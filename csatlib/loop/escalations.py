@@ -169,6 +169,14 @@ def _owner(
     )
 
 
+def _units_of(keys: pd.Series, units: pd.Series | None) -> np.ndarray | str:
+    """The business units of each account key ("" without a mapping or for an account it does
+    not name)."""
+    if units is None:
+        return ""
+    return keys.astype("string").map(units).fillna("").to_numpy(dtype=object)
+
+
 def _person_rows(
     rule: EscalationRule,
     rows: pd.DataFrame,
@@ -177,8 +185,10 @@ def _person_rows(
     match: np.ndarray,
     wave: str,
     today: date,
+    units: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Candidates and contacts of the respondents or tickets ``match`` picks, with permission."""
+    """Candidates and contacts of the respondents or tickets ``match`` picks, with permission;
+    each names its account's business units (``units``: account key -> labels)."""
     ok_column = next(iter(roles.names(rows, "contact_ok")), None)
     allowed = _permission(rows, ok_column) if ok_column else np.zeros(len(rows), dtype=bool)
     listed = rows[match & allowed]
@@ -205,7 +215,7 @@ def _person_rows(
                 if account_column
                 else pd.Series("", index=listed.index)
             ).to_numpy(),
-            "business_units": "",
+            "business_units": _units_of(keys[match & allowed], units),
             "wave": wave,
             "why": rule.describe(),
             "owner": owner.to_numpy(),
@@ -270,6 +280,7 @@ def escalate(
     ranks: pd.DataFrame | None = None,
     response_owners: pd.DataFrame | None = None,
     ticket_owners: pd.DataFrame | None = None,
+    units: pd.Series | None = None,
     wave: str = "",
     today: date | None = None,
 ) -> Escalations:
@@ -293,6 +304,10 @@ def escalate(
     response_owners, ticket_owners : pandas.DataFrame, optional
         Indexed by response or ticket id: the owner's name and e-mail (the routing of the
         callback and recovery lists, :class:`csatlib.loop.recipients.Routing` ``columns``).
+    units : pandas.Series, optional
+        Account key -> its business units (:func:`csatlib.loop.routing.account_units`): a
+        respondent's or ticket's case names its account's units, so that each unit's report
+        finds it.
     wave : str
         The report's wave (part of an account escalation's key: one case per account and wave).
     today : datetime.date, optional
@@ -330,7 +345,7 @@ def escalate(
         else:
             hit = _ticket_matches(rule, rows, keys, ranks)
             owners = ticket_owners
-        found, people, held = _person_rows(rule, rows, keys, owners, hit, wave, today)
+        found, people, held = _person_rows(rule, rows, keys, owners, hit, wave, today, units)
         candidates.append(found)
         contacts.append(people)
         withheld.append({"rule": rule.name, "withheld": held})

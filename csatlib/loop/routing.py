@@ -47,6 +47,7 @@ from csatlib.loop.accounts import (
 from csatlib.loop.recipients import Routing, file_stems, write_by_recipient
 
 __all__ = [
+    "account_units",
     "TICKET_ROUTING_HEADERS",
     "account_routes",
     "with_account_routes",
@@ -145,6 +146,13 @@ def _per_account(routes: pd.DataFrame) -> pd.DataFrame:
         account_manager=("account_manager", "first"),
         manager_email=("manager_email", "first"),
     )
+
+
+def account_units(routes: pd.DataFrame) -> pd.Series:
+    """Account key -> the labels of its business units joined with "; " (``"Networking;
+    Compute"``), the at-risk list's ``business_units``; an account the mapping does not name
+    is absent."""
+    return _per_account(routes)["business_units"].astype("string")
 
 
 def with_account_routes(at_risk: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from csatlib import roles
 from csatlib.loop import followup
+from csatlib.loop.accounts import assign_accounts
 from csatlib.loop.cases import (
     CANDIDATE_COLUMNS,
     SyncResult,
@@ -27,6 +28,7 @@ from csatlib.loop.cases import (
 from csatlib.loop.escalations import Escalations, escalate, revenue_ranks
 from csatlib.loop.lists import LoopStudy, load_loop_study
 from csatlib.loop.recipients import UNROUTED, file_stems, write_by_recipient
+from csatlib.loop.routing import account_units
 from csatlib.loop.rules import CaseRules, load_case_rules
 from csatlib.safety import write_csv_safely
 
@@ -77,6 +79,24 @@ def _routing_columns(study: LoopStudy, name: str) -> pd.DataFrame | None:
     return columns[[route.recipient, *others[:1]]]
 
 
+def _account_units(study: LoopStudy) -> pd.Series | None:
+    """Account key -> its business units (:func:`csatlib.loop.routing.account_units`), None
+    when the study has no mapping."""
+    if study.plan is None or study.plan.routes is None:
+        return None
+    return account_units(study.plan.routes)
+
+
+def _units_of_rows(study: LoopStudy, frame: pd.DataFrame, account: str | None) -> np.ndarray | str:
+    """The business units of each row's account (a callback's or a recovery's case names them,
+    as an at-risk account's does, so that the unit's report finds it); "" without a mapping."""
+    units = _account_units(study)
+    if units is None or account is None or study.match is None:
+        return ""
+    keys = assign_accounts(frame[[account]], study.match, column=account)["account_key"]
+    return keys.astype("string").map(units).fillna("").to_numpy(dtype=object)
+
+
 def _owner_frame(
     frame: pd.DataFrame, ids: pd.Series, owners: pd.DataFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +130,7 @@ def _list_candidates(
             "source_key": ids.to_numpy(),
             "country": frame["country"].astype("string").to_numpy(),
             "account": frame[account].astype("string").to_numpy() if account else "",
-            "business_units": "",
+            "business_units": _units_of_rows(study, frame, account),
             "wave": study.wave or "",
             "why": frame["why_listed"].astype("string").to_numpy(),
             "owner": owner,
@@ -197,6 +217,7 @@ def escalations_of(
         ranks=revenue_ranks(study.revenue, study.match),
         response_owners=_routing_columns(study, "callback"),
         ticket_owners=_routing_columns(study, "recovery"),
+        units=_account_units(study),
         wave=study.wave or "",
         today=today,
     )

@@ -417,3 +417,22 @@ def test_sample_at_risk_accounts_reach_the_manager_the_mapping_names(
 
 def _pairs_of(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(frame["Account"], frame["Country"], strict=True))
+
+
+def test_every_case_names_the_business_units_of_its_account(routed, tmp_path: Path) -> None:
+    """A callback's, a recovery's and an escalation's case names its account's business units,
+    as an at-risk account's does: a unit's report finds its own cases (they had none)."""
+    from csatlib.loop.lists import load_loop_study
+    from csatlib.loop.rules import load_case_rules
+    from csatlib.loop.tracking import propose_cases
+
+    root = tmp_path / "study"
+    _study(root)
+    study = load_loop_study(root / "processed", aliases_path=root / "raw" / "account_aliases.csv")
+    cases = propose_cases(study, load_case_rules(None)).set_index(["type", "source_key"])
+    callbacks = cases.loc["callback", "business_units"]
+    assert callbacks.loc["R01"] == "Storage; Compute"  # Acme: two units
+    assert callbacks.loc["R13"] == "Compute"  # Birch
+    assert callbacks.loc["R10"] == ""  # Cedre: not in the mapping
+    escalations = cases.loc[cases.index.get_level_values("type") == "escalation"]
+    assert (escalations["business_units"] != "").any()
