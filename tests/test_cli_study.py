@@ -83,3 +83,14 @@ def test_a_study_without_a_kept_response_stops_the_reports_clearly(
         "has no own-brand responses with a country to report (csat data kept 0 of 40 rows): see "
         "why each row was excluded in"
     ) in capsys.readouterr().err
+
+
+def test_a_tickets_only_study_is_told_what_the_reports_need(tmp_path, capsys) -> None:
+    out = tmp_path / "processed"
+    out.mkdir()
+    (out / "transactions.parquet").write_bytes(b"")  # what csat data wrote: no survey
+    code = cli.main(["reports", "--processed-dir", str(out), "--out-dir", str(tmp_path / "r")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "holds transactions.parquet but no relationship survey (responses.parquet)" in err
+    assert "run `make data` first" not in err

@@ -265,6 +265,14 @@ def discover_countries(processed_dir: Path) -> list[str]:
 
     path = Path(processed_dir) / "responses.parquet"
     if not path.exists():
+        others = sorted(p.name for p in Path(processed_dir).glob("*.parquet"))
+        if others:  # cleaned, but without a relationship survey
+            raise ReportError(
+                f"{processed_dir} holds {', '.join(others)} but no relationship survey "
+                "(responses.parquet): the reports compare the survey's countries, so they need "
+                "one; give the raw folder the survey's export and its codebook (kind: responses) "
+                "and run `csat data` again"
+            )
         raise ReportError(
             f"expected processed responses at {path}, found no file: run `make data` first"
         )
