@@ -275,9 +275,14 @@ class CountryContext(CodebookView):
         if self._overlapping is not None:  # the others without this unit's respondents
             from csatlib.stats.screens import four_screens
 
-            mine = self.to_wave.loc[self.to_wave["country"].astype(str) == self.country]
+            # only the columns the screens read: the rest is copied once per unit
+            needed = ["country", "wave", "competitor", *self.attributes, self._overlapping]
+            frame = self.to_wave[
+                list(dict.fromkeys(c for c in [*needed, self.cluster] if c is not None))
+            ]
+            mine = frame.loc[frame["country"].astype(str) == self.country]
             return four_screens(
-                pd.concat([mine, self._rest(self.to_wave)]),
+                pd.concat([mine, self._rest(frame)]),
                 country=self.country,
                 attributes=self.attributes,
                 wave=self.wave,
