@@ -45,7 +45,7 @@ def _cases(path: Path, today: date | None = None) -> pd.DataFrame:
 
 #: Case types in words, in the order a report lists them.
 TYPE_WORDS = {
-    "at_risk": "Accounts at risk",
+    "at_risk": "Accounts at risk (one case per account and country)",
     "recovery": "Recovery calls",
     "callback": "Complaint callbacks",
     "escalation": "Escalations",

@@ -129,7 +129,10 @@ def test_case_display_counts_per_type(reports: Path) -> None:
         "1 of 2 (50%)",
     ]
     units = case_display(reports, "business_unit", "compute", label="Compute", today=LATER)
-    assert units.index.tolist() == ["Accounts at risk", "All cases"]
+    assert units.index.tolist() == [
+        "Accounts at risk (one case per account and country)",
+        "All cases",
+    ]
     assert units["Open"].tolist() == [1, 1] and units["Overdue"].tolist() == [0, 0]
 
 
