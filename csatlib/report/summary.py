@@ -418,7 +418,12 @@ def _nps_sentence(ctx: CountryContext, headline: NPSHeadline) -> str:
             f"than the {ctx.min_n:,} a figure needs."
         )
     interval = fmt_interval(cur.ci_low, cur.ci_high, 1, signed=True)
-    ci = f"95% CI {interval}" if interval else f"no confidence interval with n = {cur.n:,}"
+    if interval:
+        ci = f"95% CI {interval}"
+    elif cur.n_clusters is not None and cur.n_clusters < 2 and cur.n > 1:
+        ci = f"no confidence interval: the {cur.n:,} respondents are one customer account"
+    else:
+        ci = f"no confidence interval with n = {cur.n:,}"
     return f"Net Promoter Score {fmt_points(cur.score)} ({ci}), n = {cur.n:,}, wave {ctx.wave}."
 
 

@@ -554,3 +554,17 @@ def test_a_study_of_one_country_says_there_is_nobody_to_compare_with() -> None:
     assert shown == "none: no other countries in the study"
     assert "Difference vs other countries" not in table.index
     assert "suppressed" not in table.to_string()
+
+
+def test_one_accounts_respondents_have_no_interval_and_the_summary_says_why() -> None:
+    import dataclasses
+
+    one = dataclasses.replace(_result(10.0, 51, np.nan, np.nan), n_clusters=1)
+    items = _items(summary.executive_summary(_ctx_with(_screens()), _headline(current=one, n=51)))
+    assert items[0] == (
+        "Net Promoter Score +10.0 (no confidence interval: the 51 respondents are one customer "
+        "account), n = 51, wave 2026-Q2."
+    )
+    few = dataclasses.replace(_result(10.0, 1, np.nan, np.nan), n_clusters=1)
+    items = _items(summary.executive_summary(_ctx_with(_screens()), _headline(current=few, n=1)))
+    assert items[0].startswith("Net Promoter Score +10.0 (no confidence interval with n = 1)")
