@@ -40,6 +40,7 @@ __all__ = [
     "driver_sample",
     "study_trends",
     "countries_vs_rest",
+    "outside_unit",
     "study_screens",
     "shared_screens",
     "shared_trends",
@@ -323,15 +324,9 @@ class CountryContext(CodebookView):
         return ids if bool(self.responses[ids].duplicated().any()) else None
 
     def _rest(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The rows of ``frame`` outside this unit, less this unit's respondents, each
-        respondent once (with :attr:`_overlapping`; else every row outside the unit)."""
-        outside = frame["country"].astype(str).to_numpy() != self.country
-        ids = self._overlapping
-        if ids is None:
-            return frame.loc[outside]
-        mine = frame.loc[~outside, ids]
-        keep = outside & ~frame[ids].isin(mine).to_numpy(dtype=bool)
-        return frame.loc[keep].drop_duplicates(subset=ids)
+        """The rows of ``frame`` outside this unit (:func:`outside_unit`, with
+        :attr:`_overlapping`: less this unit's respondents, each other respondent once)."""
+        return outside_unit(frame, self.country, self._overlapping)
 
     def _shared(self, what: str, *params: Any) -> tuple | None:
         """The key of a study-wide result of this report's wave, the same in every report of
@@ -1318,6 +1313,19 @@ def study_screens(
     return screens
 
 
+def outside_unit(frame: pd.DataFrame, unit: str, ids: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``country`` (the report's unit) is not ``unit``: "the
+    others" of a comparison. With ``ids`` (the respondent id, where units share respondents:
+    an account in two business units), less the respondents ``unit`` holds, and each other
+    respondent once, so that the others are other people."""
+    outside = frame["country"].astype(str).to_numpy() != unit
+    if ids is None:
+        return frame.loc[outside]
+    mine = frame.loc[~outside, ids]
+    keep = outside & ~frame[ids].isin(mine).to_numpy(dtype=bool)
+    return frame.loc[keep].drop_duplicates(subset=ids)
+
+
 def countries_vs_rest(
     own_current: pd.DataFrame,
     *,
@@ -1341,12 +1349,10 @@ def countries_vs_rest(
         table = nps_vs_rest(own_current, score=score, cluster=cluster, min_n=min_n)
     else:
         parts = []
-        unit = own_current["country"].astype(str)
-        for name in sorted(unit.dropna().unique()):
-            inside = (unit == name).to_numpy()
-            mine = own_current.loc[inside]
-            rest = own_current.loc[~inside & ~own_current[ids].isin(mine[ids]).to_numpy(bool)]
-            pair = pd.concat([mine, rest.drop_duplicates(subset=ids)])
+        unit = own_current["country"].astype(str).to_numpy()
+        for name in sorted(own_current["country"].dropna().astype(str).unique()):
+            mine = own_current.loc[unit == name]
+            pair = pd.concat([mine, outside_unit(own_current, name, ids)])
             pair = pair.assign(country=np.where(np.arange(len(pair)) < len(mine), name, "\x00"))
             table = nps_vs_rest(pair, score=score, cluster=cluster, min_n=min_n)
             parts.append(table.loc[table["country"].astype(str) == name])
