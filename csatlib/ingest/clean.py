@@ -492,11 +492,6 @@ def _stamps(dates: Any) -> np.ndarray:
     return np.asarray(pd.to_datetime(pd.Series(dates)), dtype="datetime64[ns]")
 
 
-def _distinct_stamps(column: _Lazy) -> np.ndarray:
-    """A date column's distinct values (one per distinct cell) as datetime64[ns]."""
-    return _stamps(column.values)
-
-
 def _year_month(stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(valid, year, month) of datetime64 values, by integer arithmetic on their months."""
     valid = ~np.isnat(stamps)
@@ -1430,17 +1425,17 @@ def _assemble(cleaned: _Cleaned, index: np.ndarray, only: str | None = None) -> 
             ordered[name] = column
         # wave, month and competitor are worked out once per distinct cell, then spread to the
         # rows by the column's codes (no text per row until the month's labels are written)
-        rows = columns[name].codes[index].astype(np.intp, copy=False)
+        if from_dates or brand:
+            rows = columns[name].codes[index].astype(np.intp, copy=False)
         if from_dates:
-            stamps = _distinct_stamps(columns[name])
+            stamps = _stamps(columns[name].values)  # one per distinct cell
             if want("wave"):
                 labels, at = _quarters(stamps, waves.fiscal_year_start)
                 ordered["wave"] = _coded(labels, at, rows, dtypes["wave"], cleaned.name)
             if want("month"):
                 labels, at = _months(stamps)
-                codes = np.where(at >= 0, at, -1)[rows] if len(at) else np.full(n, -1)
-                texts = pd.array(labels, dtype="string")
-                ordered["month"] = pd.Series(texts.take(codes, allow_fill=True))
+                texts = pd.array(labels, dtype="string")  # at: -1 where there is no date
+                ordered["month"] = pd.Series(texts.take(at[rows], allow_fill=True))
         if brand and want("competitor"):
             text = pd.Series(columns[name].values).astype("string")
             other = (text.notna() & (text.str.casefold() != own)).fillna(False)
