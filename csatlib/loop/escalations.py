@@ -29,6 +29,7 @@ from csatlib import roles
 from csatlib.loop.accounts import AccountMatch, assign_accounts
 from csatlib.loop.cases import CANDIDATE_COLUMNS
 from csatlib.loop.followup import _has_text, _permission  # the lists' own permission rule
+from csatlib.loop.routing import units_of
 from csatlib.loop.rules import CaseRules, EscalationRule
 
 __all__ = ["Escalations", "escalate", "revenue_ranks"]
@@ -169,14 +170,6 @@ def _owner(
     )
 
 
-def _units_of(keys: pd.Series, units: pd.Series | None) -> np.ndarray | str:
-    """The business units of each account key ("" without a mapping or for an account it does
-    not name)."""
-    if units is None:
-        return ""
-    return keys.astype("string").map(units).fillna("").to_numpy(dtype=object)
-
-
 def _person_rows(
     rule: EscalationRule,
     rows: pd.DataFrame,
@@ -215,7 +208,7 @@ def _person_rows(
                 if account_column
                 else pd.Series("", index=listed.index)
             ).to_numpy(),
-            "business_units": _units_of(keys[match & allowed], units),
+            "business_units": units_of(keys[match & allowed], units),
             "wave": wave,
             "why": rule.describe(),
             "owner": owner.to_numpy(),

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from csatlib import roles
@@ -48,6 +49,7 @@ from csatlib.loop.recipients import Routing, file_stems, write_by_recipient
 
 __all__ = [
     "account_units",
+    "units_of",
     "TICKET_ROUTING_HEADERS",
     "account_routes",
     "with_account_routes",
@@ -153,6 +155,14 @@ def account_units(routes: pd.DataFrame) -> pd.Series:
     Compute"``), the at-risk list's ``business_units``; an account the mapping does not name
     is absent."""
     return _per_account(routes)["business_units"].astype("string")
+
+
+def units_of(keys: pd.Series, units: pd.Series | None) -> np.ndarray | str:
+    """The business units of each account key (``units``: :func:`account_units`), "" for an
+    account the mapping does not name, and "" throughout without a mapping (``units`` None)."""
+    if units is None:
+        return ""
+    return keys.astype("string").map(units).fillna("").to_numpy(dtype=object)
 
 
 def with_account_routes(at_risk: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from csatlib.loop.cases import (
 from csatlib.loop.escalations import Escalations, escalate, revenue_ranks
 from csatlib.loop.lists import LoopStudy, load_loop_study
 from csatlib.loop.recipients import UNROUTED, file_stems, write_by_recipient
-from csatlib.loop.routing import account_units
+from csatlib.loop.routing import account_units, units_of
 from csatlib.loop.rules import CaseRules, load_case_rules
 from csatlib.safety import write_csv_safely
 
@@ -94,7 +94,7 @@ def _units_of_rows(study: LoopStudy, frame: pd.DataFrame, account: str | None) -
     if units is None or account is None or study.match is None:
         return ""
     keys = assign_accounts(frame[[account]], study.match, column=account)["account_key"]
-    return keys.astype("string").map(units).fillna("").to_numpy(dtype=object)
+    return units_of(keys, units)
 
 
 def _owner_frame(
