@@ -36,6 +36,7 @@ __all__ = [
     "RAW_DIR_STAMP",
     "record_raw_dir",
     "recorded_raw_dir",
+    "study_raw_dir",
 ]
 
 #: Smallest group for which an estimate is shown; smaller cells are reported as suppressed.
@@ -136,3 +137,12 @@ def recorded_raw_dir(processed_dir: str | Path) -> Path | None:
     except OSError:
         return None
     return Path(text) if text else None
+
+
+def study_raw_dir(processed_dir: str | Path) -> Path:
+    """The raw folder of the study in ``processed_dir``: ``$CSAT_RAW_DIR`` when it is set, else
+    the folder ``csat data`` recorded there (:func:`recorded_raw_dir`), else :data:`RAW_DIR`."""
+    if os.environ.get("CSAT_RAW_DIR", "").strip():
+        return raw_dir()
+    recorded = recorded_raw_dir(processed_dir)
+    return recorded if recorded is not None and recorded.is_dir() else RAW_DIR

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from csatlib.config import DEFAULT_MIN_N, PROCESSED_DIR, PROJECT_ROOT, RAW_DIR, REPORTS_DIR
+from csatlib import config
+from csatlib.config import (
+    DEFAULT_MIN_N,
+    DEFAULT_RAW_DIR,
+    PROCESSED_DIR,
+    PROJECT_ROOT,
+    RAW_DIR,
+    REPORTS_DIR,
+)
 from csatlib.errors import DataError
 from csatlib.validation import check_min_n, require_columns
 
@@ -127,8 +135,10 @@ def check_parameters(
         ``""`` means ``reports/cit``; must not be ``data/raw`` or inside it (raw data is never
         written) and must not be a file. It is not created here: the export creates it.
     codebook_path, hand_codes_path
-        ``""`` means ``data/raw/cit_codebook.yaml`` / ``data/raw/cit_hand_codes.csv``; must be
-        existing files.
+        ``""`` means the study's ``cit_codebook.yaml`` / ``cit_hand_codes.csv``: in the raw
+        folder ``processed_dir`` was made from (:func:`csatlib.config.study_raw_dir`; the
+        codebook falls back to the project's default, hand codes do not); must be existing
+        files.
     min_n
         Whole number >= 1.
     seed
@@ -157,15 +167,22 @@ def check_parameters(
     """
     processed = _path("processed_dir", processed_dir, PROCESSED_DIR)
     work = _path("work_dir", work_dir, REPORTS_DIR / "cit")
-    codebook = _path("codebook_path", codebook_path, RAW_DIR / "cit_codebook.yaml")
-    hand = _path("hand_codes_path", hand_codes_path, RAW_DIR / "cit_hand_codes.csv")
+    # the study's own files: of the raw folder its processed tables were made from
+    home = config.study_raw_dir(processed)
+    own_codebook = home / "cit_codebook.yaml"
+    default_codebook = (
+        own_codebook if own_codebook.is_file() else DEFAULT_RAW_DIR / own_codebook.name
+    )
+    codebook = _path("codebook_path", codebook_path, default_codebook)
+    hand = _path("hand_codes_path", hand_codes_path, home / "cit_hand_codes.csv")
     if not processed.is_dir():
         raise DataError(
             f"check_parameters: processed_dir {str(processed)!r} is not a folder; run "
             "`csat data` (or `make data`) to build the processed tables"
         )
-    raw = RAW_DIR.resolve()
-    if work == raw or work.is_relative_to(raw):
+    for raw in {RAW_DIR.resolve(), home.resolve()}:
+        if work != raw and not work.is_relative_to(raw):
+            continue
         raise DataError(
             f"check_parameters: work_dir {str(work)!r} is inside {str(raw)!r}; raw data is "
             "never written, choose another folder (empty means reports/cit)"

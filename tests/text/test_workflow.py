@@ -45,6 +45,27 @@ def test_empty_paths_mean_the_project_defaults(processed: Path) -> None:
     assert settings.suggest_threshold == 0.5
 
 
+def test_the_study_s_own_files_come_from_the_raw_folder_it_was_made_from(
+    processed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A processed folder of another study (csat data records its raw folder) reads that
+    study's hand codes, not the sample's; a study without hand codes is told so."""
+    monkeypatch.delenv("CSAT_RAW_DIR", raising=False)
+    study = tmp_path / "other_study"
+    study.mkdir()
+    (study / "cit_hand_codes.csv").write_text("incident_id,coder,attribute\n", "utf-8")
+    config.record_raw_dir(processed, study)
+    settings = workflow.check_parameters(processed_dir=processed)
+    assert settings.hand_codes_path == (study / "cit_hand_codes.csv").resolve()
+    # no codebook of its own: the project's default codebook
+    assert settings.codebook_path == (config.DEFAULT_RAW_DIR / "cit_codebook.yaml").resolve()
+    (study / "cit_hand_codes.csv").unlink()
+    with pytest.raises(DataError, match=r"hand_codes_path .*other_study/cit_hand_codes\.csv"):
+        workflow.check_parameters(processed_dir=processed)
+    with pytest.raises(DataError, match="work_dir .* is inside .*raw data is never written"):
+        workflow.check_parameters(processed_dir=processed, work_dir=study / "sheets")
+
+
 def test_empty_processed_dir_means_data_processed() -> None:
     if not config.PROCESSED_DIR.is_dir():
         pytest.skip("data/processed does not exist in this checkout")
