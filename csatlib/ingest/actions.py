@@ -20,7 +20,7 @@ from typing import Final
 import pandas as pd
 
 from csatlib.errors import ExportError
-from csatlib.ingest.handwritten import cell_problem, read_handwritten
+from csatlib.ingest.handwritten import cell_problem, read_handwritten, sheet_row, wave_problem
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "STATUSES", "OPEN", "load_actions", "empty_actions"]
 
@@ -78,6 +78,8 @@ def _row_errors(row: pd.Series) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = [
         (column, "expected a value, found an empty cell") for column in COLUMNS if not row[column]
     ]
+    if problem := wave_problem(row["start_wave"]):
+        errors.append(("start_wave", problem))
     if row["status"] and _status(row["status"]) not in STATUSES:
         errors.append(("status", f"expected one of {', '.join(STATUSES)}, found {row['status']!r}"))
     if row["due"] and (problem := _due_error(row["due"])):
@@ -135,7 +137,7 @@ def load_actions(path: str | Path) -> pd.DataFrame:
         path, columns=COLUMNS, optional=OPTIONAL_COLUMNS, what="action plans file"
     )
     problems = [
-        cell_problem(path, position, column, problem)
+        cell_problem(path, sheet_row(frame, position), column, problem)
         for position, (_, row) in enumerate(frame.iterrows())
         for column, problem in _row_errors(row)
     ]
@@ -144,17 +146,17 @@ def load_actions(path: str | Path) -> pd.DataFrame:
     first = key.groupby(list(key.columns), sort=False).ngroup()
     first_row = first.map(pd.Series(range(len(first)), index=first).groupby(level=0).min())
     problems += [
-        f"{path.name}, row {position + 2}, column action: a second plan "
+        f"{path.name}, row {sheet_row(frame, position)}, column action: a second plan "
         f"{frame['action'].iat[position]!r} for unit {frame['unit'].iat[position]!r} and "
         f"attribute {frame['attribute'].iat[position]!r} (first in row "
-        f"{int(first_row.iat[position]) + 2})"
+        f"{sheet_row(frame, int(first_row.iat[position]))})"
         for position in repeated.to_numpy().nonzero()[0]
     ]
     if problems:
         raise ExportError("\n".join(problems))
     frame["status"] = frame["status"].map(_status)
     frame["due"] = pd.to_datetime(frame["due"], format="%Y-%m-%d").astype("datetime64[ns]")
-    frame["row"] = range(2, len(frame) + 2)
+    frame["row"] = frame.index.to_numpy()  # the spreadsheet's row, for the notes
     frame = frame.reset_index(drop=True)
     frame["row"] = frame["row"].astype("int64")
     frame.attrs["source"] = path.name

@@ -11,6 +11,7 @@ spreadsheet numbers them: the header is row 1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,13 +19,14 @@ import pandas as pd
 
 from csatlib.errors import ExportError
 
-__all__ = ["cell_problem", "read_handwritten"]
+__all__ = ["cell_problem", "read_handwritten", "sheet_row", "wave_problem"]
 
 
 def read_handwritten(
     path: str | Path, *, columns: Sequence[str], optional: Sequence[str] = (), what: str
 ) -> pd.DataFrame:
-    """The file's rows as stripped text: ``columns`` then ``optional`` (empty when absent).
+    """The file's rows as stripped text: ``columns`` then ``optional`` (empty when absent),
+    indexed by their spreadsheet row (the header is row 1; a blank line is no row, but counts).
 
     Parameters
     ----------
@@ -44,7 +46,17 @@ def read_handwritten(
     path = Path(path)
     expected = ", ".join(columns)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        # every row kept where it is (blank lines too, so the rows are numbered as a
+        # spreadsheet numbers them) and no column taken as an index (a trailing comma on
+        # every line would otherwise shift the columns)
+        raw = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            index_col=False,
+            skip_blank_lines=False,
+        )
     except FileNotFoundError as exc:
         raise ExportError(f"{path}: no {what}") from exc
     except pd.errors.EmptyDataError as exc:
@@ -61,10 +73,34 @@ def read_handwritten(
             f"{', '.join(map(str, raw.columns)) or 'none'})"
         )
     frame = raw.reindex(columns=[*columns, *optional], fill_value="").astype(str)
-    return frame.apply(lambda column: column.str.strip())
+    frame = frame.apply(lambda column: column.str.strip())
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # the header is row 1
+    blank = raw.astype(str).apply(lambda column: column.str.strip().eq("")).all(axis=1)
+    return frame.loc[~blank.to_numpy()]
 
 
-def cell_problem(path: str | Path, position: int, column: str, problem: str) -> str:
-    """One cell's problem in words; ``position`` is the row's 0-based place among the data
-    rows (the spreadsheet shows it as row ``position + 2``)."""
-    return f"{Path(path).name}, row {position + 2}, column {column}: {problem}"
+#: A wave label as the workbench writes one: a calendar quarter ("2026-Q2") or a fiscal one
+#: ("FY2026-Q2").
+_WAVE = re.compile(r"^(?:FY)?\d{4}-Q[1-4]$")
+#: A quarter written another way ("2026Q2", "Q2 2026", "2026-q2"): a year and a Q1-Q4.
+_QUARTERISH = re.compile(r"(?i)(?=.*\d{4})(?=.*q\s*[1-4]\b)")
+
+
+def wave_problem(text: str) -> str | None:
+    """Why a hand-typed wave is not a wave label, or None: a quarter written otherwise than the
+    workbench's labels ("Q2 2026" for "2026-Q2") would be compared as text and misplaced. A
+    label of another kind (a study's own wave names, "Wave 3") is left alone."""
+    if not text or _WAVE.match(text) or not _QUARTERISH.match(text):
+        return None
+    return f"expected a wave like 2026-Q2 (or FY2026-Q2), found {text!r}"
+
+
+def sheet_row(frame: pd.DataFrame, position: int) -> int:
+    """The spreadsheet row (the header is row 1) of the ``position``-th row of a frame of
+    :func:`read_handwritten` (blank lines are counted, though they are not rows of it)."""
+    return int(frame.index[position])
+
+
+def cell_problem(path: str | Path, row: int, column: str, problem: str) -> str:
+    """One cell's problem in words; ``row`` is the spreadsheet's row (:func:`sheet_row`)."""
+    return f"{Path(path).name}, row {row}, column {column}: {problem}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.errors import ExportError
-from csatlib.ingest.handwritten import cell_problem, read_handwritten
+from csatlib.ingest.handwritten import cell_problem, read_handwritten, sheet_row
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "load_invitations", "empty_invitations"]
 
@@ -115,7 +115,8 @@ def load_invitations(path: str | Path) -> pd.DataFrame:
     if found:
         raise ExportError(
             "\n".join(
-                cell_problem(path, position, column, problem) for position, column, problem in found
+                cell_problem(path, sheet_row(frame, position), column, problem)
+                for position, column, problem in found
             )
         )
     out = frame.astype("string")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from csatlib.errors import ExportError
-from csatlib.ingest.handwritten import cell_problem, read_handwritten
+from csatlib.ingest.handwritten import cell_problem, read_handwritten, sheet_row, wave_problem
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "METRIC_RANGES", "load_targets", "empty_targets"]
 
@@ -75,6 +75,9 @@ def _row_errors(row: pd.Series) -> list[tuple[str, str]]:
         errors.append(("metric", problem))
     if row["target"] and (problem := _target_error(row["target"], row["metric"])):
         errors.append(("target", problem))
+    for column in ("baseline_wave", "due_wave"):
+        if problem := wave_problem(row[column]):
+            errors.append((column, problem))
     start, due = _quarter(row["baseline_wave"]), _quarter(row["due_wave"])
     if start and due and due < start:
         errors.append(
@@ -117,13 +120,13 @@ def load_targets(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     frame = read_handwritten(path, columns=COLUMNS, optional=OPTIONAL_COLUMNS, what="targets file")
     problems = [
-        cell_problem(path, position, column, problem)
+        cell_problem(path, sheet_row(frame, position), column, problem)
         for position, (_, row) in enumerate(frame.iterrows())
         for column, problem in _row_errors(row)
     ]
     repeated = frame.duplicated(["unit", "metric"], keep="first") & frame["unit"].ne("")
     problems += [
-        f"{path.name}, row {position + 2}, column metric: a second target for unit "
+        f"{path.name}, row {sheet_row(frame, position)}, column metric: a second target for unit "
         f"{frame['unit'].iat[position]!r} and metric {frame['metric'].iat[position]!r}"
         for position in repeated.to_numpy().nonzero()[0]
     ]
