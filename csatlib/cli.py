@@ -105,7 +105,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             raise CsatError(
                 f"--rate expects REGION=SHARE such as AMER=0.3, found {item!r}"
             ) from None
-    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    except ValueError:
+        raise CsatError(f"--as-of expects a date YYYY-MM-DD, found {args.as_of!r}") from None
     result = run_sampling(
         Path(args.contacts),
         Path(args.out_dir),

@@ -94,3 +94,8 @@ def test_a_tickets_only_study_is_told_what_the_reports_need(tmp_path, capsys) ->
     err = capsys.readouterr().err
     assert "holds transactions.parquet but no relationship survey (responses.parquet)" in err
     assert "run `make data` first" not in err
+
+
+def test_a_malformed_as_of_date_is_a_clear_error(capsys) -> None:
+    assert cli.main(["sample", "--as-of", "01/10/2026"]) == 1
+    assert "--as-of expects a date YYYY-MM-DD, found '01/10/2026'" in capsys.readouterr().err

@@ -187,7 +187,9 @@ def _dates(s: pd.Series, column: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s
     text = s.astype("string").str.strip()
-    parsed = pd.to_datetime(text.where(text.ne("")), errors="coerce", format="mixed")
+    # ISO dates only: "02/08/2026" read as 8 February would invite again a contact surveyed
+    # on 2 August, against the fatigue rule
+    parsed = pd.to_datetime(text.where(text.ne("")), errors="coerce", format="ISO8601")
     bad = text.fillna("").ne("") & parsed.isna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])

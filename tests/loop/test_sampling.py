@@ -185,6 +185,9 @@ def test_validation_messages() -> None:
     bad.loc[2, "last_surveyed"] = "last spring"
     with pytest.raises(DataError, match="'last_surveyed', row 2"):
         _draw(bad)
+    bad.loc[2, "last_surveyed"] = "02/08/2026"  # 2 August or 8 February: not guessed
+    with pytest.raises(DataError, match=r"'last_surveyed', row 2: expected a date \(YYYY-MM-DD\)"):
+        _draw(bad)
     bad = m.copy()
     bad.loc[3, "contact_id"] = bad.loc[2, "contact_id"]
     with pytest.raises(DataError, match="appears 2 times"):
