@@ -19,7 +19,7 @@ import pandas as pd
 
 from csatlib.errors import ExportError
 
-__all__ = ["cell_problem", "read_handwritten", "sheet_row", "wave_problem"]
+__all__ = ["cell_problem", "read_handwritten", "read_sheet", "sheet_row", "wave_problem"]
 
 
 def read_handwritten(
@@ -46,17 +46,7 @@ def read_handwritten(
     path = Path(path)
     expected = ", ".join(columns)
     try:
-        # every row kept where it is (blank lines too, so the rows are numbered as a
-        # spreadsheet numbers them) and no column taken as an index (a trailing comma on
-        # every line would otherwise shift the columns)
-        raw = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            index_col=False,
-            skip_blank_lines=False,
-        )
+        raw = read_sheet(path)
     except FileNotFoundError as exc:
         raise ExportError(f"{path}: no {what}") from exc
     except pd.errors.EmptyDataError as exc:
@@ -73,10 +63,25 @@ def read_handwritten(
             f"{', '.join(map(str, raw.columns)) or 'none'})"
         )
     frame = raw.reindex(columns=[*columns, *optional], fill_value="").astype(str)
-    frame = frame.apply(lambda column: column.str.strip())
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # the header is row 1
-    blank = raw.astype(str).apply(lambda column: column.str.strip().eq("")).all(axis=1)
-    return frame.loc[~blank.to_numpy()]
+    return frame.apply(lambda column: column.str.strip())
+
+
+def read_sheet(path: str | Path) -> pd.DataFrame:
+    """A CSV kept by hand (UTF-8, a BOM allowed) as text cells, indexed by the spreadsheet's
+    row numbers (the header is row 1): a blank line is no row but counts, as in a spreadsheet,
+    and no column becomes the index (a trailing comma on every line would shift the columns).
+    pandas' errors (unreadable, empty) are the caller's to word."""
+    raw = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        index_col=False,
+        skip_blank_lines=False,
+    )
+    raw.index = pd.RangeIndex(2, len(raw) + 2, name="row")
+    blank = raw.apply(lambda column: column.astype(str).str.strip().eq("")).all(axis=1)
+    return raw.loc[~blank.to_numpy()]
 
 
 #: A wave label as the workbench writes one: a calendar quarter ("2026-Q2") or a fiscal one

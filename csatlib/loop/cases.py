@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from csatlib.errors import CsatError, DataError, require_columns
+from csatlib.ingest.handwritten import read_sheet
 from csatlib.loop.rules import CaseRules
 
 __all__ = [
@@ -394,7 +395,7 @@ def _read_import(file: Path) -> pd.DataFrame:
     if not file.is_file():
         raise CaseImportError(f"owners' file {str(file)!r} not found")
     try:
-        frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = read_sheet(file)  # indexed by the spreadsheet's rows, past blank lines too
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise CaseImportError(f"owners' file {file.name!r}: not a readable CSV ({err})") from None
     names = {c: _IMPORT_ALIASES.get(c.strip().lower().replace(" ", "_"), c) for c in frame.columns}
@@ -419,7 +420,7 @@ def _import_problems(
     updates: list[tuple[str, str, str, str | None]] = []
     opened = dict(zip(stored["case_id"], stored["opened"], strict=True))
     seen: dict[str, int] = {}
-    for position, row in enumerate(frame.itertuples(index=False), start=2):
+    for position, row in zip(frame.index, frame.itertuples(index=False), strict=True):
         where = f"owners' file {file.name!r}, row {position}"
         case_id = str(row.case_id).strip()
         status = str(row.status).strip().lower()

@@ -25,6 +25,7 @@ from statsmodels.stats.proportion import proportion_confint
 from csatlib import roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError, ExportError
+from csatlib.ingest.handwritten import read_sheet
 from csatlib.safety import write_csv_safely
 from csatlib.validation import check_conf, check_min_n, require_columns
 
@@ -598,7 +599,7 @@ def read_contact_master(path: str | Path) -> pd.DataFrame:
     if not p.is_file():
         raise ExportError(f"contact master {p}: file not found")
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = read_sheet(p)  # indexed by the spreadsheet's rows, past blank lines too
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ExportError(f"contact master {p}: cannot be read as UTF-8 CSV ({exc})") from exc
     df.columns = [str(col).strip() for col in df.columns]
@@ -608,7 +609,6 @@ def read_contact_master(path: str | Path) -> pd.DataFrame:
             f"contact master {p}: expected columns {list(CONTACT_COLUMNS)}; missing {missing} "
             f"(found {list(df.columns)})"
         )
-    df.index = pd.RangeIndex(2, len(df) + 2)
     return df.astype("string")
 
 

@@ -421,6 +421,19 @@ def test_one_bad_row_applies_nothing_and_every_problem_is_listed(tmp_path: Path)
     assert _events(path)["field"].tolist() == ["status"] * 3  # only the openings
 
 
+def test_import_rows_are_the_spreadsheets_past_a_blank_line(tmp_path: Path) -> None:
+    path = tmp_path / "cases.sqlite"
+    _sync(path, _three())
+    file = _owners_file(
+        tmp_path / "back.csv",
+        [{"case_id": _id(path, "T01"), "status": "done", "outcome": "", "closed": ""}],
+    )
+    header, *rows = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    file.write_text("".join([header, "\n", *rows]), encoding="utf-8")
+    with pytest.raises(CaseImportError, match="row 3, column status: expected one of"):
+        import_outcomes(path, file, today=THURSDAY)
+
+
 def test_import_refuses_files_it_cannot_read(tmp_path: Path) -> None:
     path = tmp_path / "cases.sqlite"
     with pytest.raises(CaseImportError, match="case store .*cases.sqlite' not found: run a build"):

@@ -298,6 +298,11 @@ def test_run_sampling_errors_name_the_file(tmp_path) -> None:
         run_sampling(path, tmp_path, rates={}, seed=1, as_of=AS_OF)
     back = read_contact_master(path)
     assert tuple(back.columns) == CONTACT_COLUMNS and back.index[0] == 2
+    # a blank line after the first contact: the third contact is now row 5, as a spreadsheet
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines[:2], "\n", *lines[2:]]), encoding="utf-8")
+    with pytest.raises(ExportError, match="cm.csv.*'named_account', row 5"):
+        run_sampling(path, tmp_path, rates={}, seed=1, as_of=AS_OF)
 
 
 def test_response_rates_find_the_email_column_by_its_role() -> None:
