@@ -88,6 +88,7 @@ class SteeringTables:
     has_targets: bool
     has_actions: bool
     has_cases: bool
+    unreported: tuple[str, ...] = ()  # the targets file's units that no report of the build is
 
 
 # --------------------------------------------------------------------------- units
@@ -413,7 +414,18 @@ def steering_tables(
         has_targets=not targets.empty,
         has_actions=actions.attrs.get("source") is not None or not actions.empty,
         has_cases=(reports_dir / CASES_FILE).is_file(),
+        unreported=_unreported(targets, reports_dir),
     )
+
+
+def _unreported(targets: pd.DataFrame, reports_dir: Path) -> tuple[str, ...]:
+    """The units of the targets file that no report of the folder is (a typo, "de" for "DE",
+    or a unit without respondents): their targets are on no page, so the page names them."""
+    if targets.empty or "unit" not in targets.columns:
+        return ()
+    built = {p.stem for p in (reports_dir / "metrics").glob("*.json")}
+    units = dict.fromkeys(str(u) for u in targets["unit"])
+    return tuple(u for u in units if u not in built)
 
 
 # --------------------------------------------------------------------------- words
@@ -568,7 +580,14 @@ def _shown_path(path: Path) -> str:
 
 def _notes(tables: SteeringTables) -> dict[str, str]:
     """One line for each part that has nothing to show, saying why; empty when it has."""
-    notes = {"targets": "", "actions": "", "cases": ""}
+    notes = {"targets": "", "unreported": "", "actions": "", "cases": ""}
+    if tables.unreported:
+        listed = ", ".join(repr(u) for u in tables.unreported)
+        notes["unreported"] = (
+            f"Targets of {_shown_path(config.TARGETS)} for units no report of this build "
+            f"has, and shown nowhere: {listed}. A unit is named as its report is (DE, or "
+            "business_unit--compute for a report by business unit)."
+        )
     if tables.targets.empty:
         notes["targets"] = (
             "No report carries a target yet: the next build of the reports adds them."

@@ -333,3 +333,33 @@ def test_business_units_are_named_from_the_builds_own_processed_folder(
     )
     assert "Compute" in set(tables.targets["unit_name"])
     assert seen and all(p == folder for p in seen)
+
+
+def test_targets_of_units_no_report_has_are_named_on_the_page(
+    reports: Path, actions: pd.DataFrame
+) -> None:
+    """A typo ("de" for "DE") or a unit without respondents leaves a target on no page: the
+    page names it instead of counting fewer targets without a word."""
+    extra = pd.DataFrame(
+        {
+            "unit": ["de", "ZZ"],
+            "metric": ["nps", "nps"],
+            "baseline_wave": ["2025-Q4"] * 2,
+            "target": [10.0, 10.0],
+            "due_wave": ["2026-Q4"] * 2,
+            "owner": ["", ""],
+            "note": ["", ""],
+        }
+    )
+    targets = pd.concat([TARGETS, extra], ignore_index=True)
+    tables = steering_tables(reports, actions=actions, targets=targets, rules=RULES, today=TODAY)
+    assert tables.unreported == ("de", "ZZ")
+    assert len(tables.targets) == len(TARGETS)  # the others as before
+    page = write_steering_page(
+        reports, actions=actions, targets=targets, rules=RULES, today=TODAY
+    ).read_text(encoding="utf-8")
+    assert (
+        "for units no report of this build has, and shown nowhere: &#39;de&#39;, &#39;ZZ&#39;"
+        in page
+    )
+    assert _tables(reports, actions).unreported == ()
