@@ -279,7 +279,9 @@ def explore_view(
 
     Notes
     -----
-    The significance letters, intervals and suppression are those of
+    Only own customers are counted, as in every report, unless the banner or the rows are the
+    brand (role ``brand``): then the brands are compared. The significance letters, intervals
+    and suppression are those of
     :func:`csatlib.stats.crosstab.crosstab` with ``cluster`` the matched account
     (``account_key``) when the table has one: respondents of one account answer alike.
     """
@@ -297,6 +299,12 @@ def explore_view(
             f"{column!r}; pick the mean or the top-2 box"
         )
     frame, where = _filtered(responses, filter_column, filter_values)
+    # our own customers, as every report counts them, unless the cut compares the brands
+    brand = roles.names(responses, "brand")
+    mixed = roles.has_competitors(frame) and not (brand and brand[0] in (banner, row))
+    if mixed:
+        frame = roles.own_customers(frame)
+        frame.attrs = dict(responses.attrs)
     row_column = row or _ALL_COLUMN
     if row is None:
         frame = frame.assign(**{_ALL_COLUMN: ALL})
@@ -314,6 +322,11 @@ def explore_view(
         f"{roles.label(responses, banner)}{by}" + (f" ({where})" if where else "")
     )
     note = _note(ct, frame, cluster)
+    if mixed:
+        note += (
+            " Own customers only, as in the reports: competitors' customers are compared with "
+            "them when the brand is the banner or the rows."
+        )
     return ExploreView(table, banner_chart(ct, title=title, labels=labels), ct, title, note)
 
 

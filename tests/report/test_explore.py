@@ -243,3 +243,21 @@ def test_an_impossible_cut_is_explained_in_the_widget() -> None:
 def test_explorer_checks_min_n() -> None:
     with pytest.raises(DataError, match="'min_n' parameter of explorer must be an int >= 1"):
         explore.explorer(_study(), min_n=0)
+
+
+def test_a_cut_counts_own_customers_unless_it_compares_the_brands() -> None:
+    """As every report: competitors' customers are left out of a cut (the default "Total" NPS
+    once mixed them in), and compared when the brand is the banner."""
+    df = _study()
+    df["brand"] = pd.Categorical(np.where(np.arange(len(df)) % 3 == 0, "Rival", "Ours"))
+    df["competitor"] = df["brand"].astype(str).eq("Rival").to_numpy()
+    df.attrs["roles"] = {**df.attrs["roles"], "brand": "brand"}
+    view = explore.explore_view(df, dimension="country", min_n=20)
+    own = df.loc[~df["competitor"], "recommend"].notna().sum()
+    cells = view.crosstab.cells
+    assert cells.loc[cells["letter"] != "", "n"].sum() == own  # the banner's columns
+    assert "Own customers only" in view.note
+    brands = explore.explore_view(df, dimension="brand", min_n=20)
+    cells = brands.crosstab.cells
+    assert cells.loc[cells["letter"] != "", "n"].sum() == df["recommend"].notna().sum()
+    assert "Own customers only" not in brands.note
