@@ -19,6 +19,7 @@ an ``events`` table with its source, so a case's history can be read back.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -437,7 +438,9 @@ def _import_problems(
             )
         closed: date | None = None
         if closed_text:
-            try:
+            try:  # YYYY-MM-DD only: Python also reads 20261103, which the message rules out
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", closed_text):
+                    raise ValueError(closed_text)
                 closed = date.fromisoformat(closed_text)
             except ValueError:
                 row_problems.append(

@@ -73,7 +73,8 @@ DEPLOYMENT_COLUMNS: tuple[str, ...] = (
     "design_weight",
 )
 _MISSING_STRATUM = "(missing)"
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+# no space and none of RFC 5322's specials unquoted ("mailto:a@b.com" is a link, not an address)
+_EMAIL = r'^[^@\s()<>\[\]:;\\,"]+@[^@\s()<>\[\]:;\\,"]+\.[^@\s.()<>\[\]:;\\,"]+$'
 _YES = {"y", "yes", "true", "1", "j", "ja", "oui", "si"}
 _NO = {"n", "no", "false", "0", "nein", "non", ""}
 
@@ -162,6 +163,21 @@ def normalize_email(s: pd.Series) -> pd.Series:
         raise DataError(f"normalize_email: expected a Series, found {type(s).__name__}")
     e = s.astype("string").str.strip().str.casefold()
     return e.where(e.str.match(_EMAIL).fillna(False).astype(bool), pd.NA)
+
+
+def _one_spelling(values: pd.Series) -> pd.Series:
+    """Each value as the commonest spelling of the values equal to it ignoring case ("Amer" and
+    "amer" as "AMER"): one stratum, one rate, not one stratum per way of typing a region."""
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return values
+    frame = pd.DataFrame({"text": counts.index.astype(str), "n": counts.to_numpy()})
+    frame["key"] = frame["text"].str.casefold()
+    best = frame.sort_values(["key", "n", "text"], ascending=[True, False, True]).drop_duplicates(
+        "key"
+    )
+    spelling = dict(zip(best["key"], best["text"], strict=True))
+    return values.str.casefold().map(spelling).astype("string").where(values.notna())
 
 
 def _row_label(index: pd.Index, pos: int) -> str:
@@ -336,7 +352,7 @@ def _prepared_contacts(contacts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]
         )
     c["contact_id"] = ids
     for col in ("region", "segment"):
-        v = c[col].astype("string").str.strip()
+        v = _one_spelling(c[col].astype("string").str.strip())
         c[col] = v.mask(v.fillna("").eq(""), _MISSING_STRATUM)
     c["do_not_survey"] = _yes_no(contacts["do_not_survey"], "do_not_survey")
     c["named_account"] = _yes_no(contacts["named_account"], "named_account")

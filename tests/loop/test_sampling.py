@@ -315,3 +315,15 @@ def test_response_rates_find_the_email_column_by_its_role() -> None:
     responses.attrs = {"roles": FrozenMeta({"Name": "contact", "Mail address": "contact"})}
     rr = response_rates(sample, responses, by=("region",), min_n=1)
     assert rr.iloc[-1]["responded"] == 50
+
+
+def test_a_region_typed_in_another_case_is_one_stratum_and_a_link_is_no_address() -> None:
+    m = _master(n=60)
+    m.loc[m.index[:5], "region"] = m.loc[m.index[:5], "region"].str.lower()  # "amer", "emea"
+    m.loc[m.index[5], "email"] = "mailto:" + m.loc[m.index[5], "email"]
+    result = _draw(m)
+    assert set(result.coverage["region"]) - {"All"} == set(_master(n=60)["region"])
+    assert result.excluded.loc[
+        result.excluded["contact_id"] == m.loc[m.index[5], "contact_id"], "reason"
+    ].tolist() == ["no_valid_email"]
+    assert normalize_email(pd.Series(["mailto:a@b.com"])).isna().all()
