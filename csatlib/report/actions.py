@@ -358,10 +358,14 @@ def action_plan_display(table: pd.DataFrame) -> pd.DataFrame | None:
 def action_plan_note(table: pd.DataFrame) -> str | None:
     """One line when the unit has no action plan (or the study no action plans file); else
     None. Overdue plans are counted when there are any."""
+    flags = " ".join(table.attrs.get("flags") or [])
+    said = _plans_note(table)
+    return " ".join(part for part in (flags, said) if part) or None
+
+
+def _plans_note(table: pd.DataFrame) -> str | None:
+    """The unit's plans in one line (none, or how many are overdue); None when all is well."""
     name = table.attrs.get("unit_name") or table.attrs.get("unit", "this unit")
-    flags = table.attrs.get("flags") or []
-    if flags:
-        return " ".join(flags)
     if table.attrs.get("source") is None:
         return "The study has no action plans file (actions.csv), so no plan is shown."
     plans = int(table["has_plan"].sum()) if len(table) else 0

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from csatlib import config
+from csatlib import config, roles
 from csatlib.errors import DataError
 from csatlib.ingest.actions import OPEN
 from csatlib.loop.cases import CASES_FILE, case_summary, read_cases
@@ -250,6 +250,13 @@ def _open_actions(
     names = {u: _unit_names(reports_dir, u, processed_dir)[0] for u in units}
     plans["unit_name"] = plans["unit"].astype(str).map(names)
     plans["label"] = [label(a, labels) for a in plans["attribute"]]
+    known = _study_attributes(processed_dir)
+    if known is not None:  # a plan the unit's report leaves out (and flags) says so here too
+        unknown = ~plans["attribute"].isin(known).to_numpy(dtype=bool)
+        plans.loc[unknown, "label"] = (
+            plans.loc[unknown, "label"].astype(str)
+            + " (not an attribute of the study: the unit's report does not show this plan)"
+        )
     plans["due"] = pd.to_datetime(plans["due"]).dt.date
     plans = plans.sort_values(
         ["days_overdue", "due", "unit_name", "label"],
@@ -257,6 +264,15 @@ def _open_actions(
         kind="stable",
     )
     return plans.reindex(columns=list(ACTION_COLUMNS)).reset_index(drop=True)
+
+
+def _study_attributes(processed_dir: Path | None) -> set[str] | None:
+    """The study's attribute columns (role ``attribute``), None without a processed folder."""
+    if processed_dir is None or not (Path(processed_dir) / "responses.parquet").is_file():
+        return None
+    from csatlib.ingest.clean import load_processed
+
+    return set(roles.names(load_processed("responses", Path(processed_dir)), "attribute"))
 
 
 # --------------------------------------------------------------------------- cases

@@ -230,7 +230,9 @@ def test_unknown_attribute_of_the_unit_is_flagged_with_its_file_row(tmp_path: Pa
     assert message.startswith(
         "actions.csv, row 8, column attribute: expected an attribute of the study's codebook"
     )
-    assert message.endswith("found 'speed'; the plan is not shown")  # FR's: FR's report
+    assert "found 'speed'; the plan is not shown" in message  # FR's: FR's report
+    assert "colour" not in message
+    assert message.endswith(" 2 of 5 plans overdue.")  # the unit's own plans still counted
     assert "delivery, invoicing_accuracy, product_quality" in message
 
 

@@ -363,3 +363,27 @@ def test_targets_of_units_no_report_has_are_named_on_the_page(
         in page
     )
     assert _tables(reports, actions).unreported == ()
+
+
+def test_a_plan_the_units_report_leaves_out_says_so_here_too(
+    reports: Path, actions: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The DE report flags a plan on an attribute the study lacks and does not show it; the
+    page lists it as open, and now says the same."""
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    frame = pd.DataFrame({"response_id": ["R1"], "delivery": [7]})
+    frame.attrs = {"roles": {"response_id": "id", "delivery": "attribute"}}
+    import pyarrow.parquet as pq
+
+    from csatlib.ingest.dataset import arrow_table
+
+    pq.write_table(arrow_table(frame), processed / "responses.parquet")  # as csat data does
+    table = steering_tables(
+        reports, actions=actions, targets=TARGETS, rules=RULES, today=TODAY, processed_dir=processed
+    ).actions.set_index(["unit", "attribute"])
+    assert table.loc[("DE", "delivery"), "label"] == "Delivery"
+    invoicing = table.loc[("FR", "invoicing_accuracy"), "label"]
+    assert invoicing.endswith(
+        "(not an attribute of the study: the unit's report does not show this plan)"
+    )
