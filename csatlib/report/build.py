@@ -504,6 +504,11 @@ def _build_reports(
             f"Not built, a cell below the minimum of {min_n} (the unit's and the outer unit's "
             f"own reports have these respondents): {', '.join(skipped)}"
         )
+    if "business_unit" in by and (silent := _units_without_respondents(processed_dir, slices)):
+        notes.append(
+            "Business units of the organisation mapping without an own-brand respondent, so "
+            f"without a report: {', '.join(silent)}"
+        )
     listed = [outcomes.get(c) or _earlier_outcome(reports_dir, c) for c in available]
     groups = _slice_groups(reports_dir, processed_dir, outcomes, slices)
     summary_outcome = outcomes.get(SUMMARY_NAME)
@@ -548,6 +553,23 @@ def _all_slices(
         slices.update(found)
         skipped += too_small
     return slices, skipped
+
+
+def _units_without_respondents(
+    processed_dir: Path, slices: Mapping[str, tuple[str, str, str]]
+) -> list[str]:
+    """The mapping's business units (label and code) that no report by business unit is."""
+    from csatlib.ingest.organisation import read_organisation
+
+    organisation = read_organisation(processed_dir)
+    if organisation is None:
+        return []
+    reported = {value for dimension, value, _ in slices.values() if dimension == "business_unit"}
+    return [
+        f"{label} ({code})"
+        for code, label in organisation.business_units.items()
+        if code not in reported and label not in reported
+    ]
 
 
 def _warm_slices(jobs: Sequence[CountryJob]) -> tuple[tuple[str, str], ...]:

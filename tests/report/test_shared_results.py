@@ -336,3 +336,14 @@ def test_the_other_units_are_other_people(sample) -> None:
     assert alone.set_index("country").loc[ctx.country, "diff"] == pytest.approx(row["diff"])
     # a country report has no such overlap: its comparisons are unchanged
     assert load_country("DE", processed_dir=sample)._overlapping is None
+
+
+def test_a_mapped_unit_without_respondents_is_named_not_dropped(sample) -> None:
+    from csatlib.report.build import _units_without_respondents
+
+    slices = {
+        n: ("business_unit", v, "") for n, v in discover_slices(sample, "business_unit").items()
+    }
+    assert _units_without_respondents(sample, slices) == []
+    without = {n: s for n, s in slices.items() if s[1] != "compute"}
+    assert _units_without_respondents(sample, without) == ["Compute (compute)"]
