@@ -497,18 +497,8 @@ def _build_reports(
                 outcomes[outcome.country] = outcome
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
     notes = [*plan.notes, *_remove_stale_reports(reports_dir, available, slices, by)]
-    if case_note:
-        notes.append(case_note)
-    if skipped:
-        notes.append(
-            f"Not built, a cell below the minimum of {min_n} (the unit's and the outer unit's "
-            f"own reports have these respondents): {', '.join(skipped)}"
-        )
-    if "business_unit" in by and (silent := _units_without_respondents(processed_dir, slices)):
-        notes.append(
-            "Business units of the organisation mapping without an own-brand respondent, so "
-            f"without a report: {', '.join(silent)}"
-        )
+    notes += [case_note] if case_note else []
+    notes += _unbuilt_notes(processed_dir, slices, skipped, by, min_n)
     listed = [outcomes.get(c) or _earlier_outcome(reports_dir, c) for c in available]
     groups = _slice_groups(reports_dir, processed_dir, outcomes, slices)
     summary_outcome = outcomes.get(SUMMARY_NAME)
@@ -553,6 +543,29 @@ def _all_slices(
         slices.update(found)
         skipped += too_small
     return slices, skipped
+
+
+def _unbuilt_notes(
+    processed_dir: Path,
+    slices: Mapping[str, tuple[str, str, str]],
+    skipped: Sequence[str],
+    by: Sequence[str],
+    min_n: int,
+) -> list[str]:
+    """The build's notes on reports it did not make: cross-cuts with a cell below ``min_n``,
+    business units of the mapping without respondents."""
+    notes = []
+    if skipped:
+        notes.append(
+            f"Not built, a cell below the minimum of {min_n} (the unit's and the outer unit's "
+            f"own reports have these respondents): {', '.join(skipped)}"
+        )
+    if "business_unit" in by and (silent := _units_without_respondents(processed_dir, slices)):
+        notes.append(
+            "Business units of the organisation mapping without an own-brand respondent, so "
+            f"without a report: {', '.join(silent)}"
+        )
+    return notes
 
 
 def _units_without_respondents(
