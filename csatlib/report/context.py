@@ -365,18 +365,24 @@ class CountryContext(CodebookView):
         (:func:`csatlib.stats.loyalty.loyalty_summary` of every unit's own-brand respondents,
         the global summary's estimate, this unit's row); empty with fewer than two loyalty
         items."""
+        return self.loyalty_of(self.wave)
+
+    def loyalty_of(self, wave: str) -> pd.DataFrame:
+        """This unit's loyalty index in ``wave`` (a target's baseline wave, or the report's),
+        estimated as :attr:`loyalty_table` is: every unit's own-brand respondents of the wave
+        on one design. Empty with fewer than two loyalty items."""
         from csatlib.stats.loyalty import loyalty_summary
 
         if len(self.loyalty_items) < 2:
             return pd.DataFrame()
-        # every unit's index of this wave on one design, as the global summary estimates it:
+        # every unit's index of the wave on one design, as the global summary estimates it:
         # the same interval for this unit in both (its own rows alone gave another, 63.2-69.6
         # against 63.3-69.5, the accounts of the design being fewer)
         own = self.own
         table = remembered(
-            self._shared("loyalty"),
+            self._shared("loyalty", wave),
             lambda: loyalty_summary(
-                own.loc[(own["wave"] == self.wave).to_numpy(dtype=bool)],
+                own.loc[(own["wave"].astype(str) == wave).to_numpy(dtype=bool)],
                 self.loyalty_items,
                 by="country",
                 min_n=self.min_n,

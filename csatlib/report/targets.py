@@ -180,8 +180,14 @@ def _current(
 
 def _from_trends(ctx: CountryContext, metric: str, wave: str) -> pd.DataFrame:
     """The baseline wave's estimate from the report's own trend table (the same estimator and
-    design as the history records), for a wave no build recorded: ``estimate, ci_low,
-    ci_high, n``; empty when the table has no such wave or metric, or it is suppressed."""
+    design as the history records; the loyalty index from that wave's index, as the report
+    makes it), for a wave no build recorded: ``estimate, ci_low, ci_high, n``; empty when the
+    table has no such wave or metric, or it is suppressed."""
+    if metric == "loyalty_index":  # not a trend: the index of that wave, as the report makes it
+        loyalty = ctx.loyalty_of(wave) if hasattr(ctx, "loyalty_of") else pd.DataFrame()
+        if loyalty.empty or loyalty["suppressed"].fillna(True).astype(bool).all():
+            return pd.DataFrame()
+        return loyalty.rename(columns={"score": "estimate"})
     trends = getattr(ctx, "country_trends", None)
     if trends is None or trends.empty:
         return pd.DataFrame()

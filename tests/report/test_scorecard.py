@@ -140,3 +140,34 @@ def test_a_baseline_no_build_recorded_comes_from_the_reports_trend_table(tmp_pat
     row = card.loc[card["unit"] == "DE"].iloc[0]
     assert bool(row["baseline_recorded"]) and row["baseline"] == pytest.approx(-10.4)
     assert (row["baseline_ci_low"], row["baseline_n"]) == (-25.0, 480)
+
+
+def test_a_loyalty_baseline_no_build_recorded_is_that_waves_index(tmp_path: Path) -> None:
+    """The loyalty index is no trend: a baseline wave no build recorded takes that wave's
+    index as the report makes it (the sample's own DE target showed "not recorded")."""
+    waves = {
+        "2025-Q4": pd.DataFrame(
+            {
+                "country": ["DE"],
+                "n": [480],
+                "score": [61.5],
+                "ci_low": [58.0],
+                "ci_high": [65.0],
+                "suppressed": [False],
+            }
+        ),  # fmt: skip
+    }
+    loyalty = pd.DataFrame(
+        {"country": ["DE"], "n": [442], "score": [66.4], "ci_low": [63.2], "ci_high": [69.6],
+         "suppressed": [False]}
+    )  # fmt: skip
+    ctx = _ctx(loyalty)
+    ctx.loyalty_of = lambda wave: waves.get(wave, pd.DataFrame())
+    headline = SimpleNamespace(current=None, n=442)
+    targets = TARGETS.loc[TARGETS["metric"] == "loyalty_index"]
+    card = scorecard(ctx, targets, tmp_path / "no-history", headline=headline)  # type: ignore[arg-type]
+    row = card.iloc[0]
+    assert bool(row["baseline_recorded"]) and row["baseline"] == pytest.approx(61.5)
+    assert (row["baseline_ci_low"], row["baseline_ci_high"], row["baseline_n"]) == (58.0, 65.0, 480)
+    later = targets.assign(baseline_wave="2024-Q1")  # a wave without data: not recorded
+    assert not scorecard(ctx, later, tmp_path / "x", headline=headline).iloc[0]["baseline_recorded"]  # type: ignore[arg-type]
