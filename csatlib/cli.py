@@ -46,10 +46,8 @@ def _follow_study(processed_dir: Path) -> None:
     sample folder would otherwise lend its targets and aliases to another study's reports.
     When ``CSAT_RAW_DIR`` names another folder than the recorded one, say so on stderr."""
     recorded = config.recorded_raw_dir(processed_dir)
-    if recorded is None:
-        return
     if os.environ.get("CSAT_RAW_DIR", "").strip():
-        if recorded.resolve() != config.RAW_DIR.resolve():
+        if recorded is not None and recorded.resolve() != config.RAW_DIR.resolve():
             print(
                 f"csat: note: {processed_dir} was made from {recorded}, but CSAT_RAW_DIR names "
                 f"{config.RAW_DIR}: targets, action plans, aliases and rules are read from the "
@@ -57,10 +55,10 @@ def _follow_study(processed_dir: Path) -> None:
                 file=sys.stderr,
             )
         return
-    if not recorded.is_dir() or recorded.resolve() == config.RAW_DIR.resolve():
-        return
-    os.environ["CSAT_RAW_DIR"] = str(recorded)  # for the build's own processes too
-    importlib.reload(config)
+    home = config.study_raw_dir(processed_dir)
+    if home.resolve() != config.RAW_DIR.resolve():
+        os.environ["CSAT_RAW_DIR"] = str(home)  # for the build's own processes too
+        importlib.reload(config)
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:

@@ -15,10 +15,15 @@ from csatlib.ingest.clean import build_processed
 
 @pytest.fixture()
 def restore_config(monkeypatch):
-    """Put the configuration back as it was (the environment too) after a test changes it."""
-    monkeypatch.delenv("CSAT_RAW_DIR", raising=False)
+    """Put the configuration back as it was (the environment too) after a test changes it:
+    ``csat reports`` sets ``CSAT_RAW_DIR`` itself, which monkeypatch does not undo when the
+    variable was not set before."""
+    before = os.environ.pop("CSAT_RAW_DIR", None)
     yield
     monkeypatch.undo()
+    os.environ.pop("CSAT_RAW_DIR", None)
+    if before is not None:
+        os.environ["CSAT_RAW_DIR"] = before
     importlib.reload(config)
 
 

@@ -147,6 +147,7 @@ __all__ = [
     "load_processed",
     "file_key",
     "data_quality_note",
+    "load_cleaning_summary",
     "wave_labels",
 ]
 
@@ -2571,6 +2572,12 @@ def _read_processed(path: Path) -> pd.DataFrame:
     # shared, read-only metadata: every frame derived from this one copies it for free
     frame.attrs.update({key: roles.frozen(value) for key, value in meta.items()})
     return frame
+
+
+def load_cleaning_summary(processed_dir: str | Path) -> dict[str, Any]:
+    """The cleaning summary ``csat data`` wrote into ``processed_dir``
+    (``cleaning_summary.json``: every export's rows received, kept and excluded)."""
+    return json.loads((Path(processed_dir) / "cleaning_summary.json").read_text("utf-8"))
 
 
 def data_quality_note(

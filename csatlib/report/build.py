@@ -54,7 +54,6 @@ is that jsonschema, when imported later, skips its "iri" format checkers (2.6 s 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import shutil
@@ -285,8 +284,10 @@ def discover_countries(processed_dir: Path) -> list[str]:
 
 def _kept_rows(processed_dir: Path) -> str:
     """How many rows ``csat data`` kept of how many, from the folder's cleaning summary."""
+    from csatlib.ingest.clean import load_cleaning_summary
+
     try:
-        sources = json.loads((processed_dir / "cleaning_summary.json").read_text("utf-8"))
+        sources = load_cleaning_summary(processed_dir)
         kept = sum(int(s["kept"]) for s in sources["sources"])
         raw = sum(int(s["raw_rows"]) for s in sources["sources"])
     except (OSError, ValueError, KeyError, TypeError):

@@ -783,10 +783,11 @@ class CountryContext(CodebookView):
         return self.table(kind)
 
     def cleaning_summary(self) -> dict:
-        """The cleaning summary written by ``csat data`` (``cleaning_summary.json``)."""
-        import json
+        """The cleaning summary written by ``csat data``
+        (:func:`csatlib.ingest.clean.load_cleaning_summary`)."""
+        from csatlib.ingest.clean import load_cleaning_summary
 
-        return json.loads((self.processed_dir / "cleaning_summary.json").read_text())
+        return load_cleaning_summary(self.processed_dir)
 
     @cached_property
     def own(self) -> pd.DataFrame:

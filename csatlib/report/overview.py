@@ -15,7 +15,6 @@ estimate.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -102,8 +101,11 @@ class StudyContext(CodebookView):
 
     def cleaning_summary(self) -> dict:
         """The cleaning summary written by ``csat data`` (``cleaning_summary.json``): the whole
-        study's rows received, kept and excluded, also those without a usable country."""
-        return json.loads((Path(self.processed_dir) / "cleaning_summary.json").read_text("utf-8"))
+        study's rows received, kept and excluded, also those without a usable country
+        (:func:`csatlib.ingest.clean.load_cleaning_summary`)."""
+        from csatlib.ingest.clean import load_cleaning_summary
+
+        return load_cleaning_summary(self.processed_dir)
 
     @cached_property
     def to_wave(self) -> pd.DataFrame:
