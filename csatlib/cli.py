@@ -32,6 +32,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
         exclude_speeders=args.exclude_speeders,
         exclude_straightliners=args.exclude_straightliners,
     )
+    # the reports' study-wide results kept beside the old tables are for them only
+    from csatlib.report import store
+
+    store.clear(args.out_dir)
     elapsed = time.perf_counter() - start
     for line in summary.describe():
         print(line)

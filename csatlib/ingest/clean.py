@@ -145,6 +145,8 @@ __all__ = [
     "clean_export",
     "build_processed",
     "load_processed",
+    "load_processed_rows",
+    "load_processed_columns",
     "file_key",
     "data_quality_note",
     "load_cleaning_summary",
@@ -2547,6 +2549,91 @@ _PROCESSED_CACHE: dict[tuple[str, int, int, int], pd.DataFrame] = {}
 _PROCESSED_CACHE_SIZE = 6
 
 
+def _kept_processed(
+    kind: str, processed_dir: str | Path, columns: list[str]
+) -> tuple[Path, pd.DataFrame | None]:
+    """The path of ``<kind>.parquet`` and the table :func:`load_processed` keeps in memory for
+    it (None when it keeps none), after checking that the table has ``columns``."""
+    import pyarrow.parquet as pq
+
+    path = Path(processed_dir) / f"{kind}.parquet"
+    if not path.is_file():
+        load_processed(kind, processed_dir)  # raises its message
+    kept = _PROCESSED_CACHE.get(file_key(path))
+    names = list(kept.columns if kept is not None else pq.read_schema(path).names)
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise DataError(f"{path}: expected the columns {missing}; found {names}")
+    return path, kept
+
+
+def load_processed_columns(
+    kind: str, processed_dir: str | Path, columns: list[str]
+) -> pd.DataFrame:
+    """``columns`` of ``<kind>.parquet`` for every row, as :func:`load_processed` gives them
+    (attrs and wave order restored), the other columns left unread (or cut from the table
+    :func:`load_processed` keeps in memory).
+
+    Raises
+    ------
+    DataError
+        As :func:`load_processed`; or when the table lacks one of ``columns``.
+    """
+    import pyarrow.parquet as pq
+
+    path, kept = _kept_processed(kind, processed_dir, columns)
+    if kept is not None:
+        return roles.shallow_copy(kept[list(columns)])
+    source = pq.ParquetFile(path)
+    table = source.read(columns=list(columns))
+    return _processed_frame(path, table.replace_schema_metadata(source.schema_arrow.metadata))
+
+
+def load_processed_rows(
+    kind: str, processed_dir: str | Path, *, column: str, value: str
+) -> pd.DataFrame:
+    """The rows of ``<kind>.parquet`` whose ``column`` is ``value``: exactly
+    ``load_processed(kind, processed_dir)`` cut to them, index labels (the rows' positions in the
+    file), dtypes, categories and ``attrs`` included, without the other rows reaching pandas.
+
+    Each Parquet row group's ``column`` is read first; only the groups holding the value are
+    read whole, and only their matching rows are converted. A table that :func:`load_processed`
+    already keeps in memory is cut there instead (nothing is read).
+
+    Raises
+    ------
+    DataError
+        As :func:`load_processed`; or when the table has no column ``column``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path, kept = _kept_processed(kind, processed_dir, [column])
+    if kept is not None:
+        return roles.shallow_copy(kept.loc[(kept[column].astype(str) == value).to_numpy()])
+    source = pq.ParquetFile(path)
+    parts, positions, offset = [], [], 0
+    for group in range(source.metadata.num_row_groups):
+        keys = source.read_row_group(group, columns=[column]).column(0)
+        match = pc.equal(pc.cast(keys, pa.string()), value).to_numpy(zero_copy_only=False)
+        hits = np.flatnonzero(np.asarray(match, dtype=bool))
+        if len(hits):
+            parts.append(source.read_row_group(group).take(pa.array(hits)))
+            positions.append(hits + offset)
+        offset += source.metadata.row_group(group).num_rows
+    table = pa.concat_tables(parts) if parts else source.schema_arrow.empty_table()
+    frame = _processed_frame(path, table.replace_schema_metadata(source.schema_arrow.metadata))
+    frame.index = pd.Index(np.concatenate(positions) if positions else np.zeros(0, np.int64))
+    # categories as the whole file has them (row groups left unread may hold other values)
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    whole = pq.read_table(path, columns=[c for c in categorical if c != "wave"]).to_pandas()
+    for name in whole.columns:
+        if isinstance(whole[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].cat.set_categories(whole[name].cat.categories)
+    return frame
+
+
 def file_key(path: str | Path) -> tuple[str, int, int, int]:
     """What identifies one version of a file: its resolved path, inode, size and modification
     time. ``csat data`` writes a new file and renames it into place, so a rewritten table has a
@@ -2559,7 +2646,11 @@ def file_key(path: str | Path) -> tuple[str, int, int, int]:
 def _read_processed(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    return _processed_frame(path, pq.read_table(path))
+
+
+def _processed_frame(path: Path, table: Any) -> pd.DataFrame:
+    """A processed table read from ``path`` as pandas, with its attrs and wave order restored."""
     raw_meta = (table.schema.metadata or {}).get(b"csatlib")
     if raw_meta is None:
         raise DataError(f"{path}: no csatlib metadata; rebuild it with `csat data`")

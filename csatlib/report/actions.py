@@ -38,6 +38,7 @@ __all__ = [
     "action_plan_intro",
     "action_plan_note",
     "action_plan_table",
+    "changes_since",
     "load",
 ]
 
@@ -116,28 +117,42 @@ def _wave_position(
     return before.astype(bool), known
 
 
+def changes_since(ctx: CountryContext, start: str) -> pd.DataFrame:
+    """Every unit's and brand's change of each attribute's mean from ``start`` to the report's
+    wave (:func:`csatlib.stats.scores.mean_change` on the report's trend design, ``to_wave``):
+    the same table for every report of a build, made once and kept where the context keeps its
+    study-wide results (:meth:`~csatlib.report.context.CountryContext.shared_result`)."""
+    from csatlib.stats.scores import mean_change
+
+    def compute() -> pd.DataFrame:
+        return mean_change(
+            ctx.to_wave,
+            list(ctx.attributes),
+            from_wave=start,
+            to_wave=ctx.wave,
+            by=["country", "competitor"],
+            cluster=ctx.cluster,
+            min_n=ctx.min_n,
+        )
+
+    keep = getattr(ctx, "shared_result", None)  # a context made by hand (tests) keeps nothing
+    if keep is None:
+        return compute()
+    return keep("attribute_changes", compute, start, tuple(ctx.attributes), ctx.cluster, ctx.min_n)
+
+
 def _movement(ctx: CountryContext, plans: pd.DataFrame) -> pd.DataFrame:
     """The change of each plan's attribute since its start wave (columns :data:`_MOVEMENT_COLUMNS`
     and ``movement``), aligned with ``plans``."""
-    from csatlib.stats.scores import mean_change
 
     out = pd.DataFrame(np.nan, index=plans.index, columns=list(_MOVEMENT_COLUMNS))
     before, known = _wave_position(plans["start_wave"], ctx.wave, ctx.waves)
     words = np.where(before, "start wave not in the data", "measured from the next wave")
     out["movement"] = words.astype(object)
     measured = before & known
-    design = ctx.to_wave
     for start in pd.unique(plans.loc[measured, "start_wave"]):  # a few start waves, one call each
         mine = plans.index[measured & (plans["start_wave"] == start).to_numpy()]
-        table = mean_change(
-            design,
-            sorted(set(plans.loc[mine, "attribute"])),
-            from_wave=str(start),
-            to_wave=ctx.wave,
-            by=["country", "competitor"],
-            cluster=ctx.cluster,
-            min_n=ctx.min_n,
-        )
+        table = changes_since(ctx, str(start))
         own = table.loc[
             (table["country"].astype(str) == ctx.country) & ~table["competitor"].astype(bool)
         ].set_index("measure")

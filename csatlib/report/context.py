@@ -20,12 +20,14 @@ import pandas as pd
 
 from csatlib import config, roles
 from csatlib.errors import DataError
+from csatlib.report import store
 from csatlib.report.sections import StudySections, study_sections, unit_words
 from csatlib.validation import check_min_n
 
 if TYPE_CHECKING:
     from csatlib.loop.accounts import AccountMatch
     from csatlib.stats.multiplicity import CountryFamily
+    from csatlib.stats.nps import NPSResult
     from csatlib.text.accuracy import CoderAccuracy
 
 __all__ = [
@@ -165,9 +167,16 @@ class CountryContext(CodebookView):
         Every cleaned response (all countries, all brands, all waves). In a report by another
         dimension, its ``country`` column holds that dimension's value (the respondent's own
         country moves to ``home_country``), so that every comparison "with the others" is
-        with the other values of the dimension (:func:`slice_responses`).
+        with the other values of the dimension (:func:`slice_responses`). When ``sliced``,
+        only this country's rows (both brands, every wave): a country report read from the
+        processed folder loads no other country's rows (:func:`load_country`).
     dimension
         What the report is cut by: ``"country"`` or another categorical column of the study.
+    sliced
+        True when ``responses`` holds only this country's rows. The comparisons with the
+        other countries then come from the study-wide results every report of the study
+        shares (:func:`remembered`, kept on disk by :mod:`csatlib.report.store`); only a result
+        not yet made reads the whole study (:attr:`study_responses`) to make it.
 
     The subsets (``own``, ``country_own``, ``current``, ``previous``, ``others_current``,
     ``driver_sample``) are computed once and then shared by every cell that reads them: treat
@@ -190,6 +199,22 @@ class CountryContext(CodebookView):
     # were read from the processed folder: the key of the study-wide results every report of a
     # build shares (:func:`remembered`); None for responses handed in, which are never shared.
     study_key: tuple | None = None
+    sliced: bool = False
+
+    @cached_property
+    def study_responses(self) -> pd.DataFrame:
+        """Every response of the report's study, as :attr:`responses` holds them when not
+        :attr:`sliced`; read (once per process, :func:`prepared_responses`) only when a
+        study-wide result is neither in memory nor kept on disk."""
+        if not self.sliced:
+            return self.responses
+        return prepared_responses(self.processed_dir, self.dimension, self.within)[0]
+
+    def shared_result(self, what: str, compute: Callable[[], Any], *params: Any) -> Any:
+        """``compute()``: a study-wide result of the report's wave (:meth:`_shared`'s key),
+        remembered in memory and kept on disk beside the processed tables
+        (:mod:`csatlib.report.store`), so that a later report reads it instead of the study."""
+        return remembered(self._shared(what, *params), compute, folder=_store_folder(self))
 
     @property
     def unit(self) -> tuple[str, str]:
@@ -212,7 +237,7 @@ class CountryContext(CodebookView):
         responses handed in, :attr:`responses` less the repeats a report by business unit
         makes for accounts in two units."""
         if self.dimension == "country" and not self.within:
-            return self.responses
+            return self.study_responses
         if self.study_key is not None:  # read from the folder: the whole study is there
             return load_responses(self.processed_dir)
         ids = roles.names(self.responses, "id") or ["response_id"]
@@ -253,9 +278,9 @@ class CountryContext(CodebookView):
         """Every response (both brands, all countries) in the waves up to the report's: the
         design of every test in the report, the same rows the global summary uses."""
         waves = set(self.waves[: self.waves.index(self.wave) + 1])
+        study = self.study_responses
         return remembered(
-            self._shared("to_wave"),
-            lambda: self.responses.loc[self.responses["wave"].astype(str).isin(waves)],
+            self._shared("to_wave"), lambda: study.loc[study["wave"].astype(str).isin(waves)]
         )
 
     @cached_property
@@ -378,16 +403,16 @@ class CountryContext(CodebookView):
         # every unit's index of the wave on one design, as the global summary estimates it:
         # the same interval for this unit in both (its own rows alone gave another, 63.2-69.6
         # against 63.3-69.5, the accounts of the design being fewer)
-        own = self.own
-        table = remembered(
-            self._shared("loyalty", wave),
+        table = self.shared_result(
+            "loyalty",
             lambda: loyalty_summary(
-                own.loc[(own["wave"].astype(str) == wave).to_numpy(dtype=bool)],
+                self.own.loc[(self.own["wave"].astype(str) == wave).to_numpy(dtype=bool)],
                 self.loyalty_items,
                 by="country",
                 min_n=self.min_n,
                 cluster=self.cluster,
             ),
+            wave,
         )
         return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
 
@@ -479,10 +504,10 @@ class CountryContext(CodebookView):
         if not self.sections.has("accounts"):
             return None
         if self.dimension == "country":
-            summary = remembered(
-                self._shared("accounts"),
+            summary = self.shared_result(
+                "accounts",
                 lambda: account_summary(
-                    self.responses,
+                    self.study_responses,
                     self.account_matches(),
                     revenue=self.optional_table("revenue"),
                     wave=self.wave,
@@ -572,9 +597,11 @@ class CountryContext(CodebookView):
             return None
         # every country's rows, so that the ticket window and the wave are the study's, as in
         # the lists (reports/lists): the counts are the rows of this country's files
-        counts = remembered(
-            self._shared("followups"),
-            lambda: followup_counts(self.study_transactions(), self.responses, wave=self.wave),
+        counts = self.shared_result(
+            "followups",
+            lambda: followup_counts(
+                self.study_transactions(), self.study_responses, wave=self.wave
+            ),
         )
         mine = counts["country"].astype(str).eq(self.country).fillna(False).to_numpy(dtype=bool)
         return counts.loc[mine].reset_index(drop=True)
@@ -627,7 +654,7 @@ class CountryContext(CodebookView):
             design = {"cluster": self.cluster} if self.cluster else {}
             return nps_by_group(rows, "country", score=score, min_n=self.min_n, **design)
 
-        return remembered(self._shared("unit_nps", wave, score, self.cluster, self.min_n), compute)
+        return self.shared_result("unit_nps", compute, wave, score, self.cluster, self.min_n)
 
     def nps_changes(self, score: str) -> pd.DataFrame:
         """Every unit's and brand's NPS change from wave to wave
@@ -635,8 +662,8 @@ class CountryContext(CodebookView):
         :attr:`to_wave`, the report's one design). Made once per build (:func:`remembered`)."""
         from csatlib.stats.nps import nps_wave_change
 
-        return remembered(
-            self._shared("nps_changes", score, self.cluster, self.min_n),
+        return self.shared_result(
+            "nps_changes",
             lambda: nps_wave_change(
                 self.to_wave,
                 by=["country", "competitor"],
@@ -644,14 +671,17 @@ class CountryContext(CodebookView):
                 cluster=self.cluster,
                 min_n=self.min_n,
             ),
+            score,
+            self.cluster,
+            self.min_n,
         )
 
     def nps_vs_rest(self, score: str) -> pd.DataFrame:
         """Every unit's NPS against all the other units pooled, this wave
         (:func:`countries_vs_rest` of the own customers, with the q-values over the units).
         Made once per build (:func:`remembered`)."""
-        return remembered(
-            self._shared("nps_vs_rest", score, self.cluster, self.min_n),
+        return self.shared_result(
+            "nps_vs_rest",
             lambda: countries_vs_rest(
                 self.own.loc[self.own["wave"].astype(str) == self.wave],
                 score=score,
@@ -659,6 +689,9 @@ class CountryContext(CodebookView):
                 min_n=self.min_n,
                 ids=self._overlapping,
             ),
+            score,
+            self.cluster,
+            self.min_n,
         )
 
     @cached_property
@@ -701,6 +734,7 @@ class CountryContext(CodebookView):
                 hand_codes_path=config.CIT_HAND_CODES,
                 fields=self.text_fields,
             ),
+            folder=self.processed_dir if study is not None else None,
         )
 
     def study_transactions(self) -> pd.DataFrame | None:
@@ -768,7 +802,9 @@ class CountryContext(CodebookView):
         cross-cut: the same grouping as :func:`with_account_key`'s, in every report) with the
         study's alias file (:meth:`account_aliases`) and the default threshold and review band.
         """
-        return _match_study_accounts(self.study_rows)
+        if self.study_key is None:
+            return _match_study_accounts(self.study_rows)
+        return study_matches(self.processed_dir, lambda: self.study_rows)
 
     def table(self, kind: str) -> pd.DataFrame:
         """Another processed table of the study (``"transactions"``, ``"revenue"``)."""
@@ -792,12 +828,12 @@ class CountryContext(CodebookView):
     @cached_property
     def own(self) -> pd.DataFrame:
         """Own-brand responses of every country and wave (everyone without a brand column)."""
-        return remembered(self._shared("own"), lambda: roles.own_customers(self.responses))
+        return remembered(self._shared("own"), lambda: roles.own_customers(self.study_responses))
 
     @cached_property
     def country_own(self) -> pd.DataFrame:
         """Own-brand responses of this country, every wave."""
-        own = self.own
+        own = roles.own_customers(self.responses) if self.sliced else self.own
         return own.loc[own["country"] == self.country]
 
     @cached_property
@@ -812,6 +848,32 @@ class CountryContext(CodebookView):
         own = self.country_own
         return own.loc[own["wave"] == self.previous_wave]
 
+    def rest_estimate(self, score: str) -> tuple[int, NPSResult | None]:
+        """The NPS of everyone but this unit's respondents (own customers of the other units,
+        this wave; other people, each once, :meth:`_rest`): the valid answers and the estimate
+        (:func:`csatlib.stats.nps.nps`, accounts as clusters; None below ``min_n``). Made for
+        every unit at once and kept (:meth:`shared_result`)."""
+        from csatlib.stats.nps import nps
+
+        def compute() -> dict[str, tuple[int, NPSResult | None]]:
+            own = self.own
+            now = own.loc[(own["wave"] == self.wave).to_numpy(dtype=bool)]
+            out = {}
+            for unit in sorted({str(u) for u in now["country"].dropna()}):
+                rest = outside_unit(now, unit, self._overlapping)
+                scores = pd.to_numeric(rest[score], errors="coerce")
+                valid = int(scores.notna().sum())
+                if valid < self.min_n:
+                    out[unit] = (valid, None)
+                    continue
+                clusters = rest[self.cluster].to_numpy(dtype=object) if self.cluster else None
+                values = scores.to_numpy(dtype=float, na_value=np.nan)
+                out[unit] = (valid, nps(values, clusters=clusters))
+            return out
+
+        table = self.shared_result("rest_nps", compute, score, self.cluster, self.min_n)
+        return table.get(self.country, (0, None))
+
     @cached_property
     def others_current(self) -> pd.DataFrame:
         """Own-brand responses of every other country in the report's wave (for a unit of
@@ -824,6 +886,15 @@ def _account_aliases() -> pd.DataFrame | None:
     if not config.ACCOUNT_ALIASES.exists():
         return None
     return pd.read_csv(config.ACCOUNT_ALIASES, dtype=str, keep_default_na=False)
+
+
+def study_matches(folder: Path, names: Callable[[], pd.DataFrame]) -> AccountMatch:
+    """The study's account names grouped into accounts (:func:`_match_study_accounts` of the
+    responses ``names()`` gives, every country's), made once per version of the responses and
+    the aliases and kept (:func:`remembered`, on disk in ``folder``)."""
+    return remembered(
+        ("matches", study_key(folder)), lambda: _match_study_accounts(names()), folder=folder
+    )
 
 
 def _match_study_accounts(responses: pd.DataFrame) -> AccountMatch:
@@ -861,7 +932,9 @@ _REMEMBERED: dict[tuple, Any] = {}
 _REMEMBERED_SIZE = 256  # a build with cross-cuts warms some 7 results per slice
 
 
-def remembered(key: tuple | None, compute: Callable[[], Any]) -> Any:
+def remembered(
+    key: tuple | None, compute: Callable[[], Any], *, folder: str | Path | None = None
+) -> Any:
     """``compute()``, remembered under ``key`` (None: computed every time).
 
     The study-wide results that every report of a build computes alike (the prepared
@@ -871,10 +944,22 @@ def remembered(key: tuple | None, compute: Callable[[], Any]) -> Any:
     processed file's version, the aliases file's, the slice, the wave and the parameters), so a
     changed input is a new key. A DataFrame comes back as its own copy
     (:func:`csatlib.roles.shallow_copy`): changing it never changes the remembered one.
+
+    With ``folder`` (the processed folder the result was made from), the result is also kept
+    on disk there (:mod:`csatlib.report.store`), and a process that does not have it in memory
+    reads it from there before computing it: a country report opened later, or run on another
+    machine that reads the folder, then needs no other country's rows.
     """
     if key is None:
         return compute()
-    value = _REMEMBERED.pop(key) if key in _REMEMBERED else compute()
+    if key in _REMEMBERED:
+        value = _REMEMBERED.pop(key)
+    else:
+        value = store.fetch(folder, key) if folder is not None else store.MISSING
+        if value is store.MISSING:
+            value = compute()
+            if folder is not None:
+                store.keep(folder, key, value)
     _REMEMBERED[key] = value  # most recently used last
     while len(_REMEMBERED) > _REMEMBERED_SIZE:
         del _REMEMBERED[next(iter(_REMEMBERED))]
@@ -939,6 +1024,9 @@ def _warm_headline(ctx: CountryContext) -> None:
     NPS tables (every unit's estimate this wave and the last, every change, every unit against
     the rest), the tickets keyed by the slice and the rule coder's precision and recall."""
     for warm in (
+        lambda: ctx.rest_estimate(ctx.nps_column),
+        lambda: ctx.loyalty_table,
+        lambda: _warm_plans(ctx),
         lambda: ctx.unit_nps(ctx.wave, ctx.nps_column),
         lambda: ctx.unit_nps(str(ctx.previous_wave), ctx.nps_column) if ctx.previous_wave else 0,
         lambda: ctx.nps_changes(ctx.nps_column),
@@ -948,6 +1036,18 @@ def _warm_headline(ctx: CountryContext) -> None:
     ):
         with contextlib.suppress(Exception):  # the report itself shows what is wrong
             warm()
+
+
+def _warm_plans(ctx: CountryContext) -> None:
+    """Every unit's attribute changes since each start wave of the study's action plans
+    (:func:`csatlib.report.actions.changes_since`), the movement the plans' table shows."""
+    from csatlib.report.actions import changes_since, load
+
+    plans = load()
+    if ctx.attributes and len(plans):
+        for start in sorted({str(w) for w in plans["start_wave"].dropna()} & set(ctx.waves)):
+            if ctx.waves.index(start) < ctx.waves.index(ctx.wave):
+                changes_since(ctx, start)
 
 
 def text_fields(responses: pd.DataFrame) -> dict[str, str]:
@@ -1160,10 +1260,16 @@ def load_country(
     if not isinstance(wave, str):
         raise DataError(f"parameter wave: expected a label such as '2026-Q3' or '', found {wave!r}")
     folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    data, key = prepared_responses(folder, dimension, within, responses)
-    roles.nps_column(data)  # every report needs the recommend question
     unit = country if dimension == "country" else str(value)
-    wave, waves = _report_wave(data, unit, wave, dimension)
+    slicing = dimension == "country" and responses is None and not within
+    mine = _country_rows(folder, unit) if slicing else None
+    if mine is not None:
+        data, key, study_waves = mine
+    else:
+        data, key = prepared_responses(folder, dimension, within, responses)
+        study_waves = None
+    roles.nps_column(data)  # every report needs the recommend question
+    wave, waves = _report_wave(data, unit, wave, dimension, study_waves)
     within_name = unit_label(*within.split("=", 1), folder) if within else ""
     name = unit_label(dimension, unit, folder)
     return CountryContext(
@@ -1180,7 +1286,44 @@ def load_country(
         within_name=within_name,
         reports_dir=Path(reports_dir) if reports_dir else config.REPORTS_DIR,
         study_key=key,
+        sliced=study_waves is not None,
     )
+
+
+def _country_rows(folder: Path, country: str) -> tuple[pd.DataFrame, tuple, tuple[str, ...]] | None:
+    """A country report's own rows (both brands, every wave), prepared as
+    :func:`prepared_responses` prepares the whole study and with the same index labels, its
+    :func:`study_key` and the study's waves; None when the folder has no responses or the
+    country has no own-brand rows (the whole study then says what there is).
+
+    The rows come from the study kept in memory when this process has it (a kernel of the
+    build), else from the file, reading no other country's rows into pandas
+    (:func:`csatlib.ingest.clean.load_processed_rows`). Accounts are matched over the whole
+    study's names (:func:`study_matches`, kept on disk), so an account is the same cluster as in
+    every other report."""
+    from csatlib.ingest.clean import load_processed_columns, load_processed_rows
+
+    key = study_key(folder)
+    if key is None:
+        return None
+    kept = _REMEMBERED.get(("responses", key))
+    if kept is not None:
+        rows = roles.shallow_copy(kept.loc[(kept["country"].astype(str) == country).to_numpy()])
+        waves = tuple(roles.wave_order(kept["wave"]))
+    else:
+        rows = load_processed_rows("responses", folder, column="country", value=country)
+        study_waves = load_processed_columns("responses", folder, ["wave"])["wave"]
+        waves = tuple(roles.wave_order(study_waves))
+        account = roles.names(rows, "account")
+        if account:
+            matches = study_matches(
+                folder, lambda: load_processed_columns("responses", folder, account)
+            )
+            rows = with_account_key(rows, matches)
+        rows = with_competitor(rows)
+    if not len(roles.own_customers(rows)):
+        return None
+    return rows, key, tuple(str(w) for w in waves)
 
 
 def prepared_responses(
@@ -1213,10 +1356,15 @@ def prepared_responses(
 
 
 def _report_wave(
-    data: pd.DataFrame, unit: str, wave: str, dimension: str
+    data: pd.DataFrame,
+    unit: str,
+    wave: str,
+    dimension: str,
+    study_waves: tuple[str, ...] | None = None,
 ) -> tuple[str, tuple[str, ...]]:
-    """The report's wave (the unit's latest when none is asked for) and every wave, oldest
-    first; a unit or wave without own-brand responses is an error naming what there is."""
+    """The report's wave (the unit's latest when none is asked for) and every wave of the
+    study (``study_waves``, else those of ``data``), oldest first; a unit or wave without
+    own-brand responses is an error naming what there is."""
     own = roles.own_customers(data)
     units = sorted({str(c) for c in own["country"].dropna().unique()})
     param, name = ("country", "countries") if dimension == "country" else ("value", dimension)
@@ -1225,7 +1373,7 @@ def _report_wave(
             f"parameter {param}: {unit!r} has no own-brand responses; {name} in the data: "
             f"{', '.join(units)}"
         )
-    waves = tuple(str(w) for w in roles.wave_order(data["wave"]))
+    waves = study_waves or tuple(str(w) for w in roles.wave_order(data["wave"]))
     mine = own["country"].astype(str) == unit
     unit_waves = [w for w in waves if (mine & (own["wave"] == w)).any()]
     if not wave:
@@ -1276,6 +1424,7 @@ def shared_trends(ctx: Any) -> pd.DataFrame:
         lambda: study_trends(
             ctx.to_wave, measures, waves=ctx.waves, cluster=ctx.cluster, min_n=ctx.min_n
         ),
+        folder=_store_folder(ctx),
     )
 
 
@@ -1296,7 +1445,14 @@ def shared_screens(ctx: Any) -> pd.DataFrame:
         lambda: study_screens(
             ctx.to_wave, attributes, wave=ctx.wave, cluster=ctx.cluster, min_n=ctx.min_n
         ),
+        folder=_store_folder(ctx),
     )
+
+
+def _store_folder(ctx: Any) -> Path | None:
+    """Where a context's study-wide results are kept on disk: its processed folder when its
+    responses were read from there, else nowhere (:func:`remembered`)."""
+    return Path(ctx.processed_dir) if ctx.study_key is not None else None
 
 
 def study_screens(
@@ -1384,17 +1540,21 @@ def driver_sample(own: pd.DataFrame, waves: tuple[str, ...] | list[str]) -> pd.D
     return own.loc[keep]
 
 
-def with_account_key(responses: pd.DataFrame) -> pd.DataFrame:
+def with_account_key(responses: pd.DataFrame, matches: AccountMatch | None = None) -> pd.DataFrame:
     """The responses with ``account_key``, each respondent's matched customer account
-    (:func:`csatlib.loop.accounts.match_accounts` over every spelling in the study), the unit
-    of inference; unchanged when the study has no account column or already has the key.
+    (:func:`csatlib.loop.accounts.match_accounts` over every spelling in the study: of
+    ``responses``, or ``matches`` made over the whole study when ``responses`` are some of its
+    rows), the unit of inference; unchanged when the study has no account column or already has
+    the key.
     """
     names = roles.names(responses, "account")
     if not names or ACCOUNT_KEY in responses.columns:
         return responses
     from csatlib.loop.accounts import assign_accounts
 
-    keys = assign_accounts(responses[[names[0]]], _match_study_accounts(responses), column=names[0])
+    if matches is None:
+        matches = _match_study_accounts(responses)
+    keys = assign_accounts(responses[[names[0]]], matches, column=names[0])
     out = responses.assign(**{ACCOUNT_KEY: keys["account_key"].to_numpy()})
     out.attrs = dict(responses.attrs)
     return out

@@ -87,11 +87,10 @@ def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadlin
     """
     score = score or ctx.nps_column
     cur, prev = ctx.current, ctx.previous if ctx.previous_wave else ctx.current.iloc[:0]
-    rest = ctx.others_current
-    current, previous, rest_result = (
+    n_rest, rest_result = ctx.rest_estimate(score)
+    current, previous = (
         _country_estimate(ctx, ctx.wave, score),
         _country_estimate(ctx, ctx.previous_wave, score),
-        _estimate_rows(ctx, rest, score),
     )
     change, change_q = _change(ctx, score) if current and previous else (None, None)
     vs_rest, vs_rest_q = _vs_rest(ctx, score) if current and rest_result else (None, None)
@@ -102,7 +101,7 @@ def nps_headline(ctx: CountryContext, *, score: str | None = None) -> NPSHeadlin
         min_n=ctx.min_n,
         n=len(_valid(cur[score])),
         n_previous=len(_valid(prev[score])),
-        n_rest=len(_valid(rest[score])),
+        n_rest=n_rest,
         current=current,
         previous=previous,
         rest=rest_result,
@@ -143,14 +142,6 @@ def _country_estimate(ctx: CountryContext, wave: str | None, score: str) -> NPSR
         n_clusters=int(r["n_clusters"]) if "n_clusters" in r else None,
         deff=float(r["deff"]) if "deff" in r and pd.notna(r["deff"]) else 1.0,
     )
-
-
-def _estimate_rows(ctx: CountryContext, rows: pd.DataFrame, score: str) -> NPSResult | None:
-    scores = pd.to_numeric(rows[score], errors="coerce")
-    if scores.notna().sum() < ctx.min_n:
-        return None
-    clusters = rows[ctx.cluster].to_numpy(dtype=object) if ctx.cluster else None
-    return nps(scores.to_numpy(dtype=float, na_value=np.nan), clusters=clusters)
 
 
 def _difference(row: pd.Series, diff: str, n_a: str, n_b: str) -> NPSDifference:
