@@ -147,6 +147,7 @@ __all__ = [
     "load_processed",
     "load_processed_rows",
     "load_processed_columns",
+    "processed_header",
     "file_key",
     "data_quality_note",
     "load_cleaning_summary",
@@ -2565,6 +2566,23 @@ def _kept_processed(
     if missing:
         raise DataError(f"{path}: expected the columns {missing}; found {names}")
     return path, kept
+
+
+def processed_header(kind: str, processed_dir: str | Path) -> pd.DataFrame:
+    """``<kind>.parquet`` without its rows: every column with its dtype, and the ``attrs`` (the
+    codebook's roles, labels, scales) :func:`load_processed` restores; no row is read.
+
+    Raises
+    ------
+    DataError
+        As :func:`load_processed`.
+    """
+    import pyarrow.parquet as pq
+
+    path, kept = _kept_processed(kind, processed_dir, [])
+    if kept is not None:
+        return roles.shallow_copy(kept.iloc[:0])
+    return _processed_frame(path, pq.read_schema(path).empty_table())
 
 
 def load_processed_columns(

@@ -64,14 +64,20 @@ class CodebookView:
     responses: pd.DataFrame
 
     @property
+    def codebook_frame(self) -> pd.DataFrame:
+        """The table whose columns and ``attrs`` hold the codebook: :attr:`responses` (a context
+        that does not load its rows gives their header instead)."""
+        return self.responses
+
+    @property
     def roles(self) -> dict[str, str]:
         """Canonical column name -> codebook role."""
-        return dict(self.responses.attrs.get("roles", {}))
+        return dict(self.codebook_frame.attrs.get("roles", {}))
 
     @property
     def labels(self) -> dict[str, str]:
         """Canonical column name -> the codebook's label, for tables and charts."""
-        return dict(self.responses.attrs.get("labels", {}))
+        return dict(self.codebook_frame.attrs.get("labels", {}))
 
     def names(self, role: str) -> list[str]:
         """Columns with a codebook role (``"attribute"``, ``"loyalty"``, ``"importance"`` ...)."""
@@ -85,12 +91,12 @@ class CodebookView:
     @property
     def nps_column(self) -> str:
         """The 0-10 recommend question (role ``nps``), whatever the codebook named it."""
-        return roles.nps_column(self.responses)
+        return roles.nps_column(self.codebook_frame)
 
     @property
     def nps_label(self) -> str:
         """The recommend question's label."""
-        return roles.label(self.responses, self.nps_column)
+        return roles.label(self.codebook_frame, self.nps_column)
 
     @property
     def overall_column(self) -> str | None:
@@ -111,16 +117,16 @@ class CodebookView:
     @property
     def expectation_items(self) -> dict[str, str]:
         """Attribute -> its expectation item (role ``expectation``)."""
-        return roles.links(self.responses, "expectation")
+        return roles.links(self.codebook_frame, "expectation")
 
     @property
     def importance_items(self) -> dict[str, str]:
         """Attribute -> its stated-importance item (role ``importance``)."""
-        return roles.links(self.responses, "importance")
+        return roles.links(self.codebook_frame, "importance")
 
     def scale(self, column: str) -> tuple[int, int]:
         """(min, max) of a scale column (the recommend question is 0-10)."""
-        return roles.scale(self.responses, column)
+        return roles.scale(self.codebook_frame, column)
 
     def scale_label(self, columns: list[str] | None = None) -> str:
         """ "1–10" when the columns (default: the attributes) share a scale, else "own scale"."""
@@ -140,7 +146,7 @@ class CodebookView:
         """The column of the customer account, the unit of inference (``account_key``, the
         matched account), or None when the study has no account: respondents are then the
         unit, and the report says so."""
-        return ACCOUNT_KEY if ACCOUNT_KEY in self.responses.columns else None
+        return ACCOUNT_KEY if ACCOUNT_KEY in self.codebook_frame.columns else None
 
     @property
     def has_competitors(self) -> bool:
@@ -413,6 +419,8 @@ class CountryContext(CodebookView):
                 cluster=self.cluster,
             ),
             wave,
+            self.min_n,
+            self.cluster,
         )
         return table.loc[table["country"].astype(str) == self.country].reset_index(drop=True)
 

@@ -368,7 +368,7 @@ def study_metrics(
         "min_n": ctx.min_n,
         "n": ctx.n_respondents,
         "countries_in_wave": list(ctx.countries),
-        "nps_pooled": _nps(ctx.pooled_nps, len(ctx.pooled_scores)),
+        "nps_pooled": _nps(ctx.pooled_nps, ctx.pooled_n),
         "countries": {
             str(row["country"]): _country(row, problem_rows, loyalty_rows)
             for row in league.to_dict("records")

@@ -28,11 +28,15 @@ from csatlib import config, roles
 from csatlib.config import DEFAULT_CONF, DEFAULT_MIN_N
 from csatlib.errors import DataError
 from csatlib.report.context import (
+    ACCOUNT_KEY,
     CodebookView,
     countries_vs_rest,
     prepared_responses,
+    remembered,
+    shared_key,
     shared_screens,
     shared_trends,
+    with_competitor,
 )
 from csatlib.report.display import SafeHTML, escape, heading
 from csatlib.report.sections import StudySections
@@ -70,7 +74,14 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class StudyContext(CodebookView):
-    """The global report's inputs: every response, the report's wave and the small-cell rule.
+    """The global report's inputs: the study, the report's wave and the small-cell rule.
+
+    Everything the global summary shows is a study-wide result (:meth:`shared_result`): made
+    once per version of the study, kept in memory and on disk beside the processed tables
+    (:mod:`csatlib.report.store`), several of them shared with the country reports (trends,
+    screens, NPS changes, each country against the rest, the loyalty index). A summary that
+    finds them kept reads no response; only one that must make a result reads the study
+    (:attr:`responses`).
 
     Attributes
     ----------
@@ -82,8 +93,10 @@ class StudyContext(CodebookView):
         ISO alpha-2 codes of the countries with own-brand responses in ``wave``, sorted.
     min_n
         Small-cell minimum: groups with fewer respondents are suppressed.
-    responses
-        Every cleaned response (all countries, brands and waves), codebook ``attrs`` attached.
+    header
+        The responses' columns and codebook ``attrs``, without rows (the account key and the
+        competitor flag included, as :func:`csatlib.report.context.prepared_responses` adds
+        them).
     processed_dir
         Folder of the processed tables (for :meth:`table` and :meth:`transactions`).
     """
@@ -93,11 +106,33 @@ class StudyContext(CodebookView):
     waves: tuple[str, ...]
     countries: tuple[str, ...]
     min_n: int
-    responses: pd.DataFrame
+    header: pd.DataFrame
     processed_dir: Path = config.PROCESSED_DIR
     # the version of the study the responses were read from (None: handed in), the key of the
     # results shared with the country reports (csatlib.report.context.remembered)
     study_key: tuple | None = None
+    given: pd.DataFrame | None = None  # responses handed in (tests): nothing is kept
+
+    @property
+    def codebook_frame(self) -> pd.DataFrame:
+        """The responses' header: the codebook without reading a response."""
+        return self.header
+
+    @cached_property
+    def responses(self) -> pd.DataFrame:
+        """Every cleaned response (all countries, brands and waves), prepared as the country
+        reports prepare them; read only when a result is neither remembered nor kept."""
+        if self.given is not None:
+            return self.given
+        return prepared_responses(self.processed_dir)[0]
+
+    def shared_result(self, what: str, compute: Any, *params: Any) -> Any:
+        """``compute()``, a study-wide result of the report's wave, remembered and kept on disk
+        under the key the country reports use for the same result
+        (:func:`csatlib.report.context.remembered`)."""
+        key = shared_key(what, self.study_key, self.wave, self.waves, *params)
+        folder = Path(self.processed_dir) if self.study_key is not None else None
+        return remembered(key, compute, folder=folder)
 
     def cleaning_summary(self) -> dict:
         """The cleaning summary written by ``csat data`` (``cleaning_summary.json``): the whole
@@ -127,19 +162,34 @@ class StudyContext(CodebookView):
     @property
     def n_respondents(self) -> int:
         """Own-brand respondents in the report's wave, all countries."""
-        return len(self.current)
+        return self._pooled[0]
+
+    @property
+    def pooled_n(self) -> int:
+        """The valid recommend answers of the report's wave, all countries."""
+        return self._pooled[1]
+
+    @cached_property
+    def _pooled(self) -> tuple[int, int, NPSResult | None]:
+        """Respondents, valid answers and :attr:`pooled_nps` of the report's wave, kept."""
+
+        def compute() -> tuple[int, int, NPSResult | None]:
+            scores = self.pooled_scores
+            result = nps(scores) if len(scores) >= self.min_n else None
+            return len(self.current), len(scores), result
+
+        return self.shared_result("pooled_nps", compute, self.nps_column, self.min_n)
 
     @cached_property
     def pooled_scores(self) -> pd.Series:
         """The valid recommend answers (0-10) of every own-brand respondent in the report's wave."""
         return pd.to_numeric(self.current[self.nps_column], errors="coerce").dropna()
 
-    @cached_property
+    @property
     def pooled_nps(self) -> NPSResult | None:
         """NPS of :attr:`pooled_scores` as one sample (unweighted: countries count by their
         respondents); None when fewer than ``min_n`` answered (suppressed)."""
-        scores = self.pooled_scores
-        return nps(scores) if len(scores) >= self.min_n else None
+        return self._pooled[2]
 
     @property
     def country_labels(self) -> dict[str, str]:
@@ -151,20 +201,31 @@ class StudyContext(CodebookView):
         """Response rates of the report's wave by country, region and revenue band, and the
         non-response check (:func:`csatlib.report.response.response_display` of the study's
         invitations file; its ``reason`` says why there is none)."""
+        from csatlib.ingest.clean import file_key
         from csatlib.report.response import ResponseDisplay, load, response_display
 
-        if roles.email_column(self.responses) is None:
+        if roles.email_column(self.header) is None:
             return ResponseDisplay(
                 reason="The survey export carries no contact e-mail (role contact), so answers "
                 "cannot be linked to invitations: no response rate."
             )
-        revenue = (
-            self.table("revenue") if (self.processed_dir / "revenue.parquet").is_file() else None
-        )
-        invitations = load()
-        waves = set(invitations["wave"].astype(str)) if invitations is not None else set()
-        wave = self.wave if self.wave in waves else None  # else the invitations' latest
-        return response_display(invitations, self.responses, revenue, wave=wave, min_n=self.min_n)
+
+        def compute() -> Any:
+            revenue = (
+                self.table("revenue")
+                if (self.processed_dir / "revenue.parquet").is_file()
+                else None
+            )
+            invitations = load()
+            waves = set(invitations["wave"].astype(str)) if invitations is not None else set()
+            wave = self.wave if self.wave in waves else None  # else the invitations' latest
+            return response_display(
+                invitations, self.responses, revenue, wave=wave, min_n=self.min_n
+            )
+
+        source = Path(config.INVITATIONS)
+        version = file_key(source) if source.is_file() else None
+        return self.shared_result("response_rates", compute, version, self.min_n)
 
     @cached_property
     def revenue_linkage(self) -> Any:
@@ -172,8 +233,12 @@ class StudyContext(CodebookView):
         (:func:`csatlib.report.revenue.revenue_linkage_of`), or why the study cannot say."""
         from csatlib.report.revenue import revenue_linkage_of
 
-        return revenue_linkage_of(
-            self.responses, self.processed_dir, wave=self.wave, min_n=self.min_n
+        return self.shared_result(
+            "revenue_linkage",
+            lambda: revenue_linkage_of(
+                self.responses, self.processed_dir, wave=self.wave, min_n=self.min_n
+            ),
+            self.min_n,
         )
 
     def table(self, kind: str) -> pd.DataFrame:
@@ -227,19 +292,34 @@ class StudyContext(CodebookView):
         """:func:`league_table` of the report's wave with the verdicts of the country reports:
         each change judged by its q-value in its country's family, each difference from the rest
         by :func:`csatlib.report.context.countries_vs_rest` (one family across countries)."""
-        table = league_table(self.history, wave=self.wave, min_n=self.min_n, cluster=self.cluster)
+        table = self.shared_result(
+            "league",
+            lambda: league_table(
+                self.history, wave=self.wave, min_n=self.min_n, cluster=self.cluster
+            ),
+            self.nps_column,
+            self.cluster,
+            self.min_n,
+        )
         return with_policy_verdicts(table, self._changes(), self._rest())
 
     def _changes(self) -> pd.DataFrame:
         """Each country's NPS change on the country reports' design, with its family q."""
         from csatlib.stats.nps import nps_wave_change
 
-        table = nps_wave_change(
-            self.to_wave,
-            by=["country", "competitor"],
-            score=self.nps_column,
-            cluster=self.cluster,
-            min_n=self.min_n,
+        # the country reports' table (csatlib.report.context.CountryContext.nps_changes)
+        table = self.shared_result(
+            "nps_changes",
+            lambda: nps_wave_change(
+                self.to_wave,
+                by=["country", "competitor"],
+                score=self.nps_column,
+                cluster=self.cluster,
+                min_n=self.min_n,
+            ),
+            self.nps_column,
+            self.cluster,
+            self.min_n,
         )
         table = table.loc[
             ~table["competitor"].astype(bool) & (table["wave"].astype(str) == self.wave)
@@ -284,8 +364,15 @@ class StudyContext(CodebookView):
         return q
 
     def _rest(self) -> pd.DataFrame:
-        return countries_vs_rest(
-            self.current, score=self.nps_column, cluster=self.cluster, min_n=self.min_n
+        # the country reports' table (csatlib.report.context.CountryContext.nps_vs_rest)
+        return self.shared_result(
+            "nps_vs_rest",
+            lambda: countries_vs_rest(
+                self.current, score=self.nps_column, cluster=self.cluster, min_n=self.min_n
+            ),
+            self.nps_column,
+            self.cluster,
+            self.min_n,
         )
 
     def importance_by_country(self) -> dict[str, pd.DataFrame]:
@@ -298,14 +385,20 @@ class StudyContext(CodebookView):
         if len(self.attributes) < 2:
             return {}
         waves = self.waves[: self.waves.index(self.wave) + 1]
-        history = roles.own_customers(self.responses)
-        out = {}
-        for country in self.countries:
-            sample = driver_sample(history.loc[history["country"] == country], waves)
-            out[country] = relative_importance(
-                sample, self.nps_column, self.attributes, min_n=self.min_n
-            )
-        return out
+
+        def compute() -> dict[str, pd.DataFrame]:
+            history = roles.own_customers(self.responses)
+            out = {}
+            for country in self.countries:
+                sample = driver_sample(history.loc[history["country"] == country], waves)
+                out[country] = relative_importance(
+                    sample, self.nps_column, self.attributes, min_n=self.min_n
+                )
+            return out
+
+        return self.shared_result(
+            "importance", compute, self.nps_column, tuple(self.attributes), self.min_n
+        )
 
     @cached_property
     def loyalty_by_country(self) -> pd.DataFrame | None:
@@ -314,12 +407,30 @@ class StudyContext(CodebookView):
 
         if len(self.loyalty_items) < 2:
             return None
-        return loyalty_summary(
-            self.current,
-            self.loyalty_items,
-            by="country",
-            min_n=self.min_n,
-            cluster=self.cluster,
+        # the country reports' table (csatlib.report.context.CountryContext.loyalty_of)
+        return self.shared_result(
+            "loyalty",
+            lambda: loyalty_summary(
+                self.current,
+                self.loyalty_items,
+                by="country",
+                min_n=self.min_n,
+                cluster=self.cluster,
+            ),
+            self.wave,
+            self.min_n,
+            self.cluster,
+        )
+
+    @cached_property
+    def attribute_means(self) -> pd.DataFrame:
+        """:func:`attribute_means` of the report's wave: each attribute's mean by country (the
+        heatmap's cells), kept as the other study-wide results."""
+        return self.shared_result(
+            "attribute_means",
+            lambda: attribute_means(self.current, self.attributes, min_n=self.min_n),
+            tuple(self.attributes),
+            self.min_n,
         )
 
     @property
@@ -337,9 +448,12 @@ class StudyContext(CodebookView):
     @cached_property
     def sections(self) -> StudySections:
         """Which optional sections the study has (:mod:`csatlib.report.sections`)."""
-        from csatlib.report.sections import sections_of
+        from csatlib.report.sections import study_sections
 
-        return sections_of(self.processed_dir)
+        folder = Path(self.processed_dir)
+        tables = {p.stem for p in folder.glob("*.parquet")} - {"responses"}
+        tx = self.table("transactions") if "transactions" in tables else None
+        return study_sections(self.header, tables=tables, transactions=tx)
 
     @property
     def transaction_score(self) -> str | None:
@@ -424,14 +538,18 @@ def load_study(
         )
     min_n = check_min_n(min_n, func="load_study")
     folder = Path(processed_dir) if str(processed_dir) else config.PROCESSED_DIR
-    responses, key = prepared_responses(folder, responses=responses)
-    needed = ["country", "wave", "competitor", roles.nps_column(responses)]
-    missing = [c for c in needed if c not in responses.columns]
+    if responses is not None:
+        given, key = prepared_responses(folder, responses=responses)
+        header, units = given.iloc[:0], given
+    else:
+        given, (header, units, key) = None, _study_outline(folder)
+    needed = ["country", "wave", "competitor", roles.nps_column(header)]
+    missing = [c for c in needed if c not in header.columns]
     if missing:
         raise DataError(
             f"responses: expected columns {needed}; missing {missing} (rebuild with `csat data`)"
         )
-    own = responses.loc[~responses["competitor"].astype(bool)]
+    own = units.loc[~units["competitor"].astype(bool)]
     waves = roles.wave_order(own["wave"])
     if not waves:
         raise DataError("responses: expected own-brand responses with a wave, found none")
@@ -450,10 +568,27 @@ def load_study(
         waves=tuple(waves),
         countries=countries,
         min_n=min_n,
-        responses=responses,
+        header=header,
         processed_dir=folder,
         study_key=key,
+        given=given,
     )
+
+
+def _study_outline(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, tuple | None]:
+    """The study's header (columns and codebook, no rows, with the account key and competitor
+    flag the prepared responses carry), its country, wave and competitor columns (every row,
+    no other column) and its :func:`csatlib.report.context.study_key`."""
+    from csatlib.ingest.clean import load_processed_columns, processed_header
+    from csatlib.report.context import study_key
+
+    stored = processed_header("responses", folder)
+    present = [c for c in ("country", "wave", "competitor") if c in stored.columns]
+    units = with_competitor(load_processed_columns("responses", folder, present))
+    header = with_competitor(stored)
+    if roles.names(header, "account") and ACCOUNT_KEY not in header.columns:
+        header = header.assign(**{ACCOUNT_KEY: pd.Series(dtype=object)})
+    return header, units, study_key(folder)
 
 
 def study_heading(ctx: StudyContext) -> SafeHTML:

@@ -8,11 +8,12 @@ every later process (a report run on a Dask worker, a country notebook opened in
 A report that finds them here reads only its own unit's rows.
 
 An entry's file name is a hash of its key: what the result was made from (the processed
-tables' and the aliases' file versions, the slice, the wave, the parameters) and the version of
-csatlib's own code (:func:`code_version`), so a changed input or a changed estimator is a new
-key and an old entry is never used for it. ``csat data`` empties the folder when it rewrites the
-tables. The entries are pickles that csatlib wrote itself; like the processed tables beside
-them, whoever may write this folder decides what the reports show.
+tables' and the aliases' file versions, the slice, the wave, the parameters), in a folder named
+by the version of csatlib's own code (:func:`code_version`), so a changed input or a changed
+estimator is a new key and an old entry is never used for it. The first result kept by a new
+version of the code removes the old version's folder, and ``csat data`` empties the store when it
+rewrites the tables. The entries are pickles that csatlib wrote itself; like the processed
+tables beside them, whoever may write this folder decides what the reports show.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def code_version() -> str:
 
 
 def entry_path(folder: str | Path, key: tuple) -> Path:
-    """Where the result of ``key`` is kept in the processed folder ``folder``."""
-    text = repr((code_version(), key)).encode("utf-8")
-    return Path(folder) / STORE_DIR / f"{hashlib.sha256(text).hexdigest()[:32]}.pickle"
+    """Where the result of ``key`` is kept in the processed folder ``folder``: in the folder of
+    this version of csatlib's code (:func:`code_version`)."""
+    name = hashlib.sha256(repr(key).encode("utf-8")).hexdigest()[:32]
+    return Path(folder) / STORE_DIR / code_version() / f"{name}.pickle"
 
 
 def fetch(folder: str | Path, key: tuple) -> Any:
@@ -70,7 +72,10 @@ def keep(folder: str | Path, key: tuple, value: Any) -> None:
     read-only study) keeps nothing: the result is then computed again where needed."""
     path = entry_path(folder, key)
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        path.parent.mkdir(exist_ok=True)
+        if not path.parent.is_dir():  # a new version of the code: the old one's results go
+            for old in path.parent.parent.glob("*"):
+                shutil.rmtree(old, ignore_errors=True)
+            path.parent.mkdir(parents=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
         try:
             with os.fdopen(handle, "wb") as out:

@@ -58,6 +58,22 @@ def _report(ctx) -> dict:
     return out
 
 
+def _as_a_new_process_reading_no_study(monkeypatch, module) -> list[str]:
+    """Forget what this process remembers; from now on preparing the whole study (in
+    ``module``) fails the test, and the names of the tables read whole are listed."""
+    context._REMEMBERED.clear()
+    clean._PROCESSED_CACHE.clear()
+    read_whole: list[str] = []
+    real = clean._read_processed
+    monkeypatch.setattr(clean, "_read_processed", lambda p: read_whole.append(p.name) or real(p))
+
+    def no_study(*args, **kwargs):
+        raise AssertionError("the report read the whole study")
+
+    monkeypatch.setattr(module, "prepared_responses", no_study)
+    return read_whole
+
+
 def _assert_same(got: dict, expected: dict) -> None:
     for name, value in expected.items():
         if isinstance(value, pd.DataFrame):
@@ -97,16 +113,7 @@ def test_a_country_report_reads_only_its_rows(sample, monkeypatch, country) -> N
     whole = first.study_responses  # a report made from the whole study handed in: the reference
     expected = _report(load_country(country, processed_dir=sample, responses=whole))
     _report(first)  # the first report makes the study-wide results and keeps them
-    context._REMEMBERED.clear()
-    clean._PROCESSED_CACHE.clear()
-    read_whole = []
-    real = clean._read_processed
-    monkeypatch.setattr(clean, "_read_processed", lambda p: read_whole.append(p.name) or real(p))
-
-    def no_study(*args, **kwargs):
-        raise AssertionError("the report read the whole study")
-
-    monkeypatch.setattr(context, "prepared_responses", no_study)
+    read_whole = _as_a_new_process_reading_no_study(monkeypatch, context)
     ctx = load_country(country, processed_dir=sample)
     got = _report(ctx)
     assert ctx.sliced and set(ctx.responses["country"].astype(str)) == {country}
@@ -138,3 +145,38 @@ def test_csat_data_forgets_the_results_of_the_old_tables(tmp_path, capsys) -> No
     assert main(["data", "--raw-dir", str(config.RAW_DIR), "--out-dir", str(out)]) == 0
     assert not (out / store.STORE_DIR).exists() and (out / "responses.parquet").is_file()
     capsys.readouterr()
+
+
+def _summary(ctx) -> dict:
+    """What the global summary shows, as values to compare."""
+    out = {
+        name: getattr(ctx, name)
+        for name in ("league", "nps_trends", "problems", "loyalty_by_country", "attribute_means")
+    }
+    out["counts"] = (ctx.n_respondents, ctx.pooled_n, ctx.pooled_nps, ctx.countries, ctx.waves)
+    out["revenue"] = repr(ctx.revenue_linkage)
+    out["sections"] = ctx.sections
+    return out
+
+
+def test_the_global_summary_reads_no_response_once_its_results_are_kept(
+    sample, monkeypatch
+) -> None:
+    from csatlib.report import overview
+
+    whole = context.load_responses(sample)
+    expected = _summary(overview.load_study(processed_dir=sample, responses=whole))
+    _summary(overview.load_study(processed_dir=sample))  # makes and keeps the results
+    read_whole = _as_a_new_process_reading_no_study(monkeypatch, overview)
+    got = _summary(overview.load_study(processed_dir=sample))
+    assert "responses.parquet" not in read_whole
+    _assert_same(got, expected)
+
+
+def test_a_new_version_of_the_code_removes_the_old_ones_results(tmp_path, monkeypatch) -> None:
+    store.keep(tmp_path, ("k",), 1)
+    old = store.entry_path(tmp_path, ("k",))
+    monkeypatch.setattr(store, "code_version", lambda: "edited")
+    assert store.fetch(tmp_path, ("k",)) is store.MISSING  # an edited estimator: a new key
+    store.keep(tmp_path, ("k",), 2)
+    assert not old.exists() and store.fetch(tmp_path, ("k",)) == 2
