@@ -357,6 +357,7 @@ class _Lazy:
 
     codes: np.ndarray
     values: Any  # numpy array or pandas extension array, one value per distinct cell
+    distinct: bool = False  # the values are known to be pairwise distinct and none missing
 
     def take(self, positions: np.ndarray) -> pd.Series:
         """The rows at ``positions`` as a Series (a fresh 0..n-1 index)."""
@@ -1211,6 +1212,8 @@ def _id_codes(ids: _Lazy) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if ids.distinct:  # each distinct cell is its own id: the cells' codes are the ids' codes
+        return ids.codes.astype(np.int64)
     encoded = pc.dictionary_encode(pa.array(ids.values))
     per_unique = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return ids.rows(per_unique.astype(np.int64))
@@ -1233,6 +1236,12 @@ def _ids(series: pd.Series) -> _Lazy:
 
     texts = pa.array(series.cat.categories.array, type=pa.string())
     trimmed = pc.utf8_trim(texts, characters=_WHITESPACE)
+    # the categories are distinct texts: trimmed alike and none empty, they are distinct ids
+    same = pc.all(pc.equal(trimmed, texts)).as_py() is not False
+    empty = pc.any(pc.equal(trimmed, "")).as_py() is True
+    if same and not empty:
+        del trimmed  # a million ids are held once, not twice
+        return _Lazy(codes, pd.array(texts, dtype=pd.StringDtype()), distinct=True)
     values = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
     return _Lazy(codes, pd.array(values, dtype=pd.StringDtype()))
 

@@ -533,7 +533,8 @@ def _unified(parts: Sequence[tuple[np.ndarray, Any]]) -> tuple[np.ndarray, Any]:
     encoded = pc.dictionary_encode(pa.concat_arrays([d for _, d in parts]))
     to_global = encoded.indices.to_numpy(zero_copy_only=False)
     offsets = np.cumsum([0] + [len(d) for _, d in parts[:-1]])
-    codes = [to_global[offset + c] for offset, (c, _) in zip(offsets, parts, strict=True)]
+    pairs = zip(offsets, parts, strict=True)
+    codes = [to_global[offset + c.astype(np.int64)] for offset, (c, _) in pairs]
     return np.concatenate(codes), encoded.dictionary
 
 
@@ -550,7 +551,11 @@ def _encoded_columns(table: Any) -> list[tuple[np.ndarray, Any]]:
         if not chunks:
             return np.zeros(0, dtype=np.int32), pa.array([], type=pa.string())
         codes = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
-        return np.concatenate(codes), chunks[-1].dictionary
+        dictionary = chunks[-1].dictionary
+        # the smallest integer that holds the chunk's codes: a rating column's dozen texts
+        # take a byte per row, not four, while the whole export waits to be unified
+        small = np.min_scalar_type(-max(len(dictionary), 1))
+        return np.concatenate(codes).astype(small, copy=False), dictionary
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(encode, table.column_names))
