@@ -207,6 +207,19 @@ class CountryContext(CodebookView):
     study_key: tuple | None = None
     sliced: bool = False
 
+    @property
+    def has_competitors(self) -> bool:
+        """True when the study has competitors' customers (a brand column with other brands),
+        in any country: a sliced report reads the study's competitor flags alone."""
+        if not self.sliced or "competitor" not in self.responses.columns:
+            return super().has_competitors
+        from csatlib.ingest.clean import load_processed_columns, processed_header
+
+        if "competitor" not in processed_header("responses", self.processed_dir).columns:
+            return False
+        flags = load_processed_columns("responses", self.processed_dir, ["competitor"])
+        return roles.has_competitors(flags)
+
     @cached_property
     def study_responses(self) -> pd.DataFrame:
         """Every response of the report's study, as :attr:`responses` holds them when not

@@ -119,6 +119,7 @@ def test_a_country_report_reads_only_its_rows(sample, monkeypatch, country) -> N
     assert ctx.sliced and set(ctx.responses["country"].astype(str)) == {country}
     assert len(ctx.responses) == int((whole["country"].astype(str) == country).sum())
     assert "responses.parquet" not in read_whole
+    assert ctx.has_competitors == whole["competitor"].astype(bool).any()  # the study's, not NA's
     _assert_same(got, expected)
 
 
