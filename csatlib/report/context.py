@@ -46,6 +46,7 @@ __all__ = [
     "study_screens",
     "shared_screens",
     "shared_trends",
+    "store_folder",
     "study_key",
     "shared_key",
     "prepared_responses",
@@ -233,7 +234,7 @@ class CountryContext(CodebookView):
         """``compute()``: a study-wide result of the report's wave (:meth:`_shared`'s key),
         remembered in memory and kept on disk beside the processed tables
         (:mod:`csatlib.report.store`), so that a later report reads it instead of the study."""
-        return remembered(self._shared(what, *params), compute, folder=_store_folder(self))
+        return remembered(self._shared(what, *params), compute, folder=store_folder(self))
 
     @property
     def unit(self) -> tuple[str, str]:
@@ -755,7 +756,7 @@ class CountryContext(CodebookView):
                 hand_codes_path=config.CIT_HAND_CODES,
                 fields=self.text_fields,
             ),
-            folder=self.processed_dir if study is not None else None,
+            folder=store_folder(self),
         )
 
     def study_transactions(self) -> pd.DataFrame | None:
@@ -1445,7 +1446,7 @@ def shared_trends(ctx: Any) -> pd.DataFrame:
         lambda: study_trends(
             ctx.to_wave, measures, waves=ctx.waves, cluster=ctx.cluster, min_n=ctx.min_n
         ),
-        folder=_store_folder(ctx),
+        folder=store_folder(ctx),
     )
 
 
@@ -1466,11 +1467,11 @@ def shared_screens(ctx: Any) -> pd.DataFrame:
         lambda: study_screens(
             ctx.to_wave, attributes, wave=ctx.wave, cluster=ctx.cluster, min_n=ctx.min_n
         ),
-        folder=_store_folder(ctx),
+        folder=store_folder(ctx),
     )
 
 
-def _store_folder(ctx: Any) -> Path | None:
+def store_folder(ctx: Any) -> Path | None:
     """Where a context's study-wide results are kept on disk: its processed folder when its
     responses were read from there, else nowhere (:func:`remembered`)."""
     return Path(ctx.processed_dir) if ctx.study_key is not None else None

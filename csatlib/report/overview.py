@@ -36,6 +36,7 @@ from csatlib.report.context import (
     shared_key,
     shared_screens,
     shared_trends,
+    store_folder,
     with_competitor,
 )
 from csatlib.report.display import SafeHTML, escape, heading
@@ -131,8 +132,7 @@ class StudyContext(CodebookView):
         under the key the country reports use for the same result
         (:func:`csatlib.report.context.remembered`)."""
         key = shared_key(what, self.study_key, self.wave, self.waves, *params)
-        folder = Path(self.processed_dir) if self.study_key is not None else None
-        return remembered(key, compute, folder=folder)
+        return remembered(key, compute, folder=store_folder(self))
 
     def cleaning_summary(self) -> dict:
         """The cleaning summary written by ``csat data`` (``cleaning_summary.json``): the whole
