@@ -22,7 +22,32 @@ from csatlib.errors import CsatError
 __all__ = ["main", "build_parser"]
 
 
+def _reuse_freed_memory() -> None:
+    """Ask glibc's allocator to keep what the process frees for its next allocations.
+
+    By default a large block (above a threshold that grows to at most 32 MB) is its own
+    ``mmap`` and goes back to the system when freed, and the heap's free top is trimmed: every
+    column ``csat data`` makes afresh is then new pages for the kernel to fault in and zero.
+    On the export replicated 50x that was 690,000 page faults and about 3 s of system time in
+    a 10 s run; with this call, 550,000 and about 0.6 s less wall time (median of four runs
+    each, alternated), for a peak 7% higher (the peak stays within the scale issue's bounds).
+    Arrow still hands its freed chunks back on purpose (``_release_arrow_memory``). Nothing
+    happens where the C library is not glibc. The setting lasts for this process only."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, musl without mallopt)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 1 << 30)
+    mallopt(m_trim_threshold, (1 << 31) - 1)
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
+    _reuse_freed_memory()
     from csatlib.ingest.clean import build_processed
 
     start = time.perf_counter()

@@ -515,10 +515,21 @@ def _parse_chunks(
     for j in range(width):
         codes, dictionary = _unified(encoded[j])
         encoded[j] = []
-        columns[f"f{j}"] = pd.Categorical.from_codes(
-            codes, categories=pd.Index(dictionary.to_pandas()), validate=False
-        )
+        columns[f"f{j}"] = _categorical(codes, dictionary)
     return pd.DataFrame(columns, copy=False), header_rows, layout, first_rows
+
+
+def _categorical(codes: np.ndarray, dictionary: Any) -> pd.Categorical:
+    """A categorical of ``codes`` into an Arrow ``dictionary`` of distinct, non-null texts.
+
+    The texts are distinct by construction (Arrow's ``dictionary_encode``) and never null (the
+    reader reads no cell as null), so pandas' own check that the categories are unique, a hash
+    of every text (0.4 s for the 1.2 million response ids of the 50x benchmark), is skipped
+    where pandas offers the fast path."""
+    categories = pd.Index(dictionary.to_pandas())
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    dtype = fast(categories, False) if fast is not None else pd.CategoricalDtype(categories)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def _unified(parts: Sequence[tuple[np.ndarray, Any]]) -> tuple[np.ndarray, Any]:
