@@ -129,35 +129,41 @@ def _palette_png(rgba: Any) -> bytes:
 
     An opaque chart keeps its 256 most frequent colours exactly (the background, the fills, the
     text); any other colour, an anti-aliased edge's blend, becomes the nearest of them (RGB
-    distance). The colours are counted by hashing each pixel's RGB, a few times faster than
-    Pillow's median cut, which made half the cost of a chart. A chart with transparency goes
+    distance). Each pixel is read as one 32-bit number, without a copy; the colours are counted
+    over runs of equal pixels along the rows (a chart is mostly flat areas: a few percent as
+    many runs as pixels), hashed, and the runs expanded back into the image, which gives the
+    pixel-by-pixel count's result about five times faster. A chart with transparency goes
     through Pillow's octree, the one method that keeps alpha.
     """
     from io import BytesIO
 
     from PIL import Image
 
-    pixels = np.asarray(rgba)
+    pixels = np.ascontiguousarray(np.asarray(rgba))
+    height, width = pixels.shape[:2]
+    keys = pixels.view("<u4").ravel()  # R + G << 8 + B << 16 + A << 24, whatever the machine
     buffer = BytesIO()
-    if pixels[..., 3].min() < 255:  # transparent somewhere
+    if keys.min() < 0xFF000000:  # some alpha below 255: transparent somewhere
         image = Image.fromarray(pixels, mode="RGBA").quantize(256, method=Image.Quantize.FASTOCTREE)
         image.save(buffer, format="PNG", compress_level=6)
         return buffer.getvalue()
-    rgb = pixels[..., :3].astype(np.uint32)
-    keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-    codes, colours = pd.factorize(keys.ravel())
-    colours = np.asarray(colours, dtype=np.uint32)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    lengths = np.diff(np.append(starts, len(keys)))
+    run_codes, found = pd.factorize(keys[starts])  # colours in order of first appearance
+    found = np.asarray(found, dtype=np.uint32)
+    colours = ((found & 255) << 16) | (found & 0xFF00) | ((found >> 16) & 255)  # 0xRRGGBB
     if len(colours) > 256:
-        order = np.argsort(-np.bincount(codes, minlength=len(colours)), kind="stable")
+        counts = np.bincount(run_codes, weights=lengths, minlength=len(colours))
+        order = np.argsort(-counts, kind="stable")
         kept, rare = order[:256], order[256:]
         near = _nearest(_channels(colours[rare]), _channels(colours[kept]))
         lookup = np.empty(len(colours), dtype=np.uint8)
         lookup[kept] = np.arange(256)
         lookup[rare] = near
-        index, palette = lookup[codes], colours[kept]
+        index, palette = np.repeat(lookup[run_codes], lengths), colours[kept]
     else:
-        index, palette = codes.astype(np.uint8), colours
-    image = Image.fromarray(index.reshape(keys.shape), mode="P")
+        index, palette = np.repeat(run_codes.astype(np.uint8), lengths), colours
+    image = Image.fromarray(index.reshape(height, width), mode="P")
     image.putpalette(_channels(palette).astype(np.uint8).ravel().tolist())
     image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
@@ -172,12 +178,17 @@ def _channels(colours: np.ndarray) -> np.ndarray:
 
 def _nearest(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """For each row of ``colours``, the position of the nearest row of ``palette`` (squared RGB
-    distance; the first of equals), a few thousand colours at a time."""
+    distance; the first of equals), a few thousand colours at a time.
+
+    The squared distance |c - p|^2 = |c|^2 - 2 c.p + |p|^2 is ranked without its first term
+    (the same for every p of one c), from one matrix product; the terms are whole numbers below
+    2^53, exact in floating point, so the ranking and its ties are those of the distances."""
     out = np.empty(len(colours), dtype=np.uint8)
+    palette = palette.astype(np.float64)
+    lengths = (palette**2).sum(axis=1)
     for start in range(0, len(colours), 4096):
-        part = colours[start : start + 4096]
-        distance = ((part[:, None, :] - palette[None, :, :]) ** 2).sum(axis=-1)
-        out[start : start + 4096] = distance.argmin(axis=1)
+        part = colours[start : start + 4096].astype(np.float64)
+        out[start : start + 4096] = (lengths[None, :] - 2.0 * (part @ palette.T)).argmin(axis=1)
     return out
 
 

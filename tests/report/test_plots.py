@@ -161,6 +161,41 @@ def test_figure_png_gives_the_pixels_of_savefig_in_a_palette_and_keeps_the_layou
         assert type(ours.get_layout_engine()) is type(twin.get_layout_engine())
 
 
+def test_the_palette_is_the_pixel_by_pixel_count_of_colours() -> None:
+    # An independent computation of the palette rule on every pixel (np.unique, no runs): the
+    # 256 most frequent colours (ties: first seen first), every other colour the nearest of
+    # them (squared RGB distance, ties: the more frequent). The chart has thousands of colours.
+    from io import BytesIO
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    fig = Figure(figsize=(6, 3), dpi=120)
+    ax = fig.add_subplot()
+    ax.imshow(rng.random((30, 60)), extent=(0, 60, 0, 10), cmap="viridis")
+    for k in range(4):
+        ax.plot(rng.normal(size=60).cumsum(), linewidth=2)
+        ax.fill_between(range(60), -k, k, alpha=0.2)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    rgb = rgba[..., :3].reshape(-1, 3).astype(np.int64)
+    keys = rgb[:, 0] * 65536 + rgb[:, 1] * 256 + rgb[:, 2]
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    assert len(counts) > 1000
+    kept = np.lexsort((first, -counts))[:256]
+    colours, palette = rgb[first], rgb[first[kept]]
+    distance = ((colours[:, None, :] - palette[None, :, :]) ** 2).sum(axis=-1)
+    expected = palette[distance.argmin(axis=1)][inverse.ravel()]
+    image = Image.open(BytesIO(plots._palette_png(canvas.buffer_rgba())))
+    assert image.mode == "P"
+    got = np.asarray(image.convert("RGB"), dtype=np.int64).reshape(-1, 3)
+    assert (got == expected).all()
+
+
 def test_show_inline_registers_the_png_display_in_ipython_only() -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
