@@ -362,7 +362,7 @@ def _design_cells(
     :func:`csatlib.stats.design.domain_means`, vectorized by
     :func:`csatlib.stats.scores._domain_design`, which also gives the covariances of the
     cells); intervals as :func:`csatlib.stats.scores.scores_by_group`."""
-    codes = cluster_codes(clusters.to_numpy(dtype=object), len(x))
+    codes = cluster_codes(clusters, len(x))
     cells = np.where(cell >= 0, cell, ncells)
     valid = ~np.isnan(x)
     y = x if top is None else np.where(valid, (x >= top[1] - top[2] + 1).astype(float), np.nan)

@@ -80,7 +80,10 @@ def cluster_codes(clusters: object, n: int) -> np.ndarray:
     """
     if clusters is None:
         return np.arange(n)
-    keys = pd.Series(np.asarray(clusters, dtype=object)).reset_index(drop=True)
+    if isinstance(clusters, pd.Series):  # factorized as it is (an Arrow-backed text column
+        keys = clusters.reset_index(drop=True)  # by Arrow), not copied to Python objects first
+    else:
+        keys = pd.Series(np.asarray(clusters, dtype=object))
     if len(keys) != n:
         raise DataError(f"clusters: expected one key per row ({n}), found {len(keys)}")
     codes, _ = pd.factorize(keys, use_na_sentinel=True)

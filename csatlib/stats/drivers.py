@@ -1592,7 +1592,7 @@ def _cluster_codes(data: pd.DataFrame, cluster: str | None, rows: np.ndarray) ->
     """
     if cluster is None:
         return None
-    return cluster_codes(data[cluster].to_numpy(dtype=object)[rows], len(rows))
+    return cluster_codes(data[cluster].take(rows), len(rows))
 
 
 def _resampling_notes(cluster: str | None, codes: np.ndarray | None, ok: np.ndarray) -> list[str]:

@@ -674,7 +674,7 @@ def _clustered_stats(
 ) -> dict[str, np.ndarray]:
     """Per-cell mean and top-box share as domains of one design (formulas in
     :func:`scores_by_group`)."""
-    codes = cluster_codes(clusters.to_numpy(dtype=object), len(x))
+    codes = cluster_codes(clusters, len(x))
     valid = ~np.isnan(x)
     means = _domain_design(x, cells, ncells, codes)
     with np.errstate(invalid="ignore"):
@@ -1248,7 +1248,7 @@ def _mean_rows(
         df_t = _welch_df(var1, var0, n, n[prev])
         p = _welch_p(value - value[prev], change_se, var1, var0, n, n[prev])
     else:
-        codes = cluster_codes(df[cluster].to_numpy(dtype=object), len(x))
+        codes = cluster_codes(df[cluster], len(x))
         design = _domain_design(x, cells, ncells, codes)
         n, value = design.n[observed], design.mean[observed]
         se = _se_and_deff(design)[0][observed]

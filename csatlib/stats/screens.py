@@ -220,7 +220,7 @@ def _summaries(
         group = grouped.ngroup().to_numpy(dtype="float64", na_value=np.nan)
         design = _Design(
             group=np.where(np.isnan(group), -1, group).astype(np.int64),
-            codes=cluster_codes(df[cluster].to_numpy(dtype=object), len(df)),
+            codes=cluster_codes(df[cluster], len(df)),
             values=frame[value_cols].to_numpy(dtype="float64"),
         )
     return _Summaries(

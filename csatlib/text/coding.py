@@ -151,21 +151,31 @@ def _pieces(df: pd.DataFrame, fields: Mapping[str, str]) -> list[pd.DataFrame]:
     """Per field: ``_row, _order, field, text, position`` of each non-empty piece of its answers."""
     pieces = []
     for order, (field_name, column) in enumerate(fields.items()):
-        raw = df[column].reset_index(drop=True)
-        text = raw.astype(object).where(raw.notna(), "")
+        # each distinct answer is split once ("Good service" a thousand times is one split)
+        codes, distinct = pd.factorize(df[column].reset_index(drop=True))  # missing: -1
+        text = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
         text = text.str.replace(r"\r\n?", "\n", regex=True)
         parts = text.str.split(_SPLIT_RE).explode().str.strip()
         parts = parts[parts.str.contains(r"\w", regex=True, na=False)]
-        frame = pd.DataFrame(
-            {
-                "_row": parts.index.to_numpy(),
-                "_order": order,
-                "field": field_name,
-                "text": parts.to_numpy(),
-            }
+        owner = parts.index.to_numpy(dtype=np.int64)  # each piece's distinct answer, in order
+        # pieces per distinct answer and its first piece; a last entry for a missing answer (-1)
+        count = np.append(np.bincount(owner, minlength=len(distinct)), 0)
+        first = np.cumsum(count) - count
+        per_row = count[codes]
+        rows = np.repeat(np.arange(len(codes)), per_row)
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        taken = first[codes[rows]] + within  # each row's pieces, in the order written
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "_row": rows,
+                    "_order": order,
+                    "field": field_name,
+                    "text": parts.to_numpy()[taken],
+                    "position": within + 1,
+                }
+            )
         )
-        frame["position"] = frame.groupby("_row").cumcount() + 1
-        pieces.append(frame)
     return pieces
 
 

@@ -103,6 +103,27 @@ def test_split_columns_ids_and_valence() -> None:
     assert set(again["incident_id"]) == set(got["incident_id"])
 
 
+def test_a_repeated_answer_is_split_as_each_row_alone() -> None:
+    # answers are split once per distinct text: the result equals each row split on its own
+    answers = ["fast; cheap", None, "", "fast; cheap", "  ", "1) one 2) two", None, "ok", "ok"]
+    df = pd.DataFrame(
+        {
+            "response_id": [f"R_{k}" for k in range(len(answers))],
+            "text_like": answers,
+            "text_dislike": answers[::-1],
+            "country": ["DE"] * len(answers),
+        }
+    )
+    got = coding.split_incidents(df)
+    alone = pd.concat(
+        [coding.split_incidents(df.iloc[[k]]) for k in range(len(df))], ignore_index=True
+    )
+    pd.testing.assert_frame_equal(got, alone)
+    # R_0: "fast" and "cheap" liked, "ok" disliked; blank and missing answers give nothing
+    assert got.loc[got["response_id"] == "R_0", "text"].tolist() == ["fast", "cheap", "ok"]
+    assert len(got) == 2 * (2 + 2 + 2 + 1 + 1)
+
+
 def test_split_finds_the_id_column_by_its_role() -> None:
     """A codebook may name the respondent id anything (``rid``): its role finds it."""
     df = pd.DataFrame({"rid": ["R_1", "R_2"], "text_like": ["a; b", "c"], "country": ["DE", "FR"]})
