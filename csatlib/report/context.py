@@ -1049,6 +1049,7 @@ def _warm_headline(ctx: CountryContext) -> None:
         lambda: ctx.rest_estimate(ctx.nps_column),
         lambda: ctx.loyalty_table,
         lambda: _warm_plans(ctx),
+        lambda: _warm_targets(ctx),
         lambda: ctx.unit_nps(ctx.wave, ctx.nps_column),
         lambda: ctx.unit_nps(str(ctx.previous_wave), ctx.nps_column) if ctx.previous_wave else 0,
         lambda: ctx.nps_changes(ctx.nps_column),
@@ -1058,6 +1059,19 @@ def _warm_headline(ctx: CountryContext) -> None:
     ):
         with contextlib.suppress(Exception):  # the report itself shows what is wrong
             warm()
+
+
+def _warm_targets(ctx: CountryContext) -> None:
+    """Every unit's loyalty index in each baseline wave of the study's loyalty-index targets
+    (:meth:`CountryContext.loyalty_of`): a scorecard's baseline that no build recorded."""
+    from csatlib.report.targets import load
+
+    targets = load()
+    if not ctx.loyalty_items or targets.empty:
+        return
+    chosen = targets.loc[targets["metric"] == "loyalty_index", "baseline_wave"].dropna()
+    for wave in sorted({str(w) for w in chosen} & set(ctx.waves)):
+        ctx.loyalty_of(wave)
 
 
 def _warm_plans(ctx: CountryContext) -> None:

@@ -196,6 +196,29 @@ def test_the_headline_tickets_and_coder_check_are_made_once(sample, dimension, m
     assert shared[3] == alone[3]
 
 
+def test_a_scorecards_loyalty_baseline_is_made_once(sample, tmp_path, monkeypatch) -> None:
+    # DE's loyalty-index target has a baseline wave no build recorded: the scorecard takes that
+    # wave's index of every unit from the warm-up, as it takes the current wave's
+    from csatlib.report import targets
+    from csatlib.stats import loyalty
+
+    goals = targets.load()
+    wave = goals.loc[goals["metric"] == "loyalty_index", "baseline_wave"].iloc[0]
+    calls = []
+    real = loyalty.loyalty_summary
+    monkeypatch.setattr(
+        loyalty, "loyalty_summary", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    warm_up(sample)
+    made = len(calls)
+    ctx = load_country("DE", processed_dir=sample)
+    card = targets.scorecard(ctx, goals, tmp_path)
+    assert len(calls) == made  # nothing estimated again
+    row = card.loc[card["metric"] == "loyalty_index"].iloc[0]
+    assert row["baseline_wave"] == wave and row["baseline_recorded"]
+    assert row["baseline"] == ctx.loyalty_of(wave)["score"].iloc[0]
+
+
 def test_every_slice_shows_the_study_wide_coder_check(sample, monkeypatch) -> None:
     """The rule coder's precision is measured on the whole study's hand-coded sample: a report
     by business unit, and a cross-cut that holds only its country's rows, show the country
