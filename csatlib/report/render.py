@@ -243,6 +243,34 @@ _FOCUSABLE = re.compile(
 _IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)")
 
 
+#: The highlighted HTML of code cells this process rendered, by source and highlighter: every
+#: report of a build shows the same cells (only the injected parameters differ).
+_HIGHLIGHTED: dict[tuple[str, ...], str] = {}
+_HIGHLIGHTED_MAX = 4096
+
+
+class _RememberedHighlight:
+    """nbconvert's ``Highlight2HTML`` remembering the HTML of each source it highlighted.
+
+    The review page of every report shows the notebook's code: the same forty cells, each
+    highlighted by Pygments again (about 0.1 s a report). The HTML depends on the source, the
+    language, a cell's ``magics_language`` and the formatter's options, which make the key.
+    """
+
+    def __init__(self, highlight: Any) -> None:
+        self.highlight = highlight
+
+    def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+        magics = str((metadata or {}).get("magics_language", ""))
+        options = repr(sorted(self.highlight.extra_formatter_options.items()))
+        key = (source, language or self.highlight.pygments_lexer, magics, options)
+        if key not in _HIGHLIGHTED:
+            if len(_HIGHLIGHTED) >= _HIGHLIGHTED_MAX:
+                _HIGHLIGHTED.clear()
+            _HIGHLIGHTED[key] = self.highlight(source, language, metadata)
+        return _HIGHLIGHTED[key]
+
+
 @functools.cache
 def _report_exporter_class() -> type:
     """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
@@ -267,6 +295,8 @@ def _report_exporter_class() -> type:
             highlight_code = self.filters.get(
                 "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
             )
+            if isinstance(highlight_code, Highlight2HTML):
+                highlight_code = _RememberedHighlight(highlight_code)
             resources = self._init_resources(resources)
             filter_data_type = WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources

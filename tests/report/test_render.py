@@ -4,6 +4,8 @@ still escaped."""
 
 from __future__ import annotations
 
+import copy
+
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
@@ -169,3 +171,25 @@ def test_a_libraries_warning_is_for_the_reviewer_only() -> None:
     assert "NPS +12.0" in manager and "printed" in manager  # the cell's other outputs stay
     assert "RuntimeWarning" in reviewer
     assert nb.cells[4].outputs[0]["name"] == "stderr"  # the executed notebook keeps it
+
+
+def test_code_is_highlighted_once_per_source_and_the_page_stays_the_same(monkeypatch) -> None:
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from csatlib.report import render
+
+    monkeypatch.setattr(render, "_HIGHLIGHTED", {})
+    calls = []
+    real = Highlight2HTML.__call__
+    monkeypatch.setattr(
+        Highlight2HTML, "__call__", lambda self, *a, **k: calls.append(a[0]) or real(self, *a, **k)
+    )
+    nb = _report()
+    first = render_html(copy.deepcopy(nb), with_code=True, title="t")
+    assert sorted(calls) == sorted(["summary()", "loyalty()", "likes()", "table()"])
+    again = render_html(copy.deepcopy(nb), with_code=True, title="t")
+    assert again == first and len(calls) == 4  # taken from memory, the same page
+    changed = copy.deepcopy(nb)
+    changed.cells[4].source = "summary(evidence=True)"
+    page = render_html(changed, with_code=True, title="t")
+    assert calls[-1] == "summary(evidence=True)" and "evidence" in page
