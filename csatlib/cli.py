@@ -28,9 +28,9 @@ def _reuse_freed_memory() -> None:
     By default a large block (above a threshold that grows to at most 32 MB) is its own
     ``mmap`` and goes back to the system when freed, and the heap's free top is trimmed: every
     column ``csat data`` makes afresh is then new pages for the kernel to fault in and zero.
-    On the export replicated 50x that was 690,000 page faults and about 3 s of system time in
-    a 10 s run; with this call, 550,000 and about 0.6 s less wall time (median of four runs
-    each, alternated), for a peak 7% higher (the peak stays within the scale issue's bounds).
+    On the export replicated 50x that was 690,000 page faults and 2.5 to 3.7 s of system time
+    in a 10 s run; with this call, 550,000 page faults and about 1 s less (medians of four
+    alternated runs: 9.35 against 10.47 s), for a peak 7% higher (553 against 521 MB).
     Arrow still hands its freed chunks back on purpose (``_release_arrow_memory``). Nothing
     happens where the C library is not glibc. The setting lasts for this process only."""
     import ctypes
