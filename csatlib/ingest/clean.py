@@ -1590,12 +1590,14 @@ def _build_log(
     """The cleaning log of one export: exclusions, flags, changed cells, then bulk counts, one
     row per rule, column and wave (the processed table's ``wave`` of each kept row; none for a
     table without waves). ``id_codes``: a code per row for its id (:func:`_id_codes`)."""
-    row_waves, order = None, []
+    row_waves, order, wave_at = None, [], None
     waves = cleaned.column("wave")
     if waves is not None:
         row_waves = np.full(len(kept), None, dtype=object)
         row_waves[cleaned.kept] = waves.astype(object).to_numpy()
         order = roles.wave_order(waves)
+        wave_at = np.full(len(kept), -1, dtype=np.int64)  # for the bulk counts
+        wave_at[cleaned.kept] = _wave_positions(waves, order)
     rows = _LogRows(cleaned.source_rows, ids, row_waves)
     _log_exclusions(rows, raw, codebook, reasons, id_codes)
     for flag, mask in flags.items():
@@ -1630,7 +1632,7 @@ def _build_log(
         )
     n_row_events = len(rows)
     for event in bulk:  # one row per rule, column and wave, after the row events
-        for wave, count in _counts_by_wave(event.mask & kept, row_waves, order):
+        for wave, count in _counts_by_wave(event.mask & kept, wave_at, order):
             where = f" (wave {wave})" if wave is not None else ""
             rows.add(
                 None,
@@ -1652,20 +1654,25 @@ def _build_log(
     return _typed_log(log.iloc[order].reset_index(drop=True))
 
 
+def _wave_positions(labels: Any, order: Sequence[str]) -> np.ndarray:
+    """Each row's wave (``labels``: a wave or None per row, a categorical column recoded
+    without reading its texts) as its position in ``order``, -1 for a row without a wave."""
+    return pd.Categorical(labels, categories=list(order)).codes.astype(np.int64)
+
+
 def _counts_by_wave(
     mask: np.ndarray, row_waves: np.ndarray | None, order: Sequence[str]
 ) -> list[tuple[str | None, int]]:
     """(wave, rows) of the rows of ``mask``, waves in ``order``, then (None, rows) for the rows
-    without a wave (every row, for a table without waves: ``row_waves`` None). Waves with no
-    row are left out, and the counts add up to the rows of ``mask``."""
+    without a wave (every row, for a table without waves: ``row_waves`` None). ``row_waves``
+    holds each row's position in ``order`` (:func:`_wave_positions`). Waves with no row are
+    left out, and the counts add up to the rows of ``mask``."""
     if row_waves is None:
         count = int(mask.sum())
         return [(None, count)] if count else []
-    labels = pd.Series(row_waves[mask], dtype=object)
-    counts = labels.value_counts()
-    out = [(str(w), int(counts[w])) for w in order if w in counts.index]
-    missing = int(labels.isna().sum())
-    return [*out, (None, missing)] if missing else out
+    counts = np.bincount(row_waves[mask] + 1, minlength=len(order) + 1)
+    out = [(str(w), int(counts[k + 1])) for k, w in enumerate(order) if counts[k + 1]]
+    return [*out, (None, int(counts[0]))] if counts[0] else out
 
 
 def _log_exclusions(
@@ -1674,7 +1681,6 @@ def _log_exclusions(
     """One log row per excluded row, by reason in precedence order."""
     source_rows = rows.source_rows
     country_spec = next((s for s in codebook.columns.values() if s.role == "country"), None)
-    first_row = pd.Series(source_rows).groupby(id_codes).transform("first").to_numpy()
     for reason in EXCLUSION_REASONS:
         positions = np.flatnonzero(reasons == reason)
         if len(positions) == 0:
@@ -1684,7 +1690,8 @@ def _log_exclusions(
         if reason in ("missing_country", "unknown_country") and country_spec is not None:
             column = country_spec.name
             value = raw.frame[country_spec.source].iloc[positions].to_numpy(dtype=object)
-        if reason == "duplicate_id":
+        if reason == "duplicate_id":  # each id's first row, where duplicates are to tell
+            first_row = pd.Series(source_rows).groupby(id_codes).transform("first").to_numpy()
             message: str | np.ndarray = np.array(
                 [
                     f"id {rid!r} already seen in "

@@ -633,6 +633,11 @@ def _arrow_table(body: memoryview, sep: str, width: int) -> Any:
     return table
 
 
+#: Bytes of a block looked at, at a time, from its end back for the last line break outside a
+#: quoted field (where the block is cut between records).
+_CUT_WINDOW = 1 << 16
+
+
 class _QuoteScan:
     """The strict quote rule of Python's ``csv`` (:func:`_quotes_well_formed`), fed a file
     one block at a time: whether every quote so far opens a field, closes it, or is doubled
@@ -667,14 +672,22 @@ class _QuoteScan:
             states = self._run(opens.tolist(), closes.tolist(), doubled.tolist())
         if not self.ok:
             return None
-        newlines = np.flatnonzero(block == 10)
-        last_quote = np.searchsorted(quotes, newlines) - 1  # the quote before each line break
-        if len(states):
-            inside = np.where(last_quote >= 0, states[np.maximum(last_quote, 0)], started_inside)
-        else:  # no quote in the block
-            inside = np.full(len(newlines), started_inside)
-        outside = newlines[~inside.astype(bool)]
-        return int(outside[-1]) + 1 if len(outside) else None
+        end = n
+        while end > 0:  # from the block's end back, a window at a time: its last line break
+            begin = max(end - _CUT_WINDOW, 0)  # outside a quoted field (seldom far from the end)
+            newlines = np.flatnonzero(block[begin:end] == 10) + begin
+            last_quote = np.searchsorted(quotes, newlines) - 1  # the quote before each break
+            if len(states):
+                inside = np.where(
+                    last_quote >= 0, states[np.maximum(last_quote, 0)], started_inside
+                )
+            else:  # no quote in the block
+                inside = np.full(len(newlines), started_inside)
+            outside = newlines[~inside.astype(bool)]
+            if len(outside):
+                return int(outside[-1]) + 1
+            end = begin
+        return None
 
     def _run(self, opens: list[bool], closes: list[bool], doubled: list[bool]) -> np.ndarray:
         """Apply the rule to a block's quotes; returns, per quote, whether a quoted field is

@@ -1087,10 +1087,12 @@ def test_sample_cleaning_keeps_the_sample():
 
 
 def test_bulk_counts_are_split_by_wave_and_add_up() -> None:
-    from csatlib.ingest.clean import _counts_by_wave
+    from csatlib.ingest.clean import _counts_by_wave, _wave_positions
 
     waves = ["2026-Q1", "2026-Q2"]  # the study's order
-    row_waves = np.array(["2026-Q1", "2026-Q2", None, "2026-Q2", None], dtype=object)
+    labels = np.array(["2026-Q1", "2026-Q2", None, "2026-Q2", None], dtype=object)
+    row_waves = _wave_positions(labels, waves)
+    assert row_waves.tolist() == [0, 1, -1, 1, -1]
     mask = np.array([True, True, True, True, False])
     assert _counts_by_wave(mask, row_waves, waves) == [("2026-Q1", 1), ("2026-Q2", 2), (None, 1)]
     assert _counts_by_wave(mask, None, []) == [(None, 4)]

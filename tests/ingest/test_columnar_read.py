@@ -154,6 +154,21 @@ def test_a_file_of_quoted_fields_is_cut_into_chunks(tmp_path, monkeypatch):
     assert max(b - a for a, b in chunks) <= 2 * 64  # from one block's cut to the next's
 
 
+def test_the_cut_is_found_from_the_block_end_back_window_by_window(tmp_path, monkeypatch):
+    # quoted fields with line breaks inside: the last line break of a block is often within a
+    # quote; looking back a few bytes at a time cuts where looking at the whole block does
+    text = "".join(f'R_{k},"line one\nline {k}\n\nend",{k}\n' for k in range(60))
+    path = tmp_path / "multiline.csv"
+    path.write_bytes(text.encode())
+    monkeypatch.setattr(cio, "READ_CHUNK_BYTES", 50)
+    whole = cio._record_chunks(path, 0, ord(","))  # the window covers every block
+    monkeypatch.setattr(cio, "_CUT_WINDOW", 3)
+    assert cio._record_chunks(path, 0, ord(",")) == whole
+    assert len(whole) > 10
+    data = text.encode()  # every chunk is whole records: from an id to a record's last field
+    assert all(data[a : a + 2] == b"R_" and data[b - 2 : b - 1].isdigit() for a, b in whole)
+
+
 @pytest.mark.parametrize(
     ("text", "sep", "ok"),
     [
