@@ -34,11 +34,9 @@ def _reuse_freed_memory() -> None:
     Arrow still hands its freed chunks back on purpose (``_release_arrow_memory``). Nothing
     happens where the C library is not glibc. The setting lasts for this process only."""
     import ctypes
-    import ctypes.util
 
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+    try:  # the process's own symbols, the C library's among them (no search for its file)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc (macOS, musl without mallopt)
         return
     m_trim_threshold, m_mmap_threshold = -1, -3

@@ -130,9 +130,10 @@ def _palette_png(rgba: Any) -> bytes:
     An opaque chart keeps its 256 most frequent colours exactly (the background, the fills, the
     text); any other colour, an anti-aliased edge's blend, becomes the nearest of them (RGB
     distance). Each pixel is read as one 32-bit number, without a copy; the colours are counted
-    over runs of equal pixels along the rows (a chart is mostly flat areas: a few percent as
-    many runs as pixels), hashed, and the runs expanded back into the image, which gives the
-    pixel-by-pixel count's result about five times faster. A chart with transparency goes
+    over runs of equal pixels along the rows (a chart is mostly flat areas: Germany's charts
+    have 3 to 5% as many runs as pixels, the densest a third), hashed, and the runs expanded
+    back into the image, which gives the pixel-by-pixel count's result about five times faster
+    (16 against 74 ms for a 9 x 5 inch chart). A chart with transparency goes
     through Pillow's octree, the one method that keeps alpha.
     """
     from io import BytesIO
