@@ -21,7 +21,6 @@ import multiprocessing
 import os
 import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -99,13 +98,12 @@ def _plain_kernel_manager() -> Any:
     """
     from jupyter_client.manager import AsyncKernelManager
 
-    from csatlib.report.kernels import ready_client_class
+    from csatlib.report.kernels import ready_client_class, use_ipc_sockets
 
     km = AsyncKernelManager(kernel_name=KERNEL_NAME)
     km.client_factory = ready_client_class()
     if os.name == "posix":
-        km.transport = "ipc"
-        km.ip = str(Path(tempfile.mkdtemp(prefix="csat-kernel-")) / "kernel")
+        use_ipc_sockets(km)
     return km
 
 

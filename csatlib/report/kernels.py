@@ -39,6 +39,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
     "ForkServerClient",
     "ForkedKernelProcess",
     "prewarmed_kernel_manager",
+    "use_ipc_sockets",
     "ready_client_class",
     "detach_child",
     "send_message",
@@ -522,13 +524,24 @@ def prewarmed_kernel_manager(server: KernelForkServer | ForkServerClient, kernel
     km.client_factory = ready_client_class()
     # IPC sockets instead of TCP ports: parallel kernels cannot clash over a port, and nothing
     # listens on the network. Socket files live in a private temporary folder.
-    km.transport = "ipc"
-    km.ip = str(Path(tempfile.mkdtemp(prefix="csat-kernel-")) / "kernel")
+    use_ipc_sockets(km)
     km.provisioner = ForkProvisioner(
         kernel_id=km.kernel_id or _new_id(), kernel_spec=km.kernel_spec, parent=km
     )
     km.kernel_id = km.provisioner.kernel_id
     return km
+
+
+def use_ipc_sockets(km: Any) -> None:
+    """Put ``km``'s kernel on IPC sockets in a private temporary folder, removed with ``km``.
+
+    The folder goes when the manager is garbage-collected or the process exits, whether or not
+    anyone shut the kernel down (jupyter_client removes the socket files, not their folder).
+    """
+    folder = tempfile.mkdtemp(prefix="csat-kernel-")
+    km.transport = "ipc"
+    km.ip = str(Path(folder) / "kernel")
+    weakref.finalize(km, shutil.rmtree, folder, ignore_errors=True)
 
 
 def _new_id() -> str:

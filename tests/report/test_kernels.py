@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -136,3 +137,19 @@ def test_clients_start_notebooks_without_waiting_for_silence(server, tmp_path) -
     assert "3" in _run(server, tmp_path, "ready", "1 + 2")
     # pool workers are never forks of the building process
     assert _worker_context().get_start_method() in {"forkserver", "spawn"}
+
+
+def test_a_kernel_managers_socket_folder_goes_with_the_manager(server) -> None:
+    import gc
+
+    from csatlib.report.execute import _plain_kernel_manager
+    from csatlib.report.kernels import prewarmed_kernel_manager
+
+    folders = []
+    for make in (lambda: prewarmed_kernel_manager(server, KERNEL_NAME), _plain_kernel_manager):
+        km = make()
+        folders.append(Path(km.ip).parent)
+        assert folders[-1].is_dir() and folders[-1].name.startswith("csat-kernel-")
+        del km
+    gc.collect()
+    assert not any(folder.exists() for folder in folders)
