@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from csatlib.errors import DataError
@@ -151,15 +152,13 @@ class PartitionWriter:
             self._file("", table).write_table(table, row_group_size=ROW_GROUP_ROWS)
             return
         key = self.key
-        values = frame[key].astype("string").fillna(MISSING_KEY)
         if self.meta is None:
             empty = _bare(self.schema.drop(columns=[key]))
             self.meta = _pandas_meta(pa.Table.from_pandas(empty, preserve_index=False), frame.attrs)
             self.meta[b"csatlib"] = table.schema.metadata[b"csatlib"]
         rest = table.drop_columns([key])
-        for value in sorted(values.unique()):  # a few waves or months
-            part = rest.filter(pa.array((values == value).to_numpy(dtype=bool)))
-            part = part.replace_schema_metadata(self.meta)
+        for value, rows in _key_rows(frame[key]):
+            part = rest.filter(pa.array(rows)).replace_schema_metadata(self.meta)
             self._file(value, part).write_table(part, row_group_size=ROW_GROUP_ROWS)
 
     def close(self) -> None:
@@ -168,6 +167,19 @@ class PartitionWriter:
         for file in self.files.values():
             file.close()
         self.files = {}
+
+
+def _key_rows(key: pd.Series) -> list[tuple[str, np.ndarray]]:
+    """Each partition value of ``key`` (as text; :data:`MISSING_KEY` where missing), in text
+    order, with the mask of its rows. A categorical key (the wave) is split by its codes, never
+    turned into a text per row."""
+    if isinstance(key.dtype, pd.CategoricalDtype):
+        codes = key.cat.codes.to_numpy()
+        names = [str(c) for c in key.cat.categories]
+        present = [(MISSING_KEY if c < 0 else names[c], int(c)) for c in np.unique(codes)]
+        return [(value, codes == c) for value, c in sorted(present)]
+    values = key.astype("string").fillna(MISSING_KEY)
+    return [(v, (values == v).to_numpy(dtype=bool)) for v in sorted(values.unique())]
 
 
 def _write_one(frame: pd.DataFrame, folder: Path, table: Any) -> None:

@@ -189,3 +189,27 @@ def test_the_pandas_metadata_is_the_one_arrow_writes_for_the_frame_with_its_attr
     )
     assert ours == theirs
     assert ours["attributes"] == frame.attrs
+
+
+def test_a_categorical_key_is_split_as_its_texts_are(tmp_path: Path) -> None:
+    from csatlib.ingest.dataset import MISSING_KEY, _key_rows
+
+    texts = pd.Series(["2026-Q2", None, "2026-Q1", "2026-Q2", None], dtype="string")
+    coded = texts.astype(pd.CategoricalDtype(["2026-Q3", "2026-Q2", "2026-Q1"], ordered=True))
+    expected = [
+        ("2026-Q1", [0, 0, 1, 0, 0]),
+        ("2026-Q2", [1, 0, 0, 1, 0]),
+        (MISSING_KEY, [0, 1, 0, 0, 1]),
+    ]
+    for key in (texts, coded):
+        got = [(value, rows.astype(int).tolist()) for value, rows in _key_rows(key)]
+        assert got == expected
+    # written through either, the dataset's files hold the same rows
+    for name, key in (("texts", texts), ("coded", coded)):
+        (tmp_path / name).mkdir()
+        write_dataset({name: pd.DataFrame({"wave": key, "x": range(5)})}, tmp_path / name)
+        back = read_dataset(name, tmp_path / name).sort_values("x")
+        assert back["x"].tolist() == [0, 1, 2, 3, 4]
+        assert back["wave"].astype("string").fillna("-").tolist() == [
+            "2026-Q2", "-", "2026-Q1", "2026-Q2", "-"
+        ]  # fmt: skip
