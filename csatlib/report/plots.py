@@ -10,10 +10,10 @@ Figures are built with :class:`matplotlib.figure.Figure` directly, never through
 state, so a notebook cell that returns one shows it exactly once and parallel report builds
 cannot draw into each other's axes. Notebooks call :func:`show_inline` once: a figure is then
 shown as a PNG drawn once (IPython's default draws it twice to find a tight bounding box, which
-the constrained layout makes unnecessary), with its title as the image's alternative text
-(:func:`figure_png`). Every chart has a title and axis labels; its n is in the title or, per
-country, in the labels (the heatmap's caller puts it in the title). A suppressed cell is never
-drawn: a chart whose whole cell is below the small-cell minimum shows a notice instead
+the figure's layout engine, :class:`FitLayout`, makes unnecessary), with its title as the image's
+alternative text (:func:`figure_png`). Every chart has a title and axis labels; its n is in the
+title or, per country, in the labels (the heatmap's caller puts it in the title). A suppressed
+cell is never drawn: a chart whose whole cell is below the small-cell minimum shows a notice instead
 (:func:`suppressed_figure`), a suppressed point is left out (a gap in a trend line, a country
 named without a point) and a suppressed heatmap cell is blank and marked "s".
 """
@@ -54,6 +54,7 @@ __all__ = [
     "RENDER_DPI",
     "HEATMAP_CMAP",
     "PanelGridLayout",
+    "FitLayout",
 ]
 
 #: Colours by NPS category (Okabe-Ito vermillion, grey and blue: no red-green pair, so the
@@ -92,8 +93,8 @@ def figure_png(fig: Figure) -> tuple[bytes, dict[str, str | int]] | None:
 
     The figure is laid out once and drawn once. ``savefig`` would draw a figure with a layout
     engine twice (a first pass with rendering switched off, only to run the layout), and
-    IPython's default PNG display a third time for a tight bounding box, which the constrained
-    layout makes unnecessary. The pixels are those of ``savefig(format="png")`` reduced to a
+    IPython's default PNG display a third time for a tight bounding box, which the layout
+    engine makes unnecessary. The pixels are those of ``savefig(format="png")`` reduced to a
     palette of at most 256 colours (Pillow's median cut; a test compares them), which keeps a
     chart at twice the resolution about the size it had at 100 dpi in full colour: a country
     report's page stays under 1 MB. Returns None for a figure without axes (nothing to show), as
@@ -212,8 +213,93 @@ def show_inline() -> bool:
 
 
 def new_figure(width: float = 7.0, height: float = 3.6) -> Figure:
-    """Return a new Figure not registered with pyplot, drawn at :data:`RENDER_DPI`."""
-    return Figure(figsize=(width, height), dpi=RENDER_DPI, layout="constrained")
+    """Return a new Figure not registered with pyplot, drawn at :data:`RENDER_DPI` and laid
+    out by :class:`FitLayout` (matplotlib's constrained layout for anything but one axes)."""
+    return Figure(figsize=(width, height), dpi=RENDER_DPI, layout=FitLayout())
+
+
+class FitLayout(LayoutEngine):
+    """Lays out a figure of one axes as the constrained layout does, from one measure: the
+    axes' tight box (its title, axis and tick labels, legend and texts, without what is marked
+    ``in_layout=False``) is fitted into the figure with ``pad`` inches to spare on each side.
+
+    The axes is measured again (at most three times in all) when a fit changed its ticks (a
+    shorter axis can take fewer tick labels, which changes the room they need) or its title is
+    wider than it (a centred title reaches past both sides, by half of what the axes lacks):
+    such a title then fits the figure, where the constrained layout cuts it off at the edge.
+
+    Any other figure (several axes, a colour bar, a figure title, label or legend), and one
+    whose axes would keep less than half of the figure's width or height, is left to
+    :class:`matplotlib.layout_engine.ConstrainedLayoutEngine`, with the same padding.
+
+    The constrained layout builds and solves a grid of constraints, twice. Laying out the
+    sample's score chart took 25 ms this way against 45 ms (the least of 40 runs each).
+    """
+
+    _adjust_compatible = True
+    _colorbar_gridspec = False
+
+    def __init__(self, *, pad: float = 3 / 72) -> None:
+        super().__init__()
+        self._params = {"pad": pad}
+
+    def set(self, *, pad: float | None = None) -> None:
+        """Change the padding (inches) around the axes' box."""
+        if pad is not None:
+            self._params["pad"] = pad
+
+    def execute(self, fig: Figure) -> None:
+        """Set the subplot parameters so that the axes' tight box fits the figure."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+        pad = self._params["pad"]
+        if not _one_axes(fig):
+            ConstrainedLayoutEngine(h_pad=pad, w_pad=pad).execute(fig)
+            return
+        canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+        renderer = canvas.get_renderer()
+        (ax,) = fig.axes
+        for _ in range(3):
+            ticks = (tuple(ax.get_xticks()), tuple(ax.get_yticks()))
+            if not _fit(fig, ax, ax.get_tightbbox(renderer), pad * fig.dpi):
+                ConstrainedLayoutEngine(h_pad=pad, w_pad=pad).execute(fig)
+                return
+            title = ax.title.get_window_extent(renderer).width if ax.get_title() else 0.0
+            if title <= ax.bbox.width and ticks == (tuple(ax.get_xticks()), tuple(ax.get_yticks())):
+                return  # else a title wider than the axes or new ticks: measured again
+
+
+def _one_axes(fig: Figure) -> bool:
+    """Whether ``fig`` holds one axes of a grid and nothing else that takes room (no figure
+    title, label, legend or text, no sub-figure)."""
+    figure_texts = (getattr(fig, name, None) for name in ("_suptitle", "_supxlabel", "_supylabel"))
+    return (
+        len(fig.axes) == 1
+        and fig.axes[0].get_subplotspec() is not None
+        and not fig.legends
+        and not fig.texts
+        and not fig.subfigs
+        and not any(t is not None and t.get_text() for t in figure_texts)
+    )
+
+
+def _fit(fig: Figure, ax: Any, box: Any, pad: float) -> bool:
+    """Move ``ax`` so that ``box`` (its tight box, in pixels) fits ``fig`` less ``pad`` pixels
+    on each side; False (nothing moved) when that would leave the axes less than half of the
+    figure's width or height (a label too long for the figure: no fit shows it whole)."""
+    width, height = fig.bbox.width, fig.bbox.height
+    inner = ax.bbox
+    left = pad + max(0.0, inner.x0 - box.x0)
+    right = pad + max(0.0, box.x1 - inner.x1)
+    bottom = pad + max(0.0, inner.y0 - box.y0)
+    top = pad + max(0.0, box.y1 - inner.y1)
+    if left + right > width / 2 or top + bottom > height / 2:
+        return False
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+    )
+    return True
 
 
 class PanelGridLayout(LayoutEngine):
@@ -317,8 +403,9 @@ class PanelGridLayout(LayoutEngine):
                 text.set_position((x, y))
 
 
-def suppressed_figure(title: str, *, n: int, min_n: int) -> Figure:
-    """A placeholder chart saying that the cell was suppressed (n below the minimum)."""
+def suppressed_figure(title: str, *, n: int, min_n: int, note: str | None = None) -> Figure:
+    """A placeholder chart saying that the cell was suppressed (n below the minimum), or
+    ``note`` when given (a chart whose every point is suppressed, though its n is not small)."""
     fig = new_figure(height=1.6)
     ax = fig.add_subplot()
     ax.set_axis_off()
@@ -326,7 +413,7 @@ def suppressed_figure(title: str, *, n: int, min_n: int) -> Figure:
     ax.text(
         0.5,
         0.4,
-        f"Suppressed: n = {n} is below the minimum of {min_n} respondents.",
+        note or f"Suppressed: n = {n} is below the minimum of {min_n} respondents.",
         ha="center",
         va="center",
         fontsize=11,
@@ -873,10 +960,19 @@ def small_multiples_chart(
 
 
 def _axis_with_gaps(label: str, names: Sequence[str], *, min_n: int) -> str:
-    """An x-axis label that names the suppressed cells left out of the chart."""
+    """An x-axis label that names the suppressed cells left out of the chart, the note wrapped
+    to the chart's width (80 characters)."""
     if not names:
         return label
-    return f"{label}\nnot shown (fewer than {min_n} answers, suppressed): {', '.join(names)}"
+    note = f"not shown (fewer than {min_n} answers, suppressed): {', '.join(names)}"
+    return f"{label}\n{textwrap.fill(note, 80)}"
+
+
+def _nothing_shown(title: str, what: str, *, n: int, min_n: int) -> Figure:
+    """The notice of a chart by wave or month whose every point is suppressed (``n`` answers in
+    all, none of its ``what`` with ``min_n``)."""
+    note = f"Suppressed: no {what} has {min_n} or more answers ({n:,} in all)."
+    return suppressed_figure(title, n=n, min_n=min_n, note=note)
 
 
 def nps_by_wave_chart(
@@ -926,10 +1022,13 @@ def nps_by_wave_chart(
             f"nps_by_wave_chart: expected the 'nps' rows of one measure (measure={measure!r}); "
             f"found NPS rows of {found}"
         )
-    fig = new_figure(7.0, 3.6)
-    ax = fig.add_subplot()
     waves = rows["wave"].astype(str).tolist()
     shown = _shown(rows, ["value", "ci_low", "ci_high"])
+    if np.isnan(shown["value"]).all():
+        total = int(rows["n"].fillna(0).sum())
+        return _nothing_shown(title, "wave", n=total, min_n=min_n)
+    fig = new_figure(7.0, 3.6)
+    ax = fig.add_subplot()
     xs = np.arange(len(waves), dtype=float)
     _interval_line(ax, xs, shown["value"], shown["ci_low"], shown["ci_high"])
     ax.axhline(0, color="#999999", lw=1)
@@ -993,6 +1092,10 @@ def transaction_chart(
             f"months {repeated} have several rows"
         )
     shown = _shown(summary, columns)
+    total = int(summary["n"].fillna(0).sum())
+    if np.isnan(shown[statistic]).all():
+        titled = f"{title} (n = {total:,} transactions)"
+        return _nothing_shown(titled, "month", n=total, min_n=min_n)
     scale = 1.0 if statistic == "mean" else 100.0
     fig = new_figure(7.0, 3.6)
     ax = fig.add_subplot()
@@ -1004,7 +1107,6 @@ def transaction_chart(
     gaps = [m for m, v in zip(months, shown[statistic], strict=True) if np.isnan(v)]
     ax.set_xlabel(_axis_with_gaps("Month", gaps, min_n=min_n))
     ax.set_ylabel(ylabel or ("Mean rating" if statistic == "mean" else "Top-box share (%)"))
-    total = int(summary["n"].fillna(0).sum())
     ax.set_title(f"{title} (n = {total:,} transactions)")
     ax.spines[["top", "right"]].set_visible(False)
     return fig

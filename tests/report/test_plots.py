@@ -715,3 +715,88 @@ def test_group_month_chart_draws_a_panel_per_region_and_names_the_gaps_with_n() 
     assert plots.figure_title(fig) == "Tickets (n = 534 transactions)"
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks == ["2026-01", "2026-04"]  # every third month
+
+
+def _laid_out(fig: Figure, engine) -> list[tuple[float, ...]]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    engine.execute(fig)
+    return [ax.get_position().bounds for ax in fig.axes]
+
+
+def test_fit_layout_places_one_axes_where_the_constrained_layout_does() -> None:
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    scores = pd.Series(np.random.default_rng(1).integers(0, 11, 300))
+    fig = plots.score_distribution(scores, title="Likelihood to recommend, Germany", min_n=30)
+    assert isinstance(fig.get_layout_engine(), plots.FitLayout)
+    fit = _laid_out(fig, plots.FitLayout())
+    constrained = _laid_out(fig, ConstrainedLayoutEngine(h_pad=3 / 72, w_pad=3 / 72))
+    width, height = fig.bbox.width, fig.bbox.height
+    for a, b in zip(fit[0], constrained[0], strict=True):  # within a pixel (at 200 dpi)
+        assert abs(a - b) * max(width, height) < 1.0
+    # several axes, or a figure title: the constrained layout itself
+    two = plots.new_figure()
+    two.subplots(1, 2)
+    two.suptitle("Two panels")
+    assert _laid_out(two, plots.FitLayout()) == _laid_out(
+        two, ConstrainedLayoutEngine(h_pad=3 / 72, w_pad=3 / 72)
+    )
+
+
+def test_fit_layout_keeps_a_title_wider_than_the_axes_on_the_figure() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    summary = pd.DataFrame(
+        {"month": months, "n": 80, "mean": 8.0, "ci_low": 7.5, "ci_high": 8.5, "suppressed": False}
+    )
+    title = "Satisfied transactions by month, Germany (95% intervals)"
+    fig = plots.transaction_chart(summary, title=title, min_n=30)
+    png = plots.figure_png(fig)  # laid out and drawn as a report shows it
+    assert png is not None
+    box = fig.axes[0].title.get_window_extent(FigureCanvasAgg(fig).get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width  # not cut off at either edge
+
+
+def test_a_chart_whose_every_wave_or_month_is_suppressed_is_a_notice() -> None:
+    months = _transactions().assign(suppressed=True)
+    fig = plots.transaction_chart(months, title="Tickets", min_n=30, statistic="top_box")
+    ax = fig.axes[0]
+    assert not ax.axison and not ax.lines and not ax.collections  # no estimate drawn
+    assert "no month has 30 or more answers (164 in all)" in _texts(fig)
+    assert ax.get_title() == "Tickets (n = 164 transactions)"
+    trends = pd.DataFrame(
+        {
+            "measure": "likelihood_to_recommend",
+            "statistic": "nps",
+            "wave": ["2026-Q1", "2026-Q2"],
+            "value": [12.0, -43.21],
+            "ci_low": [4.0, -60.0],
+            "ci_high": [20.0, -20.0],
+            "n": [20, 12],
+            "suppressed": True,
+        }
+    )
+    fig = plots.nps_by_wave_chart(trends, title="NPS", min_n=30)
+    assert not fig.axes[0].lines  # no zero line that reads as an NPS of 0
+    assert "no wave has 30 or more answers (32 in all)" in _texts(fig)
+
+
+def test_the_note_on_suppressed_months_is_wrapped_to_the_chart() -> None:
+    months = [f"20{y}-{m:02d}" for y in (25, 26) for m in range(1, 13)]
+    summary = pd.DataFrame(
+        {
+            "month": months,
+            "n": [80 if k % 3 == 0 else 5 for k in range(len(months))],
+            "mean": 4.0,
+            "ci_low": 3.8,
+            "ci_high": 4.2,
+            "suppressed": [k % 3 != 0 for k in range(len(months))],
+        }
+    )
+    fig = plots.transaction_chart(summary, title="Tickets", min_n=30)
+    label = fig.axes[0].get_xlabel()
+    assert all(m in label for k, m in enumerate(months) if k % 3)
+    assert max(len(line) for line in label.splitlines()) <= 80 and label.count("\n") >= 2
