@@ -202,3 +202,32 @@ def test_quote_check(text, sep, ok, tmp_path, monkeypatch):
             assert [a for a, _ in chunks[1:]] == [b for _, b in chunks[:-1]]
             assert chunks[0][0] == 0 and chunks[-1][1] == len(text.encode())
             assert all(text.encode()[b - 1 : b] == b"\n" for _, b in chunks[:-1])
+
+
+def test_a_column_of_distinct_ids_is_encoded_once_across_chunks(tmp_path, monkeypatch):
+    # ids distinct in the first chunk are kept as texts in the next chunks and encoded once
+    # when the chunks are joined: the same cells and categories (first appearance, each once),
+    # also where a later chunk repeats an id
+    rows = [f"R_{k % 70:03d},{k % 4},{'yes' if k % 3 else 'no'}\n" for k in range(120)]
+    path = tmp_path / "ids.csv"
+    path.write_bytes(("id,score,flag\n" + "".join(rows)).encode())
+    monkeypatch.setattr(cio, "READ_CHUNK_BYTES", 200)
+    monkeypatch.setattr(cio, "_DISTINCT_SAMPLE", 5)
+    seen: list[set[str] | None] = []
+    encode = cio._encoded_columns
+    monkeypatch.setattr(
+        cio, "_encoded_columns", lambda table, distinct=None: seen.append(distinct) or encode(
+            table, distinct
+        )
+    )  # fmt: skip
+    fast = cio._read_text_columnar(path, path.read_bytes(), None, format=None, delimiter=None)
+    assert fast is not None and len(seen) > 3
+    assert {"f0"} in seen  # the ids, not the scores or flags, were kept as texts
+    _same(fast, _exact(path))
+    ids = fast.frame.iloc[:, 0]
+    assert ids.cat.categories.is_unique and list(ids.cat.categories[:3]) == [
+        "R_000",
+        "R_001",
+        "R_002",
+    ]
+    assert ids.tolist() == [f"R_{k % 70:03d}" for k in range(120)]
