@@ -133,6 +133,7 @@ from csatlib.ingest.organisation import (
     read_aliases,
     with_functions,
 )
+from csatlib.safety import safe_for_csv
 
 __all__ = [
     "CleanResult",
@@ -2487,7 +2488,9 @@ def _replace_outputs(
     try:
         tmp = _temp_path(out_dir, "cleaning_log.csv")
         temporary[out_dir / "cleaning_log.csv"] = tmp
-        log.to_csv(tmp, index=False, encoding="utf-8")
+        # opened in spreadsheets like the lists: a raw cell such as "=1+1" or "+Plus Logistics"
+        # gets its leading apostrophe (csatlib.safety), never evaluated as a formula
+        safe_for_csv(log).to_csv(tmp, index=False, encoding="utf-8")
         tmp = _temp_path(out_dir, "cleaning_summary.json")
         temporary[out_dir / "cleaning_summary.json"] = tmp
         tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -54,12 +54,14 @@ is that jsonschema, when imported later, skips its "iri" format checkers (2.6 s 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 import shutil
 import sys
 import time
 import traceback
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
@@ -301,8 +303,18 @@ _SLICE_NAME = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)--(?P<slug>[a-z0-9-]+)
 
 def slice_name(dimension: str, value: str) -> str:
     """The file name of a report by ``dimension`` ("segment--enterprise" for "Enterprise"):
-    lower-case letters, digits and hyphens, distinct from the ISO codes of country reports."""
-    slug = re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "blank"
+    lower-case letters, digits and hyphens, distinct from the ISO codes of country reports.
+
+    Latin letters lose their accents ("Réseaux Télécom" is ``reseaux-telecom``, "Straße"
+    ``strasse``); a value with letters or digits of another script ("東京 営業"), or with none
+    at all, ends with eight hexadecimal digits of its SHA-1, so that two such values get two
+    names (the slug of its Latin letters first, where it has any)."""
+    text = unicodedata.normalize("NFKD", str(value).casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if not slug or any(c.isalnum() and not re.match(r"[a-z0-9]", c) for c in text):
+        digest = hashlib.sha1(str(value).encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
+        slug = f"{slug}-{digest}" if slug else digest
     return f"{dimension}--{slug}"
 
 
@@ -694,6 +706,7 @@ def discover_cross_cuts(
         File name -> (dimension, value, ``"<within>=<value>"``), and the names left out.
     """
     from csatlib.report.context import (
+        check_dimension,
         load_responses,
         slice_responses,
         slice_values,
@@ -703,6 +716,7 @@ def discover_cross_cuts(
 
     dimension, within = spec.split("/", 1)
     responses = load_responses(processed_dir)
+    check_dimension(responses, dimension, processed_dir)
     found: dict[str, tuple[str, str, str]] = {}
     left_out: list[str] = []
     for outer in slice_values(responses, within, processed_dir):

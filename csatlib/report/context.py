@@ -1182,12 +1182,32 @@ def _with_units(
     return out
 
 
+#: The codebook roles whose columns a report can be cut by (besides the country).
+SLICE_ROLES = ("segment", "business_unit", "function", "business_process", "product", "region")
+
+
+def check_dimension(
+    responses: pd.DataFrame, dimension: str, processed_dir: str | Path | None = None
+) -> None:
+    """Raise :class:`DataError` unless a report can be cut by ``dimension``: the country, a
+    column of one of the :data:`SLICE_ROLES` or the organisation mapping's business units
+    (:func:`slice_dimensions`). A name, an e-mail address, a date, a score or a free text is
+    never a report's unit, even though it is a column of the responses."""
+    allowed = slice_dimensions(responses, processed_dir)
+    if dimension not in allowed:
+        raise DataError(
+            f"report dimension {dimension!r}: expected the country, a column whose codebook "
+            f"role is one of {', '.join(SLICE_ROLES)}, or the organisation mapping's business "
+            f"units; the study can be cut by: {', '.join(allowed)}"
+        )
+
+
 def slice_dimensions(responses: pd.DataFrame, processed_dir: str | Path | None = None) -> list[str]:
     """Columns a report can be cut by: the country, each categorical role column present
     (segment, function, business process, product, region) and the business unit when the
     study has an organisation mapping."""
     found = ["country"]
-    for role in ("segment", "business_unit", "function", "business_process", "product", "region"):
+    for role in SLICE_ROLES:
         found += [c for c in roles.names(responses, role) if c in responses.columns]
     if "business_unit" not in found and _organisation(processed_dir) is not None:
         found.append("business_unit")
@@ -1197,7 +1217,14 @@ def slice_dimensions(responses: pd.DataFrame, processed_dir: str | Path | None =
 def slice_values(
     responses: pd.DataFrame, dimension: str, processed_dir: str | Path | None = None
 ) -> list[str]:
-    """The values of ``dimension`` with own-brand responses, sorted (a report each)."""
+    """The values of ``dimension`` with own-brand responses, sorted (a report each).
+
+    Raises
+    ------
+    DataError
+        When the study cannot be cut by ``dimension`` (:func:`check_dimension`).
+    """
+    check_dimension(responses, dimension, processed_dir)
     sliced = slice_responses(responses, dimension, processed_dir)
     own = roles.own_customers(with_competitor(sliced))
     return sorted({str(v) for v in own["country"].dropna().unique()})
@@ -1385,6 +1412,9 @@ def prepared_responses(
             )
         else:
             raw = with_account_key(responses)
+        outer, named, _ = within.partition("=")
+        for asked in (dimension, outer) if named else (dimension,):  # else within_rows says
+            check_dimension(raw, asked, folder)
         raw = within_rows(raw, within, folder)
         return with_competitor(slice_responses(raw, dimension, folder))
 

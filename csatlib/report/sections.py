@@ -193,8 +193,10 @@ def study_sections(
         if not checks[s.key]
     }
     columns = set(getattr(transactions, "columns", ()))
-    # a business unit reaches the tickets through their account (the organisation mapping)
-    cuttable = dimension in columns or (dimension == "business_unit" and "account" in columns)
+    # a business unit reaches the tickets through their account, by the organisation mapping
+    # (its table of accounts); without one, only a column of the tickets cuts them
+    mapped = "account" in columns and "organisation_accounts" in tables
+    cuttable = dimension in columns or (dimension == "business_unit" and mapped)
     uncut = dimension != "country" and (transactions is None or not cuttable)
     if uncut and checks["transactions"]:
         word = dimension.replace("_", " ")

@@ -1209,3 +1209,21 @@ def test_batches_of_several_exports_write_what_the_whole_tables_concatenated_wri
     want = pq.read_table(tmp_path / "whole.parquet")
     assert got.schema.equals(want.schema, check_metadata=True)
     assert got.equals(want)
+
+
+def test_the_cleaning_log_file_is_safe_to_open_in_a_spreadsheet(tmp_path):
+    # the log quotes raw cells; one that a spreadsheet would evaluate gets an apostrophe
+    rows = survey_rows()
+    rows[5] = {**rows[5], "Q7_2": "=1+1", "Q7_3": "+cmd"}
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "relationship_survey.csv").write_bytes(qualtrics_text(rows).encode("utf-8-sig"))
+    book = codebook_dict(file="relationship_survey.csv", format="qualtrics")
+    (folder / "relationship_survey.codebook.yaml").write_text(yaml.safe_dump(book), "utf-8")
+    build_processed(folder, tmp_path / "out")
+    log = pd.read_csv(tmp_path / "out" / "cleaning_log.csv", dtype=str, keep_default_na=False)
+    odd = log[log["rule"] == "non_numeric"]
+    assert sorted(odd["value"]) == ["'+cmd", "'=1+1"]
+    assert (
+        not log.drop(columns="value").apply(lambda c: c.str.startswith(("=", "+", "@"))).any().any()
+    )

@@ -145,6 +145,17 @@ def test_slice_names_are_file_safe_and_distinct_from_country_codes() -> None:
     )
     assert build.slice_name("segment", "Mid-market / SMB") == "segment--mid-market-smb"
     assert build._SLICE_NAME.match(build.slice_name("segment", "Öffentlich"))
+    # accents are dropped, not the letters that bear them
+    assert build.slice_name("business_unit", "+Réseaux Télécom") == "business_unit--reseaux-telecom"
+    assert build.slice_name("segment", "Ärzte / Straße") == "segment--arzte-strasse"
+    # letters of another script (or none at all) add a digest: two such values, two names
+    tokyo, osaka = (
+        build.slice_name("segment", "東京 営業"),
+        build.slice_name("segment", "大阪 営業"),
+    )
+    assert tokyo != osaka and all(build._SLICE_NAME.match(n) for n in (tokyo, osaka))
+    assert build.slice_name("segment", "東京 Sales").startswith("segment--sales-")
+    assert build.slice_name("segment", "+++") != build.slice_name("segment", "***")
     with pytest.raises(ReportError, match="dimension names such as"):
         build._check_by("Country; segment")
     assert build._check_by("country, segment,country") == ("country", "segment")
@@ -218,6 +229,43 @@ def test_an_unknown_dimension_is_refused_before_anything_runs(
             summary=False,
             progress=False,
         )
+
+
+def test_a_name_e_mail_score_or_text_column_is_no_report_dimension(processed: Path) -> None:
+    # the responses have these columns, but a report is cut only by a role's column
+    df = _responses().assign(contact_email=lambda d: d["response_id"] + "@example.org")
+    for column in ("contact_email", "likelihood_to_recommend", "response_id", "wave"):
+        with pytest.raises(DataError, match=f"dimension '{column}'.*can be cut by: country, seg"):
+            context.slice_values(df, column)
+    with pytest.raises(ReportError, match="can be cut by: country, segment"):
+        build.discover_slices(processed, "likelihood_to_recommend")
+    with pytest.raises(DataError, match="'wave'"):
+        build.discover_cross_cuts(processed, "wave/country", min_n=30)
+    with pytest.raises(DataError, match="'likelihood_to_recommend'"):  # a notebook's parameters
+        context.prepared_responses(processed, "likelihood_to_recommend")
+    with pytest.raises(DataError, match="'response_id'"):  # nor the outer unit of a cross-cut
+        context.prepared_responses(processed, "segment", within="response_id=R1")
+    assert context.slice_values(df, "segment") == ["Enterprise", "Public sector"]
+
+
+def test_tickets_are_cut_by_business_unit_only_through_a_mapping_or_their_own_column() -> None:
+    from csatlib.report.sections import study_sections
+
+    survey = _responses().assign(business_unit="Storage")
+    survey.attrs = {"roles": {**_responses().attrs["roles"], "business_unit": "business_unit"}}
+    tickets = pd.DataFrame({"country": ["DE"], "account": ["Acme"], "satisfaction": [5]})
+    tickets.attrs = {"roles": {"satisfaction": "overall", "account": "account"}}
+
+    def has_transactions(tables: set[str], tx: pd.DataFrame) -> bool:
+        found = study_sections(survey, tables=tables, transactions=tx, dimension="business_unit")
+        return "transactions" in found.available
+
+    # the unit is a column of the survey and there is no organisation mapping: the tickets'
+    # accounts reach no unit, so a unit's report has no transaction section (it used to keep
+    # it and fail in every report)
+    assert not has_transactions({"transactions"}, tickets)
+    assert has_transactions({"transactions", "organisation_accounts"}, tickets)
+    assert has_transactions({"transactions"}, tickets.assign(business_unit="Storage"))
 
 
 @pytest.fixture(scope="module")
