@@ -265,7 +265,8 @@ def explore_view(
     statistic : {"nps", "mean", "top_box"}, optional, keyword-only
         Default ``"nps"`` for the recommend question, else ``"mean"``.
     min_n : int, keyword-only
-        Cells with fewer answers are suppressed (no estimate, no letter).
+        Cells with fewer answers are suppressed (no estimate, no letter), with a second cell of
+        a row that has only one (:func:`csatlib.stats.crosstab.crosstab`).
 
     Returns
     -------
@@ -342,7 +343,8 @@ def _note(ct: Crosstab, frame: pd.DataFrame, cluster: str | None) -> str:
         f"n = {n:,} answers{accounts}. A letter in a cell: significantly higher than that column "
         f"of its row (q < {ct.alpha:g}, {_CORRECTIONS[ct.correction]} over every test of the "
         "table); cells with "
-        f"fewer than {ct.min_n} answers are suppressed."
+        f"fewer than {ct.min_n} answers are suppressed, and where a row has one such cell, "
+        "another cell too (its total would give the small cell away)."
     )
 
 
@@ -427,12 +429,17 @@ def _bars(
         xerr=np.vstack([est - low, high - est]),
         error_kw={"ecolor": "#333333", "capsize": 2, "lw": 0.8},
     )
-    for y, top, letters, hidden, n in zip(
-        ys, high, part["letters"], part["suppressed"], part["n"], strict=True
-    ):
-        if hidden:
+    why = part["suppression"] if "suppression" in part else part["suppressed"].map(
+        lambda hidden: "small" if hidden else ""
+    )  # fmt: skip
+    for y, top, letters, reason, n in zip(ys, high, part["letters"], why, part["n"], strict=True):
+        if reason:
             ax.annotate(
-                f"suppressed (n = {n})" if n else "no answers",
+                "no answers"
+                if not n
+                else f"suppressed (n = {n})"
+                if reason == "small"
+                else "suppressed (protects a small cell)",
                 (0, y),
                 xytext=(3, 0),
                 textcoords="offset points",

@@ -76,13 +76,16 @@ class Crosstab:
     ----------
     cells : pandas.DataFrame
         One row per row group x banner column, each row group's ``TOTAL`` first: ``*rows,
-        <column>, letter, n, n_clusters, estimate, se, ci_low, ci_high, suppressed, letters``.
+        <column>, letter, n, n_clusters, estimate, se, ci_low, ci_high, suppressed,
+        suppression, letters``.
         ``<column>`` (the banner column's name) holds the banner value or ``TOTAL``;
         ``letter`` is the column's letter ("" for the total); ``letters`` the letters of the
         columns the cell is significantly higher than, space-separated in banner order ("B C";
         "" for none). ``n`` counts valid values of the measure, ``n_clusters`` the accounts
-        among them (``n`` without ``cluster``). A suppressed cell (``n < min_n``) keeps ``n``
-        and ``n_clusters`` and has NaN estimates and no letters.
+        among them (``n`` without ``cluster``). A suppressed cell keeps ``n`` and
+        ``n_clusters`` and has NaN estimates and no letters; ``suppression`` says why:
+        ``"small"`` (``n < min_n``) or ``"complementary"`` (hidden with a row's only small
+        cell, which the total and the other cells would give away: :func:`_suppression`).
     tests : pandas.DataFrame
         One row per row group and pair of banner columns a < b (banner order): ``*rows,
         column_a, column_b, letter_a, letter_b, n_a, n_b, estimate_a, estimate_b, diff, se, t,
@@ -460,17 +463,55 @@ def _adjusted(p_value: np.ndarray, correction: str) -> np.ndarray:
     return q
 
 
+def _suppression(layout: _Layout, cells: _Arrays, total: _Arrays, min_n: int) -> np.ndarray:
+    """Why each cell of the long table (per row group its total, then its banner cells) is not
+    shown: ``""`` shown, ``"small"`` fewer than ``min_n`` values (primary suppression),
+    ``"complementary"`` hidden so that a small cell cannot be worked out from the others.
+
+    A row group's total is the n-weighted mean of its banner cells (when every respondent of
+    the row has a banner value), so one small cell hidden alone in a row whose total and other
+    cells are shown is that mean's remainder. Where a row has exactly one small cell with
+    answers (n > 0), the shown banner cell with the fewest values is hidden too (the first of
+    equals), or, when there is none, the total: the table then gives only the two hidden
+    cells' pooled mean, never the small cell's own (the rule of at least two suppressed cells
+    per line of secondary cell suppression; Hundepool et al. 2012, section 4.2.2).
+
+    References
+    ----------
+    Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt, E. S., Spicer,
+    K., & de Wolf, P.-P. (2012). Statistical Disclosure Control. Wiley, ch. 4.
+    """
+    g, k = layout.n_groups, len(layout.banner)
+    n = np.asarray(cells["n"], dtype=np.int64).reshape(g, k)
+    why = np.where(n < min_n, "small", "").astype(object)
+    why_total = np.where(np.asarray(total["n"], dtype=np.int64) < min_n, "small", "").astype(object)
+    lonely = (((n < min_n) & (n > 0)).sum(axis=1) == 1) & (why_total == "")
+    for r in np.flatnonzero(lonely):
+        shown = np.flatnonzero(why[r] == "")
+        if len(shown):
+            why[r, shown[np.argmin(n[r, shown])]] = "complementary"
+        else:
+            why_total[r] = "complementary"
+    return np.column_stack([why_total, why]).ravel()
+
+
 def _tests(
-    layout: _Layout, cells: _Arrays, pairs: _PairTest, min_n: int, alpha: float, correction: str
+    layout: _Layout,
+    cells: _Arrays,
+    pairs: _PairTest,
+    hidden: np.ndarray,
+    alpha: float,
+    correction: str,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Every pair of banner columns in every row group, tested where neither is suppressed."""
+    """Every pair of banner columns in every row group, tested where neither is suppressed
+    (``hidden``: a bool per banner cell)."""
     k = len(layout.banner)
     ii, jj = np.triu_indices(k, 1)
     groups = np.repeat(np.arange(layout.n_groups), len(ii))
     a = groups * k + np.tile(ii, layout.n_groups)
     b = groups * k + np.tile(jj, layout.n_groups)
     n = cells["n"]
-    testable = (n[a] >= min_n) & (n[b] >= min_n)
+    testable = ~hidden[a] & ~hidden[b]
     found = {c: np.full(len(a), np.nan) for c in ("diff", "se", "t", "dof", "p_value")}
     if testable.any():
         done = pairs(a[testable], b[testable])
@@ -509,7 +550,12 @@ def _cell_letters(tests: pd.DataFrame, a: np.ndarray, b: np.ndarray, layout: _La
 
 
 def _cells_frame(
-    layout: _Layout, column: str, cells: _Arrays, total: _Arrays, letters: list[str], min_n: int
+    layout: _Layout,
+    column: str,
+    cells: _Arrays,
+    total: _Arrays,
+    letters: list[str],
+    suppression: np.ndarray,
 ) -> pd.DataFrame:
     """The long table: per row group its total, then every banner column."""
     g, k = layout.n_groups, len(layout.banner)
@@ -521,13 +567,13 @@ def _cells_frame(
     out = layout.row_keys.iloc[np.repeat(np.arange(g), k + 1)].reset_index(drop=True)
     out[column] = pd.Series([TOTAL, *layout.banner] * g, dtype=object)
     out["letter"] = ["", *(_letter(j) for j in range(k))] * g
-    n = both("n")
-    suppressed = n < min_n
-    out["n"] = n.astype(np.int64)
+    suppressed = suppression != ""
+    out["n"] = both("n").astype(np.int64)
     out["n_clusters"] = both("n_clusters").astype(np.int64)
     for name in _ESTIMATES:
         out[name] = np.where(suppressed, np.nan, both(name))
     out["suppressed"] = suppressed
+    out["suppression"] = pd.Series(suppression, dtype=object)
     out["letters"] = np.column_stack(
         [np.full(g, "", dtype=object), np.array(letters, object).reshape(g, k)]
     ).ravel()
@@ -577,7 +623,8 @@ def crosstab(
         Points counted as the top box (default 2: 9-10 on 0-10, 4-5 on 1-5).
     min_n : int, keyword-only
         Cells with fewer valid values are suppressed: no estimate, no letter, no test against
-        them (default 30).
+        them (default 30). A row's only such cell takes a second cell (or the total) with it:
+        complementary suppression (:func:`_suppression`).
     alpha : float, keyword-only
         A letter is shown when the adjusted p-value (``q_value``) is below ``alpha``.
     correction : {"fdr_bh", "holm", "bonferroni", "none"}, keyword-only
@@ -679,10 +726,12 @@ def crosstab(
     else:
         top = _top_box(statistic, measure_scale, boxes)
         cells, total, pairs = _score_part(df, layout, measure, cluster, measure_scale, top, conf)
-    tests, a, b = _tests(layout, cells, pairs, min_n, alpha, correction)
+    suppression = _suppression(layout, cells, total, min_n)
+    hidden = (suppression != "").reshape(layout.n_groups, -1)[:, 1:].ravel()  # banner cells
+    tests, a, b = _tests(layout, cells, pairs, hidden, alpha, correction)
     letters = _cell_letters(tests, a, b, layout)
     return Crosstab(
-        cells=_cells_frame(layout, columns, cells, total, letters, min_n),
+        cells=_cells_frame(layout, columns, cells, total, letters, suppression),
         tests=tests,
         letters={value: _letter(j) for j, value in enumerate(layout.banner)},
         rows=tuple(row_list),
@@ -723,16 +772,22 @@ def banner_display(ct: Crosstab, *, labels: Mapping[Any, str] | None = None) -> 
         Indexed by row group (the labels; a MultiIndex for several row columns); columns
         ``TOTAL`` and ``"<label> (<letter>)"`` per banner column. A cell reads its estimate
         and its letters, ``"+23.4 B C"`` (NPS in points, signed), ``"7.82 B"`` (mean),
-        ``"67.0% B"`` (top box); a suppressed cell ``"suppressed (n = 12 < 30)"``.
+        ``"67.0% B"`` (top box); a suppressed cell ``"suppressed (n = 12 < 30)"``, a cell
+        hidden to protect it ``"suppressed (protects a small cell)"``.
     """
     names = dict(labels or {})
     cells = ct.cells
+    why = cells["suppression"] if "suppression" in cells else cells["suppressed"].map(
+        lambda hidden: "small" if hidden else ""
+    )  # fmt: skip
     text = [
         f"suppressed (n = {n} < {ct.min_n})"
-        if hidden
+        if reason == "small"
+        else "suppressed (protects a small cell)"
+        if reason
         else f"{_format(value, ct.statistic)} {letters}".strip()
-        for n, hidden, value, letters in zip(
-            cells["n"], cells["suppressed"], cells["estimate"], cells["letters"], strict=True
+        for n, reason, value, letters in zip(
+            cells["n"], why, cells["estimate"], cells["letters"], strict=True
         )
     ]
     headers = [

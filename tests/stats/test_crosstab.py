@@ -382,6 +382,42 @@ def test_small_cells_are_suppressed_and_take_no_letters_either_way() -> None:
     assert ct.tests["q_value"].notna().sum() == 3
 
 
+def test_a_rows_only_small_cell_cannot_be_worked_out_from_the_total() -> None:
+    # Central removed: West (n = 12) is the row's one small cell; shown with the total and
+    # the other cells, it would be their n-weighted remainder, so the next smallest (East,
+    # n = 30) is hidden with it
+    frame = _letters_frame()
+    frame = frame.loc[frame["region"] != "Central"]
+    ct = crosstab(frame, "segment", "region", "score")
+    why = dict(zip(ct.cells["region"], ct.cells["suppression"], strict=True))
+    assert why == {TOTAL: "", "North": "", "South": "", "East": "complementary", "West": "small"}
+    shown = ct.cells.loc[~ct.cells["suppressed"] & (ct.cells["region"] != TOTAL)]
+    total = ct.cells.loc[ct.cells["region"] == TOTAL].iloc[0]
+    rest = (total["estimate"] * total["n"] - (shown["estimate"] * shown["n"]).sum()) / (30 + 12)
+    assert rest == pytest.approx((7 * 30 + 9.5 * 12) / 42)  # the pooled mean, not West's 9.5
+    hidden = ct.cells.loc[ct.cells["suppressed"]]
+    assert hidden["estimate"].isna().all() and (hidden["letters"] == "").all()
+    involved = ct.tests["column_a"].isin(["East", "West"]) | ct.tests["column_b"].isin(
+        ["East", "West"]
+    )
+    assert ct.tests.loc[involved, ["estimate_a", "estimate_b", "p_value"]].isna().all().all()
+    text = banner_display(ct).loc["all"]
+    assert text["East (C)"] == "suppressed (protects a small cell)"
+    assert text["West (D)"] == "suppressed (n = 12 < 30)"
+    # one banner column: the total less its other respondents (no banner value) would give
+    # the small cell, so the total is hidden
+    other = pd.DataFrame({"segment": "all", "region": None, "score": [5, 6] * 20})
+    west = frame.loc[frame["region"] == "West"].astype({"region": object})
+    alone = crosstab(pd.concat([west, other]), "segment", "region", "score")
+    assert alone.cells["suppression"].tolist() == ["complementary", "small"]
+    # a cell without answers hides nothing: there is nothing to work out
+    two = pd.concat([frame.loc[frame["region"] != "West"].assign(segment="b"), frame])
+    two = two.loc[~((two["segment"] == "b") & (two["region"] == "East"))]
+    both = crosstab(two, "segment", "region", "score").cells.set_index(["segment", "region"])
+    assert both.loc[("b", "West"), "n"] == 0 and both.loc[("b", "East"), "n"] == 0
+    assert both.loc["b", "suppression"].tolist() == ["", "", "", "small", "small"]
+
+
 def _marginal_frame() -> pd.DataFrame:
     """X mean 7.5 and Y mean 7.0 (n = 40, sd 1): Welch p = 0.03; Z mean 7.25, sd 3."""
     values = {"X": [6.5, 8.5] * 20, "Y": [6.0, 8.0] * 20, "Z": [4.25, 10.25] * 20}
@@ -435,7 +471,7 @@ def test_columns_of_the_result() -> None:
     ct = crosstab(_banner_frame(), ["segment"], "unit", "ltr", cluster="account")
     assert list(ct.cells.columns) == [
         *["segment", "unit", "letter", "n", "n_clusters", "estimate", "se", "ci_low"],
-        *["ci_high", "suppressed", "letters"],
+        *["ci_high", "suppressed", "suppression", "letters"],
     ]
     assert list(ct.tests.columns) == [
         *["segment", "column_a", "column_b", "letter_a", "letter_b", "n_a", "n_b"],
