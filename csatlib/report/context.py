@@ -1260,14 +1260,17 @@ def within_rows(
 
 
 def unit_label(dimension: str, value: str, processed_dir: str | Path | None = None) -> str:
-    """How a report names its unit: the country's name, a business unit's label from the
-    organisation mapping ("Enterprise Storage"), else the value itself."""
+    """How a report names its unit: the country's name, the label the organisation mapping
+    gives a business unit, function or business process ("Enterprise Storage"), else the
+    value itself."""
     if dimension == "country":
         return _country_name(value)
-    if dimension == "business_unit":
+    tables = {"business_unit": "business_units", "function": "functions"}
+    if dimension in (*tables, "business_process"):
         org = _organisation(processed_dir)
         if org is not None:
-            return str(org.business_units.get(value, value))
+            named = getattr(org, tables.get(dimension, "business_processes"))
+            return str(named.get(value, value))
     return value
 
 

@@ -357,3 +357,16 @@ def test_cross_cuts_are_built_only_where_every_cell_meets_the_minimum(
     assert "report of segment Enterprise country=FR" in executed
     index = (reports / "index.html").read_text()
     assert "By segment within each country" in index and "Enterprise in France" in index
+
+
+def test_functions_and_business_processes_are_named_by_the_mapping(sample: Path) -> None:
+    org = context._organisation(sample)
+    for dimension, named in (
+        ("business_unit", org.business_units),
+        ("function", org.functions),
+        ("business_process", org.business_processes),
+    ):
+        code, label = next(iter(named.items()))
+        assert context.unit_label(dimension, code, sample) == label != code
+    assert context.unit_label("function", "not-mapped", sample) == "not-mapped"
+    assert context.unit_label("segment", "Enterprise", sample) == "Enterprise"
