@@ -24,6 +24,7 @@ by its answers. It is meant for the research team's analysts, not for publicatio
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -454,7 +455,11 @@ def removed_columns(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _md_cell(value: object) -> str:
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """A Markdown table cell: on one line, its ``|`` escaped, and its HTML's ``&``, ``<`` and
+    ``>`` written as entities (a Markdown viewer would render a value's ``<script>`` or
+    ``<b>`` as HTML)."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return text.replace("|", "\\|")
 
 
 def _md_table(frame: pd.DataFrame) -> list[str]:

@@ -334,3 +334,12 @@ def test_never_writes_into_the_raw_folder(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(DataError, match="inside the raw data folder"):
         write_extract(_study(), raw / "sub" / "extract")
     assert list(raw.iterdir()) == []
+
+
+def test_the_markdown_dictionary_shows_html_in_values_as_text() -> None:
+    from csatlib.ingest.extract import _md_cell
+
+    assert _md_cell("<b>Gold</b> & <script>x</script>") == (
+        "&lt;b&gt;Gold&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;"
+    )
+    assert _md_cell("a | b\nc") == "a \\| b c"
