@@ -523,6 +523,7 @@ def _build_reports(
         summary=summary_outcome,
         lists=lists_outcome,
         groups=groups,
+        processed_dir=processed_dir,
     )
     write_steering_page(reports_dir, labels=_labels(processed_dir), processed_dir=processed_dir)
     # The history keeps every wave of the reports this build made (a failed one records nothing).

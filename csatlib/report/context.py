@@ -239,8 +239,9 @@ class CountryContext(CodebookView):
     @property
     def unit(self) -> tuple[str, str]:
         """What the report is about, singular and plural: ("country", "countries"), or for a
-        report by another dimension its words (("business unit", "business units"))."""
-        return unit_words(self.dimension)
+        report by another dimension its words (("business unit", "business units"); another
+        column's from its codebook label)."""
+        return unit_words(self.dimension, roles.labels(self.responses).get(self.dimension))
 
     @property
     def others(self) -> str:

@@ -256,11 +256,14 @@ def _study_notebook(job: CountryJob) -> Any:
     """The job's notebook without the sections its study lacks (:mod:`csatlib.report.sections`)."""
     import nbformat
 
-    from csatlib.report.sections import prepare_notebook, sections_of
+    from csatlib.report.sections import dimension_label, prepare_notebook, sections_of
 
     nb = nbformat.read(job.notebook, as_version=4)
     return prepare_notebook(
-        nb, sections_of(job.processed_dir, job.dimension), dimension=job.dimension
+        nb,
+        sections_of(job.processed_dir, job.dimension),
+        dimension=job.dimension,
+        label=dimension_label(job.processed_dir, job.dimension),
     )
 
 

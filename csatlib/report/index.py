@@ -109,6 +109,7 @@ def write_index(
     summary: CountryOutcome | None = None,
     lists: CountryOutcome | None = None,
     groups: Mapping[str, Sequence[tuple[CountryOutcome, str]]] | None = None,
+    processed_dir: Path | None = None,
 ) -> Path:
     """Write ``reports/index.html``: the global summary, every country, headline figures, failures.
 
@@ -121,7 +122,8 @@ def write_index(
     (escaped).  A failed country shows no figures, only a link to its previous report if one is
     published.  Figures come from ``reports/metrics/<CC>.json``; keys it does not know are
     ignored.  Reports by other dimensions (``groups``: dimension -> (outcome, value), e.g.
-    business units) follow in one table per dimension, with the same columns.  Plain HTML and
+    business units) follow in one table per dimension, with the same columns; a dimension
+    without words of its own is named by its codebook label in ``processed_dir``.  Plain HTML and
     CSS, no script.
     """
     reports_dir = Path(reports_dir)
@@ -142,7 +144,10 @@ def write_index(
         summary_built=_built_at(summary_page) if summary_page.exists() else None,
         rows=[_row(reports_dir, outcome) for outcome in outcomes],
         groups=[
-            (_group_title(dimension), [_row(reports_dir, o, value) for o, value in rows])
+            (
+                _group_title(dimension, processed_dir),
+                [_row(reports_dir, o, value) for o, value in rows],
+            )
             for dimension, rows in groups.items()
         ],
         failures=_failures([*outcomes, *sliced], summary, lists),
@@ -172,14 +177,19 @@ def page_environment(folder: str) -> jinja2.Environment:
     )
 
 
-def _group_title(dimension: str) -> tuple[str, str]:
-    """("By business unit", "Business unit"): a group's heading and its first column."""
-    from csatlib.report.sections import unit_words
+def _group_title(dimension: str, processed_dir: Path | None = None) -> tuple[str, str]:
+    """("By business unit", "Business unit"): a group's heading and its first column (another
+    column named by its codebook label in the study of ``processed_dir``)."""
+    from csatlib.report.sections import dimension_label, unit_words
+
+    def word(name: str) -> str:
+        label = dimension_label(processed_dir, name) if processed_dir is not None else None
+        return unit_words(name, label)[0]
 
     inner, _, outer = dimension.partition("_in_")
-    one = unit_words(inner)[0]
+    one = word(inner)
     if outer:
-        return f"By {one} within each {unit_words(outer)[0]}", one[:1].upper() + one[1:]
+        return f"By {one} within each {word(outer)}", one[:1].upper() + one[1:]
     return f"By {one}", one[:1].upper() + one[1:]
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "sections_of",
     "unit_text",
     "unit_words",
+    "dimension_label",
     "UNIT_WORDS",
     "OTHER_DIMENSION_TEXT",
 ]
@@ -199,7 +200,7 @@ def study_sections(
     cuttable = dimension in columns or (dimension == "business_unit" and mapped)
     uncut = dimension != "country" and (transactions is None or not cuttable)
     if uncut and checks["transactions"]:
-        word = dimension.replace("_", " ")
+        word = unit_words(dimension, roles.labels(responses).get(dimension))[0]
         checks["transactions"] = False
         missing["transactions"] = (
             f"Transaction survey: not in a report by {word}; the tickets do not record it."
@@ -226,11 +227,14 @@ def _cell_sections(cell: Any) -> list[str]:
     return [t[len(SECTION_TAG) :] for t in tags if str(t).startswith(SECTION_TAG)]
 
 
-def prepare_notebook(nb: Any, sections: StudySections, *, dimension: str = "country") -> Any:
+def prepare_notebook(
+    nb: Any, sections: StudySections, *, dimension: str = "country", label: str | None = None
+) -> Any:
     """A copy of ``nb`` without the cells of the sections the study lacks.
 
     In a report by another dimension than the country, the markdown cells' words for the
-    report's unit ("country", "countries") become the dimension's (:func:`unit_text`), except
+    report's unit ("country", "countries") become the dimension's (:func:`unit_text`; ``label``
+    is the codebook's label of its column, :func:`dimension_label`), except
     in a cell whose metadata has :data:`OTHER_DIMENSION_TEXT`: its text for that case (with
     ``{unit}`` and ``{units}``) replaces the cell's (where what the cell says differs, not only
     its words); code cells are never changed.
@@ -262,13 +266,13 @@ def prepare_notebook(nb: Any, sections: StudySections, *, dimension: str = "coun
             note.metadata["tags"] = ["section-note"]
             cells.append(note)
     if dimension != "country":
-        one, many = unit_words(dimension)
+        one, many = unit_words(dimension, label)
         for cell in cells:
             other = cell.metadata.get(OTHER_DIMENSION_TEXT)
             if cell.cell_type == "markdown" and other:  # the cell's own words for the case
                 cell.source = str(other).format(unit=one, units=many)
             elif cell.cell_type == "markdown":
-                cell.source = unit_text(cell.source, dimension)
+                cell.source = unit_text(cell.source, dimension, label)
     out.cells = cells
     return out
 
@@ -288,23 +292,51 @@ UNIT_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-def unit_words(dimension: str) -> tuple[str, str]:
+def unit_words(dimension: str, label: str | None = None) -> tuple[str, str]:
     """("business unit", "business units") for ``"business_unit"``: how a report names its
-    unit; an unlisted column reads as its name with spaces, plural with an "s"."""
+    unit. Another column (a segment column named ``cust_segment``) reads as ``label``, the
+    codebook's label of it ("Customer segment" gives "customer segment"; an acronym such as
+    "BU" keeps its capitals), else as its name with spaces; plural with an "s" ("es" after s,
+    x, ch or sh; "ies" for a consonant's "y")."""
     if dimension in UNIT_WORDS:
         return UNIT_WORDS[dimension]
-    word = dimension.replace("_", " ")
+    word = " ".join(str(label).split()) if label and str(label).strip() else ""
+    if word and not word[1:2].isupper():
+        word = word[:1].lower() + word[1:]
+    word = word or dimension.replace("_", " ")
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word, word + "es"
+    if word.endswith("y") and word[-2:-1].lower() not in "aeiou":
+        return word, word[:-1] + "ies"
     return word, word + "s"
+
+
+def dimension_label(processed_dir: str | Path, dimension: str) -> str | None:
+    """The codebook's label of the responses' column ``dimension`` in the processed study
+    (read from the table's header, no row), for :func:`unit_words`; None for a dimension with
+    its own words or a column without a label."""
+    from csatlib.errors import DataError
+    from csatlib.ingest.clean import processed_header
+
+    if dimension in UNIT_WORDS:
+        return None
+    try:
+        header = processed_header("responses", processed_dir)
+    except (DataError, OSError):
+        return None
+    found = dict(header.attrs.get("labels") or {}).get(dimension)
+    return str(found) if found else None
 
 
 _UNIT_WORD = re.compile(r"\b([Cc]ountr(?:y's|y|ies))\b")
 
 
-def unit_text(text: str, dimension: str) -> str:
+def unit_text(text: str, dimension: str, label: str | None = None) -> str:
     """``text`` with "country", "country's" and "countries" (whole words, any case of the
     first letter) said of ``dimension`` instead: "this country's customers" becomes "this
-    business unit's customers". Words inside backquoted code stay."""
-    one, many = unit_words(dimension)
+    business unit's customers" (``label``: as for :func:`unit_words`). Words inside
+    backquoted code stay."""
+    one, many = unit_words(dimension, label)
     words = {"country": one, "country's": f"{one}'s", "countries": many}
 
     def swap(match: re.Match[str]) -> str:

@@ -100,7 +100,7 @@ def _unit_names(reports_dir: Path, unit: str, processed_dir: Path | None = None)
     ("Compute", "Compute"), else its file name's value ("compute (business unit)")."""
     from csatlib.report.context import unit_label
     from csatlib.report.index import _country_label  # the index's names, said once
-    from csatlib.report.sections import unit_words
+    from csatlib.report.sections import dimension_label, unit_words
 
     if "--" not in unit:
         return _country_label(unit), unit
@@ -116,7 +116,9 @@ def _unit_names(reports_dir: Path, unit: str, processed_dir: Path | None = None)
         name = unit_label(dimension, slug, processed_dir)
         if name != slug:
             return name, name
-    return f"{slug.replace('--', ' in ')} ({unit_words(dimension)[0]})", slug
+    label = dimension_label(processed_dir or config.PROCESSED_DIR, dimension)
+    word = unit_words(dimension, label)[0]
+    return f"{slug.replace('--', ' in ')} ({word})", slug
 
 
 def _metric_label(metric: str, labels: Mapping[str, str] | None = None) -> str:

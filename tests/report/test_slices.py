@@ -370,3 +370,48 @@ def test_functions_and_business_processes_are_named_by_the_mapping(sample: Path)
         assert context.unit_label(dimension, code, sample) == label != code
     assert context.unit_label("function", "not-mapped", sample) == "not-mapped"
     assert context.unit_label("segment", "Enterprise", sample) == "Enterprise"
+
+
+def test_a_renamed_dimension_reads_as_its_codebook_label(tmp_path: Path) -> None:
+    from csatlib.report.sections import dimension_label
+
+    assert unit_words("cust_segment", "Customer segment") == (
+        "customer segment",
+        "customer segments",
+    )
+    assert unit_words("bu", "BU") == ("BU", "BUs")  # an acronym keeps its capitals
+    assert unit_words("acct_class", "Account class")[1] == "account classes"
+    assert unit_words("industry", "Industry")[1] == "industries"
+    assert unit_words("kam") == ("kam", "kams")  # no label: the column's name
+    assert unit_words("segment", "Anything") == ("segment", "segments")
+    assert unit_text("Other countries' customers", "cust_segment", "Customer segment") == (
+        "Other customer segments' customers"
+    )
+    df = _responses().rename(columns={"segment": "cust_segment"})
+    df.attrs = {
+        "roles": {**_responses().attrs["roles"], "cust_segment": "segment"},
+        "labels": {"cust_segment": "Customer segment"},
+    }
+    del df.attrs["roles"]["segment"]
+    folder = tmp_path / "processed"
+    folder.mkdir()
+    _write_parquet(df, folder / "responses.parquet")
+    assert dimension_label(folder, "cust_segment") == "Customer segment"
+    assert dimension_label(folder, "segment") is None  # its own words
+    reports = tmp_path / "reports"
+    result = build.build_reports(
+        by="cust_segment",
+        processed_dir=folder,
+        reports_dir=reports,
+        notebook=_notebook(tmp_path / "nb.ipynb"),
+        summary=False,
+        jobs=1,
+        progress=False,
+    )
+    assert result.ok, result.describe()
+    index = (reports / "index.html").read_text()
+    assert "<h2>By customer segment</h2>" in index and "<th>Customer segment</th>" in index
+    ctx = context.load_country(
+        "", responses=df, dimension="cust_segment", value="Enterprise", within=""
+    )
+    assert ctx.unit == ("customer segment", "customer segments")
