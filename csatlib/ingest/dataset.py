@@ -9,7 +9,10 @@ read) and ``dataset/<kind>/`` (this module), a Hive-partitioned Parquet dataset:
   ``dataset/transactions/month=2026-09/part-0.parquet``;
 * any other table (revenue, the organisation tables) is one file, ``dataset/<kind>/part-0.parquet``.
 
-A row without a key (a survey row whose date did not parse: kept, its wave unknown) goes to
+A key's value is percent-encoded in its folder's name where it holds anything but ASCII letters,
+digits, spaces and ``-_.~`` (a wave label "2026/Q3" is ``wave=2026%2FQ3``), as Hive does; every
+reader named here decodes it. A row without a key (a survey row whose date did not parse:
+kept, its wave unknown) goes to
 ``wave=__HIVE_DEFAULT_PARTITION__``, Hive's folder for a missing key, which pyarrow, Dask, Spark
 and DuckDB read back as null.
 
@@ -42,6 +45,7 @@ __all__ = [
     "PartitionWriter",
     "ROW_GROUP_ROWS",
     "arrow_table",
+    "partition_folder",
     "partition_key",
     "read_dataset",
     "swap_dataset",
@@ -57,6 +61,16 @@ MISSING_KEY = "__HIVE_DEFAULT_PARTITION__"
 #: Rows per Parquet row group. Arrow encodes a whole row group in memory before writing it
 #: (its default, a million rows, would hold most of a large table twice).
 ROW_GROUP_ROWS = 65_536
+
+
+def partition_folder(value: str) -> str:
+    """A partition value as the text of its folder name (after ``<key>=``): percent-encoded,
+    as Hive, Spark, pyarrow and DuckDB decode it, except ASCII letters, digits, spaces and ``-_.~``
+    ("2026-Q3" stays, "2026/Q3" is ``2026%2FQ3``): a wave label with a slash or an equals sign
+    would otherwise be a subfolder or a second key."""
+    from urllib.parse import quote
+
+    return value if value == MISSING_KEY else quote(value, safe=" -_.~")
 
 
 def partition_key(frame: pd.DataFrame) -> str | None:
@@ -139,8 +153,8 @@ class PartitionWriter:
             if self.key is None:
                 path = self.folder / "part-0.parquet"
             else:
-                (self.folder / f"{self.key}={value}").mkdir()
-                path = self.folder / f"{self.key}={value}" / "part-0.parquet"
+                (self.folder / f"{self.key}={partition_folder(value)}").mkdir()
+                path = self.folder / f"{self.key}={partition_folder(value)}" / "part-0.parquet"
             self.files[value] = pq.ParquetWriter(path, table.schema)
         return self.files[value]
 

@@ -213,3 +213,24 @@ def test_a_categorical_key_is_split_as_its_texts_are(tmp_path: Path) -> None:
         assert back["wave"].astype("string").fillna("-").tolist() == [
             "2026-Q2", "-", "2026-Q1", "2026-Q2", "-"
         ]  # fmt: skip
+
+
+def test_a_partition_value_with_a_slash_or_equals_sign_is_one_folder(tmp_path: Path) -> None:
+    import duckdb
+
+    from csatlib.ingest.dataset import partition_folder
+
+    assert partition_folder("2026-Q3") == "2026-Q3"  # the usual labels stay as they are
+    assert partition_folder("2026/Q3") == "2026%2FQ3"
+    labels = ["2026/Q3", "Q4=2026", "50% wave", "Vague été"]
+    frame = pd.DataFrame({"wave": labels, "x": range(4)})
+    write_dataset({"t": frame}, tmp_path)  # used to fail: "wave=2026/Q3" is no folder
+    folders = sorted(p.name for p in (tmp_path / DATASET_DIR / "t").iterdir())
+    assert len(folders) == 4 and all("/" not in f and f.count("=") == 1 for f in folders)
+    back = read_dataset("t", tmp_path).sort_values("x")
+    assert back["wave"].astype(str).tolist() == labels
+    pattern = str(tmp_path / DATASET_DIR / "t" / "*" / "*.parquet")
+    rows = duckdb.sql(
+        f"select wave from read_parquet('{pattern}', hive_partitioning = true) order by x"
+    ).fetchall()
+    assert [r[0] for r in rows] == labels
