@@ -153,8 +153,9 @@ class PartitionWriter:
             if self.key is None:
                 path = self.folder / "part-0.parquet"
             else:
-                (self.folder / f"{self.key}={partition_folder(value)}").mkdir()
-                path = self.folder / f"{self.key}={partition_folder(value)}" / "part-0.parquet"
+                folder = self.folder / f"{self.key}={partition_folder(value)}"
+                folder.mkdir()
+                path = folder / "part-0.parquet"
             self.files[value] = pq.ParquetWriter(path, table.schema)
         return self.files[value]
 

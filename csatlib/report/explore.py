@@ -429,10 +429,8 @@ def _bars(
         xerr=np.vstack([est - low, high - est]),
         error_kw={"ecolor": "#333333", "capsize": 2, "lw": 0.8},
     )
-    why = part["suppression"] if "suppression" in part else part["suppressed"].map(
-        lambda hidden: "small" if hidden else ""
-    )  # fmt: skip
-    for y, top, letters, reason, n in zip(ys, high, part["letters"], why, part["n"], strict=True):
+    shown = zip(ys, high, part["letters"], part["suppression"], part["n"], strict=True)
+    for y, top, letters, reason, n in shown:
         if reason:
             ax.annotate(
                 "no answers"

@@ -777,9 +777,6 @@ def banner_display(ct: Crosstab, *, labels: Mapping[Any, str] | None = None) -> 
     """
     names = dict(labels or {})
     cells = ct.cells
-    why = cells["suppression"] if "suppression" in cells else cells["suppressed"].map(
-        lambda hidden: "small" if hidden else ""
-    )  # fmt: skip
     text = [
         f"suppressed (n = {n} < {ct.min_n})"
         if reason == "small"
@@ -787,7 +784,7 @@ def banner_display(ct: Crosstab, *, labels: Mapping[Any, str] | None = None) -> 
         if reason
         else f"{_format(value, ct.statistic)} {letters}".strip()
         for n, reason, value, letters in zip(
-            cells["n"], why, cells["estimate"], cells["letters"], strict=True
+            cells["n"], cells["suppression"], cells["estimate"], cells["letters"], strict=True
         )
     ]
     headers = [
