@@ -675,20 +675,12 @@ def _clustered_stats(
     """Per-cell mean and top-box share as domains of one design (formulas in
     :func:`scores_by_group`)."""
     codes = cluster_codes(clusters, len(x))
-    valid = ~np.isnan(x)
     means = _domain_design(x, cells, ncells, codes)
-    with np.errstate(invalid="ignore"):
-        top = np.where(valid, (x >= scale[1] - boxes + 1).astype(np.float64), np.nan)
-    shares = _domain_design(top, cells, ncells, codes)
     n, mean = means.n, means.mean
     se, deff = _se_and_deff(means)
     half = _z_quantile(conf) * interval_se(se, np.sqrt(means.var_own))
-    share = shares.mean
-    top_deff = _se_and_deff(shares)[1]
-    widen = np.where(np.isfinite(top_deff) & (top_deff > 1.0), top_deff, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n_eff = n / widen
-    top_lo, top_hi = _wilson(share * n_eff, n_eff, conf)
+    with np.errstate(invalid="ignore"):
+        top = x >= scale[1] - boxes + 1
     return {
         "n": n,
         "n_clusters": means.n_clusters,
@@ -697,10 +689,35 @@ def _clustered_stats(
         "deff": deff,
         "ci_low": mean - half,
         "ci_high": mean + half,
-        "top_box": share,
-        "top_box_ci_low": top_lo,
-        "top_box_ci_high": top_hi,
-        "top_box_deff": top_deff,
+        **_clustered_share(x, top, cells, ncells, codes, n, conf, "top_box"),
+    }
+
+
+def _clustered_share(
+    x: np.ndarray,
+    hit: np.ndarray,
+    cells: np.ndarray,
+    ncells: int,
+    codes: np.ndarray,
+    n: np.ndarray,
+    conf: float,
+    name: str,
+) -> dict[str, np.ndarray]:
+    """Per-cell share of the valid ``x`` with ``hit``, a domain mean of one design, with
+    Wilson's interval on :math:`n / \\max(deff, 1)` (formula in :func:`scores_by_group`):
+    ``name``, ``name_ci_low``, ``name_ci_high``, ``name_deff``."""
+    indicator = np.where(np.isnan(x), np.nan, hit.astype(np.float64))
+    shares = _domain_design(indicator, cells, ncells, codes)
+    share_deff = _se_and_deff(shares)[1]
+    widen = np.where(np.isfinite(share_deff) & (share_deff > 1.0), share_deff, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = n / widen
+    low, high = _wilson(shares.mean * n_eff, n_eff, conf)
+    return {
+        name: shares.mean,
+        f"{name}_ci_low": low,
+        f"{name}_ci_high": high,
+        f"{name}_deff": share_deff,
     }
 
 
@@ -711,6 +728,7 @@ def transaction_summary(
     score: str = "csat",
     scale: Scale = (1, 5),
     boxes: int = 2,
+    cluster: str | None = None,
     min_n: int = DEFAULT_MIN_N,
     conf: float = DEFAULT_CONF,
 ) -> pd.DataFrame:
@@ -729,6 +747,11 @@ def transaction_summary(
     boxes : int, keyword-only
         Categories in the top and the bottom box (default 2: "satisfied" 4-5, "dissatisfied"
         1-2).
+    cluster : str, optional, keyword-only
+        Column of the ticket's customer account. None (default): tickets are independent.
+        With a column, the tickets of one account are a cluster and every group is a domain
+        of one design over all rows of ``df`` (see Notes): an account that raises many tickets
+        rates its support alike, so its tickets carry less information than as many accounts'.
     min_n, conf : keyword-only
         Small-cell minimum and confidence level.
 
@@ -736,34 +759,81 @@ def transaction_summary(
     -------
     pandas.DataFrame
         ``*by, n, mean, se, ci_low, ci_high, top_box, top_box_ci_low, top_box_ci_high,
-        bottom_box, bottom_box_ci_low, bottom_box_ci_high, suppressed``.
+        bottom_box, bottom_box_ci_low, bottom_box_ci_high, suppressed``. With ``cluster`` also
+        ``n_clusters`` (accounts with a rated ticket in the group, after ``n``), ``deff``
+        (design effect of the mean, after ``se``), ``top_box_deff`` and ``bottom_box_deff``
+        (after each share's interval).
 
     Notes
     -----
-    Mean: t interval (:func:`csat_mean`); shares: Wilson intervals (:func:`top_box`,
-    :func:`bottom_box`). Suppressed cells have NaN in every estimate.
+    Without ``cluster``: mean with a t interval (:func:`csat_mean`); shares with Wilson
+    intervals (:func:`top_box`, :func:`bottom_box`).
+
+    With ``cluster`` (R ``svyby(~csat, ~month, svydesign(ids = ~account, data = df),
+    svymean, na.rm = TRUE)``), the estimators of :func:`scores_by_group`: the mean is
+    unchanged, its ``se`` is the account-clustered linearization SE of the domain mean,
+
+    .. math:: \\widehat{V}(\\bar x_d) = \\frac{C}{C-1} \\sum_c (Z_c - \\bar Z)^2, \\quad
+              Z_c = \\sum_{i \\in c,\\, i \\in d} \\frac{x_i - \\bar x_d}{n_d},
+
+    over the ``C`` accounts of ``df`` (a ticket without an account is an account of its own),
+    and the interval is normal on :math:`\\max(se, se_1)` (:math:`se_1`: each ticket its own
+    cluster; :func:`csatlib.stats.design.interval_se`). Each share's interval is Wilson's on
+    the effective sample size :math:`n / \\max(deff, 1)` (Korn & Graubard 1998). A group
+    whose tickets come from fewer than two accounts has NaN ``se``, ``deff`` and mean interval.
+
+    Suppressed cells have ``n`` (and ``n_clusters``) and NaN in every estimate.
+
+    Checked against: :func:`csat_mean`, :func:`top_box` and :func:`bottom_box` per group (no
+    cluster); R 4.2.2 survey 4.1-1 ``svyby`` (with cluster: means, SEs, design effects and
+    top-box intervals) and the linearization formula above computed directly (bottom box), in
+    tests/stats/test_scores.py.
+
+    References
+    ----------
+    Korn, E. L., & Graubard, B. I. (1998). Confidence intervals for proportions with small
+    expected number of positive counts estimated from survey data. Survey Methodology, 24(2),
+    193-201.
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, ch. 2-3.
     """
     conf = check_conf(conf, func="transaction_summary")
     min_n = check_min_n(min_n, func="transaction_summary")
     by = _as_list(by)
     scale = _as_scale(scale, "scale")
     _check_boxes(boxes, scale)
-    require_columns(df, [*by, score], "transaction_summary")
+    require_columns(df, [*by, score, *_optional(cluster)], "transaction_summary")
     x = _column(df, score, scale)
     cells, ncells, decode = _cells(df, by)
     observed = _observed(cells, ncells)
-    stats_ = _mean_stats(x, cells, ncells, conf) | _box_stats(x, cells, ncells, scale, boxes, conf)
+    if cluster is None:
+        stats_ = _mean_stats(x, cells, ncells, conf)
+        stats_ |= _box_stats(x, cells, ncells, scale, boxes, conf)
+        names = _TRANSACTION_COLUMNS
+    else:
+        stats_ = _clustered_stats(x, cells, ncells, df[cluster], scale, boxes, conf)
+        with np.errstate(invalid="ignore"):
+            bottom = x <= scale[0] + boxes - 1
+        codes = cluster_codes(df[cluster], len(x))
+        stats_ |= _clustered_share(x, bottom, cells, ncells, codes, stats_["n"], conf, "bottom_box")
+        names = _CLUSTERED_TRANSACTION_COLUMNS
     out = decode(observed)
-    estimates = [
-        *("mean", "se", "ci_low", "ci_high", "top_box", "top_box_ci_low", "top_box_ci_high"),
-        *("bottom_box", "bottom_box_ci_low", "bottom_box_ci_high"),
-    ]
-    out["n"] = stats_["n"][observed].astype(np.int64)
-    for name in estimates:
+    for name in names:
         out[name] = stats_[name][observed]
+    counts = [c for c in ("n", "n_clusters") if c in out]
+    out[counts] = out[counts].astype(np.int64)
     out["suppressed"] = out["n"] < min_n
-    _suppress(out, out["suppressed"].to_numpy(), estimates)
+    _suppress(out, out["suppressed"].to_numpy(), [c for c in names if c not in counts])
     return out
+
+
+_TRANSACTION_COLUMNS: Final = (
+    *("n", "mean", "se", "ci_low", "ci_high", "top_box", "top_box_ci_low", "top_box_ci_high"),
+    *("bottom_box", "bottom_box_ci_low", "bottom_box_ci_high"),
+)
+_CLUSTERED_TRANSACTION_COLUMNS: Final = (
+    *_CLUSTERED_COLUMNS,
+    *("bottom_box", "bottom_box_ci_low", "bottom_box_ci_high", "bottom_box_deff"),
+)
 
 
 def expectation_gap(

@@ -565,6 +565,21 @@ R_CELL_SE = {  # SE(b) of svyby(~delivery, ~interaction(country, wave), dd, svym
 }
 
 
+def _assert_r_country(row: object) -> None:
+    """A country's clustered mean and top box (9-10) are R survey's (R_MEANS_BY_COUNTRY,
+    R_TOP_BOX)."""
+    mean, se, low, high, deff = R_MEANS_BY_COUNTRY[row.country]
+    assert (row.mean, row.se, row.ci_low, row.ci_high) == pytest.approx(
+        (mean, se, low, high), abs=1e-8
+    )
+    assert row.deff == pytest.approx(deff, rel=1e-8)
+    share, top_deff, top_low, top_high = R_TOP_BOX[row.country]
+    assert (row.top_box, row.top_box_ci_low, row.top_box_ci_high) == pytest.approx(
+        (share, top_low, top_high), abs=1e-8
+    )
+    assert row.top_box_deff == pytest.approx(top_deff, rel=1e-8)
+
+
 def test_clustered_scores_by_group_equal_r_survey() -> None:
     df = _clustered_scores()
     table = scores_by_group(df, "delivery", "country", cluster="account", min_n=1)
@@ -573,16 +588,7 @@ def test_clustered_scores_by_group_equal_r_survey() -> None:
         *["top_box", "top_box_ci_low", "top_box_ci_high", "top_box_deff", "suppressed"],
     ]
     for row in table.itertuples(index=False):
-        mean, se, low, high, deff = R_MEANS_BY_COUNTRY[row.country]
-        assert (row.mean, row.se, row.ci_low, row.ci_high) == pytest.approx(
-            (mean, se, low, high), abs=1e-8
-        )
-        assert row.deff == pytest.approx(deff, rel=1e-8)
-        share, top_deff, top_low, top_high = R_TOP_BOX[row.country]
-        assert (row.top_box, row.top_box_ci_low, row.top_box_ci_high) == pytest.approx(
-            (share, top_low, top_high), abs=1e-8
-        )
-        assert row.top_box_deff == pytest.approx(top_deff, rel=1e-8)
+        _assert_r_country(row)
         answered = df.loc[(df["country"] == row.country) & df["delivery"].notna(), "account"]
         # a respondent without an account is an account of its own
         assert row.n_clusters == answered.nunique() + answered.isna().sum()
@@ -593,6 +599,102 @@ def test_clustered_scores_by_group_equal_r_survey() -> None:
         > (plain["top_box_ci_high"] - plain["top_box_ci_low"])
     ).all()
     np.testing.assert_allclose(table["mean"], plain["mean"], rtol=1e-12)
+
+
+def _linearized_share(df: pd.DataFrame, hit: pd.Series, domain: pd.Series) -> tuple[float, float]:
+    """Share of ``hit`` among the valid rows of ``domain`` and its account-clustered
+    linearization variance, written out per account: Z_c = sum over the domain's rows of
+    account c of (y_i - p) / n; V = C/(C-1) sum_c (Z_c - mean Z)^2 over every account of df
+    (a row without an account is an account of its own)."""
+    psu = (
+        df["account"]
+        .astype(object)
+        .where(df["account"].notna(), "row" + pd.Series(range(len(df)), index=df.index).astype(str))
+    )
+    valid = domain & df["delivery"].notna()
+    y = hit[valid].astype(float)
+    p, n = y.mean(), len(y)
+    z = ((y - p) / n).groupby(psu[valid]).sum().reindex(psu.unique(), fill_value=0.0)
+    c = len(z)
+    return p, c / (c - 1) * ((z - z.mean()) ** 2).sum()
+
+
+def test_clustered_transaction_summary_equals_r_survey_and_the_formula() -> None:
+    """With accounts as clusters the transaction table's mean and top box are R survey's (the
+    numbers of scores_by_group's test: the same estimator), and its bottom box is the
+    linearization formula computed directly, with Wilson's interval on n / deff."""
+    df = _clustered_scores()
+    table = transaction_summary(
+        df, by="country", score="delivery", scale=(1, 10), cluster="account", min_n=1
+    )
+    assert list(table.columns) == [
+        *["country", "n", "n_clusters", "mean", "se", "deff", "ci_low", "ci_high"],
+        *["top_box", "top_box_ci_low", "top_box_ci_high", "top_box_deff"],
+        *["bottom_box", "bottom_box_ci_low", "bottom_box_ci_high", "bottom_box_deff"],
+        "suppressed",
+    ]
+    plain = transaction_summary(df, by="country", score="delivery", scale=(1, 10), min_n=1)
+    # reversed, 11 - delivery: its bottom box (1-2) is the top box (9-10) R computed
+    reverse = df.assign(delivery=11 - df["delivery"])
+    reversed_table = transaction_summary(
+        reverse, by="country", score="delivery", scale=(1, 10), cluster="account", min_n=1
+    )
+    for row, independent, rev in zip(
+        table.itertuples(index=False),
+        plain.itertuples(index=False),
+        reversed_table.itertuples(index=False),
+        strict=True,
+    ):
+        _assert_r_country(row)
+        share, top_deff, top_low, top_high = R_TOP_BOX[row.country]
+        assert (rev.bottom_box, rev.bottom_box_ci_low, rev.bottom_box_ci_high) == pytest.approx(
+            (share, top_low, top_high), abs=1e-8
+        )
+        assert rev.bottom_box_deff == pytest.approx(top_deff, rel=1e-8)
+        # bottom box of the reversed score: the formula, clustered and with every row its own
+        # account
+        domain = reverse["country"] == row.country
+        hit = reverse["delivery"] <= 2
+        p, var = _linearized_share(reverse, hit, domain)
+        _, var_own = _linearized_share(reverse.assign(account=None), hit, domain)
+        assert rev.bottom_box == pytest.approx(p, abs=1e-12)
+        assert rev.bottom_box_deff == pytest.approx(var / var_own, rel=1e-8)
+        n_eff = rev.n / max(var / var_own, 1.0)
+        low, high = proportion_confint(p * n_eff, n_eff, alpha=0.05, method="wilson")
+        assert (rev.bottom_box_ci_low, rev.bottom_box_ci_high) == pytest.approx(
+            (low, high), abs=1e-10
+        )
+        # the point estimates are the independent table's; clustering widens the intervals
+        assert (row.n, row.mean, row.top_box, row.bottom_box) == pytest.approx(
+            (independent.n, independent.mean, independent.top_box, independent.bottom_box)
+        )
+        assert row.ci_high - row.ci_low > independent.ci_high - independent.ci_low
+        assert row.top_box_ci_high - row.top_box_ci_low > (
+            independent.top_box_ci_high - independent.top_box_ci_low
+        )
+
+
+def test_clustered_transaction_summary_suppresses_and_needs_two_accounts() -> None:
+    """A cell below min_n keeps its counts and loses its estimates; a month rated by one
+    account has its mean but no clustered interval."""
+    df = pd.DataFrame(
+        {
+            "month": ["2026-01"] * 40 + ["2026-02"] * 5 + ["2026-03"] * 30,
+            "account": [f"A{i % 8}" for i in range(45)] + ["solo"] * 30,
+            "csat": ([5, 4, 2, 5, 3] * 15),
+        }
+    )
+    table = transaction_summary(df, by="month", cluster="account", min_n=30)
+    jan, feb, mar = (table.iloc[i] for i in range(3))
+    assert (jan["n"], jan["n_clusters"], feb["n"], feb["n_clusters"]) == (40, 8, 5, 5)
+    assert (
+        bool(feb["suppressed"]) and np.isnan(feb[["mean", "se", "bottom_box"]].astype(float)).all()
+    )
+    assert not bool(jan["suppressed"]) and np.isfinite(jan["ci_low"])
+    assert mar["n_clusters"] == 1 and mar["mean"] == pytest.approx(3.8)
+    assert np.isnan(mar["se"]) and np.isnan(mar["ci_low"]) and np.isnan(mar["deff"])
+    with pytest.raises(DataError, match="transaction_summary"):
+        transaction_summary(df, by="month", cluster="account_key")
 
 
 @pytest.mark.parametrize("key", sorted(R_CHANGES))
