@@ -179,7 +179,12 @@ def _resolve(df: pd.DataFrame, list_name: ListName, what: str) -> _Columns:
         segment=None if transaction else _first(df, "segment"),
         score=named("overall")[0] if transaction else None,
         wave=None if transaction else _wave_column(df),
-        details=tuple(c for c in roles.names(df, "other") if c != "competitor")
+        # the ticket's other details and its product line (what its owner is routed by)
+        details=tuple(
+            c
+            for c, r in declared.items()
+            if r in ("other", "product") and c in df.columns and c != "competitor"
+        )
         if transaction
         else (),
     )

@@ -80,6 +80,7 @@ from csatlib.report.execute import (
     KERNEL_NAME,
     KernelTrouble,
     _parameters,
+    early_fork_server,
     ensure_kernel,
     execute_notebook,
     kernel_ready,
@@ -482,32 +483,28 @@ def _build_reports(
         )
     selected = _selected(countries, available, processed_dir) if "country" in by else []
     slices, skipped = _all_slices(processed_dir, by, min_n)
-    case_note = sync_for_build(processed_dir, reports_dir, wave=wave, aliases_path=_aliases_path())
-    plan = _plan(
-        selected,
-        slices=slices,
-        notebook=notebook,
-        summary_notebook=summary_nb if summary else None,
-        processed_dir=processed_dir,
-        reports_dir=reports_dir,
-        params={"min_n": min_n, "timeout": timeout, "wave": wave},
-        force=force,
-    )
-    outcomes = dict(plan.outcomes)
-    if plan.notebook_jobs or plan.lists_job:
-        if plan.notebook_jobs:
-            kernel_ready()
-        with open_executor(
-            executor,
-            jobs,
-            scheduler,
-            tasks=len(plan.notebook_jobs) + bool(plan.lists_job),
-            notebooks=len(plan.notebook_jobs),
+    with early_fork_server(
+        processed_dir,
+        _build_slices(selected, slices),
+        local=executor is None and not scheduler,
+    ) as server:  # warms up while the cases sync and the plan is made
+        case_note = sync_for_build(
+            processed_dir, reports_dir, wave=wave, aliases_path=_aliases_path()
+        )
+        plan = _plan(
+            selected,
+            slices=slices,
+            notebook=notebook,
+            summary_notebook=summary_nb if summary else None,
             processed_dir=processed_dir,
-            slices=_warm_slices(plan.notebook_jobs),
-        ) as (pool, prewarm):
-            for outcome in _run_all(pool, plan.tasks(prewarm=prewarm), progress=progress):
-                outcomes[outcome.country] = outcome
+            reports_dir=reports_dir,
+            params={"min_n": min_n, "timeout": timeout, "wave": wave},
+            force=force,
+        )
+        outcomes = {
+            **plan.outcomes,
+            **_run_plan(plan, server, executor, jobs, scheduler, processed_dir, progress),
+        }
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
     notes = [*plan.notes, *_remove_stale_reports(reports_dir, available, slices, by)]
     notes += [case_note] if case_note else []
@@ -538,6 +535,39 @@ def _build_reports(
         lists=lists_outcome,
         notes=tuple(notes),
     )
+
+
+def _run_plan(
+    plan: _Plan,
+    server: Any,
+    executor: Executor | None,
+    jobs: int | None,
+    scheduler: str | None,
+    processed_dir: Path,
+    progress: bool,
+) -> dict[str, CountryOutcome]:
+    """Run the plan's notebooks and lists (:func:`csatlib.report.execute.open_executor`, on the
+    fork ``server`` started early, closed at once when no notebook is to run): name -> outcome."""
+    outcomes: dict[str, CountryOutcome] = {}
+    if server is not None and not plan.notebook_jobs:
+        server.close(now=True)  # nothing to run: its warm-up is not needed
+    if not (plan.notebook_jobs or plan.lists_job):
+        return outcomes
+    if plan.notebook_jobs:
+        kernel_ready()
+    with open_executor(
+        executor,
+        jobs,
+        scheduler,
+        tasks=len(plan.notebook_jobs) + bool(plan.lists_job),
+        notebooks=len(plan.notebook_jobs),
+        processed_dir=processed_dir,
+        slices=_warm_slices(plan.notebook_jobs),
+        server=server,
+    ) as (pool, prewarm):
+        for outcome in _run_all(pool, plan.tasks(prewarm=prewarm), progress=progress):
+            outcomes[outcome.country] = outcome
+    return outcomes
 
 
 def _all_slices(
@@ -597,6 +627,16 @@ def _units_without_respondents(
         for code, label in organisation.business_units.items()
         if code not in reported and label not in reported
     ]
+
+
+def _build_slices(
+    selected: Sequence[str], slices: Mapping[str, tuple[str, str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """The (dimension, within) of every report a build may run (the country reports when any
+    country is selected, and each other slice's), for the warm-up of a fork server started
+    before the build's plan (:func:`csatlib.report.execute.early_fork_server`)."""
+    found = [("country", "")] if selected else []
+    return tuple(dict.fromkeys([*found, *((d, w) for d, _, w in slices.values())]))
 
 
 def _warm_slices(jobs: Sequence[CountryJob]) -> tuple[tuple[str, str], ...]:

@@ -8,8 +8,9 @@ the country, the wave or ``min_n`` is not usable.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +40,9 @@ __all__ = [
     "warm_up",
     "with_competitor",
     "with_account_key",
+    "ticket_cluster",
+    "ticket_product",
+    "protect_lone_cell",
     "driver_sample",
     "study_trends",
     "countries_vs_rest",
@@ -721,17 +725,53 @@ class CountryContext(CodebookView):
     def transactions_by_month(self) -> pd.DataFrame:
         """This country's transaction survey by month
         (:func:`csatlib.stats.scores.transaction_summary` of :meth:`country_transactions`, its
-        score and scale, cells below ``min_n`` suppressed): the table the transaction section
-        shows and the coverage block checks."""
+        score and scale, the tickets of one account a cluster (:func:`ticket_cluster`), cells
+        below ``min_n`` suppressed): the table the transaction section shows and the coverage
+        block checks."""
         from csatlib.stats.scores import transaction_summary
 
+        tx = self.country_transactions()
         return transaction_summary(
-            self.country_transactions(),
+            tx,
             by="month",
             score=self.transaction_score,
             scale=self.transaction_scale,
+            cluster=ticket_cluster(tx),
             min_n=self.min_n,
         )
+
+    @property
+    def ticket_product(self) -> str | None:
+        """The tickets' product column (:func:`ticket_product`), or None."""
+        return ticket_product(self.optional_table("transactions"))
+
+    @property
+    def ticket_labels(self) -> dict[str, str]:
+        """The transaction survey's codebook labels (column -> label; empty without it)."""
+        tx = self.optional_table("transactions")
+        return dict(tx.attrs.get("labels") or {}) if tx is not None else {}
+
+    @cached_property
+    def transactions_by_product(self) -> pd.DataFrame | None:
+        """This unit's ticket satisfaction by product over the same months as
+        :attr:`transactions_by_month` (:func:`csatlib.stats.scores.transaction_summary` by
+        :attr:`ticket_product`, an account's tickets one cluster, cells below ``min_n``
+        suppressed, and one more where the months and products together would give a small
+        cell away: :func:`protect_lone_cell`); None when the tickets record no product."""
+        from csatlib.stats.scores import transaction_summary
+
+        tx, product = self.country_transactions(), self.ticket_product
+        if tx is None or product is None or self.transaction_score is None:
+            return None
+        table = transaction_summary(
+            tx,
+            by=product,
+            score=self.transaction_score,
+            scale=self.transaction_scale,
+            cluster=ticket_cluster(tx),
+            min_n=self.min_n,
+        )
+        return protect_lone_cell(table, self.transactions_by_month, min_n=self.min_n)
 
     @cached_property
     def coder_accuracy(self) -> CoderAccuracy | None:
@@ -952,7 +992,11 @@ def shared_key(
 
 
 _REMEMBERED: dict[tuple, Any] = {}
-_REMEMBERED_SIZE = 256  # a build with cross-cuts warms some 7 results per slice
+#: How many results a process keeps (the least recently used go first). A build's warm-up
+#: keeps some 20 per slice: 1,024 hold the sample's 14 slices (countries, business units, and
+#: business units within each of 13 countries) several times over, where 256 lost the first
+#: slices' prepared responses.
+_REMEMBERED_SIZE = 1024
 
 
 def remembered(
@@ -990,7 +1034,10 @@ def remembered(
 
 
 def warm_up(
-    processed_dir: str | Path = "", *, slices: Sequence[tuple[str, str]] = (("country", ""),)
+    processed_dir: str | Path = "",
+    *,
+    slices: Sequence[tuple[str, str]] = (("country", ""),),
+    parallel: bool = False,
 ) -> None:
     """Read the study's processed tables and match its account names, once, into this process.
 
@@ -1006,6 +1053,13 @@ def warm_up(
     latest wave: the coder remembers each text's matches
     (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks its incidents up.
     Each kernel still gets its own copies; results are the same as without the warm-up.
+
+    With ``parallel`` (the fork server, on a machine with more than one core), the slices'
+    account summaries and headline tables are computed in a forked child while this process
+    computes the trends, screens and text coding: the child keeps its results in the study's
+    store (:mod:`csatlib.report.store`), from which this process then reads them. Where the
+    store cannot be written, or the child fails, this process computes them itself: the
+    results are the same either way.
     """
     from csatlib.ingest.clean import load_processed
 
@@ -1016,10 +1070,32 @@ def warm_up(
             load_processed(kind, folder)
     if roles.names(responses, "account"):
         _match_study_accounts(responses)
-    for dimension, within in slices if "wave" in responses else ():
+    contexts = list(_slice_contexts(folder, slices if "wave" in responses else ()))
+    helper = None
+    if parallel and contexts and study_key(folder) is not None:
+        # one child for every slice, forked with the slices' responses prepared: the results
+        # slices share (the country reports' account summary a unit's report reads) are
+        # computed once there, as they are here without it
+        helper = _in_child(lambda: [_warm_accounts_and_headline(c) for c in contexts])
+    for ctx in contexts:
+        for part in ("own", "family", "_all_trends", "coder_accuracy"):
+            with contextlib.suppress(Exception):
+                getattr(ctx, part)
+    _warm_text(responses)
+    if helper is not None:
+        helper.wait()
+    for ctx in contexts:  # read from the store where the child computed them
+        _warm_accounts_and_headline(ctx, coder=True)
+
+
+def _slice_contexts(folder: Path, slices: Sequence[tuple[str, str]]) -> Iterator[CountryContext]:
+    """A report's context for each ``(dimension, within)`` of ``slices`` (of its first unit,
+    with the slice's responses prepared); none for a slice without a unit or that fails (the
+    report itself shows what is wrong)."""
+    for dimension, within in slices:
         # the study-wide results of every report of the slice in the latest wave (trends,
         # screens, accounts, follow-ups), computed once here for every kernel (see remembered)
-        with contextlib.suppress(Exception):  # the report itself shows what is wrong
+        try:
             prepared, _ = prepared_responses(folder, dimension, within)
             units = roles.own_customers(prepared)["country"].dropna()
             if not len(units):
@@ -1028,10 +1104,63 @@ def warm_up(
             ctx = load_country(
                 unit, processed_dir=folder, dimension=dimension, value=unit, within=within
             )
-            for part in ("own", "family", "_all_trends", "at_risk_counts", "followup_counts"):
-                with contextlib.suppress(Exception):
-                    getattr(ctx, part)
-            _warm_headline(ctx)
+        except Exception:  # noqa: S112 - the report itself shows what is wrong
+            continue
+        yield ctx
+
+
+def _warm_accounts_and_headline(ctx: CountryContext, *, coder: bool = False) -> None:
+    """A slice's account summaries, follow-up counts and headline tables
+    (:func:`_warm_headline`; with ``coder`` also the rule coder's accuracy), and the account
+    matching they are made with."""
+    for warm in (
+        lambda: ctx.at_risk_counts,
+        lambda: ctx.followup_counts,
+        ctx.account_matches,
+    ):
+        with contextlib.suppress(Exception):
+            warm()
+    _warm_headline(ctx, coder=coder)
+
+
+@dataclass(frozen=True)
+class _Child:
+    """A forked child running part of the warm-up; :meth:`wait` returns when it has ended."""
+
+    pid: int
+    done: int  # read end of a pipe whose write end only the child holds
+
+    def wait(self) -> None:
+        """Block until the child has ended (its end of the pipe closes), then reap it."""
+        with os.fdopen(self.done, "rb") as pipe:
+            pipe.read()
+        with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+            os.waitpid(self.pid, 0)
+
+
+def _in_child(work: Callable[[], None]) -> _Child:
+    """Run ``work`` in a forked child, which ends with :func:`os._exit` (no exit handlers, no
+    inherited buffers flushed twice); its failures stay there (the parent computes the
+    result itself when the store has none)."""
+    import gc
+
+    done, finished = os.pipe()
+    gc.freeze()  # the child's collections leave the inherited objects (and their pages) alone
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(done)
+            work()
+        finally:
+            os._exit(0)
+    gc.unfreeze()
+    os.close(finished)
+    return _Child(pid, done)
+
+
+def _warm_text(responses: pd.DataFrame) -> None:
+    """Rule-code the likes and dislikes of the study's latest wave (the coder remembers each
+    text's matches, :func:`csatlib.text.coding.code_incidents`)."""
     fields = text_fields(responses)
     if fields and "wave" in responses and len(responses):
         from csatlib.text.coding import code_responses
@@ -1042,10 +1171,11 @@ def warm_up(
         code_responses(latest, fields=fields, codebook_path=config.CIT_CODEBOOK)
 
 
-def _warm_headline(ctx: CountryContext) -> None:
+def _warm_headline(ctx: CountryContext, *, coder: bool = True) -> None:
     """The study-wide results every report of ``ctx``'s slice reads, made once: the headline
     NPS tables (every unit's estimate this wave and the last, every change, every unit against
-    the rest), the tickets keyed by the slice and the rule coder's precision and recall."""
+    the rest), the tickets keyed by the slice and (with ``coder``) the rule coder's precision
+    and recall."""
     for warm in (
         lambda: ctx.rest_estimate(ctx.nps_column),
         lambda: ctx.loyalty_table,
@@ -1056,7 +1186,7 @@ def _warm_headline(ctx: CountryContext) -> None:
         lambda: ctx.nps_changes(ctx.nps_column),
         lambda: ctx.nps_vs_rest(ctx.nps_column),
         ctx.study_transactions,
-        lambda: ctx.coder_accuracy,
+        lambda: ctx.coder_accuracy if coder else None,
     ):
         with contextlib.suppress(Exception):  # the report itself shows what is wrong
             warm()
@@ -1628,6 +1758,68 @@ def with_account_key(responses: pd.DataFrame, matches: AccountMatch | None = Non
     out = responses.assign(**{ACCOUNT_KEY: keys["account_key"].to_numpy()})
     out.attrs = dict(responses.attrs)
     return out
+
+
+def protect_lone_cell(
+    table: pd.DataFrame, other: pd.DataFrame | None, *, min_n: int
+) -> pd.DataFrame:
+    """``table`` (a :func:`csatlib.stats.scores.transaction_summary`) with a ``suppression``
+    column (``""`` shown, ``"small"`` below ``min_n``, ``"complementary"``) and one more cell
+    hidden where a small cell could otherwise be worked out.
+
+    ``table`` and ``other`` split the same tickets two ways (by product and by month): their
+    cells' sums of ratings add up to the same total, so with ``a`` small cells (with answers)
+    hidden in one and ``b`` in the other, the shown cells give one equation in the ``a + b``
+    hidden sums. Where ``a + b == 1`` that equation is the hidden cell itself: the shown cell
+    of ``table`` with the fewest tickets is then hidden too (the rule of at least two
+    suppressed cells per line, Hundepool et al. 2012, section 4.2.2), leaving only a pooled
+    mean. Counts stay shown.
+
+    References
+    ----------
+    Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt, E. S., Spicer,
+    K., & de Wolf, P.-P. (2012). Statistical Disclosure Control. Wiley, ch. 4.
+    """
+
+    def lone(frame: pd.DataFrame | None) -> int:
+        if frame is None:
+            return 0
+        n = frame["n"].to_numpy()
+        return int(((n > 0) & (n < min_n)).sum())
+
+    out = table.copy()
+    small = out["n"].to_numpy() < min_n
+    why = np.where(small, "small", "").astype(object)
+    shown = np.flatnonzero(~small)
+    if lone(out) + lone(other) == 1 and len(shown):
+        hide = shown[np.argmin(out["n"].to_numpy()[shown])]
+        why[hide] = "complementary"
+        estimates = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+        out.loc[out.index[hide], estimates] = np.nan  # the counts (integers) stay
+        out.loc[out.index[hide], "suppressed"] = True
+    out["suppression"] = why
+    return out
+
+
+def ticket_product(tickets: pd.DataFrame | None) -> str | None:
+    """The tickets' column of role ``product`` (the product line a ticket was raised for), or
+    None without tickets or such a column."""
+    if tickets is None:
+        return None
+    found = [c for c in roles.names(tickets, "product") if c in tickets.columns]
+    return found[0] if found else None
+
+
+def ticket_cluster(tickets: pd.DataFrame | None) -> str | None:
+    """The tickets' column of role ``account``, the cluster of the transaction survey's
+    intervals (:func:`csatlib.stats.scores.transaction_summary`): an account that raises many
+    tickets rates its support alike. The account as the ticketing system records it, one
+    spelling per account, without the fuzzy matching of the relationship survey's names. None
+    without tickets or an account column: each ticket is then its own unit."""
+    if tickets is None:
+        return None
+    names = [n for n in roles.names(tickets, "account") if n in tickets.columns]
+    return names[0] if names else None
 
 
 def with_competitor(responses: pd.DataFrame) -> pd.DataFrame:

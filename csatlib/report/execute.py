@@ -383,13 +383,15 @@ def open_executor(
     notebooks: int,
     processed_dir: Path,
     slices: Sequence[tuple[str, str]] = (),
+    server: Any = None,
 ) -> Iterator[tuple[Executor, bool]]:
     """Yield ``(executor, prewarm)``; close what was opened here, never what was given.
 
     ``executor`` when given; else a Dask cluster's when ``scheduler`` is an address; else a local
     pool of ``jobs`` workers (at most ``tasks``) whose kernels fork from a server preloading
     ``processed_dir`` and the shared results of the reports' ``slices`` ((dimension, within)
-    pairs). ``prewarm`` says whether the jobs should ask that server for kernels.
+    pairs): ``server`` when one was started already (:func:`early_fork_server`; left open
+    here). ``prewarm`` says whether the jobs should ask that server for kernels.
     """
     if executor is not None:
         yield executor, False
@@ -399,7 +401,11 @@ def open_executor(
             yield dask, False
         return
     workers = max(1, min(jobs or os.cpu_count() or 1, tasks))
-    server = _start_fork_server(processed_dir, slices) if notebooks > 0 else None
+    given = server is not None
+    if not given and notebooks > 0:
+        server = _start_fork_server(processed_dir, slices)
+    if notebooks == 0:
+        server = None
     try:
         pool = _local_pool(workers, server.address if server is not None else None)
         try:
@@ -407,8 +413,33 @@ def open_executor(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        if server is not None:
+        if server is not None and not given:
             server.close()
+
+
+@contextlib.contextmanager
+def early_fork_server(
+    processed_dir: Path, slices: Sequence[tuple[str, str]], *, local: bool
+) -> Iterator[Any]:
+    """The build's kernel fork server, started before the build knows what it will run
+    (:func:`_start_fork_server`), closed on leaving; None unless ``local`` (the reports run in
+    this machine's pool, not on a given executor or a Dask cluster).
+
+    The server reads the tables and computes the reports' shared results
+    (:func:`csatlib.report.context.warm_up`) in a process of its own, while this one syncs the
+    follow-up cases and plans the build: the two no longer wait for each other. The caller
+    closes it with ``close(now=True)`` when nothing is to be run; a build that fails before
+    its reports run does the same here.
+    """
+    server = _start_fork_server(processed_dir, slices) if local else None
+    try:
+        yield server
+    except BaseException:
+        if server is not None:
+            server.close(now=True)
+        raise
+    if server is not None:
+        server.close()
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from csatlib.errors import DataError
 from csatlib.report.context import ACCOUNT_KEY, with_account_key
 from csatlib.report.display import escape
 from csatlib.report.plots import figure_png, new_figure, suppressed_figure
+from csatlib.report.tables import PROTECTS_TEXT
 from csatlib.stats.crosstab import Crosstab, banner_display, crosstab
 from csatlib.validation import check_min_n
 
@@ -437,7 +438,7 @@ def _bars(
                 if not n
                 else f"suppressed (n = {n})"
                 if reason == "small"
-                else "suppressed (protects a small cell)",
+                else PROTECTS_TEXT,
                 (0, y),
                 xytext=(3, 0),
                 textcoords="offset points",

@@ -161,7 +161,8 @@ def _serve(
         try:  # the processed tables and the account matching, read once for every kernel
             from csatlib.report.context import warm_up
 
-            warm_up(preload, slices=slices or (("country", ""),))
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+            warm_up(preload, slices=slices or (("country", ""),), parallel=cores > 1)
         except Exception as exc:  # the notebooks report a broken table themselves
             failed.append(f"data warm-up: {exc!r}")
     # Everything loaded so far is kept out of the garbage collector's sight: a forked kernel's
@@ -297,6 +298,7 @@ class KernelForkServer:
         self._sock = parent
         self._timeout = timeout
         self._ready = False
+        self._closed = False
         self.failed_imports: list[str] = []
         if wait:
             self.wait_ready()
@@ -330,13 +332,22 @@ class KernelForkServer:
         """True while the fork server process runs."""
         return self._proc.poll() is None
 
-    def close(self) -> None:
-        """Stop the fork server (kernels it started keep running until shut down).
+    def close(self, *, now: bool = False) -> None:
+        """Stop the fork server (kernels it started keep running until shut down: each is a
+        session of its own). Closing twice does nothing.
 
         Closing the owner's socket stops a server that is serving; one that is still importing
-        (if it was never waited for) is killed after a second.
+        (if it was never waited for) is killed after a second. With ``now`` (a server no longer
+        needed, perhaps still warming up) it is killed at once with its process group: the
+        warm-up's forked child too (:func:`csatlib.report.context.warm_up`).
         """
-        if self._ready:
+        if self._closed:
+            return
+        self._closed = True
+        if now:
+            with contextlib.suppress(OSError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+        elif self._ready:
             with contextlib.suppress(OSError):
                 send_message(self._sock, {"op": "exit"})
         self._sock.close()

@@ -32,18 +32,21 @@ from csatlib.report.context import (
     CodebookView,
     countries_vs_rest,
     prepared_responses,
+    protect_lone_cell,
     remembered,
     shared_key,
     shared_screens,
     shared_trends,
     store_folder,
+    ticket_cluster,
+    ticket_product,
     with_competitor,
 )
 from csatlib.report.display import SafeHTML, escape, heading
 from csatlib.report.sections import StudySections
 from csatlib.report.tables import fmt_interval, fmt_number, fmt_p, label, suppressed_text
 from csatlib.stats.nps import NPSResult, nps, nps_by_group, nps_vs_rest, nps_wave_change
-from csatlib.stats.scores import scores_by_group, trends
+from csatlib.stats.scores import scores_by_group, transaction_summary, trends
 from csatlib.validation import check_alpha, check_conf, check_min_n, require_columns
 
 if TYPE_CHECKING:
@@ -455,13 +458,57 @@ class StudyContext(CodebookView):
         tx = self.table("transactions") if "transactions" in tables else None
         return study_sections(self.header, tables=tables, transactions=tx)
 
+    def _tickets(self) -> pd.DataFrame | None:
+        """The processed transaction survey, or None when the study has none."""
+        if not (Path(self.processed_dir) / "transactions.parquet").is_file():
+            return None
+        return self.table("transactions")
+
     @property
     def transaction_score(self) -> str | None:
         """The transaction survey's score column (its role ``overall``), or None."""
-        if not (Path(self.processed_dir) / "transactions.parquet").is_file():
-            return None
-        found = roles.names(self.table("transactions"), "overall")
+        tx = self._tickets()
+        found = roles.names(tx, "overall") if tx is not None else []
         return found[0] if found else None
+
+    @property
+    def transaction_cluster(self) -> str | None:
+        """The tickets' account column, the cluster of the transaction table's intervals
+        (:func:`csatlib.report.context.ticket_cluster`), or None."""
+        return ticket_cluster(self._tickets())
+
+    @property
+    def ticket_product(self) -> str | None:
+        """The tickets' product column (:func:`csatlib.report.context.ticket_product`), or
+        None."""
+        return ticket_product(self._tickets())
+
+    @property
+    def ticket_labels(self) -> dict[str, str]:
+        """The transaction survey's codebook labels (column -> label; empty without it)."""
+        tx = self._tickets()
+        return dict(tx.attrs.get("labels") or {}) if tx is not None else {}
+
+    def transactions_by_product(self, *, beside: pd.DataFrame) -> pd.DataFrame | None:
+        """The study's ticket satisfaction by product line up to the end of the report's wave
+        (:func:`csatlib.stats.scores.transaction_summary` of :meth:`transactions` by
+        :attr:`ticket_product`, an account's tickets one cluster, cells below ``min_n``
+        suppressed), with one more line hidden where it and ``beside`` (the table by region
+        and month shown with it) would give a suppressed cell away
+        (:func:`csatlib.report.context.protect_lone_cell`); None without a product column."""
+        product, score = self.ticket_product, self.transaction_score
+        if product is None or score is None:
+            return None
+        tx = self.transactions()
+        table = transaction_summary(
+            tx,
+            by=product,
+            score=score,
+            scale=self.transaction_scale,
+            cluster=ticket_cluster(tx),
+            min_n=self.min_n,
+        )
+        return protect_lone_cell(table, beside, min_n=self.min_n)
 
     def transactions(self) -> pd.DataFrame:
         """Transaction-survey tickets up to the end of the report's wave.

@@ -84,6 +84,10 @@ def fmt_p(value: object) -> str:
     return "<0.001" if number < 0.001 else f"{number:.3f}"
 
 
+#: The text shown instead of an estimate hidden so that a small cell cannot be worked out.
+PROTECTS_TEXT = "suppressed (protects a small cell)"
+
+
 def suppressed_text(n: object, min_n: int) -> str:
     """The text shown instead of an estimate whose cell is below ``min_n``."""
     try:
@@ -598,9 +602,12 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
     sup = _is_suppressed(summary)
     out = summary[list(by)].astype(str).copy()
     out["n"] = _counts(summary["n"])
+    why = summary["suppression"] if "suppression" in summary else [""] * len(summary)
     out["Mean"] = [
-        suppressed_text(n, min_n) if s else fmt_number(v, 2)
-        for v, n, s in zip(summary["mean"], summary["n"], sup, strict=True)
+        (PROTECTS_TEXT if w == "complementary" else suppressed_text(n, min_n))
+        if s
+        else fmt_number(v, 2)
+        for v, n, s, w in zip(summary["mean"], summary["n"], sup, why, strict=True)
     ]
     out["95% CI"] = [
         "" if s else fmt_interval(a, b, 2)
@@ -614,6 +621,26 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
         for a, b, s in zip(summary["top_box_ci_low"], summary["top_box_ci_high"], sup, strict=True)
     ]
     return _by_rows(out, by)
+
+
+def transaction_by_display(
+    summary: pd.DataFrame | None,
+    *,
+    by: str | None,
+    min_n: int,
+    missing: str,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame | SafeHTML:
+    """:func:`transaction_display` of a summary by one column (a product line), headed by the
+    column's label in ``labels`` (the tickets' codebook labels), or the note ``missing`` when
+    there is none (the tickets do not record that column)."""
+    from csatlib.report.display import note
+
+    if summary is None or by is None:
+        return note(missing)
+    shown = transaction_display(summary, by=[by], min_n=min_n)
+    shown.columns.name = label(by, labels)
+    return shown
 
 
 def account_counts_display(

@@ -2144,7 +2144,7 @@ def _transaction_codebook() -> str:
         "region": {"source": "region", "role": "region", "label": "Region"},
         "country": {"source": "country", "role": "country", "label": "Country"},
         "account": {"source": "account", "role": "account", "label": "Account"},
-        "product": {"source": "product", "role": "other", "label": "Product line"},
+        "product": {"source": "product", "role": "product", "label": "Product line"},
         "csat": {"source": "csat", "role": "overall", "label": "Ticket satisfaction",
                  "scale": [1, 5]},
         "comment": {"source": "comment", "role": "comment", "label": "Comment"},

@@ -114,6 +114,32 @@ def test_second_build_with_nothing_changed_reruns_nothing(built) -> None:
     assert any("Nothing changed" in line for line in again.describe())
 
 
+def test_the_fork_server_warms_up_while_the_cases_sync(built, monkeypatch) -> None:
+    """The build starts its kernel fork server before it syncs the follow-up cases (so that the
+    two run at once), and kills it at once when the plan finds nothing to run."""
+    from csatlib.report import build as build_module
+    from csatlib.report import execute
+
+    processed, reports, _ = built
+    events = []
+    real_start, real_sync = execute._start_fork_server, build_module.sync_for_build
+
+    def start(*args, **kwargs):
+        server = real_start(*args, **kwargs)
+        events.append("server")
+        real_close = server.close
+        server.close = lambda **k: events.append(("close", k)) or real_close(**k)
+        return server
+
+    monkeypatch.setattr(execute, "_start_fork_server", start)
+    monkeypatch.setattr(
+        build_module, "sync_for_build", lambda *a, **k: events.append("sync") or real_sync(*a, **k)
+    )
+    build_reports(COUNTRIES, processed_dir=processed, reports_dir=reports, progress=False)
+    assert events[:2] == ["server", "sync"]
+    assert events[2] == ("close", {"now": True})  # nothing changed: not needed
+
+
 def test_unknown_country_is_a_clear_error(built) -> None:
     processed, reports, _ = built
     with pytest.raises(ReportError, match="available: .*DE"):

@@ -153,3 +153,24 @@ def test_a_kernel_managers_socket_folder_goes_with_the_manager(server) -> None:
         del km
     gc.collect()
     assert not any(folder.exists() for folder in folders)
+
+
+def test_a_server_closed_now_goes_at_once_with_its_warm_up(ingest_raw_dir, tmp_path) -> None:
+    """A server no longer needed (a build with nothing to run) is killed while it warms up,
+    with its process group: the warm-up's forked child does not outlive it."""
+    import time
+
+    from csatlib.ingest.clean import build_processed
+    from csatlib.report.kernels import KernelForkServer
+
+    processed = tmp_path / "processed"
+    build_processed(ingest_raw_dir, processed)
+    early = KernelForkServer(preload=processed, slices=[("country", "")], wait=False)
+    time.sleep(0.5)  # importing
+    started = time.perf_counter()
+    early.close(now=True)
+    assert time.perf_counter() - started < 0.5
+    assert not early.alive()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(early.pid, 0)  # no process of its group is left
+    early.close()  # closing twice does nothing

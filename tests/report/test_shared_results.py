@@ -19,12 +19,15 @@ from support.studies import write_study
 
 from csatlib import config
 from csatlib.ingest.clean import build_processed
-from csatlib.report import context, summary
+from csatlib.report import context, store, summary
 from csatlib.report.build import discover_cross_cuts, discover_slices
 from csatlib.report.context import load_country, remembered, study_key, warm_up
 from csatlib.report.overview import load_study
 from csatlib.stats.screens import four_screens
 from csatlib.text import accuracy
+
+#: The store's reader, before the fixture below hides what is kept on disk.
+_FETCH = store.fetch
 
 
 @pytest.fixture(scope="module")
@@ -375,3 +378,95 @@ def test_a_mapped_unit_without_respondents_is_named_not_dropped(sample) -> None:
     assert _units_without_respondents(sample, slices) == []
     without = {n: s for n, s in slices.items() if s[1] != "compute"}
     assert _units_without_respondents(sample, without) == ["Compute (compute)"]
+
+
+def test_ticket_intervals_count_an_account_once(sample) -> None:
+    """The country report's and the global summary's transaction tables take the tickets of one
+    account as a cluster: the same account column, and each month's accounts counted."""
+    ctx = load_country("DE", processed_dir=sample)
+    tickets = ctx.country_transactions()
+    table = ctx.transactions_by_month
+    assert context.ticket_cluster(tickets) == "account"
+    accounts = tickets.groupby(tickets["month"].astype(str))["account"].nunique()
+    shown = table.set_index(table["month"].astype(str))["n_clusters"]
+    pd.testing.assert_series_equal(shown, accounts.loc[shown.index], check_names=False)
+    assert load_study(processed_dir=sample).transaction_cluster == "account"
+    # tickets without an account column: each ticket is its own unit
+    assert context.ticket_cluster(tickets.drop(columns="account")) is None
+    assert context.ticket_cluster(None) is None
+
+
+def test_a_parallel_warm_up_equals_the_serial_one(sample, monkeypatch) -> None:
+    """With ``parallel`` a forked child computes the account summaries and the headline tables
+    and keeps them in the store; this process reads them from there, computes none itself, and
+    holds the same results as a serial warm-up."""
+    monkeypatch.setattr(context.store, "fetch", _FETCH)
+    cuts, _ = discover_cross_cuts(sample, "business_unit/country", min_n=30)
+    slices = (("country", ""), ("business_unit", min(w for _, _, w in cuts.values())))
+    store.clear(sample)
+    warm_up(sample, slices=slices)
+    serial = dict(context._REMEMBERED)
+    context._REMEMBERED.clear()
+    store.clear(sample)
+    from csatlib.loop import accounts
+
+    calls = []
+    real = accounts.account_summary
+    monkeypatch.setattr(
+        accounts, "account_summary", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    warm_up(sample, slices=slices, parallel=True)
+    assert not calls  # every slice's summary came from the child, through the store
+    prepared = {k[1][2:4] for k in context._REMEMBERED if k[0] == "responses"}
+    assert prepared == set(slices)  # every slice's responses are still remembered
+    assert context._REMEMBERED.keys() == serial.keys()
+    for key, value in serial.items():
+        found = context._REMEMBERED[key]
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(found, value)
+        elif key[0] not in ("matches", "coder_accuracy"):  # no equality of their own
+            assert found == value, key[0]
+
+
+def test_ticket_satisfaction_by_product_is_clustered_and_suppressed(sample) -> None:
+    """The transaction section's product table: the tickets' product column (role product),
+    one row per product line, an account's tickets one cluster, small cells suppressed."""
+    from csatlib.report import tables
+
+    ctx = load_country("DE", processed_dir=sample)
+    table = ctx.transactions_by_product
+    tickets = ctx.country_transactions()
+    assert ctx.ticket_product == "product"
+    counts = tickets["product"].astype(str).value_counts()
+    assert dict(zip(table["product"].astype(str), table["n"], strict=True)) == counts.to_dict()
+    assert (table["n_clusters"] <= table["n"]).all() and (table["suppression"] == "").all()
+    shown = tables.transaction_by_display(
+        table, by="product", min_n=30, missing="none", labels=ctx.ticket_labels
+    )
+    assert list(shown.index) == sorted(counts.index) and shown.columns.name == "Product line"
+    small = load_country("NA", processed_dir=sample)  # a few tickets per product
+    shown = tables.transaction_by_display(
+        small.transactions_by_product, by="product", min_n=30, missing="none"
+    )
+    assert shown["Mean"].str.startswith("suppressed").all()
+    assert tables.transaction_by_display(None, by=None, min_n=30, missing="none").markup == (
+        '<p class="csat-note">none</p>'
+    )
+
+
+def test_the_global_summary_shows_ticket_satisfaction_by_product(sample) -> None:
+    """The global summary's product table: every ticket up to the wave, by product line,
+    clustered by account, protected against the region and month table shown with it."""
+    from csatlib.stats.scores import transaction_summary
+
+    study = load_study(processed_dir=sample)
+    tickets = study.transactions()
+    beside = transaction_summary(
+        tickets, by=study.transaction_groups, score="csat", cluster="account", min_n=30
+    )
+    table = study.transactions_by_product(beside=beside)
+    assert study.ticket_product == "product"
+    assert study.ticket_labels["product"] == "Product line"
+    counts = tickets["product"].astype(str).value_counts().to_dict()
+    assert dict(zip(table["product"].astype(str), table["n"], strict=True)) == counts
+    assert "n_clusters" in table and "suppression" in table
