@@ -437,17 +437,33 @@ def verdict_words(d: NPSDifference, q: float | None = None, *, kind: str = "chan
     ``kind="difference"``: "significantly above", "significantly below" or "not significantly
     different"; a difference without a p-value (too few answers for a variance) is "not
     tested". The words a manager reads; the reviewer's table shows the p- and q-values.
+
+    A comparison significant on its own (p < 0.05, so its 95% interval leaves out zero) but not
+    once its family's comparisons are allowed for (q >= 0.05) says so, "(allowing for multiple
+    comparisons)": a manager who reads an interval from -33.5 to -0.9 next to "not
+    significantly different" is told why the two do not contradict each other.
     """
+    words, why = _verdict_parts(d, q, kind)
+    return f"{words} {why}" if why else words
+
+
+def _verdict_parts(d: NPSDifference, q: float | None, kind: str) -> tuple[str, str]:
+    """:func:`verdict_words` as (verdict, the multiplicity remark or "")."""
     if _untested(d):
-        return "not tested (too few answers)"
+        return "not tested (too few answers)", ""
     significant = _decisive(d.p_value, q) < 0.05
+    why = MULTIPLICITY_REMARK if not significant and float(d.p_value) < 0.05 else ""
     if kind == "change":
         if not significant:
-            return "no significant change"
-        return "a significant rise" if d.diff > 0 else "a significant fall"
+            return "no significant change", why
+        return ("a significant rise" if d.diff > 0 else "a significant fall"), ""
     if not significant:
-        return "not significantly different"
-    return "significantly above" if d.diff > 0 else "significantly below"
+        return "not significantly different", why
+    return ("significantly above" if d.diff > 0 else "significantly below"), ""
+
+
+#: Said of a comparison significant on its own but not within its family of tests.
+MULTIPLICITY_REMARK = "(allowing for multiple comparisons)"
 
 
 def _change_sentence(ctx: CountryContext, d: NPSDifference, q: float | None = None) -> str:
@@ -465,8 +481,9 @@ def _rest_sentence(
     untested = _untested(d)
     if untested:
         return f"{start}, {untested}."
-    words = verdict_words(d, q, kind="difference")
-    return f"{start}, {words} {'from them' if words.startswith('not') else 'them'}."
+    words, why = _verdict_parts(d, q, "difference")
+    them = "from them" if words.startswith("not") else "them"
+    return f"{start}, {words} {them}{' ' + why if why else ''}."
 
 
 def _money(value: float) -> str:

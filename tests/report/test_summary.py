@@ -188,7 +188,10 @@ def test_the_managers_headline_table_says_the_verdicts_in_words() -> None:
     h = _headline(change_q=0.09, vs_rest_q=0.0004)
     table = summary.headline_table(h, evidence=False)
     assert list(table.columns) == ["n", "NPS", "95% CI", "Verdict"]
-    assert table.loc["Change since 2026-Q1", "Verdict"] == "no significant change"
+    # significant alone (its 95% interval leaves out zero), not within the family: said so
+    assert table.loc["Change since 2026-Q1", "Verdict"] == (
+        "no significant change (allowing for multiple comparisons)"
+    )
     assert table.loc["Difference vs other countries", "Verdict"] == "significantly above"
     assert "0.031" not in table.to_string() and "q" not in "".join(table.columns)
     reviewer = summary.headline_table(h)
@@ -203,7 +206,15 @@ def test_the_managers_headline_table_says_the_verdicts_in_words() -> None:
     [
         (5.2, 0.031, None, "change", "a significant rise"),
         (-5.2, 0.031, None, "change", "a significant fall"),
-        (-5.2, 0.031, 0.06, "change", "no significant change"),
+        (-5.2, 0.031, 0.06, "change", "no significant change (allowing for multiple comparisons)"),
+        (-5.2, 0.07, 0.2, "change", "no significant change"),  # not significant alone either
+        (
+            -17.2,
+            0.039,
+            0.12,
+            "difference",
+            "not significantly different (allowing for multiple comparisons)",
+        ),
         (5.2, 0.2, 0.01, "change", "a significant rise"),  # the q-value decides
         (12.0, 0.001, None, "difference", "significantly above"),
         (-12.0, 0.001, None, "difference", "significantly below"),
@@ -357,6 +368,20 @@ def test_executive_summary_escapes_labels() -> None:
 def test_executive_summary_verdicts(change, vs_rest, expected) -> None:
     h = _headline(change=change, vs_rest=vs_rest)
     assert _items(summary.executive_summary(_ctx_with(pd.DataFrame()), h))[1:] == expected
+
+
+def test_executive_summary_says_when_the_family_undoes_a_significance() -> None:
+    # p = 0.031 and 0.039 alone (95% intervals leave out zero), q = 0.09 and 0.12 in the family
+    h = _headline(
+        change=_difference(-5.2, 0.031), vs_rest=_difference(-17.2, 0.039), change_q=0.09,
+        vs_rest_q=0.12,
+    )  # fmt: skip
+    assert _items(summary.executive_summary(_ctx_with(pd.DataFrame()), h))[1:] == [
+        "Change since 2026-Q1: -5.2 points: no significant change (allowing for multiple "
+        "comparisons).",
+        "Compared with all other countries (+11.4): -17.2 points, not significantly different "
+        "from them (allowing for multiple comparisons).",
+    ]
 
 
 def test_executive_summary_of_a_suppressed_country_has_no_estimate() -> None:
