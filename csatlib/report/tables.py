@@ -69,6 +69,25 @@ def fmt_interval(low: object, high: object, digits: int = 1, *, signed: bool = F
     return f"{a} to {b}" if a and b else ""
 
 
+#: An interval cell of a group answered by one account: no variance between accounts to show.
+ONE_ACCOUNT_TEXT = "none (one account)"
+
+
+def _interval_cells(
+    table: pd.DataFrame, low: str, high: str, digits: int, *, factor: float = 1.0
+) -> list[str]:
+    """``fmt_interval`` of each row's ``low`` to ``high`` (times ``factor``), or
+    :data:`ONE_ACCOUNT_TEXT` where the interval is missing because the row's answers come from
+    fewer than two accounts (``n_clusters``; see :func:`csatlib.stats.scores.scores_by_group`)."""
+    accounts = table["n_clusters"] if "n_clusters" in table else pd.Series(np.nan, table.index)
+    return [
+        ONE_ACCOUNT_TEXT
+        if pd.isna(a) and pd.notna(c) and c < 2
+        else fmt_interval(factor * a, factor * b, digits)
+        for a, b, c in zip(table[low], table[high], accounts, strict=True)
+    ]
+
+
 def _counts(n: pd.Series) -> np.ndarray:
     """Counts for a table: "1,234" (thousands separated), "" where missing."""
     return np.array(["" if pd.isna(v) else f"{int(v):,}" for v in n], dtype=object)
@@ -142,15 +161,11 @@ def attribute_scores(
         {
             "n": _counts(scores["n"]),
             "Mean": [fmt_number(v, 2) for v in scores["mean"]],
-            "95% CI": [
-                fmt_interval(a, b, 2)
-                for a, b in zip(scores["ci_low"], scores["ci_high"], strict=True)
-            ],
+            "95% CI": _interval_cells(scores, "ci_low", "ci_high", 2),
             box_label: [fmt_number(100 * v, 1) for v in scores["top_box"]],
-            f"{box_label} 95% CI": [
-                fmt_interval(100 * a, 100 * b, 1)
-                for a, b in zip(scores["top_box_ci_low"], scores["top_box_ci_high"], strict=True)
-            ],
+            f"{box_label} 95% CI": _interval_cells(
+                scores, "top_box_ci_low", "top_box_ci_high", 1, factor=100.0
+            ),
         },
         index=_relabel(scores["measure"], labels),
     )
@@ -609,17 +624,13 @@ def transaction_display(summary: pd.DataFrame, *, by: Sequence[str], min_n: int)
         else fmt_number(v, 2)
         for v, n, s, w in zip(summary["mean"], summary["n"], sup, why, strict=True)
     ]
-    out["95% CI"] = [
-        "" if s else fmt_interval(a, b, 2)
-        for a, b, s in zip(summary["ci_low"], summary["ci_high"], sup, strict=True)
-    ]
+    mean_ci = _interval_cells(summary, "ci_low", "ci_high", 2)
+    out["95% CI"] = ["" if s else c for c, s in zip(mean_ci, sup, strict=True)]
     out["Top-2-box (%)"] = [
         "" if s else fmt_number(100 * v, 1) for v, s in zip(summary["top_box"], sup, strict=True)
     ]
-    out["Top-2-box 95% CI (Wilson)"] = [
-        "" if s else fmt_interval(100 * a, 100 * b, 1)
-        for a, b, s in zip(summary["top_box_ci_low"], summary["top_box_ci_high"], sup, strict=True)
-    ]
+    top_ci = _interval_cells(summary, "top_box_ci_low", "top_box_ci_high", 1, factor=100.0)
+    out["Top-2-box 95% CI (Wilson)"] = ["" if s else c for c, s in zip(top_ci, sup, strict=True)]
     return _by_rows(out, by)
 
 

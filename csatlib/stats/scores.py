@@ -521,8 +521,9 @@ def scores_by_group(
     effective sample size :math:`n_{eff} = n / \\max(deff_{top}, 1)` (Korn & Graubard 1998):
     clustering widens it,
     never narrows it (a design effect below 1 from a few accounts is noise); where the share
-    is 0 or 1, or fewer than two accounts answered, :math:`n_{eff} = n`. A group answered by
-    fewer than two accounts has no clustered variance: NaN ``se``, ``deff`` and mean interval.
+    is 0 or 1, :math:`n_{eff} = n`. A group answered by fewer than two accounts has no
+    clustered variance: NaN ``se``, ``deff`` and intervals (of the mean and of the top box:
+    its respondents' agreement says nothing of other accounts).
 
     Vectorized: grouped sums by ``bincount``; the loop runs over columns only.
 
@@ -713,6 +714,8 @@ def _clustered_share(
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = n / widen
     low, high = _wilson(shares.mean * n_eff, n_eff, conf)
+    one_account = shares.n_clusters < 2  # no variance between accounts: no interval, as the mean
+    low, high = np.where(one_account, np.nan, low), np.where(one_account, np.nan, high)
     return {
         name: shares.mean,
         f"{name}_ci_low": low,
@@ -780,7 +783,8 @@ def transaction_summary(
     and the interval is normal on :math:`\\max(se, se_1)` (:math:`se_1`: each ticket its own
     cluster; :func:`csatlib.stats.design.interval_se`). Each share's interval is Wilson's on
     the effective sample size :math:`n / \\max(deff, 1)` (Korn & Graubard 1998). A group
-    whose tickets come from fewer than two accounts has NaN ``se``, ``deff`` and mean interval.
+    whose tickets come from fewer than two accounts has NaN ``se``, ``deff`` and intervals
+    (the mean's and the shares': one account's tickets say nothing of another's).
 
     Suppressed cells have ``n`` (and ``n_clusters``) and NaN in every estimate.
 

@@ -384,6 +384,25 @@ def test_transaction_display_formats_mean_interval_and_top_box() -> None:
     assert (out.loc["2026-02"].drop(["n", "Mean"]) == "").all() and not _leaks(out)
 
 
+def test_an_interval_missing_for_want_of_accounts_says_so() -> None:
+    # every ticket of 2026-01 from one account: no interval, and the cell says why
+    from csatlib.stats.scores import transaction_summary
+
+    df = pd.DataFrame(
+        {
+            "month": ["2026-01"] * 40 + ["2026-02"] * 40,
+            "account": ["solo"] * 40 + [f"acc{k % 8}" for k in range(40)],
+            "csat": np.tile([5.0, 4.0, 3.0, 5.0], 20),
+        }
+    )
+    summary = transaction_summary(df, by="month", score="csat", cluster="account", min_n=30)
+    out = tables.transaction_display(summary, by=["month"], min_n=30)
+    assert out.loc["2026-01", "95% CI"] == tables.ONE_ACCOUNT_TEXT
+    assert out.loc["2026-01", "Top-2-box 95% CI (Wilson)"] == tables.ONE_ACCOUNT_TEXT
+    assert out.loc["2026-01", "Mean"] == "4.25"  # the estimate itself is shown
+    assert " to " in out.loc["2026-02", "95% CI"]
+
+
 def test_screens_display_shows_no_figure_for_a_suppressed_attribute() -> None:
     screens = pd.DataFrame(
         {

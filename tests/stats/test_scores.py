@@ -746,3 +746,24 @@ def test_vectorized_domains_equal_design_domain_means() -> None:
     np.testing.assert_allclose(
         fast.cov(np.arange(1, 5), np.arange(4)), np.diagonal(cov, 1), rtol=1e-10
     )
+
+
+def test_a_group_of_one_account_has_no_interval_for_its_mean_or_its_shares() -> None:
+    # group "a": 40 answers from one account; group "b": 40 answers from 8 accounts
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(
+        {
+            "group": ["a"] * 40 + ["b"] * 40,
+            "account": ["solo"] * 40 + [f"acc{k % 8}" for k in range(40)],
+            "csat": rng.integers(1, 6, 80).astype(float),
+        }
+    )
+    tx = transaction_summary(df, by="group", score="csat", cluster="account", min_n=30)
+    rel = scores_by_group(df, "csat", "group", scale=(1, 5), cluster="account", min_n=30)
+    for table in (tx, rel):
+        one, many = table.iloc[0], table.iloc[1]
+        assert one["n_clusters"] == 1 and many["n_clusters"] == 8
+        assert np.isfinite(one["mean"]) and np.isfinite(one["top_box"])
+        assert np.isnan([one["ci_low"], one["top_box_ci_low"], one["top_box_ci_high"]]).all()
+        assert np.isfinite([many["ci_low"], many["top_box_ci_low"], many["top_box_ci_high"]]).all()
+    assert np.isnan([tx.iloc[0]["bottom_box_ci_low"], tx.iloc[0]["bottom_box_ci_high"]]).all()
