@@ -184,9 +184,16 @@ def _other_checks(ctx: CountryContext) -> dict[str, str]:
                 hidden[key] = f"{counts[key]:,} {what} listed"
     if ctx.sections.has("transactions"):
         monthly = ctx.transactions_by_month
-        if monthly.empty or _all_suppressed(monthly):
+        by_product = ctx.transactions_by_product
+        # the section stays while either of its tables (by month, by product line) shows a cell
+        if (monthly.empty or _all_suppressed(monthly)) and (
+            by_product is None or by_product.empty or _all_suppressed(by_product)
+        ):
             n = monthly["n"] if len(monthly) else pd.Series([0])
-            hidden["transactions"] = f"{_span(n)} rated tickets a month"
+            reason = f"{_span(n)} rated tickets a month"
+            if by_product is not None and len(by_product):
+                reason += f" and {_span(by_product['n'])} per product line"
+            hidden["transactions"] = reason
     return hidden
 
 
@@ -197,7 +204,8 @@ def coverage(ctx: CountryContext) -> Coverage:
     (respondents of the recommend question), each attribute's score, trend cell, loyalty index,
     expectation gap, the key-driver model (its own minimum, ``max(min_n, 10 x attributes)``
     complete answers), the Pareto (each attribute's answers), the screens (every verdict "not
-    enough data"), the likes or dislikes (coded items) and the transaction survey (every month).
+    enough data"), the likes or dislikes (coded items) and the transaction survey (every month
+    and every product line).
     The tests are the same suppression rules the sections apply, read from the same tables of
     ``ctx``, so the block and the sections cannot disagree.
 

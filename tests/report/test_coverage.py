@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
+import pandas as pd
 import pytest
 from support.studies import write_study
 
@@ -154,3 +156,34 @@ def test_the_likes_and_dislikes_counted_are_the_n_the_cit_tables_suppress_on(
             )  # fmt: skip
             assert counts[key] == (int(top["n"].iloc[0]) if len(top) else 0), (country, key)
         assert counts["likes"] > 0 and counts["dislikes"] > 0  # the study has both
+
+
+class _Sections:
+    def has(self, key: str) -> bool:
+        return key == "transactions"
+
+
+def _tickets(n: list[int], key: str) -> pd.DataFrame:
+    small = [v < 30 for v in n]
+    return pd.DataFrame({key: [f"{key}{k}" for k in range(len(n))], "n": n, "suppressed": small})
+
+
+@pytest.mark.parametrize(
+    ("products", "hidden"),
+    [
+        (None, "25 rated tickets a month"),  # no product line: the months decide
+        ([96, 83, 80, 41], None),  # each product line has enough tickets: the section stays
+        ([12, 9], "25 rated tickets a month and 9–12 per product line"),
+    ],
+)
+def test_the_transaction_section_stays_while_its_product_table_shows_a_cell(
+    products: list[int] | None, hidden: str | None
+) -> None:
+    # 25 tickets a month for a year: every month suppressed
+    ctx = SimpleNamespace(
+        sections=_Sections(),
+        min_n=30,
+        transactions_by_month=_tickets([25] * 12, "month"),
+        transactions_by_product=None if products is None else _tickets(products, "product"),
+    )
+    assert coverage._other_checks(ctx).get("transactions") == hidden  # type: ignore[arg-type]
