@@ -8,11 +8,12 @@ on stderr and exit code 1; nothing else is caught.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -254,11 +255,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """While the command runs, a SIGTERM (a scheduler's or ``kill``'s stop) ends it as Ctrl-C
+    does: as an exception, so that what it started (a build's fork server and its warm-up, the
+    pool's workers) is stopped and its temporary folders removed, instead of outliving it. Exit
+    code 143 (128 + SIGTERM). The previous handler is restored afterwards; only from the main
+    thread (where Python runs signal handlers)."""
+    import signal
+    import threading
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``csat`` command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _exit_on_sigterm():
+            return args.func(args)
     except CsatError as exc:
         print(f"csat {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 
 import pytest
 from support.studies import SHAPES, write_study
@@ -104,3 +105,14 @@ def test_a_tickets_only_study_is_told_what_the_reports_need(tmp_path, capsys) ->
 def test_a_malformed_as_of_date_is_a_clear_error(capsys) -> None:
     assert cli.main(["sample", "--as-of", "01/10/2026"]) == 1
     assert "--as-of expects a date YYYY-MM-DD, found '01/10/2026'" in capsys.readouterr().err
+
+
+def test_a_sigterm_ends_a_command_as_an_exception_and_the_handler_is_restored() -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stopped, cli._exit_on_sigterm():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+    assert stopped.value.code == 143  # 128 + SIGTERM: what was started is cleaned up on the way
+    assert signal.getsignal(signal.SIGTERM) is before

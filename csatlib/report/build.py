@@ -505,8 +505,9 @@ def _build_reports(
             **plan.outcomes,
             **_run_plan(plan, server, executor, jobs, scheduler, processed_dir, progress),
         }
+        warm_notes = _warm_up_notes(server)
     shutil.rmtree(reports_dir / ".staging", ignore_errors=True)
-    notes = [*plan.notes, *_remove_stale_reports(reports_dir, available, slices, by)]
+    notes = [*plan.notes, *warm_notes, *_remove_stale_reports(reports_dir, available, slices, by)]
     notes += [case_note] if case_note else []
     notes += _unbuilt_notes(processed_dir, slices, skipped, by, min_n)
     listed = [outcomes.get(c) or _earlier_outcome(reports_dir, c) for c in available]
@@ -535,6 +536,17 @@ def _build_reports(
         lists=lists_outcome,
         notes=tuple(notes),
     )
+
+
+def _warm_up_notes(server: Any) -> list[str]:
+    """A note per thing the kernel fork server could not import or warm up (its reports were
+    built all the same, each kernel loading what it needs): a broken table or codebook is
+    said, not only felt as a slower build."""
+    problems = server.problems() if server is not None and hasattr(server, "problems") else []
+    return [
+        f"Kernel warm-up: {problem}; the reports were built without it (slower, not different)."
+        for problem in problems
+    ]
 
 
 def _run_plan(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -1077,13 +1078,15 @@ def warm_up(
         # slices share (the country reports' account summary a unit's report reads) are
         # computed once there, as they are here without it
         helper = _in_child(lambda: [_warm_accounts_and_headline(c) for c in contexts])
-    for ctx in contexts:
-        for part in ("own", "family", "_all_trends", "coder_accuracy"):
-            with contextlib.suppress(Exception):
-                getattr(ctx, part)
-    _warm_text(responses)
-    if helper is not None:
-        helper.wait()
+    try:
+        for ctx in contexts:
+            for part in ("own", "family", "_all_trends", "coder_accuracy"):
+                with contextlib.suppress(Exception):
+                    getattr(ctx, part)
+        _warm_text(responses)
+    finally:  # the child is waited for (and its pipe closed) whatever happened here
+        if helper is not None:
+            helper.wait()
     for ctx in contexts:  # read from the store where the child computed them
         _warm_accounts_and_headline(ctx, coder=True)
 
@@ -1123,6 +1126,10 @@ def _warm_accounts_and_headline(ctx: CountryContext, *, coder: bool = False) -> 
     _warm_headline(ctx, coder=coder)
 
 
+#: Seconds the warm-up waits for its forked child before killing it (:meth:`_Child.wait`).
+_CHILD_TIMEOUT = 600.0
+
+
 @dataclass(frozen=True)
 class _Child:
     """A forked child running part of the warm-up; :meth:`wait` returns when it has ended."""
@@ -1130,23 +1137,44 @@ class _Child:
     pid: int
     done: int  # read end of a pipe whose write end only the child holds
 
-    def wait(self) -> None:
-        """Block until the child has ended (its end of the pipe closes), then reap it."""
-        with os.fdopen(self.done, "rb") as pipe:
-            pipe.read()
+    def wait(self, timeout: float = _CHILD_TIMEOUT) -> None:
+        """Block until the child has ended (its end of the pipe closes), then reap it; a child
+        still running after ``timeout`` seconds is killed (the parent computes what it did
+        not store)."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        with os.fdopen(self.done, "rb", buffering=0) as pipe:
+            while True:
+                left = deadline - time.monotonic()
+                ready = select.select([pipe], [], [], max(left, 0.0))[0] if left > 0 else []
+                if not ready:
+                    with contextlib.suppress(OSError):
+                        os.kill(self.pid, signal.SIGKILL)
+                    break
+                if not pipe.read(4096):  # end of file: the child has ended
+                    break
         with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
             os.waitpid(self.pid, 0)
 
 
-def _in_child(work: Callable[[], None]) -> _Child:
+def _in_child(work: Callable[[], None]) -> _Child | None:
     """Run ``work`` in a forked child, which ends with :func:`os._exit` (no exit handlers, no
     inherited buffers flushed twice); its failures stay there (the parent computes the
-    result itself when the store has none)."""
+    result itself when the store has none). None, with nothing left open, when the process
+    cannot fork (the parent then computes everything itself)."""
     import gc
 
     done, finished = os.pipe()
     gc.freeze()  # the child's collections leave the inherited objects (and their pages) alone
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # too many processes, no memory: the warm-up goes on without the child
+        gc.unfreeze()
+        os.close(done)
+        os.close(finished)
+        return None
     if pid == 0:  # pragma: no cover - runs in the child
         try:
             os.close(done)

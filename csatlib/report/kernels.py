@@ -315,6 +315,22 @@ class KernelForkServer:
         self.failed_imports = list(hello.get("failed_imports", []))
         self._ready = True
 
+    def problems(self) -> list[str]:
+        """What the server could not import or warm up (a module, the CIT codebook, the data),
+        read without waiting: empty while it has not said, or when all went well. Kernels it
+        forks are then slower to start, not different (each loads what it needs itself)."""
+        if not self._ready and not self._closed:
+            self._sock.setblocking(False)
+            try:
+                hello = recv_message(self._sock)
+            except (BlockingIOError, ConnectionError, OSError, EOFError):
+                return []
+            finally:
+                self._sock.setblocking(True)
+            self.failed_imports = list(hello.get("failed_imports", []))
+            self._ready = True
+        return list(self.failed_imports)
+
     def spawn(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None) -> int:
         """Fork a kernel; return its pid."""
         self.wait_ready()
@@ -337,7 +353,8 @@ class KernelForkServer:
         session of its own). Closing twice does nothing.
 
         Closing the owner's socket stops a server that is serving; one that is still importing
-        (if it was never waited for) is killed after a second. With ``now`` (a server no longer
+        (if it was never waited for) is killed after a second, with its process group. With
+        ``now`` (a server no longer
         needed, perhaps still warming up) it is killed at once with its process group: the
         warm-up's forked child too (:func:`csatlib.report.context.warm_up`).
         """
@@ -354,6 +371,10 @@ class KernelForkServer:
         try:
             self._proc.wait(timeout=10 if self._ready else 1)
         except subprocess.TimeoutExpired:
+            # with its process group: a warm-up child (csatlib.report.context.warm_up) would
+            # otherwise outlive it; kernels are sessions of their own and keep running
+            with contextlib.suppress(OSError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.kill()
             self._proc.wait()
         shutil.rmtree(self._dir, ignore_errors=True)

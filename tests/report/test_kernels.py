@@ -174,3 +174,22 @@ def test_a_server_closed_now_goes_at_once_with_its_warm_up(ingest_raw_dir, tmp_p
     with pytest.raises(ProcessLookupError):
         os.killpg(early.pid, 0)  # no process of its group is left
     early.close()  # closing twice does nothing
+
+
+def test_what_the_server_could_not_load_becomes_a_build_note() -> None:
+    import time
+
+    from csatlib.report.build import _warm_up_notes
+    from csatlib.report.kernels import KernelForkServer
+
+    srv = KernelForkServer(("json", "no_such_module_for_csat"), wait=False)
+    try:
+        deadline = time.monotonic() + 60
+        while not srv.problems() and time.monotonic() < deadline:  # never blocks
+            time.sleep(0.05)
+        notes = _warm_up_notes(srv)
+    finally:
+        srv.close()
+    assert len(notes) == 1 and "no_such_module_for_csat" in notes[0]
+    assert notes[0].startswith("Kernel warm-up: ") and "(slower, not different)" in notes[0]
+    assert _warm_up_notes(None) == []

@@ -470,3 +470,54 @@ def test_the_global_summary_shows_ticket_satisfaction_by_product(sample) -> None
     counts = tickets["product"].astype(str).value_counts().to_dict()
     assert dict(zip(table["product"].astype(str), table["n"], strict=True)) == counts
     assert "n_clusters" in table and "suppression" in table
+
+
+def _open_fds() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+def test_a_warm_up_that_cannot_fork_leaves_nothing_open(monkeypatch) -> None:
+    import gc
+
+    before = _open_fds()
+
+    def no_fork() -> int:
+        raise BlockingIOError("fork: resource temporarily unavailable")
+
+    monkeypatch.setattr(context.os, "fork", no_fork)
+    assert context._in_child(lambda: None) is None  # the caller computes everything itself
+    assert _open_fds() == before and gc.get_freeze_count() == 0
+
+
+def test_a_hung_warm_up_child_is_killed_after_its_timeout() -> None:
+    child = context._in_child(lambda: time.sleep(60))
+    assert child is not None
+    start = time.monotonic()
+    child.wait(timeout=0.5)
+    assert time.monotonic() - start < 10
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(child.pid, 0)
+
+
+def test_a_failing_warm_up_still_waits_for_its_child(sample, monkeypatch) -> None:
+    waited = []
+    real = context._in_child
+
+    class Tracked:
+        def __init__(self, child):
+            self.child = child
+
+        def wait(self) -> None:
+            waited.append(self.child.pid)
+            self.child.wait()
+
+    monkeypatch.setattr(context, "_in_child", lambda work: Tracked(real(lambda: None)))
+
+    def broken(responses) -> None:
+        raise ValueError("a broken CIT codebook")
+
+    monkeypatch.setattr(context, "_warm_text", broken)
+    before = _open_fds()
+    with pytest.raises(ValueError, match="broken CIT codebook"):
+        warm_up(sample, slices=(("country", ""),), parallel=True)
+    assert len(waited) == 1 and _open_fds() == before  # the child's pipe is closed

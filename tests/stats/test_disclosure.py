@@ -1,0 +1,106 @@
+"""csatlib.stats.disclosure: secondary suppression over linked tables, checked on hand-worked
+tables and by the attack itself (can a hidden cell's sum be solved from the shown ones?)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from csatlib.errors import DataError
+from csatlib.stats.disclosure import COMPLEMENTARY, SMALL, linked_suppression
+
+
+def _grid(n: np.ndarray) -> tuple[list[list[int]], list[int]]:
+    """A table of units (rows) by products (columns) with its row totals and column totals
+    published: cells 0..r*c-1 row by row, then one margin cell per column (the study-wide
+    table). Lines: each row (against its published total), each column with its margin."""
+    rows, cols = n.shape
+    lines = [[r * cols + c for c in range(cols)] for r in range(rows)]
+    lines += [[r * cols + c for r in range(rows)] + [rows * cols + c] for c in range(cols)]
+    return lines, [*n.ravel().tolist(), *n.sum(axis=0).tolist()]
+
+
+def _determined(why: np.ndarray, lines: list[list[int]], counts: list[int]) -> list[int]:
+    """Hidden cells whose sum the shown cells determine: those whose unit vector lies in the
+    row space of the lines restricted to the hidden terms (each line one equation)."""
+    hidden = [i for i, w in enumerate(why) if w and counts[i] > 0]
+    if not hidden:
+        return []
+    pos = {c: k for k, c in enumerate(hidden)}
+    a = np.zeros((len(lines), len(hidden)))
+    for r, line in enumerate(lines):
+        for c in line:
+            if c in pos:
+                a[r, pos[c]] = 1.0
+    rank = np.linalg.matrix_rank(a)
+    out = []
+    for c, k in pos.items():
+        unit = np.zeros((1, len(hidden)))
+        unit[0, k] = 1.0
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            out.append(c)
+    return out
+
+
+def test_a_lone_small_cell_takes_the_smallest_other_with_it() -> None:
+    why = linked_suppression([40, 12, 35, 90], [[0, 1, 2, 3]], min_n=30)
+    assert why.tolist() == ["", SMALL, COMPLEMENTARY, ""]
+
+
+def test_two_small_cells_need_no_help_and_empty_cells_are_no_terms() -> None:
+    assert linked_suppression([40, 12, 9, 0], [[0, 1, 2, 3]], min_n=30).tolist() == [
+        "",
+        SMALL,
+        SMALL,
+        "",
+    ]
+    # an empty cell neither counts as hidden nor can be hidden to protect another
+    assert linked_suppression([0, 12, 50], [[0, 1, 2]], min_n=30).tolist() == [
+        "",
+        SMALL,
+        COMPLEMENTARY,
+    ]
+
+
+def test_the_preferred_terms_are_hidden_first() -> None:
+    # a product across units and its study-wide cell (position 3): a unit's cell goes first
+    why = linked_suppression([10, 80, 60, 150], [[0, 1, 2, 3]], min_n=30, prefer=[[0, 1, 2]])
+    assert why.tolist() == [SMALL, "", COMPLEMENTARY, ""]
+
+
+def test_a_hidden_cell_of_a_grid_is_protected_in_its_row_and_its_column() -> None:
+    # DE's Edge Gateways (20 tickets) is small; the study-wide product table is published too
+    n = np.array([[289, 125, 20], [300, 140, 60], [250, 90, 75]])
+    lines, counts = _grid(n)
+    prefer = lines[:3] + [line[:-1] for line in lines[3:]]  # a unit's cells before the margin
+    why = linked_suppression(counts, lines, min_n=30, prefer=prefer)
+    hidden = {i for i, w in enumerate(why) if w}
+    assert 2 in hidden and why[2] == SMALL
+    assert 1 in hidden  # its row: DE's smallest other product line
+    assert 5 in hidden  # its column: the smallest other unit's Edge Gateways
+    assert all(sum(1 for i in line if why[i]) != 1 for line in lines)
+    assert _determined(why, lines, counts) == []
+    assert not any(why[9:])  # the study-wide cells stay shown
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_no_hidden_cell_of_a_random_grid_can_be_solved(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(2, 7), rng.integers(2, 6)
+    # no empty cell: a unit with one product would have a line of one term, its total (which
+    # the reports publish as the sum of its months) telling that one cell
+    n = rng.integers(1, 120, size=(rows, cols))
+    lines, counts = _grid(n)
+    prefer = lines[:rows] + [line[:-1] for line in lines[rows:]]
+    why = linked_suppression(counts, lines, min_n=30, prefer=prefer)
+    assert all(sum(1 for i in line if why[i] and counts[i]) != 1 for line in lines)
+    assert _determined(why, lines, counts) == []
+
+
+def test_bad_input_says_what_was_expected() -> None:
+    with pytest.raises(DataError, match="counts >= 0"):
+        linked_suppression([3, -1], [[0, 1]], min_n=5)
+    with pytest.raises(DataError, match="names cell 4, but there are 2"):
+        linked_suppression([3, 1], [[0, 4]], min_n=5)
+    with pytest.raises(DataError, match="one preference per line"):
+        linked_suppression([3, 1], [[0, 1]], min_n=5, prefer=[])
