@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +43,11 @@ __all__ = [
     "with_account_key",
     "ticket_cluster",
     "ticket_product",
-    "protect_lone_cell",
+    "protect_cells",
+    "ticket_groups",
+    "ticket_protection",
+    "tickets_up_to",
+    "up_to_wave",
     "driver_sample",
     "study_trends",
     "countries_vs_rest",
@@ -727,18 +731,24 @@ class CountryContext(CodebookView):
         """This country's transaction survey by month
         (:func:`csatlib.stats.scores.transaction_summary` of :meth:`country_transactions`, its
         score and scale, the tickets of one account a cluster (:func:`ticket_cluster`), cells
-        below ``min_n`` suppressed): the table the transaction section shows and the coverage
-        block checks."""
+        below ``min_n`` suppressed, and more where the tables beside it would give a small cell
+        away: :func:`ticket_protection`): the table the transaction section shows and the
+        coverage block checks."""
         from csatlib.stats.scores import transaction_summary
 
         tx = self.country_transactions()
-        return transaction_summary(
+        table = transaction_summary(
             tx,
             by="month",
             score=self.transaction_score,
             scale=self.transaction_scale,
             cluster=ticket_cluster(tx),
             min_n=self.min_n,
+        )
+        if tx is None or self.transaction_score is None:
+            return table
+        return protect_cells(
+            table, self.ticket_protection, kind="month", unit=self.country, by="month"
         )
 
     @property
@@ -757,8 +767,8 @@ class CountryContext(CodebookView):
         """This unit's ticket satisfaction by product over the same months as
         :attr:`transactions_by_month` (:func:`csatlib.stats.scores.transaction_summary` by
         :attr:`ticket_product`, an account's tickets one cluster, cells below ``min_n``
-        suppressed, and one more where the months and products together would give a small
-        cell away: :func:`protect_lone_cell`); None when the tickets record no product."""
+        suppressed, and more where the tables beside it would give a small cell away:
+        :func:`ticket_protection`); None when the tickets record no product."""
         from csatlib.stats.scores import transaction_summary
 
         tx, product = self.country_transactions(), self.ticket_product
@@ -772,7 +782,42 @@ class CountryContext(CodebookView):
             cluster=ticket_cluster(tx),
             min_n=self.min_n,
         )
-        return protect_lone_cell(table, self.transactions_by_month, min_n=self.min_n)
+        return protect_cells(
+            table, self.ticket_protection, kind="product", unit=self.country, by=product
+        )
+
+    @property
+    def ticket_protection(self) -> dict[TicketCell, str]:
+        """Which cells of the ticket tables of every report of this one's dimension, and of
+        the study-wide tables beside them, are hidden (:func:`ticket_protection`): those of
+        every unit of the dimension (:meth:`study_transactions`) against the global summary's
+        (the tickets up to the wave; with its region and month table in reports by country),
+        or in a cross-cut against its outer unit's. The same in every report of a build and
+        in the global summary: made once (:func:`remembered`)."""
+        tx = self.optional_table("transactions")
+        score = self.transaction_score
+        if tx is None or score is None:
+            return {}
+        if self.within:
+            try:
+                overall = within_rows(tx, self.within, self.processed_dir)
+            except DataError:
+                overall = None
+        else:
+            overall = tickets_up_to(tx, self.wave)
+        groups = ticket_groups(tx) if self.dimension == "country" and not self.within else []
+        return self.shared_result(
+            "ticket_protection",
+            lambda: ticket_protection(
+                self.study_transactions(),
+                overall,
+                product=self.ticket_product,
+                score=score,
+                min_n=self.min_n,
+                groups=groups,
+            ),
+            self.min_n,
+        )
 
     @cached_property
     def coder_accuracy(self) -> CoderAccuracy | None:
@@ -1788,43 +1833,150 @@ def with_account_key(responses: pd.DataFrame, matches: AccountMatch | None = Non
     return out
 
 
-def protect_lone_cell(
-    table: pd.DataFrame, other: pd.DataFrame | None, *, min_n: int
-) -> pd.DataFrame:
-    """``table`` (a :func:`csatlib.stats.scores.transaction_summary`) with a ``suppression``
-    column (``""`` shown, ``"small"`` below ``min_n``, ``"complementary"``) and one more cell
-    hidden where a small cell could otherwise be worked out.
+def tickets_up_to(tx: pd.DataFrame, wave: str) -> pd.DataFrame:
+    """The tickets of ``wave`` and earlier waves (in :func:`csatlib.roles.wave_order`); all of
+    them when the tickets have no ``wave`` column or do not know ``wave`` (fiscal quarters
+    there, calendar quarters here). What the global summary's ticket tables count."""
+    if "wave" not in tx.columns or wave not in set(tx["wave"].dropna().astype(str)):
+        return tx
+    return tx.loc[up_to_wave(tx["wave"], wave)]
 
-    ``table`` and ``other`` split the same tickets two ways (by product and by month): their
-    cells' sums of ratings add up to the same total, so with ``a`` small cells (with answers)
-    hidden in one and ``b`` in the other, the shown cells give one equation in the ``a + b``
-    hidden sums. Where ``a + b == 1`` that equation is the hidden cell itself: the shown cell
-    of ``table`` with the fewest tickets is then hidden too (the rule of at least two
-    suppressed cells per line, Hundepool et al. 2012, section 4.2.2), leaving only a pooled
-    mean. Counts stay shown.
 
-    References
-    ----------
-    Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt, E. S., Spicer,
-    K., & de Wolf, P.-P. (2012). Statistical Disclosure Control. Wiley, ch. 4.
+def up_to_wave(waves: pd.Series, wave: str) -> np.ndarray:
+    """Rows whose wave is ``wave`` or earlier (in :func:`csatlib.roles.wave_order`)."""
+    order = roles.wave_order(waves)
+    keep = order[: order.index(wave) + 1]
+    return waves.astype(str).isin(keep).to_numpy(dtype=bool) & waves.notna().to_numpy()
+
+
+def ticket_groups(tx: pd.DataFrame) -> list[str]:
+    """The rows of the global summary's ticket table: region (where the tickets have one) and
+    month."""
+    return [c for c in ("region", "month") if c in tx.columns]
+
+
+#: A ticket-table cell of :func:`ticket_protection`: (table, unit, row) with table one of
+#: ``"product"`` and ``"month"`` (a unit's report), ``"study_product"`` and ``"study_group"``
+#: (the global summary's tables; unit ``""``, a group's row its values joined by ``" | "``).
+TicketCell = tuple[str, str, str]
+
+
+def ticket_protection(
+    units: pd.DataFrame | None,
+    overall: pd.DataFrame | None,
+    *,
+    product: str | None,
+    score: str,
+    min_n: int,
+    groups: Sequence[str] = (),
+) -> dict[TicketCell, str]:
+    """Why each cell of the ticket tables a build publishes is hidden (``"small"``,
+    ``"complementary"``; shown cells are left out), so that no small cell can be worked out
+    from the shown ones, in one report or across reports (:func:`csatlib.stats.disclosure.
+    linked_suppression`).
+
+    ``units`` are the tickets of every unit of the reports' dimension (the unit in
+    ``country``, as :meth:`CountryContext.study_transactions` keys them); each unit's report
+    shows them by ``month`` and, with ``product``, by product. ``overall`` are the tickets the
+    study-wide tables count (the global summary's, up to the wave; a cross-cut's outer unit's),
+    by ``product`` and, with ``groups`` (the country reports': the global table's region and
+    month), by those. The sums of ratings of these tables are linked: a unit's products and
+    its months add up alike; every unit's cell of one product adds up to the study-wide
+    product's; every country's month within a region to the global table's region and month;
+    and the global table's products to its regions and months. A unit's cells are hidden
+    before a study-wide one. Counts (``n``) stay shown: what is protected is each hidden cell's
+    mean and shares, which the shown cells leave pooled with another's.
     """
+    from csatlib.stats.disclosure import linked_suppression
 
-    def lone(frame: pd.DataFrame | None) -> int:
-        if frame is None:
-            return 0
-        n = frame["n"].to_numpy()
-        return int(((n > 0) & (n < min_n)).sum())
+    cells: dict[TicketCell, int] = {}
 
+    def count(frame: pd.DataFrame | None, keys: list[str], table: str, unit: bool) -> None:
+        if frame is None or not all(k in frame.columns for k in keys) or score not in frame:
+            return
+        rated = frame.loc[frame[score].notna(), keys]
+        sizes = rated.astype(str).value_counts(sort=False)
+        for key, size in sizes.items():
+            key = key if isinstance(key, tuple) else (key,)
+            cells[(table, key[0] if unit else "", " | ".join(key[1:] if unit else key))] = size
+
+    count(units, ["country", "month"], "month", True)
+    if product is not None:
+        count(units, ["country", product], "product", True)
+        count(overall, [product], "study_product", False)
+    if groups:
+        count(overall, list(groups), "study_group", False)
+    names = list(cells)
+    where = {cell: k for k, cell in enumerate(names)}
+    lines: list[list[int]] = []
+    prefer: list[list[int]] = []
+
+    def line(members: list[TicketCell], first: list[TicketCell]) -> None:
+        if len(members) > 1:
+            lines.append([where[c] for c in members])
+            prefer.append([where[c] for c in first])
+
+    by_table: dict[str, list[TicketCell]] = {}
+    for cell in names:
+        by_table.setdefault(cell[0], []).append(cell)
+    products, months = by_table.get("product", []), by_table.get("month", [])
+    for unit in dict.fromkeys(c[1] for c in products):  # a unit's products and its months
+        own = [c for c in products if c[1] == unit]
+        line(own + [c for c in months if c[1] == unit], own)
+    for row in dict.fromkeys(c[2] for c in products):  # a product across units
+        own = [c for c in products if c[2] == row]
+        line(own + [c for c in by_table.get("study_product", []) if c[2] == row], own)
+    if groups and "month" in groups and units is not None:
+        _group_lines(units, groups, score, by_table, line)
+    study = by_table.get("study_product", [])
+    line(study + by_table.get("study_group", []), study)
+    why = linked_suppression([cells[c] for c in names], lines, min_n=min_n, prefer=prefer)
+    return {cell: str(w) for cell, w in zip(names, why, strict=True) if w}
+
+
+def _group_lines(
+    units: pd.DataFrame,
+    groups: Sequence[str],
+    score: str,
+    by_table: dict[str, list[TicketCell]],
+    line: Callable[[list[TicketCell], list[TicketCell]], None],
+) -> None:
+    """Each global region-and-month cell with the units' month cells that add up to it."""
+    if not all(g in units.columns for g in groups):
+        return
+    rated = units.loc[units[score].notna(), ["country", *groups]].astype(str).drop_duplicates()
+    members: dict[str, list[TicketCell]] = {}
+    for row in rated.itertuples(index=False):
+        values = dict(zip(["country", *groups], row, strict=True))
+        group = " | ".join(values[g] for g in groups)
+        members.setdefault(group, []).append(("month", values["country"], values["month"]))
+    for cell in by_table.get("study_group", []):
+        own = list(dict.fromkeys(members.get(cell[2], [])))
+        line(own + [cell], own)
+
+
+def protect_cells(
+    table: pd.DataFrame,
+    protection: Mapping[TicketCell, str],
+    *,
+    kind: str,
+    unit: str,
+    by: str | list[str],
+) -> pd.DataFrame:
+    """``table`` (a :func:`csatlib.stats.scores.transaction_summary` by ``by``, or several
+    columns joined) with a ``suppression`` column from :func:`ticket_protection` (``""`` shown,
+    ``"small"``, ``"complementary"``), the estimates of every hidden cell blanked (its count
+    stays) and ``suppressed`` set."""
     out = table.copy()
-    small = out["n"].to_numpy() < min_n
-    why = np.where(small, "small", "").astype(object)
-    shown = np.flatnonzero(~small)
-    if lone(out) + lone(other) == 1 and len(shown):
-        hide = shown[np.argmin(out["n"].to_numpy()[shown])]
-        why[hide] = "complementary"
-        estimates = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
-        out.loc[out.index[hide], estimates] = np.nan  # the counts (integers) stay
-        out.loc[out.index[hide], "suppressed"] = True
+    keys = out[by].astype(str).agg(" | ".join, axis=1) if isinstance(by, list) else out[by]
+    rows = [str(k) for k in keys]
+    why = np.array([protection.get((kind, unit, r), "") for r in rows], dtype=object)
+    primary = out["suppressed"].fillna(True).astype(bool).to_numpy()
+    why = np.where(primary & (why == ""), "small", why)
+    hide = (why == "complementary") & ~primary
+    estimates = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    out.loc[hide, estimates] = np.nan
+    out.loc[hide, "suppressed"] = True
     out["suppression"] = why
     return out
 

@@ -30,16 +30,21 @@ from csatlib.errors import DataError
 from csatlib.report.context import (
     ACCOUNT_KEY,
     CodebookView,
+    TicketCell,
     countries_vs_rest,
     prepared_responses,
-    protect_lone_cell,
+    protect_cells,
     remembered,
     shared_key,
     shared_screens,
     shared_trends,
     store_folder,
     ticket_cluster,
+    ticket_groups,
     ticket_product,
+    ticket_protection,
+    tickets_up_to,
+    up_to_wave,
     with_competitor,
 )
 from csatlib.report.display import SafeHTML, escape, heading
@@ -148,7 +153,7 @@ class StudyContext(CodebookView):
     @cached_property
     def to_wave(self) -> pd.DataFrame:
         """Every response (both brands) in the waves up to and including the report's."""
-        return self.responses.loc[_up_to(self.responses["wave"], self.wave)]
+        return self.responses.loc[up_to_wave(self.responses["wave"], self.wave)]
 
     @cached_property
     def history(self) -> pd.DataFrame:
@@ -439,8 +444,7 @@ class StudyContext(CodebookView):
     @property
     def transaction_groups(self) -> list[str]:
         """Rows of the transaction table: region (when the survey has one) and month."""
-        tx = self.table("transactions")
-        return [c for c in ("region", "month") if c in tx.columns]
+        return ticket_groups(self.table("transactions"))
 
     @property
     def transaction_scale(self) -> tuple[int, int] | None:
@@ -489,13 +493,48 @@ class StudyContext(CodebookView):
         tx = self._tickets()
         return dict(tx.attrs.get("labels") or {}) if tx is not None else {}
 
-    def transactions_by_product(self, *, beside: pd.DataFrame) -> pd.DataFrame | None:
+    @property
+    def ticket_protection(self) -> dict[TicketCell, str]:
+        """Which cells of the ticket tables are hidden, here and in the country reports
+        (:func:`csatlib.report.context.ticket_protection` of every country's tickets against
+        this summary's tables by product and by region and month): the same cells as the
+        country reports', so that no small cell is given away between them."""
+        score = self.transaction_score
+        if score is None:
+            return {}
+        return ticket_protection(
+            self.table("transactions"),
+            self.transactions(),
+            product=self.ticket_product,
+            score=score,
+            min_n=self.min_n,
+            groups=self.transaction_groups,
+        )
+
+    def transactions_by_group(self) -> pd.DataFrame:
+        """The study's ticket satisfaction by :attr:`transaction_groups` (region and month) up
+        to the end of the report's wave (:func:`csatlib.stats.scores.transaction_summary` of
+        :meth:`transactions`, an account's tickets one cluster, cells below ``min_n``
+        suppressed, and more where the other ticket tables would give a small cell away:
+        :attr:`ticket_protection`)."""
+        groups = self.transaction_groups
+        table = transaction_summary(
+            self.transactions(),
+            by=groups,
+            score=self.transaction_score,
+            scale=self.transaction_scale,
+            cluster=self.transaction_cluster,
+            min_n=self.min_n,
+        )
+        return protect_cells(table, self.ticket_protection, kind="study_group", unit="", by=groups)
+
+    def transactions_by_product(self) -> pd.DataFrame | None:
         """The study's ticket satisfaction by product line up to the end of the report's wave
         (:func:`csatlib.stats.scores.transaction_summary` of :meth:`transactions` by
         :attr:`ticket_product`, an account's tickets one cluster, cells below ``min_n``
-        suppressed), with one more line hidden where it and ``beside`` (the table by region
-        and month shown with it) would give a suppressed cell away
-        (:func:`csatlib.report.context.protect_lone_cell`); None without a product column."""
+        suppressed, and more where the other ticket tables, here and in the country reports,
+        would give a small cell away: :attr:`ticket_protection`); None without a product
+        column."""
         product, score = self.ticket_product, self.transaction_score
         if product is None or score is None:
             return None
@@ -508,7 +547,9 @@ class StudyContext(CodebookView):
             cluster=ticket_cluster(tx),
             min_n=self.min_n,
         )
-        return protect_lone_cell(table, beside, min_n=self.min_n)
+        return protect_cells(
+            table, self.ticket_protection, kind="study_product", unit="", by=product
+        )
 
     def transactions(self) -> pd.DataFrame:
         """Transaction-survey tickets up to the end of the report's wave.
@@ -516,10 +557,7 @@ class StudyContext(CodebookView):
         All tickets when the transaction table has no ``wave`` column or does not know the
         report's wave (e.g. fiscal quarters there, calendar quarters here).
         """
-        tx = self.table("transactions")
-        if "wave" not in tx.columns or self.wave not in set(tx["wave"].dropna().astype(str)):
-            return tx
-        return tx.loc[_up_to(tx["wave"], self.wave)]
+        return tickets_up_to(self.table("transactions"), self.wave)
 
 
 def country_name(code: str) -> str:
@@ -531,13 +569,6 @@ def country_name(code: str) -> str:
         return iso_name(code)
     except KeyError:
         return code
-
-
-def _up_to(waves: pd.Series, wave: str) -> np.ndarray:
-    """Rows whose wave is ``wave`` or earlier (in :func:`csatlib.roles.wave_order`)."""
-    order = roles.wave_order(waves)
-    keep = order[: order.index(wave) + 1]
-    return waves.astype(str).isin(keep).to_numpy(dtype=bool) & waves.notna().to_numpy()
 
 
 def load_study(

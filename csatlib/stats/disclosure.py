@@ -57,8 +57,8 @@ def linked_suppression(
     min_n : int, keyword-only
         Cells with ``0 < n < min_n`` are hidden.
     prefer : sequence of sequences of int, optional, keyword-only
-        Per line, the terms to hide first (a unit's own cells before a study-wide cell); the
-        line's other terms are hidden only when none of these is left.
+        Per line, the terms to hide first, other things equal (a unit's own cells before a
+        study-wide cell; default every term).
 
     Returns
     -------
@@ -70,8 +70,12 @@ def linked_suppression(
     A relation :math:`\\sum_{i \\in A} s_i = \\sum_{j \\in B} s_j` over the cells' sums with
     exactly one hidden term :math:`h` (among terms with answers) gives
     :math:`s_h` from the shown ones; with two or more hidden terms it gives only their total.
-    Each round adds the shown term with the fewest answers (the first of equals) of every line
-    that has one hidden term, until no line has exactly one. Lines can still combine to give a
+    Each round hides one more term of every line that has one hidden term, until no line has
+    exactly one: the term that costs its other lines least (none for a line it gives a second
+    hidden cell, one for a line with none, which then needs another, ``h`` for a line with
+    ``h >= 2`` hidden already: the complements spread over units instead of emptying one
+    unit's table), then a preferred term, then the one with the fewest answers (the first of
+    equals). Lines can still combine to give a
     hidden cell away (two lines that share all their hidden cells but one); so the hidden
     cells are then checked together: a cell is solvable when its unit vector lies in the row
     space of the lines restricted to the hidden cells, and while one is, a cell beside it in
@@ -98,36 +102,79 @@ def linked_suppression(
     why = np.where((counts > 0) & (counts < min_n), SMALL, "").astype(object)
     terms = [[int(i) for i in line if counts[int(i)] > 0] for line in lines]
     first = [[int(i) for i in p if counts[int(i)] > 0] for p in prefer] if prefer else terms
+    state = _State(counts, why, terms, [set(p) for p in first])
     while True:
-        _lone_cells(why, counts, terms, first)
+        state.lone_cells()
         solved = _solvable(why, terms)
-        if not solved:
-            return why
-        if not _hide_beside(solved, why, counts, terms, first):
-            return why  # nothing left to hide in any line of the solvable cells
+        if not solved or not state.hide_beside(solved):
+            return why  # nothing solvable, or nothing left to hide beside what is
 
 
-def _pick(why: np.ndarray, counts: np.ndarray, line: list[int], preferred: list[int]) -> int | None:
-    """The line's shown term to hide: the preferred ones first, the fewest answers first (the
-    first of equals); None when every term is hidden."""
-    shown = [i for i in preferred if not why[i]] or [i for i in line if not why[i]]
-    return min(shown, key=lambda i: counts[i]) if shown else None
+class _State:
+    """The cells, their reasons so far and the lines, with each cell's lines."""
 
+    def __init__(
+        self, counts: np.ndarray, why: np.ndarray, terms: list[list[int]], first: list[set[int]]
+    ) -> None:
+        self.counts, self.why, self.terms, self.first = counts, why, terms, first
+        self.lines_of: dict[int, list[int]] = {}
+        for k, line in enumerate(terms):
+            for i in line:
+                self.lines_of.setdefault(i, []).append(k)
 
-def _lone_cells(
-    why: np.ndarray, counts: np.ndarray, terms: list[list[int]], first: list[list[int]]
-) -> None:
-    """Hide a cell beside every line's lone hidden cell, round after round, until none is left."""
-    changed = True
-    while changed:
-        changed = False
-        for line, preferred in zip(terms, first, strict=True):
-            if sum(1 for i in line if why[i]) != 1:
-                continue
-            pick = _pick(why, counts, line, preferred)
-            if pick is not None:
-                why[pick] = COMPLEMENTARY
-                changed = True
+    def hidden_in(self, k: int) -> int:
+        return sum(1 for i in self.terms[k] if self.why[i])
+
+    def cost(self, cell: int, k: int) -> tuple[int, int, int]:
+        """What hiding ``cell`` (for line ``k``) costs, over its other lines: 0 for a line it
+        gives a second hidden cell (it relieves that line's lone one), 1 for a line with none
+        (which then needs one more), ``h`` for a line with ``h >= 2`` already (the more a
+        table has lost, the less it should lose); then whether it is one of the line's
+        preferred terms, then its answers."""
+        spent = 0
+        for other in self.lines_of.get(cell, []):
+            if other != k and len(self.terms[other]) > 1:
+                hidden = self.hidden_in(other)
+                spent += 1 if hidden == 0 else 0 if hidden == 1 else hidden
+        return spent, 0 if cell in self.first[k] else 1, int(self.counts[cell])
+
+    def pick(self, k: int) -> int | None:
+        """Line ``k``'s shown term to hide, the cheapest (:meth:`cost`; the first of equals);
+        None when every term is hidden."""
+        shown = [i for i in self.terms[k] if not self.why[i]]
+        return min(shown, key=lambda i: self.cost(i, k)) if shown else None
+
+    def hide(self, k: int) -> bool:
+        pick = self.pick(k)
+        if pick is None:
+            return False
+        self.why[pick] = COMPLEMENTARY
+        return True
+
+    def lone_cells(self) -> None:
+        """Hide a cell beside every line's lone hidden cell, round after round, until none is
+        left."""
+        changed = True
+        while changed:
+            changed = False
+            for k in range(len(self.terms)):
+                if self.hidden_in(k) == 1 and self.hide(k):
+                    changed = True
+
+    def hide_beside(self, solved: list[int]) -> bool:
+        """Hide one more cell near the first solvable cell: in one of its lines if one has a
+        shown term, else in the nearest line reached through hidden cells (the lines of its
+        lines' hidden cells, and so on); False when no line so reached has a cell to hide."""
+        reached: set[int] = set()
+        frontier = {solved[0]}
+        while frontier:
+            lines = sorted({k for i in frontier for k in self.lines_of.get(i, [])} - reached)
+            for k in lines:
+                if self.hide(k):
+                    return True
+            reached.update(lines)
+            frontier = {i for k in lines for i in self.terms[k] if self.why[i]} - frontier
+        return False
 
 
 def _solvable(why: np.ndarray, terms: list[list[int]]) -> list[int]:
@@ -147,26 +194,3 @@ def _solvable(why: np.ndarray, terms: list[list[int]]) -> list[int]:
     basis = vt[sv > 1e-9 * max(sv.max(initial=0.0), 1.0)]
     length = (basis**2).sum(axis=0)
     return [c for c, k in pos.items() if length[k] > 1.0 - 1e-9]
-
-
-def _hide_beside(
-    solved: list[int],
-    why: np.ndarray,
-    counts: np.ndarray,
-    terms: list[list[int]],
-    first: list[list[int]],
-) -> bool:
-    """Hide one more cell near the first solvable cell: in one of its lines if one has a shown
-    term, else in the nearest line reached through hidden cells (the lines of its lines'
-    hidden cells, and so on); False when no line so reached has a cell to hide."""
-    reached, frontier = set(), {solved[0]}
-    while frontier:
-        lines = [k for k, line in enumerate(terms) if k not in reached and frontier & set(line)]
-        for k in lines:
-            pick = _pick(why, counts, terms[k], first[k])
-            if pick is not None:
-                why[pick] = COMPLEMENTARY
-                return True
-        reached.update(lines)
-        frontier = {i for k in lines for i in terms[k] if why[i]} - frontier
-    return False

@@ -456,15 +456,11 @@ def test_ticket_satisfaction_by_product_is_clustered_and_suppressed(sample) -> N
 
 def test_the_global_summary_shows_ticket_satisfaction_by_product(sample) -> None:
     """The global summary's product table: every ticket up to the wave, by product line,
-    clustered by account, protected against the region and month table shown with it."""
-    from csatlib.stats.scores import transaction_summary
-
+    clustered by account, protected with the other ticket tables (the region and month table
+    shown with it, the country reports')."""
     study = load_study(processed_dir=sample)
     tickets = study.transactions()
-    beside = transaction_summary(
-        tickets, by=study.transaction_groups, score="csat", cluster="account", min_n=30
-    )
-    table = study.transactions_by_product(beside=beside)
+    table = study.transactions_by_product()
     assert study.ticket_product == "product"
     assert study.ticket_labels["product"] == "Product line"
     counts = tickets["product"].astype(str).value_counts().to_dict()
@@ -521,3 +517,15 @@ def test_a_failing_warm_up_still_waits_for_its_child(sample, monkeypatch) -> Non
     with pytest.raises(ValueError, match="broken CIT codebook"):
         warm_up(sample, slices=(("country", ""),), parallel=True)
     assert len(waited) == 1 and _open_fds() == before  # the child's pipe is closed
+
+
+def test_the_country_reports_and_the_global_summary_hide_the_same_ticket_cells(sample) -> None:
+    """One pattern of hidden ticket cells for the build: a country report's tables and the
+    global summary's read it alike, so a cell hidden in one is not given away by the other."""
+    study = load_study(processed_dir=sample)
+    ctx = load_country("DE", processed_dir=sample)
+    assert ctx.ticket_protection == study.ticket_protection
+    by_product = study.transactions_by_product()
+    hidden = {r for (t, _, r) in study.ticket_protection if t == "study_product"}
+    shown = set(by_product.loc[by_product["suppression"] == "", "product"].astype(str))
+    assert not hidden & shown
