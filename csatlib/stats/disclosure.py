@@ -78,9 +78,15 @@ def linked_suppression(
     equals). Lines can still combine to give a
     hidden cell away (two lines that share all their hidden cells but one); so the hidden
     cells are then checked together: a cell is solvable when its unit vector lies in the row
-    space of the lines restricted to the hidden cells, and while one is, a cell beside it in
-    one of its lines is hidden too and the rounds start again. It ends when nothing is
-    solvable, or nothing is left to hide beside a solvable cell (a line of one term).
+    space of the lines restricted to the hidden cells, and while one is, the shown term of its
+    lines after whose hiding the fewest cells are solvable is hidden too (each tried; the
+    cheapest of the best) and the rounds start again. It ends when nothing is solvable, or
+    when three cells hidden in a row left as many solvable (then what is solvable stays so:
+    a line of one term, which no hiding protects).
+
+    What it does not protect against: bounds. A pool of hidden cells whose total is known to
+    be all top-box (or none) tells each member's share exactly; an audit by linear
+    programming over each hidden cell's feasible range would.
 
     Checked against hand-worked tables in tests/stats/test_disclosure.py, and by recomputing the
     attack: every hidden cell's sum is left undetermined by the shown cells of every line.
@@ -110,6 +116,10 @@ def linked_suppression(
             return why  # nothing solvable, or nothing left to hide beside what is
 
 
+#: Cells hidden in a row, each leaving as many cells solvable, before giving up on them.
+_STALLED_TRIES = 3
+
+
 class _State:
     """The cells, their reasons so far and the lines, with each cell's lines."""
 
@@ -117,6 +127,7 @@ class _State:
         self, counts: np.ndarray, why: np.ndarray, terms: list[list[int]], first: list[set[int]]
     ) -> None:
         self.counts, self.why, self.terms, self.first = counts, why, terms, first
+        self.stalled = 0  # cells hidden in a row that left as many cells solvable
         self.lines_of: dict[int, list[int]] = {}
         for k, line in enumerate(terms):
             for i in line:
@@ -162,19 +173,44 @@ class _State:
                     changed = True
 
     def hide_beside(self, solved: list[int]) -> bool:
-        """Hide one more cell near the first solvable cell: in one of its lines if one has a
-        shown term, else in the nearest line reached through hidden cells (the lines of its
-        lines' hidden cells, and so on); False when no line so reached has a cell to hide."""
+        """Hide the cell that leaves the fewest cells solvable: the shown terms of the lines of
+        the solvable cells are tried in turn, then those of the lines reached from them
+        through hidden cells, ring by ring, until one leaves fewer solvable; the cheapest
+        (:meth:`cost`) of the best. When none does, the best tried is hidden all the same, a
+        few times in a row at most (a pair may do what no single cell does). False when
+        nothing is left to try, or after those tries."""
         reached: set[int] = set()
-        frontier = {solved[0]}
+        frontier, fallback = set(solved), None
         while frontier:
             lines = sorted({k for i in frontier for k in self.lines_of.get(i, [])} - reached)
-            for k in lines:
-                if self.hide(k):
-                    return True
+            tried = {i: k for k in lines for i in self.terms[k] if not self.why[i]}
+            best = self._best_of(tried)
+            if best is not None and best[0][0] < len(solved):
+                self.stalled = 0
+                self.why[best[1]] = COMPLEMENTARY
+                return True
+            if fallback is None or (best is not None and best[0] < fallback[0]):
+                fallback = best if best is not None else fallback
             reached.update(lines)
             frontier = {i for k in lines for i in self.terms[k] if self.why[i]} - frontier
-        return False
+        self.stalled += 1
+        if fallback is None or self.stalled > _STALLED_TRIES:
+            return False
+        self.why[fallback[1]] = COMPLEMENTARY
+        return True
+
+    def _best_of(self, tried: dict[int, int]) -> tuple[tuple[int, int, int, int], int] | None:
+        """The term of ``tried`` (term -> one of its lines) after whose hiding the fewest cells
+        are solvable, the cheapest of those: ((solvable, cost...), term); None if empty."""
+        best: tuple[tuple[int, int, int, int], int] | None = None
+        for cell, k in tried.items():
+            self.why[cell] = COMPLEMENTARY
+            left = len(_solvable(self.why, self.terms))
+            self.why[cell] = ""
+            key = (left, *self.cost(cell, k))
+            if best is None or key < best[0]:
+                best = (key, cell)
+        return best
 
 
 def _solvable(why: np.ndarray, terms: list[list[int]]) -> list[int]:
