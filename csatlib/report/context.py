@@ -815,6 +815,7 @@ class CountryContext(CodebookView):
                 score=score,
                 min_n=self.min_n,
                 groups=groups,
+                scale=self.transaction_scale,
             ),
             self.min_n,
         )
@@ -1869,6 +1870,7 @@ def ticket_protection(
     score: str,
     min_n: int,
     groups: Sequence[str] = (),
+    scale: tuple[int, int] | None = None,
 ) -> dict[TicketCell, str]:
     """Why each cell of the ticket tables a build publishes is hidden (``"small"``,
     ``"complementary"``; shown cells are left out), so that no small cell can be worked out
@@ -1885,20 +1887,31 @@ def ticket_protection(
     product's; every country's month within a region to the global table's region and month;
     and the global table's products to its regions and months. A unit's cells are hidden
     before a study-wide one. Counts (``n``) stay shown: what is protected is each hidden cell's
-    mean and shares, which the shown cells leave pooled with another's.
+    mean and shares, which the shown cells leave pooled with another's. With the rating's
+    ``scale``, the hidden cells are also audited: the shown cells must leave each one's mean
+    and top-2-box share free over a fifth of their range at least (a pool of hidden cells all
+    top-box, for one, would tell each member's share).
     """
     from csatlib.stats.disclosure import linked_suppression
 
-    cells: dict[TicketCell, int] = {}
+    cells: dict[TicketCell, tuple[int, float, float]] = {}  # n, sum of ratings, top-2-box
 
     def count(frame: pd.DataFrame | None, keys: list[str], table: str, unit: bool) -> None:
         if frame is None or not all(k in frame.columns for k in keys) or score not in frame:
             return
-        rated = frame.loc[frame[score].notna(), keys]
-        sizes = rated.astype(str).value_counts(sort=False)
-        for key, size in sizes.items():
+        x = pd.to_numeric(frame[score], errors="coerce")
+        rated = frame.loc[x.notna(), keys].astype(str)
+        x = x[x.notna()].to_numpy(dtype=np.float64)
+        top = x >= (scale[1] - 1) if scale is not None else np.zeros(len(x), dtype=bool)
+        totals = (
+            rated.assign(_n=1, _sum=x, _top=top.astype(np.float64))
+            .groupby(keys, sort=False, observed=True)[["_n", "_sum", "_top"]]
+            .sum()
+        )
+        for key, row in zip(totals.index, totals.itertuples(index=False), strict=True):
             key = key if isinstance(key, tuple) else (key,)
-            cells[(table, key[0] if unit else "", " | ".join(key[1:] if unit else key))] = size
+            name = (table, key[0] if unit else "", " | ".join(key[1:] if unit else key))
+            cells[name] = (int(row[0]), float(row[1]), float(row[2]))
 
     count(units, ["country", "month"], "month", True)
     if product is not None:
@@ -1910,11 +1923,14 @@ def ticket_protection(
     where = {cell: k for k, cell in enumerate(names)}
     lines: list[list[int]] = []
     prefer: list[list[int]] = []
+    signs: list[list[int]] = []
 
     def line(members: list[TicketCell], first: list[TicketCell]) -> None:
+        """A relation: the ``first`` terms (a unit's own cells) add up to the others."""
         if len(members) > 1:
             lines.append([where[c] for c in members])
             prefer.append([where[c] for c in first])
+            signs.append([1 if c in first else -1 for c in members])
 
     by_table: dict[str, list[TicketCell]] = {}
     for cell in names:
@@ -1930,7 +1946,18 @@ def ticket_protection(
         _group_lines(units, groups, score, by_table, line)
     study = by_table.get("study_product", [])
     line(study + by_table.get("study_group", []), study)
-    why = linked_suppression([cells[c] for c in names], lines, min_n=min_n, prefer=prefer)
+    totals = np.array([cells[c] for c in names], dtype=np.float64).reshape(-1, 3)
+    audit: dict[str, np.ndarray] = {}
+    if scale is not None and len(names):
+        n = totals[:, 0]
+        audit["values"] = totals[:, 1:]
+        audit["ranges"] = np.stack(
+            [np.stack([scale[0] * n, scale[1] * n], axis=1), np.stack([0 * n, n], axis=1)],
+            axis=1,
+        )
+    why = linked_suppression(
+        totals[:, 0].astype(np.int64), lines, min_n=min_n, prefer=prefer, signs=signs, **audit
+    )
     return {cell: str(w) for cell, w in zip(names, why, strict=True) if w}
 
 

@@ -509,6 +509,7 @@ class StudyContext(CodebookView):
             score=score,
             min_n=self.min_n,
             groups=self.transaction_groups,
+            scale=self.transaction_scale,
         )
 
     def transactions_by_group(self) -> pd.DataFrame:

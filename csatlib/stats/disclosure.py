@@ -29,12 +29,18 @@ import numpy as np
 
 from csatlib.errors import DataError
 
-__all__ = ["COMPLEMENTARY", "SMALL", "linked_suppression"]
+__all__ = ["AUDIT_ROUNDS", "AUDIT_WIDTH", "COMPLEMENTARY", "SMALL", "linked_suppression"]
 
 #: Why a cell is hidden: fewer answers than the minimum.
 SMALL = "small"
 #: Why a cell is hidden: it would give a small cell away.
 COMPLEMENTARY = "complementary"
+#: The audit's protection (:func:`linked_suppression`): a hidden cell's total must be free to
+#: take at least this share of its range (a top-box share 20 percentage points, a mean on a
+#: 1-5 scale 0.8 points).
+AUDIT_WIDTH = 0.2
+#: Rounds of the audit, each hiding one more cell, before what is left is left.
+AUDIT_ROUNDS = 40
 
 
 def linked_suppression(
@@ -43,6 +49,10 @@ def linked_suppression(
     *,
     min_n: int,
     prefer: Sequence[Sequence[int]] | None = None,
+    signs: Sequence[Sequence[int]] | None = None,
+    values: np.ndarray | None = None,
+    ranges: np.ndarray | None = None,
+    width: float = AUDIT_WIDTH,
 ) -> np.ndarray:
     """Why each cell is hidden: ``""`` (shown), :data:`SMALL` or :data:`COMPLEMENTARY`.
 
@@ -52,13 +62,23 @@ def linked_suppression(
         Answers in each cell (0: an empty cell, which is no term of any relation).
     lines : sequence of sequences of int
         The additive relations between the cells, each the positions (in ``n``) of its terms:
-        the sum of some of them equals the sum of the others (which side a term is on does not
-        matter to the rule).
+        the sum of some of them equals the sum of the others.
     min_n : int, keyword-only
         Cells with ``0 < n < min_n`` are hidden.
     prefer : sequence of sequences of int, optional, keyword-only
         Per line, the terms to hide first, other things equal (a unit's own cells before a
         study-wide cell; default every term).
+    signs : sequence of sequences of int, optional, keyword-only
+        Per line, +1 or -1 for each of its terms: the side of the equation it is on (default
+        all +1: the line's terms add up to a published total).
+    values, ranges : numpy.ndarray, optional, keyword-only
+        What the tables show of each cell besides its count, for the audit: ``values`` (cells
+        x measures) each cell's totals (the ratings' sum, the top-box answers), ``ranges``
+        (cells x measures x 2) the least and most each total can be (``n`` times the scale's
+        ends; 0 and ``n``). Without them, no audit.
+    width : float, keyword-only
+        The audit's protection: a hidden cell whose total the shown cells confine to less than
+        this share of its range (default :data:`AUDIT_WIDTH`) is disclosed.
 
     Returns
     -------
@@ -84,9 +104,14 @@ def linked_suppression(
     when three cells hidden in a row left as many solvable (then what is solvable stays so:
     a line of one term, which no hiding protects).
 
-    What it does not protect against: bounds. A pool of hidden cells whose total is known to
-    be all top-box (or none) tells each member's share exactly; an audit by linear
-    programming over each hidden cell's feasible range would.
+    Then, with ``values``, the audit: the shown cells bound each hidden cell's total, not only
+    fix it (a pool of hidden cells known to be all top-box tells each member's share, whatever
+    the rank). For each hidden cell and measure, linear programs find the least and the most
+    its total can be given every line and every hidden cell's range; where a small cell's
+    interval is narrower than ``width`` of its range, a shown term of its lines is hidden too (the
+    cheapest) and everything is checked again (at most :data:`AUDIT_ROUNDS` times). The
+    programs are relaxations: an attacker who also uses that counts are whole numbers can
+    narrow an interval a little further.
 
     Checked against hand-worked tables in tests/stats/test_disclosure.py, and by recomputing the
     attack: every hidden cell's sum is left undetermined by the shown cells of every line.
@@ -105,15 +130,27 @@ def linked_suppression(
             raise DataError(
                 f"linked_suppression: a line names cell {bad[0]}, but there are {len(counts)}"
             )
+    if signs is not None and [len(x) for x in signs] != [len(x) for x in lines]:
+        raise DataError("linked_suppression: expected one sign per term of every line")
     why = np.where((counts > 0) & (counts < min_n), SMALL, "").astype(object)
-    terms = [[int(i) for i in line if counts[int(i)] > 0] for line in lines]
-    first = [[int(i) for i in p if counts[int(i)] > 0] for p in prefer] if prefer else terms
-    state = _State(counts, why, terms, [set(p) for p in first])
-    while True:
-        state.lone_cells()
-        solved = _solvable(why, terms)
-        if not solved or not state.hide_beside(solved):
-            return why  # nothing solvable, or nothing left to hide beside what is
+    signed = [
+        {int(i): (int(signs[k][j]) if signs is not None else 1) for j, i in enumerate(line)}
+        for k, line in enumerate(lines)
+    ]
+    signed = [{i: v for i, v in line.items() if counts[i] > 0} for line in signed]
+    first = [[int(i) for i in p if counts[int(i)] > 0] for p in prefer] if prefer else None
+    state = _State(counts, why, signed, first)
+    audit = _Audit(values, ranges, width) if values is not None and ranges is not None else None
+    for _ in range(AUDIT_ROUNDS + 1):
+        while True:
+            state.lone_cells()
+            solved = _solvable(why, signed)
+            if not solved or not state.hide_beside(solved):
+                break  # nothing solvable, or nothing left to hide beside what is
+        disclosed = audit.disclosed(why, signed) if audit is not None else []
+        if not disclosed or not state.hide_near(disclosed[0]):
+            break
+    return why
 
 
 #: Cells hidden in a row, each leaving as many cells solvable, before giving up on them.
@@ -124,12 +161,18 @@ class _State:
     """The cells, their reasons so far and the lines, with each cell's lines."""
 
     def __init__(
-        self, counts: np.ndarray, why: np.ndarray, terms: list[list[int]], first: list[set[int]]
+        self,
+        counts: np.ndarray,
+        why: np.ndarray,
+        signed: list[dict[int, int]],
+        first: list[list[int]] | None,
     ) -> None:
-        self.counts, self.why, self.terms, self.first = counts, why, terms, first
+        self.counts, self.why, self.signed = counts, why, signed
+        self.terms = [list(line) for line in signed]
+        self.first = [set(p) for p in first] if first is not None else [set(t) for t in self.terms]
         self.stalled = 0  # cells hidden in a row that left as many cells solvable
         self.lines_of: dict[int, list[int]] = {}
-        for k, line in enumerate(terms):
+        for k, line in enumerate(self.terms):
             for i in line:
                 self.lines_of.setdefault(i, []).append(k)
 
@@ -199,13 +242,28 @@ class _State:
         self.why[fallback[1]] = COMPLEMENTARY
         return True
 
+    def hide_near(self, cell: int) -> bool:
+        """Hide the cheapest shown term (:meth:`cost`) of ``cell``'s lines, else of the lines
+        reached from them through hidden cells, ring by ring; False when none is left."""
+        reached: set[int] = set()
+        frontier = {cell}
+        while frontier:
+            lines = sorted({k for i in frontier for k in self.lines_of.get(i, [])} - reached)
+            tried = [(self.cost(i, k), i) for k in lines for i in self.terms[k] if not self.why[i]]
+            if tried:
+                self.why[min(tried)[1]] = COMPLEMENTARY
+                return True
+            reached.update(lines)
+            frontier = {i for k in lines for i in self.terms[k] if self.why[i]} - frontier
+        return False
+
     def _best_of(self, tried: dict[int, int]) -> tuple[tuple[int, int, int, int], int] | None:
         """The term of ``tried`` (term -> one of its lines) after whose hiding the fewest cells
         are solvable, the cheapest of those: ((solvable, cost...), term); None if empty."""
         best: tuple[tuple[int, int, int, int], int] | None = None
         for cell, k in tried.items():
             self.why[cell] = COMPLEMENTARY
-            left = len(_solvable(self.why, self.terms))
+            left = len(_solvable(self.why, self.signed))
             self.why[cell] = ""
             key = (left, *self.cost(cell, k))
             if best is None or key < best[0]:
@@ -213,20 +271,66 @@ class _State:
         return best
 
 
-def _solvable(why: np.ndarray, terms: list[list[int]]) -> list[int]:
+def _hidden_system(why: np.ndarray, signed: list[dict[int, int]]) -> tuple[list[int], np.ndarray]:
+    """The hidden cells (in order) and the lines restricted to them, one row per line with a
+    hidden term (each term its sign)."""
+    hidden = sorted({i for line in signed for i in line if why[i]})
+    pos = {c: k for k, c in enumerate(hidden)}
+    rows = [line for line in signed if any(why[i] for i in line)]
+    a = np.zeros((len(rows), len(hidden)))
+    for r, line in enumerate(rows):
+        for c, sign in line.items():
+            if c in pos:
+                a[r, pos[c]] = sign
+    return hidden, a
+
+
+def _solvable(why: np.ndarray, signed: list[dict[int, int]]) -> list[int]:
     """Hidden cells whose sum the lines determine from the shown cells: those whose unit vector
     lies in the row space of the lines restricted to the hidden terms (an orthonormal basis of
     it from the SVD: a unit vector lies in it when its projection keeps length 1)."""
-    hidden = sorted({i for line in terms for i in line if why[i]})
-    if not hidden:
+    hidden, a = _hidden_system(why, signed)
+    if not hidden or not len(a):
         return []
-    pos = {c: k for k, c in enumerate(hidden)}
-    a = np.zeros((len(terms), len(hidden)))
-    for r, line in enumerate(terms):
-        for c in line:
-            if c in pos:
-                a[r, pos[c]] = 1.0
     _, sv, vt = np.linalg.svd(a, full_matrices=False)
     basis = vt[sv > 1e-9 * max(sv.max(initial=0.0), 1.0)]
     length = (basis**2).sum(axis=0)
-    return [c for c, k in pos.items() if length[k] > 1.0 - 1e-9]
+    return [c for k, c in enumerate(hidden) if length[k] > 1.0 - 1e-9]
+
+
+class _Audit:
+    """The interval each hidden cell's totals can take given the shown cells (linear programs
+    over the hidden cells: every line's hidden terms add up to what the shown ones leave)."""
+
+    def __init__(self, values: np.ndarray, ranges: np.ndarray, width: float) -> None:
+        self.values = np.asarray(values, dtype=np.float64)
+        self.ranges = np.asarray(ranges, dtype=np.float64)
+        self.width = width
+
+    def disclosed(self, why: np.ndarray, signed: list[dict[int, int]]) -> list[int]:
+        """Small cells (primary suppressions) with a total confined to less than ``width`` of
+        its range. A complement is not audited: it has answers enough to be shown, and is
+        hidden only to protect a small one (paired with a cell of 3 answers, a cell of 60 is
+        all but told, which is no disclosure)."""
+        from scipy.optimize import linprog
+
+        hidden, a = _hidden_system(why, signed)
+        if not hidden or not len(a):
+            return []
+        out: list[int] = []
+        for m in range(self.values.shape[1]):
+            truth = self.values[hidden, m]
+            low, high = self.ranges[hidden, m, 0], self.ranges[hidden, m, 1]
+            bounds = list(zip(low, high, strict=True))
+            for k, cell in enumerate(hidden):
+                if why[cell] != SMALL or cell in out or high[k] <= low[k]:
+                    continue  # a complement is no secret: only a small cell is audited
+                c = np.zeros(len(hidden))
+                ends = []
+                for sense in (1.0, -1.0):
+                    c[k] = sense
+                    fit = linprog(c, A_eq=a, b_eq=a @ truth, bounds=bounds, method="highs")
+                    ends.append(sense * fit.fun if fit.status == 0 else np.nan)
+                if np.isfinite(ends).all() and ends[1] - ends[0] < self.width * (high[k] - low[k]):
+                    out.append(cell)
+        return out

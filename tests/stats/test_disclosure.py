@@ -10,17 +10,21 @@ from csatlib.errors import DataError
 from csatlib.stats.disclosure import COMPLEMENTARY, SMALL, linked_suppression
 
 
-def _grid(n: np.ndarray) -> tuple[list[list[int]], list[int]]:
+def _grid(n: np.ndarray) -> tuple[list[list[int]], list[int], list[list[int]]]:
     """A table of units (rows) by products (columns) with its row totals and column totals
     published: cells 0..r*c-1 row by row, then one margin cell per column (the study-wide
-    table). Lines: each row (against its published total), each column with its margin."""
+    table). Lines: each row (adding up to its published total), each column (adding up to its
+    margin: the margin on the other side)."""
     rows, cols = n.shape
     lines = [[r * cols + c for c in range(cols)] for r in range(rows)]
     lines += [[r * cols + c for r in range(rows)] + [rows * cols + c] for c in range(cols)]
-    return lines, [*n.ravel().tolist(), *n.sum(axis=0).tolist()]
+    signs = [[1] * cols for _ in range(rows)] + [[1] * rows + [-1] for _ in range(cols)]
+    return lines, [*n.ravel().tolist(), *n.sum(axis=0).tolist()], signs
 
 
-def _determined(why: np.ndarray, lines: list[list[int]], counts: list[int]) -> list[int]:
+def _determined(
+    why: np.ndarray, lines: list[list[int]], counts: list[int], signs: list[list[int]]
+) -> list[int]:
     """Hidden cells whose sum the shown cells determine: those whose unit vector lies in the
     row space of the lines restricted to the hidden terms (each line one equation)."""
     hidden = [i for i, w in enumerate(why) if w and counts[i] > 0]
@@ -28,10 +32,10 @@ def _determined(why: np.ndarray, lines: list[list[int]], counts: list[int]) -> l
         return []
     pos = {c: k for k, c in enumerate(hidden)}
     a = np.zeros((len(lines), len(hidden)))
-    for r, line in enumerate(lines):
-        for c in line:
+    for r, (line, sign) in enumerate(zip(lines, signs, strict=True)):
+        for c, v in zip(line, sign, strict=True):
             if c in pos:
-                a[r, pos[c]] = 1.0
+                a[r, pos[c]] = v
     rank = np.linalg.matrix_rank(a)
     out = []
     for c, k in pos.items():
@@ -72,27 +76,27 @@ def test_complements_spread_instead_of_emptying_one_units_table() -> None:
     # a tiny unit (row 0) small in every column: each column needs a second hidden cell, and
     # they go two to a unit (a unit needs two hidden cells in its row, or none)
     n = np.array([[5, 8, 6, 7], [90, 80, 70, 60], [95, 85, 75, 65], [99, 89, 79, 69]])
-    lines, counts = _grid(n)
+    lines, counts, signs = _grid(n)
     prefer = lines[:4] + [line[:-1] for line in lines[4:]]
-    why = linked_suppression(counts, lines, min_n=30, prefer=prefer)
+    why = linked_suppression(counts, lines, min_n=30, prefer=prefer, signs=signs)
     per_unit = [sum(1 for c in range(4) if why[r * 4 + c]) for r in range(1, 4)]
     assert max(per_unit) <= 2 and all(k != 1 for k in per_unit)
-    assert _determined(why, lines, counts) == []
+    assert _determined(why, lines, counts, signs) == []
 
 
 def test_a_hidden_cell_of_a_grid_is_protected_in_its_row_and_its_column() -> None:
     # DE's Edge Gateways (20 tickets) is small; the study-wide product table is published too
     n = np.array([[289, 125, 20], [300, 140, 60], [250, 90, 75]])
-    lines, counts = _grid(n)
+    lines, counts, signs = _grid(n)
     prefer = lines[:3] + [line[:-1] for line in lines[3:]]  # a unit's cells before the margin
-    why = linked_suppression(counts, lines, min_n=30, prefer=prefer)
+    why = linked_suppression(counts, lines, min_n=30, prefer=prefer, signs=signs)
     hidden = {i for i, w in enumerate(why) if w}
     assert 2 in hidden and why[2] == SMALL
     assert 1 in hidden  # its row: DE's smallest other product line
     # its column: one more Edge cell (the study-wide one, which costs no other unit a line)
     assert len(hidden & {2, 5, 8, 11}) >= 2
     assert all(sum(1 for i in line if why[i]) != 1 for line in lines)
-    assert _determined(why, lines, counts) == []
+    assert _determined(why, lines, counts, signs) == []
     assert not why[[0, 3, 4, 6, 7]].any()  # the other units keep their tables whole
 
 
@@ -103,11 +107,29 @@ def test_no_hidden_cell_of_a_random_grid_can_be_solved(seed: int) -> None:
     # no empty cell: a unit with one product would have a line of one term, its total (which
     # the reports publish as the sum of its months) telling that one cell
     n = rng.integers(1, 120, size=(rows, cols))
-    lines, counts = _grid(n)
+    lines, counts, signs = _grid(n)
     prefer = lines[:rows] + [line[:-1] for line in lines[rows:]]
-    why = linked_suppression(counts, lines, min_n=30, prefer=prefer)
+    why = linked_suppression(counts, lines, min_n=30, prefer=prefer, signs=signs)
     assert all(sum(1 for i in line if why[i] and counts[i]) != 1 for line in lines)
-    assert _determined(why, lines, counts) == []
+    assert _determined(why, lines, counts, signs) == []
+
+
+def test_the_audit_hides_more_where_bounds_give_a_cell_away() -> None:
+    """Namibia's two small months (3 and 5 tickets) pooled with nothing else: one line says
+    their top-box answers add up to 8 of 8, which tells each month's share (100%) though no
+    rank argument solves either. The audit hides a third cell of their line."""
+    n = [3, 5, 40, 60]  # one line: the four months add up to a published total
+    hits = np.array([3.0, 5.0, 20.0, 30.0])
+    ranges = np.stack([np.zeros(4), np.array(n, dtype=float)], axis=1)[:, None, :]
+    plain = linked_suppression(n, [[0, 1, 2, 3]], min_n=30)
+    assert plain.tolist() == [SMALL, SMALL, "", ""]  # the rank rule alone is content
+    audited = linked_suppression(n, [[0, 1, 2, 3]], min_n=30, values=hits[:, None], ranges=ranges)
+    assert audited.tolist() == [SMALL, SMALL, COMPLEMENTARY, ""]
+    # with a third hidden month of 40 the two small ones can be anything from 0 to all
+    mixed = np.array([1.0, 2.0, 20.0, 30.0])  # not at a bound: nothing more to hide
+    assert linked_suppression(
+        n, [[0, 1, 2, 3]], min_n=30, values=mixed[:, None], ranges=ranges
+    ).tolist() == [SMALL, SMALL, "", ""]
 
 
 def test_bad_input_says_what_was_expected() -> None:
