@@ -959,13 +959,29 @@ def small_multiples_chart(
     return fig
 
 
-def _axis_with_gaps(label: str, names: Sequence[str], *, min_n: int) -> str:
+def _axis_with_gaps(
+    label: str, names: Sequence[str], *, min_n: int, protects: Sequence[str] = ()
+) -> str:
     """An x-axis label that names the suppressed cells left out of the chart, the note wrapped
-    to the chart's width (80 characters)."""
-    if not names:
-        return label
-    note = f"not shown (fewer than {min_n} answers, suppressed): {', '.join(names)}"
-    return f"{label}\n{textwrap.fill(note, 80)}"
+    to the chart's width (80 characters): those of ``protects`` as hidden to protect a small
+    cell (they have answers enough), the others as below ``min_n``."""
+    kept = set(protects)
+    small = [n for n in names if n not in kept]
+    hidden = [n for n in names if n in kept]
+    notes = [f"not shown (fewer than {min_n} answers, suppressed): {', '.join(small)}"] * bool(
+        small
+    )
+    notes += [f"not shown (suppressed to protect a small cell): {', '.join(hidden)}"] * bool(hidden)
+    return "\n".join([label, *(textwrap.fill(note, 80) for note in notes)])
+
+
+def _protecting(summary: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """The ``names`` (one per row of ``summary``) of the rows hidden to protect a small cell
+    (``suppression == "complementary"``, :func:`csatlib.report.context.protect_cells`)."""
+    if "suppression" not in summary:
+        return []
+    why = summary["suppression"].astype(str).to_numpy()
+    return [name for name, w in zip(names, why, strict=True) if w == "complementary"]
 
 
 def _nothing_shown(title: str, what: str, *, n: int, min_n: int) -> Figure:
@@ -1105,7 +1121,8 @@ def transaction_chart(
     ax.set_xlim(-0.5, len(months) - 0.5)
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     gaps = [m for m, v in zip(months, shown[statistic], strict=True) if np.isnan(v)]
-    ax.set_xlabel(_axis_with_gaps("Month", gaps, min_n=min_n))
+    protects = _protecting(summary, months)
+    ax.set_xlabel(_axis_with_gaps("Month", gaps, min_n=min_n, protects=protects))
     ax.set_ylabel(ylabel or ("Mean rating" if statistic == "mean" else "Top-box share (%)"))
     ax.set_title(f"{title} (n = {total:,} transactions)")
     ax.spines[["top", "right"]].set_visible(False)
@@ -1330,13 +1347,13 @@ def group_month_chart(
     for ax in fig.axes:
         ax.tick_params(axis="x", labelrotation=0)
     sup = panels["suppressed"].fillna(True).astype(bool).to_numpy()
-    gaps = [
+    names = [
         f"{g} {m} (n = {int(n)})"
-        for g, m, n in zip(
-            panels["measure"][sup], panels["wave"][sup], panels["n"][sup], strict=True
-        )
+        for g, m, n in zip(panels["measure"], panels["wave"], panels["n"], strict=True)
     ]
+    gaps = [name for name, s in zip(names, sup, strict=True) if s]
+    protects = _protecting(summary, names)
     total = int(summary["n"].fillna(0).sum())
     fig.suptitle(f"{title} (n = {total:,} transactions)", fontsize=10)
-    fig.supxlabel(_axis_with_gaps("Month", gaps, min_n=min_n), fontsize=9)
+    fig.supxlabel(_axis_with_gaps("Month", gaps, min_n=min_n, protects=protects), fontsize=9)
     return fig

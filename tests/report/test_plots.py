@@ -551,6 +551,17 @@ def test_transaction_chart_shows_suppressed_months_as_gaps_with_a_note(
     assert ax.get_ylabel() and fig.dpi == plots.RENDER_DPI
 
 
+def test_a_month_hidden_to_protect_a_small_cell_is_not_called_small() -> None:
+    # 2026-03 has 60 tickets, hidden only so that 2026-02 cannot be worked out
+    summary = _transactions().assign(suppression=["", "small", "complementary"])
+    summary.loc[2, ["mean", "top_box", "ci_low", "ci_high"]] = np.nan
+    summary.loc[2, "suppressed"] = True
+    label = plots.transaction_chart(summary, title="Tickets", min_n=30).axes[0].get_xlabel()
+    assert "not shown (fewer than 30 answers, suppressed): 2026-02" in label
+    assert "not shown (suppressed to protect a small cell): 2026-03" in label
+    assert "fewer than 30 answers, suppressed): 2026-02, 2026-03" not in label
+
+
 def test_transaction_chart_wants_one_row_per_month() -> None:
     twice = pd.concat([_transactions(), _transactions()])
     with pytest.raises(DataError, match="one row per month"):
@@ -712,6 +723,10 @@ def test_group_month_chart_draws_a_panel_per_region_and_names_the_gaps_with_n() 
     assert not np.isclose(_drawn_values(fig), 2.345).any()
     note = fig.get_supxlabel()
     assert "APJ 2026-02 (n = 9)" in note and "fewer than 30" in note
+    protected = _region_months().assign(suppression="")
+    protected.loc[0, ["suppressed", "suppression"]] = [True, "complementary"]
+    note = plots.group_month_chart(protected, group="region", title="T", min_n=30).get_supxlabel()
+    assert "(suppressed to protect a small cell): EMEA 2026-01" in note
     assert plots.figure_title(fig) == "Tickets (n = 534 transactions)"
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert ticks == ["2026-01", "2026-04"]  # every third month
