@@ -1096,7 +1096,8 @@ def warm_up(
     ``(dimension, within)`` of ``slices`` (default the country reports; a report by business
     unit, or a cross-cut ``("business_unit", "country=DE")``): :func:`remembered`'s prepared
     responses, every unit's trends and screens, every account's summary, every follow-up count,
-    so a kernel only computes its own unit's. It also rule-codes the likes and dislikes of the
+    the ticket tables' hidden cells (:func:`ticket_protection`), so a kernel only computes its
+    own unit's. It also rule-codes the likes and dislikes of the
     latest wave: the coder remembers each text's matches
     (:func:`csatlib.text.coding.code_incidents`), so a report's kernel looks its incidents up.
     Each kernel still gets its own copies; results are the same as without the warm-up.
@@ -1126,7 +1127,7 @@ def warm_up(
         helper = _in_child(lambda: [_warm_accounts_and_headline(c) for c in contexts])
     try:
         for ctx in contexts:
-            for part in ("own", "family", "_all_trends", "coder_accuracy"):
+            for part in ("own", "family", "_all_trends", "coder_accuracy", "ticket_protection"):
                 with contextlib.suppress(Exception):
                     getattr(ctx, part)
         _warm_text(responses)

@@ -529,3 +529,16 @@ def test_the_country_reports_and_the_global_summary_hide_the_same_ticket_cells(s
     hidden = {r for (t, _, r) in study.ticket_protection if t == "study_product"}
     shown = set(by_product.loc[by_product["suppression"] == "", "product"].astype(str))
     assert not hidden & shown
+
+
+def test_the_warm_up_finds_the_ticket_cells_to_hide(sample, monkeypatch) -> None:
+    """Made once in the fork server, before any kernel: no kernel runs the audit itself."""
+    calls = []
+    real = context.ticket_protection
+    monkeypatch.setattr(
+        context, "ticket_protection", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    warm_up(sample, slices=(("country", ""),))
+    assert len(calls) == 1
+    hidden = load_country("DE", processed_dir=sample).ticket_protection
+    assert len(calls) == 1 and hidden  # remembered: not made again (the sample hides cells)
