@@ -498,18 +498,23 @@ class StudyContext(CodebookView):
         """Which cells of the ticket tables are hidden, here and in the country reports
         (:func:`csatlib.report.context.ticket_protection` of every country's tickets against
         this summary's tables by product and by region and month): the same cells as the
-        country reports', so that no small cell is given away between them."""
+        country reports', so that no small cell is given away between them. Made once per
+        build, under the key the country reports use (:meth:`shared_result`)."""
         score = self.transaction_score
         if score is None:
             return {}
-        return ticket_protection(
-            self.table("transactions"),
-            self.transactions(),
-            product=self.ticket_product,
-            score=score,
-            min_n=self.min_n,
-            groups=self.transaction_groups,
-            scale=self.transaction_scale,
+        return self.shared_result(
+            "ticket_protection",
+            lambda: ticket_protection(
+                self.table("transactions"),
+                self.transactions(),
+                product=self.ticket_product,
+                score=score,
+                min_n=self.min_n,
+                groups=self.transaction_groups,
+                scale=self.transaction_scale,
+            ),
+            self.min_n,
         )
 
     def transactions_by_group(self) -> pd.DataFrame:

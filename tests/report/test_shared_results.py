@@ -542,3 +542,21 @@ def test_the_warm_up_finds_the_ticket_cells_to_hide(sample, monkeypatch) -> None
     assert len(calls) == 1
     hidden = load_country("DE", processed_dir=sample).ticket_protection
     assert len(calls) == 1 and hidden  # remembered: not made again (the sample hides cells)
+
+
+def test_the_global_summary_reads_the_country_reports_ticket_cells(sample, monkeypatch) -> None:
+    """The global summary's two ticket tables take the hidden cells the country reports made,
+    under the same key: the audit runs once for both."""
+    calls = []
+    real = context.ticket_protection
+    monkeypatch.setattr(
+        context, "ticket_protection", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    from csatlib.report import overview
+
+    monkeypatch.setattr(overview, "ticket_protection", context.ticket_protection)
+    hidden = load_country("DE", processed_dir=sample).ticket_protection
+    study = load_study(processed_dir=sample)
+    assert study.ticket_protection == hidden and len(calls) == 1
+    study.transactions_by_group(), study.transactions_by_product()
+    assert len(calls) == 1
