@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 from datetime import datetime
@@ -243,7 +244,8 @@ def test_distribution_version_has_no_reviewer_notes_but_every_section(built) -> 
         assert section in html
     assert "Set-up:" not in html and "Set-up:" in review
     assert "staging" not in html  # no path of the build leaks into the page
-    assert html.count("data:image/png;base64") >= 5  # charts are images, not "<Figure ...>"
+    # charts are images (SVG, drawn by csatlib.report.svg), not "<Figure ...>"
+    assert html.count('<img src="data:image/svg+xml;base64,') >= 5
     assert "&lt;Figure" not in html
     # charts are described by their titles; code and output areas are keyboard-focusable
     assert 'alt="Likelihood to recommend, Germany' in html
@@ -268,10 +270,23 @@ def test_render_html_gives_every_image_alt_text_and_reuses_its_exporters() -> No
         ),
     ]
     nb.cells = [cell]
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    cell.outputs.append(
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/svg+xml": svg},
+            metadata={"image/svg+xml": {"alt": "Chart <i>", "width": 700, "height": 360}},
+        )
+    )
+    nb.cells = [cell]
     page = render_html(nb, with_code=True, title="t")
     assert 'alt="No description has been provided for this image"' in page
     assert 'alt="A &quot;&lt;b&gt;&quot;"' in page
-    assert page.count('<div tabindex="0"') == 3  # the input and both outputs
+    # an SVG is an image (a browser runs no script of an SVG shown by <img>), never inline
+    encoded = base64.b64encode(svg.encode()).decode()
+    assert f'<img src="data:image/svg+xml;base64,{encoded}"' in page and "<script>" not in page
+    assert 'alt="Chart &lt;i&gt;"\nwidth=700\nheight=360' in page
+    assert page.count('<div tabindex="0"') == 4  # the input and the three outputs
     assert _exporter(True) is _exporter(True) and _exporter(True) is not _exporter(False)
 
 

@@ -625,8 +625,8 @@ def test_global_notebook_runs_on_the_sample(tmp_path: Path) -> None:
     validate_executed(executed, name="global_summary")  # every code cell ran, none raised
 
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(pngs) == 5  # league chart, trend panels, heatmap, loyalty, transactions
+    charts = [o for o in outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
+    assert len(charts) == 5  # league chart, trend panels, heatmap, loyalty, transactions
     tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     league_html = next(t for t in tables if "vs other countries" in t)
     row = league_html.split("Namibia (NA)")[1].split("</tr>")[0]

@@ -196,7 +196,7 @@ def test_the_palette_is_the_pixel_by_pixel_count_of_colours() -> None:
     assert (got == expected).all()
 
 
-def test_show_inline_registers_the_png_display_in_ipython_only() -> None:
+def test_show_inline_registers_the_displays_in_ipython_only() -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     if not InteractiveShell.initialized():
@@ -206,7 +206,11 @@ def test_show_inline_registers_the_png_display_in_ipython_only() -> None:
         assert plots.show_inline() is True
         fig = plots.suppressed_figure("Shown once", n=3, min_n=30)
         data, metadata = shell.display_formatter.format(fig)
-        assert data["image/png"][:4] == b"\x89PNG"
+        assert "image/png" not in data  # drawn once, as SVG (tests/report/test_svg.py)
+        assert metadata["image/svg+xml"] == {"alt": "Shown once", "width": 700, "height": 160}
+        fig.axes[0].imshow(np.eye(2))  # an image: matplotlib draws the figure, as a PNG
+        data, metadata = shell.display_formatter.format(fig)
+        assert data["image/png"][:4] == b"\x89PNG" and "image/svg+xml" not in data
         assert metadata["image/png"] == {"alt": "Shown once", "width": 700, "height": 160}
     finally:
         InteractiveShell.clear_instance()
