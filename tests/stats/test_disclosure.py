@@ -132,6 +132,80 @@ def test_the_audit_hides_more_where_bounds_give_a_cell_away() -> None:
     ).tolist() == [SMALL, SMALL, "", ""]
 
 
+def _interval_everywhere(
+    why: np.ndarray,
+    lines: list[list[int]],
+    signs: list[list[int]],
+    values: np.ndarray,
+    ranges: np.ndarray,
+    width: float,
+) -> list[int]:
+    """The audit's rule by brute force: for every small hidden cell and measure, the least and
+    the most total the whole system allows (two linear programs over all hidden cells), in
+    measure then cell order."""
+    from scipy.optimize import linprog
+
+    hidden = sorted({i for line in lines for i in line if why[i]})
+    rows = [
+        (line, sign) for line, sign in zip(lines, signs, strict=True) if any(why[i] for i in line)
+    ]
+    a = np.zeros((len(rows), len(hidden)))
+    for r, (line, sign) in enumerate(rows):
+        for c, v in zip(line, sign, strict=True):
+            if c in hidden:
+                a[r, hidden.index(c)] = v
+    out: list[int] = []
+    for m in range(values.shape[1]):
+        truth, low, high = values[hidden, m], ranges[hidden, m, 0], ranges[hidden, m, 1]
+        for k, cell in enumerate(hidden):
+            if why[cell] != SMALL or cell in out or high[k] <= low[k]:
+                continue
+            ends = []
+            for sense in (1.0, -1.0):
+                c = np.zeros(len(hidden))
+                c[k] = sense
+                fit = linprog(
+                    c,
+                    A_eq=a,
+                    b_eq=a @ truth,
+                    bounds=list(zip(low, high, strict=True)),
+                    method="highs",
+                )
+                ends.append(sense * fit.fun if fit.status == 0 else np.nan)
+            if np.isfinite(ends).all() and ends[1] - ends[0] < width * (high[k] - low[k]):
+                out.append(cell)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_audit_decides_as_solving_every_program_on_the_whole_system(seed: int) -> None:
+    # The audit solves one group of linked hidden cells at a time and skips a cell that a move
+    # along the lines frees from the true totals or from a central point; the decisions must
+    # be those of solving both programs of every small cell over every hidden cell. Many small
+    # cells at a bound of their range (all satisfied, none) make the shortcut work hardest.
+    from csatlib.stats.disclosure import _Audit
+
+    rng = np.random.default_rng(seed)
+    n = rng.integers(1, 60, size=(rng.integers(2, 6), rng.integers(2, 6)))
+    lines, counts, signs = _grid(n)
+    counts_a = np.asarray(counts, dtype=float)
+    share = rng.choice([0.0, 1.0, rng.uniform()], size=len(counts))
+    hits = np.round(share * counts_a)
+    # the margins add up their units' totals (each column's line sums to zero)
+    rows, cols = n.shape
+    hits[rows * cols :] = hits[: rows * cols].reshape(rows, cols).sum(axis=0)
+    values = hits[:, None]
+    ranges = np.stack([np.zeros(len(counts)), counts_a], axis=1)[:, None, :]
+    signed = [dict(zip(line, sign, strict=True)) for line, sign in zip(lines, signs, strict=True)]
+    why = np.where((counts_a > 0) & (counts_a < 30), SMALL, "").astype(object)
+    for extra in rng.permutation(len(counts))[:3]:  # some complements, as the rounds leave
+        why[extra] = why[extra] or COMPLEMENTARY
+    audit = _Audit(values, ranges, 0.2)
+    expected = _interval_everywhere(why, lines, signs, values, ranges, 0.2)
+    assert audit.disclosed(why, signed) == expected
+    assert audit.disclosed(why, signed) == expected  # the second time from what it kept
+
+
 def test_bad_input_says_what_was_expected() -> None:
     with pytest.raises(DataError, match="counts >= 0"):
         linked_suppression([3, -1], [[0, 1]], min_n=5)
