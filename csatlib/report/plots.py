@@ -13,11 +13,11 @@ shown as SVG written from its artists (:func:`csatlib.report.svg.figure_svg`, a 
 where matplotlib's draw and PNG take 0.03 to 0.25 s), or, when it holds what that writer does
 not draw, as a PNG drawn once (:func:`figure_png`; IPython's default draws it twice to find a
 tight bounding box, which the figure's layout engine, :class:`FitLayout`, makes unnecessary),
-with its title as the image's alternative text. Every chart has a title and axis labels; its n is in the
-title or, per country, in the labels (the heatmap's caller puts it in the title). A suppressed
-cell is never drawn: a chart whose whole cell is below the small-cell minimum shows a notice instead
-(:func:`suppressed_figure`), a suppressed point is left out (a gap in a trend line, a country
-named without a point) and a suppressed heatmap cell is blank and marked "s".
+with its title as the image's alternative text. Every chart has a title and axis labels; its n
+is in the title or, per country, in the labels (the heatmap's caller puts it in the title). A
+suppressed cell is never drawn: a chart whose whole cell is below the small-cell minimum shows a
+notice instead (:func:`suppressed_figure`), a suppressed point is left out (a gap in a trend
+line, a country named without a point) and a suppressed heatmap cell is blank and marked "s".
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import LayoutEngine
 
 from csatlib.errors import DataError, require_columns
-from csatlib.report.svg import figure_svg
+from csatlib.report.svg import figure_svg, fit_titles, lay_out, text_box
 
 __all__ = [
     "PALETTE",
@@ -281,6 +281,7 @@ class FitLayout(LayoutEngine):
         from matplotlib.layout_engine import ConstrainedLayoutEngine
 
         pad = self._params["pad"]
+        fit_titles(fig, pad)
         if not _one_axes(fig):
             ConstrainedLayoutEngine(h_pad=pad, w_pad=pad).execute(fig)
             return
@@ -368,6 +369,7 @@ class PanelGridLayout(LayoutEngine):
         canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
         renderer = canvas.get_renderer()
         width, height = fig.get_size_inches() * fig.dpi
+        fit_titles(fig, self._params["pad"])
         pad = self._params["pad"] * fig.dpi
         first, last = self.axes[0], self.axes[-1]
         measured = [first] if last is first else [first, last]
@@ -610,22 +612,27 @@ def _label_points(
 
     The labels' sizes are measured on the laid-out figure, so the repel works in the data
     coordinates the figure is drawn in; the labels take no part in the layout."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.transforms import offset_copy
 
     offset = offset_copy(ax.transData, fig=fig, x=5, y=4, units="points")
     texts = [
-        ax.annotate(name, (xi, yi), xytext=(xi, yi), textcoords=offset, fontsize=9, in_layout=False)
+        ax.text(xi, yi, name, transform=offset, fontsize=9, in_layout=False)
         for xi, yi, name in zip(x, y, names, strict=True)
     ]
     if len(texts) < 2:
         return
-    renderer = FigureCanvasAgg(fig).get_renderer()
     engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.execute(fig)
+    if not lay_out(fig) and engine is not None:  # as the SVG writer places the axes, or else
+        engine.execute(fig)  # as matplotlib does
     to_data = ax.transData.inverted()
-    boxes = np.array([to_data.transform(t.get_window_extent(renderer)) for t in texts])
+    scale = fig.dpi / DISPLAY_DPI  # CSS pixels to display pixels
+    boxes = []
+    for t in texts:
+        width, height, descent = (v * scale for v in text_box(t.get_text(), t.get_fontsize()))
+        left, base = t.get_transform().transform(t.get_position())  # the baseline's left end
+        corners = [(left, base - descent), (left + width, base - descent + height)]
+        boxes.append(to_data.transform(corners))
+    boxes = np.array(boxes)
     # boxes[i] = [[left, bottom], [right, top]] in data coordinates
     widths = boxes[:, 1, 0] - boxes[:, 0, 0]
     heights = boxes[:, 1, 1] - boxes[:, 0, 1]

@@ -45,9 +45,9 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 
-__all__ = ["FONT_FAMILY", "figure_svg", "text_width"]
+__all__ = ["FONT_FAMILY", "figure_svg", "fit_titles", "lay_out", "text_box", "text_width"]
 
 #: The fonts the SVG asks for: DejaVu Sans (measured here), then fonts of close metrics.
 FONT_FAMILY = "'DejaVu Sans', Verdana, 'Bitstream Vera Sans', Geneva, sans-serif"
@@ -361,7 +361,10 @@ def _text_item(
 
 
 def _check(text: Text) -> str:
-    """The text of ``text``, if this module draws it as matplotlib would."""
+    """The text of ``text``, if this module draws it as matplotlib would (an annotation's
+    place and arrow are worked out only by matplotlib's draw)."""
+    if isinstance(text, Annotation):
+        raise _Unsupported("an annotation")
     if text._preprocess_math(text.get_text())[1]:  # noqa: SLF001 - mathtext: matplotlib draws it
         raise _Unsupported("mathematical text")
     if text.get_bbox_patch() is not None:
@@ -479,11 +482,18 @@ def _scatter_item(canvas: _Canvas, coll: PathCollection) -> _Item:
     faces = coll.get_facecolor()
     radii = np.sqrt(np.resize(sizes, len(xy))) / 2 * _PT if len(sizes) else np.zeros(len(xy))
 
+    edges, widths = coll.get_edgecolor(), coll.get_linewidth()
+
     def draw() -> None:
         for k, ((x, y), r) in enumerate(zip(xy, radii, strict=True)):
             if np.isfinite([x, y]).all():
-                face = _paint("fill", faces[k % len(faces)])
-                canvas.parts.append(f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{r:.2f}" {face}/>')
+                paint = _paint("fill", faces[k % len(faces)])
+                width = float(widths[k % len(widths)]) * _PT if len(widths) else 0.0
+                if width > 0 and len(edges):
+                    paint += (
+                        f' {_paint("stroke", edges[k % len(edges)])} stroke-width="{width:.2f}"'
+                    )
+                canvas.parts.append(f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{r:.2f}" {paint}/>')
 
     x0, y0, x1, y1 = _box(xy)
     r = float(radii.max()) if len(radii) else 0.0
@@ -755,6 +765,9 @@ def _legend_handle(
         sizes = handle.get_sizes()
         r = math.sqrt(float(sizes[0]) if len(sizes) else 36.0) / 2 * _PT
         face = _paint("fill", handle.get_facecolor()[0])
+        widths, edges = handle.get_linewidth(), handle.get_edgecolor()
+        if len(widths) and widths[0] > 0 and len(edges):
+            face += f' {_paint("stroke", edges[0])} stroke-width="{widths[0] * _PT:.2f}"'
         canvas.parts.append(
             f'<circle cx="{left + width / 2:.2f}" cy="{centre:.2f}" r="{r:.2f}" {face}/>'
         )
@@ -931,6 +944,8 @@ def _layout(fig: Figure, canvas: _Canvas) -> float:
     from csatlib.report.plots import FitLayout, PanelGridLayout
 
     engine = fig.get_layout_engine()
+    if isinstance(engine, FitLayout | PanelGridLayout):
+        fit_titles(fig, engine._params["pad"])  # noqa: SLF001
     sup = [getattr(fig, n, None) for n in ("_suptitle", "_supxlabel", "_supylabel")]
     others = [t for t in fig.texts if not any(t is s for s in sup)]
     if others or fig.legends or fig.images or fig.patches or fig.lines or fig.subfigs:
@@ -951,6 +966,53 @@ def _span(ax: Any) -> Any:
     if spec is None:
         raise _Unsupported("an axes outside a grid")
     return (id(spec.get_gridspec()), spec.rowspan, spec.colspan)
+
+
+def fit_titles(fig: Figure, pad: float) -> None:
+    """Wrap, at spaces, each line of the figure's title and its axes' titles that is wider
+    than the figure less ``pad`` inches on each side (a long unit's name in a chart's title:
+    no layout shows such a line whole, the constrained layout cuts it at both edges)."""
+    room = fig.get_size_inches()[0] * _PX - 2 * pad * _PX
+    titles = [getattr(fig, "_suptitle", None)]
+    titles += [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]  # noqa: SLF001
+    for title in titles:
+        if not _shown(title):
+            continue
+        text, size, bold = title.get_text(), _size(title), _bold(title)
+        if _text_box(text, size, bold)[0] <= room:
+            continue
+        lines = []
+        for line in text.split("\n"):
+            words, current = line.split(" "), ""
+            for word in words:
+                wider = f"{current} {word}" if current else word
+                if current and text_width(wider, size, bold=bold) > room:
+                    lines.append(current)
+                    current = word
+                else:
+                    current = wider
+            lines.append(current)
+        title.set_text("\n".join(lines))
+
+
+def lay_out(fig: Figure) -> bool:
+    """Lay ``fig`` out as :func:`figure_svg` does (its subplot parameters set); False, and
+    nothing changed that its own layout engine would not set again, when it holds what this
+    module does not draw."""
+    if not fig.axes:
+        return False
+    try:
+        _layout(fig, _Canvas(fig))
+    except _Unsupported:
+        return False
+    return True
+
+
+def text_box(text: str, size: float) -> tuple[float, float, float]:
+    """Width, height and descent (of the last line) in CSS pixels of ``text`` at ``size``
+    points, as this module lays it out."""
+    width, height, baselines = _lines(text, size)
+    return width, height, height - baselines[-1]
 
 
 def figure_svg(fig: Figure) -> tuple[str, dict[str, str | int]] | None:

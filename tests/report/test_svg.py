@@ -223,3 +223,48 @@ def test_svg_is_small_and_quick_to_write() -> None:
     # A regression guard, not a timing: the document stays a few hundred elements.
     document, _ = svg.figure_svg(_charts()["small multiples"])
     assert len(re.findall(r"<(path|text|rect|circle)\b", document)) < 600
+
+
+def test_labels_of_close_points_do_not_overlap_in_the_svg() -> None:
+    from csatlib.stats.drivers import importance_performance
+
+    ipa = importance_performance(
+        pd.Series({"delivery": 0.100, "pricing": 0.1002, "support": 0.3, "quality": 0.02}),
+        pd.Series({"delivery": 7.0, "pricing": 7.001, "support": 8.0, "quality": 6.0}),
+    )
+    root = _parse(
+        svg.figure_svg(plots.importance_performance_chart(ipa, title="IPA", n=500, min_n=30))[0]
+    )
+    boxes = []
+    for text in root.iter(f"{NS}text"):
+        label = "\n".join(s.text for s in text.iter(f"{NS}tspan"))
+        if label in ("Delivery", "Pricing", "Support", "Quality"):
+            span = next(text.iter(f"{NS}tspan"))
+            x, base = float(span.get("x")), float(span.get("y"))
+            width, height, descent = svg.text_box(label, 9.0)
+            boxes.append((x, base + descent - height, x + width, base + descent))
+    assert len(boxes) == 4
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] + 0.01 or b[3] <= a[1] + 0.01
+            assert apart, (a, b)
+
+
+@pytest.mark.parametrize("draw", ["svg", "png"])
+def test_a_title_wider_than_the_chart_is_wrapped_to_fit_it(draw: str) -> None:
+    # A cross-cut's long name made the title of its chart wider than the chart: the constrained
+    # layout cut it at both edges. Both drawings wrap it at spaces, every word kept.
+    title = (
+        "Satisfied transactions by month, Enterprise storage in the United Kingdom (95% intervals)"
+    )
+    fig = plots.suppressed_figure(title, n=12, min_n=30)
+    if draw == "svg":
+        root = _parse(svg.figure_svg(fig)[0])
+        shown = next(t for t in _svg_text(root) if t.startswith("Satisfied"))
+    else:
+        plots.figure_png(fig)
+        shown = fig.axes[0].get_title()
+    lines = shown.split("\n")
+    assert len(lines) == 2 and " ".join(lines) == title
+    room = 700 - 2 * 3 / 72 * 100
+    assert all(svg.text_width(line, 12.0) <= room for line in lines)
