@@ -80,9 +80,13 @@ _RENAMED = {"n_from": "n_start", "n_to": "n_now", "mean_from": "mean_start", "me
 
 def load(path: str | Path | None = None) -> pd.DataFrame:
     """The study's action plans (:func:`csatlib.ingest.actions.load_actions` of ``path``,
-    default :data:`csatlib.config.ACTIONS`); no row when the study has no action plans file."""
+    default :data:`csatlib.config.ACTIONS`); no row when the study has no action plans file.
+    Read once per version of the file (:func:`csatlib.report.context.by_file_version`: the
+    build's fork server reads it before its kernels start)."""
+    from csatlib.report.context import by_file_version
+
     path = Path(config.ACTIONS if path is None else path)
-    return load_actions(path) if path.is_file() else empty_actions()
+    return by_file_version(path, load_actions, empty_actions)
 
 
 def _check_plans(

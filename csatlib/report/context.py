@@ -39,6 +39,7 @@ __all__ = [
     "load_responses",
     "text_fields",
     "warm_up",
+    "by_file_version",
     "with_competitor",
     "with_account_key",
     "ticket_cluster",
@@ -1078,6 +1079,23 @@ def remembered(
     while len(_REMEMBERED) > _REMEMBERED_SIZE:
         del _REMEMBERED[next(iter(_REMEMBERED))]
     return roles.shallow_copy(value) if isinstance(value, pd.DataFrame) else value
+
+
+def by_file_version(
+    path: Path, read: Callable[[Path], pd.DataFrame], empty: Callable[[], pd.DataFrame]
+) -> pd.DataFrame:
+    """``read(path)``, or ``empty()`` when there is no such file, read once per version of the
+    file (its path, size and modification time; :func:`remembered` in memory): an edited file
+    is read again, and the kernels of a build inherit what its fork server read. An error
+    reading it is raised every time, never remembered."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return empty()
+    if not path.is_file():
+        return empty()
+    key = ("file", str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return remembered(key, lambda: read(path))
 
 
 def warm_up(

@@ -352,12 +352,12 @@ def _next_message(conn: socket.socket, timeout: float | None, pid: int, cell: An
 
 
 def _output(item: dict[str, Any]) -> Any:
-    from nbformat.v4 import output_from_msg
+    """One output as a notebook node. The child sends it in nbformat's form
+    (:class:`_Outputs`), and the notebook is validated whole when papermill writes it, so it is
+    not validated here one output at a time (as ``nbformat.v4.output_from_msg`` would)."""
+    from nbformat import from_dict
 
-    kind = item["output_type"]
-    content = {k: v for k, v in item.items() if k != "output_type"}
-    header_type = "error" if kind == "error" else kind
-    return output_from_msg({"header": {"msg_type": header_type}, "content": content})
+    return from_dict(item)
 
 
 def _error_content(cell: Any) -> dict[str, Any]:

@@ -829,13 +829,15 @@ def _tight(canvas: _Canvas, ax: Any, items: Sequence[_Item]) -> tuple[float, ...
 # ------------------------------------------------------------------------------------ layout
 
 
-def _fit(fig: Figure, canvas: _Canvas, pad: float) -> None:
+def _fit(fig: Figure, canvas: _Canvas, pad: float) -> list[list[_Item]] | None:
     """Place the axes (one, or one with its twins) as :class:`~csatlib.report.plots.FitLayout`
-    does: its tight box fitted into the figure less ``pad`` pixels on each side."""
+    does: its tight box fitted into the figure less ``pad`` pixels on each side (measured
+    again after a move, at most three times). Returns what each axes draws when the last
+    measure found the axes in place (within half a pixel), else None."""
     main = fig.axes[0]
     for _ in range(3):
-        ticks = [(tuple(ax.get_xticks()), tuple(ax.get_yticks())) for ax in fig.axes]
-        boxes = [_tight(canvas, ax, _axes_items(canvas, ax)) for ax in fig.axes]
+        drawn = [_axes_items(canvas, ax) for ax in fig.axes]
+        boxes = [_tight(canvas, ax, items) for ax, items in zip(fig.axes, drawn, strict=True)]
         box = (*np.min([b[:2] for b in boxes], axis=0), *np.max([b[2:] for b in boxes], axis=0))
         inner = _page_bbox(canvas, main.bbox)
         left = pad + max(0.0, inner[0] - box[0])
@@ -844,17 +846,16 @@ def _fit(fig: Figure, canvas: _Canvas, pad: float) -> None:
         bottom = pad + max(0.0, box[3] - inner[3])
         if left + right > canvas.width / 2 or top + bottom > canvas.height / 2:
             raise _Unsupported("the text leaves the axes less than half of the figure")
-        before = inner
+        now = (inner[0], inner[1], canvas.width - inner[2], canvas.height - inner[3])
+        if np.allclose(now, (left, top, right, bottom), atol=0.5):
+            return drawn  # in place: what was measured is what is drawn
         fig.subplots_adjust(
             left=left / canvas.width,
             right=1 - right / canvas.width,
             bottom=bottom / canvas.height,
             top=1 - top / canvas.height,
         )
-        after = _page_bbox(canvas, main.bbox)
-        same = ticks == [(tuple(ax.get_xticks()), tuple(ax.get_yticks())) for ax in fig.axes]
-        if same and np.allclose(before, after, atol=0.5):
-            return
+    return None
 
 
 def _grid(fig: Figure, canvas: _Canvas, engine: Any) -> None:
@@ -939,8 +940,9 @@ def _figure_texts(fig: Figure, canvas: _Canvas, pad: float) -> list[_Item]:
     return items
 
 
-def _layout(fig: Figure, canvas: _Canvas) -> float:
-    """Place the axes; the padding at the figure's edges (pixels)."""
+def _layout(fig: Figure, canvas: _Canvas) -> tuple[float, list[list[_Item]] | None]:
+    """Place the axes; the padding at the figure's edges (pixels), and what each axes draws
+    when the layout measured it in its place (else None)."""
     from csatlib.report.plots import FitLayout, PanelGridLayout
 
     engine = fig.get_layout_engine()
@@ -952,12 +954,11 @@ def _layout(fig: Figure, canvas: _Canvas) -> float:
         raise _Unsupported("figure-level artists")
     if isinstance(engine, PanelGridLayout) and list(engine.axes) == list(fig.axes):
         _grid(fig, canvas, engine)
-        return engine._params["pad"] * _PX  # noqa: SLF001
+        return engine._params["pad"] * _PX, None  # noqa: SLF001
     specs = {_span(ax) for ax in fig.axes}
     if isinstance(engine, FitLayout) and len(specs) == 1 and not any(_shown(t) for t in sup):
         pad = engine._params["pad"] * _PX  # noqa: SLF001
-        _fit(fig, canvas, pad)
-        return pad
+        return pad, _fit(fig, canvas, pad)
     raise _Unsupported(f"layout {type(engine).__name__} of {len(fig.axes)} axes")
 
 
@@ -1028,10 +1029,12 @@ def figure_svg(fig: Figure) -> tuple[str, dict[str, str | int]] | None:
         return None
     canvas = _Canvas(fig)
     try:
-        pad = _layout(fig, canvas)
+        pad, placed = _layout(fig, canvas)
+        if placed is None:
+            placed = [_axes_items(canvas, ax) for ax in fig.axes]
         items = []
-        for k, ax in enumerate(fig.axes):  # as matplotlib draws: axes by axes, by z-order
-            drawn = sorted(_axes_items(canvas, ax), key=lambda i: i.zorder)
+        for k, ax_items in enumerate(placed):  # as matplotlib draws: axes by axes, by z-order
+            drawn = sorted(ax_items, key=lambda i: i.zorder)
             for item in drawn:
                 item.axes = k
             items += drawn

@@ -132,9 +132,12 @@ def target_status(
 
 def load(path: str | Path | None = None) -> pd.DataFrame:
     """The study's targets (:func:`csatlib.ingest.targets.load_targets` of ``path``, default
-    :data:`csatlib.config.TARGETS`); no row when the study has no targets file."""
+    :data:`csatlib.config.TARGETS`); no row when the study has no targets file. Read once per
+    version of the file (:func:`csatlib.report.context.by_file_version`)."""
+    from csatlib.report.context import by_file_version
+
     path = Path(config.TARGETS if path is None else path)
-    return load_targets(path) if path.is_file() else empty_targets()
+    return by_file_version(path, load_targets, empty_targets)
 
 
 def report_name(ctx: CountryContext) -> str:

@@ -278,3 +278,21 @@ def test_plan_words_say_the_state_of_each_priority_plan(tmp_path: Path) -> None:
     assert len(planless) and len(overdue)  # the fixture has both cases
     none = action_plan_table(_ctx(), load(tmp_path / "absent.csv"), today=TODAY)  # type: ignore[arg-type]
     assert plan_words(none, "delivery") is None  # no actions file: the summary says nothing
+
+
+def test_the_plans_file_is_read_once_per_version(tmp_path: Path) -> None:
+    # The fork server reads the study's plans once; a kernel then finds them in memory. An
+    # edited file (another size or modification time) is read again, a deleted one is gone.
+    import os
+
+    path = tmp_path / "actions.csv"
+    path.write_text(HEADER + PLANS, encoding="utf-8")
+    first = load(path)
+    assert load(path) is not first and load(path).equals(first)  # a copy of what was read
+    lines = PLANS.strip().splitlines()
+    path.write_text(HEADER + lines[0] + "\n", encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert len(load(path)) == 1 < len(first)
+    path.unlink()
+    assert load(path).empty
