@@ -1145,9 +1145,13 @@ def warm_up(
         helper = _in_child(lambda: [_warm_accounts_and_headline(c) for c in contexts])
     try:
         for ctx in contexts:
-            for part in ("own", "family", "_all_trends", "coder_accuracy", "ticket_protection"):
+            # what every unit of the slice shares (not this first unit's own family of tests)
+            for part in ("own", "_all_trends", "coder_accuracy", "ticket_protection"):
                 with contextlib.suppress(Exception):
                     getattr(ctx, part)
+            if ctx.attributes and ctx._overlapping is None:  # noqa: SLF001
+                with contextlib.suppress(Exception):
+                    shared_screens(ctx)
         _warm_text(responses)
     finally:  # the child is waited for (and its pipe closed) whatever happened here
         if helper is not None:

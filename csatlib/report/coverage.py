@@ -110,9 +110,10 @@ def _driver_reason(attrs: Mapping[str, Any], n_attributes: int) -> str:
 
 
 def _incident_counts(ctx: CountryContext) -> dict[str, int]:
-    """Coded likes and dislikes of the country this wave: the ``n`` the CIT tables suppress
-    on (:func:`csatlib.text.frequencies.top_incidents` takes it from these benefit frequencies
-    of the country's incidents)."""
+    """The respondents of the country who listed likes, and dislikes, this wave: the ``n``
+    the CIT tables suppress on (:func:`csatlib.text.frequencies.top_incidents` takes it from
+    these benefit frequencies of the country's incidents). Not the items listed: 46 likes of
+    21 respondents are a suppressed table."""
     from csatlib.text.frequencies import cit_frequencies
 
     coded = ctx.coded_incidents
@@ -120,7 +121,7 @@ def _incident_counts(ctx: CountryContext) -> dict[str, int]:
     freq = cit_frequencies(mine, coded.codes, by=("country",), level="benefit", min_n=ctx.min_n)
     out = {}
     for key, valence in (("likes", "positive"), ("dislikes", "negative")):
-        n = freq.loc[freq["valence"] == valence, "n"]
+        n = freq.loc[freq["valence"] == valence, "respondents"]
         out[key] = int(n.iloc[0]) if len(n) else 0
     return out
 
@@ -181,7 +182,7 @@ def _other_checks(ctx: CountryContext) -> dict[str, str]:
         counts = _incident_counts(ctx)
         for key, what in (("likes", "likes"), ("dislikes", "dislikes")):
             if ctx.sections.has(key) and counts[key] < ctx.min_n:
-                hidden[key] = f"{counts[key]:,} {what} listed"
+                hidden[key] = f"{counts[key]:,} respondents listed {what}"
     if ctx.sections.has("transactions"):
         monthly = ctx.transactions_by_month
         by_product = ctx.transactions_by_product

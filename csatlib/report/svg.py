@@ -360,23 +360,28 @@ def _text_item(
     return _Item((left, top, left + rw, top + rh), draw, zorder=zorder, in_layout=in_layout)
 
 
-def _check(text: Text) -> str:
-    """The text of ``text``, if this module draws it as matplotlib would (an annotation's
-    place and arrow are worked out only by matplotlib's draw)."""
+def _check(text: Text, string: str | None = None) -> str:
+    """The text of ``text`` (or ``string`` in its style), if this module draws it as
+    matplotlib would (an annotation's place and arrow are worked out only by matplotlib's
+    draw)."""
     if isinstance(text, Annotation):
         raise _Unsupported("an annotation")
-    if text._preprocess_math(text.get_text())[1]:  # noqa: SLF001 - mathtext: matplotlib draws it
+    string = text.get_text() if string is None else string
+    if text._preprocess_math(string)[1]:  # noqa: SLF001 - mathtext: matplotlib draws it
         raise _Unsupported("mathematical text")
     if text.get_bbox_patch() is not None:
         raise _Unsupported("text in a box")
     if text.get_wrap():
         raise _Unsupported("text wrapped by matplotlib")
-    return text.get_text()
+    return string
 
 
-def _artist_text(canvas: _Canvas, text: Text, xy: tuple[float, float] | None = None) -> _Item:
-    """An item for a matplotlib Text at its own position (or at page point ``xy``)."""
-    _check(text)
+def _artist_text(
+    canvas: _Canvas, text: Text, xy: tuple[float, float] | None = None, string: str | None = None
+) -> _Item:
+    """An item for a matplotlib Text at its own position (or at page point ``xy``), saying
+    its own text (or ``string``, in its style)."""
+    string = _check(text, string)
     if text.get_rotation_mode() == "anchor" and text.get_rotation():
         raise _Unsupported("text rotated about its anchor")
     if xy is None:
@@ -386,7 +391,7 @@ def _artist_text(canvas: _Canvas, text: Text, xy: tuple[float, float] | None = N
         canvas,
         xy[0],
         xy[1],
-        text.get_text(),
+        string,
         size=_size(text),
         zorder=text.get_zorder(),
         in_layout=text.get_in_layout(),
@@ -510,6 +515,29 @@ def _page_bbox(canvas: _Canvas, bbox: Any) -> tuple[float, float, float, float]:
     return bbox.x0 * s, canvas.height - bbox.y1 * s, bbox.x1 * s, canvas.height - bbox.y0 * s
 
 
+def _major_ticks(axis: Any) -> list[tuple[float, str, Any]]:
+    """The axis's major ticks inside its view: location, label and the tick whose style it has.
+
+    Matplotlib's own tick update (run by its draw) makes a tick artist for every location,
+    each a copy of the first (0.03 s each for the shared axes of a grid of panels); here the
+    locator and the formatter give the locations and labels, and a location without a tick
+    of its own has the first tick's style, as its copy would."""
+    if len(axis.get_minorticklocs()):
+        raise _Unsupported("minor ticks")
+    locs = np.asarray(axis.get_majorticklocs(), dtype=float)
+    labels = axis.major.formatter.format_ticks(locs)
+    if axis.major.formatter.get_offset():
+        raise _Unsupported("an offset or a scale beside the tick labels")
+    low, high = sorted(axis.get_view_interval())
+    eps = 1e-10 * max(high - low, 1e-300)
+    ticks = axis.majorTicks
+    return [
+        (float(loc), str(text), ticks[k] if k < len(ticks) else ticks[0])
+        for k, (loc, text) in enumerate(zip(locs, labels, strict=True))
+        if low - eps <= loc <= high + eps
+    ]
+
+
 def _tick_items(canvas: _Canvas, ax: Any, axis: Any, name: str) -> list[_Item]:
     """Tick marks and tick labels of one axis; the axis label placed beyond the labels."""
     if not axis.get_visible():
@@ -518,8 +546,7 @@ def _tick_items(canvas: _Canvas, ax: Any, axis: Any, name: str) -> list[_Item]:
     left, top, right, bottom = _page_bbox(canvas, ax.bbox)
     transform = ax.get_xaxis_transform() if name == "x" else ax.get_yaxis_transform()
     reach = {1: [], 2: []}  # label boxes per side (1: bottom or left, 2: top or right)
-    for tick in axis._update_ticks():  # noqa: SLF001 - the tick update draw() runs first
-        loc = float(tick.get_loc())
+    for loc, text, tick in _major_ticks(axis):
         for side, mark, label in (
             (1, tick.tick1line, tick.label1),
             (2, tick.tick2line, tick.label2),
@@ -548,10 +575,10 @@ def _tick_items(canvas: _Canvas, ax: Any, axis: Any, name: str) -> list[_Item]:
                     )
 
                 items.append(_Item(None, draw_mark, zorder=axis.get_zorder()))
-            if label.get_visible() and label.get_text():
+            if label.get_visible() and text:
                 gap = outward + tick.get_pad() * _PT
                 xy = (px, py + out * gap) if name == "x" else (px + out * gap, py)
-                item = _artist_text(canvas, label, xy)
+                item = _artist_text(canvas, label, xy, text)
                 item.zorder = axis.get_zorder()
                 items.append(item)
                 reach[side].append(item.box)
