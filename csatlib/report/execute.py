@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import datetime as dt
 import functools
 import importlib
 import multiprocessing
@@ -280,6 +281,7 @@ def _register_engine() -> str:
         Engine,
         NBClientEngine,
         NotebookExecutionManager,
+        catch_nb_assignment,
         papermill_engines,
     )
 
@@ -294,6 +296,25 @@ def _register_engine() -> str:
         def notebook_complete(self, **kwargs: Any) -> None:
             self.final = True
             super().notebook_complete(**kwargs)
+
+        @catch_nb_assignment  # type: ignore[misc]
+        def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+            """papermill's, with the cell's start time read by ``datetime.fromisoformat``
+            (papermill's own wrote it with ``isoformat``) instead of dateutil's parser."""
+            if self.log_output:
+                super().cell_complete(cell, cell_index=cell_index, **kwargs)
+                return
+            end = self.now()
+            meta = cell.metadata.papermill
+            meta["end_time"] = end.isoformat()
+            if meta.get("start_time"):
+                start = dt.datetime.fromisoformat(meta["start_time"])
+                meta["duration"] = (end - start).total_seconds()
+            if meta["status"] != self.FAILED:
+                meta["status"] = self.COMPLETED
+            self.save()
+            if self.pbar:
+                self.pbar.update(1)
 
     def managed(
         cls: Any,

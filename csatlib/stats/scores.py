@@ -558,17 +558,22 @@ def scores_by_group(
             )
         else:
             found = _clustered_stats(x, cells, ncells, df[cluster], col_scale, boxes, conf)
-        frame = keys.copy()
-        frame["measure"] = column
-        for name in names:
-            frame[name] = found[name][observed]
-        frames.append(frame)
+        frames.append(
+            _with_columns(keys, {"measure": column} | {n: found[n][observed] for n in names})
+        )
     out = pd.concat(frames, ignore_index=True)
     counts = [c for c in ("n", "n_clusters") if c in out]
     out[counts] = out[counts].astype(np.int64)
     out["suppressed"] = out["n"] < min_n
     _suppress(out, out["suppressed"].to_numpy(), [c for c in names if c not in counts])
     return out
+
+
+def _with_columns(keys: pd.DataFrame, values: dict[str, Any]) -> pd.DataFrame:
+    """``keys`` with the columns of ``values`` (arrays of its length, or scalars) after its
+    own, built at once: inserting a dozen columns one by one costs more than computing them
+    (each insert rebuilds the frame's column index)."""
+    return pd.DataFrame({c: keys[c] for c in keys.columns} | values, index=keys.index)
 
 
 def _optional(column: str | None) -> list[str]:
@@ -820,9 +825,7 @@ def transaction_summary(
         codes = cluster_codes(df[cluster], len(x))
         stats_ |= _clustered_share(x, bottom, cells, ncells, codes, stats_["n"], conf, "bottom_box")
         names = _CLUSTERED_TRANSACTION_COLUMNS
-    out = decode(observed)
-    for name in names:
-        out[name] = stats_[name][observed]
+    out = _with_columns(decode(observed), {name: stats_[name][observed] for name in names})
     counts = [c for c in ("n", "n_clusters") if c in out]
     out[counts] = out[counts].astype(np.int64)
     out["suppressed"] = out["n"] < min_n
@@ -936,8 +939,6 @@ def expectation_gap(
             ratio_se = np.sqrt(np.clip(ratio_var, 0.0, None))
         tq = _t_quantile(conf, n - 1.0)
         p = 2.0 * stats.t.sf(np.abs(t_stat), np.where(n > 1, n - 1.0, np.nan))
-        frame = keys.copy()
-        frame["attribute"] = perceived_col
         values = {
             "n": n,
             "perceived": mx,
@@ -952,9 +953,8 @@ def expectation_gap(
             "ratio_ci_low": ratio - z * ratio_se,
             "ratio_ci_high": ratio + z * ratio_se,
         }
-        for name, value in values.items():
-            frame[name] = value[observed]
-        frames.append(frame)
+        observed_values = {name: value[observed] for name, value in values.items()}
+        frames.append(_with_columns(keys, {"attribute": perceived_col} | observed_values))
     out = pd.concat(frames, ignore_index=True)
     out["n"] = out["n"].astype(np.int64)
     out["suppressed"] = out["n"] < min_n
