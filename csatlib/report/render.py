@@ -277,10 +277,6 @@ def _owned_copy(nb: Any) -> Any:
     ``copy.deepcopy`` of it then copies nothing again)."""
     from nbformat import NotebookNode
 
-    class Owned(NotebookNode):  # type: ignore[misc]
-        def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-            return self
-
     def copy(value: Any) -> Any:
         if isinstance(value, dict):
             return NotebookNode({k: copy(v) for k, v in value.items()})
@@ -288,7 +284,19 @@ def _owned_copy(nb: Any) -> Any:
             return [copy(v) for v in value]
         return value
 
-    return Owned(copy(nb))
+    return _owned_class()(copy(nb))
+
+
+@functools.cache
+def _owned_class() -> type:
+    """A notebook node whose deep copy is itself (made once)."""
+    from nbformat import NotebookNode
+
+    class Owned(NotebookNode):  # type: ignore[misc]
+        def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+            return self
+
+    return Owned
 
 
 @functools.cache

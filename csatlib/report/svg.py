@@ -183,15 +183,13 @@ def _dash(style: Any, width: float) -> str:
 
 
 class _Canvas:
-    """SVG elements in CSS pixels, y down; ``y(...)`` turns matplotlib's display coordinates
-    (pixels at the figure's dpi, y up) into the page's."""
+    """SVG elements in CSS pixels, y down; :meth:`points` turns matplotlib's display
+    coordinates (pixels at the figure's dpi, y up) into the page's."""
 
     def __init__(self, fig: Figure) -> None:
-        self.fig = fig
         self.scale = _PX / fig.dpi
         self.width, self.height = (float(v) for v in fig.get_size_inches() * _PX)
         self.parts: list[str] = []
-        self.texts: list[str] = []
 
     def points(self, xy: np.ndarray) -> np.ndarray:
         """Display coordinates (n x 2) as page coordinates."""
@@ -223,18 +221,14 @@ class _Canvas:
         italic: bool = False,
         bold: bool = False,
         alpha: float | None = None,
-        anchor_box: bool = True,
     ) -> None:
-        """Draw ``text`` (lines split at newlines) aligned at (x, y) as matplotlib aligns it:
-        ``ha``/``va`` place the box of the rotated text (``anchor_box``, matplotlib's default
-        rotation mode) or, with ``anchor_box=False``, the unrotated text before it is turned
-        about (x, y) (rotation mode "anchor")."""
+        """Draw ``text`` (lines split at newlines) aligned at (x, y) as matplotlib aligns it
+        in its default rotation mode: ``ha`` and ``va`` place the box of the rotated text."""
         if not text:
             return
-        self.texts.append(text)
         width, height, baselines = _lines(text, size, bold)
         # the unrotated box's offset from the anchor (x to the box's left, y to its top)
-        if anchor_box and rotation:
+        if rotation:
             rw, rh = _rotated(width, height, rotation)
             cx = {"left": rw / 2, "right": -rw / 2}.get(ha, 0.0)
             cy = {"top": rh / 2, "bottom": -rh / 2, "baseline": -rh / 2}.get(va, 0.0)
@@ -769,7 +763,6 @@ def _legend_item(canvas: _Canvas, legend: Legend) -> _Item:
 
     item = _Item((x, y, x + width, y + height), draw, zorder=legend.get_zorder())
     item.in_layout = legend.get_in_layout()
-    canvas.texts.extend(t.get_text() for t in legend.texts)
     return item
 
 

@@ -193,3 +193,31 @@ def test_code_is_highlighted_once_per_source_and_the_page_stays_the_same(monkeyp
     changed.cells[4].source = "summary(evidence=True)"
     page = render_html(changed, with_code=True, title="t")
     assert calls[-1] == "summary(evidence=True)" and "evidence" in page
+
+
+def test_rendering_leaves_the_notebook_as_it_was_and_renders_it_again_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # nbconvert's preprocessors may change the notebook they are given (one that joins
+    # streams or marks cells does): render_html hands them a copy of its own (not a deep
+    # copy), so the executed notebook, rendered twice (the distribution and the reviewer's
+    # page), is the same notebook both times. The preprocessor here changes every cell.
+    from csatlib.report.render import _exporter
+
+    def mark(nb: nbformat.NotebookNode, resources: dict) -> tuple:
+        for cell in nb.cells:
+            cell.source += " [seen]"
+            cell.metadata["seen"] = True
+        return nb, resources
+
+    for with_code in (False, True):
+        exporter = _exporter(with_code)
+        monkeypatch.setattr(exporter, "_preprocessors", [*exporter._preprocessors, mark])
+    nb = _report()
+    before = nbformat.writes(nb)
+    pages = [render_html(nb, with_code=with_code, title="t") for with_code in (False, True)]
+    assert nbformat.writes(nb) == before  # no cell of the notebook itself marked
+    assert [render_html(nb, with_code=w, title="t") for w in (False, True)] == pages
+    assert pages[1].count("[seen]") == render_html(_report(), with_code=True, title="t").count(
+        "[seen]"
+    )  # marked once per rendering, never twice
