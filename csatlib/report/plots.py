@@ -226,7 +226,12 @@ _SHOWN_AS_SVG: weakref.WeakSet[Figure] = weakref.WeakSet()
 
 
 def _svg_display(fig: Figure) -> tuple[str, dict[str, str | int]] | None:
-    shown = figure_svg(fig)
+    """The SVG of ``fig``, or None (the PNG display draws it) when the SVG writer does not
+    draw the figure or fails on it: a chart is never lost to the faster drawing."""
+    try:
+        shown = figure_svg(fig)
+    except Exception:  # noqa: BLE001 - matplotlib draws what the SVG writer could not
+        shown = None
     if shown is not None:
         _SHOWN_AS_SVG.add(fig)
     return shown

@@ -268,3 +268,22 @@ def test_a_title_wider_than_the_chart_is_wrapped_to_fit_it(draw: str) -> None:
     assert len(lines) == 2 and " ".join(lines) == title
     room = 700 - 2 * 3 / 72 * 100
     assert all(svg.text_width(line, 12.0) <= room for line in lines)
+
+
+def test_a_chart_the_svg_writer_fails_on_is_drawn_by_matplotlib(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    def broken(fig: Figure) -> None:
+        raise ValueError("a case the writer did not foresee")
+
+    monkeypatch.setattr(plots, "figure_svg", broken)
+    shell = InteractiveShell.instance()
+    try:
+        assert plots.show_inline() is True
+        data, metadata = shell.display_formatter.format(_charts()["distribution"])
+        assert "image/svg+xml" not in data and data["image/png"][:4] == b"\x89PNG"
+        assert metadata["image/png"]["alt"] == "LTR, DE (n = 120)"
+    finally:
+        InteractiveShell.clear_instance()
