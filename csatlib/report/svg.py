@@ -144,6 +144,14 @@ def _line_height(size: float, bold: bool = False) -> float:
     return (font.ascent + font.descent) * size * _PT
 
 
+def _length(line: str, size: float, bold: bool) -> str:
+    """The SVG attributes that stretch or squeeze a drawn line to its measured width."""
+    if not line.strip():
+        return ""
+    width = text_width(line, size, bold=bold)
+    return f' textLength="{width:.2f}" lengthAdjust="spacingAndGlyphs"'
+
+
 def _rotated(width: float, height: float, degrees: float) -> tuple[float, float]:
     """The box a ``width`` x ``height`` box takes rotated by ``degrees``."""
     theta = math.radians(degrees)
@@ -251,8 +259,12 @@ class _Canvas:
         style += ' font-style="italic"' if italic else ""
         style += ' font-weight="bold"' if bold else ""
         fill = _paint("fill", colour, alpha)
+        # each line held to the width it was laid out with: a reader's browser without
+        # DejaVu Sans draws a fallback font a little wider or narrower, and the label must
+        # still fit where the layout left room for it
         spans = "".join(
-            f'<tspan x="{tx:.2f}" y="{top + base:.2f}">{escape(line)}</tspan>'
+            f'<tspan x="{tx:.2f}" y="{top + base:.2f}"{_length(line, size, bold)}>'
+            f"{escape(line)}</tspan>"
             for line, base in zip(text.split("\n"), baselines, strict=True)
         )
         self.parts.append(f'<text text-anchor="{anchor}"{style} {fill}{turn}>{spans}</text>')

@@ -287,3 +287,22 @@ def test_a_chart_the_svg_writer_fails_on_is_drawn_by_matplotlib(
         assert metadata["image/png"]["alt"] == "LTR, DE (n = 120)"
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_every_line_is_held_to_the_width_it_was_laid_out_with() -> None:
+    # A reader's browser without DejaVu Sans draws another font; each line keeps its measured
+    # width (textLength), so the layout's room for it still holds.
+    document, _ = svg.figure_svg(_charts()["small multiples"])
+    root = _parse(document)
+    spans = 0
+    for text in root.iter(f"{NS}text"):
+        size = float(text.get("font-size")) * 72 / 100  # CSS pixels (to 0.01) back to points
+        for span in text.iter(f"{NS}tspan"):
+            if not (span.text or "").strip():
+                continue
+            spans += 1
+            assert span.get("lengthAdjust") == "spacingAndGlyphs"
+            assert float(span.get("textLength")) == pytest.approx(
+                svg.text_width(span.text, size), rel=1e-3
+            )
+    assert spans > 20
