@@ -763,6 +763,7 @@ def discover_cross_cuts(
         load_responses,
         slice_responses,
         slice_values,
+        with_business_units,
         with_competitor,
         within_rows,
     )
@@ -770,11 +771,14 @@ def discover_cross_cuts(
     dimension, within = spec.split("/", 1)
     responses = load_responses(processed_dir)
     check_dimension(responses, dimension, processed_dir)
+    # a dimension from the organisation mapping is matched to the accounts once, not once per
+    # outer unit (the match is row by row, so the outer unit's rows of it are the same)
+    expanded = with_business_units(responses, dimension, processed_dir)
     found: dict[str, tuple[str, str, str]] = {}
     left_out: list[str] = []
     for outer in slice_values(responses, within, processed_dir):
         where = f"{within}={outer}"
-        rows = within_rows(responses, where, processed_dir)
+        rows = within_rows(expanded, where, processed_dir)
         sliced = roles.own_customers(
             with_competitor(slice_responses(rows, dimension, processed_dir))
         )

@@ -40,6 +40,7 @@ __all__ = [
     "text_fields",
     "warm_up",
     "by_file_version",
+    "with_business_units",
     "with_competitor",
     "with_account_key",
     "ticket_cluster",
@@ -1384,6 +1385,19 @@ def _organisation(processed_dir: str | Path | None) -> Any:
     paths = [folder / f"{name}.parquet" for name in ORGANISATION_TABLES]
     key = ("organisation", tuple(file_key(p) if p.is_file() else str(p) for p in paths))
     return remembered(key, lambda: read_organisation(folder))
+
+
+def with_business_units(
+    table: pd.DataFrame, dimension: str, processed_dir: str | Path | None
+) -> pd.DataFrame:
+    """``table`` ready to be cut by ``dimension``: with the organisation mapping's
+    ``business_unit`` column (:func:`_with_units`) when that is the dimension and the table
+    lacks it, else ``table`` itself. Row by row, so a subset of the result is the result of
+    the subset (a cross-cut's rows are taken from it instead of matched again)."""
+    if dimension in table.columns:
+        return table
+    expanded = _with_units(table, dimension, processed_dir)
+    return table if expanded is None else expanded
 
 
 def _with_units(
