@@ -9,15 +9,16 @@ the largest ``n`` it names in a title, the order of the rows and the centre of a
 Figures are built with :class:`matplotlib.figure.Figure` directly, never through pyplot's global
 state, so a notebook cell that returns one shows it exactly once and parallel report builds
 cannot draw into each other's axes. Notebooks call :func:`show_inline` once: a figure is then
-shown as SVG written from its artists (:func:`csatlib.report.svg.figure_svg`, a few milliseconds
-where matplotlib's draw and PNG take 0.03 to 0.25 s), or, when it holds what that writer does
-not draw, as a PNG drawn once (:func:`figure_png`; IPython's default draws it twice to find a
-tight bounding box, which the figure's layout engine, :class:`FitLayout`, makes unnecessary),
-with its title as the image's alternative text. Every chart has a title and axis labels; its n
-is in the title or, per country, in the labels (the heatmap's caller puts it in the title). A
-suppressed cell is never drawn: a chart whose whole cell is below the small-cell minimum shows a
-notice instead (:func:`suppressed_figure`), a suppressed point is left out (a gap in a trend
-line, a country named without a point) and a suppressed heatmap cell is blank and marked "s".
+shown as SVG written from its artists (:func:`csatlib.report.svg.figure_svg`, 1 to 13 ms a chart
+of a country report where matplotlib's draw and PNG take 21 to 130 ms), or, when it holds what
+that writer does not draw, as a PNG drawn once (:func:`figure_png`; IPython's default draws it
+twice to find a tight bounding box, which the figure's layout engine, :class:`FitLayout`, makes
+unnecessary), with its title as the image's alternative text. Every chart has a title and axis
+labels; its n is in the title or, per country, in the labels (the heatmap's caller puts it in
+the title). A suppressed cell is never drawn: a chart whose whole cell is below the small-cell
+minimum shows a notice instead (:func:`suppressed_figure`), a suppressed point is left out (a
+gap in a trend line, a country named without a point) and a suppressed heatmap cell is blank and
+marked "s".
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@ renderer: the figure stays the chart (built by :mod:`csatlib.report.plots`, insp
 tests, shown by matplotlib anywhere else), only the drawing of it for a report changes.
 
 Drawing a figure with matplotlib's Agg renderer and saving it as a PNG costs a report about
-0.6 core-seconds for its seven charts: laying out the axes measures every text with the
-renderer, the draw walks matplotlib's artist tree (ticks are whole artists, each with its own
-lines and texts) and the pixels are quantized and compressed. :func:`figure_svg` writes the
-same chart as a few hundred SVG elements in a few milliseconds, and the page's browser draws it
-(sharp at any zoom, its text selectable).
+half a core-second for its seven charts (21 to 130 ms each, Germany's, figures already
+built): laying out the axes measures every text with the renderer, the draw walks
+matplotlib's artist tree (ticks are whole artists, each with its own lines and texts) and the
+pixels are quantized and compressed. :func:`figure_svg` writes the same chart as a few hundred
+SVG elements in 1 to 13 ms, and the page's browser draws it (sharp at any zoom, its text
+selectable).
 
 What it draws, and how:
 
@@ -152,6 +153,35 @@ def _length(line: str, size: float, bold: bool) -> str:
     return f' textLength="{width:.2f}" lengthAdjust="spacingAndGlyphs"'
 
 
+def _placement(
+    x: float,
+    y: float,
+    size: tuple[float, float],
+    baselines: list[float],
+    ha: str,
+    va: str,
+    rotation: float,
+) -> tuple[float, float, tuple[float, float] | None]:
+    """Where a text of ``size`` (width, height; its lines' ``baselines`` from its top) aligned
+    at (x, y) goes, as matplotlib's default rotation mode places it: the left and top of the
+    unrotated text, and the centre it is turned about (None when it is not turned). Rotated,
+    ``ha`` and ``va`` place the box of the rotated text; unrotated, the text itself."""
+    width, height = size
+    if rotation:
+        rw, rh = _rotated(width, height, rotation)
+        cx = x + {"left": rw / 2, "right": -rw / 2}.get(ha, 0.0)
+        cy = y + {"top": rh / 2, "bottom": -rh / 2, "baseline": -rh / 2}.get(va, 0.0)
+        return cx - width / 2, cy - height / 2, (cx, cy)
+    left = x - {"left": 0.0, "right": width}.get(ha, width / 2)
+    top = y - {
+        "top": 0.0,
+        "bottom": height,
+        "baseline": baselines[-1],
+        "center_baseline": baselines[0] / 2,
+    }.get(va, height / 2)
+    return left, top, None
+
+
 def _rotated(width: float, height: float, degrees: float) -> tuple[float, float]:
     """The box a ``width`` x ``height`` box takes rotated by ``degrees``."""
     theta = math.radians(degrees)
@@ -235,24 +265,10 @@ class _Canvas:
         if not text:
             return
         width, height, baselines = _lines(text, size, bold)
-        # the unrotated box's offset from the anchor (x to the box's left, y to its top)
-        if rotation:
-            rw, rh = _rotated(width, height, rotation)
-            cx = {"left": rw / 2, "right": -rw / 2}.get(ha, 0.0)
-            cy = {"top": rh / 2, "bottom": -rh / 2, "baseline": -rh / 2}.get(va, 0.0)
-            cx, cy = x + cx, y + cy  # the centre of the rotated box
-            left, top = cx - width / 2, cy - height / 2
-            turn = f' transform="rotate({-rotation:.2f} {cx:.2f} {cy:.2f})"'
-        else:
-            left = x - {"left": 0.0, "right": width}.get(ha, width / 2)
-            top = y - {
-                "top": 0.0,
-                "bottom": height,
-                "center": height / 2,
-                "baseline": baselines[-1],
-                "center_baseline": baselines[0] / 2,
-            }.get(va, 0.0)
-            turn = f' transform="rotate({-rotation:.2f} {x:.2f} {y:.2f})"' if rotation else ""
+        left, top, centre = _placement(x, y, (width, height), baselines, ha, va, rotation)
+        turn = ""
+        if centre is not None:
+            turn = f' transform="rotate({-rotation:.2f} {centre[0]:.2f} {centre[1]:.2f})"'
         anchor = {"left": "start", "right": "end"}.get(ha, "middle")
         tx = left + {"start": 0.0, "end": width, "middle": width / 2}[anchor]
         style = f' font-size="{size * _PT:.2f}"'
@@ -345,25 +361,18 @@ def _text_item(
     """A text item at page point (x, y), with the box of :meth:`_Canvas.text`'s alignment."""
     ha, va = style.get("ha", "left"), style.get("va", "baseline")
     rotation = float(style.get("rotation", 0.0)) % 360
-    bold = bool(style.get("bold", False))
-    width, height, baselines = _lines(text, size, bold)
-    rw, rh = _rotated(width, height, rotation)
-    left = x - {"left": 0.0, "right": rw}.get(ha, rw / 2)
-    if not rotation:
-        top = y - {
-            "top": 0.0,
-            "bottom": height,
-            "baseline": baselines[-1],
-            "center_baseline": baselines[0] / 2,
-        }.get(va, height / 2)
-    else:
-        top = y - {"top": 0.0, "bottom": rh, "baseline": rh}.get(va, rh / 2)
+    width, height, baselines = _lines(text, size, bool(style.get("bold", False)))
+    left, top, centre = _placement(x, y, (width, height), baselines, ha, va, rotation)
+    if centre is not None:  # the box of the rotated text, about its centre
+        rw, rh = _rotated(width, height, rotation)
+        left, top = centre[0] - rw / 2, centre[1] - rh / 2
+        width, height = rw, rh
     style["rotation"] = rotation
 
     def draw() -> None:
         canvas.text(x, y, text, size=size, **style)
 
-    return _Item((left, top, left + rw, top + rh), draw, zorder=zorder, in_layout=in_layout)
+    return _Item((left, top, left + width, top + height), draw, zorder=zorder, in_layout=in_layout)
 
 
 def _check(text: Text, string: str | None = None) -> str:
